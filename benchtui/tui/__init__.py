@@ -1,0 +1,1 @@
+"""benchtui.tui"""
