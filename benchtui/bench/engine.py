@@ -1,0 +1,319 @@
+"""The cycle engine: power-cycle, capture, connect, erase, program, verify — again and again.
+
+Steps and their order come from the profile (`cycle.steps`). Each step is timed, retried as
+the profile allows, and recorded with its outcome and error evidence; captures become features
+computed by benchtui itself. Each finished cycle is committed to the store atomically before the
+next one starts, so a crash loses at most the cycle in progress. On any exit (stop, error,
+Ctrl-C, lost instrument) the PSU is left in the profile's safe state (output off).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from ..devices.owner import DeviceOwner
+from ..errors import (BenchError, InstrumentError, ProbeLost, ProbeNotFound,
+                      VerifyMismatch)
+from ..profile import profile_to_dict
+from . import events as ev
+from .features import compute_capture_features, psu_features, step_features
+from .records import CycleRecord, FeatureValue, RunSummary, StepRecord, WaveformRecord
+from .session import BenchSession
+from .store import ResultsStore
+
+#: Steps that still run after a failure in the same cycle: the fault capture is the evidence,
+#: and the probe must be released before the next power cycle.
+ALWAYS_RUN = ("capture_fault", "disconnect")
+#: Errors that mean the bench, not the board, is broken: the run stops.
+FATAL = (InstrumentError, ProbeNotFound, ProbeLost)
+
+
+class StepFailed(BenchError):
+    """A step's own check failed (no trigger, verify mismatch) without a driver exception."""
+
+    where = "step"
+
+
+@dataclass
+class _Cycle:
+    """What one cycle gathers while it runs."""
+
+    index: int
+    started: float = field(default_factory=time.time)
+    steps: list[StepRecord] = field(default_factory=list)
+    features: list[FeatureValue] = field(default_factory=list)
+    waveforms: list[WaveformRecord] = field(default_factory=list)
+    failed: StepRecord | None = None
+    details: dict[str, dict] = field(default_factory=dict)
+
+
+class CycleEngine:
+    """Runs cycles on a BenchSession and records them in a ResultsStore."""
+
+    def __init__(self, session: BenchSession, store_path: str | None = None,
+                 on_event: ev.EventSink | None = None):
+        self.session = session
+        self.profile = session.profile
+        self.store_path = store_path or self.profile.store.database
+        self.on_event = on_event or session.on_event
+        self.stop_on_failure = self.profile.cycle.stop_on_failure
+        self._store_owner = DeviceOwner("store")
+        self._store: ResultsStore | None = None
+        self._resume = asyncio.Event()
+        self._resume.set()
+        self._stop_requested = False
+        self._cancel = threading.Event()
+        self.passed = self.failed = 0
+        self.run_id: int | None = None
+        self.current_step: str | None = None
+        self._fatal: BenchError | None = None
+        self._steps: dict[str, Callable[[_Cycle], Awaitable[None]]] = {
+            "power_off": self._power_off, "arm_power_up": self._arm_power_up,
+            "power_on": self._power_on, "capture_power_up": self._capture_power_up,
+            "connect": self._connect, "read_identity": self._read_identity,
+            "arm_fault_catch": self._arm_fault_catch, "erase": self._erase,
+            "program": self._program, "verify": self._verify,
+            "capture_fault": self._capture_fault, "disconnect": self._disconnect,
+        }
+
+    # -- control ----------------------------------------------------------------------------
+    def pause(self) -> None:
+        self._resume.clear()
+        self._log("loop", "paused (after the current step)")
+
+    def resume(self) -> None:
+        self._resume.set()
+        self._log("loop", "resumed")
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    def stop(self) -> None:
+        """Stop after the current step; the cycle in progress is recorded as it stands."""
+        self._stop_requested = True
+        self._resume.set()
+        self._log("loop", "stop requested")
+
+    # -- run --------------------------------------------------------------------------------
+    async def run(self, cycles: int | None = None) -> RunSummary:
+        """Run `cycles` cycles (profile's count if None; 0 = until stopped)."""
+        planned = self.profile.cycle.count if cycles is None else cycles
+        self._store = await self._store_owner.run(ResultsStore, self.store_path)
+        self.run_id = await self._store_owner.run(
+            self._store.start_run, self.profile.name, profile_to_dict(self.profile), _versions(),
+            self._instruments(), scenario=self.profile.sim.scenario if self.profile.sim else None)
+        self.on_event(ev.RunStarted(self.run_id, planned or None))
+        status = "completed"
+        try:
+            index = 0
+            while not self._stop_requested and (planned == 0 or index < planned):
+                index += 1
+                record = await self._run_cycle(index)
+                if record.failed_step and self._fatal:
+                    status = "error"
+                    break
+                if not record.passed and self.stop_on_failure:
+                    self._log("loop", f"stopping on first failure (cycle {index})")
+                    break
+            if self._stop_requested and status == "completed":
+                status = "stopped"
+        except asyncio.CancelledError:
+            status = "stopped"
+            raise
+        finally:
+            summary = await self._finish(status)
+        return summary
+
+    async def _finish(self, status: str) -> RunSummary:
+        await self._safe_state()
+        await self._store_owner.run(self._store.end_run, self.run_id, status)
+        summary = next(r for r in await self._store_owner.run(self._store.runs) if r.id == self.run_id)
+        await self._store_owner.run(self._store.close)
+        self._store_owner.close()
+        self.on_event(ev.RunFinished(summary))
+        return summary
+
+    async def _safe_state(self) -> None:
+        if self.session.psu is None:
+            return
+        try:
+            await self.session._run("psu", self.session.psu.safe_state)
+            self._log("PSU", "safe state: output OFF")
+        except BenchError as exc:
+            self._log("PSU", f"could not reach safe state: {exc.one_line()}")
+
+    async def _run_cycle(self, index: int) -> CycleRecord:
+        cycle = _Cycle(index)
+        self.on_event(ev.CycleStarted(index))
+        for name in self.profile.cycle.steps:
+            if cycle.failed is not None and name not in ALWAYS_RUN:
+                continue
+            if self._stop_requested and name not in ALWAYS_RUN:
+                continue
+            await self._resume.wait()
+            record = await self._run_step(name, cycle)
+            cycle.steps.append(record)
+            if record.outcome != "pass" and cycle.failed is None:
+                cycle.failed = record
+        cycle.features.extend(step_features(cycle.steps))
+        record = CycleRecord(
+            index=index, started=cycle.started, ended=time.time(), passed=cycle.failed is None,
+            failed_step=cycle.failed.name if cycle.failed else None,
+            error_class=cycle.failed.error_class if cycle.failed else None,
+            error_text=cycle.failed.error_text if cycle.failed else None,
+            steps=tuple(cycle.steps), features=tuple(cycle.features),
+            waveforms=tuple(cycle.waveforms))
+        await self._store_owner.run(self._store.add_cycle, self.run_id, record)
+        if record.passed:
+            self.passed += 1
+        else:
+            self.failed += 1
+        self.on_event(ev.CycleFinished(record, self.passed, self.failed))
+        return record
+
+    async def _run_step(self, name: str, cycle: _Cycle) -> StepRecord:
+        self.current_step = name
+        self.on_event(ev.StepStarted(cycle.index, name))
+        started = time.time()
+        retries = self.profile.cycle.retries.get(name, 0)
+        attempts, error = 0, None
+        while attempts <= retries:
+            attempts += 1
+            try:
+                await self._steps[name](cycle)
+                error = None
+                break
+            except FATAL as exc:
+                error = exc
+                self._fatal = exc
+                self.session.mark_lost(_device_of(exc), exc)
+                break
+            except BenchError as exc:
+                error = exc
+                self._log(name, f"attempt {attempts} failed: {exc.one_line()}")
+        record = StepRecord(
+            name=name, started=started, ended=time.time(),
+            outcome="pass" if error is None else ("error" if isinstance(error, FATAL) else "fail"),
+            attempts=attempts, error_class=type(error).__name__ if error else None,
+            error_text=str(error) if error else None, details=cycle.details.pop(name, {}))
+        self.on_event(ev.StepFinished(cycle.index, record))
+        return record
+
+    # -- steps ------------------------------------------------------------------------------
+    async def _power_off(self, cycle: _Cycle) -> None:
+        await self.session.psu_output(False)
+        await asyncio.sleep(self.profile.cycle.off_s)
+
+    async def _arm_power_up(self, cycle: _Cycle) -> None:
+        await self.session.arm("power_up")
+
+    async def _power_on(self, cycle: _Cycle) -> None:
+        await self.session.psu_output(True)
+        await asyncio.sleep(self.profile.cycle.on_settle_s)
+        reading = await self.session.psu_read()
+        cycle.features.extend(psu_features("on", reading))
+
+    async def _capture(self, cycle: _Cycle, capture: str, feature_window: str) -> dict | None:
+        waveforms = await self.session.wait_capture(cancel=self._cancel)
+        if waveforms is None:
+            return None
+        for net, wf in waveforms.items():
+            cycle.waveforms.append(WaveformRecord(capture, net, wf.t0, wf.dt, wf.volts))
+        cycle.features.extend(compute_capture_features(feature_window, waveforms, self._limits()))
+        self.on_event(ev.CaptureReady(cycle.index, capture, waveforms))
+        return waveforms
+
+    async def _capture_power_up(self, cycle: _Cycle) -> None:
+        if await self._capture(cycle, "power_up", "power_up") is None:
+            raise StepFailed(f"no power-up edge on {self.session.trigger('power_up').source} within "
+                             f"{self.profile.cycle.trigger_timeout_s} s: check the PSU output and scope wiring")
+
+    async def _connect(self, cycle: _Cycle) -> None:
+        await self.session.connect()
+
+    async def _read_identity(self, cycle: _Cycle) -> None:
+        ob = await self.session.read_option_bytes()
+        protected = [s for s, p in ob.sector_protection().items() if p] if hasattr(ob, "sector_protection") else []
+        self._details(cycle, "read_identity", optcr=f"0x{ob.optcr:08X}", optcr1=f"0x{ob.optcr1:08X}",
+                      rdp_level=ob.rdp_level, protected_sectors=protected)
+        if protected:
+            self._log("target", f"option bytes: sectors {protected} write-protected (OPTCR 0x{ob.optcr:08X})")
+
+    async def _arm_fault_catch(self, cycle: _Cycle) -> None:
+        await self.session.arm("fault_catch")
+
+    async def _erase(self, cycle: _Cycle) -> None:
+        which = "chip" if self.profile.target.erase == "chip" else "image"
+        erase = asyncio.ensure_future(self.session.erase(which, confirm=which == "chip",
+                                                         index=cycle.index, cancel=self._cancel))
+        try:
+            # Read the PSU while the erase draws its current (different owner threads).
+            if self.session.psu is not None:
+                cycle.features.extend(psu_features("flash", await self.session.psu_read()))
+        finally:
+            await erase
+
+    async def _program(self, cycle: _Cycle) -> None:
+        await self.session.program(index=cycle.index, cancel=self._cancel)
+
+    async def _verify(self, cycle: _Cycle) -> None:
+        result = await self.session.verify(index=cycle.index, cancel=self._cancel)
+        if not result.ok:
+            raise VerifyMismatch(f"programmed but mismatched: {result.mismatch_count} bytes differ, "
+                                 f"first at 0x{result.first_mismatch:08X}",
+                                 first_address=result.first_mismatch, count=result.mismatch_count)
+
+    async def _capture_fault(self, cycle: _Cycle) -> None:
+        trig = self.session.trigger("fault_catch")
+        waveforms = None
+        if await self.session.triggered():
+            waveforms = await self._capture(cycle, "fault_catch", "flash")
+        cycle.features.append(FeatureValue(f"flash.{trig.source}.triggered",
+                                           1.0 if waveforms else 0.0, "", "rail"))
+        if waveforms is None:
+            # No crossing: the net stayed on the safe side of the trigger level all along.
+            cycle.features.append(FeatureValue(f"flash.{trig.source}.min", trig.level, "V", "rail")
+                                  if trig.slope == "falling" else
+                                  FeatureValue(f"flash.{trig.source}.max", trig.level, "V", "rail"))
+            await self.session._run("scope", self.session.scope.stop)
+
+    async def _disconnect(self, cycle: _Cycle) -> None:
+        if self.session.target.connected:
+            await self.session.disconnect()
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _details(self, cycle: _Cycle, step: str, **values: Any) -> None:
+        cycle.details.setdefault(step, {}).update(values)
+
+    def _limits(self) -> dict[str, tuple[float | None, float | None]]:
+        return {net: (ch.min, ch.max) for net, ch in self.profile.scope.channels.items()}
+
+    def _instruments(self) -> dict[str, Any]:
+        st = self.session.state
+        return {"psu": st.psu_identity, "scope": st.scope_identity,
+                "probe": self.profile.target.probe_uid}
+
+    def _log(self, source: str, text: str) -> None:
+        self.on_event(ev.Log(source, text))
+
+
+def _device_of(exc: BenchError) -> str:
+    where = (exc.where or "").lower()
+    return "psu" if where == "psu" else "scope" if where == "scope" else "target"
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for pkg in ("benchtui", "pyocd", "pyvisa", "pyvisa-py", "numpy"):
+        try:
+            out[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            out[pkg] = "?"
+    return out
+

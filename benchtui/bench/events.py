@@ -1,0 +1,85 @@
+"""Typed events emitted by the bench session and the cycle engine.
+
+The TUI and the headless CLI consume the same events: the engine knows nothing of either.
+Events are delivered on the asyncio loop thread that runs the session.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Union
+
+from ..errors import BenchError
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    run_id: int
+    planned: int | None
+
+
+@dataclass(frozen=True)
+class CycleStarted:
+    index: int
+
+
+@dataclass(frozen=True)
+class StepStarted:
+    index: int
+    step: str
+
+
+@dataclass(frozen=True)
+class StepFinished:
+    index: int
+    record: Any  # records.StepRecord
+
+
+@dataclass(frozen=True)
+class Progress:
+    index: int | None
+    step: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class CaptureReady:
+    index: int | None
+    capture: str
+    waveforms: dict  # net -> Waveform
+
+
+@dataclass(frozen=True)
+class CycleFinished:
+    record: Any  # records.CycleRecord
+    passed: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    summary: Any  # records.RunSummary
+
+
+@dataclass(frozen=True)
+class Log:
+    source: str
+    text: str
+    time: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class DeviceError:
+    where: str
+    error: BenchError
+
+
+Event = Union[RunStarted, CycleStarted, StepStarted, StepFinished, Progress, CaptureReady,
+              CycleFinished, RunFinished, Log, DeviceError]
+EventSink = Callable[[Event], None]
+
+
+def ignore(_event: Event) -> None:
+    """The default sink."""

@@ -1,0 +1,304 @@
+"""The bench as the app sees it: PSU, scope and target, each on its own owner thread.
+
+Every method is `async` and safe to await from an event loop (Textual's or `asyncio.run`): the
+blocking driver call runs on the device's owner thread (pyvisa and pyOCD sessions stay on the
+thread that created them). Results come back as return values; progress and log lines come
+back as events through `on_event`, delivered on the loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ..devices.firmware import FirmwareImage, load_firmware
+from ..devices.owner import DeviceOwner
+from ..devices.psu import Psu, PsuReading, open_psu
+from ..devices.scope import Scope, open_scope
+from ..devices.target import TargetLink, list_probes
+from ..errors import BenchError, ConfirmationRequired, FirmwareError, InstrumentError
+from ..profile import Profile, TriggerConfig
+from . import events as ev
+
+
+@dataclass
+class BenchState:
+    """What the status bar shows: identities and connection flags."""
+
+    psu_identity: str | None = None
+    scope_identity: str | None = None
+    target_identity: Any = None  # devices.target.TargetIdentity
+    psu_error: str | None = None
+    scope_error: str | None = None
+    target_error: str | None = None
+
+    @property
+    def psu_connected(self) -> bool:
+        return self.psu_identity is not None and self.psu_error is None
+
+    @property
+    def scope_connected(self) -> bool:
+        return self.scope_identity is not None and self.scope_error is None
+
+    @property
+    def target_connected(self) -> bool:
+        return self.target_identity is not None
+
+
+class BenchSession:
+    """PSU + scope + target of one profile, with async calls and events."""
+
+    def __init__(self, profile: Profile, on_event: ev.EventSink = ev.ignore):
+        self.profile = profile
+        self.on_event = on_event
+        self.state = BenchState()
+        self.psu: Psu | None = None
+        self.scope: Scope | None = None
+        self.target = TargetLink(profile.target)
+        self._owners = {name: DeviceOwner(name) for name in ("psu", "scope", "target")}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._images: dict[str, FirmwareImage] = {}
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def emit(self, event: ev.Event) -> None:
+        self.on_event(event)
+
+    def log(self, source: str, text: str) -> None:
+        self.emit(ev.Log(source, text))
+
+    def _emit_threadsafe(self, event: ev.Event) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.emit, event)
+
+    async def _run(self, device: str, fn: Callable, *args: Any, **kw: Any) -> Any:
+        self._loop = asyncio.get_running_loop()
+        return await self._owners[device].run(fn, *args, **kw)
+
+    def _progress(self, step: str, index: int | None) -> Callable[[int, int], None]:
+        """A progress callback for a worker thread that forwards to the loop as events."""
+        def report(done: int, total: int) -> None:
+            self._emit_threadsafe(ev.Progress(index, step, done, total))
+        return report
+
+    def _require(self, device: str) -> Any:
+        inst = self.psu if device == "psu" else self.scope
+        if inst is None:
+            err = getattr(self.state, f"{device}_error") or "not connected"
+            raise InstrumentError(f"{err}", where="PSU" if device == "psu" else "scope")
+        return inst
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def open(self) -> BenchState:
+        """Connect PSU and scope. A failing instrument becomes a DeviceError event, not an exception."""
+        await asyncio.gather(self._open_psu(), self._open_scope())
+        return self.state
+
+    async def _open_psu(self) -> None:
+        cfg = self.profile.psu
+        try:
+            self.psu = await self._run("psu", open_psu, cfg)
+        except BenchError as exc:
+            self.state.psu_error = exc.one_line()
+            self.emit(ev.DeviceError("PSU", exc))
+            return
+        self.state.psu_identity, self.state.psu_error = self.psu.identity, None
+        self.log("PSU", f"connected {self.psu.identity} at {cfg.resource}")
+
+    async def _open_scope(self) -> None:
+        cfg = self.profile.scope
+        try:
+            self.scope = await self._run("scope", open_scope, cfg)
+            await self._run("scope", self.scope.setup_channels)
+        except BenchError as exc:
+            self.state.scope_error = exc.one_line()
+            self.emit(ev.DeviceError("scope", exc))
+            return
+        self.state.scope_identity, self.state.scope_error = self.scope.identity, None
+        self.log("scope", f"connected {self.scope.identity} at {cfg.resource}")
+
+    async def close(self) -> None:
+        """Leave the PSU in its safe state and release every device."""
+        if self.psu is not None:
+            try:
+                await self._run("psu", self.psu.safe_state)
+            except BenchError as exc:
+                self.log("PSU", f"could not reach safe state: {exc.one_line()}")
+            await self._run("psu", self.psu.close)
+        if self.scope is not None:
+            await self._run("scope", self.scope.close)
+        if self.target.connected:
+            try:
+                await self._run("target", self.target.disconnect)
+            except BenchError:
+                pass
+        for owner in self._owners.values():
+            owner.close()
+
+    def mark_lost(self, device: str, exc: BenchError) -> None:
+        """Record that an instrument stopped answering (status bar shows it)."""
+        setattr(self.state, f"{device}_error", exc.one_line())
+        self.emit(ev.DeviceError("PSU" if device == "psu" else device, exc))
+
+    # -- power ------------------------------------------------------------------------------
+    async def psu_read(self) -> PsuReading:
+        return await self._run("psu", self._require("psu").read)
+
+    async def psu_apply(self, voltage: float, current_limit: float) -> None:
+        await self._run("psu", self._require("psu").apply, voltage, current_limit)
+        self.log("PSU", f"setpoint {voltage:.3f} V, limit {current_limit:.3f} A")
+
+    async def psu_output(self, on: bool) -> None:
+        await self._run("psu", self._require("psu").set_output, on)
+        self.log("PSU", f"output {'ON' if on else 'OFF'}")
+
+    async def power_cycle(self, off_s: float | None = None) -> None:
+        off_s = self.profile.cycle.off_s if off_s is None else off_s
+        await self.psu_output(False)
+        await asyncio.sleep(off_s)
+        await self.psu_output(True)
+
+    # -- scope ------------------------------------------------------------------------------
+    def trigger(self, which: str) -> TriggerConfig:
+        trig = getattr(self.profile.scope, which, None)
+        if trig is None:
+            raise InstrumentError(f"the profile has no scope.{which} trigger", where="scope")
+        return trig
+
+    async def arm(self, which: str) -> None:
+        await self._run("scope", self._require("scope").arm, self.trigger(which))
+
+    async def wait_capture(self, timeout_s: float | None = None,
+                           cancel: threading.Event | None = None) -> dict | None:
+        """Wait for the armed acquisition; fetch every net if it triggered, else None."""
+        scope = self._require("scope")
+        timeout_s = self.profile.cycle.trigger_timeout_s if timeout_s is None else timeout_s
+        if not await self._run("scope", scope.wait_for_trigger, timeout_s, cancel):
+            return None
+        return await self._run("scope", scope.fetch_all)
+
+    async def triggered(self) -> bool:
+        """True if the armed acquisition has completed (no waiting)."""
+        return await self._run("scope", self._require("scope").wait_for_trigger, 0.0, None)
+
+    async def capture(self, which: str = "power_up", *, power_cycle: bool = False) -> dict | None:
+        """Arm on the profile's trigger, optionally power-cycle, and fetch the capture."""
+        if power_cycle:
+            await self.psu_output(False)
+            await asyncio.sleep(self.profile.cycle.off_s)
+        await self.arm(which)
+        if power_cycle:
+            await self.psu_output(True)
+        waveforms = await self.wait_capture()
+        if waveforms is None:
+            self.log("scope", f"{which}: no trigger within {self.profile.cycle.trigger_timeout_s} s")
+        else:
+            self.emit(ev.CaptureReady(None, which, waveforms))
+        return waveforms
+
+    # -- target -----------------------------------------------------------------------------
+    async def list_probes(self) -> list:
+        return await self._run("target", list_probes)
+
+    async def connect(self, mode: str | None = None) -> Any:
+        try:
+            identity = await self._run("target", self.target.connect, mode)
+        except BenchError as exc:
+            self.state.target_identity, self.state.target_error = None, exc.one_line()
+            raise
+        self.state.target_identity, self.state.target_error = identity, None
+        self.log("target", f"connected {describe_identity(identity)} "
+                           f"(mode {mode or self.profile.target.connect_mode})")
+        return identity
+
+    async def disconnect(self) -> None:
+        await self._run("target", self.target.disconnect)
+        self.state.target_identity = None
+        self.log("target", "disconnected")
+
+    async def read_option_bytes(self) -> Any:
+        return await self._run("target", self.target.read_option_bytes)
+
+    async def remove_write_protection(self, confirm: bool = False) -> Any:
+        ob = await self._run("target", self.target.remove_write_protection, confirm)
+        self.log("target", "write protection removed")
+        return ob
+
+    async def write_option_bytes(self, new: Any, confirm: bool = False) -> Any:
+        ob = await self._run("target", self.target.write_option_bytes, new, confirm=confirm)
+        self.log("target", "option bytes written and verified")
+        return ob
+
+    def image(self, path: str | None = None) -> FirmwareImage:
+        """The firmware image (cached per path); the profile's firmware by default."""
+        path = path or self.profile.target.firmware
+        if not path:
+            raise FirmwareError("no firmware file: set target.firmware in the profile or pick one")
+        key = str(Path(path).resolve())
+        if key not in self._images:
+            self._images[key] = load_firmware(path, aliases=self.profile.target.aliases,
+                                              flash=self.target.flash_regions())
+        return self._images[key]
+
+    async def erase(self, which: str | Sequence[int] = "image", *, confirm: bool = False,
+                    index: int | None = None, cancel: threading.Event | None = None) -> list[int] | None:
+        """Erase the sectors the image covers, a list of sectors, or the whole chip ("chip")."""
+        if which == "chip":
+            if not confirm:
+                raise ConfirmationRequired("mass erase needs confirmation", where="target")
+            await self._run("target", self.target.erase, None, confirm=True,
+                            progress=self._progress("erase", index), cancel=cancel)
+            self.log("target", "mass erase done")
+            return None
+        sectors = (await self._run("target", self.target.sectors_for, self.image())
+                   if which == "image" else list(which))
+        await self._run("target", self.target.erase, sectors,
+                        progress=self._progress("erase", index), cancel=cancel)
+        self.log("target", f"erased sectors {format_sectors(sectors)}")
+        return sectors
+
+    async def program(self, path: str | None = None, *, index: int | None = None,
+                      cancel: threading.Event | None = None) -> Any:
+        image = self.image(path)
+        started = time.perf_counter()
+        result = await self._run("target", self.target.program, image,
+                                 progress=self._progress("program", index), cancel=cancel)
+        seconds = time.perf_counter() - started
+        self.log("target", f"programmed {image.size / 1024:.1f} KB from {Path(image.path).name} "
+                           f"in {seconds:.2f} s ({image.size / 1024 / max(seconds, 1e-6):.0f} KB/s)")
+        return result
+
+    async def verify(self, path: str | None = None, *, index: int | None = None,
+                     cancel: threading.Event | None = None) -> Any:
+        image = self.image(path)
+        result = await self._run("target", self.target.verify, image,
+                                 progress=self._progress("verify", index), cancel=cancel)
+        if result.ok:
+            self.log("target", f"verify OK ({result.bytes_checked / 1024:.1f} KB)")
+        else:
+            self.log("target", f"verify FAILED: {result.mismatch_count} bytes differ, "
+                               f"first at 0x{result.first_mismatch:08X}")
+        return result
+
+
+def describe_identity(identity: Any) -> str:
+    """'STM32F76x/F77x (0x451 rev Z), 1024 KB' from a TargetIdentity."""
+    return (f"{identity.part} (0x{identity.dev_id:03X} rev {identity.revision}), "
+            f"{identity.flash_kb} KB")
+
+
+def format_sectors(sectors: Sequence[int]) -> str:
+    """[0,1,2,3,5] -> '0-3, 5'."""
+    out: list[str] = []
+    for s in sorted(sectors):
+        if out and "-" in out[-1] and int(out[-1].split("-")[1]) == s - 1:
+            out[-1] = f"{out[-1].split('-')[0]}-{s}"
+        elif out and "-" not in out[-1] and int(out[-1]) == s - 1:
+            out[-1] = f"{out[-1]}-{s}"
+        else:
+            out.append(str(s))
+    return ", ".join(out)
