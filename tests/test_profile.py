@@ -1,0 +1,76 @@
+"""Profile validation: every shipped profile loads; every broken profile gives its one-line error."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from benchtui.errors import ProfileError
+from benchtui.profile import SIM_SCENARIOS, STEP_NAMES, load_profile, parse_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted((ROOT / "profiles").glob("*.toml"))
+BROKEN = sorted((Path(__file__).parent / "profiles" / "broken").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_profiles_load(path: Path) -> None:
+    profile = load_profile(path)
+    assert profile.source == str(path)
+    assert {"VDD", "VCAP1", "VCAP2", "NRST"} <= set(profile.scope.channels)
+    assert profile.psu.voltage <= profile.psu.max_voltage
+
+
+def test_shipped_profiles_cover_both_real_benches_and_the_virtual_one() -> None:
+    drivers = {(p.psu.driver, p.scope.driver, p.sim is not None) for p in map(load_profile, SHIPPED)}
+    assert ("rigol-dp800", "rigol-ds1000z", False) in drivers
+    assert ("keysight-e36300", "keysight-infiniivision", False) in drivers
+    assert any(sim for *_, sim in drivers)
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=lambda p: p.stem)
+def test_broken_profile_gives_its_expected_one_line_error(path: Path) -> None:
+    expected = re.match(r"# expect: (.*)", path.read_text()).group(1).strip()
+    with pytest.raises(ProfileError) as info:
+        load_profile(path)
+    message = str(info.value)
+    assert expected in message
+    assert message.startswith(str(path)), "the error names the file"
+    assert "\n" not in message
+
+
+def test_errors_name_the_line_of_the_bad_key() -> None:
+    path = next(p for p in BROKEN if p.stem == "typo-psu-key")
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if text.startswith("volatge"))
+    with pytest.raises(ProfileError, match=rf"{re.escape(str(path))}:{line}: "):
+        load_profile(path)
+
+
+def test_missing_file_is_a_one_line_error(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="no such profile file"):
+        load_profile(tmp_path / "nope.toml")
+
+
+def test_profile_is_frozen_and_relative_paths_resolve_against_its_folder() -> None:
+    profile = load_profile(ROOT / "profiles" / "demo-stm32f767.toml")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        profile.psu.voltage = 9.0  # type: ignore[misc]
+    assert Path(profile.target.firmware).parent.parent == ROOT / "profiles"
+    assert Path(profile.store.database).is_absolute()
+
+
+def test_defaults_fill_optional_sections() -> None:
+    text = (Path(__file__).parent / "profiles" / "broken" / "negative-wait.toml").read_text()
+    profile = parse_profile(text.replace("off_s = -1", "off_s = 1"))
+    assert profile.cycle.steps == STEP_NAMES
+    assert profile.sim is None
+    assert profile.target.connect_mode == "under-reset"
+
+
+def test_sim_scenario_names_match_the_simulator() -> None:
+    from benchtui.sim.scenarios import SCENARIOS
+
+    assert set(SIM_SCENARIOS) == set(SCENARIOS)
