@@ -1,0 +1,166 @@
+"""Firmware images: .hex, .elf and .bin files read into flash-address segments.
+
+A `FirmwareImage` holds the bytes to program at their *flash* addresses: address aliases from
+the profile (e.g. the STM32F7 ITCM flash alias 0x00200000 -> 0x08000000, where the seed's hex
+is linked) are applied while loading, and every byte is checked to lie inside the target's
+flash, so that nothing is silently dropped later (pyOCD's FileProgrammer only logs a warning
+for hex records outside its memory map).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from ..errors import FirmwareError
+from ..profile import AddressAlias
+
+#: (start, end) with end exclusive.
+Region = tuple[int, int]
+
+_ALIAS_HINT = {0x00200000: "0x00200000 is the STM32F7 ITCM flash alias: add "
+                           "[[target.aliases]] from = 0x00200000, to = 0x08000000, size = 0x200000"}
+
+
+@dataclass(frozen=True)
+class FirmwareImage:
+    """Bytes to program: sorted, non-overlapping (address, data) segments at flash addresses."""
+
+    segments: tuple[tuple[int, bytes], ...]
+    path: str
+
+    @property
+    def size(self) -> int:
+        """Total number of bytes in all segments."""
+        return sum(len(data) for _, data in self.segments)
+
+    @property
+    def start(self) -> int:
+        return self.segments[0][0]
+
+    @property
+    def end(self) -> int:
+        """First address after the last byte."""
+        addr, data = self.segments[-1]
+        return addr + len(data)
+
+    def ranges(self) -> list[Region]:
+        return [(addr, addr + len(data)) for addr, data in self.segments]
+
+    @property
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        for addr, data in self.segments:
+            digest.update(addr.to_bytes(4, "little"))
+            digest.update(data)
+        return digest.hexdigest()
+
+
+def load_firmware(path: str | Path, *, aliases: Sequence[AddressAlias] = (),
+                  flash: Sequence[Region] | None = None,
+                  base_address: int | None = None) -> FirmwareImage:
+    """Read a .hex, .elf/.axf or .bin file into a FirmwareImage.
+
+    `aliases` translate link addresses to flash addresses; `flash` lists the target's flash
+    regions, and any byte outside them is a FirmwareError naming the file and the first such
+    address. A .bin goes to `base_address` (default: the start of the first flash region).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FirmwareError(f"{path}: no such firmware file")
+    kind = path.suffix.lower()
+    try:
+        if kind in (".hex", ".ihex"):
+            raw = _read_hex(path)
+        elif kind in (".elf", ".axf", ".out"):
+            raw = _read_elf(path)
+        elif kind == ".bin":
+            if base_address is None:
+                if not flash:
+                    raise FirmwareError(f"{path}: a .bin file needs a base address")
+                base_address = min(start for start, _ in flash)
+            raw = [(base_address, path.read_bytes())]
+        else:
+            raise FirmwareError(f"{path}: unknown firmware format '{path.suffix}' "
+                                f"(expected .hex, .elf, .axf or .bin)")
+    except FirmwareError:
+        raise
+    except OSError as exc:
+        raise FirmwareError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except Exception as exc:  # parser errors of intelhex / pyelftools
+        raise FirmwareError(f"{path}: not a valid {kind[1:]} file: {exc}") from None
+    segments = _merge(seg for addr, data in raw for seg in _translate(addr, data, aliases))
+    if not segments:
+        raise FirmwareError(f"{path}: contains no data to program")
+    if flash is not None:
+        _check_inside(path, segments, flash)
+    return FirmwareImage(tuple(segments), str(path))
+
+
+def _read_hex(path: Path) -> list[tuple[int, bytes]]:
+    from intelhex import IntelHex
+
+    ih = IntelHex(str(path))
+    out: list[tuple[int, bytes]] = []
+    for start, end in ih.segments():
+        out.append((start, ih.tobinstr(start=start, size=end - start)))
+    return out
+
+
+def _read_elf(path: Path) -> list[tuple[int, bytes]]:
+    from elftools.elf.elffile import ELFFile  # pyelftools comes with pyOCD
+
+    out = []
+    with path.open("rb") as fh:
+        elf = ELFFile(fh)
+        for seg in elf.iter_segments():
+            if seg.header.p_type == "PT_LOAD" and seg.header.p_filesz:
+                # Load (physical) address: where the bytes live in flash.
+                out.append((seg["p_paddr"], seg.data()))
+    return out
+
+
+def _translate(addr: int, data: bytes, aliases: Sequence[AddressAlias]) -> Iterable[tuple[int, bytes]]:
+    """Split a segment at alias boundaries and move the aliased parts to their targets."""
+    pos = 0
+    while pos < len(data):
+        here = addr + pos
+        alias = next((a for a in aliases if a.start <= here < a.start + a.size), None)
+        if alias is not None:
+            take = min(len(data) - pos, alias.start + alias.size - here)
+            yield alias.translate(here), data[pos:pos + take]
+        else:
+            nxt = min((a.start for a in aliases if a.start > here), default=addr + len(data))
+            take = min(len(data) - pos, nxt - here)
+            yield here, data[pos:pos + take]
+        pos += take
+
+
+def _merge(segments: Iterable[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
+    """Sort and join adjacent segments; later bytes win where segments overlap."""
+    out: list[tuple[int, bytearray]] = []
+    for addr, data in sorted(segments, key=lambda s: s[0]):
+        if out and addr <= out[-1][0] + len(out[-1][1]):
+            last_addr, buf = out[-1]
+            offset = addr - last_addr
+            buf[offset:offset + len(data)] = data
+        else:
+            out.append((addr, bytearray(data)))
+    return [(addr, bytes(buf)) for addr, buf in out]
+
+
+def _check_inside(path: Path, segments: list[tuple[int, bytes]], flash: Sequence[Region]) -> None:
+    for addr, data in segments:
+        end = addr + len(data)
+        pos = addr
+        while pos < end:
+            region = next(((s, e) for s, e in flash if s <= pos < e), None)
+            if region is None:
+                hint = next((h for base, h in _ALIAS_HINT.items()
+                             if base <= pos < base + 0x200000), None)
+                raise FirmwareError(
+                    f"{path}: data at 0x{pos:08X} is outside the target's flash "
+                    f"({', '.join(f'0x{s:08X}-0x{e - 1:08X}' for s, e in flash)})", hint=hint)
+            pos = region[1]
