@@ -1,0 +1,359 @@
+"""One VISA session to one SCPI instrument, with every library error mapped to errors.py.
+
+`VisaSession` is the only place that touches pyvisa. It opens the resource through pyvisa-py
+(`ResourceManager("@py")`, no vendor VISA), sets "\\n" termination for raw sockets (pyvisa has no
+default termination, so a SOCKET `query()` would otherwise time out), logs every exchange at DEBUG
+on the "benchtui.visa" logger, and turns timeouts, refused connections and unparsable replies into
+`InstrumentSilent`, `InstrumentUnreachable` and `InstrumentGarbage` with a one-line message that
+names the instrument, the resource and the command.
+
+`Scpi` is the small declarative helper the dialects are written with (PyMeasure's `control` in
+spirit): one operation = command template(s) + an optional reply parser, so that each dialect is a
+table of templates rather than a wall of f-strings.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pyvisa
+from pyvisa import constants
+from pyvisa.errors import VisaIOError
+
+from ..errors import (InstrumentError, InstrumentGarbage, InstrumentReportedError,
+                      InstrumentSilent, InstrumentUnreachable)
+
+log = logging.getLogger("benchtui.visa")
+
+#: Bytes pyvisa asks the backend for per read; large so waveforms come in few calls.
+CHUNK_SIZE = 4 * 1024 * 1024
+#: How many SYST:ERR? entries `check_errors` drains at most (a queue that never empties is broken).
+MAX_ERROR_DRAIN = 32
+#: How many leading bytes of a bad reply go into an InstrumentGarbage message.
+GARBAGE_PREVIEW = 40
+
+_rm_lock = threading.Lock()
+_rm: pyvisa.ResourceManager | None = None
+
+
+def resource_manager() -> pyvisa.ResourceManager:
+    """The process-wide pyvisa-py resource manager (created on first use)."""
+    global _rm
+    with _rm_lock:
+        if _rm is None:
+            _rm = pyvisa.ResourceManager("@py")
+        return _rm
+
+
+# --------------------------------------------------------------------------------------------
+# Reply parsers (used in dialect tables)
+# --------------------------------------------------------------------------------------------
+
+def parse_float(text: str) -> float:
+    """An SCPI number (NR1/NR2/NR3, optional unit suffix such as 'V' is not accepted)."""
+    return float(text.strip())
+
+
+def parse_int(text: str) -> int:
+    return int(float(text.strip()))
+
+
+def parse_bool(text: str) -> bool:
+    """'1'/'0'/'ON'/'OFF' (Rigol answers ON/OFF, Keysight and SCPI-99 answer 1/0)."""
+    word = text.strip().upper()
+    if word in ("1", "ON", "+1"):
+        return True
+    if word in ("0", "OFF", "+0"):
+        return False
+    raise ValueError(f"not a boolean: {text!r}")
+
+
+def parse_word(text: str) -> str:
+    """A bare keyword reply (e.g. 'CV', 'WAIT'), upper-cased, quotes stripped."""
+    word = text.strip().strip('"').upper()
+    if not word or not re.fullmatch(r"[A-Z0-9_'+-]+", word):
+        raise ValueError(f"not a keyword: {text!r}")
+    return word
+
+
+_ERR = re.compile(r'^\s*([+-]?\d+)\s*(?:,\s*)?"?(.*?)"?\s*$')
+
+
+def parse_error(text: str) -> tuple[int, str]:
+    """`SYST:ERR?` -> (code, text): '0,"No error"', '+0,"No error"', Siglent '0  No error'."""
+    match = _ERR.match(text)
+    if not match:
+        raise ValueError(f"not an error queue entry: {text!r}")
+    return int(match.group(1)), match.group(2)
+
+
+# --------------------------------------------------------------------------------------------
+# Declarative SCPI operations
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Scpi:
+    """One instrument operation: command template(s), and for a query, how to read the reply.
+
+    Templates use `str.format` fields (`{ch}`, `{v}`); a tuple sends several messages in order
+    (e.g. select the channel, then set). With `parse`, the last message is a query and its reply
+    goes through `parse` (ValueError -> InstrumentGarbage naming the command).
+    """
+
+    template: str | tuple[str, ...]
+    parse: Callable[[str], Any] | None = None
+
+    def render(self, **fields: Any) -> list[str]:
+        templates = (self.template,) if isinstance(self.template, str) else self.template
+        return [t.format(**fields) for t in templates]
+
+
+def preview(data: bytes | str) -> str:
+    """The first bytes of a reply, printable, for an error message."""
+    if isinstance(data, str):
+        data = data.encode("latin-1", "replace")
+    head = data[:GARBAGE_PREVIEW]
+    text = repr(bytes(head))[2:-1]
+    return text + ("..." if len(data) > GARBAGE_PREVIEW else "")
+
+
+# --------------------------------------------------------------------------------------------
+# The session
+# --------------------------------------------------------------------------------------------
+
+class VisaSession:
+    """A pyvisa-py session to one instrument; every failure is one BenchError line.
+
+    `name` ("PSU", "scope") is both the error category (`where`) and the start of every message.
+    Create and use it on one thread (the device's owner thread).
+    """
+
+    def __init__(self, resource: str, *, timeout_ms: int, name: str):
+        self.resource = resource
+        self.name = name
+        self.timeout_ms = timeout_ms
+        self.last_command: str | None = None
+        self._inst: Any = None
+        with self._guard("open"):
+            rm = resource_manager()
+            inst = rm.open_resource(resource, open_timeout=timeout_ms)
+        self._inst = inst
+        inst.timeout = timeout_ms
+        inst.chunk_size = CHUNK_SIZE
+        if resource.upper().endswith("::SOCKET"):
+            inst.read_termination = "\n"
+            inst.write_termination = "\n"
+        log.debug("%s %s: opened (timeout %d ms)", name, resource, timeout_ms)
+
+    # -- error mapping ----------------------------------------------------------------------
+    def _msg(self, text: str) -> str:
+        return f"{self.name} {self.resource}: {text}"
+
+    @contextmanager
+    def _guard(self, command: str) -> Iterator[None]:
+        """Map pyvisa / socket exceptions raised while doing `command` to errors.py."""
+        try:
+            yield
+        except InstrumentError:
+            raise
+        except VisaIOError as exc:
+            raise self._visa_error(exc, command) from None
+        except ConnectionRefusedError:
+            raise InstrumentUnreachable(self._msg(
+                "connection refused — is the instrument on and the address right?"),
+                where=self.name) from None
+        except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError):
+            raise InstrumentUnreachable(self._msg(
+                f"connection lost during {command!r} — was the instrument switched off or "
+                "taken by another program?"), where=self.name) from None
+        except socket.timeout:
+            raise self._silent(command) from None
+        except (OSError, ValueError, TypeError) as exc:
+            raise InstrumentUnreachable(self._msg(f"cannot {_doing(command)}: {_plain(exc)}"),
+                                        where=self.name) from None
+        except Exception as exc:  # pyvisa-py raises a bare Exception("could not connect: ...")
+            raise InstrumentUnreachable(self._msg(f"cannot {_doing(command)}: {_plain(exc)}"),
+                                        where=self.name) from None
+
+    def _silent(self, command: str) -> InstrumentSilent:
+        return InstrumentSilent(self._msg(f"no reply to {command!r} within {self.timeout_ms} ms"),
+                                where=self.name)
+
+    def _visa_error(self, exc: VisaIOError, command: str) -> InstrumentError:
+        code = exc.error_code
+        if code == constants.StatusCode.error_timeout:
+            return self._silent(command)
+        if code == constants.StatusCode.error_invalid_resource_name:
+            return InstrumentUnreachable(self._msg(
+                "not a valid VISA resource string (e.g. TCPIP0::192.168.1.50::5555::SOCKET)"),
+                where=self.name)
+        if code in (constants.StatusCode.error_resource_not_found,
+                    constants.StatusCode.error_connection_lost):
+            return InstrumentUnreachable(self._msg(
+                "not reachable — is the instrument on and the address right?"), where=self.name)
+        return InstrumentUnreachable(self._msg(f"{_doing(command)} failed: {exc.abbreviation}"),
+                                     where=self.name)
+
+    def garbage(self, command: str, reply: bytes | str, expected: str) -> InstrumentGarbage:
+        """An InstrumentGarbage for `reply` to `command` (for parsers outside this class)."""
+        return InstrumentGarbage(self._msg(f"unexpected reply to {command!r} (expected {expected}): "
+                                           f"{preview(reply)!r}"), where=self.name)
+
+    # -- plain I/O --------------------------------------------------------------------------
+    def write(self, command: str) -> None:
+        log.debug("%s > %s", self.name, command)
+        self.last_command = command
+        with self._guard(command):
+            self._inst.write(command)
+
+    def query(self, command: str) -> str:
+        """Send a query and return its reply line without the terminator."""
+        log.debug("%s > %s", self.name, command)
+        if not command.upper().startswith(("SYST:ERR", ":SYST:ERR")):
+            self.last_command = command
+        with self._guard(command):
+            self._inst.write(command)
+            raw = self._inst.read_raw()
+        try:
+            reply = raw.decode("ascii").rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise self.garbage(command, raw, "a text line") from None
+        log.debug("%s < %s", self.name, reply)
+        return reply
+
+    def query_parsed(self, command: str, parse: Callable[[str], Any], expected: str) -> Any:
+        reply = self.query(command)
+        try:
+            return parse(reply)
+        except (ValueError, TypeError):
+            raise self.garbage(command, reply, expected) from None
+
+    def query_float(self, command: str) -> float:
+        return self.query_parsed(command, parse_float, "a number")
+
+    def query_int(self, command: str) -> int:
+        return self.query_parsed(command, parse_int, "an integer")
+
+    # -- declarative operations -------------------------------------------------------------
+    def do(self, op: Scpi, **fields: Any) -> Any:
+        """Run a table operation: send its messages; parse the last one's reply if it is a query."""
+        messages = op.render(**fields)
+        if op.parse is None:
+            for message in messages:
+                self.write(message)
+            return None
+        for message in messages[:-1]:
+            self.write(message)
+        return self.query_parsed(messages[-1], op.parse, _expected(op.parse))
+
+    # -- binary blocks ----------------------------------------------------------------------
+    def query_block(self, command: str) -> bytes:
+        """Send a query whose reply is an IEEE 488.2 definite-length block; return the payload.
+
+        Reads `#`, the digit count N, the N-digit length L, then exactly L bytes (which may
+        contain "\\n") and the trailing terminator.
+        """
+        log.debug("%s > %s", self.name, command)
+        self.last_command = command
+        with self._guard(command):
+            self._inst.write(command)
+            head = self._inst.read_bytes(2)
+            if head[:1] != b"#" or not head[1:2].isdigit() or head[1:2] == b"0":
+                raise self.garbage(command, head + self._drain(), "an IEEE 488.2 #N block")
+            digits = int(head[1:2])
+            length_text = self._inst.read_bytes(digits)
+            if not length_text.isdigit():
+                raise self.garbage(command, head + length_text + self._drain(), "an IEEE 488.2 #N block")
+            length = int(length_text)
+            payload = self._inst.read_bytes(length + 1) if length else self._inst.read_bytes(1)
+        terminator = payload[-1:]
+        if terminator != b"\n":
+            raise self.garbage(command, head + length_text + payload[:GARBAGE_PREVIEW],
+                               f"a {length}-byte block ending in a newline")
+        log.debug("%s < #%d block of %d bytes", self.name, digits, length)
+        return bytes(payload[:-1]) if length else b""
+
+    def query_binary_block(self, command: str, datatype: str = "B",
+                           big_endian: bool = False) -> np.ndarray:
+        """A block reply decoded as an array of `datatype` ('B', 'b', 'H', 'h', 'f')."""
+        payload = self.query_block(command)
+        dtype = np.dtype(datatype).newbyteorder(">" if big_endian else "<")
+        if len(payload) % dtype.itemsize:
+            raise self.garbage(command, payload, f"a whole number of {dtype.itemsize}-byte values")
+        return np.frombuffer(payload, dtype=dtype)
+
+    def query_ascii_block(self, command: str) -> np.ndarray:
+        """A block whose payload is comma-separated numbers (Rigol/Keysight ASCII waveforms)."""
+        payload = self.query_block(command)
+        text = payload.decode("ascii", "replace").strip().rstrip(",")
+        if not text:
+            return np.empty(0)
+        try:
+            return np.array([float(x) for x in text.split(",")])
+        except ValueError:
+            raise self.garbage(command, payload, "comma-separated numbers") from None
+
+    def _drain(self) -> bytes:
+        """Whatever else is waiting on the line (up to the terminator), to show in an error."""
+        try:
+            return bytes(self._inst.read_raw())
+        except Exception:  # nothing more arrived; the preview shows what we have
+            return b""
+
+    # -- error queue ------------------------------------------------------------------------
+    def check_errors(self) -> None:
+        """Drain SYST:ERR?; raise InstrumentReportedError for the first error found, if any.
+
+        The message carries code and text and the last command sent before this check, which
+        is the one that (most likely) caused it.
+        """
+        cause = self.last_command
+        found: list[tuple[int, str]] = []
+        for _ in range(MAX_ERROR_DRAIN):
+            code, text = self.query_parsed("SYST:ERR?", parse_error, 'an error entry like 0,"No error"')
+            if code == 0:
+                break
+            found.append((code, text))
+        if found:
+            code, text = found[0]
+            more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
+            raise InstrumentReportedError(
+                self._msg(f"error {code},\"{text}\" after {cause!r}{more}"), code=code, where=self.name)
+
+    # -- lifetime ---------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the resource; safe to call twice and after a lost connection."""
+        inst, self._inst = self._inst, None
+        if inst is None:
+            return
+        try:
+            inst.close()
+        except Exception as exc:  # the connection may already be gone; nothing left to release
+            log.debug("%s %s: close: %s", self.name, self.resource, exc)
+
+    def __enter__(self) -> "VisaSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _expected(parse: Callable[[str], Any]) -> str:
+    return {parse_float: "a number", parse_int: "an integer", parse_bool: "ON/OFF or 1/0",
+            parse_word: "a keyword"}.get(parse, "a valid reply")
+
+
+def _doing(command: str) -> str:
+    return "open the connection" if command == "open" else f"send {command!r}"
+
+
+def _plain(exc: BaseException) -> str:
+    text = str(exc).replace("\n", " ").strip()
+    return text or type(exc).__name__
