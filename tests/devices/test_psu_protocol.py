@@ -1,0 +1,189 @@
+"""What each PSU dialect sends for each operation and how it reads the replies.
+
+Every test talks through real pyvisa-py to a scripted peer on a real local socket; the peer fails
+the test on any command that is not the next one in its script.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchtui.devices.psu import (GenericScpiPsu, KeysightE36300, PsuReading, RigolDP800, open_psu)
+from benchtui.errors import InstrumentReportedError, SafetyError, UnsupportedInstrument
+
+from .conftest import psu_cfg
+from .scpi_peer import KS_OK, OK
+
+RIGOL_IDN = "RIGOL TECHNOLOGIES,DP832,DP8C184550857,00.01.14"
+KEYSIGHT_IDN = "Keysight Technologies,E36312A,MY59001234,2.1.0-1.0.4-1.12"
+GENERIC_IDN = "BK PRECISION,9130,123456,1.0"
+
+
+def test_rigol_dp800_sends_channel_qualified_commands(peer_factory):
+    peer = peer_factory([
+        ("*IDN?", RIGOL_IDN),
+        (":SOUR2:CURR 0.25", None), (":SOUR2:VOLT 3.3", None), OK,
+        (":OUTP CH2,ON", None), OK,
+        (":OUTP? CH2", "ON"), (":MEAS:VOLT? CH2", "3.2980"), (":MEAS:CURR? CH2", "0.1210"),
+        (":OUTP:MODE? CH2", "CV"),
+        (":SOUR2:VOLT?", "3.300"), (":SOUR2:CURR?", "0.250"),
+        (":OUTP CH2,OFF", None), OK,
+        (":OUTP? CH2", "OFF"), (":MEAS:VOLT? CH2", "0.0000"), (":MEAS:CURR? CH2", "0.0000"),
+    ])
+    psu = open_psu(psu_cfg(peer.resource, channel=2))
+    try:
+        assert isinstance(psu, RigolDP800) and psu.identity == RIGOL_IDN
+        psu.apply(3.3, 0.25)
+        psu.set_output(True)
+        assert psu.read() == PsuReading(3.298, 0.121, "CV", True)
+        assert psu.setpoints() == (3.3, 0.25)
+        psu.safe_state()
+        assert psu.read() == PsuReading(0.0, 0.0, "OFF", False)
+    finally:
+        psu.close()
+    peer.assert_done()
+
+
+def test_rigol_reports_cc_and_unregulated_as_cc(peer_factory):
+    peer = peer_factory([
+        ("*IDN?", RIGOL_IDN),
+        (":OUTP? CH1", "ON"), (":MEAS:VOLT? CH1", "2.1"), (":MEAS:CURR? CH1", "0.05"),
+        (":OUTP:MODE? CH1", "CC"),
+        (":OUTP? CH1", "ON"), (":MEAS:VOLT? CH1", "2.1"), (":MEAS:CURR? CH1", "0.05"),
+        (":OUTP:MODE? CH1", "UR"),
+    ])
+    psu = open_psu(psu_cfg(peer.resource))
+    try:
+        assert psu.read().mode == "CC"
+        assert psu.read().mode == "CC"
+    finally:
+        psu.close()
+    peer.assert_done()
+
+
+def test_keysight_e36300_uses_channel_lists(peer_factory):
+    peer = peer_factory([
+        ("*IDN?", KEYSIGHT_IDN),
+        ("VOLT 3.25,(@1)", None), KS_OK,
+        ("CURR 0.1,(@1)", None), KS_OK,
+        ("OUTP ON,(@1)", None), KS_OK,
+        ("OUTP? (@1)", "1"), ("MEAS:VOLT? (@1)", "+2.95000000E+00"), ("MEAS:CURR? (@1)", "+1.00000000E-01"),
+        ("STAT:QUES:INST:ISUM1:COND?", "+1"),
+        ("VOLT? (@1)", "+3.25000000E+00"), ("CURR? (@1)", "+1.00000000E-01"),
+        ("OUTP? (@1)", "0"), ("MEAS:VOLT? (@1)", "+0.0"), ("MEAS:CURR? (@1)", "+0.0"),
+    ])
+    psu = open_psu(psu_cfg(peer.resource))
+    try:
+        assert isinstance(psu, KeysightE36300)
+        psu.set_voltage(3.25)
+        psu.set_current_limit(0.1)
+        psu.set_output(True)
+        assert psu.read() == PsuReading(2.95, 0.1, "CC", True)
+        assert psu.setpoints() == (3.25, 0.1)
+        assert psu.read() == PsuReading(0.0, 0.0, "OFF", False)
+    finally:
+        psu.close()
+    peer.assert_done()
+
+
+def test_keysight_cv_bit(peer_factory):
+    peer = peer_factory([
+        ("*IDN?", KEYSIGHT_IDN),
+        ("OUTP? (@3)", "1"), ("MEAS:VOLT? (@3)", "3.3"), ("MEAS:CURR? (@3)", "0.01"),
+        ("STAT:QUES:INST:ISUM3:COND?", "2"),
+    ])
+    psu = open_psu(psu_cfg(peer.resource, channel=3))
+    try:
+        assert psu.read().mode == "CV"
+    finally:
+        psu.close()
+    peer.assert_done()
+
+
+def test_generic_scpi_selects_the_channel_before_each_command(peer_factory):
+    peer = peer_factory([
+        ("*IDN?", GENERIC_IDN),
+        ("INST:NSEL 2", None), ("CURR 0.5", None), ("INST:NSEL 2", None), ("VOLT 1.8", None), OK,
+        ("INST:NSEL 2", None), ("OUTP ON", None), OK,
+        ("INST:NSEL 2", None), ("OUTP?", "1"), ("INST:NSEL 2", None), ("MEAS:VOLT?", "1.79"),
+        ("INST:NSEL 2", None), ("MEAS:CURR?", "0.5"), ("INST:NSEL 2", None), ("STAT:OPER:COND?", "1024"),
+    ])
+    psu = open_psu(psu_cfg(peer.resource, driver="scpi", channel=2))
+    try:
+        assert isinstance(psu, GenericScpiPsu)
+        psu.apply(1.8, 0.5)
+        psu.set_output(True)
+        assert psu.read() == PsuReading(1.79, 0.5, "CC", True)
+    finally:
+        psu.close()
+    peer.assert_done()
+
+
+def test_auto_refuses_an_unknown_identity_and_names_it(peer_factory):
+    peer = peer_factory([("*IDN?", GENERIC_IDN)])
+    with pytest.raises(UnsupportedInstrument) as info:
+        open_psu(psu_cfg(peer.resource))
+    assert GENERIC_IDN in str(info.value) and peer.resource in str(info.value)
+    assert "\n" not in str(info.value)
+    peer.assert_done()
+
+
+def test_instrument_error_queue_is_raised_with_the_command(peer_factory):
+    peer = peer_factory([
+        ("*IDN?", RIGOL_IDN),
+        (":OUTP CH1,ON", None),
+        ("SYST:ERR?", '-221,"Settings conflict"'), ("SYST:ERR?", '-222,"Data out of range"'), OK,
+    ])
+    psu = open_psu(psu_cfg(peer.resource))
+    try:
+        with pytest.raises(InstrumentReportedError) as info:
+            psu.set_output(True)
+    finally:
+        psu.close()
+    assert info.value.code == -221
+    assert "Settings conflict" in str(info.value) and "':OUTP CH1,ON'" in str(info.value)
+    assert "+1 more" in str(info.value)
+    peer.assert_done()
+
+
+# --- safety ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call", [
+    lambda p: p.set_voltage(3.61),
+    lambda p: p.set_current_limit(1.01),
+    lambda p: p.apply(3.3, 1.5),
+    lambda p: p.apply(4.0, 0.1),
+    lambda p: p.set_voltage(-1.0),
+    lambda p: p.set_voltage(float("nan")),
+])
+def test_setpoints_past_the_profile_maxima_are_refused_and_nothing_is_sent(peer_factory, call):
+    peer = peer_factory([("*IDN?", RIGOL_IDN)])
+    psu = open_psu(psu_cfg(peer.resource))
+    try:
+        with pytest.raises(SafetyError) as info:
+            call(psu)
+    finally:
+        psu.close()
+    assert "nothing was sent" in str(info.value)
+    assert peer.received == ["*IDN?"]
+    peer.assert_done()
+
+
+def test_the_model_range_is_enforced_below_a_generous_profile(peer_factory):
+    # DP832 CH3 goes to 5 V only; the profile would allow 12 V.
+    peer = peer_factory([("*IDN?", RIGOL_IDN)])
+    psu = open_psu(psu_cfg(peer.resource, channel=3, max_voltage=12.0, voltage=5.0))
+    try:
+        with pytest.raises(SafetyError) as info:
+            psu.set_voltage(5.5)
+    finally:
+        psu.close()
+    assert "DP832 CH3" in str(info.value) and "psu.max_voltage" not in str(info.value)
+    assert peer.received == ["*IDN?"]
+
+
+def test_a_channel_the_model_does_not_have_is_refused(peer_factory):
+    peer = peer_factory([("*IDN?", "RIGOL TECHNOLOGIES,DP821A,DP8X,00.01.01")])
+    with pytest.raises(Exception) as info:
+        open_psu(psu_cfg(peer.resource, channel=3))
+    assert "DP821A has channels 1-2" in str(info.value)
