@@ -1,0 +1,158 @@
+"""Braille plots drawn as Rich text: waveforms with limit lines, and pass/fail strip charts.
+
+Each terminal cell holds a 2x4 grid of braille dots, so an 60x8-cell plot has 120x32 points:
+enough to see a VCAP dip or an NRST glitch over SSH without a plotting dependency. Waveforms
+are reduced to a min/max envelope per dot column so that a one-sample glitch is never lost.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from rich.text import Text
+
+#: Bit of each dot in a braille cell, indexed [row][column] (Unicode braille pattern layout).
+_DOT_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
+_BRAILLE_BASE = 0x2800
+
+
+class BrailleCanvas:
+    """A grid of braille cells; each cell keeps the style of its highest-priority dot."""
+
+    def __init__(self, width: int, height: int):
+        self.width, self.height = max(1, width), max(1, height)
+        self._bits = [[0] * self.width for _ in range(self.height)]
+        self._style: list[list[tuple[int, str]]] = [[(-1, "")] * self.width for _ in range(self.height)]
+
+    @property
+    def dots_x(self) -> int:
+        return self.width * 2
+
+    @property
+    def dots_y(self) -> int:
+        return self.height * 4
+
+    def dot(self, x: int, y: int, style: str = "", priority: int = 0) -> None:
+        """Set dot (x, y); y = 0 is the top row. Points outside the canvas are ignored."""
+        if not (0 <= x < self.dots_x and 0 <= y < self.dots_y):
+            return
+        row, col = y // 4, x // 2
+        self._bits[row][col] |= _DOT_BITS[y % 4][x % 2]
+        if priority >= self._style[row][col][0]:
+            self._style[row][col] = (priority, style)
+
+    def vline(self, x: int, y0: int, y1: int, style: str = "", priority: int = 0) -> None:
+        for y in range(min(y0, y1), max(y0, y1) + 1):
+            self.dot(x, y, style, priority)
+
+    def hline(self, y: int, style: str = "", priority: int = 0, dashed: bool = True) -> None:
+        for x in range(self.dots_x):
+            if not dashed or (x // 2) % 2 == 0:
+                self.dot(x, y, style, priority)
+
+    def lines(self) -> list[Text]:
+        out = []
+        for bits_row, style_row in zip(self._bits, self._style):
+            text = Text()
+            for bits, (_, style) in zip(bits_row, style_row):
+                text.append(chr(_BRAILLE_BASE + bits) if bits else " ", style or None)
+            out.append(text)
+        return out
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Maps values to dot rows: lo at the bottom, hi at the top."""
+
+    lo: float
+    hi: float
+    rows: int
+
+    def row(self, value: float) -> int:
+        span = self.hi - self.lo or 1.0
+        return round((self.hi - value) / span * (self.rows - 1))
+
+
+def value_range(values: Iterable[float], extra: Iterable[float | None] = (), pad: float = 0.08) -> tuple[float, float]:
+    """A y range holding every value and every (non-None) extra level, with a little margin."""
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    finite += [v for v in extra if v is not None and math.isfinite(v)]
+    if not finite:
+        return 0.0, 1.0
+    lo, hi = min(finite), max(finite)
+    span = hi - lo or max(abs(hi) * 0.1, 0.1)
+    return lo - span * pad, hi + span * pad
+
+
+def _label(value: float) -> str:
+    return f"{value:6.3g}"[:6].rjust(6)
+
+
+def _with_axis(rows: list[Text], scale: Scale, marks: Sequence[tuple[float, str]]) -> list[Text]:
+    """Prefix each row with a 7-character gutter labelling top, bottom and the marked levels."""
+    labels: dict[int, tuple[str, str]] = {0: (_label(scale.hi), "dim"),
+                                          len(rows) - 1: (_label(scale.lo), "dim")}
+    for level, style in marks:
+        labels[min(len(rows) - 1, max(0, scale.row(level) // 4))] = (_label(level), style)
+    out = []
+    for i, row in enumerate(rows):
+        text, style = labels.get(i, ("", "dim"))
+        line = Text(text.rjust(6), style=style)
+        line.append("┤" if i in labels else "│", "dim")
+        line.append_text(row)
+        out.append(line)
+    return out
+
+
+def plot_waveform(volts: Sequence[float], width: int, height: int, *,
+                  lo_limit: float | None = None, hi_limit: float | None = None,
+                  style: str = "green", bad_style: str = "bold red",
+                  limit_style: str = "yellow") -> Text:
+    """A waveform as braille text, `width` x `height` cells including a 7-cell axis gutter.
+
+    Samples are reduced to a min/max envelope per dot column; dots beyond a limit are drawn in
+    `bad_style`, and each limit is a dashed line.
+    """
+    canvas = BrailleCanvas(max(1, width - 7), height)
+    n = len(volts)
+    lo, hi = value_range((min(volts), max(volts)) if n else (), (lo_limit, hi_limit))
+    scale = Scale(lo, hi, canvas.dots_y)
+    marks = []
+    for limit in (lo_limit, hi_limit):
+        if limit is not None:
+            canvas.hline(scale.row(limit), limit_style, priority=0)
+            marks.append((limit, limit_style))
+    for x in range(canvas.dots_x if n else 0):
+        a = x * n // canvas.dots_x
+        b = max(a + 1, (x + 1) * n // canvas.dots_x)
+        chunk = volts[a:b]
+        vmin, vmax = min(chunk), max(chunk)
+        out = (lo_limit is not None and vmin < lo_limit) or (hi_limit is not None and vmax > hi_limit)
+        canvas.vline(x, scale.row(vmin), scale.row(vmax), bad_style if out else style,
+                     priority=2 if out else 1)
+    return Text("\n").join(_with_axis(canvas.lines(), scale, marks))
+
+
+def plot_strip(points: Sequence[tuple[float, bool]], width: int, height: int, *,
+               threshold: float | None = None, pass_style: str = "green",
+               fail_style: str = "bold red", threshold_style: str = "yellow") -> Text:
+    """One feature over the cycles of a run: x = cycle order, y = value; failures in red.
+
+    A failing dot wins a shared cell, so a cluster of failures below a threshold stands out.
+    """
+    canvas = BrailleCanvas(max(1, width - 7), height)
+    lo, hi = value_range((v for v, _ in points), (threshold,))
+    scale = Scale(lo, hi, canvas.dots_y)
+    marks = []
+    if threshold is not None:
+        canvas.hline(scale.row(threshold), threshold_style, priority=0)
+        marks.append((threshold, threshold_style))
+    n = len(points)
+    for i, (value, failed) in enumerate(points):
+        if value is None or not math.isfinite(value):
+            continue
+        x = round(i * (canvas.dots_x - 1) / max(1, n - 1)) if n > 1 else canvas.dots_x // 2
+        canvas.dot(x, scale.row(value), fail_style if failed else pass_style, priority=2 if failed else 1)
+    return Text("\n").join(_with_axis(canvas.lines(), scale, marks))

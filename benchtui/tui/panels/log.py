@@ -1,0 +1,33 @@
+"""The log tab: one timestamped line per action, instrument exchange summary and problem."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import RichLog
+
+from .base import BenchPanel
+
+#: Styles of sources in the log, so that problems and the loop stand out.
+SOURCE_STYLES = {"error": "bold red", "warning": "yellow", "loop": "cyan", "PSU": "magenta",
+                 "scope": "blue", "target": "green"}
+
+
+def log_text(when: float, source: str, text: str, severity: str = "") -> Text:
+    """'21:17:34 : PSU: output ON' — the seed's log format, with the source coloured."""
+    line = Text(time.strftime("%H:%M:%S", time.localtime(when)) + " : ", "dim")
+    line.append(f"{source}: ", SOURCE_STYLES.get(severity) or SOURCE_STYLES.get(source, "bold"))
+    line.append(text, SOURCE_STYLES.get(severity, ""))
+    return line
+
+
+class LogPanel(BenchPanel):
+    """A scrolling log; the newest line is at the bottom and stays in view."""
+
+    def compose(self) -> ComposeResult:
+        yield RichLog(id="log", wrap=True, max_lines=5000, markup=False, auto_scroll=True)
+
+    def write(self, when: float, source: str, text: str, severity: str = "") -> None:
+        self.query_one(RichLog).write(log_text(when, source, text, severity))

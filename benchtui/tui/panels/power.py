@@ -1,0 +1,121 @@
+"""The power tab: setpoint and current limit within the profile's maxima, live readback, power-cycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.validation import Number
+from textual.widgets import Button, Input, Label, Static
+
+from ...errors import SafetyError
+from .base import BenchPanel
+
+#: How often the readback is refreshed while no loop runs (seconds).
+POLL_S = 1.0
+
+
+def reading_text(reading: Any) -> Text:
+    """'3.301 V  0.124 A  CV  ON' with the mode and the output state coloured."""
+    if reading is None:
+        return Text("— V   — A   no reading", "dim")
+    text = Text.assemble((f"{reading.voltage:6.3f} V", "bold"), "   ", (f"{reading.current:6.3f} A", "bold"), "   ")
+    mode = str(getattr(reading, "mode", "") or "?").upper()
+    text.append(f" {mode} ", "black on yellow" if mode == "CC" else "black on green" if mode == "CV" else "")
+    text.append("   ")
+    text.append(" ON " if reading.output else " OFF ", "black on green" if reading.output else "white on grey30")
+    return text
+
+
+class PowerPanel(BenchPanel):
+    """Edit and apply the PSU setpoint; see V/I, CC/CV and the output; power-cycle the board."""
+
+    def __init__(self, **kw: Any):
+        super().__init__(**kw)
+        self.reading: Any = None
+        self._polling = False
+
+    def compose(self) -> ComposeResult:
+        psu = self.bench.profile.psu
+        yield Static(reading_text(None), id="readback")
+        with Horizontal(classes="row"):
+            yield Label("Setpoint V", classes="field-label")
+            yield Input(f"{psu.voltage:g}", id="voltage", type="number", classes="number",
+                        validators=[Number(minimum=0.0, maximum=psu.max_voltage)])
+            yield Label("Limit A", classes="field-label")
+            yield Input(f"{psu.current_limit:g}", id="current", type="number", classes="number",
+                        validators=[Number(minimum=0.0, maximum=psu.max_current)])
+            yield Button("Apply", id="apply", compact=True)
+        with Horizontal(classes="row"):
+            yield Button("Output on/off (o)", id="output", compact=True)
+            yield Button("Power-cycle (p)", id="power-cycle", compact=True, variant="primary")
+        yield Static(f"channel {psu.channel} of {psu.resource}\nprofile maxima {psu.max_voltage:g} V / "
+                     f"{psu.max_current:g} A; power-cycle off time {self.bench.profile.cycle.off_s:g} s",
+                     classes="hint")
+
+    def on_mount(self) -> None:
+        self.set_interval(POLL_S, self.poll)
+
+    # -- readback ---------------------------------------------------------------------------
+    def poll(self) -> None:
+        """Refresh the readback unless a loop owns the bench or a read is still in flight."""
+        session = self.bench.session
+        if self._polling or session is None or not session.state.psu_connected or self.bench.loop_running:
+            return
+        self._polling = True
+        self.run_worker(self._read(), group="psu-poll", exit_on_error=False)
+
+    async def _read(self) -> None:
+        try:
+            self.show_reading(await self.bench.session.psu_read())
+        except Exception as exc:  # a PSU that stopped answering: say so once, mark it lost
+            self.bench.instrument_lost("psu", exc, "PSU readback")
+        finally:
+            self._polling = False
+
+    def show_reading(self, reading: Any) -> None:
+        self.reading = reading
+        self.query_one("#readback", Static).update(reading_text(reading))
+
+    def connection_changed(self) -> None:
+        if self.bench.session and self.bench.session.state.psu_connected:
+            self.poll()
+
+    # -- actions ----------------------------------------------------------------------------
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        actions = {"apply": self.apply, "output": self.bench.action_toggle_output,
+                   "power-cycle": self.bench.action_power_cycle}
+        if event.button.id in actions:
+            actions[event.button.id]()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.apply()
+
+    def apply(self) -> None:
+        """Send the edited setpoint and limit; out-of-range values are refused here, in words."""
+        psu = self.bench.profile.psu
+        try:
+            volts = _number(self.query_one("#voltage", Input).value, "setpoint", "V", psu.max_voltage)
+            amps = _number(self.query_one("#current", Input).value, "current limit", "A", psu.max_current)
+        except SafetyError as exc:
+            self.bench.report(exc, "apply setpoint")
+            return
+
+        async def work() -> None:
+            await self.bench.session.psu_apply(volts, amps)
+            self.show_reading(await self.bench.session.psu_read())
+        self.bench.act("psu", "apply setpoint", work)
+
+
+def _number(text: str, what: str, unit: str, maximum: float) -> float:
+    """Parse an input as a number within [0, maximum]; the error names the field and the limit."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise SafetyError(f"{what} {text!r} is not a number", where="PSU") from None
+    if not 0.0 <= value <= maximum:
+        raise SafetyError(f"{what} {value:g} {unit} is outside 0..{maximum:g} {unit} (profile maximum)",
+                          where="PSU")
+    return value

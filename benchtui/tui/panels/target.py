@@ -1,0 +1,130 @@
+"""The target tab: probe and connect mode, option bytes with a sector protection map, erase / program / verify."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Label, ProgressBar, Select, Static
+
+from ...bench import events as ev
+from ...bench.session import describe_identity
+from .base import BenchPanel
+
+CONNECT_MODES = ("under-reset", "pre-reset", "halt", "attach")
+
+
+def option_bytes_view(ob: Any) -> Table:
+    """Decoded option bytes, one field a row; fields not at their factory value in red, with the factory value."""
+    changed = {name: factory for name, _, factory in ob.differences_from_factory()}
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column()
+    table.add_row("OPTCR", f"0x{ob.optcr:08X}", Text(f"OPTCR1 0x{ob.optcr1:08X}", "bold"))
+    for name, value, meaning in ob.describe():
+        if name in changed:
+            table.add_row(Text(name, "bold red"), Text(value, "bold red"),
+                          Text(f"{meaning} (factory 0x{changed[name]:X})", "red"))
+        else:
+            table.add_row(name, value, Text(meaning, "dim"))
+    return table
+
+
+def sector_map(ob: Any) -> Text:
+    """One cell per sector: green = writable, red = write-protected."""
+    text = Text("WRP ", "bold")
+    protection = ob.sector_protection()
+    for sector, protected in sorted(protection.items()):
+        text.append(f"{sector:>2}", "white on red" if protected else "black on green")
+        text.append(" ")
+    count = sum(1 for p in protection.values() if p)
+    text.append(f" {count} of {len(protection)} sectors write-protected" if count else " no sector write-protected",
+                "bold red" if count else "green")
+    return text
+
+
+class TargetPanel(BenchPanel):
+    """Probe, connect mode, connect/disconnect; erase, program, verify with progress; option bytes."""
+
+    def __init__(self, **kw: Any):
+        super().__init__(**kw)
+        self.option_bytes: Any = None
+        self._op: tuple[str, float] | None = None  # step and start time of the running operation
+
+    def compose(self) -> ComposeResult:
+        target = self.bench.profile.target
+        with Horizontal(classes="row"):
+            yield Label(f"probe {target.probe_uid}", id="probe", classes="field-label")
+            yield Select([(m, m) for m in CONNECT_MODES], value=target.connect_mode, allow_blank=False,
+                         id="mode", compact=True)
+            yield Button("Connect (c)", id="connect", compact=True, variant="primary")
+        with Horizontal(classes="row buttons"):
+            yield Button("Flash (f)", id="flash", compact=True, variant="warning")
+            yield Button("Program…", id="program", compact=True)
+            yield Button("Verify", id="verify", compact=True)
+            yield Button("Erase sectors…", id="erase-sectors", compact=True)
+            yield Button("Erase chip…", id="erase-chip", compact=True, variant="error")
+            yield Button("Remove WRP…", id="remove-wrp", compact=True, variant="error")
+            yield Button("Option bytes", id="read-ob", compact=True)
+        with Horizontal(classes="row"):
+            yield ProgressBar(total=100, show_eta=False, id="progress")
+            yield Label("", id="rate")
+        yield Static("not connected", id="identity")
+        yield Static("", id="sectors")
+        with VerticalScroll(id="ob-area"):
+            yield Static(Text("option bytes: connect (c) to read them", "dim"), id="ob")
+
+    @property
+    def mode(self) -> str:
+        return str(self.query_one("#mode", Select).value)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        b = self.bench
+        actions = {"connect": b.action_toggle_connect, "flash": b.action_flash, "program": b.action_program,
+                   "verify": b.action_verify, "erase-sectors": b.action_erase_sectors,
+                   "erase-chip": b.action_erase_chip, "remove-wrp": b.action_remove_wrp,
+                   "read-ob": b.action_read_option_bytes}
+        if event.button.id in actions:
+            actions[event.button.id]()
+
+    # -- views ------------------------------------------------------------------------------
+    def connection_changed(self) -> None:
+        state = self.bench.session.state
+        ident = self.query_one("#identity", Static)
+        if state.target_identity is not None:
+            ident.update(Text.assemble(("● ", "green"), describe_identity(state.target_identity)))
+        elif state.target_error:
+            ident.update(Text.assemble(("● ", "bold red"), state.target_error))
+        else:
+            ident.update(Text("○ not connected", "dim"))
+        self.query_one("#connect", Button).label = ("Disconnect (c)" if state.target_connected
+                                                    else "Connect (c)")
+
+    def show_option_bytes(self, ob: Any) -> None:
+        self.option_bytes = ob
+        self.query_one("#ob", Static).update(option_bytes_view(ob))
+        self.query_one("#sectors", Static).update(sector_map(ob))
+
+    def bench_event(self, event: Any) -> None:
+        if isinstance(event, ev.Progress) and event.index is None:
+            self.show_progress(event.step, event.done, event.total)
+
+    def show_progress(self, step: str, done: int, total: int) -> None:
+        """Progress bar plus amount and rate; a new step restarts the clock."""
+        now = time.monotonic()
+        if self._op is None or self._op[0] != step or done == 0:
+            self._op = (step, now)
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=max(total, 1), progress=done)
+        elapsed = now - self._op[1]
+        if total >= 4096:  # bytes
+            rate = f"  {done / 1024 / elapsed:6.1f} KB/s" if elapsed > 0 and done else ""
+            text = f"{step} {done / 1024:.1f}/{total / 1024:.1f} KB{rate}"
+        else:
+            text = f"{step} {done}/{total}"
+        self.query_one("#rate", Label).update(text)
