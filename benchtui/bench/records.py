@@ -1,0 +1,154 @@
+"""The records one run produces: steps, features, waveforms, cycles, and a run's summary.
+
+The cycle engine builds one `CycleRecord` per finished cycle and hands it to the results store;
+the store gives the same records back. All records are frozen so that a record handed to the
+UI and to the store cannot change under either of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Step outcomes, in the order a report lists them.
+OUTCOMES = ("pass", "fail", "error", "skipped")
+#: Feature kinds: scope-measured rails, PSU readback, step timing, debug-link behaviour.
+KINDS = ("rail", "psu", "timing", "link")
+#: Run states. "interrupted" is a "running" run whose writer is gone (crash, kill, power loss).
+RUN_STATUSES = ("running", "completed", "stopped", "error", "interrupted")
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One step of one cycle: when it ran, how it ended, and the error evidence if any."""
+
+    name: str
+    started: float
+    ended: float
+    outcome: str
+    attempts: int = 1
+    error_class: str | None = None
+    error_text: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> float:
+        return self.ended - self.started
+
+
+@dataclass(frozen=True)
+class FeatureValue:
+    """One number measured in one cycle, e.g. `flash.VCAP1.min` = 1.08 V (None = not measured)."""
+
+    name: str
+    value: float | None
+    unit: str
+    kind: str
+
+
+@dataclass(frozen=True, eq=False)
+class WaveformRecord:
+    """One captured net: sample i was taken at t0 + i*dt seconds (relative to the trigger)."""
+
+    capture: str
+    net: str
+    t0: float
+    dt: float
+    volts: np.ndarray
+
+    def times(self) -> np.ndarray:
+        return self.t0 + self.dt * np.arange(len(self.volts))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, WaveformRecord):
+            return NotImplemented
+        return (self.capture, self.net, self.t0, self.dt) == (other.capture, other.net, other.t0, other.dt) \
+            and np.array_equal(np.asarray(self.volts), np.asarray(other.volts))
+
+
+@dataclass(frozen=True)
+class CycleRecord:
+    """One power cycle with everything measured in it. `failed_step` is the first step that failed."""
+
+    index: int
+    started: float
+    ended: float
+    passed: bool
+    failed_step: str | None
+    error_class: str | None
+    error_text: str | None
+    steps: tuple[StepRecord, ...] = ()
+    features: tuple[FeatureValue, ...] = ()
+    waveforms: tuple[WaveformRecord, ...] = ()
+
+    def feature(self, name: str) -> float | None:
+        """The value of feature `name` in this cycle (None when missing or not measured)."""
+        return next((f.value for f in self.features if f.name == name), None)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run as the runs list shows it."""
+
+    id: int
+    name: str
+    started: float
+    ended: float | None
+    status: str
+    cycles: int
+    failures: int
+    scenario: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureMatrix:
+    """Every feature of every cycle of a run, as one table for the correlation analysis.
+
+    `values[i, j]` is feature `names[j]` in cycle `cycles[i]`; NaN means missing or not measured
+    (the analysis leaves those cycles out for that feature and reports how many).
+    """
+
+    names: tuple[str, ...]
+    units: tuple[str, ...]
+    kinds: tuple[str, ...]
+    cycles: tuple[int, ...]
+    passed: np.ndarray
+    failed_steps: tuple[str | None, ...]
+    values: np.ndarray
+
+    @classmethod
+    def from_records(cls, records: "list[CycleRecord] | tuple[CycleRecord, ...]") -> "FeatureMatrix":
+        """Build the table from cycle records (feature columns sorted by name)."""
+        meta: dict[str, tuple[str, str]] = {}
+        for record in records:
+            for f in record.features:
+                meta.setdefault(f.name, (f.unit, f.kind))
+        names = tuple(sorted(meta))
+        column = {name: j for j, name in enumerate(names)}
+        values = np.full((len(records), len(names)), np.nan)
+        for i, record in enumerate(records):
+            for f in record.features:
+                if f.value is not None:
+                    values[i, column[f.name]] = f.value
+        return cls(names=names, units=tuple(meta[n][0] for n in names),
+                   kinds=tuple(meta[n][1] for n in names),
+                   cycles=tuple(r.index for r in records),
+                   passed=np.array([r.passed for r in records], dtype=bool),
+                   failed_steps=tuple(r.failed_step for r in records), values=values)
+
+    def __len__(self) -> int:
+        return len(self.cycles)
+
+    def column(self, name: str) -> np.ndarray:
+        """All cycles' values of one feature (NaN = missing)."""
+        return self.values[:, self.names.index(name)]
+
+    def row(self, i: int) -> dict[str, float | None]:
+        """One cycle's features by name, None for missing."""
+        return {n: (None if np.isnan(v) else float(v)) for n, v in zip(self.names, self.values[i])}
+
+
+__all__ = ["CycleRecord", "FeatureMatrix", "FeatureValue", "KINDS", "OUTCOMES", "RUN_STATUSES", "RunSummary",
+           "StepRecord", "WaveformRecord"]
