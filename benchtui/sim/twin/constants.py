@@ -1,0 +1,87 @@
+"""Fixed values of the STM32F767 twin: debug identity, register addresses, keys and every
+UNCONFIRMED choice (reference/stm32f7.md) in one place.
+
+Values marked UNCONFIRMED are our choice where the reference notes could not confirm silicon
+behaviour; change them here and nowhere else.
+"""
+
+from __future__ import annotations
+
+# --- debug identity (stm32f7.md §4) ------------------------------------------------------------
+DPIDR = 0x5BA02477
+AHB_AP_IDR = 0x74770001
+AP_BASE = 0xE00FD003          # ST system ROM table, format + present bits
+CPUID = 0x411FC270            # Cortex-M7 r1p0
+DBGMCU_IDCODE = 0x10016451    # DEV_ID 0x451, REV_ID 0x1001 (rev Z)
+DBGMCU_BASE = 0xE0042000
+
+# --- memory map (stm32f7.md §2.6) --------------------------------------------------------------
+ITCM_RAM_BASE, ITCM_RAM_SIZE = 0x00000000, 16 * 1024
+SRAM_BASE, SRAM_SIZE = 0x20000000, 512 * 1024          # DTCM 128K + SRAM1 368K + SRAM2 16K
+FLASH_AXIM_BASE = 0x08000000
+FLASH_ITCM_BASE = 0x00200000
+SYSINFO_BASE, SYSINFO_SIZE = 0x1FF0F000, 0x800          # OTP, UID, flash size, package
+OTP_SIZE = 0x420
+UID_ADDR = 0x1FF0F420
+FLASH_SIZE_ADDR = 0x1FF0F442
+PACKAGE_ADDR = 0x1FF0F7E0
+OPTION_IMAGE_BASE, OPTION_IMAGE_SIZE = 0x1FFF0000, 0x20
+FLASH_REGS_BASE = 0x40023C00
+IWDG_BASE = 0x40003000
+#: Twin's UID words (arbitrary but fixed).
+UID_WORDS = (0x00460031, 0x3437510D, 0x36383639)
+#: Package word (UNCONFIRMED: LQFP144 encoding chosen arbitrarily).
+PACKAGE_VALUE = 0x0300
+
+# --- variants ----------------------------------------------------------------------------------
+#: variant -> flash size in KB (flash-size word at 0x1FF0F442).
+VARIANT_FLASH_KB = {"zg": 1024, "zi": 2048}
+#: UNCONFIRMED (stm32f7.md §2.4): bank-2 base of a 1 MB part in dual-bank mode. We follow RM0410
+#: and OpenOCD (bank 2 directly after bank 1); Blackmagic and one forum user say 0x08100000.
+BANK2_OFFSET_1MB_DUAL = 0x80000
+#: UNCONFIRMED (stm32f7.md §2.5): nWRP bit of 1 MB dual-bank bank-2 sector pairs. We follow the HAL
+#: numbering (sector numbers 12..19 -> bits 6..9), not OpenOCD's sequential bits 4..7.
+WRP_1MB_DUAL_HAL_NUMBERING = True
+
+# --- FLASH interface (stm32f7.md §1) -----------------------------------------------------------
+KEY1, KEY2 = 0x45670123, 0xCDEF89AB
+OPTKEY1, OPTKEY2 = 0x08192A3B, 0x4C5D6E7F
+OPTCR_FACTORY = 0xFFFFAAFD
+OPTCR1_FACTORY = 0x00400080
+CR_RESET = 0x80000000         # UNCONFIRMED reset value (LOCK=1)
+RDP_LEVEL0, RDP_LEVEL2 = 0xAA, 0xCC
+#: What an option-byte write interrupted by a reset leaves behind (stm32f7.md §5, UNCONFIRMED
+#: hardware rule): RDP 0xFF (level 1), every sector write-protected, boot addresses 0xFFFF.
+CORRUPT_RDP = 0xFF
+CORRUPT_NWRP = 0x000
+CORRUPT_BOOT_ADD = 0xFFFF
+#: UNCONFIRMED: whether WRP blocks the RDP 1->0 regression erase. We let the regression erase
+#: the whole array regardless of nWRP.
+REGRESSION_IGNORES_WRP = True
+
+# --- durations (stm32f7.md §3.2, x32 typ; UNCONFIRMED) -----------------------------------------
+T_PROG_WORD_S = 16e-6
+T_ERASE_BY_SIZE_S = ((32 * 1024, 0.25), (128 * 1024, 0.55), (256 * 1024, 1.0))   # size <= key
+T_MASS_ERASE_PER_MB_S = 4.0     # 8 s for 2 MB
+T_OPTION_WRITE_S = 0.3          # the ~300 ms option-programming window of §5
+#: One supply-load event covers this many programmed words (pyOCD programs 1 KB pages).
+PROGRAM_BURST_WORDS = 256
+
+# --- supply current drawn by flash operations (UNCONFIRMED, §3.3 has no F7 value) --------------
+I_ERASE_A = 0.030
+I_PROGRAM_A = 0.030
+I_OPTION_A = 0.030
+
+# --- core execution ----------------------------------------------------------------------------
+#: Instructions run per DHCSR poll while the core is "running".
+RUN_CHUNK_INSTRUCTIONS = 2_000_000
+#: IWDG clock (LSI, UNCONFIRMED typ 32 kHz).
+LSI_HZ = 32000.0
+
+
+def erase_time_s(size: int) -> float:
+    """Typical x32 erase time of one sector of `size` bytes."""
+    for limit, seconds in T_ERASE_BY_SIZE_S:
+        if size <= limit:
+            return seconds
+    return T_ERASE_BY_SIZE_S[-1][1]

@@ -1,0 +1,351 @@
+"""The STM32F767 FLASH interface (RM0410, stm32f7.md §1): keys, CR/SR, erase, program, option
+bytes, read/write protection, and what supply disturbances do to an operation in flight.
+
+The flash array and the option bytes live in `NvMemory` (the non-volatile part of the chip,
+what a state file saves). `FlashController` is the register block at 0x40023C00; it asks the
+power source for a load window and its verdict for every erase/program/option write.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import constants as C
+from .layout import Sector, sector_at, sector_for_snb, sectors
+from .power import PowerSource
+
+# SR bits
+EOP, OPERR, WRPERR, PGAERR, PGPERR, ERSERR, BSY = 1 << 0, 1 << 1, 1 << 4, 1 << 5, 1 << 6, 1 << 7, 1 << 16
+SR_W1C = EOP | OPERR | WRPERR | PGAERR | PGPERR | ERSERR
+# CR bits
+PG, SER, MER, MER2, STRT, LOCK = 1 << 0, 1 << 1, 1 << 2, 1 << 15, 1 << 16, 1 << 31
+# OPTCR bits
+OPTLOCK, OPTSTRT = 1 << 0, 1 << 1
+NDBANK = 1 << 29
+NWRP_SHIFT, NWRP_MASK = 16, 0xFFF << 16
+RDP_SHIFT, RDP_MASK = 8, 0xFF << 8
+IWDG_SW = 1 << 5
+
+
+def rdp_level(rdp: int) -> int:
+    """0, 1 or 2 from an RDP byte (0xAA = 0, 0xCC = 2, anything else = 1)."""
+    return 0 if rdp == C.RDP_LEVEL0 else 2 if rdp == C.RDP_LEVEL2 else 1
+
+
+@dataclass
+class NvMemory:
+    """Flash array plus option bytes: everything that survives a power cycle."""
+
+    flash_kb: int
+    flash: bytearray = field(default=None)  # type: ignore[assignment]
+    optcr: int = C.OPTCR_FACTORY & ~0x3     # stored user bits (OPTCR[31:2])
+    optcr1: int = C.OPTCR1_FACTORY
+
+    def __post_init__(self) -> None:
+        if self.flash is None:
+            self.flash = bytearray(b"\xff" * (self.flash_kb * 1024))
+
+    @property
+    def rdp(self) -> int:
+        return (self.optcr >> RDP_SHIFT) & 0xFF
+
+    def option_image(self) -> bytes:
+        """The 32-byte option area at 0x1FFF0000 (stm32f7.md §1.6: value | ~value << 16)."""
+        words = [self.optcr & 0xFFFC, 0, self.optcr >> 16, 0, self.optcr1 & 0xFFFF, 0,
+                 self.optcr1 >> 16, 0]
+        out = bytearray()
+        for i, w in enumerate(words):
+            value = (w | ((~w & 0xFFFF) << 16)) if i % 2 == 0 else 0xFFFFFFFF
+            out += value.to_bytes(4, "little")
+        return bytes(out)
+
+
+class FlashController:
+    """Registers at 0x40023C00 and the operations they start.
+
+    `request_reset(reason)` is called when the power source says a brown-out or an NRST pulse
+    hit an operation in flight: the twin resets the core (the operation is left incomplete).
+    `debug_attached()` tells whether a debugger holds the DP (RDP level 1 then blocks flash).
+    """
+
+    def __init__(self, nv: NvMemory, power: PowerSource, time_scale: float,
+                 request_reset: Callable[[str], None], debug_attached: Callable[[], bool],
+                 on_nv_change: Callable[[], None]):
+        self.nv = nv
+        self.power = power
+        self.time_scale = time_scale
+        self._request_reset = request_reset
+        self._debug_attached = debug_attached
+        self._on_nv_change = on_nv_change
+        self.loaded_optcr = nv.optcr | OPTLOCK
+        self.loaded_rdp = nv.rdp
+        self.reset_registers()
+        self.load_options(ok=True)
+
+    # --- reset and option load ----------------------------------------------------------------
+    def reset_registers(self) -> None:
+        """Peripheral reset: locked, no error, no operation."""
+        self.acr = 0
+        self.cr = C.CR_RESET
+        self.sr = 0
+        self._key_stage = 0
+        self._optkey_stage = 0
+        self._hard_locked = False
+        self._opt_hard_locked = False
+        self._busy_until = 0.0
+        self._burst_left = 0
+        self._burst_verdict: str | None = None
+        self._burst_index = 0
+
+    def load_options(self, ok: bool) -> None:
+        """Load OPTCR/OPTCR1 from the stored option bytes, as at power-up or system reset.
+
+        `ok` is the power source's verdict on this load: a failed load comes up with nWRP = 0
+        (every sector write-protected), everything else as stored.
+        """
+        optcr = (self.nv.optcr & ~0x3) | OPTLOCK
+        if not ok:
+            optcr &= ~NWRP_MASK
+        self.optcr = optcr
+        self.optcr1 = self.nv.optcr1
+        self.loaded_optcr = optcr
+        self.loaded_rdp = (optcr >> RDP_SHIFT) & 0xFF
+
+    # --- layout -------------------------------------------------------------------------------
+    @property
+    def dual_bank(self) -> bool:
+        return not (self.loaded_optcr & NDBANK)
+
+    def sectors(self) -> tuple[Sector, ...]:
+        return sectors(self.nv.flash_kb, self.dual_bank)
+
+    def protected(self, sector: Sector) -> bool:
+        return not (self.loaded_optcr >> (NWRP_SHIFT + sector.wrp_bit)) & 1
+
+    @property
+    def rdp_level(self) -> int:
+        return rdp_level(self.loaded_rdp)
+
+    def flash_read_blocked(self) -> bool:
+        """RDP level >= 1 with a debugger attached: flash reads bus-fault."""
+        return self.rdp_level >= 1 and self._debug_attached()
+
+    # --- register access ----------------------------------------------------------------------
+    def read(self, offset: int, from_core: bool = False) -> int:
+        reg = offset & 0x1C
+        if reg == 0x00:
+            return self.acr
+        if reg == 0x0C:
+            return self._read_sr(from_core)
+        if reg == 0x10:
+            return self.cr
+        if reg == 0x14:
+            return self.optcr
+        if reg == 0x18:
+            return self.optcr1
+        return 0
+
+    def write(self, offset: int, value: int) -> None:
+        reg = offset & 0x1C
+        value &= 0xFFFFFFFF
+        if reg == 0x00:
+            self.acr = value & 0xB0F
+        elif reg == 0x04:
+            self._write_key(value)
+        elif reg == 0x08:
+            self._write_optkey(value)
+        elif reg == 0x0C:
+            self.sr &= ~(value & SR_W1C)
+        elif reg == 0x10:
+            self._write_cr(value)
+        elif reg == 0x14:
+            self._write_optcr(value)
+        elif reg == 0x18:
+            if not self.optcr & OPTLOCK:
+                self.optcr1 = value
+
+    def _busy(self) -> bool:
+        return time.monotonic() < self._busy_until
+
+    def _read_sr(self, from_core: bool) -> int:
+        if from_core and self._busy():
+            # The core would spin on BSY: let real time pass instead of burning instructions.
+            time.sleep(max(0.0, self._busy_until - time.monotonic()))
+        return self.sr | (BSY if self._busy() else 0)
+
+    def _write_key(self, value: int) -> None:
+        """KEY1 then KEY2 unlocks CR; any other write locks it until the next reset."""
+        if not self.cr & LOCK or self._hard_locked:
+            self._hard_locked = self._hard_locked or bool(self.cr & LOCK)
+            return
+        if self._key_stage == 0 and value == C.KEY1:
+            self._key_stage = 1
+        elif self._key_stage == 1 and value == C.KEY2:
+            self._key_stage = 0
+            self.cr &= ~LOCK
+        else:
+            self._key_stage = 0
+            self._hard_locked = True
+
+    def _write_optkey(self, value: int) -> None:
+        if not self.optcr & OPTLOCK or self._opt_hard_locked:
+            self._opt_hard_locked = self._opt_hard_locked or bool(self.optcr & OPTLOCK)
+            return
+        if self._optkey_stage == 0 and value == C.OPTKEY1:
+            self._optkey_stage = 1
+        elif self._optkey_stage == 1 and value == C.OPTKEY2:
+            self._optkey_stage = 0
+            self.optcr &= ~OPTLOCK
+        else:
+            self._optkey_stage = 0
+            self._opt_hard_locked = True
+
+    def _write_cr(self, value: int) -> None:
+        if self.cr & LOCK:
+            return
+        if self._busy():
+            return
+        self.cr = value & 0x8301FFFF & ~STRT
+        if not value & PG:
+            self._burst_left = 0
+        if value & STRT:
+            self._start_erase(value)
+
+    def _write_optcr(self, value: int) -> None:
+        if self.optcr & OPTLOCK or self._busy():
+            return
+        self.optcr = value & ~OPTSTRT
+        if value & OPTSTRT:
+            self._program_options()
+
+    # --- operations ---------------------------------------------------------------------------
+    def _operate(self, current: float, duration: float, label: str) -> str | None:
+        """Draw the operation's current, hold BSY for its (scaled) duration, return the verdict."""
+        t0, t1 = self.power.add_load(current, duration, label)
+        verdict = self.power.disturbance(t0, t1)
+        if self.time_scale > 0:
+            self._busy_until = time.monotonic() + duration * self.time_scale
+        return verdict
+
+    def _blocked_by_rdp(self) -> bool:
+        # UNCONFIRMED: RDP level 1 with a debugger attached refuses erase/program with WRPERR.
+        return self.flash_read_blocked()
+
+    def _start_erase(self, value: int) -> None:
+        mass = value & (MER | MER2)
+        if value & SER and mass or not (value & SER or mass):
+            self.sr |= ERSERR
+            return
+        if self._blocked_by_rdp():
+            self.sr |= WRPERR
+            return
+        if value & SER:
+            sector = sector_for_snb(self.nv.flash_kb, self.dual_bank, (value >> 3) & 0x1F)
+            if sector is None:
+                self.sr |= ERSERR
+                return
+            targets = [sector]
+            duration = C.erase_time_s(sector.size)
+            label = f"erase sector {sector.number}"
+        else:
+            banks = {1} if (value & MER) else set()
+            if value & MER2:
+                if not self.dual_bank:
+                    self.sr |= ERSERR
+                    return
+                banks.add(2)
+            targets = [s for s in self.sectors() if s.bank in banks]
+            duration = C.T_MASS_ERASE_PER_MB_S * sum(s.size for s in targets) / (1024 * 1024)
+            label = "mass erase"
+        if any(self.protected(s) for s in targets):
+            self.sr |= WRPERR
+            return
+        verdict = self._operate(C.I_ERASE_A, duration, label)
+        self._erase(targets, complete=verdict is None)
+        if verdict == "vcap-dip":
+            self.sr |= OPERR | ERSERR
+        elif verdict is not None:
+            self._request_reset(verdict)
+
+    def _erase(self, targets: list[Sector], complete: bool) -> None:
+        """Erase the sectors; an interrupted erase stops halfway through the last one."""
+        flash = self.nv.flash
+        for i, s in enumerate(targets):
+            last = i == len(targets) - 1
+            size = s.size if complete or not last else s.size // 2
+            flash[s.offset:s.offset + size] = b"\xff" * size
+        self._on_nv_change()
+
+    def program(self, offset: int, size: int, value: int) -> None:
+        """A bus write of `size` bytes into the flash array (core or debugger)."""
+        if self.cr & LOCK or not self.cr & PG:
+            self.sr |= ERSERR
+            return
+        psize = 1 << ((self.cr >> 8) & 3)
+        if offset % size:
+            self.sr |= PGAERR
+            return
+        if size != psize:
+            self.sr |= PGPERR
+            return
+        sector = sector_at(self.nv.flash_kb, self.dual_bank, offset)
+        if sector is None:
+            self.sr |= PGAERR
+            return
+        if self.protected(sector) or self._blocked_by_rdp():
+            self.sr |= WRPERR
+            return
+        verdict = self._burst_verdict_for_next_word()
+        if verdict not in (None, "vcap-dip") and self._burst_index >= C.PROGRAM_BURST_WORDS // 2:
+            return   # the core was reset halfway through the burst: nothing more is written
+        if verdict == "vcap-dip" and self._burst_index >= C.PROGRAM_BURST_WORDS // 2:
+            value |= 0x55555555 & ((1 << (8 * size)) - 1)   # weak programming: some bits stay 1
+            self.sr |= OPERR
+        old = int.from_bytes(self.nv.flash[offset:offset + size], "little")
+        self.nv.flash[offset:offset + size] = (old & value).to_bytes(size, "little")
+        self._on_nv_change()
+        if verdict not in (None, "vcap-dip") and self._burst_index == C.PROGRAM_BURST_WORDS // 2:
+            self._request_reset(verdict)
+
+    def _burst_verdict_for_next_word(self) -> str | None:
+        """One supply-load event per burst of PROGRAM_BURST_WORDS programmed words."""
+        if self._burst_left == 0:
+            self._burst_left = C.PROGRAM_BURST_WORDS
+            self._burst_index = 0
+            self._burst_verdict = self._operate(
+                C.I_PROGRAM_A, C.T_PROG_WORD_S * C.PROGRAM_BURST_WORDS, "program")
+            self._busy_until = 0.0   # BSY per word is too short to matter
+        self._burst_left -= 1
+        self._burst_index += 1
+        return self._burst_verdict
+
+    def _program_options(self) -> None:
+        """OPTSTRT: write OPTCR/OPTCR1 into the option bytes (RDP 1 -> 0 mass-erases first)."""
+        if rdp_level(self.nv.rdp) == 2:
+            return   # level 2 is final: option bytes can no longer be changed
+        new_optcr = self.optcr & ~0x3
+        new_rdp = (new_optcr >> RDP_SHIFT) & 0xFF
+        regression = rdp_level(self.nv.rdp) >= 1 and rdp_level(new_rdp) == 0
+        duration = C.T_OPTION_WRITE_S
+        if regression:
+            duration += C.T_MASS_ERASE_PER_MB_S * self.nv.flash_kb / 1024
+        verdict = self._operate(C.I_OPTION_A, duration, "option bytes")
+        if verdict == "vcap-dip":
+            self.sr |= OPERR
+            return
+        if regression:
+            self._erase(list(sectors(self.nv.flash_kb, self.dual_bank)), complete=verdict is None)
+        if verdict is None:
+            self.nv.optcr = new_optcr
+            self.nv.optcr1 = self.optcr1
+            # nWRP (and the user bits) act at once; RDP and nDBANK at the next option load.
+            keep = RDP_MASK | NDBANK
+            self.loaded_optcr = (self.loaded_optcr & keep) | (new_optcr & ~keep) | (self.optcr & 0x3)
+        else:
+            self.nv.optcr = ((new_optcr & ~(RDP_MASK | NWRP_MASK)) | (C.CORRUPT_RDP << RDP_SHIFT)
+                             | (C.CORRUPT_NWRP << NWRP_SHIFT))
+            self.nv.optcr1 = (C.CORRUPT_BOOT_ADD << 16) | C.CORRUPT_BOOT_ADD
+            self._request_reset(verdict)
+        self._on_nv_change()
