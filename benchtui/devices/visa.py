@@ -204,7 +204,7 @@ class VisaSession:
     def garbage(self, command: str, reply: bytes | str, expected: str) -> InstrumentGarbage:
         """An InstrumentGarbage for `reply` to `command` (for parsers outside this class)."""
         return InstrumentGarbage(self._msg(f"unexpected reply to {command!r} (expected {expected}): "
-                                           f"{preview(reply)!r}"), where=self.name)
+                                           f"'{preview(reply)}'"), where=self.name)
 
     # -- plain I/O --------------------------------------------------------------------------
     def write(self, command: str) -> None:

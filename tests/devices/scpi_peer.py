@@ -101,6 +101,7 @@ class ScriptedPeer:
 
 def block(payload: bytes, digits: int = 9) -> bytes:
     """An IEEE 488.2 definite-length block with an N-digit length field (#9 Rigol, #8 Keysight)."""
+    assert len(str(len(payload))) <= digits, "payload too long for the length field"
     return b"#" + str(digits).encode() + str(len(payload)).zfill(digits).encode() + payload
 
 
