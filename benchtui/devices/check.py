@@ -1,0 +1,99 @@
+"""`benchtui check`: connect to each instrument, report identity and state, or one error line.
+
+Returns data and prints nothing (the CLI formats it). Checks change no instrument state: they
+only identify and read. The PSU and scope are checked at the same time, each on its own owner
+thread, so two silent instruments cost one timeout, not two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import BenchError
+from ..profile import Profile
+from .owner import DeviceOwner
+from .psu import open_psu
+from .scope import open_scope
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One line of `benchtui check`: what was checked, where, and what was found."""
+
+    name: str
+    resource: str
+    ok: bool
+    identity: str | None = None
+    #: A state summary when ok, the one-line error otherwise.
+    detail: str | None = None
+
+
+def check_psu(profile: Profile) -> CheckResult:
+    cfg = profile.psu
+    try:
+        psu = open_psu(cfg)
+        try:
+            volts, amps = psu.setpoints()
+            reading = psu.read()
+        finally:
+            psu.close()
+    except BenchError as exc:
+        return CheckResult("PSU", cfg.resource, False, None, exc.one_line())
+    state = (f"CH{cfg.channel} set {volts:.3f} V / {amps:.3f} A, output "
+             f"{'ON' if reading.output else 'OFF'}, reads {reading.voltage:.3f} V "
+             f"{reading.current:.3f} A ({reading.mode})")
+    return CheckResult("PSU", cfg.resource, True, psu.identity, state)
+
+
+def check_scope(profile: Profile) -> CheckResult:
+    cfg = profile.scope
+    try:
+        scope = open_scope(cfg)
+        try:
+            state = scope.trigger_state()
+        finally:
+            scope.close()
+    except BenchError as exc:
+        return CheckResult("scope", cfg.resource, False, None, exc.one_line())
+    nets = " ".join(f"{net}=CH{ch.channel}" for net, ch in cfg.channels.items()) or "no channels mapped"
+    return CheckResult("scope", cfg.resource, True, scope.identity, f"{nets}, acquisition {state}")
+
+
+def check_instruments(profile: Profile) -> list[CheckResult]:
+    """[PSU result, scope result], checked concurrently on their own owner threads."""
+    owners = [DeviceOwner("check-psu"), DeviceOwner("check-scope")]
+    try:
+        futures = [owners[0].submit(check_psu, profile), owners[1].submit(check_scope, profile)]
+        return [f.result() for f in futures]
+    finally:
+        for owner in owners:
+            owner.close()
+
+
+# --- the boundary with the probe / target part ---------------------------------------------------
+
+def check_target(profile: Profile) -> CheckResult:
+    """The probe line of `benchtui check` (the target link belongs to devices/target.py).
+
+    This is the one function the CLI appends after `check_instruments`: connect with the
+    profile's connect mode, read the identity, disconnect. If target.py grows its own
+    `check_target(profile) -> CheckResult`, that one is used instead.
+    """
+    from . import target
+
+    own = getattr(target, "check_target", None)
+    if callable(own):
+        return own(profile)
+    cfg = profile.target
+    link = target.TargetLink(cfg)
+    try:
+        ident = link.connect()
+    except BenchError as exc:
+        return CheckResult("probe", cfg.probe_uid, False, None, exc.one_line())
+    finally:
+        try:
+            link.disconnect()
+        except BenchError:
+            pass  # nothing more to release; the connect error (if any) is what matters
+    identity = f"{ident.part} (0x{ident.dev_id:03X} rev {ident.revision}), {ident.flash_kb} KB"
+    return CheckResult("probe", cfg.probe_uid, True, identity, f"connected {cfg.connect_mode}")
