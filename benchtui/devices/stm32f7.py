@@ -36,6 +36,12 @@ SR_BSY = 1 << 16
 SR_ERRORS = 0xF2  # the mask OpenOCD and Blackmagic use (bits 1, 4, 5, 6, 7)
 
 # FLASH_CR bits
+CR_PG = 1 << 0
+CR_SER = 1 << 1
+CR_MER = 1 << 2
+CR_SNB_SHIFT = 3
+CR_PSIZE_X32 = 0b10 << 8
+CR_STRT = 1 << 16
 CR_LOCK = 1 << 31
 
 # FLASH_OPTCR bits
@@ -64,6 +70,8 @@ BANK2_BASE_1MB = 0x08080000
 #: numbering (bank-2 sectors are 12..19, pair i -> bit i // 2, i.e. bits 6..9).
 BANK2_FIRST_HAL_SECTOR_1MB = 12
 
+#: Seconds to wait for FLASH_SR.BSY after a sector erase (OpenOCD's timeout).
+SECTOR_ERASE_TIMEOUT_S = 10.0
 #: Seconds to wait for FLASH_SR.BSY after OPTSTRT (OpenOCD allows 33 s for an option write
 #: that may trigger the RDP 1 -> 0 mass erase).
 OPTION_WRITE_TIMEOUT_S = 33.0

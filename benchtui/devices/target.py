@@ -331,7 +331,7 @@ class TargetLink:
                 _check(cancel)
                 region_flash = target.memory_map.get_region_for_address(sector.start).flash
                 with _classified(f"erasing sector {sector.index} at 0x{sector.start:08X}", self,
-                                 sectors=[sector.index]):
+                                 sectors=[sector.index], diagnose=sector):
                     if region_flash is not flash:
                         if flash is not None:
                             flash.cleanup()
@@ -370,10 +370,18 @@ class TargetLink:
         target = self._target()
         total = image.size
 
+        # pyOCD reports 0..1 for the erase pass, then 0..1 again for the program pass: count
+        # only programmed bytes (0 while erasing), so the callback sees a monotonic count.
+        phase = {"programming": False, "last": 0.0}
+
         def report(fraction: float) -> None:
             _check(cancel)
+            if fraction < phase["last"] - 1e-9:
+                phase["programming"] = True
+            phase["last"] = fraction
             if progress:
-                progress(min(total, int(fraction * total)), total)
+                done = int(fraction * total) if phase["programming"] else 0
+                progress(min(total, done), total)
 
         started = time.perf_counter()
         loader = MemoryLoader(self._session, progress=report)
@@ -383,8 +391,8 @@ class TargetLink:
                     loader.add_data(address, data)
                 loader.commit()
         except BaseException:
-            for region in target.memory_map.get_regions_of_type(_flash_region_type()):
-                if region.flash is not None:
+            for region in target.memory_map.regions:
+                if region.is_flash and region.flash is not None:
                     _cleanup_quietly(region.flash)
             raise
         return ProgramResult(total, time.perf_counter() - started)
@@ -414,11 +422,32 @@ class TargetLink:
         return VerifyResult(count == 0, done, first, count)
 
     # -- evidence -------------------------------------------------------------------------
-    def _evidence_sr(self) -> int | None:
+    def _evidence_sr(self, diagnose: f7.Sector | None = None) -> int | None:
+        """FLASH_SR after a failure. pyOCD's algorithm clears the error flags before it
+        returns, so for a failed sector erase the erase is retried once at register level
+        (RM0410 sequence) and FLASH_SR is read right after it."""
         try:
-            return self._session.board.target.read32(f7.FLASH_SR)
+            target = self._session.board.target
+            sr = target.read32(f7.FLASH_SR)
+            if diagnose is None or sr & f7.SR_ERRORS:
+                return sr
+            return self._register_erase(target, diagnose)
         except Exception:
             return None
+
+    def _register_erase(self, target: Any, sector: f7.Sector) -> int:
+        """Erase one sector with the FLASH registers; return FLASH_SR when BSY clears."""
+        if target.read32(f7.FLASH_CR) & f7.CR_LOCK:
+            target.write32(f7.FLASH_KEYR, f7.KEY1)
+            target.write32(f7.FLASH_KEYR, f7.KEY2)
+        target.write32(f7.FLASH_SR, f7.SR_ERRORS)
+        cr = f7.CR_PSIZE_X32 | f7.CR_SER | sector.snb << f7.CR_SNB_SHIFT
+        target.write32(f7.FLASH_CR, cr)
+        target.write32(f7.FLASH_CR, cr | f7.CR_STRT)
+        try:
+            return self._wait_not_busy(target, f7.SECTOR_ERASE_TIMEOUT_S, f"sector {sector.index} erase")
+        finally:
+            target.write32(f7.FLASH_CR, f7.CR_LOCK)
 
     def _evidence_option_bytes(self) -> f7.OptionBytes | None:
         try:
@@ -434,8 +463,8 @@ class TargetLink:
 # ---------------------------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def _classified(what: str, link: TargetLink | None = None,
-                sectors: Sequence[int] = ()) -> Iterator[None]:
+def _classified(what: str, link: TargetLink | None = None, sectors: Sequence[int] = (),
+                diagnose: f7.Sector | None = None) -> Iterator[None]:
     """Turn pyOCD exceptions raised while doing `what` into errors.py classes with evidence."""
     exc_mod = _pyocd()
     try:
@@ -451,7 +480,7 @@ def _classified(what: str, link: TargetLink | None = None,
             hint = f"RDP level 1 (RDP=0x{ob.rdp:02X}): flash reads fault while a debugger is connected"
         raise TransferFault(f"{what}: bus fault{where}", address=address, hint=hint) from None
     except exc_mod.FlashFailure as exc:
-        raise _classify_flash_failure(what, exc, link, sectors) from None
+        raise _classify_flash_failure(what, exc, link, sectors, diagnose) from None
     except exc_mod.ProbeDisconnected as exc:
         raise ProbeLost(f"{what}: probe disconnected ({exc})") from None
     except (exc_mod.TransferError, exc_mod.ProbeError) as exc:
@@ -459,15 +488,22 @@ def _classified(what: str, link: TargetLink | None = None,
     except exc_mod.TimeoutError as exc:
         raise FlashOperationError(f"{what}: timed out ({exc})") from None
     except exc_mod.Error as exc:
+        # pyOCD wraps a failed DP connect ("Target not detected") around the probe's error.
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, exc_mod.ProbeDisconnected):
+            raise ProbeLost(f"{what}: probe disconnected ({cause})") from None
+        if isinstance(cause, (exc_mod.TransferError, exc_mod.ProbeError)) \
+                and not isinstance(cause, exc_mod.TransferFaultError):
+            raise NoSwdAck(f"{what}: {NO_ACK_TEXT} ({cause})") from None
         raise TargetError(f"{what}: {exc}") from None
     except (OSError, EOFError) as exc:  # remote probe socket gone
         raise ProbeLost(f"{what}: probe connection lost ({exc})") from None
 
 
 def _classify_flash_failure(what: str, exc: Any, link: TargetLink | None,
-                            sectors: Sequence[int]) -> FlashOperationError:
+                            sectors: Sequence[int], diagnose: f7.Sector | None) -> FlashOperationError:
     """Read FLASH_SR (and OPTCR for WRPERR) and name the cause."""
-    sr = link._evidence_sr() if link is not None else None
+    sr = link._evidence_sr(diagnose) if link is not None else None
     ob = link._evidence_option_bytes() if link is not None else None
     address = getattr(exc, "address", None)
     protected = [i for i in sectors if ob is not None and ob.sector_protection().get(i)]
@@ -494,11 +530,6 @@ def _flash_error(message: str, sr: int) -> FlashOperationError:
 def _check(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         raise Cancelled("cancelled by the user")
-
-
-def _flash_region_type() -> Any:
-    from pyocd.core.memory_map import MemoryType
-    return MemoryType.FLASH
 
 
 def _cleanup_quietly(flash: Any) -> None:

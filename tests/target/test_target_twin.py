@@ -12,6 +12,7 @@ import pytest
 from benchtui.devices import stm32f7 as f7
 from benchtui.devices.firmware import load_firmware
 from benchtui.devices.target import TargetLink, list_probes
+from benchtui.profile import AddressAlias
 from benchtui.errors import (Cancelled, ConfirmationRequired, FirmwareError, NoSwdAck, SafetyError,
                              TargetError, TransferFault, WriteProtected)
 
@@ -142,9 +143,11 @@ def test_rdp1_blocks_flash_reads_and_rdp0_mass_erases(link: TargetLink, small_he
 
 
 def test_hex_outside_the_zg_flash_is_a_firmware_error(link: TargetLink, tmp_path: Path) -> None:
+    # a 2 MB image (linked for a ZI, alias as in the demo profile) does not fit a ZG
+    alias_2mb = AddressAlias(start=0x00200000, target=0x08000000, size=0x00200000)
     path = write_hex(tmp_path / "too-big.hex", 16, base=0x00300000 - 8)
     with pytest.raises(FirmwareError) as info:
-        _image(link, path)
+        load_firmware(path, aliases=[alias_2mb], flash=link.flash_regions())
     assert "too-big.hex" in str(info.value) and "0x08100000" in str(info.value)
 
 
