@@ -113,7 +113,7 @@ class BenchApp(App[None]):
         logging.getLogger("benchtui").addHandler(self._log_handler)
         if logging.getLogger("benchtui").getEffectiveLevel() > logging.INFO:
             logging.getLogger("benchtui").setLevel(logging.INFO)
-        self.session = BenchSession(self.profile, on_event=self._on_bench_event)
+        self.session = BenchSession(self.profile, on_event=self._bench_sink)
         self.refresh_status()
         self.log_line("bench", f"profile {self.profile.name} ({self.profile.source})")
         self.act("open", "connect instruments", self._open)
@@ -124,7 +124,7 @@ class BenchApp(App[None]):
         self.connection_changed()
 
     # -- events -----------------------------------------------------------------------------
-    def _on_bench_event(self, event: Any) -> None:
+    def _bench_sink(self, event: Any) -> None:
         self.post_message(BenchEvent(event))
 
     def on_bench_event(self, message: BenchEvent) -> None:
@@ -153,7 +153,7 @@ class BenchApp(App[None]):
         """Tell the user, in words, what failed and what to try: a notification and a log line."""
         exp = explain(exc, action)
         self.last_problem = exp.line
-        self.log_line(exp.where, exp.line, severity=exp.severity)
+        self.log_line(exp.where, exp.sentence, severity=exp.severity)
         body = exp.what + (f"\nTry: {exp.hint}" if exp.hint else "")
         self.notify(body, title=exp.where, severity=exp.severity, timeout=10)
         self.refresh_status()

@@ -22,6 +22,13 @@ def short_identity(idn: str | None) -> str:
     return idn[:24]
 
 
+def short_error(line: str, width: int = 22) -> str:
+    """'PSU: PSU TCPIP0::…: connection refused — is it on?' -> 'connection refused' (status bar size)."""
+    core = line.split(" — ")[0].split(" (")[0]
+    core = core.rsplit(": ", 1)[-1]
+    return core if len(core) <= width else core[: width - 1] + "…"
+
+
 def dot(ok: bool | None) -> Text:
     """A connection dot: green connected, red failed, dim unknown."""
     if ok is None:
@@ -40,18 +47,20 @@ class StatusBar(Static):
              target: tuple[str, bool | None], cycles: tuple[int, int, int], activity: str) -> None:
         """Redraw both lines; each (text, ok) pair gets a connection dot."""
         done, passed, failed = cycles
-        top = Text.assemble((profile, "bold"), "  ")
-        top.append(f"cycles {done}  ")
+        top = Text(f"cycles {done} ")
         top.append(f"✓{passed}", "green")
-        top.append("  ")
+        top.append(" ")
         top.append(f"✗{failed}", "bold red" if failed else "dim")
         if activity:
-            top.append(f"  │ {activity}", "cyan")
+            top.append(f" │ {activity}", "cyan")
+        top.append(" │ ", "dim")
+        top.append(profile, "bold")
         bottom = Text()
         for label, (text, ok) in (("PSU", psu), ("scope", scope), ("target", target)):
             bottom.append_text(dot(ok))
             bottom.append(f" {label} ", "bold")
-            bottom.append(f"{text}  ", "default" if ok else "dim")
+            bottom.append(f"{text if ok is not False else short_error(text)}  ",
+                          "default" if ok else "red" if ok is False else "dim")
         top.truncate(max(10, self.size.width - 2 if self.size.width else 200), overflow="ellipsis")
         self.update(Text("\n").join([top, bottom]))
 

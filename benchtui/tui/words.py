@@ -44,9 +44,13 @@ class Explanation:
     severity: str = "error"  # "error" | "warning" (a cancelled action is only a warning)
 
     @property
+    def sentence(self) -> str:
+        """What happened and what to try, without the `where` prefix (the log shows it as source)."""
+        return f"{self.what} — {self.hint}" if self.hint else self.what
+
+    @property
     def line(self) -> str:
-        text = f"{self.where}: {self.what}"
-        return f"{text} — {self.hint}" if self.hint else text
+        return f"{self.where}: {self.sentence}"
 
 
 def explain(exc: BaseException, action: str | None = None) -> Explanation:
@@ -55,8 +59,10 @@ def explain(exc: BaseException, action: str | None = None) -> Explanation:
     if isinstance(exc, e.Cancelled):
         return Explanation(exc.where, f"{action or 'operation'} cancelled", "", "warning")
     if isinstance(exc, e.BenchError):
-        hint = exc.hint or next((h for cls, h in HINTS if isinstance(exc, cls)), "")
-        return Explanation(exc.where, prefix + str(exc).replace("\n", " "), hint)
+        message = str(exc).replace("\n", " ")
+        # Drivers often end a message with their own advice after " — "; then ours is redundant.
+        hint = exc.hint or ("" if " — " in message else next((h for cls, h in HINTS if isinstance(exc, cls)), ""))
+        return Explanation(exc.where, prefix + message, hint)
     # Not one of ours: a bug or an unwrapped library error. Still one line, never a traceback.
     return Explanation("benchtui", f"{prefix}{type(exc).__name__}: {exc}".replace("\n", " "),
                        "this is a benchtui bug: please report it with the log")

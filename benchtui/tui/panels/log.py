@@ -27,7 +27,7 @@ class LogPanel(BenchPanel):
     """A scrolling log; the newest line is at the bottom and stays in view."""
 
     def compose(self) -> ComposeResult:
-        yield RichLog(id="log", wrap=True, max_lines=5000, markup=False, auto_scroll=True)
+        yield RichLog(id="log-view", wrap=True, max_lines=5000, markup=False, auto_scroll=True)
 
     def write(self, when: float, source: str, text: str, severity: str = "") -> None:
         self.query_one(RichLog).write(log_text(when, source, text, severity))

@@ -55,11 +55,11 @@ class LoopPanel(BenchPanel):
             yield Label("Cycles", classes="field-label")
             yield Input(str(cycle.count), id="cycles", type="integer", classes="number",
                         validators=[Integer(minimum=0)], tooltip="0 = until stopped")
-            yield Label("stop on failure", classes="field-label")
+            yield Label("stop on fail", classes="field-label")
             yield Switch(cycle.stop_on_failure, id="stop-on-failure")
-            yield Button("Run (l)", id="run", compact=True, variant="primary")
-            yield Button("Pause (space)", id="pause", compact=True)
-            yield Button("Stop (s)", id="stop", compact=True, variant="error")
+            yield Button("Run l", id="run", compact=True, variant="primary")
+            yield Button("Pause ␣", id="pause", compact=True)
+            yield Button("Stop s", id="stop", compact=True, variant="error")
         with Horizontal(classes="row"):
             yield ProgressBar(total=None, show_eta=False, id="loop-progress")
             yield Label("idle", id="loop-status")

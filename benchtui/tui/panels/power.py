@@ -49,8 +49,8 @@ class PowerPanel(BenchPanel):
                         validators=[Number(minimum=0.0, maximum=psu.max_current)])
             yield Button("Apply", id="apply", compact=True)
         with Horizontal(classes="row"):
-            yield Button("Output on/off (o)", id="output", compact=True)
-            yield Button("Power-cycle (p)", id="power-cycle", compact=True, variant="primary")
+            yield Button("Output on/off o", id="output", compact=True)
+            yield Button("Power-cycle p", id="power-cycle", compact=True, variant="primary")
         yield Static(f"channel {psu.channel} of {psu.resource}\nprofile maxima {psu.max_voltage:g} V / "
                      f"{psu.max_current:g} A; power-cycle off time {self.bench.profile.cycle.off_s:g} s",
                      classes="hint")

@@ -46,7 +46,7 @@ class ScopePanel(BenchPanel):
     def compose(self) -> ComposeResult:
         scope = self.bench.profile.scope
         with Horizontal(classes="row"):
-            yield Button("Capture power-up (g)", id="capture-power-up", compact=True, variant="primary")
+            yield Button("Capture power-up g", id="capture-power-up", compact=True, variant="primary")
             yield Button("Capture fault-catch", id="capture-fault", compact=True)
             yield Label("no capture yet", id="capture-info")
         with VerticalScroll(id="nets"):

@@ -62,15 +62,15 @@ class TargetPanel(BenchPanel):
             yield Label(f"probe {target.probe_uid}", id="probe", classes="field-label")
             yield Select([(m, m) for m in CONNECT_MODES], value=target.connect_mode, allow_blank=False,
                          id="mode", compact=True)
-            yield Button("Connect (c)", id="connect", compact=True, variant="primary")
+            yield Button("Connect c", id="connect", compact=True, variant="primary")
         with Horizontal(classes="row buttons"):
-            yield Button("Flash (f)", id="flash", compact=True, variant="warning")
+            yield Button("Flash f", id="flash", compact=True, variant="warning")
             yield Button("Program…", id="program", compact=True)
             yield Button("Verify", id="verify", compact=True)
-            yield Button("Erase sectors…", id="erase-sectors", compact=True)
-            yield Button("Erase chip…", id="erase-chip", compact=True, variant="error")
-            yield Button("Remove WRP…", id="remove-wrp", compact=True, variant="error")
-            yield Button("Option bytes", id="read-ob", compact=True)
+            yield Button("Erase…", id="erase-sectors", compact=True)
+            yield Button("Mass erase…", id="erase-chip", compact=True, variant="error")
+            yield Button("Unprotect…", id="remove-wrp", compact=True, variant="error")
+            yield Button("Read OB", id="read-ob", compact=True)
         with Horizontal(classes="row"):
             yield ProgressBar(total=100, show_eta=False, id="progress")
             yield Label("", id="rate")
@@ -102,8 +102,8 @@ class TargetPanel(BenchPanel):
             ident.update(Text.assemble(("● ", "bold red"), state.target_error))
         else:
             ident.update(Text("○ not connected", "dim"))
-        self.query_one("#connect", Button).label = ("Disconnect (c)" if state.target_connected
-                                                    else "Connect (c)")
+        self.query_one("#connect", Button).label = ("Disconnect c" if state.target_connected
+                                                    else "Connect c")
 
     def show_option_bytes(self, ob: Any) -> None:
         self.option_bytes = ob

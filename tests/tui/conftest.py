@@ -1,0 +1,62 @@
+"""Fixtures for the console's Pilot tests: a virtual bench per test and helpers to read the screen."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+import pytest
+from rich.console import Console
+
+from benchtui.cli import DEMO_PROFILE, start_virtual_bench
+from benchtui.profile import load_profile
+
+#: Longest wait for something the bench must do (connect, a cycle); a test fails after it.
+WAIT_S = 20.0
+
+
+@pytest.fixture
+def bench_factory(tmp_path):
+    """Start a virtual bench for a scenario; the profile's database goes to tmp_path."""
+    started = []
+
+    def start(scenario: str = "healthy", seed: int = 7, **cycle):
+        profile = load_profile(DEMO_PROFILE)
+        vb, live = start_virtual_bench(profile, scenario=scenario, seed=seed)
+        started.append(vb)
+        live = live.replace(store=dataclasses.replace(live.store, database=str(tmp_path / "bench.db")),
+                            cycle=dataclasses.replace(live.cycle, **{"off_s": 0.05, **cycle}))
+        return vb, live
+
+    yield start
+    for vb in started:
+        vb.stop()
+
+
+async def wait_for(pilot, condition, what: str, timeout: float = WAIT_S):
+    """Let the app run until `condition()` is true; fail naming `what` after `timeout` seconds."""
+    import time
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; log:\n" + "\n".join(log_lines(pilot.app)[-15:]))
+        await pilot.pause(0.05)
+
+
+def log_lines(app) -> list[str]:
+    """The log tab's lines as plain text."""
+    from textual.widgets import RichLog
+    return [strip.text for strip in app.query_one("#log-view", RichLog).lines]
+
+
+def log_has(app, text: str) -> bool:
+    return any(text in line for line in log_lines(app))
+
+
+def screen_text(app) -> list[str]:
+    """What the terminal shows now, one string per row (as a user over SSH would see it)."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True,
+                      force_terminal=True, color_system=None, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text().splitlines()

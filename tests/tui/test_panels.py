@@ -1,0 +1,142 @@
+"""Pilot tests of every panel against the virtual bench: what an engineer does, and what they see."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, TabbedContent
+
+from benchtui.tui.app import BenchApp
+from benchtui.tui.dialogs import ConfirmDialog, FilePickerDialog, TextScreen
+from benchtui.tui.panels import LoopPanel, PowerPanel, ScopePanel, TargetPanel
+from benchtui.tui.widgets import WaveformPlot
+
+from .conftest import log_has, log_lines, screen_text, wait_for
+
+
+def connected(app) -> bool:
+    st = app.session.state if app.session else None
+    return bool(st and st.psu_connected and st.scope_connected)
+
+
+async def test_status_bar_names_profile_instruments_and_state(bench_factory):
+    vb, profile = bench_factory()
+    app = BenchApp(profile)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: connected(app), "PSU and scope to connect")
+        await pilot.pause(0.1)
+        top, second = screen_text(app)[:2]
+        assert profile.name[:30] in top and "cycles 0" in top
+        assert "PSU RIGOL DP832" in second and "scope RIGOL DS1054Z" in second
+        assert "target not connected" in second
+
+
+async def test_power_cycle_from_the_keyboard(bench_factory):
+    vb, profile = bench_factory()
+    app = BenchApp(profile)
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: connected(app), "instruments")
+        await pilot.press("p")
+        await wait_for(pilot, lambda: log_has(app, "output ON"), "the PSU output to come back on")
+        lines = log_lines(app)
+        off = next(i for i, line in enumerate(lines) if "output OFF" in line)
+        assert any("output ON" in line for line in lines[off:])
+        panel = app.query_one(PowerPanel)
+        await wait_for(pilot, lambda: panel.reading is not None and panel.reading.output, "readback ON")
+        assert abs(panel.reading.voltage - profile.psu.voltage) < 0.2
+
+
+async def test_setpoint_beyond_the_profile_maximum_is_refused_in_words(bench_factory):
+    vb, profile = bench_factory()
+    app = BenchApp(profile)
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: connected(app), "instruments")
+        app.query_one("#voltage", Input).value = "9"
+        app.query_one(PowerPanel).apply()
+        await pilot.pause(0.1)
+        assert log_has(app, "setpoint 9 V is outside 0..3.6 V")
+        assert not log_has(app, "setpoint 9.000 V")
+        app.query_one("#voltage", Input).value = "3.1"
+        app.query_one(PowerPanel).apply()
+        await wait_for(pilot, lambda: log_has(app, "setpoint 3.100 V"), "the new setpoint")
+
+
+async def test_connect_shows_identity_option_bytes_and_sector_map(bench_factory):
+    vb, profile = bench_factory()
+    app = BenchApp(profile)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(pilot, lambda: connected(app), "instruments")
+        await pilot.press("2")
+        await pilot.press("o")  # output on: the target needs power
+        await wait_for(pilot, lambda: log_has(app, "output ON"), "output on")
+        await pilot.press("c")
+        panel = app.query_one(TargetPanel)
+        await wait_for(pilot, lambda: panel.option_bytes is not None, "option bytes after connect")
+        text = "\n".join(screen_text(app))
+        assert "STM32F7" in text and "OPTCR" in text and "nWRP" in text.replace("NWRP", "nWRP")
+        assert "no sector write-protected" in text
+
+
+async def test_flash_with_progress_and_verify(bench_factory):
+    vb, profile = bench_factory()
+    app = BenchApp(profile)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(pilot, lambda: connected(app), "instruments")
+        await pilot.press("o")
+        await wait_for(pilot, lambda: log_has(app, "output ON"), "output on")
+        await pilot.press("f")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: log_has(app, "verify OK"), "program + verify")
+        assert log_has(app, "KB/s")
+        rate = str(app.query_one("#rate").render())
+        assert "verify" in rate or "program" in rate
+
+
+async def test_destructive_action_cancelled_then_confirmed(bench_factory):
+    vb, profile = bench_factory()
+    app = BenchApp(profile)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(pilot, lambda: connected(app), "instruments")
+        await pilot.press("o")
+        await wait_for(pilot, lambda: log_has(app, "output ON"), "output on")
+        await pilot.press("2")
+        await pilot.click("#erase-chip")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("enter")  # Cancel has the focus: Enter by habit must not erase
+        assert not isinstance(app.screen, ConfirmDialog)
+        await pilot.pause(0.2)
+        assert log_has(app, "cancelled") and not log_has(app, "mass erase done")
+        await pilot.click("#erase-chip")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: log_has(app, "mass erase done"), "mass erase")
+
+
+async def test_program_picks_a_file(bench_factory, tmp_path):
+    vb, profile = bench_factory()
+    app = BenchApp(profile)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(pilot, lambda: connected(app), "instruments")
+        app.action_program()
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, FilePickerDialog)
+        app.screen.query_one("#path", Input).value = str(tmp_path / "missing.hex")
+        await pilot.press("enter")
+        assert isinstance(app.screen, FilePickerDialog), "a missing file is refused in the dialog"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, FilePickerDialog)
+
+
+async def test_scope_capture_draws_every_net_with_features(bench_factory):
+    vb, profile = bench_factory()
+    app = BenchApp(profile)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: connected(app), "instruments")
+        await pilot.press("3")
+        await pilot.press("g")
+        panel = app.query_one(ScopePanel)
+        await wait_for(pilot, lambda: panel.last is not None, "a power-up capture")
+        await pilot.pause(0.1)
+        for net in profile.scope.channels:
+            assert len(app.query_one(f"#plot-{net}", WaveformPlot).volts) > 100
+        text = "\n".join(screen_text(app))
+        assert "power-up (manual)" in text
+        assert "min" in text and "lim" in text and "VCAP1" in text
