@@ -1,0 +1,175 @@
+"""Correlation analysis on synthetic runs with planted causes, pure noise, and no failures."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from benchtui.bench.analysis import MIN_CASES, analyse, format_quantity, wilson
+from benchtui.bench.records import CycleRecord, FeatureMatrix, FeatureValue
+
+
+def matrix(columns: dict[str, tuple[np.ndarray, str, str]], failed_steps: list[str | None]) -> FeatureMatrix:
+    names = tuple(sorted(columns))
+    return FeatureMatrix(
+        names=names, units=tuple(columns[n][1] for n in names), kinds=tuple(columns[n][2] for n in names),
+        cycles=tuple(range(1, len(failed_steps) + 1)),
+        passed=np.array([s is None for s in failed_steps]), failed_steps=tuple(failed_steps),
+        values=np.column_stack([np.asarray(columns[n][0], dtype=float) for n in names]))
+
+
+def noise(rng: np.random.Generator, n: int, count: int, kind: str = "rail") -> dict:
+    return {f"noise.n{i:02d}": (rng.normal(1.2, 0.05, n), "V", kind) for i in range(count)}
+
+
+def planted_run(seed: int = 3) -> tuple[FeatureMatrix, np.ndarray, list[str | None]]:
+    """50 cycles: 15 with VCAP1 min below 1.10 V (14 of them fail in erase), 35 above (all pass)."""
+    rng = np.random.default_rng(seed)
+    below = np.linspace(1.00, 1.098, 15)
+    above = np.linspace(1.102, 1.20, 35)
+    vcap = np.concatenate([below, above])
+    steps: list[str | None] = [None] + ["erase"] * 14 + [None] * 35  # the lowest one passed
+    order = rng.permutation(50)
+    vcap, steps = vcap[order], [steps[i] for i in order]
+    cols = {"flash.VCAP1.min": (vcap, "V", "rail"), **noise(rng, 50, 20),
+            "psu.flash.current": (rng.normal(0.1, 0.01, 50), "A", "psu")}
+    return matrix(cols, steps), vcap, steps
+
+
+def test_planted_threshold_is_ranked_first_with_its_counts_and_words() -> None:
+    m, vcap, steps = planted_run()
+    a = analyse(m)
+    top = a.findings[0]
+    assert top.feature == "flash.VCAP1.min" and top.step == "erase"
+    assert top.direction == "below" and top.auc < 0.1 and top.separates
+    # The best cut is midway between the highest value below 1.10 V and the lowest above.
+    assert top.threshold == pytest.approx((vcap[vcap < 1.1].max() + vcap[vcap > 1.1].min()) / 2)
+    assert top.threshold == pytest.approx(1.10)
+    assert (top.below.failures, top.below.cycles, top.above.failures, top.above.cycles) == (14, 15, 0, 35)
+    assert top.text == "erase failed in 14 of 15 cycles where flash.VCAP1.min < 1.10 V, and in 0 of 35 above"
+    assert top.below.ci[0] < 14 / 15 < top.below.ci[1] and top.above.ci[0] == 0.0
+    assert a.rail_signature
+    assert a.summary[0] == "14 of 50 cycles failed (erase 14)"
+    assert a.summary[1].startswith("rail signature: erase failed in 14 of 15 cycles")
+    assert not any(f.separates for f in a.findings if f.feature.startswith("noise."))
+
+
+def test_direction_above_and_missing_values_are_left_out_and_counted() -> None:
+    rng = np.random.default_rng(5)
+    n = 80
+    glitches = rng.integers(0, 2, n).astype(float)
+    fails = rng.random(n) < 0.5
+    glitches[fails] += rng.integers(2, 5, fails.sum())  # failing cycles saw 2..5 NRST glitches
+    glitches[:6] = np.nan  # NRST not captured in 6 cycles
+    m = matrix({"power_up.NRST.glitches": (glitches, "", "rail"), **noise(rng, n, 5)},
+               ["verify" if f else None for f in fails])
+    top = analyse(m).findings[0]
+    assert top.feature == "power_up.NRST.glitches" and top.direction == "above"
+    assert top.n_missing == 6 and top.n_fail + top.n_pass == n - 6
+    assert top.threshold == pytest.approx(1.5)
+    assert top.above.failures == top.n_fail and top.below.failures == 0
+    assert top.text.startswith(f"verify failed in {top.n_fail} of {top.above.cycles} cycles where "
+                               "power_up.NRST.glitches > 1.5, and in 0 of")
+    assert top.text.endswith("(6 cycles without a value left out)")
+
+
+def test_auc_with_ties_matches_pairwise_counting() -> None:
+    rng = np.random.default_rng(11)
+    n = 60
+    x = rng.integers(0, 4, n).astype(float)  # heavy ties
+    fails = rng.random(n) < (0.2 + 0.15 * x)
+    m = matrix({"f": (x, "", "rail")}, ["erase" if f else None for f in fails])
+    finding = analyse(m).findings[0]
+    pairs = [(a > b) + 0.5 * (a == b) for a, b in itertools.product(x[fails], x[~fails])]
+    assert finding.auc == pytest.approx(np.mean(pairs))
+    assert finding.auc_ci[0] < finding.auc < finding.auc_ci[1]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_pure_noise_gives_no_rail_signature(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 200
+    steps = ["connect" if rng.random() < 0.3 else None for _ in range(n)]
+    cols = {**noise(rng, n, 50), **{f"psu.w{i}.current": (rng.normal(0.1, 0.01, n), "A", "psu")
+                                    for i in range(10)}}
+    a = analyse(matrix(cols, steps))
+    assert not a.rail_signature
+    assert any(line.startswith("no rail signature: suspect SWD wiring/probe") for line in a.summary)
+    assert len(a.findings) == 60  # everything was tested, nothing separated
+
+
+def test_a_timing_signature_is_reported_without_claiming_a_rail_one() -> None:
+    rng = np.random.default_rng(8)
+    n = 100
+    fails = rng.random(n) < 0.3
+    connect = np.where(fails, rng.normal(0.9, 0.05, n), rng.normal(0.2, 0.05, n))
+    a = analyse(matrix({"step.connect.duration": (connect, "s", "link"), **noise(rng, n, 10)},
+                       ["connect" if f else None for f in fails]))
+    assert not a.rail_signature
+    assert a.findings[0].feature == "step.connect.duration"
+    assert any(line.startswith("link: connect failed in") for line in a.summary)
+
+
+def test_all_pass_says_no_failures() -> None:
+    rng = np.random.default_rng(0)
+    a = analyse(matrix(noise(rng, 40, 5), [None] * 40))
+    assert a.summary == ("no failures in 40 cycles",)
+    assert a.findings == () and not a.rail_signature
+
+
+def test_per_step_groups_find_each_steps_own_cause() -> None:
+    rng = np.random.default_rng(21)
+    n = 300
+    vcap = rng.uniform(1.0, 1.2, n)
+    glitches = rng.poisson(0.3, n).astype(float)
+    steps: list[str | None] = []
+    for v, g in zip(vcap, glitches):
+        steps.append("erase" if v < 1.06 else "verify" if g >= 2 else None)
+    a = analyse(matrix({"flash.VCAP1.min": (vcap, "V", "rail"),
+                        "power_up.NRST.glitches": (glitches, "", "rail"), **noise(rng, n, 8)}, steps))
+    assert a.failures_by_step == {"erase": steps.count("erase"), "verify": steps.count("verify")}
+    assert a.for_step("erase")[0].feature == "flash.VCAP1.min"
+    assert a.for_step("verify")[0].feature == "power_up.NRST.glitches"
+    assert a.for_step(None)[0].feature == "flash.VCAP1.min"  # erase is most of the failures
+    erase = a.for_step("erase")[0]
+    assert erase.n_fail == steps.count("erase") and erase.n_pass == steps.count(None)
+
+
+def test_minimum_count_rule_and_too_few_failures() -> None:
+    rng = np.random.default_rng(2)
+    n = 60
+    steps = ["erase" if i < MIN_CASES - 1 else None for i in range(n)]
+    a = analyse(matrix({"flash.VCAP1.min": (rng.normal(1.2, 0.02, n), "V", "rail")}, steps))
+    assert a.findings == ()
+    assert "too few values" in a.untested["flash.VCAP1.min"]
+    assert a.summary[-1] == f"too few failures to correlate (need at least {MIN_CASES})"
+
+
+def test_matrix_from_records_feeds_the_analysis() -> None:
+    records = []
+    for i in range(40):
+        v = 1.0 + 0.005 * i
+        failed = v < 1.06
+        records.append(CycleRecord(i, 0.0, 1.0, not failed, "erase" if failed else None, None, None,
+                                   features=(FeatureValue("flash.VCAP1.min", v, "V", "rail"),)))
+    a = analyse(FeatureMatrix.from_records(records))
+    assert a.findings[0].text.startswith("erase failed in 12 of 12 cycles where flash.VCAP1.min < 1.06 V")
+
+
+@pytest.mark.parametrize("k, n", [(0, 35), (14, 15), (7, 20), (20, 20)])
+def test_wilson_interval_endpoints_solve_the_score_equation(k: int, n: int) -> None:
+    lo, hi = wilson(k, n)
+    assert lo <= k / n <= hi
+    z2 = 1.959963984540054 ** 2
+    for p in (lo, hi):
+        if 0 < p < 1:
+            assert (k / n - p) ** 2 == pytest.approx(z2 * p * (1 - p) / n)
+
+
+@pytest.mark.parametrize("value, unit, text", [(1.1, "V", "1.10 V"), (340e-6, "s", "340 µs"),
+                                               (0.0125, "A", "12.5 mA"), (1.5, "", "1.5"),
+                                               (0.0, "V", "0 V")])
+def test_format_quantity(value: float, unit: str, text: str) -> None:
+    assert format_quantity(value, unit) == text
