@@ -440,8 +440,7 @@ class BenchApp(App[None]):
             from ..bench.store import ResultsStore
             try:
                 with ResultsStore(self.profile.store.database, readonly=True) as store:
-                    run = next(r for r in store.runs() if r.id == run_id)
-                    text = format_report(analyse(store.feature_matrix(run_id)), run)
+                    text = format_report(analyse(store.feature_matrix(run_id)), store.run(run_id))
                 self.call_from_thread(self.push_screen, TextScreen(f"Run {run_id}", text))
             except Exception as exc:
                 self.call_from_thread(self.report, exc, f"report of run {run_id}")

@@ -1,0 +1,101 @@
+"""Make the README's screenshots (SVG) of the console's main screens from the virtual bench.
+
+    python scripts/make_screenshots.py [--out screenshots] [--size 120x36]
+
+Starts the demo profile's virtual bench (vcap-marginal scenario) on free ports, drives the app
+headless with Textual's Pilot the way a user would (keys only), and saves one SVG per screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchtui.cli import DEMO_PROFILE, start_virtual_bench
+from benchtui.profile import load_profile
+from benchtui.tui.app import BenchApp
+from benchtui.tui.panels import LoopPanel, ResultsPanel, ScopePanel, TargetPanel
+
+SHOTS = ("power", "target", "scope", "loop", "results", "help", "overview-80x24")
+
+
+async def until(pilot, condition, what: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"make_screenshots: timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+async def shoot(profile, out: Path, size: tuple[int, int], cycles: int) -> list[str]:
+    app = BenchApp(profile)
+    saved = []
+
+    def save(name: str) -> None:
+        saved.append(app.save_screenshot(f"{name}.svg", str(out)))
+
+    async with app.run_test(size=size) as pilot:
+        st = lambda: app.session is not None and app.session.state  # noqa: E731
+        await until(pilot, lambda: st() and st().psu_connected and st().scope_connected, "instruments")
+        await pilot.press("p")
+        await until(pilot, lambda: "power-cycle" not in app._busy.values(), "power-cycle")
+        await pilot.pause(1.2)
+        save("power")
+        await pilot.press("2", "c")
+        await until(pilot, lambda: app.query_one(TargetPanel).option_bytes is not None, "option bytes")
+        await pilot.pause(0.2)
+        save("target")
+        await pilot.press("3", "g")
+        await until(pilot, lambda: app.query_one(ScopePanel).last is not None, "a capture")
+        await pilot.pause(0.2)
+        save("scope")
+        app.query_one("#cycles").value = str(cycles)
+        await pilot.press("l")
+        loop = app.query_one(LoopPanel)
+        await until(pilot, lambda: app.engine is None and len(loop.records) == cycles, "the loop")
+        await until(pilot, lambda: loop.analysis is not None and not app._analysis_running, "correlation")
+        await pilot.pause(0.3)
+        save("loop")
+        await pilot.press("5")
+        await until(pilot, lambda: app.query_one(ResultsPanel).runs, "the run list")
+        await pilot.pause(0.2)
+        save("results")
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+        save("help")
+        await pilot.press("escape", "4")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.3)
+        save("overview-80x24")
+    return saved
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "screenshots"))
+    parser.add_argument("--size", default="120x36")
+    parser.add_argument("--cycles", type=int, default=16)
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    profile = load_profile(DEMO_PROFILE)
+    vb, live = start_virtual_bench(profile)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            live = live.replace(store=dataclasses.replace(live.store, database=str(Path(tmp) / "shots.db")))
+            saved = asyncio.run(shoot(live, out, (width, height), args.cycles))
+    finally:
+        vb.stop()
+    for path in saved:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

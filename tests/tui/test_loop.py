@@ -1,0 +1,78 @@
+"""Pilot tests of the loop: a short run on a fault scenario, pause/resume, results, a lost instrument."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input
+
+from benchtui.tui.app import BenchApp
+from benchtui.tui.dialogs import TextScreen
+from benchtui.tui.panels import LoopPanel, ResultsPanel
+from benchtui.tui.widgets import StripPlot
+
+from .conftest import log_has, screen_text, wait_for
+
+LOOP_WAIT_S = 60.0
+
+
+def connected(app) -> bool:
+    st = app.session.state if app.session else None
+    return bool(st and st.psu_connected and st.scope_connected)
+
+
+async def start_loop(pilot, app, cycles: int) -> LoopPanel:
+    await wait_for(pilot, lambda: connected(app), "instruments")
+    app.query_one("#cycles", Input).value = str(cycles)
+    await pilot.press("l")
+    await wait_for(pilot, lambda: app.engine is not None, "the loop to start")
+    return app.query_one(LoopPanel)
+
+
+async def test_fault_scenario_loop_ranks_a_feature_and_lists_the_run(bench_factory):
+    vb, profile = bench_factory("vcap-marginal", seed=7)
+    app = BenchApp(profile)
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = await start_loop(pilot, app, 10)
+        await wait_for(pilot, lambda: app.engine is None, "10 cycles", LOOP_WAIT_S)
+        assert len(panel.records) == 10
+        assert app.query_one("#cycles-table", DataTable).row_count == 10
+        failed = [r for r in panel.records if not r.passed]
+        assert failed and len(failed) < 10, "the scenario gives passing and failing cycles"
+        await wait_for(pilot, lambda: panel.analysis is not None and not app._analysis_running,
+                       "the correlation summary")
+        text = "\n".join(screen_text(app))
+        assert "correlation (ranked)" in text
+        assert panel.analysis.findings, "a feature separates passing from failing cycles"
+        top = panel.analysis.findings[0]
+        assert top.feature.split(".", 1)[-1][:12] in text or top.feature in text
+        assert app.query_one(StripPlot).points, "the top feature is plotted"
+        status = screen_text(app)[0]
+        assert f"cycles 10 ✓{10 - len(failed)} ✗{len(failed)}" in status
+        # the run is in the results tab and its report opens
+        await pilot.press("5")
+        results = app.query_one(ResultsPanel)
+        await wait_for(pilot, lambda: results.runs, "the run list")
+        app.query_one("#runs-table", DataTable).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), "the report")
+        assert any("failed" in line.lower() for line in screen_text(app))
+        await pilot.press("escape")
+
+
+async def test_pause_and_resume(bench_factory):
+    vb, profile = bench_factory()
+    app = BenchApp(profile)
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = await start_loop(pilot, app, 0)
+        await pilot.press("space")
+        assert app.engine.paused
+        await pilot.pause(0.1)
+        assert "loop PAUSED" in screen_text(app)[0]
+        landed = len(panel.records)
+        await pilot.pause(0.5)
+        assert len(panel.records) <= landed + 1, "at most the cycle in progress finishes"
+        await pilot.press("space")
+        assert not app.engine.paused
+        await wait_for(pilot, lambda: len(panel.records) >= landed + 1, "a cycle after resuming", LOOP_WAIT_S)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.engine is None, "the loop to stop", LOOP_WAIT_S)
+        assert log_has(app, "stop requested")
