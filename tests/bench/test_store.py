@@ -1,0 +1,242 @@
+"""The SQLite results store: round trip, atomic cycles, live/interrupted runs, schema checks."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchtui.bench.records import CycleRecord, FeatureValue, StepRecord, WaveformRecord
+from benchtui.bench.store import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, ResultsStore
+from benchtui.errors import StoreError
+
+
+def cycle(index: int, *, passed: bool = True, vcap_min: float | None = 1.18,
+          extra_features: tuple[FeatureValue, ...] = (), waveforms: tuple | None = None) -> CycleRecord:
+    t = 1000.0 + 10 * index
+    steps = (StepRecord("power_on", t, t + 0.1, "pass", 1, None, None, {}),
+             StepRecord("connect", t + 0.1, t + 0.3, "pass", 2, None, None, {"idcode": "0x10016451"}),
+             StepRecord("erase", t + 0.3, t + 2.0, "pass" if passed else "fail", 1,
+                        None if passed else "WriteProtected", None if passed else "WRPERR sector 0",
+                        {"sr": 0 if passed else 0x10, "flags": [] if passed else ["WRPERR"]}))
+    features = (FeatureValue("flash.VCAP1.min", vcap_min, "V", "rail"),
+                FeatureValue("psu.flash.current", 0.12 + index / 1000, "A", "psu"),
+                FeatureValue("step.erase.duration", 1.7, "s", "timing")) + extra_features
+    if waveforms is None:
+        ramp = np.linspace(0, 3.3, 500) + index / 100
+        waveforms = (WaveformRecord("power_up", "VDD", -1e-4, 2e-6, ramp),
+                     WaveformRecord("power_up", "VCAP1", -1e-4, 2e-6, np.full(500, 1.2)))
+    return CycleRecord(index=index, started=t, ended=t + 2.5, passed=passed,
+                       failed_step=None if passed else "erase",
+                       error_class=None if passed else "WriteProtected",
+                       error_text=None if passed else "WRPERR sector 0",
+                       steps=steps, features=features, waveforms=waveforms)
+
+
+def start(store: ResultsStore, name: str = "bench-1") -> int:
+    return store.start_run(name, {"name": name, "psu": {"voltage": 3.3}}, {"benchtui": "0.1.0"},
+                           {"psu": "RIGOL TECHNOLOGIES,DP832", "scope": "RIGOL,DS1054Z"},
+                           scenario="vcap-marginal")
+
+
+def counts(path: Path) -> tuple[int, int, int, int]:
+    with sqlite3.connect(path) as conn:
+        return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[return-value]
+                     for t in ("cycles", "steps", "features", "waveforms"))
+
+
+def test_round_trip_through_a_reopened_database(tmp_path: Path) -> None:
+    db = tmp_path / "results" / "bench.db"  # parent folder is created
+    records = [cycle(1), cycle(2, passed=False, vcap_min=1.02), cycle(3, vcap_min=None)]
+    with ResultsStore(db) as store:
+        run_id = start(store)
+        for r in records:
+            store.add_cycle(run_id, r)
+        store.end_run(run_id, "completed")
+    with ResultsStore(db, readonly=True) as store:
+        [summary] = store.runs()
+        assert (summary.id, summary.name, summary.status, summary.cycles, summary.failures,
+                summary.scenario) == (run_id, "bench-1", "completed", 3, 1, "vcap-marginal")
+        assert summary.ended is not None and summary.ended >= summary.started
+        assert store.run(run_id) == summary
+        back = store.cycles(run_id)
+        assert back == [CycleRecord(**{**r.__dict__, "waveforms": ()}) for r in records]
+        assert store.run_metadata(run_id) == {
+            "profile": {"name": "bench-1", "psu": {"voltage": 3.3}}, "versions": {"benchtui": "0.1.0"},
+            "instruments": {"psu": "RIGOL TECHNOLOGIES,DP832", "scope": "RIGOL,DS1054Z"}}
+        waves = store.waveforms(run_id, 2)
+        assert [(w.capture, w.net, w.t0, w.dt) for w in waves] == [
+            ("power_up", "VDD", -1e-4, 2e-6), ("power_up", "VCAP1", -1e-4, 2e-6)]
+        assert np.array_equal(waves[0].volts, records[1].waveforms[0].volts.astype(np.float32))
+        m = store.feature_matrix(run_id)
+        assert m.names == ("flash.VCAP1.min", "psu.flash.current", "step.erase.duration")
+        assert m.kinds == ("rail", "psu", "timing") and m.units == ("V", "A", "s")
+        assert m.cycles == (1, 2, 3) and list(m.passed) == [True, False, True]
+        assert m.failed_steps == (None, "erase", None)
+        assert m.row(2)["flash.VCAP1.min"] is None and m.row(1)["flash.VCAP1.min"] == 1.02
+
+
+def test_waveforms_are_compressed(tmp_path: Path) -> None:
+    flat = np.full(100_000, 1.2)
+    with ResultsStore(tmp_path / "w.db") as store:
+        run_id = start(store)
+        store.add_cycle(run_id, cycle(1, waveforms=(WaveformRecord("flash", "VCAP1", 0.0, 1e-7, flat),)))
+    with sqlite3.connect(tmp_path / "w.db") as conn:
+        size = conn.execute("SELECT length(data) FROM waveforms").fetchone()[0]
+    assert size < flat.size * 4 / 50
+
+
+@pytest.mark.parametrize("bad, named", [
+    ({"extra_features": (FeatureValue("flash.VCAP2.min", "n/a", "V", "rail"),)}, "feature flash.VCAP2.min"),
+    ({"waveforms": (WaveformRecord("power_up", "VDD", 0.0, 1e-6, np.linspace(0, 3.3, 10)),
+                    WaveformRecord("power_up", "NRST", 0.0, 1e-6, np.array(["high", "low"])))},
+     "waveform power_up/NRST"),
+])
+def test_a_failure_inside_add_cycle_leaves_nothing_of_that_cycle(tmp_path: Path, bad: dict, named: str) -> None:
+    db = tmp_path / "a.db"
+    with ResultsStore(db) as store:
+        run_id = start(store)
+        store.add_cycle(run_id, cycle(1))
+        before = counts(db)
+        with pytest.raises(StoreError) as err:
+            store.add_cycle(run_id, cycle(2, **bad))
+        assert named in str(err.value) and "cycle 2 of run" in str(err.value) and str(db) in str(err.value)
+        assert counts(db) == before
+        assert [c.index for c in store.cycles(run_id)] == [1]
+        store.add_cycle(run_id, cycle(2))  # the same index is free: nothing was left behind
+        assert [c.index for c in store.cycles(run_id)] == [1, 2]
+
+
+def test_write_errors_name_the_run_and_cycle(tmp_path: Path) -> None:
+    with ResultsStore(tmp_path / "e.db") as store:
+        run_id = start(store)
+        store.add_cycle(run_id, cycle(1))
+        with pytest.raises(StoreError, match="cycle 1 of run 1: .*already stored"):
+            store.add_cycle(run_id, cycle(1))
+        with pytest.raises(StoreError, match="no run 99"):
+            store.add_cycle(99, cycle(5))
+        with pytest.raises(StoreError, match="run status 'done' is not one of"):
+            store.end_run(run_id, "done")
+        store.end_run(run_id, "stopped")
+        with pytest.raises(StoreError, match=r"the run has ended \(stopped\)"):
+            store.add_cycle(run_id, cycle(2))
+        with pytest.raises(StoreError, match="run 1 has no cycle 7"):
+            store.waveforms(run_id, 7)
+    with ResultsStore(tmp_path / "e.db", readonly=True) as reader:
+        with pytest.raises(StoreError, match="opened read-only"):
+            start(reader)
+
+
+def test_a_reader_sees_a_live_run_then_an_interrupted_one(tmp_path: Path) -> None:
+    db = tmp_path / "live.db"
+    writer = ResultsStore(db)
+    run_id = start(writer)
+    writer.add_cycle(run_id, cycle(1))
+    with ResultsStore(db, readonly=True) as reader:
+        assert reader.run(run_id).status == "running"
+        assert reader.run(run_id).cycles == 1
+        writer.add_cycle(run_id, cycle(2, passed=False))
+        assert (reader.run(run_id).cycles, reader.run(run_id).failures) == (2, 1)
+        writer.close()  # the writer goes away without ending the run
+        assert reader.run(run_id).status == "interrupted"
+    lock_files = list(tmp_path.glob("live.db.run*.lock"))
+    assert lock_files  # left behind by the vanished writer...
+    with ResultsStore(db) as next_writer:  # ...and settled by the next one
+        assert next_writer.run(run_id).status == "interrupted"
+        assert next_writer.run(run_id).ended == cycle(2).ended
+    assert not list(tmp_path.glob("live.db.run*.lock"))
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status FROM runs").fetchone()[0] == "interrupted"
+
+
+def test_ended_runs_release_their_lock(tmp_path: Path) -> None:
+    db = tmp_path / "end.db"
+    with ResultsStore(db) as store:
+        first = start(store)
+        store.end_run(first, "error")
+        second = start(store, "bench-2")
+        assert [(r.id, r.status) for r in store.runs()] == [(first, "error"), (second, "running")]
+        store.end_run(second)
+    assert not list(tmp_path.glob("*.lock"))
+
+
+def test_a_newer_schema_is_refused_in_one_line_naming_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    ResultsStore(db).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    for readonly in (False, True):
+        with pytest.raises(StoreError) as err:
+            ResultsStore(db, readonly=readonly)
+        message = err.value.one_line()
+        assert str(db) in message and "schema version 99" in message and "\n" not in message
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    junk = tmp_path / "notes.db"
+    junk.write_bytes(b"this is a lab notebook, not SQLite\n" * 200)
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match=f"{junk}: not a benchtui results database"):
+            ResultsStore(junk, readonly=readonly)
+    assert junk.read_bytes().startswith(b"this is a lab notebook")  # untouched
+
+
+def test_a_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER)")
+    with pytest.raises(StoreError, match=r"not a benchtui results database .*tables invoices"):
+        ResultsStore(other)
+
+
+def test_missing_database_for_reading(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no such results database"):
+        ResultsStore(tmp_path / "nope.db", readonly=True)
+    with pytest.raises(StoreError, match="is a directory"):
+        ResultsStore(tmp_path)
+
+
+def make_v1(db: Path) -> None:
+    """A database as the first schema version wrote it (no scenario, no feature kinds)."""
+    conn = sqlite3.connect(db)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    conn.execute("INSERT INTO runs (id, name, started, ended, status, profile, versions, instruments) "
+                 "VALUES (1, 'old', 10.0, 20.0, 'completed', '{}', '{}', '{}')")
+    conn.execute("INSERT INTO cycles VALUES (1, 1, 1, 10.0, 11.0, 0, 'erase', 'WriteProtected', 'x')")
+    conn.executemany("INSERT INTO features VALUES (1, ?, ?, ?)",
+                     [("flash.VCAP1.min", 1.05, "V"), ("psu.flash.current", 0.2, "A"),
+                      ("step.erase.duration", 1.5, "s")])
+    conn.commit()
+    conn.close()
+
+
+def test_an_older_schema_is_migrated_with_its_data(tmp_path: Path) -> None:
+    db = tmp_path / "v1.db"
+    make_v1(db)
+    with pytest.raises(StoreError, match="schema version 1; open it once for writing"):
+        ResultsStore(db, readonly=True)
+    with ResultsStore(db) as store:
+        [run] = store.runs()
+        assert (run.name, run.status, run.cycles, run.failures, run.scenario) == ("old", "completed", 1, 1, None)
+        [c] = store.cycles(1)
+        assert [(f.name, f.value, f.kind) for f in c.features] == [
+            ("flash.VCAP1.min", 1.05, "rail"), ("psu.flash.current", 0.2, "psu"),
+            ("step.erase.duration", 1.5, "timing")]
+        new_run = start(store)  # and the migrated file takes new runs with a scenario
+        store.end_run(new_run)
+        assert store.run(new_run).scenario == "vcap-marginal"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION)
+    with ResultsStore(db, readonly=True) as reader:
+        assert reader.integrity_check() == "ok"
+
+
+def test_wal_mode_and_full_sync(tmp_path: Path) -> None:
+    db = tmp_path / "wal.db"
+    with ResultsStore(db) as store:
+        assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
