@@ -45,8 +45,8 @@ async def wait_for(pilot, condition, what: str, timeout: float = WAIT_S):
 
 def log_lines(app) -> list[str]:
     """The log tab's lines as plain text."""
-    from textual.widgets import RichLog
-    return [strip.text for strip in app.query_one("#log-view", RichLog).lines]
+    from benchtui.tui.panels import LogPanel
+    return list(app.query_one(LogPanel).lines)
 
 
 def log_has(app, text: str) -> bool:

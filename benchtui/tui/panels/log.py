@@ -24,10 +24,20 @@ def log_text(when: float, source: str, text: str, severity: str = "") -> Text:
 
 
 class LogPanel(BenchPanel):
-    """A scrolling log; the newest line is at the bottom and stays in view."""
+    """A scrolling log; the newest line is at the bottom and stays in view.
+
+    `lines` keeps the plain text too: the RichLog renders only once it is shown and sized.
+    """
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.lines: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield RichLog(id="log-view", wrap=True, max_lines=5000, markup=False, auto_scroll=True)
 
     def write(self, when: float, source: str, text: str, severity: str = "") -> None:
-        self.query_one(RichLog).write(log_text(when, source, text, severity))
+        line = log_text(when, source, text, severity)
+        self.lines.append(line.plain)
+        del self.lines[:-5000]
+        self.query_one(RichLog).write(line)

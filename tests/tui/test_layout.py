@@ -1,0 +1,85 @@
+"""Text-region snapshots at 80x24 and the keyboard-only paths (help, palette), on a bench whose
+instruments are not there: the console must still open, say so in words, and stay usable."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+
+import pytest
+
+from benchtui.cli import DEMO_PROFILE
+from benchtui.profile import load_profile
+from benchtui.tui.app import BenchApp
+from benchtui.tui.dialogs import TextScreen
+
+from .conftest import log_has, screen_text, wait_for
+
+
+def closed_port() -> int:
+    """A localhost port with nothing listening (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def absent_bench(tmp_path):
+    profile = load_profile(DEMO_PROFILE)
+    return profile.replace(
+        psu=dataclasses.replace(profile.psu, resource=f"TCPIP0::127.0.0.1::{closed_port()}::SOCKET"),
+        scope=dataclasses.replace(profile.scope, resource=f"TCPIP0::127.0.0.1::{closed_port()}::SOCKET"),
+        store=dataclasses.replace(profile.store, database=str(tmp_path / "none.db")))
+
+
+async def test_80x24_frame_regions(absent_bench):
+    app = BenchApp(absent_bench)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.session.state.psu_error and app.session.state.scope_error,
+                       "both instruments to fail")
+        await pilot.pause(0.1)
+        rows = screen_text(app)
+        assert len(rows) == 24 and all(len(r) <= 80 for r in rows)
+        assert rows[0].startswith(" cycles 0 ✓0 ✗0 │ Virtual bench")
+        assert "● PSU connection refused" in rows[1] and "● scope connection refused" in rows[1]
+        assert "○ target not connected" in rows[1]
+        assert rows[2].split() == ["1", "Power", "2", "Target", "3", "Scope", "4", "Loop", "5", "Results",
+                                   "6", "Log"]
+        assert rows[-1].split()[:12] == ["p", "Power-cycle", "f", "Flash", "l", "Loop", "space", "Pause",
+                                         "?", "Help", "q", "Quit"]
+        assert any("Setpoint V" in r and "Limit A" in r for r in rows)
+
+
+async def test_missing_instrument_is_reported_in_words(absent_bench):
+    app = BenchApp(absent_bench)
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: log_has(app, "connection refused"), "the connection error")
+        assert log_has(app, absent_bench.psu.resource) and log_has(app, absent_bench.scope.resource)
+        await pilot.press("p")  # power-cycle without a PSU: one line in words, no traceback
+        await wait_for(pilot, lambda: log_has(app, "power-cycle failed"), "the power-cycle error")
+        assert app.is_running
+
+
+async def test_help_lists_every_key(absent_bench):
+    app = BenchApp(absent_bench)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, TextScreen)
+        text = "\n".join(screen_text(app))
+        for binding in app.BINDINGS:
+            assert binding.description in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, TextScreen)
+
+
+async def test_number_keys_switch_tabs_and_palette_finds_actions(absent_bench):
+    app = BenchApp(absent_bench)
+    async with app.run_test(size=(100, 30)) as pilot:
+        from textual.widgets import TabbedContent
+        for key, tab in zip("654321", ("log", "results", "loop", "scope", "target", "power")):
+            await pilot.press(key)
+            assert app.query_one(TabbedContent).active == tab
+        await pilot.press("ctrl+p")
+        await pilot.press(*"erase ch")
+        await pilot.pause(0.3)
+        assert any("Erase chip" in row for row in screen_text(app))
