@@ -91,8 +91,11 @@ def bench_bare(uid: str, bin_path: Path, data: bytes) -> tuple[float, float]:
 
 
 def run(label: str, uid: str, hex_path: Path, bin_path: Path, data: bytes, repeat: int) -> None:
-    ours = min((bench_benchtui(uid, hex_path) for _ in range(repeat)), key=sum)
-    bare = min((bench_bare(uid, bin_path, data) for _ in range(repeat)), key=sum)
+    ours_runs, bare_runs = [], []
+    for _ in range(repeat):  # interleaved, so drift in machine load hits both alike
+        ours_runs.append(bench_benchtui(uid, hex_path))
+        bare_runs.append(bench_bare(uid, bin_path, data))
+    ours, bare = min(ours_runs, key=sum), min(bare_runs, key=sum)
     kb = len(data) / 1024
     print(f"[{label}] {kb:.1f} KB, best of {repeat}")
     print(f"  benchtui program {ours[0]:6.2f} s + verify {ours[1]:5.2f} s = {sum(ours):6.2f} s")
@@ -107,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-tcp", action="store_true")
     args = parser.parse_args(argv)
 
+    import pyocd  # noqa: F401  (load pyOCD before the twin's plugin module, like any client)
     from benchtui.sim.twin.mcu import Stm32Twin
     from benchtui.sim.twin.plugin import register_twin
     from benchtui.sim.twin.server import serve_twin
@@ -119,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             server = serve_twin(twin, port=0)
             try:
                 uid = getattr(server, "uid", None) or f"remote:127.0.0.1:{server.port}"
-                run("TCP probe server", uid, hex_path, bin_path, data, 1)
+                run("TCP probe server", uid, hex_path, bin_path, data, args.repeat)
             finally:
                 server.stop()
     return 0
