@@ -76,3 +76,23 @@ async def test_pause_and_resume(bench_factory):
         await pilot.press("s")
         await wait_for(pilot, lambda: app.engine is None, "the loop to stop", LOOP_WAIT_S)
         assert log_has(app, "stop requested")
+
+
+async def test_instruments_disappearing_mid_loop_end_the_run_in_words(bench_factory):
+    vb, profile = bench_factory()
+    app = BenchApp(profile)
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = await start_loop(pilot, app, 0)
+        await wait_for(pilot, lambda: len(panel.records) >= 1, "a first cycle", LOOP_WAIT_S)
+        vb.instruments.stop()  # the PSU and scope servers go away mid-run
+        await wait_for(pilot, lambda: app.engine is None, "the run to end", LOOP_WAIT_S)
+        assert app.is_running, "the console survives"
+        st = app.session.state
+        assert st.psu_error or st.scope_error
+        status = screen_text(app)[1]
+        assert "●" in status and ("PSU" in status and "scope" in status)
+        lost = "PSU" if st.psu_error else "scope"
+        assert app.last_problem and app.last_problem.lower().startswith(lost.lower()), \
+            "the last problem names the lost instrument"
+        assert log_has(app, app.last_problem.split(": ", 1)[1][:40])
+        assert "finished: error" in str(app.query_one("#loop-status").render())
