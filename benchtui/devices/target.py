@@ -144,9 +144,14 @@ class TargetLink:
         from pyocd.core.helpers import ConnectHelper
 
         uid = self.cfg.probe_uid
-        with _classified(f"finding probe {uid}"):
-            probes = ConnectHelper.get_all_connected_probes(blocking=False, unique_id=uid,
-                                                            print_wait_message=False)
+        try:
+            with _classified(f"finding probe {uid}"):
+                probes = ConnectHelper.get_all_connected_probes(blocking=False, unique_id=uid,
+                                                                print_wait_message=False)
+        except ProbeNotFound:
+            raise
+        except TargetError as exc:  # e.g. "unknown debug probe type 'x'" for a 'x:...' uid
+            raise ProbeNotFound(str(exc)) from None
         exact = [p for p in probes if p.unique_id == uid or uid.endswith(p.unique_id)]
         if exact or len(probes) == 1:
             return (exact or probes)[0]
@@ -496,6 +501,9 @@ def _classified(what: str, link: TargetLink | None = None, sectors: Sequence[int
                 and not isinstance(cause, exc_mod.TransferFaultError):
             raise NoSwdAck(f"{what}: {NO_ACK_TEXT} ({cause})") from None
         raise TargetError(f"{what}: {exc}") from None
+    except ConnectionRefusedError as exc:  # a remote probe server that is not running
+        raise ProbeNotFound(f"{what}: nothing answers ({exc})",
+                            hint="is the probe server running?") from None
     except (OSError, EOFError) as exc:  # remote probe socket gone
         raise ProbeLost(f"{what}: probe connection lost ({exc})") from None
 

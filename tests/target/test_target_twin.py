@@ -13,7 +13,7 @@ from benchtui.devices import stm32f7 as f7
 from benchtui.devices.firmware import load_firmware
 from benchtui.devices.target import TargetLink, list_probes
 from benchtui.profile import AddressAlias
-from benchtui.errors import (Cancelled, ConfirmationRequired, FirmwareError, NoSwdAck, SafetyError,
+from benchtui.errors import (Cancelled, ProbeNotFound, ConfirmationRequired, FirmwareError, NoSwdAck, SafetyError,
                              TargetError, TransferFault, WriteProtected)
 
 from .conftest import ITCM_ALIAS, config, make_twin, register, write_hex
@@ -222,3 +222,21 @@ def test_through_the_tcp_probe_server(small_hex: Path) -> None:
             target.disconnect()
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("uid", ["benchtui-twin-does-not-exist", "nosuchtype:abc"])
+def test_unknown_probe_uid_is_probe_not_found(uid: str) -> None:
+    target = TargetLink(config(uid))
+    with pytest.raises(ProbeNotFound, match=uid.split(":")[0]):
+        target.connect()
+    assert not target.connected
+
+
+def test_remote_uid_with_nothing_listening_is_probe_not_found() -> None:
+    import socket
+
+    with socket.socket() as sock:  # a free port that nobody listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(ProbeNotFound, match=f"remote:127.0.0.1:{port}"):
+        TargetLink(config(f"remote:127.0.0.1:{port}")).connect()
