@@ -98,6 +98,7 @@ class FlashController:
         self._burst_left = 0
         self._burst_verdict: str | None = None
         self._burst_index = 0
+        self._last_sector: Sector | None = None
 
     def load_options(self, ok: bool) -> None:
         """Load OPTCR/OPTCR1 from the stored option bytes, as at power-up or system reset.
@@ -111,6 +112,7 @@ class FlashController:
         self.optcr = optcr
         self.optcr1 = self.nv.optcr1
         self.loaded_optcr = optcr
+        self._last_sector = None
         self.loaded_rdp = (optcr >> RDP_SHIFT) & 0xFF
 
     # --- layout -------------------------------------------------------------------------------
@@ -130,7 +132,7 @@ class FlashController:
 
     def flash_read_blocked(self) -> bool:
         """RDP level >= 1 with a debugger attached: flash reads bus-fault."""
-        return self.rdp_level >= 1 and self._debug_attached()
+        return self.loaded_rdp != C.RDP_LEVEL0 and self._debug_attached()
 
     # --- register access ----------------------------------------------------------------------
     def read(self, offset: int, from_core: bool = False) -> int:
@@ -167,9 +169,11 @@ class FlashController:
                 self.optcr1 = value
 
     def _busy(self) -> bool:
-        return time.monotonic() < self._busy_until
+        return self._busy_until != 0.0 and time.monotonic() < self._busy_until
 
     def _read_sr(self, from_core: bool) -> int:
+        if self._busy_until == 0.0:
+            return self.sr
         if from_core and self._busy():
             # The core would spin on BSY: let real time pass instead of burning instructions.
             time.sleep(max(0.0, self._busy_until - time.monotonic()))
@@ -208,9 +212,8 @@ class FlashController:
         if self._busy():
             return
         self.cr = value & 0x8301FFFF & ~STRT
-        if not value & PG:
-            self._burst_left = 0
         if value & STRT:
+            self._burst_left = 0
             self._start_erase(value)
 
     def _write_optcr(self, value: int) -> None:
@@ -279,47 +282,53 @@ class FlashController:
         self._on_nv_change()
 
     def program(self, offset: int, size: int, value: int) -> None:
-        """A bus write of `size` bytes into the flash array (core or debugger)."""
-        if self.cr & LOCK or not self.cr & PG:
+        """A bus write of `size` bytes into the flash array (core or debugger).
+
+        This runs once per programmed word: the checks are ordered for the common case.
+        """
+        cr = self.cr
+        if cr & (LOCK | PG) != PG:
             self.sr |= ERSERR
             return
-        psize = 1 << ((self.cr >> 8) & 3)
         if offset % size:
             self.sr |= PGAERR
             return
-        if size != psize:
+        if size != 1 << ((cr >> 8) & 3):
             self.sr |= PGPERR
             return
-        sector = sector_at(self.nv.flash_kb, self.dual_bank, offset)
-        if sector is None:
-            self.sr |= PGAERR
-            return
+        sector = self._last_sector
+        if sector is None or not sector.offset <= offset < sector.offset + sector.size:
+            sector = self._last_sector = sector_at(self.nv.flash_kb, self.dual_bank, offset)
+            if sector is None:
+                self.sr |= PGAERR
+                return
         if self.protected(sector) or self._blocked_by_rdp():
             self.sr |= WRPERR
             return
-        verdict = self._burst_verdict_for_next_word()
-        if verdict not in (None, "vcap-dip") and self._burst_index >= C.PROGRAM_BURST_WORDS // 2:
-            return   # the core was reset halfway through the burst: nothing more is written
-        if verdict == "vcap-dip" and self._burst_index >= C.PROGRAM_BURST_WORDS // 2:
-            value |= 0x55555555 & ((1 << (8 * size)) - 1)   # weak programming: some bits stay 1
-            self.sr |= OPERR
-        old = int.from_bytes(self.nv.flash[offset:offset + size], "little")
-        self.nv.flash[offset:offset + size] = (old & value).to_bytes(size, "little")
-        self._on_nv_change()
-        if verdict not in (None, "vcap-dip") and self._burst_index == C.PROGRAM_BURST_WORDS // 2:
-            self._request_reset(verdict)
-
-    def _burst_verdict_for_next_word(self) -> str | None:
-        """One supply-load event per burst of PROGRAM_BURST_WORDS programmed words."""
         if self._burst_left == 0:
-            self._burst_left = C.PROGRAM_BURST_WORDS
-            self._burst_index = 0
-            self._burst_verdict = self._operate(
-                C.I_PROGRAM_A, C.T_PROG_WORD_S * C.PROGRAM_BURST_WORDS, "program")
-            self._busy_until = 0.0   # BSY per word is too short to matter
+            self._start_burst()
         self._burst_left -= 1
         self._burst_index += 1
-        return self._burst_verdict
+        verdict = self._burst_verdict
+        if verdict is not None and self._burst_index >= C.PROGRAM_BURST_WORDS // 2:
+            if verdict != "vcap-dip":
+                if self._burst_index == C.PROGRAM_BURST_WORDS // 2:
+                    self._request_reset(verdict)   # reset halfway through the burst
+                return
+            value |= 0x55555555 & ((1 << (8 * size)) - 1)   # weak programming: some bits stay 1
+            self.sr |= OPERR
+        flash = self.nv.flash
+        old = int.from_bytes(flash[offset:offset + size], "little")
+        flash[offset:offset + size] = (old & value).to_bytes(size, "little")
+        self._on_nv_change()
+
+    def _start_burst(self) -> None:
+        """One supply-load event (and verdict) per burst of PROGRAM_BURST_WORDS words."""
+        self._burst_left = C.PROGRAM_BURST_WORDS
+        self._burst_index = 0
+        self._burst_verdict = self._operate(
+            C.I_PROGRAM_A, C.T_PROG_WORD_S * C.PROGRAM_BURST_WORDS, "program")
+        self._busy_until = 0.0   # BSY per word is too short to matter
 
     def _program_options(self) -> None:
         """OPTSTRT: write OPTCR/OPTCR1 into the option bytes (RDP 1 -> 0 mass-erases first)."""

@@ -64,6 +64,7 @@ class Stm32Twin:
         self.sysinfo = self._make_sysinfo()
         self._ids = id_space()
         self._nv_dirty = False
+        self.core = None
         self.flash = FlashController(self.nv, self.power, time_scale, self._request_reset,
                                      self._debug_attached, self._mark_nv_dirty)
         self.dp = SwdPort(self)
@@ -185,6 +186,8 @@ class Stm32Twin:
 
     def _mark_nv_dirty(self) -> None:
         self._nv_dirty = True
+        if self.core is not None:
+            self.core._flash_dirty = True
 
     # --- IWDG -----------------------------------------------------------------------------------
     def _iwdg_reset(self) -> None:
@@ -385,7 +388,7 @@ class Stm32Twin:
 
     def _read_dhcsr(self) -> int:
         if self.running:
-            self._run(C.RUN_CHUNK_INSTRUCTIONS)
+            self._run(limit_s=C.RUN_CHUNK_S)
         value = self.dhcsr_ctrl & 0xF
         if self.halted:
             value |= S_HALT | S_REGRDY
@@ -414,7 +417,7 @@ class Stm32Twin:
         if self.halted:
             self.halted = False
             if value & C_STEP:
-                self._run(1)
+                self._run(count=1)
                 if self.running:
                     self.halted = True
                     self.dfsr |= DFSR_HALTED
@@ -426,9 +429,9 @@ class Stm32Twin:
         else:
             self.dcrdr = self.core.read_reg(regsel)
 
-    def _run(self, count: int) -> None:
-        """Let the core execute up to `count` instructions and record why it stopped."""
-        reason = self.core.run(count)
+    def _run(self, limit_s: float = 0.0, count: int = 0) -> None:
+        """Let the core execute (a time slice or `count` instructions); record why it stopped."""
+        reason = self.core.run(limit_s, count)
         self.retire_st = True
         if self._pending_reset:
             self._apply_pending_reset()
