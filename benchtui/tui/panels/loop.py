@@ -46,7 +46,9 @@ class LoopPanel(BenchPanel):
         self.planned: int | None = None
         self.step = ""
         self.started = 0.0
-        self.key_names: list[str] = []
+        fault = self.bench.profile.scope.fault_catch
+        #: Until the correlation ranks features, show the fault-catch net's minimum.
+        self.key_names: list[str] = [f"flash.{fault.source}.min"] if fault else []
         self.analysis: Any = None
 
     def compose(self) -> ComposeResult:

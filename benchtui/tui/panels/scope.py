@@ -11,28 +11,33 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, Static
 
 from ...bench import events as ev
+from ...bench.features import compute_capture_features
 from ..widgets import WaveformPlot
 from .base import BenchPanel
 
 
-def net_features(volts: Any, dt: float, lo: float | None, hi: float | None) -> Text:
-    """min / max / mean of one net and the time spent beyond its limits; out-of-limit values in red."""
-    values = [float(v) for v in volts]
-    if not values:
-        return Text("no samples", "dim")
-    vmin, vmax, mean = min(values), max(values), sum(values) / len(values)
-    below = sum(1 for v in values if lo is not None and v < lo) * dt
-    above = sum(1 for v in values if hi is not None and v > hi) * dt
-    text = Text()
-    for label, value, bad in (("min", vmin, lo is not None and vmin < lo),
-                              ("max", vmax, hi is not None and vmax > hi),
-                              ("mean", mean, False)):
-        text.append(f"{label:<4} {value:7.3f} V", "bold red" if bad else "")
-        text.append("  ✗\n" if bad else "\n")
+def out_of_limit(suffix: str, value: float, lo: float | None, hi: float | None) -> bool:
+    """A feature value that says the net left its limits: min below, max above, time/count beyond > 0."""
+    if suffix == "min":
+        return lo is not None and value < lo
+    if suffix == "max":
+        return hi is not None and value > hi
+    return value > 0 and any(word in suffix for word in ("below", "above", "glitch", "dip"))
+
+
+def features_text(net: str, features: list, lo: float | None, hi: float | None) -> Text:
+    """The features benchtui computes for one net (same as the loop stores), out-of-limit in red."""
+    text = Text(f"{net}", "bold")
     limits = f"{'' if lo is None else f'{lo:g}'}..{'' if hi is None else f'{hi:g}'} V"
-    text.append(f"lim  {limits}\n", "yellow")
-    if below or above:
-        text.append(f"out  {(below + above) * 1e3:.3g} ms", "bold red")
+    text.append(f"  {limits}\n", "yellow")
+    for f in features:
+        if f.value is None:
+            continue
+        suffix = f.name.split(".", 2)[-1]
+        bad = out_of_limit(suffix, f.value, lo, hi)
+        value = f"{f.value * 1e3:.3g} m{f.unit}" if f.unit == "s" else f"{f.value:.4g} {f.unit}".rstrip()
+        text.append(f"{suffix[:14]:<14} {value}", "bold red" if bad else "")
+        text.append(" ✗\n" if bad else "\n")
     return text
 
 
@@ -71,11 +76,12 @@ class ScopePanel(BenchPanel):
         self.query_one("#capture-info", Label).update(
             f"{capture.replace('_', '-')} ({where}) at {time.strftime('%H:%M:%S')}")
         channels = self.bench.profile.scope.channels
+        limits = {net: (ch.min, ch.max) for net, ch in channels.items()}
+        features = compute_capture_features(capture, waveforms, limits)
         for net, wf in waveforms.items():
             if net not in channels:
                 continue
             ch = channels[net]
             self.query_one(f"#plot-{net}", WaveformPlot).set_waveform(wf.volts)
-            feats = Text(f"{net}\n", "bold")
-            feats.append_text(net_features(wf.volts, wf.dt, ch.min, ch.max))
-            self.query_one(f"#features-{net}", Static).update(feats)
+            mine = [f for f in features if f.name.split(".")[1] == net]
+            self.query_one(f"#features-{net}", Static).update(features_text(net, mine, ch.min, ch.max))
