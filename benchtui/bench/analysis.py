@@ -268,26 +268,27 @@ def _with_text(f: Finding) -> Finding:
 
 def _summary(n: int, failures: int, by_step: dict[str, int], findings: list[Finding],
              signature: bool) -> list[str]:
+    """The conclusion first (a status bar shows line 0), then the failure count, then detail."""
     if n == 0:
         return ["no cycles recorded"]
     if failures == 0:
         return [f"no failures in {n} cycles"]
     steps = ", ".join(f"{s} {c}" for s, c in sorted(by_step.items(), key=lambda kv: -kv[1]))
-    lines = [f"{failures} of {n} cycles failed ({steps})"]
+    count = f"{failures} of {n} cycles failed ({steps})"
     if failures == n:
-        return lines + [f"all {n} cycles failed: no passing cycles to compare against"]
+        return [f"all {n} cycles failed: no passing cycles to compare against", count]
     if failures < MIN_CASES:
-        return lines + [f"too few failures to correlate (need at least {MIN_CASES})"]
+        return [f"too few failures to correlate (need at least {MIN_CASES})", count]
     rails = [f for f in findings if f.kind in RAIL_KINDS]
     if signature:
-        lines += [f"rail signature: {f.text} (AUC {f.auc:.2f})" for f in rails if f.separates][:SUMMARY_FINDINGS]
+        lines = [f"rail signature (AUC {f.auc:.2f}): {f.text}" for f in rails if f.separates]
+        lines = lines[:1] + [count] + lines[1:SUMMARY_FINDINGS]
     else:
         best = max(rails, key=lambda f: f.effect, default=None)
         hint = f" (strongest rail/psu feature: {best.feature}, AUC {best.auc:.2f})" if best else ""
-        lines.append("no rail signature: suspect SWD wiring/probe" + hint)
+        lines = ["no rail signature: suspect SWD wiring/probe" + hint, count]
     others = [f for f in findings if f.separates and f.kind not in RAIL_KINDS][:SUMMARY_FINDINGS]
-    lines += [f"{f.kind}: {f.text} (AUC {f.auc:.2f})" for f in others]
-    return lines
+    return lines + [f"{f.kind} (AUC {f.auc:.2f}): {f.text}" for f in others]
 
 
 __all__ = ["Analysis", "Finding", "MIN_CASES", "MIN_CONTROLS", "SIGNATURE_EFFECT", "Side", "analyse",

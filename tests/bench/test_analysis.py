@@ -51,8 +51,8 @@ def test_planted_threshold_is_ranked_first_with_its_counts_and_words() -> None:
     assert top.text == "erase failed in 14 of 15 cycles where flash.VCAP1.min < 1.10 V, and in 0 of 35 above"
     assert top.below.ci[0] < 14 / 15 < top.below.ci[1] and top.above.ci[0] == 0.0
     assert a.rail_signature
-    assert a.summary[0] == "14 of 50 cycles failed (erase 14)"
-    assert a.summary[1].startswith("rail signature: erase failed in 14 of 15 cycles")
+    assert a.summary[0].startswith("rail signature (AUC 0.0") and a.summary[0].endswith(top.text)
+    assert a.summary[1] == "14 of 50 cycles failed (erase 14)"
     assert not any(f.separates for f in a.findings if f.feature.startswith("noise."))
 
 
@@ -109,7 +109,7 @@ def test_a_timing_signature_is_reported_without_claiming_a_rail_one() -> None:
                        ["connect" if f else None for f in fails]))
     assert not a.rail_signature
     assert a.findings[0].feature == "step.connect.duration"
-    assert any(line.startswith("link: connect failed in") for line in a.summary)
+    assert any(line.startswith("link (AUC") and "connect failed in" in line for line in a.summary)
 
 
 def test_all_pass_says_no_failures() -> None:
@@ -144,7 +144,7 @@ def test_minimum_count_rule_and_too_few_failures() -> None:
     a = analyse(matrix({"flash.VCAP1.min": (rng.normal(1.2, 0.02, n), "V", "rail")}, steps))
     assert a.findings == ()
     assert "too few values" in a.untested["flash.VCAP1.min"]
-    assert a.summary[-1] == f"too few failures to correlate (need at least {MIN_CASES})"
+    assert a.summary[0] == f"too few failures to correlate (need at least {MIN_CASES})"
 
 
 def test_matrix_from_records_feeds_the_analysis() -> None:

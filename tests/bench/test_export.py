@@ -1,0 +1,150 @@
+"""From waveforms to words: features -> store -> analysis -> report, and the CSV/JSONL/npz exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchtui.bench.analysis import analyse
+from benchtui.bench.export import BASE_COLUMNS, export_csv, export_jsonl, export_waveforms
+from benchtui.bench.features import compute_capture_features, step_features
+from benchtui.bench.records import CycleRecord, StepRecord, WaveformRecord
+from benchtui.bench.report import format_report, report_json
+from benchtui.bench.store import ResultsStore
+from benchtui.errors import StoreError
+
+N_CYCLES = 40
+DT = 2e-6
+LIMITS = {"VCAP1": (1.1, 1.4), "VDD": (3.0, 3.6)}
+
+
+def synthetic_cycle(index: int, rng: np.random.Generator) -> CycleRecord:
+    """A cycle whose erase fails when VCAP1 dipped below 1.10 V during the flash window."""
+    n = 2000
+    vcap = np.full(n, 1.2) + rng.normal(0, 0.003, n)
+    depth = rng.uniform(0.02, 0.2)
+    vcap[800:900] -= depth
+    vdd = np.full(n, 3.3) + rng.normal(0, 0.005, n)
+    waves = {"VCAP1": WaveformRecord("fault_catch", "VCAP1", 0.0, DT, vcap),
+             "VDD": WaveformRecord("fault_catch", "VDD", 0.0, DT, vdd)}
+    failed = 1.2 - depth < 1.1
+    t = 100.0 * index
+    steps = (StepRecord("connect", t, t + 0.2, "pass", 1, None, None, {}),
+             StepRecord("erase", t + 0.2, t + 1.0, "fail" if failed else "pass", 1,
+                        "WriteProtected" if failed else None, "WRPERR" if failed else None, {}))
+    features = compute_capture_features("flash", waves, LIMITS)
+    if index % 10 == 0:  # the scope missed this capture: no rail features at all
+        features, waves = [], {}
+    return CycleRecord(index, t, t + 1.5, not failed, "erase" if failed else None,
+                       "WriteProtected" if failed else None, "WRPERR" if failed else None,
+                       steps, tuple(features + step_features(steps)), tuple(waves.values()))
+
+
+@pytest.fixture(scope="module")
+def run_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, list[CycleRecord]]:
+    db = tmp_path_factory.mktemp("export") / "run.db"
+    rng = np.random.default_rng(4)
+    records = [synthetic_cycle(i, rng) for i in range(1, N_CYCLES + 1)]
+    with ResultsStore(db) as store:
+        run_id = store.start_run("synthetic", {}, {}, {}, scenario="vcap-marginal")
+        for r in records:
+            store.add_cycle(run_id, r)
+        store.end_run(run_id)
+    return db, run_id, records
+
+
+def test_report_finds_the_vcap_dip_and_prints_a_table(run_db) -> None:
+    db, run_id, records = run_db
+    with ResultsStore(db, readonly=True) as store:
+        analysis = analyse(store.feature_matrix(run_id))
+        summary = store.run(run_id)
+    failures = sum(not r.passed for r in records)
+    top = analysis.findings[0]
+    assert top.feature in ("flash.VCAP1.min", "flash.VCAP1.dip_depth", "flash.VCAP1.below_min")
+    assert top.step == "erase" and top.separates and top.n_missing == N_CYCLES // 10
+    text = format_report(analysis, summary)
+    assert f"run {run_id} \"synthetic\" [vcap-marginal]: completed, {N_CYCLES} cycles, {failures} failed" in text
+    assert "feature" in text and "AUC" in text and "fail below" in text
+    assert top.text in text and "rail signature (AUC" in text
+    header = next(line for line in text.splitlines() if "feature" in line and "AUC" in line)
+    row = next(line for line in text.splitlines() if line.lstrip().startswith("1 "))
+    assert len(row.rstrip("*")) <= len(header) + 1
+
+    data = report_json(analysis, summary)
+    again = json.loads(json.dumps(data, allow_nan=False))
+    assert again["findings"][0]["feature"] == top.feature and again["rail_signature"] is True
+    assert again["run"]["id"] == run_id and again["failures_by_step"] == {"erase": failures}
+
+
+def test_report_with_no_failures(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    records = [r for r in (synthetic_cycle(i, rng) for i in range(1, 80)) if r.passed][:12]
+    with ResultsStore(tmp_path / "ok.db") as store:
+        run_id = store.start_run("healthy", {}, {}, {})
+        for i, r in enumerate(records, 1):
+            store.add_cycle(run_id, CycleRecord(**{**r.__dict__, "index": i}))
+        store.end_run(run_id)
+        text = format_report(analyse(store.feature_matrix(run_id)), store.run(run_id))
+    assert "no failures in 12 cycles" in text and "AUC" not in text
+
+
+def test_csv_has_one_row_per_cycle_with_features_as_columns(run_db) -> None:
+    db, run_id, records = run_db
+    out = io.StringIO()
+    with ResultsStore(db, readonly=True) as store:
+        assert export_csv(store, run_id, out) == N_CYCLES
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert len(rows) == N_CYCLES
+    assert tuple(rows[0])[: len(BASE_COLUMNS)] == BASE_COLUMNS
+    for row, record in zip(rows, records):
+        assert int(row["cycle"]) == record.index and row["passed"] == str(int(record.passed))
+        assert row["failed_step"] == (record.failed_step or "")
+        vmin = record.feature("flash.VCAP1.min")
+        assert (row["flash.VCAP1.min"] == "") if vmin is None else float(row["flash.VCAP1.min"]) == vmin
+
+
+def test_jsonl_rows_carry_flattened_features(run_db, tmp_path: Path) -> None:
+    db, run_id, records = run_db
+    path = tmp_path / "run.jsonl"
+    with ResultsStore(db, readonly=True) as store:
+        export_jsonl(store, run_id, path)
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["cycle"] for r in rows] == [r.index for r in records]
+    for row, record in zip(rows, records):
+        for f in record.features:
+            assert row[f.name] == f.value
+        assert [s["name"] for s in row["steps"]] == ["connect", "erase"]
+        assert row["passed"] is record.passed
+
+
+def test_waveforms_export_one_npz_per_cycle_capture(run_db, tmp_path: Path) -> None:
+    db, run_id, records = run_db
+    folder = tmp_path / "waves"
+    with ResultsStore(db, readonly=True) as store:
+        written = export_waveforms(store, run_id, folder)
+    with_waves = [r for r in records if r.waveforms]
+    assert written == len(with_waves) == len(list(folder.glob("*.npz")))
+    record = with_waves[3]
+    with np.load(folder / f"run{run_id}_cycle{record.index:05d}_fault_catch.npz") as data:
+        assert sorted(data["nets"]) == ["VCAP1", "VDD"]
+        for w in record.waveforms:
+            assert np.array_equal(data[w.net], np.asarray(w.volts, dtype=np.float32))
+            assert float(data[f"{w.net}_dt"]) == w.dt and float(data[f"{w.net}_t0"]) == w.t0
+
+
+def test_export_errors_name_the_path_or_run(run_db, tmp_path: Path) -> None:
+    db, run_id, _ = run_db
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with ResultsStore(db, readonly=True) as store:
+        with pytest.raises(StoreError, match=f"{blocker / 'sub'}: cannot create the waveform folder"):
+            export_waveforms(store, run_id, blocker / "sub")
+        with pytest.raises(StoreError, match=f"{tmp_path / 'no' / 'x.csv'}: cannot write"):
+            export_csv(store, run_id, tmp_path / "no" / "x.csv")
+        with pytest.raises(StoreError, match="no run 42"):
+            export_jsonl(store, 42, io.StringIO())
