@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input, TabbedContent
+from textual.widgets import Input
 
 from benchtui.tui.app import BenchApp
-from benchtui.tui.dialogs import ConfirmDialog, FilePickerDialog, TextScreen
-from benchtui.tui.panels import LoopPanel, PowerPanel, ScopePanel, TargetPanel
+from benchtui.tui.dialogs import ConfirmDialog, FilePickerDialog
+from benchtui.tui.panels import PowerPanel, ScopePanel, TargetPanel
 from benchtui.tui.widgets import WaveformPlot
 
 from .conftest import log_has, log_lines, screen_text, wait_for
