@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import pyocd  # noqa: F401  (load pyOCD before the twin's plugin module, like any client)
     from benchtui.sim.twin.mcu import Stm32Twin
-    from benchtui.sim.twin.plugin import register_twin
+    from benchtui.sim.twin.registry import register_twin
     from benchtui.sim.twin.server import serve_twin
 
     with tempfile.TemporaryDirectory() as tmp:

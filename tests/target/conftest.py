@@ -43,7 +43,7 @@ def make_twin(variant: str = "zg", power=None):
 
 def register(twin) -> str:
     import pyocd  # noqa: F401  (load pyOCD before the plugin module, as a real client would)
-    from benchtui.sim.twin.plugin import register_twin
+    from benchtui.sim.twin.registry import register_twin
     return register_twin(twin)
 
 

@@ -25,7 +25,7 @@ class TwinProbe(DebugProbe):
 
     @classmethod
     def get_all_connected_probes(cls, unique_id: str | None = None, is_explicit: bool = False):
-        from .plugin import registered_twins
+        from .registry import registered_twins
         return [cls(twin, uid) for uid, twin in registered_twins().items()
                 if unique_id is None or uid == unique_id]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pyocd.core.session import Session
 from pyocd.probe.tcp_probe_server import DebugProbeServer
 
-from .plugin import register_twin, unregister_twin
+from .registry import register_twin, unregister_twin
 from .probe import TwinProbe
 
 
