@@ -148,7 +148,7 @@ def analyse(matrix: FeatureMatrix) -> Analysis:
 
 def _finding(m: FeatureMatrix, j: int, step: str | None, x: np.ndarray, is_case: np.ndarray,
              z_family: float) -> tuple[Finding | None, str]:
-    ok = ~np.isnan(x)
+    ok = np.isfinite(x)
     fail, ok_pass = np.sort(x[ok & is_case]), np.sort(x[ok & ~is_case])
     nf, np_ = len(fail), len(ok_pass)
     if nf < MIN_CASES or np_ < MIN_CONTROLS:

@@ -26,6 +26,7 @@ file that is not a benchtui database, raises StoreError naming the file.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import time
@@ -460,14 +461,14 @@ def _statements(script: str) -> list[str]:
 
 
 def _number(value: Any, what: str) -> float | None:
-    """A float for SQLite (None for missing/NaN), or StoreError naming the field."""
+    """A float for SQLite (None for missing, NaN or infinite), or StoreError naming the field."""
     if value is None:
         return None
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise StoreError(f"{what}: {value!r} is not a number") from None
-    return None if number != number else number
+    return number if math.isfinite(number) else None
 
 
 def _json(value: Any, what: str) -> str:
