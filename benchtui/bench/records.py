@@ -8,7 +8,7 @@ UI and to the store cannot change under either of them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -119,24 +119,32 @@ class FeatureMatrix:
     values: np.ndarray
 
     @classmethod
-    def from_records(cls, records: "list[CycleRecord] | tuple[CycleRecord, ...]") -> "FeatureMatrix":
-        """Build the table from cycle records (feature columns sorted by name)."""
+    def from_rows(cls, cycles: "list[tuple[int, bool, str | None]]",
+                  rows: "Iterable[tuple[int, str, float | None, str, str]]") -> "FeatureMatrix":
+        """Build the table from cycles (index, passed, failed_step) and feature rows
+        (position of the cycle in `cycles`, name, value, unit, kind). Columns sorted by name."""
+        rows = list(rows)
         meta: dict[str, tuple[str, str]] = {}
-        for record in records:
-            for f in record.features:
-                meta.setdefault(f.name, (f.unit, f.kind))
+        for _, name, _, unit, kind in rows:
+            meta.setdefault(name, (unit, kind))
         names = tuple(sorted(meta))
         column = {name: j for j, name in enumerate(names)}
-        values = np.full((len(records), len(names)), np.nan)
-        for i, record in enumerate(records):
-            for f in record.features:
-                if f.value is not None:
-                    values[i, column[f.name]] = f.value
+        values = np.full((len(cycles), len(names)), np.nan)
+        for i, name, value, _, _ in rows:
+            if value is not None:
+                values[i, column[name]] = value
         return cls(names=names, units=tuple(meta[n][0] for n in names),
-                   kinds=tuple(meta[n][1] for n in names),
-                   cycles=tuple(r.index for r in records),
-                   passed=np.array([r.passed for r in records], dtype=bool),
-                   failed_steps=tuple(r.failed_step for r in records), values=values)
+                   kinds=tuple(meta[n][1] for n in names), cycles=tuple(c[0] for c in cycles),
+                   passed=np.array([bool(c[1]) for c in cycles], dtype=bool),
+                   failed_steps=tuple(c[2] for c in cycles), values=values)
+
+    @classmethod
+    def from_records(cls, records: "Iterable[CycleRecord]") -> "FeatureMatrix":
+        """Build the table from cycle records."""
+        records = list(records)
+        return cls.from_rows([(r.index, r.passed, r.failed_step) for r in records],
+                             ((i, f.name, f.value, f.unit, f.kind)
+                              for i, r in enumerate(records) for f in r.features))
 
     def __len__(self) -> int:
         return len(self.cycles)

@@ -333,24 +333,12 @@ class ResultsStore:
         self.run(run_id)
         cycles = self._conn.execute("SELECT id, idx, passed, failed_step FROM cycles "
                                     "WHERE run_id = ? ORDER BY idx", (run_id,)).fetchall()
+        position = {cid: i for i, (cid, *_) in enumerate(cycles)}
         rows = self._conn.execute(
             "SELECT f.cycle_id, f.name, f.value, f.unit, f.kind FROM features f "
-            "JOIN cycles c ON c.id = f.cycle_id WHERE c.run_id = ?", (run_id,)).fetchall()
-        meta: dict[str, tuple[str, str]] = {}
-        for _, name, _, unit, kind in rows:
-            meta.setdefault(name, (unit, kind))
-        names = tuple(sorted(meta))
-        column = {n: j for j, n in enumerate(names)}
-        row_of = {cid: i for i, (cid, *_) in enumerate(cycles)}
-        values = np.full((len(cycles), len(names)), np.nan)
-        for cid, name, value, _, _ in rows:
-            if value is not None:
-                values[row_of[cid], column[name]] = value
-        return FeatureMatrix(names=names, units=tuple(meta[n][0] for n in names),
-                             kinds=tuple(meta[n][1] for n in names),
-                             cycles=tuple(c[1] for c in cycles),
-                             passed=np.array([bool(c[2]) for c in cycles], dtype=bool),
-                             failed_steps=tuple(c[3] for c in cycles), values=values)
+            "JOIN cycles c ON c.id = f.cycle_id WHERE c.run_id = ?", (run_id,))
+        return FeatureMatrix.from_rows([c[1:] for c in cycles],
+                                       ((position[cid], *rest) for cid, *rest in rows))
 
     def integrity_check(self) -> str:
         """SQLite's own consistency check: "ok" or the first problems it found."""
