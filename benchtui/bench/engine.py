@@ -239,7 +239,7 @@ class CycleEngine:
 
     async def _read_identity(self, cycle: _Cycle) -> None:
         ob = await self.session.read_option_bytes()
-        protected = [s for s, p in ob.sector_protection().items() if p] if hasattr(ob, "sector_protection") else []
+        protected = ob.protected_sectors()
         self._details(cycle, "read_identity", optcr=f"0x{ob.optcr:08X}", optcr1=f"0x{ob.optcr1:08X}",
                       rdp_level=ob.rdp_level, protected_sectors=protected)
         if protected:

@@ -1,0 +1,87 @@
+"""The whole virtual bench in one object: board model, SCPI instruments, STM32F767 twin.
+
+One `BoardModel` drives everything: the simulated PSU sets its supply, the simulated scope
+samples its nets, the twin asks it whether it is powered and whether a flash operation was
+disturbed. The app reaches the bench only through what this object publishes: VISA resource
+strings and pyOCD probe uids (in-process plugin uid, and `remote:host:port` when served).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .board import BoardModel
+from .instruments import start_instruments
+from .twin.mcu import Stm32Twin
+from .twin.registry import register_twin, unregister_twin
+from .twin.server import serve_twin
+
+
+class VirtualBench:
+    """Start with `start()` (or `with VirtualBench(...) as vb:`), stop with `stop()`."""
+
+    def __init__(self, *, scenario: str = "healthy", seed: int = 1, time_scale: float = 0.0,
+                 variant: str = "zg", psu_model: str = "rigol-dp832",
+                 scope_model: str = "rigol-ds1054z", host: str = "127.0.0.1",
+                 psu_port: int = 0, scope_port: int = 0, probe_port: int = 0,
+                 serve_probe: bool = False, state_file: str | None = None):
+        self.scenario, self.seed, self.variant = scenario, seed, variant
+        self._options = dict(time_scale=time_scale, psu_model=psu_model, scope_model=scope_model,
+                             host=host, psu_port=psu_port, scope_port=scope_port,
+                             probe_port=probe_port, serve_probe=serve_probe, state_file=state_file)
+        self.board: BoardModel | None = None
+        self.twin: Stm32Twin | None = None
+        self.instruments: Any = None
+        self.probe_uid: str | None = None
+        self._server: Any = None
+
+    # -- what the app sees --------------------------------------------------------------------
+    @property
+    def psu_resource(self) -> str:
+        return self.instruments.psu_resource
+
+    @property
+    def scope_resource(self) -> str:
+        return self.instruments.scope_resource
+
+    @property
+    def remote_uid(self) -> str | None:
+        """`remote:host:port` of the twin's DebugProbeServer, when served."""
+        return self._server.uid if self._server is not None else None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> "VirtualBench":
+        o = self._options
+        self.board = BoardModel(self.scenario, seed=self.seed)
+        self.instruments = start_instruments(
+            self.board, psu_model=o["psu_model"], scope_model=o["scope_model"], host=o["host"],
+            psu_port=o["psu_port"], scope_port=o["scope_port"])
+        try:
+            self.twin = Stm32Twin(self.variant, power=self.board, time_scale=o["time_scale"],
+                                  state_file=o["state_file"])
+            self.probe_uid = register_twin(self.twin)
+            if o["serve_probe"]:
+                self._server = serve_twin(self.twin, host=o["host"], port=o["probe_port"])
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop every server; save the twin's state if it has a state file."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self.probe_uid is not None:
+            unregister_twin(self.probe_uid)
+            self.probe_uid = None
+        if self.twin is not None:
+            self.twin.save_if_dirty()
+        if self.instruments is not None:
+            self.instruments.stop()
+
+    def __enter__(self) -> "VirtualBench":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

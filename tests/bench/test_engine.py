@@ -1,0 +1,123 @@
+"""The cycle engine on the virtual bench: what it records, and what the report concludes.
+
+These are the acceptance runs of the loop: each scenario's physics shows up in the database
+and the correlation points at the right rail (or at no rail).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from benchtui.bench import events as ev
+from benchtui.bench.analysis import analyse
+from benchtui.bench.engine import CycleEngine
+from benchtui.bench.session import BenchSession
+from benchtui.bench.store import ResultsStore
+
+
+async def run_loop(profile, cycles: int, **engine_attrs):
+    seen: list = []
+    session = BenchSession(profile, on_event=seen.append)
+    await session.open()
+    assert session.state.psu_connected and session.state.scope_connected, seen
+    engine = CycleEngine(session)
+    for name, value in engine_attrs.items():
+        setattr(engine, name, value)
+    try:
+        summary = await engine.run(cycles)
+    finally:
+        await session.close()
+    return summary, seen
+
+
+def analysis_of(profile, run_id):
+    with ResultsStore(profile.store.database, readonly=True) as store:
+        return analyse(store.feature_matrix(run_id)), store.cycles(run_id)
+
+
+async def test_healthy_board_passes_every_cycle_and_the_report_says_so(virtual_bench):
+    _, profile = virtual_bench("healthy")
+    summary, seen = await run_loop(profile, 5)
+    assert (summary.cycles, summary.failures, summary.status) == (5, 0, "completed")
+    analysis, cycles = analysis_of(profile, summary.id)
+    assert all(c.passed for c in cycles)
+    assert any("no failures" in line for line in analysis.summary)
+    steps = [e.record.name for e in seen if isinstance(e, ev.StepFinished) and e.index == 1]
+    assert steps == list(profile.cycle.steps)
+    first = cycles[0]
+    assert first.feature("power_up.VDD.rise_time") is not None
+    assert 1.1 < first.feature("power_up.VCAP1.min") < 1.3 or first.feature("power_up.VCAP1.min") is not None
+
+
+async def test_vcap_marginal_failures_rank_a_vcap_feature_first(virtual_bench):
+    _, profile = virtual_bench("vcap-marginal", seed=7)
+    summary, _ = await run_loop(profile, 40)
+    assert summary.cycles == 40
+    assert 0 < summary.failures < 40
+    analysis, cycles = analysis_of(profile, summary.id)
+    top = analysis.findings[0]
+    assert "VCAP" in top.feature, [f.feature for f in analysis.findings[:5]]
+    assert top.auc > 0.8 or top.auc < 0.2
+    assert "VCAP" in analysis.summary[0]
+    failing = [c for c in cycles if not c.passed]
+    assert {c.failed_step for c in failing} <= {"erase", "program", "verify"}
+
+
+async def test_swd_intermittent_fails_without_a_rail_signature(virtual_bench):
+    _, profile = virtual_bench("swd-intermittent", seed=3)
+    summary, _ = await run_loop(profile, 30)
+    assert summary.failures > 0
+    analysis, _ = analysis_of(profile, summary.id)
+    assert any("no rail signature" in line for line in analysis.summary), analysis.summary
+
+
+async def test_brownout_points_at_vdd_or_psu_readback(virtual_bench):
+    _, profile = virtual_bench("brownout", seed=5)
+    summary, _ = await run_loop(profile, 30)
+    assert summary.failures > 0
+    analysis, _ = analysis_of(profile, summary.id)
+    top = analysis.findings[0].feature
+    assert "VDD" in top or top.startswith("psu."), [f.feature for f in analysis.findings[:5]]
+
+
+async def test_stop_on_first_failure_and_psu_left_off(virtual_bench):
+    vb, profile = virtual_bench("vcap-marginal", seed=7)
+    summary, _ = await run_loop(profile, 40, stop_on_failure=True)
+    assert summary.failures == 1
+    assert summary.status == "completed"
+    _, _, mode = vb.board.psu_readback()
+    assert mode == "OFF"
+
+
+async def test_stop_request_finishes_the_cycle_and_records_it(virtual_bench):
+    _, profile = virtual_bench("healthy")
+    session = BenchSession(profile)
+    await session.open()
+    engine = CycleEngine(session)
+
+    def on_event(event):
+        if isinstance(event, ev.CycleFinished) and event.record.index == 2:
+            engine.stop()
+    engine.on_event = on_event
+    summary = await engine.run(0)
+    await session.close()
+    assert summary.status == "stopped"
+    assert summary.cycles in (2, 3)
+
+
+async def test_lost_psu_stops_the_run_with_every_finished_cycle_kept(virtual_bench):
+    vb, profile = virtual_bench("healthy")
+    session = BenchSession(profile)
+    await session.open()
+    engine = CycleEngine(session)
+
+    def on_event(event):
+        if isinstance(event, ev.CycleFinished) and event.record.index == 2:
+            vb.instruments.stop_psu()
+    engine.on_event = on_event
+    summary = await asyncio.wait_for(engine.run(10), 60)
+    await session.close()
+    assert summary.status == "error"
+    _, cycles = analysis_of(profile, summary.id)
+    assert [c.passed for c in cycles[:2]] == [True, True]
+    assert cycles[-1].error_class in ("InstrumentUnreachable", "InstrumentSilent", "InstrumentError")

@@ -1,0 +1,42 @@
+"""Shared fixtures: the virtual bench started the way the CLI starts it, with a small image."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from benchtui.cli import DEMO_PROFILE, start_virtual_bench
+from benchtui.profile import load_profile
+
+#: Loop tests flash a small image (two 32 KB sectors) so 40 cycles take seconds, not minutes;
+#: the full 690 KB image is flashed in the target and benchmark tests.
+SMALL_IMAGE_BYTES = 48 * 1024
+
+
+@pytest.fixture(scope="session")
+def small_firmware(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from benchtui.sim.firmware import write_test_hex
+
+    return write_test_hex(tmp_path_factory.mktemp("fw") / "board-test-small.hex", size=SMALL_IMAGE_BYTES)
+
+
+@pytest.fixture
+def virtual_bench(tmp_path: Path, small_firmware: Path):
+    """Factory: start the demo profile's virtual bench for a scenario; stopped after the test."""
+    started = []
+
+    def start(scenario: str = "healthy", seed: int = 7, **cycle):
+        profile = load_profile(DEMO_PROFILE)
+        profile = profile.replace(
+            target=dataclasses.replace(profile.target, firmware=str(small_firmware)),
+            store=dataclasses.replace(profile.store, database=str(tmp_path / "results.db")),
+            cycle=dataclasses.replace(profile.cycle, **{"off_s": 0.05, "on_settle_s": 0.01, **cycle}))
+        vb, live = start_virtual_bench(profile, scenario=scenario, seed=seed)
+        started.append(vb)
+        return vb, live
+
+    yield start
+    for vb in started:
+        vb.stop()
