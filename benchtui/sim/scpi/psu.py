@@ -1,0 +1,113 @@
+"""State shared by the simulated bench PSUs: channels, limits, and the link to the board.
+
+Channel 1 drives the board model (setpoint, current limit, output edge) and reads back from it,
+so the measured V/I and the CV/CC mode follow the board (sag, CC at the limit). Other channels
+are plain state with an ideal, unloaded output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .core import Call, Instrument, ScpiError
+
+
+@dataclass
+class Channel:
+    number: int
+    v_max: float
+    i_min: float
+    i_max: float
+    ovp_max: float
+    voltage: float = 0.0
+    current: float = 0.0
+    output: bool = False
+    ovp_level: float = 0.0
+    ovp_on: bool = False
+    ocp_level: float = 0.0
+    ocp_on: bool = False
+    ocp_tripped: bool = False
+    ovp_tripped: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+class SimPsu(Instrument):
+    """A multi-channel PSU; dialects add the command table and reply formats."""
+
+    #: (v_max, i_min, i_max, ovp_max) per channel, from scpi.md.
+    RANGES: tuple[tuple[float, float, float, float], ...] = ()
+    DEFAULT_CURRENT = 1.0   # A, limit after *RST (UNCONFIRMED)
+
+    def __init__(self, board) -> None:
+        super().__init__()
+        self.board = board
+        self.selected = 1
+        self.channels: dict[int, Channel] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        self.channels = {
+            n: Channel(n, v, i0, i1, ovp, current=min(self.DEFAULT_CURRENT, i1),
+                       ovp_level=ovp, ocp_level=i1)
+            for n, (v, i0, i1, ovp) in enumerate(self.RANGES, start=1)}
+        self.selected = 1
+        self._push(1)
+
+    # --- state changes --------------------------------------------------------------------------
+    def channel(self, n: int) -> Channel:
+        ch = self.channels.get(n)
+        if ch is None:
+            raise ScpiError(-222, f"channel {n}")
+        return ch
+
+    def set_voltage(self, n: int, value: float) -> None:
+        ch = self.channel(n)
+        if not 0.0 <= value <= ch.v_max + 1e-12:
+            raise ScpiError(-222, f"{value:g} V outside 0..{ch.v_max:g} V on channel {n}")
+        ch.voltage = value
+        self._push(n)
+
+    def set_current(self, n: int, value: float) -> None:
+        ch = self.channel(n)
+        if not ch.i_min - 1e-12 <= value <= ch.i_max + 1e-12:
+            raise ScpiError(-222, f"{value:g} A outside {ch.i_min:g}..{ch.i_max:g} A on channel {n}")
+        ch.current = value
+        self._push(n)
+
+    def set_output(self, n: int, on: bool) -> None:
+        ch = self.channel(n)
+        ch.output = on
+        if on:
+            ch.ocp_tripped = ch.ovp_tripped = False
+        self._push(n)
+
+    def _push(self, n: int) -> None:
+        if n == 1 and self.board is not None and 1 in self.channels:
+            ch = self.channels[1]
+            self.board.set_psu(on=ch.output, voltage=ch.voltage, current_limit=ch.current)
+
+    # --- readback -------------------------------------------------------------------------------
+    def measure(self, n: int) -> tuple[float, float, str]:
+        """(volts, amperes, 'CV'|'CC'|'OFF') at the output now; trips OCP/OVP if enabled."""
+        ch = self.channel(n)
+        if n == 1 and self.board is not None:
+            v, i, mode = self.board.psu_readback()
+        else:
+            v, i, mode = (ch.voltage, 0.0, "CV") if ch.output else (0.0, 0.0, "OFF")
+        if ch.output and ch.ocp_on and i >= ch.ocp_level - 1e-9:
+            ch.ocp_tripped = True
+            self.set_output(n, False)
+            ch.ocp_tripped = True
+            return 0.0, 0.0, "OFF"
+        return v, i, mode
+
+    def channel_arg(self, call: Call, i: int, default: int | None = None) -> int:
+        """A 'CH<n>' argument (or the selected channel when absent)."""
+        if i >= len(call.args) or not call.args[i]:
+            return self.selected if default is None else default
+        text = call.args[i].upper()
+        if text.startswith("CH") and text[2:].isdigit():
+            n = int(text[2:])
+            self.channel(n)
+            return n
+        raise ScpiError(-224, call.args[i])
