@@ -424,7 +424,7 @@ class BoardModel:
         valid = j >= 0
         jj = np.maximum(j, 0)
         low = valid & (times < ends[jj])
-        released = np.where(valid, ends[jj], -math.inf)
+        released = np.minimum(np.where(valid, ends[jj], -math.inf), times)
         v = vdd * (1.0 - np.exp(-(times - released) / NRST_RISE_TAU))
         v[low] = 0.0
         if dt > 0:  # a pulse narrower than a sample still shows (peak-detect-like display)
