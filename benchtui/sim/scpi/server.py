@@ -35,8 +35,8 @@ async def serve_connection(instrument: Instrument, reader: asyncio.StreamReader,
                     continue
                 writer.write(reply)
                 await writer.drain()
-    except (ConnectionError, asyncio.IncompleteReadError):
-        pass
+    except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+        pass  # client gone, or the servers are stopping: end this connection quietly
     finally:
         writer.close()
 
