@@ -102,12 +102,15 @@ class BenchSession:
         cfg = self.profile.psu
         try:
             self.psu = await self._run("psu", open_psu, cfg)
+            # The profile defines the supply: set it now (the output state is left as found).
+            await self._run("psu", self.psu.apply, cfg.voltage, cfg.current_limit)
         except BenchError as exc:
             self.state.psu_error = exc.one_line()
             self.emit(ev.DeviceError("PSU", exc))
             return
         self.state.psu_identity, self.state.psu_error = self.psu.identity, None
-        self.log("PSU", f"connected {self.psu.identity} at {cfg.resource}")
+        self.log("PSU", f"connected {self.psu.identity} at {cfg.resource}; "
+                        f"setpoint {cfg.voltage:.3f} V, limit {cfg.current_limit:.3f} A")
 
     async def _open_scope(self) -> None:
         cfg = self.profile.scope
