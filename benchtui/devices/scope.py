@@ -136,14 +136,21 @@ class Scope:
         centre = (0.5 - trigger.pretrigger) * span
         self._configure_trigger(n, trigger, centre)
         self.session.check_errors()
+        pre_s = trigger.pretrigger * span
+        started = time.monotonic()
         self._do("single")
         self._armed = True
-        self._confirm_armed()
+        self._confirm_armed(pre_s)
+        # No scope can catch a trigger before it has recorded the pre-trigger part, whatever
+        # its status says: never return earlier than that after :SING.
+        time.sleep(max(0.0, started + pre_s - time.monotonic()))
 
     def _configure_trigger(self, n: int, trigger: TriggerConfig, centre: float) -> None:
         raise NotImplementedError
 
-    def _confirm_armed(self) -> None:
+    def _confirm_armed(self, pre_s: float) -> None:
+        """Return once the scope can catch the trigger (pre-trigger part filled), or after
+        ARM_CONFIRM_S + `pre_s` seconds, whichever comes first."""
         raise NotImplementedError
 
     def force_trigger(self) -> None:
@@ -260,9 +267,16 @@ class RigolDS1000Z(Scope):
         self._do("trigger", scale=_n(trigger.timebase), centre=_n(centre), n=n,
                  slope=self.SLOPES[trigger.slope], level=_n(trigger.level))
 
-    def _confirm_armed(self) -> None:
-        deadline = time.monotonic() + ARM_CONFIRM_S
-        while self.trigger_state() == "stopped" and time.monotonic() < deadline:
+    def _confirm_armed(self, pre_s: float) -> None:
+        # RUN after :SING = still filling the pre-trigger part; an edge then is not caught.
+        # Wait for WAIT (or a trigger that already came), so the caller may fire the stimulus.
+        deadline = time.monotonic() + ARM_CONFIRM_S + pre_s
+        seen_running = False
+        while time.monotonic() < deadline:
+            state = self.trigger_state()
+            if state in ("armed", "triggered", "auto") or (state == "stopped" and seen_running):
+                return
+            seen_running = seen_running or state == "running"
             time.sleep(POLL_S)
 
     def trigger_state(self) -> TriggerState:
@@ -339,10 +353,10 @@ class KeysightInfiniiVision(Scope):
         self._do("trigger", scale=_n(trigger.timebase), centre=_n(centre), n=n,
                  slope=self.SLOPES[trigger.slope], level=_n(trigger.level))
 
-    def _confirm_armed(self) -> None:
+    def _confirm_armed(self, pre_s: float) -> None:
         # Poll :AER? before the stimulus, or the trigger may be missed (scpi.md pitfall 15).
         self._trigger_seen = False
-        deadline = time.monotonic() + ARM_CONFIRM_S
+        deadline = time.monotonic() + ARM_CONFIRM_S + pre_s
         while not int(self._do("armed?")) and time.monotonic() < deadline:  # type: ignore[arg-type]
             time.sleep(POLL_S)
 
