@@ -31,6 +31,8 @@ class ScriptedPeer:
         self.port = self._sock.getsockname()[1]
         self._stop = threading.Event()
         self._conns: list[socket.socket] = []
+        self._finished = threading.Event()  # set when the current client has hung up
+        self._finished.set()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
@@ -45,7 +47,11 @@ class ScriptedPeer:
             except OSError:
                 return
             self._conns.append(conn)
-            self._talk(conn)
+            self._finished.clear()
+            try:
+                self._talk(conn)
+            finally:
+                self._finished.set()
 
     def _talk(self, conn: socket.socket) -> None:
         buf = b""
@@ -84,7 +90,9 @@ class ScriptedPeer:
         return True
 
     def assert_done(self) -> None:
-        """Every scripted command arrived, in order, and nothing else."""
+        """Every scripted command arrived, in order, and nothing else (call after closing the
+        client: writes have no reply, so wait until the peer has read all of them)."""
+        assert self._finished.wait(5), "the client never hung up"
         assert self.errors == [], self.errors
         assert self.script == [], f"never sent: {[c for c, _ in self.script]}"
 
