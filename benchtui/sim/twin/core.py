@@ -1,9 +1,18 @@
 """The Cortex-M7 core of the twin, executed by Unicorn.
 
-RAM is mapped straight onto the twin's bytearrays (no copy, no hooks); the flash array and the
-peripherals the flash algorithm touches are MMIO callbacks into the twin. A BKPT stops the
-emulation and reports "halted": that is how a pyOCD flash-algorithm call returns.
+RAM and the flash array are mapped straight onto the twin's bytearrays (no copy, no hooks on
+reads). The FLASH register block sits in a RAM-backed page whose words always hold the true
+register values, so the flash algorithm's polls of SR and CR cost nothing; only writes are
+hooked (the flash array and the FLASH registers). A BKPT stops the emulation and reports
+"halted": that is how a pyOCD flash-algorithm call returns.
 Unicorn is imported here only, so importing the plugin stays cheap.
+
+Unicorn calls a write hook *before* the store lands, so the raw value the core wrote reaches
+the backing memory afterwards. When it differs from what the silicon would hold (a W1C write
+to SR, a write to a locked CR, a key register, a flash word programmed over 0 bits or refused),
+a one-shot read hook ("watch") is armed: it restores the true bytes before the next load of
+any address, so the core never observes a raw value. The same watch holds FLASH_SR.BSY while
+an operation is timed (time_scale > 0).
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ if TYPE_CHECKING:
 EXCP_BKPT = 7
 EXCP_EXCEPTION_EXIT = 8
 PAGE = 0x1000
+SR_OFFSET, CR_OFFSET = 0x0C, 0x10
 
 # DCRSR REGSEL -> Unicorn register
 _CORE_REGS = {i: getattr(A, f"UC_ARM_REG_R{i}") for i in range(13)}
@@ -30,6 +40,66 @@ _CORE_REGS.update({13: A.UC_ARM_REG_SP, 14: A.UC_ARM_REG_LR, 15: A.UC_ARM_REG_PC
                    0x21: A.UC_ARM_REG_FPSCR})
 _CORE_REGS.update({0x40 + i: A.UC_ARM_REG_S0 + i for i in range(32)})
 REG_CFBP = 20
+
+
+class _RunTimer:
+    """One daemon thread that ends a run (`emu_stop`) when its host-time budget is spent.
+
+    A `threading.Timer` per run costs ~0.2 ms of thread start-up; a flash programming session
+    makes ~700 runs. `arm` / `disarm` only take a condition variable.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._stop = None          # the armed run's emu_stop, or None
+        self._deadline = 0.0
+        self._thread: threading.Thread | None = None
+
+    def arm(self, stop, limit_s: float) -> None:
+        import time
+        with self._cond:
+            self._stop, self._deadline = stop, time.monotonic() + limit_s
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="twin-run-timer", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def disarm(self) -> None:
+        with self._cond:
+            self._stop = None
+
+    def _loop(self) -> None:
+        import time
+        with self._cond:
+            while True:
+                if self._stop is None:
+                    self._cond.wait()
+                    continue
+                left = self._deadline - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                self._stop()       # under the lock: disarm() returns only once no stop is due
+                self._stop = None
+
+
+_run_timer = _RunTimer()
+
+
+def _find_raw_hooks():
+    """(libunicorn, callback type, handle type) for registering hooks without the binding's
+    dispatch layer, or None if this binding does not expose them (then hook_add is used)."""
+    try:
+        from unicorn.unicorn_py3 import unicorn as binding
+        lib, handle_type = binding.uclib, binding.uc_hook_h
+    except (ImportError, AttributeError):
+        return None
+    cfunc = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_uint64, ctypes.c_int,
+                             ctypes.c_int64, ctypes.c_void_p)
+    return lib, cfunc, handle_type
+
+
+_raw_hooks = _find_raw_hooks()
 
 
 class Core:
@@ -41,88 +111,146 @@ class Core:
         uc.ctl_set_cpu_model(A.UC_CPU_ARM_CORTEX_M7)
         self.uc = uc
         self._ptrs = []
+        self._thunks = []
         rw = U.UC_PROT_ALL
         self._map_ptr(twin.ITCM_BASE, twin.itcm, rw)
         self._map_ptr(twin.SRAM_BASE, twin.sram, rw)
-        # Flash is plain memory for reads (both aliases point at the twin's array). A core write
-        # lands raw after the write hook, so the hook lets the FLASH interface program the word
-        # and queues the true result, restored before anything can observe the raw value.
         fsize = len(twin.nv.flash)
-        self._pending_fix: tuple[int, int, bytes] | None = None
         self._flash_dirty = False
+        self._pending_flash: tuple[int, bytes] | None = None
         for base in (twin.FLASH_AXIM_BASE, twin.FLASH_ITCM_BASE):
             self._map_ptr(base, twin.nv.flash, U.UC_PROT_READ | U.UC_PROT_WRITE | U.UC_PROT_EXEC)
-            uc.hook_add(U.UC_HOOK_MEM_WRITE, self._flash_write, base, base, base + fsize - 1)
-        # The flash algorithm polls FLASH_SR/CR for every word. Memory hooks on a RAM-backed page
-        # are much cheaper than MMIO callbacks: the read hook refreshes the backing bytes.
-        flash_page = twin.FLASH_REGS_BASE & ~(PAGE - 1)
+            self._hook_write(self._flash_write, base, base, base + fsize - 1)
+        regs_page = twin.FLASH_REGS_BASE & ~(PAGE - 1)
         self._regs_page = bytearray(PAGE)
-        self._regs_view = memoryview(self._regs_page)
-        self._regs_offset = twin.FLASH_REGS_BASE - flash_page
-        self._map_ptr(flash_page, self._regs_page, U.UC_PROT_READ | U.UC_PROT_WRITE)
-        # CR (read twice per programmed word) is not hooked: its word is kept true in the page.
-        uc.hook_add(U.UC_HOOK_MEM_READ, self._flash_reg_read, None,
-                    twin.FLASH_REGS_BASE, twin.FLASH_REGS_BASE + 0x0F)
-        uc.hook_add(U.UC_HOOK_MEM_READ, self._flash_reg_read, None,
-                    twin.FLASH_REGS_BASE + 0x14, twin.FLASH_REGS_BASE + 0x1F)
-        self._cr_fix = False
-        uc.hook_add(U.UC_HOOK_MEM_WRITE, self._flash_reg_write, None,
-                    twin.FLASH_REGS_BASE, twin.FLASH_REGS_BASE + 0x1F)
+        self._regs_offset = twin.FLASH_REGS_BASE - regs_page
+        self._map_ptr(regs_page, self._regs_page, U.UC_PROT_READ | U.UC_PROT_WRITE)
+        self._published_sr = -1
+        self._hook_write(self._reg_write, None, twin.FLASH_REGS_BASE, twin.FLASH_REGS_BASE + 0x1F)
         for base in (twin.IWDG_BASE & ~(PAGE - 1), twin.SYSINFO_BASE & ~(PAGE - 1)):
             uc.mmio_map(base, PAGE, self._periph_read, base, self._periph_write, base)
         uc.hook_add(U.UC_HOOK_INTR, self._on_interrupt)
+        self._hook_error: BaseException | None = None
+        self._watch: int | None = None     # handle of the armed one-shot read hook
+        self._watch_spent = False
         self._stop_reason: str | None = None
         self._dirty: tuple[int, int] | None = None
+
+    def _hook_write(self, fn, user_data, begin: int, end: int) -> None:
+        """A write hook on [begin, end]. It runs once or twice per programmed word, so it is
+        registered straight with libunicorn when the binding allows: the binding's own
+        dispatch (two extra Python frames) would double its cost. Errors raised in `fn` end
+        the run and are re-raised by `run`, as the binding does."""
+        core = self
+        stop = self.uc.emu_stop
+
+        def hook(handle, access, address, size, value, key):
+            try:
+                fn(None, access, address, size, value, user_data)
+            except BaseException as exc:  # noqa: BLE001  (handed to run())
+                if core._hook_error is None:
+                    core._hook_error = exc
+                stop()
+
+        if _raw_hooks is not None:
+            lib, cfunc, handle_type = _raw_hooks
+            thunk = cfunc(hook)
+            handle = handle_type()
+            status = lib.uc_hook_add(self.uc._uch, ctypes.byref(handle), U.UC_HOOK_MEM_WRITE,
+                                     thunk, None, ctypes.c_uint64(begin), ctypes.c_uint64(end))
+            if status == 0:
+                self._thunks.append(thunk)
+                return
+        self.uc.hook_add(U.UC_HOOK_MEM_WRITE, fn, user_data, begin, end)
 
     def _map_ptr(self, base: int, buf: bytearray, perms: int) -> None:
         cbuf = (ctypes.c_char * len(buf)).from_buffer(buf)
         self._ptrs.append(cbuf)
         self.uc.mem_map_ptr(base, len(buf), perms, ctypes.addressof(cbuf))
 
-    # --- MMIO callbacks ----------------------------------------------------------------------
-    def _flash_write(self, uc, access, address: int, size: int, value: int, base: int) -> None:
-        if self._pending_fix:
-            self._fix_flash()
-        offset = address - base
-        self.twin.flash.program(offset, size, value)
-        self._pending_fix = (offset, size, bytes(self.twin.nv.flash[offset:offset + size]))
-        self._sync_cr()
+    # --- the FLASH register page ---------------------------------------------------------------
+    def _publish(self) -> None:
+        """Write the true FLASH register values into the page the core reads."""
+        flash = self.twin.flash
+        words = flash.snapshot()
+        _pack_into("<8I", self._regs_page, self._regs_offset, *words)
+        self._published_sr = flash.sr
 
-    def _sync_cr(self) -> None:
-        _pack_into("<I", self._regs_page, self._regs_offset + 0x10, self.twin.flash.cr)
-        self._cr_fix = False
+    def _arm_watch(self) -> None:
+        self._watch_spent = False
+        if self._watch is None:
+            self._watch = self.uc.hook_add(U.UC_HOOK_MEM_READ, self._on_watch, None, 1, 0)
+
+    def _drop_watch(self) -> None:
+        """Delete a spent watch (never from inside its own callback: ctypes frees the thunk)."""
+        if self._watch is not None and self._watch_spent:
+            self.uc.hook_del(self._watch)
+            self._watch = None
+
+    def _on_watch(self, uc, access, address: int, size: int, value: int, user_data) -> None:
+        if self._watch_spent:
+            return
+        if self._pending_flash:
+            self._fix_flash()
+        flash = self.twin.flash
+        if flash._busy_until:
+            if address & ~3 == self.twin.FLASH_REGS_BASE + SR_OFFSET:
+                flash.read(SR_OFFSET, True)   # the core spins on BSY: let real time pass instead
+            self._publish()
+            if flash._busy():
+                return
+        else:
+            self._publish()
+        self._watch_spent = True
 
     def _fix_flash(self) -> None:
-        offset, size, data = self._pending_fix
-        self.twin.nv.flash[offset:offset + size] = data
-        self._pending_fix = None
+        offset, data = self._pending_flash
+        self.twin.nv.flash[offset:offset + len(data)] = data
+        self._pending_flash = None
 
+    # --- write hooks ---------------------------------------------------------------------------
+    def _flash_write(self, uc, access, address: int, size: int, value: int, base: int) -> None:
+        if self._pending_flash:
+            self._fix_flash()
+        if self._watch_spent:
+            self._drop_watch()
+        offset = address - base
+        flash = self.twin.flash
+        if flash.program(offset, size, value) != value:
+            self._pending_flash = (offset, bytes(self.twin.nv.flash[offset:offset + size]))
+            self._arm_watch()
+        if flash.sr != self._published_sr:
+            self._publish()
+
+    def _reg_write(self, uc, access, address: int, size: int, value: int, user_data) -> None:
+        if self._pending_flash:
+            self._fix_flash()
+        if self._watch_spent:
+            self._drop_watch()
+        flash = self.twin.flash
+        offset = address - self.twin.FLASH_REGS_BASE
+        if offset == CR_OFFSET and size == 4:
+            # The flash algorithm's PG set/clear around every word: nothing else changes and the
+            # raw store is the true value, so the page needs no update.
+            flash.write(CR_OFFSET, value)
+            if flash.cr == value and flash.sr == self._published_sr and not flash._busy_until:
+                return
+        else:
+            shift = 8 * (offset & 3)
+            flash.write(offset & 0x1C, value << shift if size < 4 else value)
+        self._publish()
+        reg = offset & 0x1C
+        shift = 8 * (offset & 3)
+        true = int.from_bytes(self._regs_page[self._regs_offset + reg:self._regs_offset + reg + 4], "little")
+        mask = ((1 << (8 * size)) - 1) << shift
+        landed = (true & ~mask) | ((value << shift) & mask)   # the page word once the store lands
+        if landed != true or flash._busy():
+            self._arm_watch()
+
+    # --- MMIO callbacks ------------------------------------------------------------------------
     def flash_changed(self) -> None:
         """Flash content changed behind Unicorn's back: drop translated code from it."""
         self._flash_dirty = True
-
-    def _flash_reg_read(self, uc, access, address: int, size: int, value: int, user_data) -> None:
-        if self._pending_fix:
-            self._fix_flash()
-        if self._cr_fix:
-            self._sync_cr()
-        offset = address & 0x1C
-        flash = self.twin.flash
-        if offset == 0x0C and not flash._busy_until:
-            word = flash.sr
-        else:
-            word = flash.read(offset, True)
-        _pack_into("<I", self._regs_page, self._regs_offset + offset, word)
-
-    def _flash_reg_write(self, uc, access, address: int, size: int, value: int, user_data) -> None:
-        if self._pending_fix:
-            self._fix_flash()
-        offset = address - self.twin.FLASH_REGS_BASE
-        self.twin.flash.write(offset & 0x1C, value << (8 * (offset & 3)) if size < 4 else value)
-        if offset & 0x1C == 0x10:
-            self._cr_fix = True   # the raw value lands after this hook; fixed at the next one
-        else:
-            self._sync_cr()
 
     def _periph_read(self, uc, offset: int, size: int, base: int) -> int:
         return self.twin.core_read(base + offset, size)
@@ -180,6 +308,8 @@ class Core:
     # --- execution -----------------------------------------------------------------------------
     def code_written(self, addr: int, size: int) -> None:
         """The debugger wrote RAM: translated blocks there may be stale."""
+        if size <= 0:
+            return
         lo, hi = addr, addr + size
         if self._dirty:
             lo, hi = min(lo, self._dirty[0]), max(hi, self._dirty[1])
@@ -197,20 +327,27 @@ class Core:
                 self.uc.ctl_remove_cache(base, base + size)
             self._flash_dirty = False
         self._stop_reason = None
-        self._sync_cr()
-        timer = threading.Timer(limit_s, self.uc.emu_stop) if limit_s else None
-        if timer:
-            timer.start()
+        self._publish()
+        if self.twin.flash._busy():
+            self._arm_watch()
+        if limit_s:
+            _run_timer.arm(self.uc.emu_stop, limit_s)
+        self._hook_error = None
         try:
             self.uc.emu_start(self.pc | 1, 0xFFFFFFFF, count=count)
         except U.UcError:
             return "fault"
         finally:
-            if timer:
-                timer.cancel()
-            if self._pending_fix:
+            if limit_s:
+                _run_timer.disarm()
+            if self._pending_flash:
                 self._fix_flash()
-            self._sync_cr()
+            if self._watch is not None:
+                self._watch_spent = True
+                self._drop_watch()
+        if self._hook_error is not None:
+            error, self._hook_error = self._hook_error, None
+            raise error
         return self._stop_reason
 
     def stop(self, reason: str) -> None:

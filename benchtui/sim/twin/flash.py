@@ -168,6 +168,11 @@ class FlashController:
             if not self.optcr & OPTLOCK:
                 self.optcr1 = value
 
+    def snapshot(self) -> tuple[int, ...]:
+        """The eight register words at 0x40023C00 as a read sees them now (never waits)."""
+        sr = self.sr | (BSY if self._busy_until and self._busy() else 0)
+        return (self.acr, 0, 0, sr, self.cr, self.optcr, self.optcr1, 0)
+
     def _busy(self) -> bool:
         return self._busy_until != 0.0 and time.monotonic() < self._busy_until
 
@@ -281,30 +286,27 @@ class FlashController:
             flash[s.offset:s.offset + size] = b"\xff" * size
         self._on_nv_change()
 
-    def program(self, offset: int, size: int, value: int) -> None:
-        """A bus write of `size` bytes into the flash array (core or debugger).
+    def program(self, offset: int, size: int, value: int) -> int:
+        """A bus write of `size` bytes into the flash array (core or debugger); returns the
+        value the location holds afterwards.
 
         This runs once per programmed word: the checks are ordered for the common case.
         """
         cr = self.cr
         if cr & (LOCK | PG) != PG:
-            self.sr |= ERSERR
-            return
+            return self._refuse(ERSERR, offset, size)
         if offset % size:
-            self.sr |= PGAERR
-            return
+            return self._refuse(PGAERR, offset, size)
         if size != 1 << ((cr >> 8) & 3):
-            self.sr |= PGPERR
-            return
+            return self._refuse(PGPERR, offset, size)
         sector = self._last_sector
         if sector is None or not sector.offset <= offset < sector.offset + sector.size:
             sector = self._last_sector = sector_at(self.nv.flash_kb, self.dual_bank, offset)
             if sector is None:
-                self.sr |= PGAERR
-                return
-        if self.protected(sector) or self._blocked_by_rdp():
-            self.sr |= WRPERR
-            return
+                return self._refuse(PGAERR, offset, size)
+        if not (self.loaded_optcr >> (NWRP_SHIFT + sector.wrp_bit)) & 1 or (
+                self.loaded_rdp != C.RDP_LEVEL0 and self._debug_attached()):
+            return self._refuse(WRPERR, offset, size)
         if self._burst_left == 0:
             self._start_burst()
         self._burst_left -= 1
@@ -314,13 +316,24 @@ class FlashController:
             if verdict != "vcap-dip":
                 if self._burst_index == C.PROGRAM_BURST_WORDS // 2:
                     self._request_reset(verdict)   # reset halfway through the burst
-                return
+                return self._word(offset, size)
             value |= 0x55555555 & ((1 << (8 * size)) - 1)   # weak programming: some bits stay 1
             self.sr |= OPERR
         flash = self.nv.flash
         old = int.from_bytes(flash[offset:offset + size], "little")
-        flash[offset:offset + size] = (old & value).to_bytes(size, "little")
-        self._on_nv_change()
+        new = old & value
+        if new != old:
+            flash[offset:offset + size] = new.to_bytes(size, "little")
+            self._on_nv_change()
+        return new
+
+    def _word(self, offset: int, size: int) -> int:
+        return int.from_bytes(self.nv.flash[offset:offset + size], "little")
+
+    def _refuse(self, error: int, offset: int, size: int) -> int:
+        """A program write the interface rejects: set the error, leave the array as it was."""
+        self.sr |= error
+        return self._word(offset, size)
 
     def _start_burst(self) -> None:
         """One supply-load event (and verdict) per burst of PROGRAM_BURST_WORDS words."""
