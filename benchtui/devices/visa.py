@@ -44,9 +44,18 @@ _rm: pyvisa.ResourceManager | None = None
 
 
 def resource_manager() -> pyvisa.ResourceManager:
-    """The process-wide pyvisa-py resource manager (created on first use)."""
+    """The process-wide pyvisa-py resource manager (created on first use, again if closed).
+
+    pyvisa hands out one manager per library, so another user in the process closing "its"
+    manager closes ours too: check it is alive before use.
+    """
     global _rm
     with _rm_lock:
+        if _rm is not None:
+            try:
+                _rm.session
+            except pyvisa.errors.InvalidSession:
+                _rm = None
         if _rm is None:
             _rm = pyvisa.ResourceManager("@py")
         return _rm
