@@ -3,14 +3,20 @@
 Every call first lets the twin follow its power source (`sync`): no power, no contact or RDP
 level 2 give no SWD acknowledge, reported as pyOCD's `TransferError` like a real probe does;
 bus faults become `TransferFaultError` carrying the faulting address.
+
+Like an ST-Link, the probe offers its own memory commands for AP#0 (`TwinMemoryInterface`):
+pyOCD then sends one request per memory transfer instead of the TAR/DRW register traffic of a
+bare DAP, which matters most through the TCP probe server (one round trip each).
 """
 
 from __future__ import annotations
 
 import contextlib
+from array import array
 from typing import TYPE_CHECKING, Callable
 
 from pyocd.core import exceptions
+from pyocd.core.memory_interface import MemoryInterface
 from pyocd.probe.debug_probe import DebugProbe
 
 if TYPE_CHECKING:
@@ -41,6 +47,7 @@ class TwinProbe(DebugProbe):
         self._is_open = False
         self._protocol: DebugProbe.Protocol | None = None
         self._clock = 1_000_000.0
+        self._memif = TwinMemoryInterface(self)
 
     # --- identity ---------------------------------------------------------------------------
     @property
@@ -148,3 +155,68 @@ class TwinProbe(DebugProbe):
 
     def write_ap_multiple(self, addr: int, values) -> None:
         self._do(self.twin.dp.write_ap_multiple, addr, values)
+
+    def get_memory_interface_for_ap(self, ap_address):
+        """The probe's memory commands for the AHB-AP (AP#0); None for any other AP."""
+        from pyocd.coresight.ap import APVersion
+        if ap_address.ap_version == APVersion.APv1 and ap_address.apsel == 0:
+            return self._memif
+        return None
+
+
+class TwinMemoryInterface(MemoryInterface):
+    """Memory transfers done by the probe itself through AP#0, one call per transfer.
+
+    8-bit blocks move their unaligned head and tail as byte transfers and the rest as words,
+    as a MEM-AP driver does. Results are plain ints and lists (the TCP server sends JSON).
+    """
+
+    def __init__(self, probe: TwinProbe):
+        self._probe = probe
+        self._twin = probe.twin
+
+    def write_memory(self, addr: int, data: int, transfer_size: int = 32, **attrs) -> None:
+        self._probe._do(self._twin.bus_write, addr, transfer_size // 8, data)
+
+    def read_memory(self, addr: int, transfer_size: int = 32, now: bool = True, **attrs):
+        value = self._probe._do(self._twin.bus_read, addr, transfer_size // 8)
+        return value if now else (lambda: value)
+
+    def write_memory_block32(self, addr: int, data, **attrs) -> None:
+        self._probe._do(self._twin.write_block, addr, array("I", data).tobytes())
+
+    def read_memory_block32(self, addr: int, size: int, **attrs) -> list[int]:
+        return list(array("I", self._probe._do(self._twin.read_block, addr, 4 * size)))
+
+    def write_memory_block8(self, addr: int, data, **attrs) -> None:
+        self._probe._do(self._write8, addr, bytes(data))
+
+    def read_memory_block8(self, addr: int, size: int, **attrs) -> list[int]:
+        return list(self._probe._do(self._read8, addr, size))
+
+    @staticmethod
+    def _split(addr: int, size: int) -> tuple[int, int, int]:
+        """(head bytes, word bytes, tail bytes) of an 8-bit block."""
+        head = min(size, -addr & 3)
+        words = (size - head) & ~3
+        return head, words, size - head - words
+
+    def _read8(self, addr: int, size: int) -> bytes:
+        head, words, tail = self._split(addr, size)
+        twin = self._twin
+        out = bytearray(twin.bus_read(addr + i, 1) for i in range(head))
+        if words:
+            out += twin.read_block(addr + head, words)
+        end = addr + head + words
+        out += bytes(twin.bus_read(end + i, 1) for i in range(tail))
+        return bytes(out)
+
+    def _write8(self, addr: int, data: bytes) -> None:
+        head, words, tail = self._split(addr, len(data))
+        twin = self._twin
+        for i in range(head):
+            twin.bus_write(addr + i, 1, data[i])
+        if words:
+            twin.write_block(addr + head, data[head:head + words])
+        for i in range(head + words, len(data)):
+            twin.bus_write(addr + i, 1, data[i])
