@@ -97,6 +97,8 @@ class TargetLink:
         self._session: Any = None
         self._identity: TargetIdentity | None = None
         self._thread: int | None = None
+        #: Sector indices this link erased in this session and nothing has written since.
+        self._erased: set[int] = set()
 
     # -- connection -----------------------------------------------------------------------
     @property
@@ -112,6 +114,7 @@ class TargetLink:
         """Open a session (under reset by default, per the profile) and read the identity."""
         if self.connected:
             self.disconnect()
+        self._erased.clear()
         _pyocd()
         from pyocd.core.session import Session
 
@@ -164,6 +167,7 @@ class TargetLink:
     def disconnect(self) -> None:
         """Close the session (the core is left halted; the probe is released)."""
         session, self._session, self._identity = self._session, None, None
+        self._erased.clear()
         if session is not None:
             _close_quietly(session)
 
@@ -271,6 +275,7 @@ class TargetLink:
     def _program_option_registers(self, new: f7.OptionBytes) -> None:
         """OPTKEYR unlock, OPTCR1, OPTCR, OPTSTRT, wait BSY, relock (stm32f7.md §1.9)."""
         target = self._target()
+        self._erased.clear()
         optcr, optcr1 = new.encode()
         optcr &= ~(f7.OPTCR_OPTLOCK | f7.OPTCR_OPTSTRT)
         with _classified("writing the option bytes", self):
@@ -342,7 +347,9 @@ class TargetLink:
                             flash.cleanup()
                         flash = region_flash
                         flash.init(flash.Operation.ERASE)
+                    self._erased.discard(sector.index)
                     flash.erase_sector(sector.start)
+                self._erased.add(sector.index)
                 done += sector.size
                 if progress:
                     progress(done, total)
@@ -354,53 +361,93 @@ class TargetLink:
         flash = target.memory_map.get_boot_memory().flash
         total = self.flash_kb() * 1024
         all_sectors = [s.index for s in self.layout()]
+        self._erased.clear()
         try:
             with _classified("mass erase", self, sectors=all_sectors):
                 flash.init(flash.Operation.ERASE)
                 flash.erase_all()
         finally:
             _cleanup_quietly(flash)
+        self._erased.update(all_sectors)
         if progress:
             progress(total, total)
 
-    def program(self, image: FirmwareImage, *, progress: Progress | None = None,
-                cancel: threading.Event | None = None) -> ProgramResult:
-        """Erase what must be erased and program the image with pyOCD's flash loader.
+    def erased_sectors(self) -> list[int]:
+        """Sectors this link erased in this session that nothing has programmed since."""
+        return sorted(self._erased)
 
+    def program(self, image: FirmwareImage, *, progress: Progress | None = None,
+                cancel: threading.Event | None = None, erased: bool | None = None) -> ProgramResult:
+        """Program the image with pyOCD's flash loader, erasing only what must be erased.
+
+        `erased` says whether the image's sectors are already erased:
+          * None (default): skip the erase pass exactly when this link erased every sector the
+            image touches in this session (`erase()`) and nothing programmed them since;
+            otherwise pyOCD's loader erases (and skips pages already holding the data).
+          * True: the caller's bench step erased them; TargetError if this link did not.
+          * False: always let pyOCD's loader decide what to erase.
+        Skipping the pass matters on silicon: the loader would erase the same sectors again.
         Progress is reported as (bytes done, image size); `cancel` is honoured at page
         granularity (the loader is interrupted from its progress callback).
         """
-        from pyocd.flash.loader import MemoryLoader
-
         target = self._target()
         total = image.size
-
-        # pyOCD reports 0..1 for the erase pass, then 0..1 again for the program pass: count
-        # only programmed bytes (0 while erasing), so the callback sees a monotonic count.
-        phase = {"programming": False, "last": 0.0}
-
-        def report(fraction: float) -> None:
-            _check(cancel)
-            if fraction < phase["last"] - 1e-9:
-                phase["programming"] = True
-            phase["last"] = fraction
-            if progress:
-                done = int(fraction * total) if phase["programming"] else 0
-                progress(min(total, done), total)
-
+        sectors = self.sectors_for(image)
+        missing = [i for i in sectors if i not in self._erased]
+        if erased and missing:
+            raise TargetError(f"sector {missing[0]} was not erased by this link in this session: "
+                              f"erase sectors {', '.join(map(str, missing))} first")
+        skip_erase = erased is not False and not missing
         started = time.perf_counter()
-        loader = MemoryLoader(self._session, progress=report)
+        self._erased.difference_update(sectors)   # whatever happens next, they are written
         try:
-            with _classified(f"programming {image.path}", self, sectors=self.sectors_for(image)):
-                for address, data in image.segments:
-                    loader.add_data(address, data)
-                loader.commit()
+            with _classified(f"programming {image.path}", self, sectors=sectors):
+                if skip_erase:
+                    self._program_erased(image, _fraction_reporter(total, progress, cancel))
+                else:
+                    self._program_with_loader(image, _loader_reporter(total, progress, cancel))
         except BaseException:
             for region in target.memory_map.regions:
                 if region.is_flash and region.flash is not None:
                     _cleanup_quietly(region.flash)
             raise
         return ProgramResult(total, time.perf_counter() - started)
+
+    def _program_with_loader(self, image: FirmwareImage, report: Callable[[float], None]) -> None:
+        """pyOCD's MemoryLoader: sector-erase what differs (smart flash), then program."""
+        from pyocd.flash.loader import MemoryLoader
+
+        loader = MemoryLoader(self._session, progress=report)
+        for address, data in image.segments:
+            loader.add_data(address, data)
+        loader.commit()
+
+    def _program_erased(self, image: FirmwareImage, report: Callable[[float], None]) -> None:
+        """pyOCD's FlashBuilder per flash region, program pass only: every page of the image is
+        programmed (smart flash off: erased pages never match), no erase, no read-back of the
+        unwritten rest of a sector (keep_unwritten off: it is erased already)."""
+        target = self._target()
+        builders: dict[Any, Any] = {}
+        for address, data in image.segments:
+            while data:
+                region = target.memory_map.get_region_for_address(address)
+                if region is None or not region.is_flash or region.flash is None:
+                    raise TargetError(f"0x{address:08X} is not in a flash region of {self.cfg.target_type}")
+                builder = builders.get(region)
+                if builder is None:
+                    builder = builders[region] = region.flash.get_flash_builder()
+                    builder.log_performance = False
+                n = min(len(data), region.end - address + 1)
+                builder.add_data(address, data[:n])
+                address, data = address + n, data[n:]
+        total = sum(b.buffered_data_size for b in builders.values()) or 1
+        done = 0
+        for region in sorted(builders, key=lambda r: r.start):
+            builder = builders[region]
+            share, base = builder.buffered_data_size / total, done / total
+            builder.program(progress_cb=lambda f, base=base, share=share: report(base + f * share),
+                            smart_flash=False, keep_unwritten=False)
+            done += builder.buffered_data_size
 
     def verify(self, image: FirmwareImage, *, progress: Progress | None = None,
                cancel: threading.Event | None = None) -> VerifyResult:
@@ -442,6 +489,7 @@ class TargetLink:
 
     def _register_erase(self, target: Any, sector: f7.Sector) -> int:
         """Erase one sector with the FLASH registers; return FLASH_SR when BSY clears."""
+        self._erased.discard(sector.index)
         if target.read32(f7.FLASH_CR) & f7.CR_LOCK:
             target.write32(f7.FLASH_KEYR, f7.KEY1)
             target.write32(f7.FLASH_KEYR, f7.KEY2)
@@ -533,6 +581,33 @@ def _classify_flash_failure(what: str, exc: Any, link: TargetLink | None,
 def _flash_error(message: str, sr: int) -> FlashOperationError:
     cls = WriteProtected if sr & f7.SR_WRPERR else FlashOperationError
     return cls(message, sr=sr, flags=f7.decode_sr(sr))
+
+
+def _loader_reporter(total: int, progress: Progress | None,
+                     cancel: threading.Event | None) -> Callable[[float], None]:
+    """MemoryLoader reports 0..1 for the erase pass, then 0..1 again for the program pass:
+    count only programmed bytes (0 while erasing), so the callback sees a monotonic count."""
+    phase = {"programming": False, "last": 0.0}
+
+    def report(fraction: float) -> None:
+        _check(cancel)
+        if fraction < phase["last"] - 1e-9:
+            phase["programming"] = True
+        phase["last"] = fraction
+        if progress:
+            done = int(fraction * total) if phase["programming"] else 0
+            progress(min(total, done), total)
+    return report
+
+
+def _fraction_reporter(total: int, progress: Progress | None,
+                       cancel: threading.Event | None) -> Callable[[float], None]:
+    """A program-only pass: 0..1 maps straight onto the image's bytes."""
+    def report(fraction: float) -> None:
+        _check(cancel)
+        if progress:
+            progress(min(total, int(fraction * total + 0.5)), total)
+    return report
 
 
 def _check(cancel: threading.Event | None) -> None:

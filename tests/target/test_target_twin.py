@@ -99,6 +99,7 @@ def test_write_protected_sector_erase_names_the_sector(link: TargetLink) -> None
     assert "sector 2 is write-protected" in str(info.value)
     assert "WRPERR" in info.value.flags
     link.erase([1])  # an unprotected neighbour still erases
+    assert link.erased_sectors() == [1]  # a refused erase is not remembered as done
     cleared = link.remove_write_protection()  # removing protection alone needs no confirmation
     assert cleared.protected_sectors() == []
     link.erase([2])
@@ -240,3 +241,41 @@ def test_remote_uid_with_nothing_listening_is_probe_not_found() -> None:
         port = sock.getsockname()[1]
     with pytest.raises(ProbeNotFound, match=f"remote:127.0.0.1:{port}"):
         TargetLink(config(f"remote:127.0.0.1:{port}")).connect()
+
+
+def test_program_after_an_explicit_erase_does_not_erase_again(link: TargetLink, small_hex: Path,
+                                                              tmp_path: Path) -> None:
+    image = _image(link, small_hex)
+    erases = link.twin.flash.erase_counts
+    sectors = link.sectors_for(image)
+    link.erase(sectors)
+    assert link.erased_sectors() == sectors
+    after_erase = dict(erases)
+    seen: list[tuple[int, int]] = []
+    link.program(image, progress=lambda done, total: seen.append((done, total)))
+    assert dict(erases) == after_erase          # the loader's second erase did not happen
+    assert link.erased_sectors() == []          # programmed sectors are no longer "erased"
+    assert seen[-1] == (image.size, image.size)
+    assert all(a[0] <= b[0] for a, b in zip(seen, seen[1:]))
+    assert link.verify(image).ok
+    # Default stays safe: new content over programmed sectors is erased by pyOCD's loader.
+    other = _image(link, write_hex(tmp_path / "other.hex", 40 * 1024, seed=2))
+    link.program(other)
+    assert all(erases[i] == after_erase[i] + 1 for i in sectors)
+    assert link.verify(other).ok
+
+
+def test_program_erased_true_needs_sectors_this_link_erased(link: TargetLink, small_hex: Path) -> None:
+    image = _image(link, small_hex)
+    link.erase([0])
+    with pytest.raises(TargetError, match="sector 1 was not erased"):
+        link.program(image, erased=True)
+    link.erase([1])
+    before = dict(link.twin.flash.erase_counts)
+    link.program(image, erased=True)
+    assert dict(link.twin.flash.erase_counts) == before
+    assert link.verify(image).ok
+    link.erase([0, 1])
+    link.disconnect()   # a new session knows nothing about earlier erases
+    link.connect()
+    assert link.erased_sectors() == []

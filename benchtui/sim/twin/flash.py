@@ -9,6 +9,7 @@ power source for a load window and its verdict for every erase/program/option wr
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -81,6 +82,9 @@ class FlashController:
         self._on_nv_change = on_nv_change
         self.loaded_optcr = nv.optcr | OPTLOCK
         self.loaded_rdp = nv.rdp
+        #: Erase operations started per sector number (sector and mass erases), for tests and
+        #: benchmarks that check how often a tool erases.
+        self.erase_counts: Counter[int] = Counter()
         self.reset_registers()
         self.load_options(ok=True)
 
@@ -280,6 +284,7 @@ class FlashController:
     def _erase(self, targets: list[Sector], complete: bool) -> None:
         """Erase the sectors; an interrupted erase stops halfway through the last one."""
         flash = self.nv.flash
+        self.erase_counts.update(s.number for s in targets)
         for i, s in enumerate(targets):
             last = i == len(targets) - 1
             size = s.size if complete or not last else s.size // 2
