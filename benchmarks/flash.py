@@ -3,10 +3,11 @@
 Run: /work/venv/bin/python benchmarks/flash.py [--size BYTES] [--repeat N] [--no-tcp]
 
 On one in-process STM32F767ZG twin (time scale 0, so no modelled flash delays) it measures
-  * benchtui: TargetLink.program(image) + TargetLink.verify(image)
+  * benchtui: the bench cycle's TargetLink.erase(sectors_for(image)) (not timed), then
+    TargetLink.program(image) + TargetLink.verify(image); program() must not erase again
   * bare pyOCD: FileProgrammer(session).program(bin at 0x08000000) + one read_memory_block8
     of the whole image and a byte compare,
-each after a chip erase (not timed), best of N, and prints their ratio (goal <= 1.10).
+the bare run after a chip erase (not timed), best of N, and prints their ratio (goal <= 1.10).
 Then the same through pyOCD's TCP probe server (uid remote:127.0.0.1:PORT).
 The bare run gets a .bin at the AXIM address: given the seed's ITCM-linked .hex, pyOCD's
 FileProgrammer only logs a warning per record and programs nothing.
@@ -43,15 +44,19 @@ def make_files(folder: Path, size: int) -> tuple[Path, Path, bytes]:
     return hex_path, bin_path, data
 
 
-def bench_benchtui(uid: str, hex_path: Path) -> tuple[float, float]:
+def bench_benchtui(uid: str, hex_path: Path, twin) -> tuple[float, float]:
+    """The bench cycle: erase the image's sectors (not timed), then program + verify."""
     link = TargetLink(TargetConfig(probe_uid=uid, target_type="stm32f767zg", aliases=(ITCM_ALIAS,)))
     link.connect()
     try:
         image = load_firmware(hex_path, aliases=[ITCM_ALIAS], flash=link.flash_regions())
-        link.erase(None, confirm=True)
+        link.erase(link.sectors_for(image))
+        erases = sum(twin.flash.erase_counts.values())
         t0 = time.perf_counter()
         link.program(image)
         t1 = time.perf_counter()
+        again = sum(twin.flash.erase_counts.values()) - erases
+        assert again == 0, f"program() erased {again} sectors the cycle had just erased"
         result = link.verify(image)
         t2 = time.perf_counter()
         assert result.ok, result
@@ -90,10 +95,10 @@ def bench_bare(uid: str, bin_path: Path, data: bytes) -> tuple[float, float]:
         session.close()
 
 
-def run(label: str, uid: str, hex_path: Path, bin_path: Path, data: bytes, repeat: int) -> None:
+def run(label: str, uid: str, hex_path: Path, bin_path: Path, data: bytes, repeat: int, twin) -> None:
     ours_runs, bare_runs = [], []
     for _ in range(repeat):  # interleaved, so drift in machine load hits both alike
-        ours_runs.append(bench_benchtui(uid, hex_path))
+        ours_runs.append(bench_benchtui(uid, hex_path, twin))
         bare_runs.append(bench_bare(uid, bin_path, data))
     ours, bare = min(ours_runs, key=sum), min(bare_runs, key=sum)
     kb = len(data) / 1024
@@ -118,12 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         hex_path, bin_path, data = make_files(Path(tmp), args.size)
         twin = Stm32Twin("zg", time_scale=0.0)
-        run("in-process probe plugin", register_twin(twin), hex_path, bin_path, data, args.repeat)
+        run("in-process probe plugin", register_twin(twin), hex_path, bin_path, data, args.repeat, twin)
         if not args.no_tcp:
             server = serve_twin(twin, port=0)
             try:
                 uid = getattr(server, "uid", None) or f"remote:127.0.0.1:{server.port}"
-                run("TCP probe server", uid, hex_path, bin_path, data, args.repeat)
+                run("TCP probe server", uid, hex_path, bin_path, data, args.repeat, twin)
             finally:
                 server.stop()
     return 0
