@@ -240,6 +240,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         mark = "ok  " if r.ok else "FAIL"
         print(f"{mark} {r.name:<6} {r.resource}")
         print(f"     {r.identity or ''}{' — ' if r.identity and r.detail else ''}{r.detail or ''}")
+    psu, probe = results[0], results[-1]
+    if psu.ok and "output OFF" in (psu.detail or "") and not probe.ok:
+        print("hint: the PSU output is OFF, so the target is unpowered: switch it on "
+              "(benchtui console: o) and check again")
     return EXIT_OK if all(r.ok for r in results) else EXIT_ERROR
 
 

@@ -29,6 +29,7 @@ class InstrumentServers:
         self.host = host
         self._loop = asyncio.new_event_loop()
         self._servers: list[asyncio.base_events.Server] = []
+        self._connections: dict[str, set[asyncio.Task]] = {"psu": set(), "scope": set()}
         self._thread = threading.Thread(target=self._loop.run_forever, name="sim-scpi", daemon=True)
         self._thread.start()
         fut = asyncio.run_coroutine_threadsafe(self._start(host, psu_port, scope_port), self._loop)
@@ -40,9 +41,9 @@ class InstrumentServers:
 
     async def _start(self, host: str, psu_port: int, scope_port: int) -> tuple[int, int]:
         ports = []
-        for inst, port in ((self.psu, psu_port), (self.scope, scope_port)):
+        for name, inst, port in (("psu", self.psu, psu_port), ("scope", self.scope, scope_port)):
             try:
-                server = await start_server(inst, host, port)
+                server = await start_server(inst, host, port, self._connections[name])
             except OSError as exc:
                 raise OSError(f"cannot listen on {host}:{port} for {inst.IDN.split(',')[1]}: "
                               f"{exc.strerror}") from None
@@ -57,6 +58,17 @@ class InstrumentServers:
     @property
     def scope_resource(self) -> str:
         return f"TCPIP0::{self.host}::{self.scope_port}::SOCKET"
+
+    def unplug(self, which: str) -> None:
+        """Make one instrument vanish ("psu" or "scope"): no listener, open connections cut."""
+        index = {"psu": 0, "scope": 1}[which]
+
+        async def cut() -> None:
+            self._servers[index].close()
+            for task in list(self._connections[which]):
+                task.cancel()
+
+        asyncio.run_coroutine_threadsafe(cut(), self._loop).result(START_TIMEOUT_S)
 
     def stop(self) -> None:
         """Close the listeners and stop the loop thread (idempotent)."""

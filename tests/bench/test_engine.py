@@ -113,7 +113,7 @@ async def test_lost_psu_stops_the_run_with_every_finished_cycle_kept(virtual_ben
 
     def on_event(event):
         if isinstance(event, ev.CycleFinished) and event.record.index == 2:
-            vb.instruments.stop_psu()
+            vb.instruments.unplug("psu")
     engine.on_event = on_event
     summary = await asyncio.wait_for(engine.run(10), 60)
     await session.close()

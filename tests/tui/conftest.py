@@ -16,8 +16,8 @@ WAIT_S = 20.0
 
 
 @pytest.fixture
-def bench_factory(tmp_path):
-    """Start a virtual bench for a scenario; the profile's database goes to tmp_path."""
+def bench_factory(tmp_path, small_firmware):
+    """Start a virtual bench for a scenario with the small test image; database in tmp_path."""
     started = []
 
     def start(scenario: str = "healthy", seed: int = 7, **cycle):
@@ -25,6 +25,7 @@ def bench_factory(tmp_path):
         vb, live = start_virtual_bench(profile, scenario=scenario, seed=seed)
         started.append(vb)
         live = live.replace(store=dataclasses.replace(live.store, database=str(tmp_path / "bench.db")),
+                            target=dataclasses.replace(live.target, firmware=str(small_firmware)),
                             cycle=dataclasses.replace(live.cycle, **{"off_s": 0.05, **cycle}))
         return vb, live
 

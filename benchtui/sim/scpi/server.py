@@ -41,8 +41,21 @@ async def serve_connection(instrument: Instrument, reader: asyncio.StreamReader,
         writer.close()
 
 
-async def start_server(instrument: Instrument, host: str = "127.0.0.1",
-                       port: int = 0) -> asyncio.base_events.Server:
-    """Listen for clients of `instrument` (port 0: a free port)."""
-    return await asyncio.start_server(
-        lambda r, w: serve_connection(instrument, r, w), host, port)
+async def start_server(instrument: Instrument, host: str = "127.0.0.1", port: int = 0,
+                       connections: set[asyncio.Task] | None = None) -> asyncio.base_events.Server:
+    """Listen for clients of `instrument` (port 0: a free port).
+
+    `connections`, if given, holds the task serving each open connection (so that a test can
+    cut them, like pulling the instrument's LAN cable).
+    """
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if connections is not None:
+            connections.add(task)
+        try:
+            await serve_connection(instrument, reader, writer)
+        finally:
+            if connections is not None:
+                connections.discard(task)
+
+    return await asyncio.start_server(serve, host, port)
