@@ -136,8 +136,10 @@ def analyse(matrix: FeatureMatrix) -> Analysis:
                 findings.append(finding)
             elif g == 0:
                 untested[name] = why
-    findings.sort(key=lambda f: (not f.separates, -f.score, -f.effect, -f.youden, f.feature,
-                                 f.step or ""))
+    # Separating rail/PSU features lead: step timings mostly measure the failure itself (a
+    # failed erase is short), so they come after the physical evidence.
+    findings.sort(key=lambda f: (not f.separates, f.kind not in RAIL_KINDS, -f.score, -f.effect,
+                                 -f.youden, f.feature, f.step or ""))
     signature = any(f.separates and f.kind in RAIL_KINDS for f in findings)
     return Analysis(cycles=n, failures=failures, failures_by_step=by_step, findings=tuple(findings),
                     summary=tuple(_summary(n, failures, by_step, findings, signature)),

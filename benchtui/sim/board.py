@@ -274,10 +274,15 @@ class BoardModel:
             return True
         return self._in_pulse(STREAM_GLITCH, t)
 
-    def add_load(self, current_a: float, duration_s: float, label: str = "") -> tuple[float, float]:
-        """A load-current event starting now; returns its (t0, t1)."""
+    def add_load(self, current_a: float, duration_s: float, label: str = "",
+                 after: float | None = None) -> tuple[float, float]:
+        """A load-current event starting now (or at `after`, if later); returns its (t0, t1).
+
+        `after` lets a sequential source (the flash controller) queue its next operation behind
+        the previous one when it runs faster than physical time (time scale 0).
+        """
         with self._lock:
-            t0 = self._clock()
+            t0 = max(self._clock(), after or 0.0)
             t1 = t0 + max(float(duration_s), LOAD_MIN_DURATION)
             load = _Load(t0, t1, float(current_a), self._seg_at(t0).cycle, label)
             bisect.insort(self._loads, load, key=lambda ld: ld.t0)

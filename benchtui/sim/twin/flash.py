@@ -99,6 +99,7 @@ class FlashController:
         self._hard_locked = False
         self._opt_hard_locked = False
         self._busy_until = 0.0
+        self._load_end = 0.0  # end of the last supply load: the controller does one operation at a time
         self._burst_left = 0
         self._burst_verdict: str | None = None
         self._burst_index = 0
@@ -235,7 +236,8 @@ class FlashController:
     # --- operations ---------------------------------------------------------------------------
     def _operate(self, current: float, duration: float, label: str) -> str | None:
         """Draw the operation's current, hold BSY for its (scaled) duration, return the verdict."""
-        t0, t1 = self.power.add_load(current, duration, label)
+        t0, t1 = self.power.add_load(current, duration, label, after=self._load_end)
+        self._load_end = t1
         verdict = self.power.disturbance(t0, t1)
         if self.time_scale > 0:
             self._busy_until = time.monotonic() + duration * self.time_scale
