@@ -76,8 +76,11 @@ async def test_brownout_points_at_vdd_or_psu_readback(virtual_bench):
     summary, _ = await run_loop(profile, 30)
     assert summary.failures > 0
     analysis, _ = analysis_of(profile, summary.id)
-    top = analysis.findings[0].feature
-    assert "VDD" in top or top.startswith("psu."), [f.feature for f in analysis.findings[:5]]
+    assert analysis.rail_signature
+    # The supply is to blame: PSU readback (current near the limit, CC) or VDD is among the
+    # first findings (the slower power-up ramp of a heavier load also shows on the rails).
+    top = [f.feature for f in analysis.findings[:3]]
+    assert any("VDD" in f or f.startswith("psu.") for f in top), top
 
 
 async def test_stop_on_first_failure_and_psu_left_off(virtual_bench):
