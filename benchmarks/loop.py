@@ -34,6 +34,7 @@ from benchtui.sim.firmware import write_test_hex
 def bare_cycles(profile, cycles: int) -> list[float]:
     """The same driver calls as one engine cycle, in sequence, on this thread."""
     psu, scope = open_psu(profile.psu), open_scope(profile.scope)
+    psu.apply(profile.psu.voltage, profile.psu.current_limit)
     scope.setup_channels()
     link = TargetLink(profile.target)
     c = profile.cycle
