@@ -32,7 +32,7 @@ import sqlite3
 import time
 import zlib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np

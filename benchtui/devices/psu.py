@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from ..errors import InstrumentError, SafetyError, UnsupportedInstrument
+from ..errors import InstrumentError, SafetyError
 from ..profile import PsuConfig
-from .visa import Scpi, VisaSession, parse_bool, parse_float, parse_int, parse_word
+from .visa import Scpi, VisaSession, open_identified, parse_bool, parse_float, parse_int, parse_word
 
 Mode = Literal["CV", "CC", "OFF"]
 
@@ -270,26 +270,7 @@ def model_of(identity: str) -> str:
     return fields[1].upper() if len(fields) > 1 else ""
 
 
-def dialect_for(driver: str, identity: str, resource: str) -> type[Psu]:
-    """The dialect class for the profile's `driver` ("auto" looks at `identity`)."""
-    if driver != "auto":
-        return next(d for d in DIALECTS if d.DRIVER == driver)
-    for dialect in DIALECTS:
-        if dialect.matches(identity):
-            return dialect
-    raise UnsupportedInstrument(
-        f"PSU {resource}: no driver for *IDN? {identity!r}; set psu.driver to one of "
-        f"{', '.join(d.DRIVER for d in DIALECTS)}", where="PSU")
-
-
 def open_psu(cfg: PsuConfig) -> Psu:
     """Connect to the profile's PSU, identify it and return its driver (nothing is changed)."""
-    session = VisaSession(cfg.resource, timeout_ms=cfg.timeout_ms, name="PSU")
-    try:
-        identity = session.query("*IDN?").strip()
-        if not identity:
-            raise session.garbage("*IDN?", identity, "an identity string")
-        return dialect_for(cfg.driver, identity, cfg.resource)(session, cfg, identity)
-    except BaseException:
-        session.close()
-        raise
+    return open_identified(cfg, DIALECTS, "PSU")
+

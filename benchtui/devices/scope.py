@@ -23,9 +23,9 @@ from typing import ClassVar, Iterable, Literal
 
 import numpy as np
 
-from ..errors import Cancelled, InstrumentError, UnsupportedInstrument
+from ..errors import Cancelled, InstrumentError
 from ..profile import ScopeConfig, TriggerConfig
-from .visa import Scpi, VisaSession, parse_float, parse_int, parse_word
+from .visa import Scpi, VisaSession, open_identified, parse_float, parse_int, parse_word
 from .waveform import Measurement, Waveform
 
 TriggerState = Literal["armed", "triggered", "stopped", "auto", "running"]
@@ -388,25 +388,7 @@ class KeysightInfiniiVision(Scope):
 DIALECTS: tuple[type[Scope], ...] = (RigolDS1000Z, KeysightInfiniiVision)
 
 
-def dialect_for(driver: str, identity: str, resource: str) -> type[Scope]:
-    if driver != "auto":
-        return next(d for d in DIALECTS if d.DRIVER == driver)
-    for dialect in DIALECTS:
-        if dialect.matches(identity):
-            return dialect
-    raise UnsupportedInstrument(
-        f"scope {resource}: no driver for *IDN? {identity!r}; set scope.driver to one of "
-        f"{', '.join(d.DRIVER for d in DIALECTS)}", where="scope")
-
-
 def open_scope(cfg: ScopeConfig) -> Scope:
     """Connect to the profile's scope, identify it and return its driver (nothing is changed)."""
-    session = VisaSession(cfg.resource, timeout_ms=cfg.timeout_ms, name="scope")
-    try:
-        identity = session.query("*IDN?").strip()
-        if not identity:
-            raise session.garbage("*IDN?", identity, "an identity string")
-        return dialect_for(cfg.driver, identity, cfg.resource)(session, cfg, identity)
-    except BaseException:
-        session.close()
-        raise
+    return open_identified(cfg, DIALECTS, "scope")
+

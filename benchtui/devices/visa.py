@@ -27,8 +27,8 @@ import pyvisa
 from pyvisa import constants
 from pyvisa.errors import VisaIOError
 
-from ..errors import (InstrumentError, InstrumentGarbage, InstrumentReportedError,
-                      InstrumentSilent, InstrumentUnreachable)
+from ..errors import (InstrumentError, InstrumentGarbage, InstrumentReportedError, InstrumentSilent,
+                      InstrumentUnreachable, UnsupportedInstrument)
 
 log = logging.getLogger("benchtui.visa")
 
@@ -382,3 +382,32 @@ def _doing(command: str) -> str:
 def _plain(exc: BaseException) -> str:
     text = str(exc).replace("\n", " ").strip()
     return text or type(exc).__name__
+
+
+def open_identified(cfg: Any, dialects: tuple[type, ...], kind: str) -> Any:
+    """Open `cfg.resource`, ask *IDN?, and build the dialect the profile names or *IDN? picks.
+
+    Each dialect class has `DRIVER` (the profile's name for it), `matches(identity)` and is
+    built as `dialect(session, cfg, identity)`. Nothing on the instrument is changed.
+    """
+    session = VisaSession(cfg.resource, timeout_ms=cfg.timeout_ms, name=kind)
+    try:
+        identity = session.query("*IDN?").strip()
+        if not identity:
+            raise session.garbage("*IDN?", identity, "an identity string")
+        return _pick_dialect(dialects, cfg, identity, kind)(session, cfg, identity)
+    except BaseException:
+        session.close()
+        raise
+
+
+def _pick_dialect(dialects: tuple[type, ...], cfg: Any, identity: str, kind: str) -> type:
+    if cfg.driver != "auto":
+        return next(d for d in dialects if d.DRIVER == cfg.driver)
+    for dialect in dialects:
+        if dialect.matches(identity):
+            return dialect
+    raise UnsupportedInstrument(
+        f"{kind} {cfg.resource}: no driver for *IDN? {identity!r}; set {kind.lower()}.driver to "
+        f"one of {', '.join(d.DRIVER for d in dialects)}", where=kind)
+
