@@ -209,10 +209,13 @@ def cmd_sim(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     vb, rewired = start_virtual_bench(profile, free_ports=False, scenario=args.scenario,
                                       seed=args.seed, state_file=args.state_file)
+    if not args.off:
+        vb.front_panel_on(profile.psu.voltage, profile.psu.current_limit)
     print(f"virtual bench: scenario {vb.scenario}, seed {vb.seed}, STM32F767{vb.variant.upper()} twin")
     print(f"  PSU    {rewired.psu.resource}")
     print(f"  scope  {rewired.scope.resource}")
-    print(f"  probe  {vb.remote_uid}   (pyocd ... -u {vb.remote_uid})")
+    print(f"  probe  {vb.remote_uid}   (pyocd ... -u {vb.remote_uid} -t stm32f767zi)")
+    print(f"  board  {'unpowered' if args.off else f'powered: PSU CH1 ON at {profile.psu.voltage} V'}")
     print("Ctrl-C stops.", flush=True)
     try:
         while True:
@@ -300,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("sim", help="serve the virtual bench on the profile's [sim] ports")
     sp.add_argument("--profile", default=str(DEMO_PROFILE))
     sp.add_argument("--state-file", help="keep the twin's flash and option bytes across restarts")
+    sp.add_argument("--off", action="store_true",
+                    help="leave the simulated PSU output off (default: on at the profile's setpoint)")
     scenario_args(sp)
     sp.set_defaults(func=cmd_sim)
 

@@ -133,3 +133,32 @@ def test_check_on_the_virtual_bench_names_identities_and_why_the_probe_fails(cap
 def test_report_on_a_missing_database_is_one_line(tmp_path: Path, capsys) -> None:
     assert main(["report", str(tmp_path / "none.db")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_sim_serves_the_bench_to_other_processes_until_ctrl_c(tmp_path: Path) -> None:
+    ports = [_free_port() for _ in range(3)]
+    text = DEMO_PROFILE.read_text()
+    for old, new in zip((5555, 5556, 5557), ports):
+        text = text.replace(str(old), str(new))
+    profile = tmp_path / "served.toml"
+    profile.write_text(text.replace('firmware = "firmware/board-test-v1.hex"', 'firmware = "fw.hex"'))
+    sim = subprocess.Popen([sys.executable, "-m", "benchtui.cli", "sim", "--profile", str(profile)],
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        banner = [sim.stdout.readline() for _ in range(6)]
+        assert f"TCPIP0::127.0.0.1::{ports[0]}::SOCKET" in "".join(banner)
+        assert f"remote:127.0.0.1:{ports[1]}" in "".join(banner)
+        check = benchtui("check", "--profile", str(profile))
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "0x451 rev Z" in check.stdout
+    finally:
+        sim.send_signal(signal.SIGINT)
+        assert sim.wait(30) == 0

@@ -67,6 +67,13 @@ class VirtualBench:
             raise
         return self
 
+    def front_panel_on(self, voltage: float, current_limit: float) -> None:
+        """What a user does at the PSU's front panel: set channel 1 and switch it on."""
+        psu = self.instruments.psu
+        psu.set_voltage(1, voltage)
+        psu.set_current(1, current_limit)
+        psu.set_output(1, True)
+
     def stop(self) -> None:
         """Stop every server; save the twin's state if it has a state file."""
         if self._server is not None:
