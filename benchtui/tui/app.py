@@ -80,6 +80,7 @@ class BenchApp(App[None]):
         Binding("c", "toggle_connect", "Connect/disconnect target", show=False),
         Binding("g", "capture('power_up')", "Capture power-up", show=False),
         Binding("s", "stop_loop", "Stop loop", show=False),
+        Binding("escape", "blur", "Leave the field (keys work again)", show=False),
         *[Binding(str(i), f"show_tab('{tab}')", f"{title} tab", show=False)
           for i, (tab, title) in enumerate(TABS, 1)],
     ]
@@ -96,6 +97,7 @@ class BenchApp(App[None]):
         self._analysis_running = False
         self._analysis_again: int | None = None
         self._log_handler = _AppLogHandler(self)
+        self._target_seen: Any = None  # target identity the panels last showed
         self.title = f"benchtui — {profile.name}"
 
     # -- layout -----------------------------------------------------------------------------
@@ -129,6 +131,11 @@ class BenchApp(App[None]):
 
     def on_bench_event(self, message: BenchEvent) -> None:
         event = message.event
+        target = self.session.state.target_identity if self.session else None
+        if target is not self._target_seen:  # the loop connected or disconnected the target
+            self._target_seen = target
+            for panel in self.query(BenchPanel):
+                panel.connection_changed()
         if isinstance(event, ev.Log):
             self.log_line(event.source, event.text, when=event.time)
         elif isinstance(event, ev.DeviceError):
@@ -216,9 +223,15 @@ class BenchApp(App[None]):
     def action_power_cycle(self) -> None:
         off_s = self.profile.cycle.off_s
 
+        panel = self.query_one(PowerPanel)
+
         async def work() -> None:
-            await self.session.power_cycle()
-            self.query_one(PowerPanel).show_reading(await self.session.psu_read())
+            # session.power_cycle() step by step, reading back while off so the history shows it.
+            await self.session.psu_output(False)
+            panel.show_reading(await self.session.psu_read())
+            await asyncio.sleep(off_s)
+            await self.session.psu_output(True)
+            panel.show_reading(await self.session.psu_read())
         self.log_line("user", f"power-cycle (off {off_s:g} s)")
         self.act("psu", "power-cycle", work)
 
@@ -251,15 +264,18 @@ class BenchApp(App[None]):
             self.act("target", "disconnect", self.session.disconnect)
             return
         mode = self._target.mode
+        self.act("target", f"connect ({mode})", lambda: self._connect(mode))
 
-        async def work() -> None:
-            await self.session.connect(mode)
-            self._target.show_option_bytes(await self.session.read_option_bytes())
-        self.act("target", f"connect ({mode})", work)
+    async def _connect(self, mode: str) -> None:
+        """Connect, show the identity at once, then read and show the option bytes and WRP map."""
+        await self.session.connect(mode)
+        self.connection_changed()
+        self._target.show_option_bytes(await self.session.read_option_bytes())
 
     async def _ensure_connected(self) -> None:
+        """Every action that needs the target connects the same way as `c` (identity + option bytes)."""
         if not self.session.state.target_connected:
-            await self.session.connect(self._target.mode)
+            await self._connect(self._target.mode)
 
     def action_read_option_bytes(self) -> None:
         async def work() -> None:
@@ -447,6 +463,10 @@ class BenchApp(App[None]):
         self.run_worker(build, thread=True, group="report", exit_on_error=False)
 
     # -- navigation, help, palette ----------------------------------------------------------
+    def action_blur(self) -> None:
+        """Escape leaves a text field, so that digits and letters are keys again."""
+        self.screen.set_focus(None)
+
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 

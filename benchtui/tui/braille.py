@@ -154,5 +154,43 @@ def plot_strip(points: Sequence[tuple[float, bool]], width: int, height: int, *,
         if value is None or not math.isfinite(value):
             continue
         x = round(i * (canvas.dots_x - 1) / max(1, n - 1)) if n > 1 else canvas.dots_x // 2
-        canvas.dot(x, scale.row(value), fail_style if failed else pass_style, priority=2 if failed else 1)
+        y = scale.row(value)
+        for dx, dy in ((0, 0), (1, 0), (0, -1), (1, -1)):  # a 2x2 blob: one dot is hard to see
+            canvas.dot(min(x + dx, canvas.dots_x - 1), max(0, y + dy), fail_style if failed else pass_style,
+                       priority=2 if failed else 1)
     return Text("\n").join(_with_axis(canvas.lines(), scale, marks))
+
+
+def plot_series(values: Sequence[float | None], styles: Sequence[str], width: int, height: int, *,
+                span: int | None = None, levels: Sequence[tuple[float, str]] = (),
+                floor: float | None = None) -> Text:
+    """Readbacks in arrival order as a braille trace; each point drawn in its own style.
+
+    `span` fixes the x scale to that many points (the newest point at the right edge), so a
+    history that fills up scrolls instead of stretching. Consecutive points are joined by a
+    vertical stroke in the newer point's style, so a step (output off, CC sag) stays visible.
+    `levels` are dashed reference lines (e.g. the setpoint); `floor` is always in range (0 V).
+    """
+    canvas = BrailleCanvas(max(1, width - 7), height)
+    lo, hi = value_range(values, [level for level, _ in levels] + [floor])
+    if floor is not None and all(v is None or v >= floor for v in values):
+        lo = floor  # no margin below a floor nothing crosses: 0 V/0 A sits on the bottom row
+    scale = Scale(lo, hi, canvas.dots_y)
+    for level, style in levels:
+        canvas.hline(scale.row(level), style, priority=0)
+    n = len(values)
+    slots = max(span or n, n, 2)
+    step = (canvas.dots_x - 1) / (slots - 1)
+    prev: int | None = None
+    for i, (value, style) in enumerate(zip(values, styles)):
+        if value is None or not math.isfinite(value):
+            prev = None
+            continue
+        x, y = round((slots - n + i) * step), scale.row(value)
+        if prev is not None:
+            canvas.vline(x, prev, y, style, priority=1)
+            for xi in range(round((slots - n + i - 1) * step) + 1, x):
+                canvas.dot(xi, prev, style, priority=1)
+        canvas.dot(x, y, style, priority=2)
+        prev = y
+    return Text("\n").join(_with_axis(canvas.lines(), scale, levels))

@@ -18,6 +18,10 @@ from .base import BenchPanel
 
 #: Columns of the cycle table; "key features" shows the top-ranked features' values.
 COLUMNS = ("#", "result", "failed step", "error", "key features")
+#: Width of the error column; the highlighted cycle's whole error is shown below the table.
+ERROR_WIDTH = 28
+#: Summary lines shown (the report in the results tab has them all).
+SUMMARY_LINES = 5
 
 
 def feature_value(record: Any, name: str) -> float | None:
@@ -27,13 +31,49 @@ def feature_value(record: Any, name: str) -> float | None:
     return None
 
 
+def short_feature(name: str) -> str:
+    """'power_up.VCAP1.max' -> 'VCAP1.max': the window is in the summary, the column is narrow."""
+    parts = name.split(".")
+    return ".".join(parts[1:]) if len(parts) > 2 else name
+
+
+def key_features_label(names: list[str]) -> str:
+    """Header of the key-features column: the feature names, so each cell holds only values."""
+    return " / ".join(short_feature(name) for name in names) or "key features"
+
+
 def key_features_text(record: Any, names: list[str]) -> str:
-    parts = []
-    for name in names:
-        value = feature_value(record, name)
-        if value is not None:
-            parts.append(f"{name.split('.', 1)[-1]} {value:.3g}")
-    return "  ".join(parts)
+    """'1.31 / 1.29': the record's values of `names`, in the header's order ('-' if missing)."""
+    values = [feature_value(record, name) for name in names]
+    return " / ".join("-" if v is None else f"{v:.3g}" for v in values)
+
+
+def short_error(text: str | None, width: int = ERROR_WIDTH) -> str:
+    """The part of an error that differs between cycles, in `width` cells.
+
+    Errors read 'what was done: what went wrong (evidence)'; the table shows what went wrong
+    ('flash error PGPERR …'); the detail line under the table shows the whole message.
+    """
+    text = (text or "").replace("\n", " ").strip()
+    head, sep, tail = text.partition(": ")
+    core = tail if sep and tail else head
+    return core if len(core) <= width else core[: width - 1] + "…"
+
+
+def cycle_detail(record: Any, names: list[str]) -> Text:
+    """One cycle in full: result, failing step, the whole error, its key features."""
+    text = Text(f"cycle {record.index}: ", "bold")
+    if record.passed:
+        text.append("pass", "green")
+    else:
+        text.append(f"FAIL in {record.failed_step or '?'}", "bold red")
+        if record.error_text:
+            text.append(f" — {' '.join(record.error_text.split())}")
+    features = [(short_feature(n), feature_value(record, n)) for n in names]
+    features = "  ".join(f"{n} {v:.4g}" for n, v in features if v is not None)
+    if features:
+        text.append(f"  [{features}]", "dim")
+    return text
 
 
 class LoopPanel(BenchPanel):
@@ -66,13 +106,25 @@ class LoopPanel(BenchPanel):
             yield ProgressBar(total=None, show_eta=False, id="loop-progress")
             yield Label("idle", id="loop-status")
         with Horizontal(id="loop-body"):
-            yield DataTable(id="cycles-table", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="loop-left"):
+                yield DataTable(id="cycles-table", cursor_type="row", zebra_stripes=True)
+                yield Static(Text("highlight a cycle to read its whole error", "dim"), id="cycle-detail")
             with Vertical(id="loop-findings"):
                 yield Static(Text("correlation: appears as cycles land", "dim"), id="summary")
                 yield StripPlot(id="top-plot")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*COLUMNS)
+        table = self.query_one(DataTable)
+        for name in COLUMNS:
+            label = key_features_label(self.key_names) if name == "key features" else name
+            table.add_column(label, width=ERROR_WIDTH if name == "error" else None, key=name)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is None or event.data_table.id != "cycles-table":
+            return
+        record = next((r for r in self.records if str(r.index) == event.row_key.value), None)
+        if record is not None:
+            self.query_one("#cycle-detail", Static).update(cycle_detail(record, self.key_names))
 
     @property
     def cycles_requested(self) -> int:
@@ -103,7 +155,7 @@ class LoopPanel(BenchPanel):
             self.add_cycle(event.record)
             self.bench.analyse_run(self.run_id)
         elif isinstance(event, ev.RunFinished):
-            self.step = f"finished: {event.summary.status}"
+            self.step = str(event.summary.status)
         else:
             return
         self.show_status()
@@ -119,25 +171,30 @@ class LoopPanel(BenchPanel):
     def add_cycle(self, record: Any) -> None:
         self.records.append(record)
         result = Text("pass", "green") if record.passed else Text("FAIL", "bold red")
-        error = (record.error_text or "").replace("\n", " ")
         self.query_one(DataTable).add_row(
-            str(record.index), result, record.failed_step or "", error[:60],
+            str(record.index), result, record.failed_step or "", short_error(record.error_text),
             key_features_text(record, self.key_names), key=str(record.index))
         self.query_one(DataTable).move_cursor(row=len(self.records) - 1)
         self.query_one("#loop-progress", ProgressBar).update(progress=len(self.records))
 
     def show_status(self) -> None:
+        """'cycle 5/12: program 66%   done ✓2 ✗2   6.5 cycles/min' while running; totals after."""
         passed = sum(1 for r in self.records if r.passed)
         failed = len(self.records) - passed
         elapsed = max(time.monotonic() - self.started, 1e-6)
         rate = len(self.records) / elapsed * 60
         of = f"/{self.planned}" if self.planned else ""
-        paused = "  PAUSED" if self.bench.engine is not None and self.bench.engine.paused else ""
-        text = Text(f"cycle {len(self.records)}{of}  ")
+        running = self.bench.engine is not None
+        paused = "  PAUSED" if running and self.bench.engine.paused else ""
+        if running:
+            text = Text(f"cycle {len(self.records) + 1}{of}: {self.step}{paused}   done ")
+        else:
+            text = Text(f"{len(self.records)}{of} cycles {self.step or 'idle'}   ")
         text.append(f"✓{passed}", "green")
-        text.append("  ")
+        text.append(" ")
         text.append(f"✗{failed}", "bold red" if failed else "dim")
-        text.append(f"  {self.step}  {rate:.1f}/min{paused}")
+        if self.records:
+            text.append(f"   {rate:.1f}/min", "dim")
         self.query_one("#loop-status", Label).update(text)
 
     # -- correlation ------------------------------------------------------------------------
@@ -146,11 +203,12 @@ class LoopPanel(BenchPanel):
         self.analysis = analysis
         findings = list(getattr(analysis, "findings", []) or [])
         lines = list(getattr(analysis, "summary", []) or [])
-        text = Text("correlation (ranked)\n", "bold")
-        for i, line in enumerate(lines[:6]):
-            text.append(f"{line}\n", "bold yellow" if i == 0 else "")
+        text = Text(f"correlation (ranked, {len(self.records)} cycles)", "bold")
+        for i, line in enumerate(lines[:SUMMARY_LINES]):
+            text.append("\n")
+            text.append(f"▸ {line}", "bold yellow" if i == 0 and findings else "")
         if not lines:
-            text.append("no separating feature yet", "dim")
+            text.append("\nno separating feature yet", "dim")
         self.query_one("#summary", Static).update(text)
         names = [f.feature for f in findings[:2]]
         if names and names != self.key_names:
@@ -165,5 +223,8 @@ class LoopPanel(BenchPanel):
     def _refresh_key_column(self) -> None:
         table = self.query_one(DataTable)
         column = list(table.columns)[-1]
+        table.columns[column].label = Text(key_features_label(self.key_names))
+        table.columns[column].content_width = table.columns[column].label.cell_len
         for record in self.records:
-            table.update_cell(str(record.index), column, key_features_text(record, self.key_names))
+            table.update_cell(str(record.index), column, key_features_text(record, self.key_names),
+                              update_width=True)

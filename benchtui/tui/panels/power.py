@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from rich.text import Text
@@ -11,10 +12,14 @@ from textual.validation import Number
 from textual.widgets import Button, Input, Label, Static
 
 from ...errors import SafetyError
+from ...bench import events as ev
+from ..widgets import PsuHistory
 from .base import BenchPanel
 
 #: How often the readback is refreshed while no loop runs (seconds).
 POLL_S = 1.0
+#: Readbacks kept in the V/I history plot.
+HISTORY_POINTS = 60
 
 
 def reading_text(reading: Any) -> Text:
@@ -52,8 +57,9 @@ class PowerPanel(BenchPanel):
             yield Button("Output on/off o", id="output", compact=True)
             yield Button("Power-cycle p", id="power-cycle", compact=True, variant="primary")
         yield Static(f"channel {psu.channel} of {psu.resource}\nprofile maxima {psu.max_voltage:g} V / "
-                     f"{psu.max_current:g} A; power-cycle off time {self.bench.profile.cycle.off_s:g} s",
+                     f"{psu.max_current:g} A; power-cycle off {self.bench.profile.cycle.off_s:g} s",
                      classes="hint")
+        yield PsuHistory(psu.voltage, psu.current_limit, size=HISTORY_POINTS, id="psu-history")
 
     def on_mount(self) -> None:
         self.set_interval(POLL_S, self.poll)
@@ -78,6 +84,16 @@ class PowerPanel(BenchPanel):
     def show_reading(self, reading: Any) -> None:
         self.reading = reading
         self.query_one("#readback", Static).update(reading_text(reading))
+        self.query_one(PsuHistory).add(reading)
+
+    def bench_event(self, event: Any) -> None:
+        """While the loop owns the PSU, its readbacks (power on, during the erase) feed the history."""
+        if isinstance(event, ev.CycleFinished):
+            history = self.query_one(PsuHistory)
+            for window in ("on", "flash"):
+                reading = cycle_readback(event.record, window)
+                if reading is not None:
+                    history.add(reading)
 
     def connection_changed(self) -> None:
         if self.bench.session and self.bench.session.state.psu_connected:
@@ -105,6 +121,7 @@ class PowerPanel(BenchPanel):
 
         async def work() -> None:
             await self.bench.session.psu_apply(volts, amps)
+            self.query_one(PsuHistory).set_limits(volts, amps)
             self.show_reading(await self.bench.session.psu_read())
         self.bench.act("psu", "apply setpoint", work)
 
@@ -119,3 +136,13 @@ def _number(text: str, what: str, unit: str, maximum: float) -> float:
         raise SafetyError(f"{what} {value:g} {unit} is outside 0..{maximum:g} {unit} (profile maximum)",
                           where="PSU")
     return value
+
+
+def cycle_readback(record: Any, window: str) -> Any:
+    """The PSU readback a loop cycle stored as psu.<window>.voltage/current/cc, or None."""
+    values = {f.name: f.value for f in record.features if f.name.startswith(f"psu.{window}.")}
+    volts, amps = values.get(f"psu.{window}.voltage"), values.get(f"psu.{window}.current")
+    if volts is None and amps is None:
+        return None
+    cc = values.get(f"psu.{window}.cc")
+    return SimpleNamespace(voltage=volts, current=amps, mode="CC" if cc else "CV", output=True)

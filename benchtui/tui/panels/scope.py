@@ -16,29 +16,50 @@ from ..widgets import WaveformPlot
 from .base import BenchPanel
 
 
-def out_of_limit(suffix: str, value: float, lo: float | None, hi: float | None) -> bool:
-    """A feature value that says the net left its limits: min below, max above, time/count beyond > 0."""
+def out_of_limit(suffix: str, value: float, lo: float | None, hi: float | None, *,
+                 up_at_start: bool, below_min: float | None = None) -> bool:
+    """Whether a feature value is a real violation of the net's limits (see bench/features.py).
+
+    A power-up record starts with every rail at 0 V, so its `min` (and NRST held low) is the
+    ramp, not a fault: `min` counts only when the net was already up as the record started
+    (a fault-catch window). `below_min` and `glitches` are measured after the net settled or
+    after reset release, so any non-zero value counts; `dip_depth` has no limit of its own and is
+    marked when that same settled part went below the min limit. `max` above the max limit is
+    an overshoot whatever the window. Times and levels without limits are never marked.
+    """
     if suffix == "min":
-        return lo is not None and value < lo
+        return up_at_start and lo is not None and value < lo
     if suffix == "max":
         return hi is not None and value > hi
-    return value > 0 and any(word in suffix for word in ("below", "above", "glitch", "dip"))
+    if suffix in ("below_min", "glitches"):
+        return value > 0
+    if suffix == "dip_depth":
+        return bool(below_min)
+    return False
 
 
-def features_text(net: str, features: list, lo: float | None, hi: float | None) -> Text:
-    """The features benchtui computes for one net (same as the loop stores), out-of-limit in red."""
+def features_text(net: str, features: list, lo: float | None, hi: float | None, *,
+                  up_at_start: bool = False) -> Text:
+    """The features benchtui computes for one net (same as the loop stores), violations in red."""
     text = Text(f"{net}", "bold")
     limits = f"{'' if lo is None else f'{lo:g}'}..{'' if hi is None else f'{hi:g}'} V"
     text.append(f"  {limits}\n", "yellow")
+    values = {f.name.split(".", 2)[-1]: f.value for f in features}
     for f in features:
         if f.value is None:
             continue
         suffix = f.name.split(".", 2)[-1]
-        bad = out_of_limit(suffix, f.value, lo, hi)
+        bad = out_of_limit(suffix, f.value, lo, hi, up_at_start=up_at_start,
+                           below_min=values.get("below_min"))
         value = f"{f.value * 1e3:.3g} m{f.unit}" if f.unit == "s" else f"{f.value:.4g} {f.unit}".rstrip()
         text.append(f"{suffix[:14]:<14} {value}", "bold red" if bad else "")
         text.append(" ✗\n" if bad else "\n")
     return text
+
+
+def net_up_at_start(volts: Any, lo: float | None) -> bool:
+    """The net was already at or above its min limit when the record started (not a power-up)."""
+    return lo is not None and len(volts) > 0 and float(volts[0]) >= lo
 
 
 class ScopePanel(BenchPanel):
@@ -84,4 +105,5 @@ class ScopePanel(BenchPanel):
             ch = channels[net]
             self.query_one(f"#plot-{net}", WaveformPlot).set_waveform(wf.volts)
             mine = [f for f in features if f.name.split(".")[1] == net]
-            self.query_one(f"#features-{net}", Static).update(features_text(net, mine, ch.min, ch.max))
+            self.query_one(f"#features-{net}", Static).update(
+                features_text(net, mine, ch.min, ch.max, up_at_start=net_up_at_start(wf.volts, ch.min)))

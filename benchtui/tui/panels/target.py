@@ -13,6 +13,7 @@ from textual.widgets import Button, Label, ProgressBar, Select, Static
 
 from ...bench import events as ev
 from ...bench.session import describe_identity
+from ...devices.stm32f7 import OptionBytes
 from .base import BenchPanel
 
 CONNECT_MODES = ("under-reset", "pre-reset", "halt", "attach")
@@ -46,6 +47,15 @@ def sector_map(ob: Any) -> Text:
     text.append(f" {count} of {len(protection)} sectors write-protected" if count else " no sector write-protected",
                 "bold red" if count else "green")
     return text
+
+
+def loop_option_bytes(details: dict, identity: Any) -> Any:
+    """The option bytes the loop's read_identity step read (it records OPTCR/OPTCR1), decoded."""
+    try:
+        optcr, optcr1 = int(details["optcr"], 16), int(details["optcr1"], 16)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return OptionBytes.decode(optcr, optcr1, flash_kb=getattr(identity, "flash_kb", None) or 1024)
 
 
 class TargetPanel(BenchPanel):
@@ -111,8 +121,12 @@ class TargetPanel(BenchPanel):
         self.query_one("#sectors", Static).update(sector_map(ob))
 
     def bench_event(self, event: Any) -> None:
-        if isinstance(event, ev.Progress) and event.index is None:
+        if isinstance(event, ev.Progress):
             self.show_progress(event.step, event.done, event.total)
+        elif isinstance(event, ev.StepFinished) and event.record.name == "read_identity":
+            ob = loop_option_bytes(event.record.details, self.bench.session.state.target_identity)
+            if ob is not None:
+                self.show_option_bytes(ob)
 
     def show_progress(self, step: str, done: int, total: int) -> None:
         """Progress bar plus amount and rate; a new step restarts the clock."""
