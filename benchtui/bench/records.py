@@ -102,6 +102,22 @@ class RunSummary:
     scenario: str | None = None
 
 
+#: How each error class reads in a failure mode ("erase (write-protected)").
+_MODE_WORDS = {
+    "WriteProtected": "write-protected", "FlashOperationError": "flash error",
+    "NoSwdAck": "no SWD ACK", "TransferFault": "bus fault", "VerifyMismatch": "mismatch",
+    "StepFailed": "no trigger", "ProbeLost": "probe lost", "Cancelled": "cancelled",
+}
+
+
+def failure_mode(step: str | None, error_class: str | None) -> str | None:
+    """The step and the kind of error together: one erase can fail in two ways with two causes
+    (a write-protected sector after a bad option-byte load, a flash error after a VCAP dip)."""
+    if step is None or not error_class:
+        return step
+    return f"{step} ({_MODE_WORDS.get(error_class, error_class)})"
+
+
 @dataclass(frozen=True, eq=False)
 class FeatureMatrix:
     """Every feature of every cycle of a run, as one table for the correlation analysis.
@@ -115,6 +131,7 @@ class FeatureMatrix:
     kinds: tuple[str, ...]
     cycles: tuple[int, ...]
     passed: np.ndarray
+    #: Per cycle: None when it passed, else its failure mode (`failure_mode`: step + error kind).
     failed_steps: tuple[str | None, ...]
     values: np.ndarray
 
@@ -142,7 +159,8 @@ class FeatureMatrix:
     def from_records(cls, records: "Iterable[CycleRecord]") -> "FeatureMatrix":
         """Build the table from cycle records."""
         records = list(records)
-        return cls.from_rows([(r.index, r.passed, r.failed_step) for r in records],
+        return cls.from_rows([(r.index, r.passed, failure_mode(r.failed_step, r.error_class))
+                              for r in records],
                              ((i, f.name, f.value, f.unit, f.kind)
                               for i, r in enumerate(records) for f in r.features))
 

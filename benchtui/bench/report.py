@@ -13,6 +13,8 @@ from .records import RunSummary
 #: Rows in the text table (the JSON carries every finding).
 TABLE_ROWS = 15
 FEATURE_WIDTH = 28
+#: "erase (write-protected)": the failure mode a finding is about ("any" = every failure).
+MODE_WIDTH = 23
 
 
 def format_report(analysis: Analysis, run: RunSummary, *, rows: int = TABLE_ROWS) -> str:
@@ -49,7 +51,7 @@ def report_json(analysis: Analysis, run: RunSummary) -> dict[str, Any]:
 
 
 def _header() -> str:
-    return (f"{'#':>3} {'feature':<{FEATURE_WIDTH}} {'step':<10} {'AUC':>5} {'95% CI':>11} "
+    return (f"{'#':>3} {'feature':<{FEATURE_WIDTH}} {'failure':<{MODE_WIDTH}} {'AUC':>5} {'95% CI':>11} "
             f"{'threshold':>12} {'fail below':>16} {'fail above':>16} {'miss':>5}")
 
 
@@ -59,9 +61,11 @@ def _rule() -> str:
 
 def _row(rank: int, f: Finding) -> str:
     feature = f.feature if len(f.feature) <= FEATURE_WIDTH else "…" + f.feature[-FEATURE_WIDTH + 1:]
+    mode = f.step or "any"
+    mode = mode if len(mode) <= MODE_WIDTH else mode[:MODE_WIDTH - 1] + "…"
     mark = "*" if f.separates else " "
     sign = "<" if f.direction == "below" else ">"
-    return (f"{rank:>3} {feature:<{FEATURE_WIDTH}} {f.step or 'any':<10} {f.auc:>5.2f} "
+    return (f"{rank:>3} {feature:<{FEATURE_WIDTH}} {mode:<{MODE_WIDTH}} {f.auc:>5.2f} "
             f"{f.auc_ci[0]:>5.2f}-{f.auc_ci[1]:<5.2f} {sign + ' ' + format_quantity(f.threshold, f.unit):>12} "
             f"{_rate(f.below.failures, f.below.cycles):>16} {_rate(f.above.failures, f.above.cycles):>16} "
             f"{f.n_missing:>5}{mark}")

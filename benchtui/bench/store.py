@@ -38,7 +38,8 @@ from urllib.parse import quote
 import numpy as np
 
 from ..errors import StoreError
-from .records import CycleRecord, FeatureMatrix, FeatureValue, RunSummary, StepRecord, WaveformRecord
+from .records import (CycleRecord, FeatureMatrix, FeatureValue, RunSummary, StepRecord,
+                      WaveformRecord, failure_mode)
 
 try:  # POSIX; elsewhere a run can only be seen as live by its own store object.
     import fcntl
@@ -331,13 +332,14 @@ class ResultsStore:
     def feature_matrix(self, run_id: int) -> FeatureMatrix:
         """All features of a run as one table: cycles x features, NaN where missing."""
         self.run(run_id)
-        cycles = self._conn.execute("SELECT id, idx, passed, failed_step FROM cycles "
+        cycles = self._conn.execute("SELECT id, idx, passed, failed_step, error_class FROM cycles "
                                     "WHERE run_id = ? ORDER BY idx", (run_id,)).fetchall()
         position = {cid: i for i, (cid, *_) in enumerate(cycles)}
         rows = self._conn.execute(
             "SELECT f.cycle_id, f.name, f.value, f.unit, f.kind FROM features f "
             "JOIN cycles c ON c.id = f.cycle_id WHERE c.run_id = ?", (run_id,))
-        return FeatureMatrix.from_rows([c[1:] for c in cycles],
+        return FeatureMatrix.from_rows([(idx, passed, failure_mode(step, error_class))
+                                        for _, idx, passed, step, error_class in cycles],
                                        ((position[cid], *rest) for cid, *rest in rows))
 
     def integrity_check(self) -> str:

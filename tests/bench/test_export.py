@@ -66,7 +66,7 @@ def test_report_finds_the_vcap_dip_and_prints_a_table(run_db) -> None:
     failures = sum(not r.passed for r in records)
     top = analysis.findings[0]
     assert top.feature in ("flash.VCAP1.min", "flash.VCAP1.dip_depth", "flash.VCAP1.below_min")
-    assert top.step == "erase" and top.separates and top.n_missing == N_CYCLES // 10
+    assert top.step == "erase (write-protected)" and top.separates and top.n_missing == N_CYCLES // 10
     text = format_report(analysis, summary)
     assert f"run {run_id} \"synthetic\" [vcap-marginal]: completed, {N_CYCLES} cycles, {failures} failed" in text
     assert "feature" in text and "AUC" in text and "fail below" in text
@@ -78,7 +78,7 @@ def test_report_finds_the_vcap_dip_and_prints_a_table(run_db) -> None:
     data = report_json(analysis, summary)
     again = json.loads(json.dumps(data, allow_nan=False))
     assert again["findings"][0]["feature"] == top.feature and again["rail_signature"] is True
-    assert again["run"]["id"] == run_id and again["failures_by_step"] == {"erase": failures}
+    assert again["run"]["id"] == run_id and again["failures_by_step"] == {"erase (write-protected)": failures}
 
 
 def test_report_with_no_failures(tmp_path: Path) -> None:

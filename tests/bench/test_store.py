@@ -74,7 +74,7 @@ def test_round_trip_through_a_reopened_database(tmp_path: Path) -> None:
         assert m.names == ("flash.VCAP1.min", "psu.flash.current", "step.erase.duration")
         assert m.kinds == ("rail", "psu", "timing") and m.units == ("V", "A", "s")
         assert m.cycles == (1, 2, 3) and list(m.passed) == [True, False, True]
-        assert m.failed_steps == (None, "erase", None)
+        assert m.failed_steps == (None, "erase (write-protected)", None)
         assert m.row(2)["flash.VCAP1.min"] is None and m.row(1)["flash.VCAP1.min"] == 1.02
 
 
