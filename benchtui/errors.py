@@ -98,6 +98,10 @@ class NoSwdAck(TargetError):
     """The probe got no SWD ACK: target unpowered, held in a strange state, or wiring."""
 
 
+class CoreReset(TargetError):
+    """The core left the flash algorithm mid-operation: it was reset (NRST, brownout) or ran away."""
+
+
 class TransferFault(TargetError):
     """A debug memory access faulted (bus error), e.g. reads of flash under RDP level 1."""
 

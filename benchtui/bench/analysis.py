@@ -288,7 +288,11 @@ def _summary(n: int, failures: int, by_step: dict[str, int], findings: list[Find
     else:
         best = max(rails, key=lambda f: f.effect, default=None)
         hint = f" (strongest rail/psu feature: {best.feature}, AUC {best.auc:.2f})" if best else ""
-        lines = ["no rail signature: suspect SWD wiring/probe" + hint, count]
+        if any("core reset" in mode for mode in by_step):
+            lines = ["no rail signature in the captures, but the core reset mid-operation: trigger "
+                     "the fault catch on NRST (falling) or VDD to catch the glitch" + hint, count]
+        else:
+            lines = ["no rail signature: suspect SWD wiring/probe" + hint, count]
     others = [f for f in findings if f.separates and f.kind not in RAIL_KINDS][:SUMMARY_FINDINGS]
     return lines + [f"{f.kind} (AUC {f.auc:.2f}): {f.text}" for f in others]
 

@@ -106,7 +106,7 @@ class RunSummary:
 _MODE_WORDS = {
     "WriteProtected": "write-protected", "FlashOperationError": "flash error",
     "NoSwdAck": "no SWD ACK", "TransferFault": "bus fault", "VerifyMismatch": "mismatch",
-    "StepFailed": "no trigger", "ProbeLost": "probe lost", "Cancelled": "cancelled",
+    "StepFailed": "no trigger", "CoreReset": "core reset", "ProbeLost": "probe lost", "Cancelled": "cancelled",
 }
 
 

@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
-from ..errors import (BenchError, Cancelled, ConfirmationRequired, FlashOperationError, NoSwdAck,
-                      ProbeLost, ProbeNotFound, SafetyError, TargetError, TransferFault,
+from ..errors import (BenchError, Cancelled, ConfirmationRequired, CoreReset, FlashOperationError,
+                      NoSwdAck, ProbeLost, ProbeNotFound, SafetyError, TargetError, TransferFault,
                       WriteProtected)
 from ..profile import TargetConfig
 from . import stm32f7 as f7
@@ -536,6 +536,10 @@ def _classified(what: str, link: TargetLink | None = None, sectors: Sequence[int
         raise _classify_flash_failure(what, exc, link, sectors, diagnose) from None
     except exc_mod.ProbeDisconnected as exc:
         raise ProbeLost(f"{what}: probe disconnected ({exc})") from None
+    except exc_mod.CoreRegisterAccessError as exc:
+        # pyOCD found the core running where the algorithm should have halted it.
+        raise CoreReset(f"{what}: the core reset or left the flash algorithm ({exc})",
+                        hint="look at NRST and VDD during the operation") from None
     except (exc_mod.TransferError, exc_mod.ProbeError) as exc:
         raise NoSwdAck(f"{what}: {NO_ACK_TEXT} ({exc})") from None
     except exc_mod.TimeoutError as exc:
