@@ -279,3 +279,22 @@ def test_program_erased_true_needs_sectors_this_link_erased(link: TargetLink, sm
     link.disconnect()   # a new session knows nothing about earlier erases
     link.connect()
     assert link.erased_sectors() == []
+
+
+def test_a_reset_mid_programming_is_classified_as_core_reset(small_hex) -> None:
+    """An NRST pulse during a program burst resets the core: the error says so, with a hint."""
+    from benchtui.errors import CoreReset
+    from tests.twin.test_power_and_state import BenchSupply
+
+    supply = BenchSupply()
+    link = TargetLink(config(register(make_twin("zg", power=supply))))
+    link.connect()
+    try:
+        image = load_firmware(small_hex, aliases=(ITCM_ALIAS,), flash=link.flash_regions())
+        link.erase(link.sectors_for(image))
+        supply.verdicts = ["nrst-reset"]
+        with pytest.raises(CoreReset) as info:
+            link.program(image)
+        assert "programming" in str(info.value) and "NRST" in info.value.hint
+    finally:
+        link.disconnect()
