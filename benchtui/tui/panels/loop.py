@@ -17,11 +17,11 @@ from ..widgets import StripPlot
 from .base import BenchPanel
 
 #: Columns of the cycle table; "key features" shows the top-ranked features' values.
-COLUMNS = ("#", "result", "failed step", "error", "key features")
+COLUMNS = ("#", "result", "error", "key features")
 #: Width of the error column; the highlighted cycle's whole error is shown below the table.
-ERROR_WIDTH = 28
+ERROR_WIDTH = 26
 #: Summary lines shown (the report in the results tab has them all).
-SUMMARY_LINES = 5
+SUMMARY_LINES = 4
 
 
 def feature_value(record: Any, name: str) -> float | None:
@@ -29,6 +29,26 @@ def feature_value(record: Any, name: str) -> float | None:
         if f.name == name:
             return f.value
     return None
+
+
+def feature_unit(records: list, name: str) -> str:
+    return next((f.unit for r in records for f in r.features if f.name == name), "")
+
+
+def display_scale(unit: str, values: list[float]) -> tuple[float, str]:
+    """(factor, unit) to show values in: seconds as ms or µs, so 4e-06 reads as 4 µs."""
+    if unit != "s":
+        return 1.0, unit
+    top = max((abs(v) for v in values if v is not None), default=0.0)
+    return (1.0, "s") if top >= 1 else (1e3, "ms") if top >= 1e-3 else (1e6, "µs")
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A feature value with its unit, scaled for reading: '4 µs', '1.29 V', '0'."""
+    if value is None:
+        return "-"
+    factor, shown = display_scale(unit, [value])
+    return f"{value * factor:.3g} {shown}".rstrip()
 
 
 def short_feature(name: str) -> str:
@@ -43,9 +63,9 @@ def key_features_label(names: list[str]) -> str:
 
 
 def key_features_text(record: Any, names: list[str]) -> str:
-    """'1.31 / 1.29': the record's values of `names`, in the header's order ('-' if missing)."""
-    values = [feature_value(record, name) for name in names]
-    return " / ".join("-" if v is None else f"{v:.3g}" for v in values)
+    """'12 µs / 1.29 V': the record's values of `names`, in the header's order ('-' if missing)."""
+    units = {f.name: f.unit for f in record.features}
+    return " / ".join(format_value(feature_value(record, n), units.get(n, "")) for n in names)
 
 
 def short_error(text: str | None, width: int = ERROR_WIDTH) -> str:
@@ -69,8 +89,9 @@ def cycle_detail(record: Any, names: list[str]) -> Text:
         text.append(f"FAIL in {record.failed_step or '?'}", "bold red")
         if record.error_text:
             text.append(f" — {' '.join(record.error_text.split())}")
-    features = [(short_feature(n), feature_value(record, n)) for n in names]
-    features = "  ".join(f"{n} {v:.4g}" for n, v in features if v is not None)
+    units = {f.name: f.unit for f in record.features}
+    features = "  ".join(f"{short_feature(n)} {format_value(feature_value(record, n), units.get(n, ''))}"
+                         for n in names if feature_value(record, n) is not None)
     if features:
         text.append(f"  [{features}]", "dim")
     return text
@@ -155,7 +176,7 @@ class LoopPanel(BenchPanel):
             self.add_cycle(event.record)
             self.bench.analyse_run(self.run_id)
         elif isinstance(event, ev.RunFinished):
-            self.step = str(event.summary.status)
+            self.step = f"finished: {event.summary.status}"
         else:
             return
         self.show_status()
@@ -170,9 +191,10 @@ class LoopPanel(BenchPanel):
 
     def add_cycle(self, record: Any) -> None:
         self.records.append(record)
-        result = Text("pass", "green") if record.passed else Text("FAIL", "bold red")
+        result = Text("pass", "green") if record.passed else \
+            Text(f"FAIL {record.failed_step or ''}".strip(), "bold red")
         self.query_one(DataTable).add_row(
-            str(record.index), result, record.failed_step or "", short_error(record.error_text),
+            str(record.index), result, short_error(record.error_text),
             key_features_text(record, self.key_names), key=str(record.index))
         self.query_one(DataTable).move_cursor(row=len(self.records) - 1)
         self.query_one("#loop-progress", ProgressBar).update(progress=len(self.records))
@@ -218,13 +240,17 @@ class LoopPanel(BenchPanel):
             top = findings[0]
             points = [(feature_value(r, top.feature), not r.passed) for r in self.records]
             points = [(v, failed) for v, failed in points if v is not None]
-            self.query_one(StripPlot).set_points(top.feature, points, getattr(top, "threshold", None))
+            threshold = getattr(top, "threshold", None)
+            factor, unit = display_scale(feature_unit(self.records, top.feature), [v for v, _ in points])
+            self.query_one(StripPlot).set_points(
+                f"{top.feature} ({unit})" if unit else top.feature, [(v * factor, f) for v, f in points],
+                None if threshold is None else threshold * factor)
 
     def _refresh_key_column(self) -> None:
         table = self.query_one(DataTable)
-        column = list(table.columns)[-1]
-        table.columns[column].label = Text(key_features_label(self.key_names))
-        table.columns[column].content_width = table.columns[column].label.cell_len
+        # A new column (not a relabel): DataTable sizes a column from its label when it is added.
+        table.remove_column("key features")
+        table.add_column(key_features_label(self.key_names), key="key features", default="")
         for record in self.records:
-            table.update_cell(str(record.index), column, key_features_text(record, self.key_names),
+            table.update_cell(str(record.index), "key features", key_features_text(record, self.key_names),
                               update_width=True)
