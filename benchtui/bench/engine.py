@@ -115,6 +115,8 @@ class CycleEngine:
             while not self._stop_requested and (planned == 0 or index < planned):
                 index += 1
                 record = await self._run_cycle(index)
+                if record is None:  # cut short by a stop request: not a measurement
+                    break
                 if record.failed_step and self._fatal:
                     status = "error"
                     break
@@ -148,19 +150,25 @@ class CycleEngine:
         except BenchError as exc:
             self._log("PSU", f"could not reach safe state: {exc.one_line()}")
 
-    async def _run_cycle(self, index: int) -> CycleRecord:
+    async def _run_cycle(self, index: int) -> CycleRecord | None:
+        """Run one cycle and commit it; None if a stop request cut it short (nothing stored)."""
         cycle = _Cycle(index)
         self.on_event(ev.CycleStarted(index))
+        cut_short = False
         for name in self.profile.cycle.steps:
             if cycle.failed is not None and name not in ALWAYS_RUN:
                 continue
             if self._stop_requested and name not in ALWAYS_RUN:
+                cut_short = True
                 continue
             await self._resume.wait()
             record = await self._run_step(name, cycle)
             cycle.steps.append(record)
             if record.outcome != "pass" and cycle.failed is None:
                 cycle.failed = record
+        if cut_short and cycle.failed is None:
+            self._log("loop", f"cycle {index} stopped before its end: not recorded")
+            return None
         cycle.features.extend(step_features(cycle.steps))
         record = CycleRecord(
             index=index, started=cycle.started, ended=time.time(), passed=cycle.failed is None,
