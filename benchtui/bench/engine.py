@@ -95,7 +95,8 @@ class CycleEngine:
         return not self._resume.is_set()
 
     def stop(self) -> None:
-        """Stop after the current step; the cycle in progress is recorded as it stands."""
+        """Stop after the current step (the probe is still released). A cycle cut short is not
+        recorded: it is not a measurement; every cycle finished before is."""
         self._stop_requested = True
         self._resume.set()
         self._log("loop", "stop requested")
@@ -135,7 +136,7 @@ class CycleEngine:
     async def _finish(self, status: str) -> RunSummary:
         await self._safe_state()
         await self._store_owner.run(self._store.end_run, self.run_id, status)
-        summary = next(r for r in await self._store_owner.run(self._store.runs) if r.id == self.run_id)
+        summary = await self._store_owner.run(self._store.run, self.run_id)
         await self._store_owner.run(self._store.close)
         self._store_owner.close()
         self.on_event(ev.RunFinished(summary))
@@ -145,8 +146,7 @@ class CycleEngine:
         if self.session.psu is None:
             return
         try:
-            await self.session._run("psu", self.session.psu.safe_state)
-            self._log("PSU", "safe state: output OFF")
+            await self.session.psu_safe_state()
         except BenchError as exc:
             self._log("PSU", f"could not reach safe state: {exc.one_line()}")
 
@@ -289,7 +289,7 @@ class CycleEngine:
             cycle.features.append(FeatureValue(f"flash.{trig.source}.min", trig.level, "V", "rail")
                                   if trig.slope == "falling" else
                                   FeatureValue(f"flash.{trig.source}.max", trig.level, "V", "rail"))
-            await self.session._run("scope", self.session.scope.stop)
+            await self.session.scope_stop()
 
     async def _disconnect(self, cycle: _Cycle) -> None:
         if self.session.target.connected:

@@ -128,7 +128,7 @@ class BenchSession:
         """Leave the PSU in its safe state and release every device."""
         if self.psu is not None:
             try:
-                await self._run("psu", self.psu.safe_state)
+                await self.psu_safe_state()
             except BenchError as exc:
                 self.log("PSU", f"could not reach safe state: {exc.one_line()}")
             await self._run("psu", self.psu.close)
@@ -159,6 +159,11 @@ class BenchSession:
         await self._run("psu", self._require("psu").set_output, on)
         self.log("PSU", f"output {'ON' if on else 'OFF'}")
 
+    async def psu_safe_state(self) -> None:
+        """The profile's safe state: output off."""
+        await self._run("psu", self._require("psu").safe_state)
+        self.log("PSU", "safe state: output OFF")
+
     async def power_cycle(self, off_s: float | None = None) -> None:
         off_s = self.profile.cycle.off_s if off_s is None else off_s
         await self.psu_output(False)
@@ -183,6 +188,9 @@ class BenchSession:
         if not await self._run("scope", scope.wait_for_trigger, timeout_s, cancel):
             return None
         return await self._run("scope", scope.fetch_all)
+
+    async def scope_stop(self) -> None:
+        await self._run("scope", self._require("scope").stop)
 
     async def triggered(self) -> bool:
         """True if the armed acquisition has completed (no waiting)."""
