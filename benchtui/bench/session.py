@@ -245,7 +245,10 @@ class BenchSession:
         return ob
 
     def image(self, path: str | None = None) -> FirmwareImage:
-        """The firmware image (cached per path); the profile's firmware by default."""
+        """The firmware image (cached per path); the profile's firmware by default.
+
+        Blocking (parses the file): call it on the target's owner thread, as the methods below do.
+        """
         path = path or self.profile.target.firmware
         if not path:
             raise FirmwareError("no firmware file: set target.firmware in the profile or pick one")
@@ -265,7 +268,7 @@ class BenchSession:
                             progress=self._progress("erase", index), cancel=cancel)
             self.log("target", "mass erase done")
             return None
-        sectors = (await self._run("target", self.target.sectors_for, self.image())
+        sectors = (await self._run("target", lambda: self.target.sectors_for(self.image()))
                    if which == "image" else list(which))
         await self._run("target", self.target.erase, sectors,
                         progress=self._progress("erase", index), cancel=cancel)
@@ -274,7 +277,7 @@ class BenchSession:
 
     async def program(self, path: str | None = None, *, index: int | None = None,
                       cancel: threading.Event | None = None) -> Any:
-        image = self.image(path)
+        image = await self._run("target", self.image, path)  # parsing a hex takes a while
         started = time.perf_counter()
         result = await self._run("target", self.target.program, image,
                                  progress=self._progress("program", index), cancel=cancel)
@@ -285,7 +288,7 @@ class BenchSession:
 
     async def verify(self, path: str | None = None, *, index: int | None = None,
                      cancel: threading.Event | None = None) -> Any:
-        image = self.image(path)
+        image = await self._run("target", self.image, path)
         result = await self._run("target", self.target.verify, image,
                                  progress=self._progress("verify", index), cancel=cancel)
         if result.ok:
