@@ -7,6 +7,11 @@ reported on its own), longest stall < 50 ms while full cycles (power-cycle, capt
 erase, program, verify) run. The stall is measured by a probe task on the app's own loop that
 asks to wake every 5 ms and records how late it wakes; an idle-app baseline is measured in the
 same run, so the number to compare is the difference.
+
+By default the virtual bench runs in its own process (`benchtui sim`), as real instruments and
+a real probe would: the number is then the console's own stall. `--in-process` runs it in the
+app's process as `benchtui demo` does; the simulated board, scope and twin then compete with
+the event loop for the GIL, which shows up as stalls that are not the console's work.
 """
 
 from __future__ import annotations
@@ -76,15 +81,49 @@ async def measure(profile, cycles: int, t_import: float) -> dict[str, float]:
             "cycle_s": run_s / cycles}
 
 
+class SimProcess:
+    """`benchtui sim` in a child process; `profile` is rewired to the resources it prints."""
+
+    def __init__(self, profile):
+        import subprocess
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchtui.cli", "sim", "--scenario", "healthy", "--off"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        seen: dict[str, str] = {}
+        for line in self.proc.stdout:
+            words = line.split()
+            if words and words[0] in ("PSU", "scope", "probe"):
+                seen[words[0]] = words[1]
+            if line.startswith("Ctrl-C"):
+                break
+        if len(seen) < 3:
+            self.stop()
+            raise SystemExit(f"benchtui sim did not start: {seen}")
+        self.profile = profile.replace(
+            psu=dataclasses.replace(profile.psu, resource=seen["PSU"]),
+            scope=dataclasses.replace(profile.scope, resource=seen["scope"]),
+            target=dataclasses.replace(profile.target, probe_uid=seen["probe"]))
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cycles", type=int, default=2)
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the virtual bench in this process (as `benchtui demo` does)")
     args = parser.parse_args()
     from benchtui.cli import DEMO_PROFILE, start_virtual_bench
     from benchtui.profile import load_profile
 
     t = time.perf_counter()
-    vb, live = start_virtual_bench(load_profile(DEMO_PROFILE), scenario="healthy")
+    if args.in_process:
+        vb, live = start_virtual_bench(load_profile(DEMO_PROFILE), scenario="healthy")
+    else:
+        vb = SimProcess(load_profile(DEMO_PROFILE))
+        live = vb.profile
     vb_s = time.perf_counter() - t
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -93,7 +132,8 @@ def main() -> int:
             r = asyncio.run(measure(live, args.cycles, t_import))
     finally:
         vb.stop()
-    print(f"virtual bench start          {vb_s * 1e3:8.0f} ms   (not part of the first frame)")
+    where = "in this process" if args.in_process else "own process"
+    print(f"virtual bench start          {vb_s * 1e3:8.0f} ms   ({where}; not part of the first frame)")
     print(f"app import                   {r['import_s'] * 1e3:8.0f} ms")
     print(f"start to first frame         {r['first_frame_s'] * 1e3:8.0f} ms   goal < 1500 ms")
     print(f"loop stall, idle app         {r['idle_max_ms']:8.1f} ms max  {r['idle_p99_ms']:6.1f} ms p99 (baseline)")

@@ -10,6 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, Static
 
+import numpy as np
+
 from ...bench import events as ev
 from ...bench.features import compute_capture_features
 from ..widgets import WaveformPlot
@@ -62,12 +64,17 @@ def net_up_at_start(volts: Any, lo: float | None) -> bool:
     return lo is not None and len(volts) > 0 and float(volts[0]) >= lo
 
 
+#: Min/max pairs a capture is reduced to before drawing (far more than a terminal has columns).
+ENVELOPE_BUCKETS = 1024
+
+
 class ScopePanel(BenchPanel):
     """Capture buttons and, per net, a braille waveform plus its features."""
 
     def __init__(self, **kw: Any):
         super().__init__(**kw)
         self.last: tuple[str, int | None, float] | None = None
+        self._seq = 0  # captures received; only the newest is drawn
 
     def compose(self) -> ComposeResult:
         scope = self.bench.profile.scope
@@ -92,18 +99,46 @@ class ScopePanel(BenchPanel):
             self.show_capture(event.capture, event.index, event.waveforms)
 
     def show_capture(self, capture: str, index: int | None, waveforms: dict) -> None:
-        self.last = (capture, index, time.time())
-        where = f"cycle {index}" if index is not None else "manual"
-        self.query_one("#capture-info", Label).update(
-            f"{capture.replace('_', '-')} ({where}) at {time.strftime('%H:%M:%S')}")
+        """Measure and reduce the capture in a thread (records can be 10^5 samples a net), then draw."""
+        self._seq += 1
+        seq, when = self._seq, time.time()
+        self.query_one("#capture-info", Label).update(f"{capture.replace('_', '-')}: measuring…")
+        self.run_worker(lambda: self._prepare(seq, capture, index, when, waveforms), thread=True,
+                        group="scope-view", exit_on_error=False)
+
+    def _prepare(self, seq: int, capture: str, index: int | None, when: float, waveforms: dict) -> None:
         channels = self.bench.profile.scope.channels
         limits = {net: (ch.min, ch.max) for net, ch in channels.items()}
         features = compute_capture_features(capture, waveforms, limits)
+        views = {}
         for net, wf in waveforms.items():
-            if net not in channels:
-                continue
-            ch = channels[net]
-            self.query_one(f"#plot-{net}", WaveformPlot).set_waveform(wf.volts)
-            mine = [f for f in features if f.name.split(".")[1] == net]
-            self.query_one(f"#features-{net}", Static).update(
-                features_text(net, mine, ch.min, ch.max, up_at_start=net_up_at_start(wf.volts, ch.min)))
+            if net in channels:
+                ch = channels[net]
+                mine = [f for f in features if f.name.split(".")[1] == net]
+                views[net] = (envelope(wf.volts), features_text(
+                    net, mine, ch.min, ch.max, up_at_start=net_up_at_start(wf.volts, ch.min)))
+        self.app.call_from_thread(self._draw, seq, capture, index, when, views)
+
+    def _draw(self, seq: int, capture: str, index: int | None, when: float, views: dict) -> None:
+        if seq != self._seq:  # a newer capture is on its way
+            return
+        self.last = (capture, index, when)
+        where = f"cycle {index}" if index is not None else "manual"
+        self.query_one("#capture-info", Label).update(
+            f"{capture.replace('_', '-')} ({where}) at {time.strftime('%H:%M:%S', time.localtime(when))}")
+        for net, (volts, text) in views.items():
+            self.query_one(f"#plot-{net}", WaveformPlot).set_waveform(volts)
+            self.query_one(f"#features-{net}", Static).update(text)
+
+
+def envelope(volts: Any, buckets: int = ENVELOPE_BUCKETS) -> list[float]:
+    """The waveform reduced to min and max per bucket, in time order: a plot of it is the same as
+    a plot of the record (up to 2*buckets dot columns), a one-sample glitch included."""
+    v = np.asarray(volts, dtype=float).ravel()
+    if len(v) <= 2 * buckets:
+        return v.tolist()
+    edges = np.linspace(0, len(v), buckets + 1).astype(int)
+    lo, hi = np.minimum.reduceat(v, edges[:-1]), np.maximum.reduceat(v, edges[:-1])
+    first_min = np.array([v[a:b].argmin() < v[a:b].argmax() for a, b in zip(edges[:-1], edges[1:])])
+    out = np.where(first_min[:, None], np.stack([lo, hi], 1), np.stack([hi, lo], 1))
+    return out.ravel().tolist()
