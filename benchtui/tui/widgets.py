@@ -69,8 +69,10 @@ class StatusBar(Static):
         top.append(profile, "bold")
         width = self.size.width - 2 if self.size.width else 200
         bottom = instruments_line(psu, scope, target)
+        bottom.rstrip()
         if bottom.cell_len > width and target[1]:  # narrow: 'STM32F76x/F77x (0x451 rev Z), 1024 KB' -> part name
             bottom = instruments_line(psu, scope, (target[0].split(" (")[0], target[1]))
+            bottom.rstrip()
         bottom.truncate(max(10, width), overflow="ellipsis")
         top.truncate(max(10, self.size.width - 2 if self.size.width else 200), overflow="ellipsis")
         self.update(Text("\n").join([top, bottom]))

@@ -40,7 +40,7 @@ async def test_fault_scenario_loop_ranks_a_feature_and_lists_the_run(bench_facto
         await wait_for(pilot, lambda: panel.analysis is not None and not app._analysis_running,
                        "the correlation summary")
         text = "\n".join(screen_text(app))
-        assert "correlation (ranked)" in text
+        assert "correlation (ranked, 12 cycles)" in text
         assert panel.analysis.findings, "a feature separates passing from failing cycles"
         top = panel.analysis.findings[0]
         assert top.feature.split(".", 1)[-1][:12] in text or top.feature in text
