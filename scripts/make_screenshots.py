@@ -2,7 +2,7 @@
 
     python scripts/make_screenshots.py [--out screenshots] [--size 120x36]
 
-Starts the demo profile's virtual bench (vcap-marginal scenario) on free ports, drives the app
+Starts the demo profile's virtual bench (vcap-marginal scenario, seed 2) on free ports, drives the app
 headless with Textual's Pilot the way a user would (keys only), and saves one SVG per screen.
 """
 
@@ -42,9 +42,11 @@ async def shoot(profile, out: Path, size: tuple[int, int], cycles: int) -> list[
     async with app.run_test(size=size) as pilot:
         st = lambda: app.session is not None and app.session.state  # noqa: E731
         await until(pilot, lambda: st() and st().psu_connected and st().scope_connected, "instruments")
-        await pilot.press("p")
-        await until(pilot, lambda: "power-cycle" not in app._busy.values(), "power-cycle")
-        await pilot.pause(1.2)
+        for _ in range(3):  # a few power-cycles with readbacks between: the V/I history shows them
+            await pilot.press("p")
+            await pilot.pause(0.2)
+            await until(pilot, lambda: "power-cycle" not in app._busy.values(), "power-cycle")
+            await pilot.pause(2.2)
         save("power")
         await pilot.press("2", "c")
         await until(pilot, lambda: app.query_one(TargetPanel).option_bytes is not None, "option bytes")
@@ -57,7 +59,8 @@ async def shoot(profile, out: Path, size: tuple[int, int], cycles: int) -> list[
         app.query_one("#cycles").value = str(cycles)
         await pilot.press("l")
         loop = app.query_one(LoopPanel)
-        await until(pilot, lambda: app.engine is None and len(loop.records) == cycles, "the loop")
+        await until(pilot, lambda: app.engine is None and len(loop.records) == cycles, "the loop",
+                    timeout=60.0 + 30.0 * cycles)
         await until(pilot, lambda: loop.analysis is not None and not app._analysis_running, "correlation")
         await pilot.pause(0.3)
         save("loop")
@@ -79,13 +82,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "screenshots"))
     parser.add_argument("--size", default="120x36")
-    parser.add_argument("--cycles", type=int, default=16)
+    parser.add_argument("--cycles", type=int, default=12)
+    parser.add_argument("--scenario", default="vcap-marginal")
+    parser.add_argument("--seed", type=int, default=2)
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     profile = load_profile(DEMO_PROFILE)
-    vb, live = start_virtual_bench(profile)
+    vb, live = start_virtual_bench(profile, scenario=args.scenario, seed=args.seed)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             live = live.replace(store=dataclasses.replace(live.store, database=str(Path(tmp) / "shots.db")))
