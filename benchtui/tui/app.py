@@ -292,14 +292,7 @@ class BenchApp(App[None]):
         self.confirm("Flash the target?", f"Erase the sectors {Path(path).name} covers, program it and "
                      f"verify.\n{path}", "Flash", lambda: self.act("target", "flash", lambda: self._flash(path)))
 
-    async def _load_image(self, path: str | None = None) -> None:
-        """Parse the firmware file in a thread: BenchSession.image() parses a HEX on the loop that
-        calls it (≈0.7 s for a 689 KB image), and caches it, so later calls are free."""
-        if path or self.profile.target.firmware:
-            await asyncio.to_thread(self.session.image, path)
-
     async def _flash(self, path: str) -> None:
-        await self._load_image(path)
         await self._ensure_connected()
         self.log_line("user", f"flash {path}")
         await self.session.program(path)
@@ -320,7 +313,6 @@ class BenchApp(App[None]):
 
     def action_verify(self) -> None:
         async def work() -> None:
-            await self._load_image()
             await self._ensure_connected()
             await self._verify(None)
         self.act("target", "verify", work)
@@ -386,7 +378,6 @@ class BenchApp(App[None]):
 
         async def work() -> Any:
             try:
-                await self._load_image()
                 return await engine.run(cycles)
             finally:
                 self.engine = None
