@@ -233,7 +233,9 @@ class CycleEngine:
             return None
         for net, wf in waveforms.items():
             cycle.waveforms.append(WaveformRecord(capture, net, wf.t0, wf.dt, wf.volts))
-        cycle.features.extend(compute_capture_features(feature_window, waveforms, self._limits()))
+        # numpy over a few 10k-sample records: a worker thread, not the event loop.
+        cycle.features.extend(await asyncio.to_thread(
+            compute_capture_features, feature_window, waveforms, self._limits()))
         self.on_event(ev.CaptureReady(cycle.index, capture, waveforms))
         return waveforms
 
