@@ -24,6 +24,9 @@ from ..errors import BenchError, ConfirmationRequired, FirmwareError, Instrument
 from ..profile import Profile, TriggerConfig
 from . import events as ev
 
+#: Shortest time between two progress events of one operation.
+PROGRESS_INTERVAL_S = 0.1
+
 
 @dataclass
 class BenchState:
@@ -80,9 +83,19 @@ class BenchSession:
         return await self._owners[device].run(fn, *args, **kw)
 
     def _progress(self, step: str, index: int | None) -> Callable[[int, int], None]:
-        """A progress callback for a worker thread that forwards to the loop as events."""
+        """A progress callback for a worker thread that forwards to the loop as events.
+
+        pyOCD reports every page; at most PROGRESS_INTERVAL_S apart (and the last one) reach the
+        loop, so a fast flash does not keep the UI thread (and the GIL) busy redrawing a bar.
+        """
+        last = 0.0
+
         def report(done: int, total: int) -> None:
-            self._emit_threadsafe(ev.Progress(index, step, done, total))
+            nonlocal last
+            now = time.monotonic()
+            if done >= total or now - last >= PROGRESS_INTERVAL_S:
+                last = now
+                self._emit_threadsafe(ev.Progress(index, step, done, total))
         return report
 
     def _require(self, device: str) -> Any:
