@@ -578,7 +578,9 @@ def _classify_flash_failure(what: str, exc: Any, link: TargetLink | None,
         return WriteProtected(f"{what}: {which} write-protected{optcr}{evidence}",
                               sr=sr, flags=f7.decode_sr(sr or 0), address=address,
                               hint="remove write protection (option bytes nWRP) first")
-    return FlashOperationError(f"{what}: {detail}{evidence}", sr=sr,
+    # The flags first: they are what differs between failures (and what a table column shows).
+    flags = " ".join(f7.decode_sr(sr)) if sr is not None else "FLASH_SR unreadable"
+    return FlashOperationError(f"{what}: {flags or 'no error flag'} ({detail}){evidence}", sr=sr,
                                flags=f7.decode_sr(sr or 0), address=address)
 
 
