@@ -64,8 +64,10 @@ T_PROG_WORD_S = 16e-6
 T_ERASE_BY_SIZE_S = ((32 * 1024, 0.25), (128 * 1024, 0.55), (256 * 1024, 1.0))   # size <= key
 T_MASS_ERASE_PER_MB_S = 4.0     # 8 s for 2 MB
 T_OPTION_WRITE_S = 0.3          # the ~300 ms option-programming window of §5
-#: One supply-load event covers this many programmed words (pyOCD programs 1 KB pages).
-PROGRAM_BURST_WORDS = 256
+#: One supply-load event covers this many programmed words (8 KB, ~33 ms of programming): fine
+#: enough for the board model to place dips in time, coarse enough that asking it for a verdict
+#: (a few ms of numpy each) stays a small part of a 700 KB flash.
+PROGRAM_BURST_WORDS = 2048
 
 # --- supply current drawn by flash operations (UNCONFIRMED, §3.3 has no F7 value) --------------
 I_ERASE_A = 0.030
