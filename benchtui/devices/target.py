@@ -580,6 +580,9 @@ def _classify_flash_failure(what: str, exc: Any, link: TargetLink | None,
                               hint="remove write protection (option bytes nWRP) first")
     # The flags first: they are what differs between failures (and what a table column shows).
     flags = " ".join(f7.decode_sr(sr)) if sr is not None else "FLASH_SR unreadable"
+    if not flags and diagnose is not None:
+        # The algorithm clears FLASH_SR; the diagnostic re-erase went through: the fault came and went.
+        flags = "intermittent (a diagnostic re-erase showed no error flag)"
     return FlashOperationError(f"{what}: {flags or 'no error flag'} ({detail}){evidence}", sr=sr,
                                flags=f7.decode_sr(sr or 0), address=address)
 
