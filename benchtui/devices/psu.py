@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -60,7 +61,7 @@ def _num(x: float) -> str:
     return text or "0"
 
 
-class Psu:
+class Psu(ABC):
     """A bench PSU channel, as the profile names it (`psu.channel`).
 
     Dialects set `DRIVER` (the profile's driver name), `COMMANDS` (the operation table) and
@@ -147,9 +148,9 @@ class Psu:
         """(voltage setpoint, current limit) as the instrument holds them."""
         return float(self._do("voltage?")), float(self._do("current?"))  # type: ignore[arg-type]
 
+    @abstractmethod
     def mode(self) -> Mode:
         """CV or CC as the instrument reports it (regardless of output state)."""
-        raise NotImplementedError
 
     def read(self) -> PsuReading:
         on = self.output()

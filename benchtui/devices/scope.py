@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar, Iterable, Literal
 
@@ -81,7 +82,7 @@ def _n(x: float) -> str:
     return f"{x:.6g}"
 
 
-class Scope:
+class Scope(ABC):
     """A 4-channel scope whose channels carry the profile's nets."""
 
     DRIVER: ClassVar[str] = ""
@@ -145,13 +146,14 @@ class Scope:
         # its status says: never return earlier than that after :SING.
         time.sleep(max(0.0, started + pre_s - time.monotonic()))
 
+    @abstractmethod
     def _configure_trigger(self, n: int, trigger: TriggerConfig, centre: float) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _confirm_armed(self, pre_s: float) -> None:
         """Return once the scope can catch the trigger (pre-trigger part filled), or after
         ARM_CONFIRM_S + `pre_s` seconds, whichever comes first."""
-        raise NotImplementedError
 
     def force_trigger(self) -> None:
         self._do("force")
@@ -160,12 +162,13 @@ class Scope:
         self._do("stop")
         self._armed = False
 
+    @abstractmethod
     def trigger_state(self) -> TriggerState:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _acquisition_done(self) -> bool:
         """True when the single acquisition we armed has completed and can be fetched."""
-        raise NotImplementedError
 
     def wait_for_trigger(self, timeout_s: float, cancel: threading.Event | None = None) -> bool:
         """Poll until the armed single acquisition completes (True) or `timeout_s` passes (False).
@@ -205,11 +208,13 @@ class Scope:
         t0 = pre.xorigin - pre.xreference * pre.xincrement
         return Waveform(net, n, t0, pre.xincrement, volts)
 
+    @abstractmethod
     def _select_waveform(self, n: int, fmt: str) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _read_volts(self, pre: Preamble, fmt: str) -> np.ndarray:
-        raise NotImplementedError
+        ...
 
     def fetch_all(self, nets: Iterable[str] | None = None) -> dict[str, Waveform]:
         """Every net of the profile (or `nets`), in profile order."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 
 from .core import Call, Instrument, ScpiError
 from .scope import ScopeChannel, ScopeEngine
@@ -10,7 +11,7 @@ from .scope import ScopeChannel, ScopeEngine
 _CHAN = re.compile(r"^CHAN(?:NEL)?([1-4])$", re.I)
 
 
-class SimScope(Instrument):
+class SimScope(Instrument, ABC):
     RECORD_POINTS = 1200
 
     def __init__(self, board, wiring: dict[int, str] | None = None) -> None:
@@ -36,8 +37,9 @@ class SimScope(Instrument):
         return self.engine.channels[n]
 
     # channel settings, formatted by the dialect's `fmt`
+    @abstractmethod
     def fmt(self, x: float) -> str:
-        raise NotImplementedError
+        ...
 
     def c_ch_disp(self, call: Call) -> None:
         self.ch(call).display = call.boolean(0)
