@@ -235,7 +235,7 @@ class BenchSession:
             self.state.target_identity, self.state.target_error = None, exc.one_line()
             raise
         self.state.target_identity, self.state.target_error = identity, None
-        self.log("target", f"connected {describe_identity(identity)} "
+        self.log("target", f"connected {identity.describe()} "
                            f"(mode {mode or self.profile.target.connect_mode})")
         return identity
 
@@ -310,12 +310,6 @@ class BenchSession:
             self.log("target", f"verify FAILED: {result.mismatch_count} bytes differ, "
                                f"first at 0x{result.first_mismatch:08X}")
         return result
-
-
-def describe_identity(identity: Any) -> str:
-    """'STM32F76x/F77x (0x451 rev Z), 1024 KB' from a TargetIdentity."""
-    return (f"{identity.part} (0x{identity.dev_id:03X} rev {identity.revision}), "
-            f"{identity.flash_kb} KB")
 
 
 def format_sectors(sectors: Sequence[int]) -> str:

@@ -73,17 +73,10 @@ def check_instruments(profile: Profile) -> list[CheckResult]:
 # --- the boundary with the probe / target part ---------------------------------------------------
 
 def check_target(profile: Profile) -> CheckResult:
-    """The probe line of `benchtui check` (the target link belongs to devices/target.py).
-
-    This is the one function the CLI appends after `check_instruments`: connect with the
-    profile's connect mode, read the identity, disconnect. If target.py grows its own
-    `check_target(profile) -> CheckResult`, that one is used instead.
-    """
+    """The probe line of `benchtui check`: connect with the profile's connect mode, read the
+    identity, disconnect (all on this thread, as a pyOCD session requires)."""
     from . import target
 
-    own = getattr(target, "check_target", None)
-    if callable(own):
-        return own(profile)
     cfg = profile.target
     link = target.TargetLink(cfg)
     try:
@@ -95,5 +88,4 @@ def check_target(profile: Profile) -> CheckResult:
             link.disconnect()
         except BenchError:
             pass  # nothing more to release; the connect error (if any) is what matters
-    identity = f"{ident.part} (0x{ident.dev_id:03X} rev {ident.revision}), {ident.flash_kb} KB"
-    return CheckResult("probe", cfg.probe_uid, True, identity, f"connected {cfg.connect_mode}")
+    return CheckResult("probe", cfg.probe_uid, True, ident.describe(), f"connected {cfg.connect_mode}")

@@ -56,6 +56,10 @@ class TargetIdentity:
     target_type: str
     probe_uid: str
 
+    def describe(self) -> str:
+        """'STM32F76x/F77x (0x451 rev Z), 1024 KB'."""
+        return f"{self.part} (0x{self.dev_id:03X} rev {self.revision}), {self.flash_kb} KB"
+
 
 @dataclass(frozen=True)
 class VerifyResult:

@@ -21,7 +21,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker
 
 from ..bench import events as ev
-from ..bench.session import BenchSession, describe_identity, format_sectors
+from ..bench.session import BenchSession, format_sectors
 from ..errors import InstrumentError, VerifyMismatch
 from ..profile import Profile
 from .dialogs import ConfirmDialog, FilePickerDialog, SectorDialog, TextScreen
@@ -497,7 +497,7 @@ class BenchApp(App[None]):
             if error:
                 return error, False
             return (short_identity(identity), True) if identity else ("connecting…", None)
-        target = (describe_identity(st.target_identity), True) if st.target_identity is not None else \
+        target = (st.target_identity.describe(), True) if st.target_identity is not None else \
             ((st.target_error, False) if st.target_error else ("not connected", None))
         activity = ", ".join(self._busy.values())
         if self.engine is not None:

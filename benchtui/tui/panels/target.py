@@ -12,7 +12,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, ProgressBar, Select, Static
 
 from ...bench import events as ev
-from ...bench.session import describe_identity
 from ...devices.stm32f7 import OptionBytes
 from .base import BenchPanel
 
@@ -107,7 +106,7 @@ class TargetPanel(BenchPanel):
         state = self.bench.session.state
         ident = self.query_one("#identity", Static)
         if state.target_identity is not None:
-            ident.update(Text.assemble(("● ", "green"), describe_identity(state.target_identity)))
+            ident.update(Text.assemble(("● ", "green"), state.target_identity.describe()))
         elif state.target_error:
             ident.update(Text.assemble(("● ", "bold red"), state.target_error))
         else:
