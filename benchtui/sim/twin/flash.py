@@ -235,8 +235,13 @@ class FlashController:
 
     # --- operations ---------------------------------------------------------------------------
     def _operate(self, current: float, duration: float, label: str) -> str | None:
-        """Draw the operation's current, hold BSY for its (scaled) duration, return the verdict."""
-        t0, t1 = self.power.add_load(current, duration, label, after=self._load_end)
+        """Draw the operation's current, hold BSY for its (scaled) duration, return the verdict.
+
+        The load lasts as long as the operation does on this twin's clock (duration x time
+        scale): at time scale 0 the board floors it to a short visible pulse, so compressed
+        operations never pile physical seconds of load onto later power cycles.
+        """
+        t0, t1 = self.power.add_load(current, duration * self.time_scale, label, after=self._load_end)
         self._load_end = t1
         verdict = self.power.disturbance(t0, t1)
         if self.time_scale > 0:
