@@ -107,10 +107,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     async def main() -> Any:
         session = BenchSession(profile, on_event=line.handle)
         await session.open()
-        if not (session.state.psu_connected and session.state.scope_connected):
+        st = session.state
+        if not (st.psu_connected and st.scope_connected):
             await session.close()
-            raise BenchError("cannot run: " + "; ".join(
-                e for e in (session.state.psu_error, session.state.scope_error) if e), where="bench")
+            errors = [e for e in (st.psu_error, st.scope_error) if e]
+            missing = " and the ".join(n for n, e in (("PSU", st.psu_error), ("scope", st.scope_error)) if e)
+            why = "; ".join(errors) if args.quiet else "see above"
+            raise BenchError(f"cannot run the loop without the {missing} ({why})", where="bench")
         engine = CycleEngine(session, on_event=line.handle)
         if args.stop_on_failure:
             engine.stop_on_failure = True
