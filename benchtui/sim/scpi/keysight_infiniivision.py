@@ -186,12 +186,6 @@ class KeysightDSOX3034T(SimScope):
         return "+1" if armed else "+0"
 
     # --- measurements -----------------------------------------------------------------------------
-    def c_meas_src(self, call: Call) -> None:
-        self.meas_src = self.chan_arg(call.arg(0))
-
-    def q_meas_src(self, call: Call) -> str:
-        return f"CHAN{self.meas_src}"
-
     def q_meas(self, call: Call) -> str:
         name = re.sub(r"\?$", "", call.header.rsplit(":", 1)[-1]).upper()
         item = next(v for k, v in _MEAS.items()
@@ -202,18 +196,6 @@ class KeysightDSOX3034T(SimScope):
         return "+9.9E+37" if value >= INVALID else _nr3(value)
 
     # --- waveform ---------------------------------------------------------------------------------
-    def c_wav_src(self, call: Call) -> None:
-        self.wav_src = self.chan_arg(call.arg(0))
-
-    def q_wav_src(self, call: Call) -> str:
-        return f"CHAN{self.wav_src}"
-
-    def c_wav_fmt(self, call: Call) -> None:
-        self.wav_fmt = call.choice(0, {"BYTE": "BYTE", "WORD": "WORD", "ASCii": "ASC"})
-
-    def q_wav_fmt(self, call: Call) -> str:
-        return self.wav_fmt
-
     def c_wav_pmode(self, call: Call) -> None:
         self.wav_pmode = call.choice(0, {"NORMal": "NORM", "MAXimum": "MAX", "RAW": "RAW"})
 

@@ -173,30 +173,12 @@ class RigolDS1054Z(SimScope):
         value = self.engine.measure(item, src)
         return "9.9E37" if value >= INVALID else _e(value)
 
-    def c_meas_src(self, call: Call) -> None:
-        self.meas_src = self.chan_arg(call.arg(0))
-
-    def q_meas_src(self, call: Call) -> str:
-        return f"CHAN{self.meas_src}"
-
     # --- waveform ---------------------------------------------------------------------------------
-    def c_wav_src(self, call: Call) -> None:
-        self.wav_src = self.chan_arg(call.arg(0))
-
-    def q_wav_src(self, call: Call) -> str:
-        return f"CHAN{self.wav_src}"
-
     def c_wav_mode(self, call: Call) -> None:
         self.wav_mode = call.choice(0, {"NORMal": "NORM", "MAXimum": "MAX", "RAW": "RAW"})
 
     def q_wav_mode(self, call: Call) -> str:
         return self.wav_mode
-
-    def c_wav_fmt(self, call: Call) -> None:
-        self.wav_fmt = call.choice(0, {"BYTE": "BYTE", "WORD": "WORD", "ASCii": "ASC"})
-
-    def q_wav_fmt(self, call: Call) -> str:
-        return self.wav_fmt
 
     def c_wav_start(self, call: Call) -> None:
         self.wav_start = int(call.number(0, 1, 24_000_000))

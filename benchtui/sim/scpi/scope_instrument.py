@@ -36,6 +36,25 @@ class SimScope(Instrument, ABC):
             raise ScpiError(-113, call.header)
         return self.engine.channels[n]
 
+    # measurement and waveform sources/format: the same in both dialects
+    def c_meas_src(self, call: Call) -> None:
+        self.meas_src = self.chan_arg(call.arg(0))
+
+    def q_meas_src(self, call: Call) -> str:
+        return f"CHAN{self.meas_src}"
+
+    def c_wav_src(self, call: Call) -> None:
+        self.wav_src = self.chan_arg(call.arg(0))
+
+    def q_wav_src(self, call: Call) -> str:
+        return f"CHAN{self.wav_src}"
+
+    def c_wav_fmt(self, call: Call) -> None:
+        self.wav_fmt = call.choice(0, {"BYTE": "BYTE", "WORD": "WORD", "ASCii": "ASC"})
+
+    def q_wav_fmt(self, call: Call) -> str:
+        return self.wav_fmt
+
     # channel settings, formatted by the dialect's `fmt`
     @abstractmethod
     def fmt(self, x: float) -> str:
