@@ -15,16 +15,19 @@ from benchtui.bench.session import BenchSession
 from benchtui.bench.store import ResultsStore
 
 
-async def run_loop(profile, cycles: int, **engine_attrs):
+async def run_loop(profile, cycles: int, hook=None, **engine_attrs):
+    """Run the engine on a fresh session; `hook(engine, event)` sees every engine event."""
     seen: list = []
     session = BenchSession(profile, on_event=seen.append)
     await session.open()
     assert session.state.psu_connected and session.state.scope_connected, seen
     engine = CycleEngine(session)
+    if hook is not None:
+        engine.on_event = lambda event: hook(engine, event)
     for name, value in engine_attrs.items():
         setattr(engine, name, value)
     try:
-        summary = await engine.run(cycles)
+        summary = await asyncio.wait_for(engine.run(cycles), 120)
     finally:
         await session.close()
     return summary, seen
@@ -67,16 +70,11 @@ async def test_swd_intermittent_fails_without_a_rail_signature(virtual_bench):
     # SWD dropouts are intervals of (wall-clock) time, so how many transfers they hit depends on
     # the machine's speed: run until enough failures to correlate (bounded), not a fixed count.
     _, profile = virtual_bench("swd-intermittent", seed=3)
-    session = BenchSession(profile)
-    await session.open()
-    engine = CycleEngine(session)
 
-    def on_event(event):
+    def on_event(engine, event):
         if isinstance(event, ev.CycleFinished) and (event.failed >= 6 or event.record.index >= 80):
             engine.stop()
-    engine.on_event = on_event
-    summary = await engine.run(0)
-    await session.close()
+    summary, _ = await run_loop(profile, 0, on_event)
     assert summary.failures >= 6, "the intermittent contact makes cycles fail"
     analysis, _ = analysis_of(profile, summary.id)
     assert any("no rail signature" in line for line in analysis.summary), analysis.summary
@@ -105,16 +103,11 @@ async def test_stop_on_first_failure_and_psu_left_off(virtual_bench):
 
 async def test_stop_request_finishes_the_cycle_and_records_it(virtual_bench):
     _, profile = virtual_bench("healthy")
-    session = BenchSession(profile)
-    await session.open()
-    engine = CycleEngine(session)
 
-    def on_event(event):
+    def on_event(engine, event):
         if isinstance(event, ev.CycleFinished) and event.record.index == 2:
             engine.stop()
-    engine.on_event = on_event
-    summary = await engine.run(0)
-    await session.close()
+    summary, _ = await run_loop(profile, 0, on_event)
     assert summary.status == "stopped"
     assert summary.cycles == 2, "the cycle the stop cut short is not a measurement"
     _, cycles = analysis_of(profile, summary.id)
@@ -123,31 +116,21 @@ async def test_stop_request_finishes_the_cycle_and_records_it(virtual_bench):
 
 async def test_stop_mid_cycle_records_only_whole_cycles(virtual_bench):
     _, profile = virtual_bench("healthy")
-    session = BenchSession(profile)
-    await session.open()
-    engine = CycleEngine(session)
 
-    def on_event(event):
+    def on_event(engine, event):
         if isinstance(event, ev.StepFinished) and event.index == 2 and event.record.name == "connect":
             engine.stop()
-    engine.on_event = on_event
-    summary = await engine.run(0)
-    await session.close()
+    summary, _ = await run_loop(profile, 0, on_event)
     assert (summary.cycles, summary.failures, summary.status) == (1, 0, "stopped")
 
 
 async def test_lost_psu_stops_the_run_with_every_finished_cycle_kept(virtual_bench):
     vb, profile = virtual_bench("healthy")
-    session = BenchSession(profile)
-    await session.open()
-    engine = CycleEngine(session)
 
-    def on_event(event):
+    def on_event(engine, event):
         if isinstance(event, ev.CycleFinished) and event.record.index == 2:
             vb.instruments.unplug("psu")
-    engine.on_event = on_event
-    summary = await asyncio.wait_for(engine.run(10), 60)
-    await session.close()
+    summary, _ = await run_loop(profile, 10, on_event)
     assert summary.status == "error"
     _, cycles = analysis_of(profile, summary.id)
     assert [c.passed for c in cycles[:2]] == [True, True]
