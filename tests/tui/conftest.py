@@ -61,3 +61,16 @@ def screen_text(app) -> list[str]:
                       force_terminal=True, color_system=None, legacy_windows=False)
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
     return console.export_text().splitlines()
+
+
+def connected(app) -> bool:
+    """PSU and scope both connected."""
+    st = app.session.state if app.session else None
+    return bool(st and st.psu_connected and st.scope_connected)
+
+
+async def power_on(pilot, app) -> None:
+    """Wait for the instruments, switch the PSU output on (`o`) and wait until it is on."""
+    await wait_for(pilot, lambda: connected(app), "instruments")
+    await pilot.press("o")
+    await wait_for(pilot, lambda: log_has(app, "output ON"), "output on")

@@ -9,14 +9,9 @@ from benchtui.tui.dialogs import TextScreen
 from benchtui.tui.panels import LoopPanel, ResultsPanel
 from benchtui.tui.widgets import StripPlot
 
-from .conftest import log_has, screen_text, wait_for
+from .conftest import connected, log_has, screen_text, wait_for
 
 LOOP_WAIT_S = 60.0
-
-
-def connected(app) -> bool:
-    st = app.session.state if app.session else None
-    return bool(st and st.psu_connected and st.scope_connected)
 
 
 async def start_loop(pilot, app, cycles: int) -> LoopPanel:

@@ -9,12 +9,7 @@ from benchtui.tui.dialogs import ConfirmDialog, FilePickerDialog
 from benchtui.tui.panels import PowerPanel, ScopePanel, TargetPanel
 from benchtui.tui.widgets import WaveformPlot
 
-from .conftest import log_has, log_lines, screen_text, wait_for
-
-
-def connected(app) -> bool:
-    st = app.session.state if app.session else None
-    return bool(st and st.psu_connected and st.scope_connected)
+from .conftest import connected, log_has, log_lines, power_on, screen_text, wait_for
 
 
 async def test_status_bar_names_profile_instruments_and_state(bench_factory):
@@ -79,9 +74,7 @@ async def test_flash_with_progress_and_verify(bench_factory):
     vb, profile = bench_factory()
     app = BenchApp(profile)
     async with app.run_test(size=(100, 32)) as pilot:
-        await wait_for(pilot, lambda: connected(app), "instruments")
-        await pilot.press("o")
-        await wait_for(pilot, lambda: log_has(app, "output ON"), "output on")
+        await power_on(pilot, app)
         await pilot.press("f")
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("y")
@@ -95,9 +88,7 @@ async def test_destructive_action_cancelled_then_confirmed(bench_factory):
     vb, profile = bench_factory()
     app = BenchApp(profile)
     async with app.run_test(size=(100, 32)) as pilot:
-        await wait_for(pilot, lambda: connected(app), "instruments")
-        await pilot.press("o")
-        await wait_for(pilot, lambda: log_has(app, "output ON"), "output on")
+        await power_on(pilot, app)
         await pilot.press("2")
         await pilot.click("#erase-chip")
         assert isinstance(app.screen, ConfirmDialog)

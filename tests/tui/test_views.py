@@ -11,14 +11,9 @@ from benchtui.tui.panels import LoopPanel, PowerPanel, ScopePanel, TargetPanel
 from benchtui.tui.panels.scope import out_of_limit
 from benchtui.tui.widgets import PsuHistory
 
-from .conftest import log_has, screen_text, wait_for
+from .conftest import connected, log_has, power_on, screen_text, wait_for
 
 LOOP_WAIT_S = 60.0
-
-
-def connected(app) -> bool:
-    st = app.session.state if app.session else None
-    return bool(st and st.psu_connected and st.scope_connected)
 
 
 def rows_with(app, text: str) -> list[str]:
@@ -49,9 +44,7 @@ async def test_flash_alone_connects_and_shows_identity_and_option_bytes(bench_fa
     vb, profile = bench_factory()
     app = BenchApp(profile)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: connected(app), "instruments")
-        await pilot.press("o")
-        await wait_for(pilot, lambda: log_has(app, "output ON"), "output on")
+        await power_on(pilot, app)
         await pilot.press("2", "f")
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("y")
@@ -68,9 +61,7 @@ async def test_connect_button_label_never_truncates(bench_factory):
     vb, profile = bench_factory()
     app = BenchApp(profile)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: connected(app), "instruments")
-        await pilot.press("o")
-        await wait_for(pilot, lambda: log_has(app, "output ON"), "output on")
+        await power_on(pilot, app)
         await pilot.press("2", "c")
         panel = app.query_one(TargetPanel)
         await wait_for(pilot, lambda: panel.option_bytes is not None, "connect")
