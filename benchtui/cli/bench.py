@@ -1,0 +1,78 @@
+"""`sim` and `check`: serve the virtual bench, check a bench's instruments and probe."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from ..profile import load_profile
+from .common import (
+    DEMO_PROFILE,
+    EXIT_ERROR,
+    EXIT_OK,
+    scenario_args,
+    start_virtual_bench,
+)
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    """Serve the virtual bench on the profile's [sim] ports until Ctrl-C."""
+    profile = load_profile(args.profile)
+    vb, rewired = start_virtual_bench(profile, free_ports=False, scenario=args.scenario,
+                                      seed=args.seed, state_file=args.state_file)
+    if not args.off:
+        vb.front_panel_on(profile.psu.voltage, profile.psu.current_limit)
+    print(f"virtual bench: scenario {vb.scenario}, seed {vb.seed}, STM32F767{vb.variant.upper()} twin")
+    print(f"  PSU    {rewired.psu.resource}")
+    print(f"  scope  {rewired.scope.resource}")
+    print(f"  probe  {vb.remote_uid}   (pyocd ... -u {vb.remote_uid} -t stm32f767zi)")
+    print(f"  board  {'unpowered' if args.off else f'powered: PSU CH1 ON at {profile.psu.voltage} V'}")
+    print("Ctrl-C stops.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("stopping", file=sys.stderr)
+    finally:
+        vb.stop()
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ..devices.check import check_instruments, check_target
+
+    profile = load_profile(args.profile)
+    vb = None
+    if args.virtual:
+        vb, profile = start_virtual_bench(profile)
+    try:
+        results = list(check_instruments(profile)) + [check_target(profile)]
+    finally:
+        if vb is not None:
+            vb.stop()
+    for r in results:
+        mark = "ok  " if r.ok else "FAIL"
+        print(f"{mark} {r.name:<6} {r.resource}")
+        print(f"     {r.identity or ''}{' — ' if r.identity and r.detail else ''}{r.detail or ''}")
+    psu, probe = results[0], results[-1]
+    if psu.ok and "output OFF" in (psu.detail or "") and not probe.ok:
+        print("hint: the PSU output is OFF, so the target is unpowered: switch it on "
+              "(benchtui console: o) and check again")
+    return EXIT_OK if all(r.ok for r in results) else EXIT_ERROR
+
+
+def register(sub: Any) -> None:
+    sp = sub.add_parser("sim", help="serve the virtual bench on the profile's [sim] ports")
+    sp.add_argument("--profile", default=str(DEMO_PROFILE))
+    sp.add_argument("--state-file", help="keep the twin's flash and option bytes across restarts")
+    sp.add_argument("--off", action="store_true",
+                    help="leave the simulated PSU output off (default: on at the profile's setpoint)")
+    scenario_args(sp)
+    sp.set_defaults(func=cmd_sim)
+
+    sp = sub.add_parser("check", help="connect to every instrument and the probe, print identity and state")
+    sp.add_argument("--profile", required=True)
+    sp.add_argument("--virtual", action="store_true", help="check against the profile's virtual bench")
+    sp.set_defaults(func=cmd_check)

@@ -1,0 +1,59 @@
+"""What every command shares: exit codes, the demo profile, starting the virtual bench.
+
+This is the only module outside `sim/` that starts the virtual bench (for `demo`, `sim` and
+`--virtual`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from ..errors import BenchError
+from ..profile import Profile
+
+DEMO_PROFILE = Path(__file__).resolve().parent.parent.parent / "profiles" / "demo-stm32f767.toml"
+
+EXIT_OK, EXIT_FAILURES, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def scenario_args(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--scenario", help="virtual bench fault scenario (default: the profile's)")
+    sp.add_argument("--seed", type=int, help="virtual bench random seed")
+
+
+def start_virtual_bench(profile: Profile, *, serve_probe: bool = False, free_ports: bool = True,
+                        scenario: str | None = None, seed: int | None = None,
+                        state_file: str | None = None) -> tuple[Any, Profile]:
+    """Start the profile's virtual bench in this process; return it and the profile rewired to it.
+
+    With `free_ports` the instruments listen on free localhost ports and the twin is reached
+    in-process through the pyOCD probe plugin; otherwise the `[sim]` ports are used and the twin
+    is served with pyOCD's DebugProbeServer as well (for clients in other processes).
+    """
+    from ..sim.bench import VirtualBench
+    from ..sim.firmware import ensure_test_firmware
+
+    sim = profile.sim
+    if sim is None:
+        raise BenchError(f"{profile.source}: has no [sim] section: it describes a real bench",
+                         where="profile")
+    if profile.target.firmware:
+        ensure_test_firmware(profile.target.firmware)
+    vb = VirtualBench(
+        scenario=scenario or sim.scenario, seed=sim.seed if seed is None else seed,
+        time_scale=sim.time_scale, variant=sim.variant, psu_model=sim.psu_model,
+        scope_model=sim.scope_model, host=sim.host,
+        psu_port=0 if free_ports else sim.psu_port, scope_port=0 if free_ports else sim.scope_port,
+        probe_port=0 if free_ports else sim.probe_port, serve_probe=serve_probe or not free_ports,
+        state_file=state_file or sim.state_file)
+    vb.start()
+    rewired = profile.replace(
+        psu=dataclasses.replace(profile.psu, resource=vb.psu_resource),
+        scope=dataclasses.replace(profile.scope, resource=vb.scope_resource),
+        target=dataclasses.replace(profile.target, probe_uid=vb.probe_uid if free_ports
+                                   else vb.remote_uid),
+        sim=dataclasses.replace(sim, scenario=vb.scenario, seed=vb.seed))
+    return vb, rewired

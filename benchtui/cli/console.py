@@ -1,0 +1,40 @@
+"""`demo` and `tui`: the Textual console."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..profile import Profile, load_profile
+from .common import DEMO_PROFILE, EXIT_OK, scenario_args, start_virtual_bench
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    profile = load_profile(args.profile or DEMO_PROFILE)
+    vb, profile = start_virtual_bench(profile, scenario=args.scenario, seed=args.seed)
+    try:
+        return _run_tui(profile)
+    finally:
+        vb.stop()
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    return _run_tui(load_profile(args.profile))
+
+
+def _run_tui(profile: Profile) -> int:
+    from ..tui.app import BenchApp
+
+    BenchApp(profile).run()
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    sp = sub.add_parser("demo", help="the console on the virtual bench (simulated PSU, scope, STM32F767)")
+    sp.add_argument("--profile", help=f"a profile with a [sim] section (default {DEMO_PROFILE.name})")
+    scenario_args(sp)
+    sp.set_defaults(func=cmd_demo)
+
+    sp = sub.add_parser("tui", help="the console on a bench described by a profile")
+    sp.add_argument("--profile", required=True)
+    sp.set_defaults(func=cmd_tui)
