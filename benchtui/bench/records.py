@@ -14,8 +14,9 @@ import numpy as np
 
 #: Step outcomes, in the order a report lists them.
 OUTCOMES = ("pass", "fail", "error", "skipped")
-#: Feature kinds: scope-measured rails, PSU readback, step timing, debug-link behaviour.
-KINDS = ("rail", "psu", "timing", "link")
+#: Feature kinds: scope-measured rails, PSU readback, step timing, debug-link behaviour, and the
+#: option-byte state read at power-up (`ob.protected_sectors`, `ob.changed`, `ob.rdp_level`, ...).
+KINDS = ("rail", "psu", "timing", "link", "ob")
 #: Run states. "interrupted" is a "running" run whose writer is gone (crash, kill, power loss).
 RUN_STATUSES = ("running", "completed", "stopped", "error", "interrupted")
 
@@ -50,13 +51,19 @@ class FeatureValue:
 
 @dataclass(frozen=True, eq=False)
 class WaveformRecord:
-    """One captured net: sample i was taken at t0 + i*dt seconds (relative to the trigger)."""
+    """One captured net: sample i was taken at t0 + i*dt seconds (relative to the trigger).
+
+    A capture that came back unusable (a NaN time base, no samples) is still stored, with
+    `valid=False` and the reason, so that the cycle it belongs to is never dropped.
+    """
 
     capture: str
     net: str
     t0: float
     dt: float
     volts: np.ndarray
+    valid: bool = True
+    invalid_reason: str | None = None
 
     def times(self) -> np.ndarray:
         return self.t0 + self.dt * np.arange(len(self.volts))
@@ -64,8 +71,26 @@ class WaveformRecord:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, WaveformRecord):
             return NotImplemented
-        return (self.capture, self.net, self.t0, self.dt) == (other.capture, other.net, other.t0, other.dt) \
+        return (self.capture, self.net, self.t0, self.dt, self.valid, self.invalid_reason) \
+            == (other.capture, other.net, other.t0, other.dt, other.valid, other.invalid_reason) \
             and np.array_equal(np.asarray(self.volts), np.asarray(other.volts))
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """Something worth a line in the run's history that is not a measurement: option bytes that
+    changed since the previous cycle, a board swapped on the bench, a destructive step confirmed
+    at the start of a run, a capture marked invalid. `cycle` is None for run-level events.
+
+    `kind` is a short machine name ("option_bytes_changed", "board_changed",
+    "destructive_confirmed", "capture_invalid", ...); `text` is the line a user reads.
+    """
+
+    kind: str
+    text: str
+    cycle: int | None = None
+    at: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -82,6 +107,17 @@ class CycleRecord:
     steps: tuple[StepRecord, ...] = ()
     features: tuple[FeatureValue, ...] = ()
     waveforms: tuple[WaveformRecord, ...] = ()
+    #: The board on the bench: its 96-bit unique ID as 24 hex digits (None when unread), and the
+    #: profile's label for it (a serial sticker), if any.
+    board_uid: str | None = None
+    board_label: str | None = None
+    #: The target as read at connect: part, dev_id, rev, flash_kb, package, layout (single/dual
+    #: bank), ... (empty when the cycle never connected).
+    target: dict[str, Any] = field(default_factory=dict)
+    #: The option bytes read after power-up: raw registers, decoded fields, complement checks.
+    option_bytes: dict[str, Any] = field(default_factory=dict)
+    #: Events of this cycle (stored with it, in the same transaction).
+    events: tuple[EventRecord, ...] = ()
 
     def feature(self, name: str) -> float | None:
         """The value of feature `name` in this cycle (None when missing or not measured)."""
@@ -100,6 +136,8 @@ class RunSummary:
     cycles: int
     failures: int
     scenario: str | None = None
+    #: Which bench recorded the run (`[bench] name`, else the host name).
+    bench: str | None = None
 
 
 #: How each error class reads in a failure mode ("erase (write-protected)").
@@ -176,5 +214,5 @@ class FeatureMatrix:
         return {n: (None if np.isnan(v) else float(v)) for n, v in zip(self.names, self.values[i])}
 
 
-__all__ = ["CycleRecord", "FeatureMatrix", "FeatureValue", "KINDS", "OUTCOMES", "RUN_STATUSES", "RunSummary",
+__all__ = ["CycleRecord", "EventRecord", "FeatureMatrix", "FeatureValue", "KINDS", "OUTCOMES", "RUN_STATUSES", "RunSummary",
            "StepRecord", "WaveformRecord"]

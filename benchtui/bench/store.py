@@ -38,8 +38,8 @@ from urllib.parse import quote
 import numpy as np
 
 from ..errors import StoreError
-from .records import (CycleRecord, FeatureMatrix, FeatureValue, RunSummary, StepRecord,
-                      WaveformRecord, failure_mode)
+from .records import (CycleRecord, EventRecord, FeatureMatrix, FeatureValue, RunSummary,
+                      StepRecord, WaveformRecord, failure_mode)
 
 try:  # POSIX; elsewhere a run can only be seen as live by its own store object.
     import fcntl
@@ -48,7 +48,7 @@ except ImportError:  # pragma: no cover - Windows
 
 #: 'BTUI': marks a SQLite file as a benchtui results database.
 APPLICATION_ID = 0x42545549
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Seconds a connection waits for another writer's transaction before giving up.
 BUSY_TIMEOUT_S = 10.0
 FINAL_STATUSES = ("completed", "stopped", "error")
@@ -86,8 +86,25 @@ UPDATE features SET kind = CASE
 CREATE INDEX features_cycle ON features (cycle_id);
 """
 
+# v3: runs remember their bench; cycles carry the board (UID, label), the target identity and the
+# option bytes read at power-up; captures can be stored marked invalid; an event history.
+_V3 = """
+ALTER TABLE runs ADD COLUMN bench TEXT;
+ALTER TABLE cycles ADD COLUMN board_uid TEXT;
+ALTER TABLE cycles ADD COLUMN board_label TEXT;
+ALTER TABLE cycles ADD COLUMN target TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE cycles ADD COLUMN option_bytes TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE waveforms ADD COLUMN valid INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE waveforms ADD COLUMN invalid_reason TEXT;
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), cycle_idx INTEGER,
+    at REAL NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL, details TEXT NOT NULL);
+CREATE INDEX events_run ON events (run_id, cycle_idx);
+CREATE INDEX cycles_board ON cycles (board_uid);
+"""
+
 #: MIGRATIONS[v] turns a version-v database into version v+1.
-MIGRATIONS: dict[int, str] = {0: _V1, 1: _V2}
+MIGRATIONS: dict[int, str] = {0: _V1, 1: _V2, 2: _V3}
 
 
 class ResultsStore:
@@ -176,15 +193,15 @@ class ResultsStore:
 
     # -- writing -----------------------------------------------------------------------------
     def start_run(self, name: str, profile_snapshot: dict, versions: dict, instruments: dict,
-                  scenario: str | None = None) -> int:
+                  scenario: str | None = None, bench: str | None = None) -> int:
         """Record a new run as "running" and hold its live lock. Returns the run id."""
         self._writable()
         with self._transaction():
             cur = self._conn.execute(
-                "INSERT INTO runs (name, started, status, profile, versions, instruments, scenario) "
-                "VALUES (?, ?, 'running', ?, ?, ?, ?)",
+                "INSERT INTO runs (name, started, status, profile, versions, instruments, scenario, "
+                "bench) VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
                 (name, time.time(), _json(profile_snapshot, "profile snapshot"),
-                 _json(versions, "versions"), _json(instruments, "instruments"), scenario))
+                 _json(versions, "versions"), _json(instruments, "instruments"), scenario, bench))
             run_id = int(cur.lastrowid)
             self._hold(run_id)  # before the commit: no reader ever sees it running without a lock
         return run_id
@@ -210,6 +227,8 @@ class ResultsStore:
                      for f in cycle.features))
                 for wf in cycle.waveforms:
                     self._insert_waveform(cycle_id, wf)
+                for event in cycle.events:
+                    self._insert_event(run_id, event, cycle.index)
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"{self.path}: cannot store {what}: {exc}"
                              + (" (index already stored)" if "UNIQUE" in str(exc) else "")) from None
@@ -221,13 +240,30 @@ class ResultsStore:
             raise StoreError(f"{self.path}: cannot store {what}: {exc}") from None
         return cycle_id
 
+    def add_event(self, run_id: int, event: EventRecord) -> None:
+        """Record a run-level event (or one of a cycle already stored) in its own transaction."""
+        self._writable()
+        try:
+            with self._transaction():
+                self._insert_event(run_id, event, event.cycle)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot store event {event.kind!r} of run {run_id}: {exc}") from None
+
     def _insert_cycle(self, run_id: int, c: CycleRecord) -> int:
         cur = self._conn.execute(
             "INSERT INTO cycles (run_id, idx, started, ended, passed, failed_step, error_class, "
-            "error_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "error_text, board_uid, board_label, target, option_bytes) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (run_id, int(c.index), float(c.started), float(c.ended), int(bool(c.passed)),
-             c.failed_step, c.error_class, c.error_text))
+             c.failed_step, c.error_class, c.error_text, c.board_uid, c.board_label,
+             _json(c.target, "target identity"), _json(c.option_bytes, "option bytes")))
         return int(cur.lastrowid)
+
+    def _insert_event(self, run_id: int, e: EventRecord, cycle: int | None) -> None:
+        self._conn.execute(
+            "INSERT INTO events (run_id, cycle_idx, at, kind, text, details) VALUES (?, ?, ?, ?, ?, ?)",
+            (run_id, cycle, _number(e.at, f"event {e.kind} time") or time.time(), e.kind, e.text,
+             _json(e.details, f"event {e.kind} details")))
 
     def _insert_step(self, cycle_id: int, seq: int, s: StepRecord) -> None:
         self._conn.execute(
@@ -242,11 +278,15 @@ class ResultsStore:
             volts = np.asarray(wf.volts, dtype="<f4").ravel()
         except (TypeError, ValueError) as exc:
             raise StoreError(f"waveform {wf.capture}/{wf.net}: samples are not numbers ({exc})") from None
+        t0, dt = _number(wf.t0, f"waveform {wf.net} t0"), _number(wf.dt, f"waveform {wf.net} dt")
+        valid, reason = wf.valid, wf.invalid_reason
+        if valid and (t0 is None or dt is None):  # a NaN/inf time base: keep it, marked invalid
+            valid, reason = False, f"time base not finite (t0={wf.t0!r}, dt={wf.dt!r})"
         self._conn.execute(
-            "INSERT INTO waveforms (cycle_id, capture, net, t0, dt, samples, data) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (cycle_id, wf.capture, wf.net, _number(wf.t0, f"waveform {wf.net} t0"),
-             _number(wf.dt, f"waveform {wf.net} dt"), len(volts), zlib.compress(volts.tobytes(), 6)))
+            "INSERT INTO waveforms (cycle_id, capture, net, t0, dt, samples, data, valid, "
+            "invalid_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (cycle_id, wf.capture, wf.net, 0.0 if t0 is None else t0, 0.0 if dt is None else dt,
+             len(volts), zlib.compress(volts.tobytes(), 6), int(bool(valid)), reason))
 
     def end_run(self, run_id: int, status: str = "completed") -> None:
         """Close a run with its final status and release its live lock."""
@@ -265,7 +305,7 @@ class ResultsStore:
         """Every run, oldest first, with its cycle and failure counts."""
         rows = self._conn.execute(
             "SELECT r.id, r.name, r.started, r.ended, r.status, count(c.id), "
-            "coalesce(sum(1 - c.passed), 0), r.scenario FROM runs r "
+            "coalesce(sum(1 - c.passed), 0), r.scenario, r.bench FROM runs r "
             "LEFT JOIN cycles c ON c.run_id = r.id GROUP BY r.id ORDER BY r.id").fetchall()
         return [self._summary(row) for row in rows]
 
@@ -273,7 +313,7 @@ class ResultsStore:
         """One run's summary; StoreError when there is no such run."""
         row = self._conn.execute(
             "SELECT r.id, r.name, r.started, r.ended, r.status, count(c.id), "
-            "coalesce(sum(1 - c.passed), 0), r.scenario FROM runs r "
+            "coalesce(sum(1 - c.passed), 0), r.scenario, r.bench FROM runs r "
             "LEFT JOIN cycles c ON c.run_id = r.id WHERE r.id = ? GROUP BY r.id", (run_id,)).fetchone()
         if row is None:
             raise StoreError(f"{self.path}: no run {run_id}")
@@ -289,11 +329,19 @@ class ResultsStore:
                 "instruments": json.loads(row[2])}
 
     def _summary(self, row: tuple) -> RunSummary:
-        run_id, name, started, ended, status, cycles, failures, scenario = row
+        run_id, name, started, ended, status, cycles, failures, scenario, bench = row
         if status == "running" and not self._is_live(run_id):
             status = "interrupted"
         return RunSummary(id=run_id, name=name, started=started, ended=ended, status=status,
-                          cycles=cycles, failures=int(failures), scenario=scenario)
+                          cycles=cycles, failures=int(failures), scenario=scenario, bench=bench)
+
+    def events(self, run_id: int) -> list[EventRecord]:
+        """The run's events in the order they were recorded (run-level ones have cycle None)."""
+        self.run(run_id)
+        return [EventRecord(kind, text, cycle, at, json.loads(details))
+                for cycle, at, kind, text, details in self._conn.execute(
+                    "SELECT cycle_idx, at, kind, text, details FROM events WHERE run_id = ? "
+                    "ORDER BY id", (run_id,))]
 
     def cycles(self, run_id: int) -> list[CycleRecord]:
         """Every stored cycle of a run in index order, with steps and features (no waveforms)."""
@@ -309,25 +357,36 @@ class ResultsStore:
                 "SELECT f.cycle_id, f.name, f.value, f.unit, f.kind FROM features f "
                 "JOIN cycles c ON c.id = f.cycle_id WHERE c.run_id = ? ORDER BY f.rowid", (run_id,)):
             features.setdefault(cid, []).append(FeatureValue(name, value, unit, kind))
+        events: dict[int, list[EventRecord]] = {}
+        for event in self.events(run_id):
+            if event.cycle is not None:
+                events.setdefault(event.cycle, []).append(event)
         return [CycleRecord(index=idx, started=started, ended=ended, passed=bool(passed),
                             failed_step=failed_step, error_class=error_class, error_text=error_text,
-                            steps=tuple(steps.get(cid, ())), features=tuple(features.get(cid, ())))
-                for cid, idx, started, ended, passed, failed_step, error_class, error_text
+                            steps=tuple(steps.get(cid, ())), features=tuple(features.get(cid, ())),
+                            board_uid=board_uid, board_label=board_label, target=json.loads(target),
+                            option_bytes=json.loads(option_bytes),
+                            events=tuple(events.get(idx, ())))
+                for (cid, idx, started, ended, passed, failed_step, error_class, error_text,
+                     board_uid, board_label, target, option_bytes)
                 in self._conn.execute(
-                    "SELECT id, idx, started, ended, passed, failed_step, error_class, error_text "
+                    "SELECT id, idx, started, ended, passed, failed_step, error_class, error_text, "
+                    "board_uid, board_label, target, option_bytes "
                     "FROM cycles WHERE run_id = ? ORDER BY idx", (run_id,))]
 
     def waveforms(self, run_id: int, cycle_index: int) -> tuple[WaveformRecord, ...]:
         """The waveforms captured in one cycle, in the order they were stored."""
         rows = self._conn.execute(
-            "SELECT w.capture, w.net, w.t0, w.dt, w.samples, w.data FROM waveforms w "
+            "SELECT w.capture, w.net, w.t0, w.dt, w.samples, w.data, w.valid, w.invalid_reason "
+            "FROM waveforms w "
             "JOIN cycles c ON c.id = w.cycle_id WHERE c.run_id = ? AND c.idx = ? ORDER BY w.id",
             (run_id, cycle_index)).fetchall()
         if not rows and self._conn.execute("SELECT 1 FROM cycles WHERE run_id = ? AND idx = ?",
                                            (run_id, cycle_index)).fetchone() is None:
             raise StoreError(f"{self.path}: run {run_id} has no cycle {cycle_index}")
-        return tuple(WaveformRecord(capture, net, t0, dt, _unpack(data, samples, self.path))
-                     for capture, net, t0, dt, samples, data in rows)
+        return tuple(WaveformRecord(capture, net, t0, dt, _unpack(data, samples, self.path),
+                                    valid=bool(valid), invalid_reason=reason)
+                     for capture, net, t0, dt, samples, data, valid, reason in rows)
 
     def feature_matrix(self, run_id: int) -> FeatureMatrix:
         """All features of a run as one table: cycles x features, NaN where missing."""

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchtui.bench.records import CycleRecord, FeatureValue, StepRecord, WaveformRecord
+from benchtui.bench.records import (CycleRecord, EventRecord, FeatureValue, StepRecord,
+                                    WaveformRecord)
 from benchtui.bench.store import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, ResultsStore
 from benchtui.errors import StoreError
 
@@ -223,6 +224,7 @@ def test_an_older_schema_is_migrated_with_its_data(tmp_path: Path) -> None:
         [run] = store.runs()
         assert (run.name, run.status, run.cycles, run.failures, run.scenario) == ("old", "completed", 1, 1, None)
         [c] = store.cycles(1)
+        assert (c.board_uid, c.target, c.option_bytes, c.events) == (None, {}, {}, ())
         assert [(f.name, f.value, f.kind) for f in c.features] == [
             ("flash.VCAP1.min", 1.05, "rail"), ("psu.flash.current", 0.2, "psu"),
             ("step.erase.duration", 1.5, "timing")]
@@ -240,3 +242,37 @@ def test_wal_mode_and_full_sync(tmp_path: Path) -> None:
     with ResultsStore(db) as store:
         assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_board_target_option_bytes_and_events_round_trip(tmp_path: Path) -> None:
+    db = tmp_path / "v3.db"
+    changed = EventRecord("option_bytes_changed", "option bytes changed since cycle 1: nWRP 0xFFF -> 0x000",
+                          cycle=2, at=1020.5, details={"nWRP": ["0xFFF", "0x000"]})
+    c2 = CycleRecord(**{**cycle(2, passed=False).__dict__, "waveforms": (),
+                        "board_uid": "0046001F3138510D32383538", "board_label": "SN-0007",
+                        "target": {"part": "STM32F76x/F77x", "flash_kb": 1024, "layout": "single"},
+                        "option_bytes": {"optcr": "0xF000AAFD", "complements_ok": True},
+                        "events": (changed,)})
+    with ResultsStore(db) as store:
+        run_id = store.start_run("r", {}, {}, {}, bench="bench-3")
+        store.add_event(run_id, EventRecord("destructive_confirmed", "mass erase every cycle: confirmed (--yes)",
+                                            at=1000.0))
+        store.add_cycle(run_id, cycle(1))
+        store.add_cycle(run_id, c2)
+        store.end_run(run_id)
+    with ResultsStore(db, readonly=True) as store:
+        assert store.run(run_id).bench == "bench-3"
+        assert store.cycles(run_id) == [CycleRecord(**{**cycle(1).__dict__, "waveforms": ()}), c2]
+        assert [(e.kind, e.cycle) for e in store.events(run_id)] == [
+            ("destructive_confirmed", None), ("option_bytes_changed", 2)]
+
+
+def test_a_capture_with_a_nan_time_base_is_stored_marked_invalid(tmp_path: Path) -> None:
+    db = tmp_path / "nan.db"
+    bad = WaveformRecord("power_up", "VDD", float("nan"), 1e-6, np.linspace(0, 3.3, 10))
+    with ResultsStore(db) as store:
+        run_id = start(store)
+        store.add_cycle(run_id, cycle(1, waveforms=(bad,)))
+        [back] = store.waveforms(run_id, 1)
+    assert not back.valid and "time base not finite" in back.invalid_reason
+    assert len(back.volts) == 10
