@@ -40,3 +40,14 @@ def virtual_bench(tmp_path: Path, small_firmware: Path):
     yield start
     for vb in started:
         vb.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Headless system Chromium driven by Playwright (tests/browser.py); one per test session.
+    Skips without Chromium (saying how to install it); fails under CI. Use from sync tests."""
+    from tests.browser import launch, require_chromium
+
+    browser = launch(require_chromium())
+    yield browser
+    browser.close()
