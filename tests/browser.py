@@ -2,7 +2,8 @@
 
 The test starts Chromium itself (the flags below, a fresh profile directory, DevTools on a free
 127.0.0.1 port) and Playwright attaches to it over the DevTools protocol, so no browser is ever
-downloaded (`playwright install` is not needed). Use the `chromium` fixture (tests/conftest.py):
+downloaded (`playwright install` is not needed). Use the `chromium` fixture (tests/conftest.py) from a sync test (the `chromium_process`
+fixture gives the DevTools endpoint to async tests, for `async_playwright`):
 
     def test_page(chromium):
         page = chromium.open_file(path)       # or chromium.new_page(); page.goto(url)
@@ -60,12 +61,51 @@ def require_chromium() -> str:
 
 
 @dataclass
-class Browser:
-    """A running headless Chromium with a Playwright connection to it."""
+class ChromiumProcess:
+    """A running headless Chromium: its DevTools endpoint on 127.0.0.1 and its fresh profile."""
 
     executable: str
     process: subprocess.Popen
     profile_dir: Path
+    port: int
+
+    @property
+    def cdp_url(self) -> str:
+        """For `playwright.chromium.connect_over_cdp` (sync or async API)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        _stop(self.process)
+        shutil.rmtree(self.profile_dir, ignore_errors=True)
+
+
+def start_chromium(executable: str | None = None) -> ChromiumProcess:
+    """Start headless Chromium with a fresh profile and DevTools on a free localhost port."""
+    executable = executable or require_chromium()
+    profile_dir = Path(tempfile.mkdtemp(prefix="benchtui-chromium-"))
+    process = subprocess.Popen(
+        [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile_dir}",
+         "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        port = _devtools_port(profile_dir, process)
+    except BaseException:
+        _stop(process)
+        shutil.rmtree(profile_dir, ignore_errors=True)
+        raise
+    return ChromiumProcess(executable, process, profile_dir, port)
+
+
+@dataclass
+class Browser:
+    """Playwright's sync API attached to a running Chromium, for one test.
+
+    Playwright's sync API holds an event loop on its thread while it is started, so it is
+    started per test (and stopped after it) rather than per session: asyncio tests that run
+    later must find no loop. Async tests attach with `async_playwright` to `process.cdp_url`.
+    """
+
+    process: ChromiumProcess
     playwright: Any
     browser: Any
     messages: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
@@ -97,41 +137,26 @@ class Browser:
                 if kind in ("error", "pageerror", "requestfailed")]
 
     def close(self) -> None:
+        """Close this test's contexts and detach (the Chromium process keeps running)."""
         try:
+            for context in self.browser.contexts:
+                context.close()
             self.browser.close()
-        except Exception:  # the browser may already be gone; stopping it is what matters
-            pass
-        try:
-            self.playwright.stop()
         finally:
-            _stop(self.process)
-            shutil.rmtree(self.profile_dir, ignore_errors=True)
+            self.playwright.stop()
 
 
-def launch(executable: str | None = None) -> Browser:
-    """Start headless Chromium with a fresh profile and DevTools on a free localhost port, and
-    attach Playwright to it."""
+def attach(process: ChromiumProcess) -> Browser:
+    """Start Playwright (sync API) and attach it to the running Chromium."""
     from playwright.sync_api import sync_playwright
 
-    executable = executable or require_chromium()
-    profile_dir = Path(tempfile.mkdtemp(prefix="benchtui-chromium-"))
-    process = subprocess.Popen(
-        [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile_dir}",
-         "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pw = sync_playwright().start()
     try:
-        port = _devtools_port(profile_dir, process)
-        pw = sync_playwright().start()
-        try:
-            browser = pw.chromium.connect_over_cdp(f"http://127.0.0.1:{port}", timeout=START_TIMEOUT_S * 1000)
-        except BaseException:
-            pw.stop()
-            raise
+        browser = pw.chromium.connect_over_cdp(process.cdp_url, timeout=START_TIMEOUT_S * 1000)
     except BaseException:
-        _stop(process)
-        shutil.rmtree(profile_dir, ignore_errors=True)
+        pw.stop()
         raise
-    return Browser(executable, process, profile_dir, pw, browser)
+    return Browser(process, pw, browser)
 
 
 def _devtools_port(profile_dir: Path, process: subprocess.Popen) -> int:

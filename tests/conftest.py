@@ -43,11 +43,21 @@ def virtual_bench(tmp_path: Path, small_firmware: Path):
 
 
 @pytest.fixture(scope="session")
-def chromium():
-    """Headless system Chromium driven by Playwright (tests/browser.py); one per test session.
-    Skips without Chromium (saying how to install it); fails under CI. Use from sync tests."""
-    from tests.browser import launch, require_chromium
+def chromium_process():
+    """Headless system Chromium (tests/browser.py), one process per test session. Skips without
+    Chromium (saying how to install it); fails under CI."""
+    from tests.browser import require_chromium, start_chromium
 
-    browser = launch(require_chromium())
+    process = start_chromium(require_chromium())
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def chromium(chromium_process):
+    """Playwright's sync API attached to the session's Chromium, for one sync test."""
+    from tests.browser import attach
+
+    browser = attach(chromium_process)
     yield browser
     browser.close()
