@@ -274,7 +274,7 @@ def _scalar(tp: Any, value: Any, f: dataclasses.Field, ctx: _Ctx, keypath: tuple
     elif tp is str:
         if not isinstance(value, str):
             raise ctx.error(keypath, f"expected a string, got {value!r}")
-        if meta.get("path") and value:
+        if meta.get("path") and value and "://" not in value:  # a URL (postgresql://) stays as it is
             value = str((base / value).expanduser()) if not Path(value).expanduser().is_absolute() \
                 else str(Path(value).expanduser())
     choices = meta.get("choices")
