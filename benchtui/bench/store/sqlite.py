@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 from urllib.parse import quote
 
 from ...errors import StoreError
