@@ -58,10 +58,10 @@ class VirtualBench:
             self.board, psu_model=o["psu_model"], scope_model=o["scope_model"], host=o["host"],
             psu_port=o["psu_port"], scope_port=o["scope_port"])
         try:
-            # The board's seed gives its twin its unique ID: every virtual board differs.
+            # The twin's MCU carries the board's 96-bit unique ID (from the board's seed).
+            uid = b"".join(w.to_bytes(4, "little") for w in self.board.uid_words)
             self.twin = Stm32Twin(self.variant, power=self.board, time_scale=o["time_scale"],
-                                  state_file=o["state_file"], seed=self.board.seed,
-                                  dual_bank=self.dual_bank)
+                                  state_file=o["state_file"], uid=uid, dual_bank=self.dual_bank)
             self.probe_uid = register_twin(self.twin)
             if o["serve_probe"]:
                 self._server = serve_twin(self.twin, host=o["host"], port=o["probe_port"])
