@@ -45,9 +45,9 @@ async def test_80x24_frame_regions(absent_bench):
         assert "✗ PSU connection refused" in rows[1] and "✗ scope connection refused" in rows[1]
         assert "○ target not connected" in rows[1]
         assert rows[2].split() == ["0", "Overview", "1", "Power", "2", "Target", "3", "Scope", "4", "Loop",
-                                   "5", "Results", "6", "Log"]
+                                   "5", "Results", "6", "Log"], rows[:4]
         assert rows[-1].split()[:12] == ["p", "Power-cycle", "f", "Flash", "l", "Run", "loop", "r",
-                                         "Reconnect", "?", "Help", "q"]
+                                         "Reconnect", "?", "Help", "q"], rows[-3:]
         text = "\n".join(rows)
         assert "PSU (1)" in text and "target (2)" in text and "last capture (3)" in text and "loop (4)" in text
         await pilot.press("1")
