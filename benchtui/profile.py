@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import tomllib
 import types
@@ -28,6 +29,21 @@ STEP_NAMES = (
 #: Names of the virtual bench's fault scenarios (the simulator checks it knows each of them).
 SIM_SCENARIOS = ("healthy", "vcap-marginal", "nrst-noise", "brownout", "swd-intermittent")
 NETS = ("VDD", "VCAP1", "VCAP2", "NRST")
+
+# --- declared physical ranges: every number a profile can hold is finite and inside one -------
+#: No bench supply goes past these; a profile's own maxima must lie inside them.
+PSU_VOLTS = 1000.0
+PSU_AMPS = 1000.0
+#: Volts a scope channel can show (offset, trigger level, limits), probe ratio included.
+SCOPE_VOLTS = 10_000.0
+#: Cycles one run may plan (a run "until stopped" is asked for explicitly, not with a count).
+MAX_CYCLES = 10_000_000
+#: Net names become column names and file names: letters, digits and `_ - + .`, 1-32 long.
+NET_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+.-]{0,31}")
+#: How deep tables and arrays may nest (tomllib itself recurses; ours are 3 deep).
+MAX_NESTING = 32
+#: Longest value shown in an error message.
+VALUE_PREVIEW = 60
 
 
 def _f(default: Any = dataclasses.MISSING, *, key: str | None = None, lo: float | None = None,
@@ -70,10 +86,10 @@ class PsuConfig:
     resource: str = _f()
     driver: str = _f("auto", choices=("auto", "rigol-dp800", "keysight-e36300", "scpi"))
     channel: int = _f(1, lo=1, hi=4)
-    voltage: float = _f(lo=0.0)
-    current_limit: float = _f(lo=0.0, lo_open=True)
-    max_voltage: float = _f(lo=0.0, lo_open=True)
-    max_current: float = _f(lo=0.0, lo_open=True)
+    voltage: float = _f(lo=0.0, hi=PSU_VOLTS)
+    current_limit: float = _f(lo=0.0, lo_open=True, hi=PSU_AMPS)
+    max_voltage: float = _f(lo=0.0, lo_open=True, hi=PSU_VOLTS)
+    max_current: float = _f(lo=0.0, lo_open=True, hi=PSU_AMPS)
     timeout_ms: int = _f(2000, lo=50, hi=120_000)
 
 
@@ -81,16 +97,16 @@ class PsuConfig:
 class ScopeChannel:
     channel: int = _f(lo=1, hi=4)
     scale: float = _f(1.0, lo=1e-4, hi=100.0)
-    offset: float = _f(0.0)
+    offset: float = _f(0.0, lo=-SCOPE_VOLTS, hi=SCOPE_VOLTS)
     probe: float = _f(1.0, lo=0.01, hi=1000.0)
-    min: float | None = _f(None)
-    max: float | None = _f(None)
+    min: float | None = _f(None, lo=-SCOPE_VOLTS, hi=SCOPE_VOLTS)
+    max: float | None = _f(None, lo=-SCOPE_VOLTS, hi=SCOPE_VOLTS)
 
 
 @dataclass(frozen=True, kw_only=True)
 class TriggerConfig:
     source: str = _f()
-    level: float = _f()
+    level: float = _f(lo=-SCOPE_VOLTS, hi=SCOPE_VOLTS)
     slope: str = _f("rising", choices=("rising", "falling", "either"))
     timebase: float = _f(0.002, lo=1e-9, hi=50.0)
     #: Fraction of the record before the trigger point (0 = trigger at left edge).
@@ -111,11 +127,11 @@ class ScopeConfig:
 @dataclass(frozen=True, kw_only=True)
 class CycleConfig:
     steps: tuple[str, ...] = _f(STEP_NAMES, choices=STEP_NAMES)
-    count: int = _f(20, lo=0)
+    count: int = _f(20, lo=1, hi=MAX_CYCLES)
     off_s: float = _f(0.5, lo=0.0, hi=600.0)
     on_settle_s: float = _f(0.05, lo=0.0, hi=600.0)
     trigger_timeout_s: float = _f(2.0, lo=0.0, lo_open=True, hi=600.0)
-    retries: dict[str, int] = _f({})
+    retries: dict[str, int] = _f({}, lo=0, hi=100)
     stop_on_failure: bool = _f(False)
 
 
@@ -127,7 +143,7 @@ class StoreConfig:
 @dataclass(frozen=True, kw_only=True)
 class SimConfig:
     scenario: str = _f("healthy", choices=SIM_SCENARIOS)
-    seed: int = _f(1)
+    seed: int = _f(1, lo=0, hi=2**63 - 1)
     time_scale: float = _f(0.0, lo=0.0, hi=10.0)
     variant: str = _f("zg", choices=("zg", "zi"))
     psu_model: str = _f("rigol-dp832", choices=("rigol-dp832", "keysight-e36312a"))
@@ -188,11 +204,46 @@ class _Ctx:
                     return number
         return None
 
+    def raw_text(self, keypath: tuple[str, ...]) -> str | None:
+        """The value of `keypath` as written in the file (e.g. `1e309`, which TOML reads as inf)."""
+        line = self.line_of(keypath)
+        if not line or not keypath:
+            return None
+        key = re.sub(r"\[\d+\]$", "", keypath[-1])
+        match = re.search(rf'(?:^|[\s{{,]){re.escape(key)}"?\s*=\s*([^,}}\]\s#]+)', self.lines[line - 1])
+        return match.group(1) if match else None
+
     def error(self, keypath: tuple[str, ...], message: str) -> ProfileError:
-        key = ".".join(keypath) or "<top>"
+        key = _printable(".".join(keypath)) or "<top>"
         line = self.line_of(keypath)
         where = f"{self.file}:{line}" if line else self.file
         return ProfileError(f"{where}: {key}: {message}")
+
+
+def _printable(text: str) -> str:
+    """`text` with control characters escaped, so that a message stays on one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _show(value: Any) -> str:
+    """repr(value), shortened for a one-line message."""
+    text = _printable(repr(value)) if not isinstance(value, (list, dict)) else _printable(
+        repr(value)[:VALUE_PREVIEW * 2])
+    return text if len(text) <= VALUE_PREVIEW else text[:VALUE_PREVIEW - 3] + "..."
+
+
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of tables/arrays, counting no further than `limit` + 1 (no recursion)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > limit:
+                return depth
+            stack.extend((v, depth) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _hints(unknown: str, known: list[str]) -> str:
@@ -206,7 +257,7 @@ def _toml_key(f: dataclasses.Field) -> str:
 
 def _build(cls: type, table: Any, ctx: _Ctx, keypath: tuple[str, ...], base: Path) -> Any:
     if not isinstance(table, dict):
-        raise ctx.error(keypath, f"expected a table, got {table!r}")
+        raise ctx.error(keypath, f"expected a table, got {_show(table)}")
     hints = typing.get_type_hints(cls)
     fields = [f for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
     by_key = {_toml_key(f): f for f in fields}
@@ -244,7 +295,7 @@ def _convert(tp: Any, value: Any, f: dataclasses.Field, ctx: _Ctx, keypath: tupl
     if origin is tuple:
         item_tp = typing.get_args(tp)[0]
         if not isinstance(value, list):
-            raise ctx.error(keypath, f"expected a list, got {value!r}")
+            raise ctx.error(keypath, f"expected a list, got {_show(value)}")
         items = []
         for i, item in enumerate(value):
             items.append(_convert(item_tp, item, f, ctx, keypath[:-1] + (f"{keypath[-1]}[{i}]",), base))
@@ -252,7 +303,7 @@ def _convert(tp: Any, value: Any, f: dataclasses.Field, ctx: _Ctx, keypath: tupl
     if origin is dict:
         item_tp = typing.get_args(tp)[1]
         if not isinstance(value, dict):
-            raise ctx.error(keypath, f"expected a table, got {value!r}")
+            raise ctx.error(keypath, f"expected a table, got {_show(value)}")
         return {k: _convert(item_tp, v, f, ctx, keypath + (k,), base) for k, v in value.items()}
     return _scalar(tp, value, f, ctx, keypath, base)
 
@@ -262,26 +313,28 @@ def _scalar(tp: Any, value: Any, f: dataclasses.Field, ctx: _Ctx, keypath: tuple
     meta = f.metadata
     if tp is bool:
         if not isinstance(value, bool):
-            raise ctx.error(keypath, f"expected true or false, got {value!r}")
+            raise ctx.error(keypath, f"expected true or false, got {_show(value)}")
         return value
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ctx.error(keypath, f"expected a whole number, got {value!r}")
+            raise ctx.error(keypath, f"expected a whole number, got {_show(value)}")
     elif tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ctx.error(keypath, f"expected a number, got {value!r}")
+            raise ctx.error(keypath, f"expected a number, got {_show(value)}")
         value = float(value)
+        if not math.isfinite(value):
+            # TOML reads nan, inf and numbers too large for a double (1e309) as non-finite.
+            raise ctx.error(keypath, f"{ctx.raw_text(keypath) or repr(value)} is not a finite number")
     elif tp is str:
         if not isinstance(value, str):
-            raise ctx.error(keypath, f"expected a string, got {value!r}")
+            raise ctx.error(keypath, f"expected a string, got {_show(value)}")
         if meta.get("path") and value:
-            value = str((base / value).expanduser()) if not Path(value).expanduser().is_absolute() \
-                else str(Path(value).expanduser())
+            value = _path(value, base, ctx, keypath)
     choices = meta.get("choices")
     if choices and value not in choices:
         close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1, cutoff=0.5)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise ctx.error(keypath, f"{value!r} is not one of {', '.join(map(str, choices))}{hint}")
+        raise ctx.error(keypath, f"{_show(value)} is not one of {', '.join(map(str, choices))}{hint}")
     lo, hi = meta.get("lo"), meta.get("hi")
     if lo is not None and (value < lo or (meta.get("lo_open") and value == lo)):
         bound = f"greater than {lo}" if meta.get("lo_open") else f"at least {lo}"
@@ -289,6 +342,19 @@ def _scalar(tp: Any, value: Any, f: dataclasses.Field, ctx: _Ctx, keypath: tuple
     if hi is not None and value > hi:
         raise ctx.error(keypath, f"{value!r} is out of range: must be at most {hi}")
     return value
+
+
+def _path(value: str, base: Path, ctx: _Ctx, keypath: tuple[str, ...]) -> str:
+    """A path from the profile, `~` expanded, relative to the profile's folder."""
+    if "\0" in value:
+        raise ctx.error(keypath, f"{_show(value)} is not a usable path (it contains a NUL byte)")
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:  # "~nouser/...": no such user, or no home directory to expand "~"
+        user = value[1:].split("/", 1)[0]
+        who = f"no user {user!r}" if user else "no home directory"
+        raise ctx.error(keypath, f"{_show(value)}: cannot expand '~' ({who})") from None
+    return str(path if path.is_absolute() else base / path)
 
 
 def _cross_check(p: Profile, ctx: _Ctx) -> None:
@@ -300,8 +366,18 @@ def _cross_check(p: Profile, ctx: _Ctx) -> None:
     if psu.current_limit > psu.max_current:
         raise ctx.error(("psu", "current_limit"), f"{psu.current_limit} A exceeds the profile's hard "
                                                    f"maximum psu.max_current = {psu.max_current} A")
+    for i, alias in enumerate(p.target.aliases):
+        for what, start in (("from", alias.start), ("to", alias.target)):
+            if start + alias.size > 0x1_0000_0000:
+                raise ctx.error(("target", f"aliases[{i}]", "size"),
+                                f"0x{alias.size:X} bytes from {what} = 0x{start:08X} run past the "
+                                "end of the 32-bit address space")
     used: dict[int, str] = {}
     for name, ch in p.scope.channels.items():
+        if not NET_NAME.fullmatch(name):
+            raise ctx.error(("scope", "channels", name),
+                            f"{_show(name)} is not a usable net name (1-32 letters, digits, "
+                            "'_', '-', '+' or '.', not starting with a sign or a dot)")
         if ch.channel in used:
             raise ctx.error(("scope", "channels", name, "channel"),
                             f"channel {ch.channel} is already used by {used[ch.channel]}")
@@ -327,11 +403,19 @@ def load_profile(path: str | Path) -> Profile:
     """Read and validate a profile. Raises ProfileError with a one-line message."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ProfileError(f"{path}: no such profile file") from None
+    except IsADirectoryError:
+        raise ProfileError(f"{path}: is a folder, not a profile file") from None
     except OSError as exc:
         raise ProfileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ProfileError(f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02X} at offset "
+                           f"{exc.start}); save the profile as UTF-8") from None
     return parse_profile(text, source=str(path), base=path.parent)
 
 
@@ -340,7 +424,13 @@ def parse_profile(text: str, *, source: str = "<memory>", base: Path | None = No
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"{source}: not valid TOML: {exc}") from None
+        raise ProfileError(f"{source}: not valid TOML: {_printable(str(exc))}") from None
+    except RecursionError:  # tomllib parses nested arrays / inline tables recursively
+        raise ProfileError(f"{source}: not a usable profile: arrays or tables nest too deep "
+                           f"(more than {MAX_NESTING} levels)") from None
+    if _depth(data, MAX_NESTING) > MAX_NESTING:
+        raise ProfileError(f"{source}: not a usable profile: arrays or tables nest too deep "
+                           f"(more than {MAX_NESTING} levels)")
     ctx = _Ctx(source, text)
     profile = _build(Profile, data, ctx, (), (base or Path.cwd()).resolve())
     profile = dataclasses.replace(profile, source=source)

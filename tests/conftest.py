@@ -3,12 +3,36 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from benchtui.cli import DEMO_PROFILE, start_virtual_bench
 from benchtui.profile import load_profile
+
+# --- tests connect to 127.0.0.1 only (tests/netguard): this process and every Python child --------
+_NETGUARD = Path(__file__).resolve().parent / "netguard"
+sys.path.insert(0, str(_NETGUARD))
+import netguard  # noqa: E402
+
+netguard.install()
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(_NETGUARD)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+_NETGUARD_LOG = Path(tempfile.gettempdir()) / f"benchtui-netguard-{os.getpid()}.log"
+os.environ[netguard.LOG_ENV] = str(_NETGUARD_LOG)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if anything (here or in a subprocess) tried to connect beyond loopback."""
+    if _NETGUARD_LOG.exists():
+        lines = _NETGUARD_LOG.read_text(encoding="utf-8").splitlines()
+        _NETGUARD_LOG.unlink()
+        if lines:
+            print("\nnetguard: connections beyond 127.0.0.1 were attempted:\n  " + "\n  ".join(lines))
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 #: Loop tests flash a small image (two 32 KB sectors) so 40 cycles take seconds, not minutes;
 #: the full 690 KB image is flashed in the target and benchmark tests.

@@ -202,7 +202,7 @@ class VisaSession:
             return self._silent(command)
         if code == constants.StatusCode.error_invalid_resource_name:
             return InstrumentUnreachable(self._msg(
-                "not a valid VISA resource string (e.g. TCPIP0::192.168.1.50::5555::SOCKET)"),
+                "not a valid VISA resource string (e.g. TCPIP0::192.0.2.50::5555::SOCKET)"),
                 where=self.name)
         if code in (constants.StatusCode.error_resource_not_found,
                     constants.StatusCode.error_connection_lost):
