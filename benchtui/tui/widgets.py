@@ -67,35 +67,53 @@ def instruments_line(psu: tuple, scope: tuple, target: tuple[str, str]) -> Text:
     return line
 
 
-class StatusBar(Static):
-    """Cycle counters, activity, profile and scenario; each instrument's link with a symbol."""
+class StatusBar(Widget):
+    """Cycle counters, activity, profile and scenario; each instrument's link with a symbol.
+
+    Drawn at its current width (each line cut with an ellipsis, never wrapped).
+    """
 
     DEFAULT_CSS = """
     StatusBar { height: 2; background: $boost; padding: 0 1; }
     """
 
+    def __init__(self, **kw: Any):
+        super().__init__(**kw)
+        self.state: dict[str, Any] | None = None
+
     def show(self, *, profile: str, psu: tuple, scope: tuple, target: tuple[str, str],
              cycles: tuple[int, int, int], activity: str, scenario: str | None = None) -> None:
-        """Redraw both lines. psu/scope: (identity, error, link state); target: (text, state)."""
-        done, passed, failed = cycles
+        """psu/scope: (identity, error, link state); target: (text, state)."""
+        state = dict(profile=profile, psu=psu, scope=scope, target=target, cycles=cycles,
+                     activity=activity, scenario=scenario)
+        if state != self.state:
+            self.state = state
+            self.refresh()
+
+    def render(self) -> Text:
+        if self.state is None:
+            return Text("")
+        s = self.state
+        done, passed, failed = s["cycles"]
         top = Text(f"cycles {done} ")
         top.append(f"✓{passed}", "green")
         top.append(" ")
         top.append(f"✗{failed}", "bold red" if failed else "dim")
-        if activity:
-            top.append(f" │ {activity}", "cyan")
-        if scenario:
+        if s["activity"]:
+            top.append(f" │ {s['activity']}", "cyan")
+        if s["scenario"]:
             top.append(" │ ", "dim")
-            top.append(f"scenario {scenario}", "magenta")
+            top.append(f"scenario {s['scenario']}", "magenta")
         top.append(" │ ", "dim")
-        top.append(profile, "bold")
-        width = self.size.width - 2 if self.size.width else 200
-        bottom = instruments_line(psu, scope, target)
+        top.append(s["profile"], "bold")
+        width = max(10, self.content_size.width or 200)
+        target = s["target"]
+        bottom = instruments_line(s["psu"], s["scope"], target)
         if bottom.cell_len > width and target[1] == "connected":  # narrow: the part name only
-            bottom = instruments_line(psu, scope, (target[0].split(" (")[0], target[1]))
-        bottom.truncate(max(10, width), overflow="ellipsis")
-        top.truncate(max(10, width), overflow="ellipsis")
-        self.update(Text("\n").join([top, bottom]))
+            bottom = instruments_line(s["psu"], s["scope"], (target[0].split(" (")[0], target[1]))
+        bottom.truncate(width, overflow="ellipsis")
+        top.truncate(width, overflow="ellipsis")
+        return Text("\n").join([top, bottom])
 
 
 class Plot(Widget):
