@@ -63,7 +63,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     for r in results:
         mark = "ok  " if r.ok else "FAIL"
         print(f"{mark} {r.name:<8} {r.resource}")
-        detail = _without_where(r.detail or "", r.name)
+        detail = _without_where(r.detail or "", r.name, r.resource)
         print(f"     {r.identity or ''}{' — ' if r.identity and detail else ''}{detail}")
     psu, probe = results[0], next(r for r in results if r.name == "probe")
     if not probe.ok:
@@ -74,10 +74,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.ok for r in results) else EXIT_ERROR
 
 
-def _without_where(detail: str, name: str) -> str:
-    """'PSU: TCPIP0::…: connection refused' -> 'TCPIP0::…: connection refused' on the PSU line."""
+def _without_where(detail: str, name: str, resource: str = "") -> str:
+    """The detail without what its line already says: 'PSU: PSU TCPIP0::…: connection refused'
+    on the line 'FAIL PSU TCPIP0::…' reads 'connection refused'."""
     head, sep, rest = detail.partition(": ")
-    return rest if sep and head.lower() in (name.lower(), "target" if name == "probe" else name.lower()) else detail
+    if sep and head.lower() in (name.lower(), "target" if name == "probe" else name.lower()):
+        detail = rest
+    for prefix in (f"{name} {resource}: ", f"{resource}: "):
+        if resource and detail.startswith(prefix):
+            return detail[len(prefix):]
+    return detail
 
 
 def _probe_list() -> str:
