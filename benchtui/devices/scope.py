@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import Cancelled, InstrumentError
 from ..profile import ScopeConfig, TriggerConfig
+from . import guard
 from .visa import Scpi, VisaSession, open_identified, parse_float, parse_int, parse_word
 from .waveform import Measurement, Waveform
 
@@ -70,11 +71,12 @@ class Preamble:
 
     @classmethod
     def parse(cls, text: str) -> "Preamble":
-        fields = text.strip().split(",")
-        if len(fields) != 10:
-            raise ValueError(f"{len(fields)} fields")
-        f = [float(x) for x in fields]
-        return cls(int(f[0]), int(f[1]), int(f[2]), int(f[3]), f[4], f[5], f[6], f[7], f[8], f[9])
+        # Counts must be true counts (guard: NaN, inf, 1e12 points are errors); a non-finite
+        # time base or scale is kept: the capture is then stored marked invalid, not lost.
+        f = guard.finite_fields(text, 10)
+        return cls(guard.count(f[0], "format", hi=16), guard.count(f[1], "type", hi=16),
+                   guard.points(f[2]), guard.count(f[3], "count", hi=1 << 20),
+                   f[4], f[5], f[6], f[7], f[8], f[9])
 
 
 def _n(x: float) -> str:
@@ -305,11 +307,12 @@ class RigolDS1000Z(Scope):
         for start in range(1, pre.points + 1, step):
             self.session.write(f":WAV:STAR {start}")
             self.session.write(f":WAV:STOP {min(start + step - 1, pre.points)}")
+            limit = guard.block_limit(min(step, pre.points - start + 1), fmt)
             if fmt == "ASCII":
-                parts.append(self.session.query_ascii_block(":WAV:DATA?"))
+                parts.append(self.session.query_ascii_block(":WAV:DATA?", limit))
             else:
                 parts.append(self.session.query_binary_block(
-                    ":WAV:DATA?", "B" if fmt == "BYTE" else "H", RIGOL_WORD_BIG_ENDIAN))
+                    ":WAV:DATA?", "B" if fmt == "BYTE" else "H", RIGOL_WORD_BIG_ENDIAN, limit))
         raw = np.concatenate(parts)
         if fmt == "ASCII":
             return raw.astype(float)
@@ -384,9 +387,10 @@ class KeysightInfiniiVision(Scope):
         self._do("waveform", n=n, fmt=FORMAT_WORDS[fmt])
 
     def _read_volts(self, pre: Preamble, fmt: str) -> np.ndarray:
+        limit = guard.block_limit(pre.points, fmt)
         if fmt == "ASCII":
-            return self.session.query_ascii_block(":WAV:DATA?").astype(float)
-        raw = self.session.query_binary_block(":WAV:DATA?", "B" if fmt == "BYTE" else "H", True)
+            return self.session.query_ascii_block(":WAV:DATA?", limit).astype(float)
+        raw = self.session.query_binary_block(":WAV:DATA?", "B" if fmt == "BYTE" else "H", True, limit)
         return (raw.astype(float) - pre.yreference) * pre.yincrement + pre.yorigin
 
 

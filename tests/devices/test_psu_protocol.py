@@ -12,7 +12,7 @@ from benchtui.devices.psu import (GenericScpiPsu, KeysightE36300, PsuReading, Ri
 from benchtui.errors import InstrumentReportedError, SafetyError, UnsupportedInstrument
 
 from .conftest import psu_cfg
-from .scpi_peer import KS_OK, OK
+from .scpi_peer import KS_OK, OK, opened
 
 RIGOL_IDN = "RIGOL TECHNOLOGIES,DP832,DP8C184550857,00.01.14"
 KEYSIGHT_IDN = "Keysight Technologies,E36312A,MY59001234,2.1.0-1.0.4-1.12"
@@ -21,7 +21,7 @@ GENERIC_IDN = "BK PRECISION,9130,123456,1.0"
 
 def test_rigol_dp800_sends_channel_qualified_commands(peer_factory):
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        *opened(RIGOL_IDN),
         (":SOUR2:CURR 0.25", None), (":SOUR2:VOLT 3.3", None), OK,
         (":OUTP CH2,ON", None), OK,
         (":OUTP? CH2", "ON"), (":MEAS:VOLT? CH2", "3.2980"), (":MEAS:CURR? CH2", "0.1210"),
@@ -46,7 +46,7 @@ def test_rigol_dp800_sends_channel_qualified_commands(peer_factory):
 
 def test_rigol_reports_cc_and_unregulated_as_cc(peer_factory):
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        *opened(RIGOL_IDN),
         (":OUTP? CH1", "ON"), (":MEAS:VOLT? CH1", "2.1"), (":MEAS:CURR? CH1", "0.05"),
         (":OUTP:MODE? CH1", "CC"),
         (":OUTP? CH1", "ON"), (":MEAS:VOLT? CH1", "2.1"), (":MEAS:CURR? CH1", "0.05"),
@@ -63,7 +63,7 @@ def test_rigol_reports_cc_and_unregulated_as_cc(peer_factory):
 
 def test_keysight_e36300_uses_channel_lists(peer_factory):
     peer = peer_factory([
-        ("*IDN?", KEYSIGHT_IDN),
+        *opened(KEYSIGHT_IDN),
         ("VOLT 3.25,(@1)", None), KS_OK,
         ("CURR 0.1,(@1)", None), KS_OK,
         ("OUTP ON,(@1)", None), KS_OK,
@@ -88,7 +88,7 @@ def test_keysight_e36300_uses_channel_lists(peer_factory):
 
 def test_keysight_cv_bit(peer_factory):
     peer = peer_factory([
-        ("*IDN?", KEYSIGHT_IDN),
+        *opened(KEYSIGHT_IDN),
         ("OUTP? (@3)", "1"), ("MEAS:VOLT? (@3)", "3.3"), ("MEAS:CURR? (@3)", "0.01"),
         ("STAT:QUES:INST:ISUM3:COND?", "2"),
     ])
@@ -102,7 +102,7 @@ def test_keysight_cv_bit(peer_factory):
 
 def test_generic_scpi_selects_the_channel_before_each_command(peer_factory):
     peer = peer_factory([
-        ("*IDN?", GENERIC_IDN),
+        *opened(GENERIC_IDN),
         ("INST:NSEL 2", None), ("CURR 0.5", None), ("INST:NSEL 2", None), ("VOLT 1.8", None), OK,
         ("INST:NSEL 2", None), ("OUTP ON", None), OK,
         ("INST:NSEL 2", None), ("OUTP?", "1"), ("INST:NSEL 2", None), ("MEAS:VOLT?", "1.79"),
@@ -130,7 +130,7 @@ def test_auto_refuses_an_unknown_identity_and_names_it(peer_factory):
 
 def test_instrument_error_queue_is_raised_with_the_command(peer_factory):
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        *opened(RIGOL_IDN),
         (":OUTP CH1,ON", None),
         ("SYST:ERR?", '-221,"Settings conflict"'), ("SYST:ERR?", '-222,"Data out of range"'), OK,
     ])
@@ -157,7 +157,7 @@ def test_instrument_error_queue_is_raised_with_the_command(peer_factory):
     lambda p: p.set_voltage(float("nan")),
 ])
 def test_setpoints_past_the_profile_maxima_are_refused_and_nothing_is_sent(peer_factory, call):
-    peer = peer_factory([("*IDN?", RIGOL_IDN)])
+    peer = peer_factory([*opened(RIGOL_IDN)])
     psu = open_psu(psu_cfg(peer.resource))
     try:
         with pytest.raises(SafetyError) as info:
@@ -165,13 +165,13 @@ def test_setpoints_past_the_profile_maxima_are_refused_and_nothing_is_sent(peer_
     finally:
         psu.close()
     assert "nothing was sent" in str(info.value)
-    assert peer.received == ["*IDN?"]
+    assert peer.received == ["*IDN?", "*CLS", "SYST:ERR?"]
     peer.assert_done()
 
 
 def test_the_model_range_is_enforced_below_a_generous_profile(peer_factory):
     # DP832 CH3 goes to 5 V only; the profile would allow 12 V.
-    peer = peer_factory([("*IDN?", RIGOL_IDN)])
+    peer = peer_factory([*opened(RIGOL_IDN)])
     psu = open_psu(psu_cfg(peer.resource, channel=3, max_voltage=12.0, voltage=5.0))
     try:
         with pytest.raises(SafetyError) as info:
@@ -179,7 +179,7 @@ def test_the_model_range_is_enforced_below_a_generous_profile(peer_factory):
     finally:
         psu.close()
     assert "DP832 CH3" in str(info.value) and "psu.max_voltage" not in str(info.value)
-    assert peer.received == ["*IDN?"]
+    assert peer.received == ["*IDN?", "*CLS", "SYST:ERR?"]
 
 
 def test_a_channel_the_model_does_not_have_is_refused(peer_factory):

@@ -14,7 +14,7 @@ from benchtui.errors import Cancelled, InstrumentError, InstrumentGarbage, Unsup
 from benchtui.profile import TriggerConfig
 
 from .conftest import scope_cfg
-from .scpi_peer import KS_OK, OK, block
+from .scpi_peer import KS_OK, OK, block, opened
 
 RIGOL_IDN = "RIGOL TECHNOLOGIES,DS1054Z,DS1ZA164457681,00.04.04.SP3"
 KEYSIGHT_IDN = "KEYSIGHT TECHNOLOGIES,DSO-X 3034T,MY58101234,07.20.2019102615"
@@ -50,7 +50,7 @@ def _open(peer, **kw):
 
 
 def test_rigol_setup_channels(peer_factory):
-    script = [("*IDN?", RIGOL_IDN)]
+    script = opened(RIGOL_IDN)
     for n, scale, offset in ((1, "1", "0"), (2, "0.2", "-1.2"), (3, "0.2", "-1.2"), (4, "1", "0")):
         script += [(f":CHAN{n}:PROB 1", None), (f":CHAN{n}:SCAL {scale}", None),
                    (f":CHAN{n}:OFFS {offset}", None), (f":CHAN{n}:DISP ON", None)]
@@ -66,7 +66,7 @@ def test_rigol_setup_channels(peer_factory):
 
 def test_rigol_arm_wait_and_the_transient_td_state(peer_factory):
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        *opened(RIGOL_IDN),
         # 12 divisions x 2 ms, 10 % before the trigger: centre is 9.6 ms after it.
         (":TIM:MAIN:SCAL 0.002", None), (":TIM:MAIN:OFFS 0.0096", None), (":TRIG:MODE EDGE", None),
         (":TRIG:EDGE:SOUR CHAN1", None), (":TRIG:EDGE:SLOP POS", None), (":TRIG:EDGE:LEV 1.5", None),
@@ -88,7 +88,7 @@ def test_rigol_arm_wait_and_the_transient_td_state(peer_factory):
 
 def test_rigol_falling_trigger_centred(peer_factory):
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        *opened(RIGOL_IDN),
         (":TIM:MAIN:SCAL 0.001", None), (":TIM:MAIN:OFFS 0", None), (":TRIG:MODE EDGE", None),
         (":TRIG:EDGE:SOUR CHAN2", None), (":TRIG:EDGE:SLOP NEG", None), (":TRIG:EDGE:LEV 1.1", None),
         OK, (":SING", None), (":TRIG:STAT?", "WAIT"),
@@ -108,7 +108,7 @@ def test_rigol_falling_trigger_centred(peer_factory):
 @pytest.mark.parametrize("fmt,word", [("BYTE", "BYTE"), ("WORD", "WORD"), ("ASCII", "ASC")])
 def test_rigol_fetch_decodes_each_format(peer_factory, fmt, word):
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        *opened(RIGOL_IDN),
         (":WAV:SOUR CHAN2", None), (":WAV:MODE RAW", None), (f":WAV:FORM {word}", None),
         (":WAV:PRE?", RIGOL_PRE[fmt]), (":WAV:STAR 1", None), (":WAV:STOP 5", None),
         (":WAV:DATA?", RIGOL_DATA[fmt]),
@@ -130,7 +130,7 @@ def test_rigol_fetch_reads_long_records_in_star_stop_chunks(peer_factory):
     raw = (np.arange(points) % 256).astype("<u2")
     pre = f"1,2,{points},1,1.000000e-06,0.000000e+00,0,1.000000e-02,0,127"
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        *opened(RIGOL_IDN),
         (":WAV:SOUR CHAN1", None), (":WAV:MODE RAW", None), (":WAV:FORM WORD", None), (":WAV:PRE?", pre),
         (":WAV:STAR 1", None), (":WAV:STOP 125000", None), (":WAV:DATA?", block(raw[:125000].tobytes())),
         (":WAV:STAR 125001", None), (":WAV:STOP 250000", None),
@@ -148,7 +148,7 @@ def test_rigol_fetch_reads_long_records_in_star_stop_chunks(peer_factory):
 
 def test_a_short_block_is_garbage_naming_the_command(peer_factory):
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        *opened(RIGOL_IDN),
         (":WAV:SOUR CHAN1", None), (":WAV:MODE RAW", None), (":WAV:FORM BYTE", None),
         (":WAV:PRE?", RIGOL_PRE["BYTE"]), (":WAV:STAR 1", None), (":WAV:STOP 5", None),
         (":WAV:DATA?", block(bytes([1, 2, 3]))),
@@ -164,7 +164,7 @@ def test_a_short_block_is_garbage_naming_the_command(peer_factory):
 
 def test_rigol_measurements_and_the_sentinel(peer_factory):
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        *opened(RIGOL_IDN),
         (":MEAS:ITEM? VMAX,CHAN1", "3.312000e+00"),
         (":MEAS:ITEM? RTIM,CHAN1", "9.9E37"),
         (":MEAS:ITEM? VAVG,CHAN4", "3.28e+00"),
@@ -186,7 +186,7 @@ def test_rigol_measurements_and_the_sentinel(peer_factory):
 
 
 def test_cancel_stops_the_wait(peer_factory):
-    peer = peer_factory([("*IDN?", RIGOL_IDN)])
+    peer = peer_factory([*opened(RIGOL_IDN)])
     scope = _open(peer)
     cancel = threading.Event()
     cancel.set()
@@ -199,7 +199,7 @@ def test_cancel_stops_the_wait(peer_factory):
 
 
 def test_keysight_setup_negates_the_offset(peer_factory):
-    script = [("*IDN?", KEYSIGHT_IDN)]
+    script = opened(KEYSIGHT_IDN)
     for n, scale, offset in ((1, "1", "-0"), (2, "0.2", "1.2"), (3, "0.2", "1.2"), (4, "1", "-0")):
         script += [(f":CHAN{n}:PROB 1", None), (f":CHAN{n}:SCAL {scale}", None),
                    (f":CHAN{n}:OFFS {offset}", None), (f":CHAN{n}:DISP 1", None)]
@@ -215,7 +215,7 @@ def test_keysight_setup_negates_the_offset(peer_factory):
 
 def test_keysight_arm_polls_aer_and_waits_for_the_run_bit_to_clear(peer_factory):
     peer = peer_factory([
-        ("*IDN?", KEYSIGHT_IDN),
+        *opened(KEYSIGHT_IDN),
         (":TIM:REF CENT", None), (":TIM:SCAL 0.002", None), (":TIM:POS 0.008", None),
         (":TRIG:MODE EDGE", None), (":TRIG:SWE NORM", None), (":TRIG:EDGE:SOUR CHAN1", None),
         (":TRIG:EDGE:SLOP POS", None), (":TRIG:EDGE:LEV 1.5", None), KS_OK,
@@ -242,7 +242,7 @@ def test_keysight_arm_polls_aer_and_waits_for_the_run_bit_to_clear(peer_factory)
 @pytest.mark.parametrize("fmt,word", [("BYTE", "BYTE"), ("WORD", "WORD"), ("ASCII", "ASC")])
 def test_keysight_fetch_decodes_each_format_msb_first(peer_factory, fmt, word):
     peer = peer_factory([
-        ("*IDN?", KEYSIGHT_IDN),
+        *opened(KEYSIGHT_IDN),
         (":WAV:SOUR CHAN3", None), (f":WAV:FORM {word}", None), (":WAV:BYT MSBF", None),
         (":WAV:UNS 1", None), (":WAV:POIN:MODE RAW", None), (":WAV:POIN MAX", None),
         (":WAV:PRE?", KS_PRE[fmt]), (":WAV:DATA?", KS_DATA[fmt]),
@@ -260,7 +260,7 @@ def test_keysight_fetch_decodes_each_format_msb_first(peer_factory, fmt, word):
 
 def test_keysight_measurements(peer_factory):
     peer = peer_factory([
-        ("*IDN?", KEYSIGHT_IDN),
+        *opened(KEYSIGHT_IDN),
         (":MEAS:VMIN? CHAN2", "+1.1200E+00"), (":MEAS:RIS? CHAN1", "+9.9E+37"),
         (":MEAS:VAV? CHAN1", "+3.30E+00"), (":MEAS:VMAX? CHAN4", "+3.4E+00"),
     ])
@@ -285,7 +285,7 @@ def test_auto_refuses_an_unknown_scope(peer_factory):
 
 
 def test_explicit_driver_skips_identification_matching(peer_factory):
-    peer = peer_factory([("*IDN?", "RIGOL TECHNOLOGIES,DS2202E,DS2X,00.01")])
+    peer = peer_factory([*opened("RIGOL TECHNOLOGIES,DS2202E,DS2X,00.01")])
     scope = _open(peer, driver="rigol-ds1000z")
     scope.close()
     assert isinstance(scope, RigolDS1000Z)
