@@ -64,3 +64,24 @@ def virtual_bench(tmp_path: Path, small_firmware: Path):
     yield start
     for vb in started:
         vb.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium_process():
+    """Headless system Chromium (tests/browser.py), one process per test session. Skips without
+    Chromium (saying how to install it); fails under CI."""
+    from tests.browser import require_chromium, start_chromium
+
+    process = start_chromium(require_chromium())
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def chromium(chromium_process):
+    """Playwright's sync API attached to the session's Chromium, for one sync test."""
+    from tests.browser import attach
+
+    browser = attach(chromium_process)
+    yield browser
+    browser.close()
