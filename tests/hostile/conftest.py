@@ -114,7 +114,7 @@ class Finished:
 
 def run_cli(*args: str, timeout: float = 120, env: dict | None = None) -> Finished:
     """`python -m benchtui.cli ARGS` as a subprocess: exit code, output, wall time, peak RSS
-    (the child's own ru_maxrss, from wait4)."""
+    (VmHWM, sampled every 20 ms while it runs)."""
     proc = start_cli(*args, env=env)
     return finish(proc, args, timeout)
 
@@ -143,13 +143,15 @@ def finish(proc: subprocess.Popen, args: tuple = (), timeout: float = 120,
     """Wait for a start_cli() process; past `timeout` kill it and fail the test (or, with
     fail=False, return what was measured with returncode -9)."""
     deadline = time.monotonic() + timeout
+    peak_kb = 0
     while True:
+        peak_kb = max(peak_kb, _vm_hwm_kb(proc.pid))
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
         if time.monotonic() > deadline:
             proc.kill()
-            _, status, usage = os.wait4(proc.pid, 0)
+            os.wait4(proc.pid, 0)
             proc.returncode = -9
             for reader in proc.readers:  # type: ignore[attr-defined]
                 reader.join(5)
@@ -157,11 +159,24 @@ def finish(proc: subprocess.Popen, args: tuple = (), timeout: float = 120,
                 pytest.fail(f"benchtui {' '.join(args)} still running after {timeout} s; "
                             f"stderr: {''.join(proc.err_parts)[-2000:]}")  # type: ignore[attr-defined]
             return Finished(-9, "".join(proc.out_parts), "".join(proc.err_parts),  # type: ignore[attr-defined]
-                            time.monotonic() - proc.started, usage.ru_maxrss / 1024)  # type: ignore[attr-defined]
+                            time.monotonic() - proc.started, peak_kb / 1024)  # type: ignore[attr-defined]
         time.sleep(0.02)
     seconds = time.monotonic() - proc.started  # type: ignore[attr-defined]
     proc.returncode = os.waitstatus_to_exitcode(status)
     for reader in proc.readers:  # type: ignore[attr-defined]
         reader.join(10)  # EOF follows the exit (unless a grandchild holds the pipes)
     return Finished(proc.returncode, "".join(proc.out_parts), "".join(proc.err_parts),  # type: ignore[attr-defined]
-                    seconds, usage.ru_maxrss / 1024)
+                    seconds, peak_kb / 1024)
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    """The process's peak RSS so far (VmHWM). Not wait4's ru_maxrss: exec records the RSS of the
+    forking parent (pytest, 250 MB late in a run) into it, which would hide a small child."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
