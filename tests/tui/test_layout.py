@@ -37,6 +37,8 @@ async def test_80x24_frame_regions(absent_bench):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.session.state.psu_error and app.session.state.scope_error,
                        "both instruments to fail")
+        # The footer fills in once the bindings are computed, which can come after the errors.
+        await wait_for(pilot, lambda: screen_text(app)[-1].strip(), "the footer")
         await pilot.pause(0.1)
         rows = screen_text(app)
         assert len(rows) == 24 and all(len(r) <= 80 for r in rows)
