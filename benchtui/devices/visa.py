@@ -82,6 +82,10 @@ class VisaSession:
         self.name = name
         self.timeout_ms = timeout_ms
         self.last_command: str | None = None
+        #: Command pacing, set by a dialect whose instrument needs it (Siglent, Rigol after some
+        #: commands): `pace(command)` -> seconds to keep between that message and the next one.
+        self.pace: Callable[[str], float] | None = None
+        self._ready_at = 0.0
         self._inst: Any = None
         self._io: Transport | None = None
         #: Set after a failed exchange: its late reply may still arrive; discard before the next.
@@ -175,14 +179,31 @@ class VisaSession:
         return time.monotonic() + self.timeout_ms / 1000
 
     def _send(self, command: str, deadline: float) -> None:
+        """Write one message, keeping the dialect's pacing gap after the previous one, after
+        throwing away the late reply of a failed exchange."""
         if self._io is None:
             raise InstrumentUnreachable(self._msg("the connection is closed"), where=self.name)
+        wait = self._ready_at - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
         if self._dirty:
             dropped = self._io.discard_pending()
             if dropped:
                 log.debug("%s: dropped %d stale bytes before %r", self.name, dropped, command)
             self._dirty = False
         self._io.write(command.encode("ascii") + b"\n", deadline)
+        if self.pace is not None:
+            self._ready_at = time.monotonic() + self.pace(command)
+
+    @contextmanager
+    def timeout(self, timeout_ms: int) -> Iterator[None]:
+        """Use another timeout for the calls inside the block (e.g. a slow first reply)."""
+        saved = self.timeout_ms
+        self.timeout_ms = timeout_ms
+        try:
+            yield
+        finally:
+            self.timeout_ms = saved
 
     def write(self, command: str) -> None:
         log.debug("%s > %s", self.name, command)
@@ -238,13 +259,16 @@ class VisaSession:
         return self.query_parsed(messages[-1], op.parse, expected_of(op.parse))
 
     # -- binary blocks ----------------------------------------------------------------------
-    def query_block(self, command: str, max_bytes: int | None = None) -> bytes:
+    def query_block(self, command: str, max_bytes: int | None = None, *, prefix_max: int = 0,
+                    trailer: bytes = b"") -> bytes:
         """Send a query whose reply is an IEEE 488.2 definite-length block; return the payload.
 
         Reads `#`, the digit count N, the N-digit length L, then exactly L bytes (which may
         contain "\\n") and the trailing terminator, all within one timeout. A length above
         `max_bytes` (default `guard.MAX_BLOCK_BYTES`; callers pass what the preamble allows) is
-        refused from the header, before any of the payload is read.
+        refused from the header, before any of the payload is read. `prefix_max` tolerates up to
+        that many bytes before the `#` (Siglent `C1:WF DAT2,#9...`); `trailer` is read after the
+        terminator (Siglent ends blocks with two newlines).
         """
         limit = guard.MAX_BLOCK_BYTES if max_bytes is None else max_bytes
         log.debug("%s > %s", self.name, command)
@@ -254,6 +278,10 @@ class VisaSession:
             deadline = self._deadline()
             self._send(command, deadline)
             head = io.read_exact(2, deadline)  # type: ignore[union-attr]
+            skipped = b""
+            while head[:1] != b"#" and len(skipped) < prefix_max:
+                skipped += head[:1]
+                head = head[1:] + io.read_exact(1, deadline)  # type: ignore[union-attr]
             if head[:1] != b"#" or not head[1:2].isdigit() or head[1:2] == b"0":
                 raise self.garbage(command, head + self._drain(deadline), "an IEEE 488.2 #N block")
             digits = int(head[1:2])
@@ -267,6 +295,8 @@ class VisaSession:
                     f"block reply to {command!r} claims {length:,} bytes, more than this "
                     f"instrument can hold ({limit:,}); refused before reading it"), where=self.name)
             payload = io.read_exact(length + 1 if length else 1, deadline)  # type: ignore[union-attr]
+            if trailer:
+                io.read_exact(len(trailer), deadline)  # type: ignore[union-attr]
         terminator = payload[-1:]
         if terminator != b"\n":
             self._dirty = True
@@ -276,17 +306,17 @@ class VisaSession:
         return bytes(payload[:-1]) if length else b""
 
     def query_binary_block(self, command: str, datatype: str = "B", big_endian: bool = False,
-                           max_bytes: int | None = None) -> np.ndarray:
+                           max_bytes: int | None = None, **block: Any) -> np.ndarray:
         """A block reply decoded as an array of `datatype` ('B', 'b', 'H', 'h', 'f')."""
-        payload = self.query_block(command, max_bytes)
+        payload = self.query_block(command, max_bytes, **block)
         dtype = np.dtype(datatype).newbyteorder(">" if big_endian else "<")
         if len(payload) % dtype.itemsize:
             raise self.garbage(command, payload, f"a whole number of {dtype.itemsize}-byte values")
         return np.frombuffer(payload, dtype=dtype)
 
-    def query_ascii_block(self, command: str, max_bytes: int | None = None) -> np.ndarray:
+    def query_ascii_block(self, command: str, max_bytes: int | None = None, **block: Any) -> np.ndarray:
         """A block whose payload is comma-separated numbers (Rigol/Keysight ASCII waveforms)."""
-        payload = self.query_block(command, max_bytes)
+        payload = self.query_block(command, max_bytes, **block)
         text = payload.decode("ascii", "replace").strip().rstrip(",")
         if not text:
             return np.empty(0)
@@ -394,17 +424,20 @@ def _plain(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def open_identified(cfg: Any, dialects: tuple[type, ...], kind: str) -> Any:
+def open_identified(cfg: Any, dialects: tuple[type, ...], kind: str,
+                    identify_timeout_ms: int | None = None) -> Any:
     """Open `cfg.resource`, ask *IDN?, and build the dialect the profile names or *IDN? picks.
 
     Each dialect class has `DRIVER` (the profile's name for it), `matches(identity)` and is
     built as `dialect(session, cfg, identity)`. Nothing on the instrument is changed except its
     status: `*CLS` and a drained error queue, so that errors an earlier client left behind are not
-    blamed on our first command.
+    blamed on our first command. `identify_timeout_ms` (if longer) is the timeout of the first
+    reply only (an instrument that answers seconds after the connection is accepted).
     """
     session = VisaSession(cfg.resource, timeout_ms=cfg.timeout_ms, name=kind)
     try:
-        identity = session.query("*IDN?").strip()
+        with session.timeout(max(cfg.timeout_ms, identify_timeout_ms or 0)):
+            identity = session.query("*IDN?").strip()
         try:
             guard.identity(identity)
         except guard.ReplyError as exc:
