@@ -85,7 +85,7 @@ class VisaSession:
         #: Command pacing, set by a dialect whose instrument needs it (Siglent, Rigol after some
         #: commands): `pace(command)` -> seconds to keep between that message and the next one.
         self.pace: Callable[[str], float] | None = None
-        self._ready_at = 0.0
+        self._last_sent: tuple[str, float] | None = None
         self._inst: Any = None
         self._io: Transport | None = None
         #: Set after a failed exchange: its late reply may still arrive; discard before the next.
@@ -179,21 +179,23 @@ class VisaSession:
         return time.monotonic() + self.timeout_ms / 1000
 
     def _send(self, command: str, deadline: float) -> None:
-        """Write one message, keeping the dialect's pacing gap after the previous one, after
-        throwing away the late reply of a failed exchange."""
+        """Write one message, keeping the dialect's pacing gap after the previous one (also
+        when the pacing was set after that message, as after *IDN?), after throwing away the
+        late reply of a failed exchange."""
         if self._io is None:
             raise InstrumentUnreachable(self._msg("the connection is closed"), where=self.name)
-        wait = self._ready_at - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
+        if self.pace is not None and self._last_sent is not None:
+            previous, at = self._last_sent
+            wait = at + self.pace(previous) - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
         if self._dirty:
             dropped = self._io.discard_pending()
             if dropped:
                 log.debug("%s: dropped %d stale bytes before %r", self.name, dropped, command)
             self._dirty = False
         self._io.write(command.encode("ascii") + b"\n", deadline)
-        if self.pace is not None:
-            self._ready_at = time.monotonic() + self.pace(command)
+        self._last_sent = (command, time.monotonic())
 
     @contextmanager
     def timeout(self, timeout_ms: int) -> Iterator[None]:
