@@ -447,7 +447,9 @@ def open_identified(cfg: Any, dialects: tuple[type, ...], kind: str,
                 f"'*IDN?' was answered '{preview(identity)}', which is not an instrument identity "
                 f"(expected {exc}): is this the instrument's SCPI port?"), where=kind) from None
         instrument = _pick_dialect(dialects, cfg, identity, kind)(session, cfg, identity)
-        session.clear_status()
+        # A dialect whose instrument reads its errors otherwise says how (`clear_status()`).
+        clear = getattr(instrument, "clear_status", None)
+        (clear if callable(clear) else session.clear_status)()
         return instrument
     except BaseException:
         session.close()
