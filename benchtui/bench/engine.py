@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from ..errors import (BenchError, InstrumentError, ProbeLost, ProbeNotFound,
                       VerifyMismatch)
 from ..profile import profile_to_dict
 from . import events as ev
+from .board_tracking import BoardTracker
 from .features import compute_capture_features, psu_features, step_features
 from .records import CycleRecord, FeatureValue, RunSummary, StepRecord, WaveformRecord
 from .session import BenchSession
@@ -50,6 +52,7 @@ class _Cycle:
     waveforms: list[WaveformRecord] = field(default_factory=list)
     failed: StepRecord | None = None
     details: dict[str, dict] = field(default_factory=dict)
+    board_uid: str | None = None  # read at connect
 
 
 class CycleEngine:
@@ -71,6 +74,7 @@ class CycleEngine:
         self.passed = self.failed = 0
         self.run_id: int | None = None
         self.current_step: str | None = None
+        self.boards = BoardTracker(self.profile.bench.labels)
         self._fatal: BenchError | None = None
         self._steps: dict[str, Callable[[_Cycle], Awaitable[None]]] = {
             "power_off": self._power_off, "arm_power_up": self._arm_power_up,
@@ -106,9 +110,14 @@ class CycleEngine:
         """Run `cycles` cycles (profile's count if None; 0 = until stopped)."""
         planned = self.profile.cycle.count if cycles is None else cycles
         self._store = await self._store_owner.run(ResultsStore, self.store_path)
+        bench = self.profile.bench.name or socket.gethostname()
+        last = await self._store_owner.run(self._store.last_board, bench)
+        self.boards = BoardTracker(self.profile.bench.labels, previous=last[1] if last else None,
+                                   previous_run=last[0] if last else None)
         self.run_id = await self._store_owner.run(
             self._store.start_run, self.profile.name, profile_to_dict(self.profile), _versions(),
-            self._instruments(), scenario=self.profile.sim.scenario if self.profile.sim else None)
+            self._instruments(), scenario=self.profile.sim.scenario if self.profile.sim else None,
+            bench=bench)
         self.on_event(ev.RunStarted(self.run_id, planned or None))
         status = "completed"
         try:
@@ -170,13 +179,17 @@ class CycleEngine:
             self._log("loop", f"cycle {index} stopped before its end: not recorded")
             return None
         cycle.features.extend(step_features(cycle.steps))
+        swapped = self.boards.observe(index, cycle.board_uid)
+        if swapped is not None:
+            self._log("board", swapped.text)
         record = CycleRecord(
             index=index, started=cycle.started, ended=time.time(), passed=cycle.failed is None,
             failed_step=cycle.failed.name if cycle.failed else None,
             error_class=cycle.failed.error_class if cycle.failed else None,
             error_text=cycle.failed.error_text if cycle.failed else None,
             steps=tuple(cycle.steps), features=tuple(cycle.features),
-            waveforms=tuple(cycle.waveforms))
+            waveforms=tuple(cycle.waveforms), board_uid=cycle.board_uid,
+            board_label=self.boards.label(cycle.board_uid), events=(swapped,) if swapped else ())
         await self._store_owner.run(self._store.add_cycle, self.run_id, record)
         if record.passed:
             self.passed += 1
@@ -245,7 +258,8 @@ class CycleEngine:
                              f"{self.profile.cycle.trigger_timeout_s} s: check the PSU output and scope wiring")
 
     async def _connect(self, cycle: _Cycle) -> None:
-        await self.session.connect()
+        identity = await self.session.connect()
+        cycle.board_uid = getattr(identity, "uid", None)
 
     async def _read_identity(self, cycle: _Cycle) -> None:
         ob = await self.session.read_option_bytes()

@@ -11,7 +11,8 @@ from .common import DEMO_PROFILE, EXIT_OK, scenario_args, start_virtual_bench
 
 def cmd_demo(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile or DEMO_PROFILE)
-    vb, profile = start_virtual_bench(profile, scenario=args.scenario, seed=args.seed)
+    vb, profile = start_virtual_bench(profile, scenario=args.scenario, seed=args.seed,
+                                      board=args.board)
     try:
         return _run_tui(profile)
     finally:
