@@ -7,13 +7,15 @@ its cycles, failures by mode and the median and spread of every feature; then fo
 it asks, feature by feature and failure mode by failure mode, whether it lies outside what its
 siblings do:
 
-- features: the board's median against the siblings' medians, as a robust z-score
+- features (not wall-clock step times): the board's median against the siblings' medians, as a robust z-score
   (z = (median - median of siblings' medians) / (1.4826 x MAD of siblings' medians)), with
   the spread floored by how precisely a board median is known (the pooled within-board MAD /
   sqrt(n)) and by the feature's resolution, so that one bad board cannot hide in the average
   and a noise-free feature cannot make noise look like a difference. A difference counts when
   |z| >= Z_STANDOUT *and* the board's cycles separate from the siblings' cycles by rank
-  (|AUC - 0.5| >= AUC_STANDOUT - 0.5);
+  (|AUC - 0.5| >= AUC_STANDOUT - 0.5, Mann-Whitney p < RANK_ALPHA after a Bonferroni
+  correction over boards x features: a few cycles of a feature that is bimodal from cycle to
+  cycle cannot make a board stand out);
 - 0/1 features (a trigger that fired, constant-current mode) and failure modes: the board's
   rate against the siblings' pooled rate, Fisher's exact test, Bonferroni-corrected over boards
   x modes, and at least MIN_RATE_GAP apart.
@@ -41,8 +43,10 @@ MIN_CYCLES = 3
 MIN_BOARDS = 5
 #: Robust z-score beyond which a board's median is unlike its siblings'.
 Z_STANDOUT = 5.0
-#: ...and its cycles must separate from the siblings' this well by rank (AUC or 1 - AUC).
+#: ...and its cycles must separate from the siblings' this well by rank (AUC or 1 - AUC),
 AUC_STANDOUT = 0.9
+#: ...significantly: Mann-Whitney p below this, Bonferroni-corrected over boards x features.
+RANK_ALPHA = 0.05
 #: Family-wise error rate of the rate comparisons (Bonferroni over groups x modes/flags).
 RATE_ALPHA = 0.01
 #: Smallest difference between a board's rate and its siblings' that counts.
@@ -53,6 +57,9 @@ KEY_FEATURES = 3
 QUOTED = 4
 #: Feature kinds that describe the board's supply: listed first.
 RAIL_KINDS = ("rail", "psu")
+#: Kinds whose durations are wall-clock step times (not compared: the bench PC's load shows in
+#: them as much as the board; their counts, e.g. connect attempts, are compared).
+CLOCK_KINDS = ("timing", "link")
 _MAD_SIGMA = 1.4826
 #: Finest difference worth a word, by unit (UNCONFIRMED choices: about a scope LSB / a PSU digit).
 RESOLUTION = {"V": 1e-3, "A": 1e-4, "s": 1e-7, "": 1e-6}
@@ -159,14 +166,17 @@ def compare(fleet: FleetMatrix, by: str = "board") -> Comparison:
     if enough:
         flags = [j for j in range(len(m.names)) if _is_flag(m.values[:, j])]
         rate_tests = len(judged) * (len(_modes(fleet)) + 1 + len(flags))
+        feature_tests = len(judged) * max(1, len(m.names) - len(flags))
         for j, name in enumerate(m.names):
+            if m.kinds[j] in CLOCK_KINDS and m.units[j] == "s":
+                continue  # wall-clock step times: they measure the bench PC's load as much as the board
             if j in flags:
                 for k, d in _rate_differences(m.values[:, j] == 1, member, judged, name, "flag",
                                               m.units[j], m.kinds[j], rate_tests):
                     found[k].append(d)
             else:
                 for k, d in _feature_differences(m.values[:, j], member, judged, name, m.units[j],
-                                                 m.kinds[j]):
+                                                 m.kinds[j], feature_tests):
                     found[k].append(d)
         failed = ~np.asarray(m.passed, dtype=bool)
         modes = np.array([s or "unknown" for s in m.failed_steps], dtype=object)
@@ -246,7 +256,7 @@ def _mad(x: np.ndarray) -> float:
 
 
 def _feature_differences(x: np.ndarray, member: dict[str, np.ndarray], judged: list[str],
-                         name: str, unit: str, kind: str) -> list[tuple[str, Difference]]:
+                         name: str, unit: str, kind: str, tests: int) -> list[tuple[str, Difference]]:
     values = {k: x[member[k]][~np.isnan(x[member[k]])] for k in judged}
     have = [k for k in judged if values[k].size >= MIN_CYCLES]
     if len(have) < MIN_BOARDS:
@@ -254,7 +264,8 @@ def _feature_differences(x: np.ndarray, member: dict[str, np.ndarray], judged: l
     med = {k: float(np.median(values[k])) for k in have}
     within = np.median([_mad(values[k]) / math.sqrt(values[k].size) for k in have])
     centre_all = np.median(list(med.values()))
-    floor = max(float(within), RESOLUTION.get(unit, 1e-6), 1e-3 * abs(float(centre_all)))
+    floor = max(float(within), RESOLUTION.get(unit, 1e-6), 1e-3 * abs(float(centre_all)),
+                _quantum(np.concatenate([values[k] for k in have])))
     z_of: dict[str, float] = {}
     for k in have:
         sib = np.array([med[s] for s in have if s != k])
@@ -266,17 +277,24 @@ def _feature_differences(x: np.ndarray, member: dict[str, np.ndarray], judged: l
         if abs(z) < Z_STANDOUT:
             continue
         others = np.concatenate([values[s] for s in have if s != k])
-        auc = _auc(values[k], others)
-        if abs(auc - 0.5) < AUC_STANDOUT - 0.5:
+        auc, p = _rank_test(values[k], others)
+        if abs(auc - 0.5) < AUC_STANDOUT - 0.5 or p >= RANK_ALPHA / tests:
             continue
         typical = [med[s] for s in have if s != k and abs(z_of[s]) < Z_STANDOUT] or \
             [med[s] for s in have if s != k]
         sib_centre = float(np.median([med[s] for s in have if s != k]))
         strength = min(300.0, -math.log10(max(2 * NormalDist().cdf(-abs(z)), 1e-300)))
         d = Difference("feature", name, unit, kind, med[k], sib_centre, (min(typical), max(typical)),
-                       len(have) - 1, z, auc, None, None, strength, "")
+                       len(have) - 1, z, auc, p, None, strength, "")
         out.append((k, _with_text(d)))
     return out
+
+
+def _quantum(x: np.ndarray) -> float:
+    """The step between the values a feature takes, when it takes few (a scope's 8-bit levels
+    make a 1.2 V rail read 1.200, 1.208, 1.216 V): a board one level off is not different."""
+    steps = np.diff(np.unique(x))
+    return float(steps.min()) if steps.size and np.unique(x).size <= max(8, x.size // 4) else 0.0
 
 
 def _rate_differences(events: np.ndarray, member: dict[str, np.ndarray], judged: list[str],
@@ -306,13 +324,19 @@ def _rate_differences(events: np.ndarray, member: dict[str, np.ndarray], judged:
     return out
 
 
-def _auc(a: np.ndarray, b: np.ndarray) -> float:
-    """P(a value of `a` > a value of `b`), ties counting half (Mann-Whitney, average ranks)."""
+def _rank_test(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(AUC, two-sided p) of the Mann-Whitney test of `a` against `b`: AUC = P(a value of `a` >
+    one of `b`), ties counting half; p from the normal approximation with the tie correction
+    (conservative for the smallest samples, where the exact p is smaller)."""
+    n1, n2 = a.size, b.size
     both = np.concatenate([a, b])
     _, inverse, counts = np.unique(both, return_inverse=True, return_counts=True)
     average = np.cumsum(counts) - (counts - 1) / 2
-    u = average[inverse[:a.size]].sum() - a.size * (a.size + 1) / 2
-    return float(u / (a.size * b.size))
+    u = average[inverse[:n1]].sum() - n1 * (n1 + 1) / 2
+    n = n1 + n2
+    var = n1 * n2 / 12 * ((n + 1) - float(np.sum(counts ** 3 - counts)) / (n * (n - 1)))
+    p = 1.0 if var <= 0 else 2 * NormalDist().cdf(-abs(u - n1 * n2 / 2) / math.sqrt(var))
+    return float(u / (n1 * n2)), min(1.0, p)
 
 
 def _fisher(k1: int, n1: int, k2: int, n2: int) -> float:
@@ -432,6 +456,8 @@ def _range(lo: float, hi: float, unit: str) -> str:
     a, b = _q(lo, unit), _q(hi, unit)
     if a == b:
         return a
+    if lo == 0:
+        return f"0–{b}"
     ua, ub = a.split(" ", 1)[-1] if " " in a else "", b.split(" ", 1)[-1] if " " in b else ""
     if ua and ua == ub:
         return f"{a.rsplit(' ', 1)[0]}–{b}"

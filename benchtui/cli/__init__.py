@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import BenchError
-from . import bench, console, loop, results
+from . import bench, console, loop, results, sweep
 from .common import (
     DEMO_PROFILE,
     EXIT_ERROR,
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 # Each module adds its commands with register(sub); a new command group is a new module here.
-COMMAND_MODULES = (console, loop, results, bench)
+COMMAND_MODULES = (console, loop, results, bench, sweep)
 
 
 def build_parser() -> argparse.ArgumentParser:
