@@ -1,9 +1,11 @@
-"""Which board is on the bench: the UID read at every connect, its label, and swaps.
+"""Which board is on the bench across runs: its label, and a board swapped between runs.
 
-The cycle engine asks `BoardTracker.observe()` once per cycle with the UID the target reported
-at connect (None when the cycle never connected). A UID different from the last one seen —
-in this run, or in the bench's previous run in the same database — is a board swap, recorded
-as a `board_changed` event of that cycle.
+A swap within a run is seen by the identity step (`forensics.IdentityTracker`: another UID than
+the previous cycle's). Between runs only the database remembers: the cycle engine gives
+`BoardTracker` the last UID the same bench recorded there, and asks `observe()` once per cycle
+with the UID read at connect (None when the cycle never connected). When the run's first UID
+differs from it, that cycle gets a `board_changed` event ("board changed since run 12: ...").
+The profile's `[bench.labels]` (UID -> serial sticker) label the cycles.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class BoardTracker:
         self.labels = {k.upper(): v for k, v in (labels or {}).items()}
         self.current: str | None = previous
         self._previous_run = previous_run
+        self._seen = False  # a UID of this run was observed
 
     def label(self, uid: str | None) -> str | None:
         return self.labels.get(uid.upper()) if uid else None
@@ -38,22 +41,21 @@ class BoardTracker:
         return f"{uid} ({label})" if uid and label else (uid or "unknown board")
 
     def observe(self, cycle: int, uid: str | None) -> EventRecord | None:
-        """The cycle's board; a `board_changed` event when it is not the last one seen."""
-        if not uid:
+        """A `board_changed` event when the run's first board is not the one the bench's
+        previous run ended with (later swaps in the run are the identity step's)."""
+        if not uid or self._seen:
             return None
-        uid = uid.upper()
-        before, self.current = self.current, uid
+        self._seen = True
+        before, self.current = self.current, uid.upper()
+        uid = self.current
         if before is None or before == uid:
-            self._previous_run = None
             return None
-        since = (f"since run {self._previous_run}" if self._previous_run is not None
-                 else "since the previous cycle")
-        self._previous_run = None
         return EventRecord(
-            "board_changed", f"board changed {since}: {self.describe(before)} -> {self.describe(uid)}",
+            "board_changed", f"board changed since run {self._previous_run}: "
+                             f"{self.describe(before)} -> {self.describe(uid)}",
             cycle=cycle, at=time.time(),
             details={"from": before, "to": uid, "from_label": self.label(before),
-                     "to_label": self.label(uid)})
+                     "to_label": self.label(uid), "since_run": self._previous_run})
 
 
 __all__ = ["BoardTracker", "short_uid"]

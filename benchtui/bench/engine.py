@@ -24,7 +24,8 @@ from ..profile import profile_to_dict
 from . import events as ev
 from .board_tracking import BoardTracker
 from .features import compute_capture_features, psu_features, step_features
-from .records import CycleRecord, FeatureValue, RunSummary, StepRecord, WaveformRecord
+from .forensics import IdentityTracker
+from .records import CycleRecord, EventRecord, FeatureValue, RunSummary, StepRecord, WaveformRecord
 from .session import BenchSession
 from .store import ResultsStore
 
@@ -52,7 +53,11 @@ class _Cycle:
     waveforms: list[WaveformRecord] = field(default_factory=list)
     failed: StepRecord | None = None
     details: dict[str, dict] = field(default_factory=dict)
-    board_uid: str | None = None  # read at connect
+    # Board identity and option-byte forensics (the identity step, bench/forensics.py).
+    board_uid: str | None = None
+    target: dict = field(default_factory=dict)
+    option_bytes: dict = field(default_factory=dict)
+    events: list[EventRecord] = field(default_factory=list)
 
 
 class CycleEngine:
@@ -76,6 +81,7 @@ class CycleEngine:
         self.current_step: str | None = None
         self.boards = BoardTracker(self.profile.bench.labels)
         self._fatal: BenchError | None = None
+        self._identity = IdentityTracker()   # the previous cycle's board and option bytes
         self._steps: dict[str, Callable[[_Cycle], Awaitable[None]]] = {
             "power_off": self._power_off, "arm_power_up": self._arm_power_up,
             "power_on": self._power_on, "capture_power_up": self._capture_power_up,
@@ -189,7 +195,8 @@ class CycleEngine:
             error_text=cycle.failed.error_text if cycle.failed else None,
             steps=tuple(cycle.steps), features=tuple(cycle.features),
             waveforms=tuple(cycle.waveforms), board_uid=cycle.board_uid,
-            board_label=self.boards.label(cycle.board_uid), events=(swapped,) if swapped else ())
+            board_label=self.boards.label(cycle.board_uid), target=cycle.target,
+            option_bytes=cycle.option_bytes, events=tuple(cycle.events) + ((swapped,) if swapped else ()))
         await self._store_owner.run(self._store.add_cycle, self.run_id, record)
         if record.passed:
             self.passed += 1
@@ -258,11 +265,22 @@ class CycleEngine:
                              f"{self.profile.cycle.trigger_timeout_s} s: check the PSU output and scope wiring")
 
     async def _connect(self, cycle: _Cycle) -> None:
-        identity = await self.session.connect()
-        cycle.board_uid = getattr(identity, "uid", None)
+        await self.session.connect()
 
     async def _read_identity(self, cycle: _Cycle) -> None:
-        ob = await self.session.read_option_bytes()
+        seen = self._identity.identity(cycle.index, self.session.state.target_identity)
+        cycle.board_uid, cycle.target = seen.board_uid, seen.target
+        cycle.events.extend(seen.events)
+        for line in seen.log:
+            self._log("target", line)
+        forensics = await self.session.read_option_forensics()
+        seen = self._identity.option_bytes(cycle.index, forensics)
+        cycle.option_bytes = seen.option_bytes
+        cycle.features.extend(seen.features)
+        cycle.events.extend(seen.events)
+        for line in seen.log:
+            self._log("target", line)
+        ob = forensics.options
         protected = ob.protected_sectors()
         self._details(cycle, "read_identity", optcr=f"0x{ob.optcr:08X}", optcr1=f"0x{ob.optcr1:08X}",
                       rdp_level=ob.rdp_level, protected_sectors=protected)

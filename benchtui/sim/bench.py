@@ -1,4 +1,4 @@
-"""The whole virtual bench in one object: board model, SCPI instruments, STM32F767 twin.
+"""The whole virtual bench in one object: board model, SCPI instruments, STM32 twin.
 
 One `BoardModel` drives everything: the simulated PSU sets its supply, the simulated scope
 samples its nets, the twin asks it whether it is powered and whether a flash operation was
@@ -25,9 +25,10 @@ class VirtualBench:
                  variant: str = "zg", psu_model: str = "rigol-dp832",
                  scope_model: str = "rigol-ds1054z", host: str = "127.0.0.1",
                  psu_port: int = 0, scope_port: int = 0, probe_port: int = 0,
-                 serve_probe: bool = False, state_file: str | None = None,
+                 serve_probe: bool = False, state_file: str | None = None, dual_bank: bool = False,
                  batch: int = 0, faulty: tuple[int, ...] | None = None, board: int = 1):
         self.scenario, self.seed, self.variant = scenario, seed, variant
+        self.dual_bank = dual_bank
         #: The virtual batch (None: one board, as the scenario and seed describe it).
         self.batch: Batch | None = Batch.make(scenario, seed, batch, faulty) if batch else None
         self.board_number = board if self.batch else 0
@@ -65,9 +66,10 @@ class VirtualBench:
             self.board, psu_model=o["psu_model"], scope_model=o["scope_model"], host=o["host"],
             psu_port=o["psu_port"], scope_port=o["scope_port"])
         try:
+            # The twin's MCU carries the board's 96-bit unique ID (from the board's seed).
+            uid = b"".join(w.to_bytes(4, "little") for w in self.board.uid_words)
             self.twin = Stm32Twin(self.variant, power=self.board, time_scale=o["time_scale"],
-                                  state_file=o["state_file"])
-            _set_twin_uid(self.twin, self.board.uid_words)
+                                  state_file=o["state_file"], uid=uid, dual_bank=self.dual_bank)
             self.probe_uid = register_twin(self.twin)
             if o["serve_probe"]:
                 self._server = serve_twin(self.twin, host=o["host"], port=o["probe_port"])
@@ -116,11 +118,5 @@ class VirtualBench:
 
 def _set_twin_uid(twin: Stm32Twin, words: tuple[int, int, int]) -> None:
     """The twin's chip gets the board's 96-bit unique ID (a swapped board is another chip)."""
-    raw = b"".join(w.to_bytes(4, "little") for w in words)
-    if hasattr(twin, "uid"):  # the twin keeps its UID as 12 bytes and builds sysinfo from it
-        twin.uid = raw
-        twin.sysinfo = twin._make_sysinfo()
-    else:  # pragma: no cover - older twin: patch the UID words in its system memory
-        from .twin import constants as C
-        o = C.UID_ADDR - C.SYSINFO_BASE
-        twin.sysinfo[o:o + 12] = raw
+    twin.uid = b"".join(w.to_bytes(4, "little") for w in words)
+    twin.sysinfo = twin._make_sysinfo()  # the system memory the probe reads the UID from
