@@ -27,7 +27,6 @@ DEMO_BATCH, DEMO_CYCLES = 25, 6
 def run_sweep(profile: Profile, boards: list[int], cycles: int, insert: Callable[[int], None],
               *, quiet: bool = False) -> int:
     """Run the sweep, print a line per board and the by-board report; the exit code."""
-    import asyncio
 
     from ..bench.board_report import board_comparison, format_boards
     from ..bench.session import BenchSession
