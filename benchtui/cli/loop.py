@@ -53,7 +53,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     vb = None
     if args.virtual:
-        vb, profile = start_virtual_bench(profile, scenario=args.scenario, seed=args.seed)
+        vb, profile = start_virtual_bench(profile, scenario=args.scenario, seed=args.seed,
+                                          board=args.board)
     if args.db:
         profile = profile.replace(store=dataclasses.replace(profile.store, database=args.db))
     line = ProgressLine(sys.stderr, quiet=args.quiet)
