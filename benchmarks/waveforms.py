@@ -21,7 +21,8 @@ import numpy as np
 import pyvisa
 
 from benchtui.devices.psu import open_psu
-from benchtui.devices.scope import RIGOL_CHUNK_POINTS, open_scope
+from benchtui.devices.scope import open_scope
+from benchtui.devices.scope.rigol_ds1000z import CHUNK_POINTS as RIGOL_CHUNK_POINTS
 from benchtui.profile import PsuConfig, ScopeChannel, ScopeConfig, TriggerConfig
 from benchtui.sim.board import BoardModel
 from benchtui.sim.instruments import start_instruments

@@ -29,6 +29,15 @@ STEP_NAMES = (
 #: Names of the virtual bench's fault scenarios (the simulator checks it knows each of them).
 SIM_SCENARIOS = ("healthy", "vcap-marginal", "nrst-noise", "brownout", "swd-intermittent")
 NETS = ("VDD", "VCAP1", "VCAP2", "NRST")
+#: Instrument dialects (devices/psu, devices/scope) and simulated models (sim/instruments.py) by
+#: name; the profile sits below both, so the names are listed here and tests check they agree.
+PSU_DRIVERS = ("auto", "rigol-dp800", "keysight-e36300", "siglent-spd3303x", "rohde-hmc804x",
+               "owon-spe", "scpi", "scpi-multi")
+SCOPE_DRIVERS = ("auto", "rigol-ds1000z", "rigol-dho", "keysight-infiniivision", "siglent-sds1000x-e",
+                 "siglent-sds2000x-plus")
+SIM_PSU_MODELS = ("rigol-dp832", "rigol-dp831a", "keysight-e36312a", "keysight-edu36311a",
+                  "siglent-spd3303x", "rohde-hmc8043")
+SIM_SCOPE_MODELS = ("rigol-ds1054z", "keysight-dsox3034t", "keysight-dsox2024a")
 
 # --- declared physical ranges: every number a profile can hold is finite and inside one -------
 #: No bench supply goes past these; a profile's own maxima must lie inside them.
@@ -84,7 +93,7 @@ class TargetConfig:
 @dataclass(frozen=True, kw_only=True)
 class PsuConfig:
     resource: str = _f()
-    driver: str = _f("auto", choices=("auto", "rigol-dp800", "keysight-e36300", "scpi"))
+    driver: str = _f("auto", choices=PSU_DRIVERS)
     channel: int = _f(1, lo=1, hi=4)
     voltage: float = _f(lo=0.0, hi=PSU_VOLTS)
     current_limit: float = _f(lo=0.0, lo_open=True, hi=PSU_AMPS)
@@ -116,7 +125,7 @@ class TriggerConfig:
 @dataclass(frozen=True, kw_only=True)
 class ScopeConfig:
     resource: str = _f()
-    driver: str = _f("auto", choices=("auto", "rigol-ds1000z", "keysight-infiniivision"))
+    driver: str = _f("auto", choices=SCOPE_DRIVERS)
     timeout_ms: int = _f(5000, lo=50, hi=120_000)
     format: str = _f("BYTE", choices=("BYTE", "WORD", "ASCII"))
     channels: dict[str, ScopeChannel] = _f({})
@@ -146,8 +155,8 @@ class SimConfig:
     seed: int = _f(1, lo=0, hi=2**63 - 1)
     time_scale: float = _f(0.0, lo=0.0, hi=10.0)
     variant: str = _f("zg", choices=("zg", "zi"))
-    psu_model: str = _f("rigol-dp832", choices=("rigol-dp832", "keysight-e36312a"))
-    scope_model: str = _f("rigol-ds1054z", choices=("rigol-ds1054z", "keysight-dsox3034t"))
+    psu_model: str = _f("rigol-dp832", choices=SIM_PSU_MODELS)
+    scope_model: str = _f("rigol-ds1054z", choices=SIM_SCOPE_MODELS)
     host: str = _f("127.0.0.1")
     psu_port: int = _f(0, lo=0, hi=65535)
     scope_port: int = _f(0, lo=0, hi=65535)
@@ -328,7 +337,7 @@ def _scalar(tp: Any, value: Any, f: dataclasses.Field, ctx: _Ctx, keypath: tuple
     elif tp is str:
         if not isinstance(value, str):
             raise ctx.error(keypath, f"expected a string, got {_show(value)}")
-        if meta.get("path") and value:
+        if meta.get("path") and value and "://" not in value:  # a URL (postgresql://) stays as it is
             value = _path(value, base, ctx, keypath)
     choices = meta.get("choices")
     if choices and value not in choices:

@@ -66,6 +66,42 @@ def virtual_bench(tmp_path: Path, small_firmware: Path):
         vb.stop()
 
 
+# --- results databases on each backend -------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throw-away PostgreSQL server for the whole session (skipped where the server binaries
+    are missing, except under CI, where that is a failure)."""
+    from tests.postgres_cluster import ClusterUnavailable, PgCluster
+
+    try:
+        cluster = PgCluster().start()
+    except ClusterUnavailable as exc:
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(f"CI needs a PostgreSQL server: {exc}")
+        pytest.skip(str(exc))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> str:
+    """The URL of a new, empty PostgreSQL database."""
+    return pg_cluster.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path):
+    """Factory: `store_target(name)` is where a test's results database `name` lives — a file
+    path on the SQLite run, a fresh database URL on the PostgreSQL run (every store test runs
+    against each backend)."""
+    if request.param == "sqlite":
+        return lambda name="results.db": str(tmp_path / name)
+    cluster = request.getfixturevalue("pg_cluster")
+    urls: dict[str, str] = {}
+    return lambda name="results.db": urls.setdefault(name, cluster.create_database())
+
+
 @pytest.fixture(scope="session")
 def chromium_process():
     """Headless system Chromium (tests/browser.py), one process per test session. Skips without

@@ -18,6 +18,7 @@ import logging
 import re
 import socket
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -149,6 +150,10 @@ class VisaSession:
         self.name = name
         self.timeout_ms = timeout_ms
         self.last_command: str | None = None
+        #: Command pacing, set by a dialect whose instrument needs it (Siglent, Rigol after some
+        #: commands): `pace(command)` -> seconds to keep between that message and the next one.
+        self.pace: Callable[[str], float] | None = None
+        self._ready_at = 0.0
         self._inst: Any = None
         with self._guard("open"):
             rm = resource_manager()
@@ -221,7 +226,29 @@ class VisaSession:
         log.debug("%s > %s", self.name, command)
         self.last_command = command
         with self._guard(command):
-            self._inst.write(command)
+            self._send(command)
+
+    def _send(self, command: str) -> None:
+        """Write one message, keeping the dialect's pacing gap after the previous one."""
+        wait = self._ready_at - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._inst.write(command)
+        if self.pace is not None:
+            self._ready_at = time.monotonic() + self.pace(command)
+
+    @contextmanager
+    def timeout(self, timeout_ms: int) -> Iterator[None]:
+        """Use another timeout for the calls inside the block (e.g. a slow first reply)."""
+        saved = self.timeout_ms
+        self.timeout_ms = timeout_ms
+        self._inst.timeout = timeout_ms
+        try:
+            yield
+        finally:
+            self.timeout_ms = saved
+            if self._inst is not None:
+                self._inst.timeout = saved
 
     def query(self, command: str) -> str:
         """Send a query and return its reply line without the terminator."""
@@ -229,7 +256,7 @@ class VisaSession:
         if not command.upper().startswith(("SYST:ERR", ":SYST:ERR")):
             self.last_command = command
         with self._guard(command):
-            self._inst.write(command)
+            self._send(command)
             raw = self._inst.read_raw()
         try:
             reply = raw.decode("ascii").rstrip("\r\n")
@@ -264,17 +291,23 @@ class VisaSession:
         return self.query_parsed(messages[-1], op.parse, _expected(op.parse))
 
     # -- binary blocks ----------------------------------------------------------------------
-    def query_block(self, command: str) -> bytes:
+    def query_block(self, command: str, *, prefix_max: int = 0, trailer: bytes = b"") -> bytes:
         """Send a query whose reply is an IEEE 488.2 definite-length block; return the payload.
 
         Reads `#`, the digit count N, the N-digit length L, then exactly L bytes (which may
-        contain "\\n") and the trailing terminator.
+        contain "\\n") and the trailing terminator. `prefix_max` tolerates up to that many bytes
+        before the `#` (Siglent `C1:WF DAT2,#9...`); `trailer` is read after the terminator
+        (Siglent ends blocks with two newlines).
         """
         log.debug("%s > %s", self.name, command)
         self.last_command = command
         with self._guard(command):
-            self._inst.write(command)
+            self._send(command)
             head = self._inst.read_bytes(2)
+            skipped = b""
+            while head[:1] != b"#" and len(skipped) < prefix_max:
+                skipped += head[:1]
+                head = head[1:] + self._inst.read_bytes(1)
             if head[:1] != b"#" or not head[1:2].isdigit() or head[1:2] == b"0":
                 raise self.garbage(command, head + self._drain(), "an IEEE 488.2 #N block")
             digits = int(head[1:2])
@@ -283,6 +316,8 @@ class VisaSession:
                 raise self.garbage(command, head + length_text + self._drain(), "an IEEE 488.2 #N block")
             length = int(length_text)
             payload = self._inst.read_bytes(length + 1) if length else self._inst.read_bytes(1)
+            if trailer:
+                self._inst.read_bytes(len(trailer))
         terminator = payload[-1:]
         if terminator != b"\n":
             raise self.garbage(command, head + length_text + payload[:GARBAGE_PREVIEW],
@@ -291,9 +326,9 @@ class VisaSession:
         return bytes(payload[:-1]) if length else b""
 
     def query_binary_block(self, command: str, datatype: str = "B",
-                           big_endian: bool = False) -> np.ndarray:
+                           big_endian: bool = False, **block: Any) -> np.ndarray:
         """A block reply decoded as an array of `datatype` ('B', 'b', 'H', 'h', 'f')."""
-        payload = self.query_block(command)
+        payload = self.query_block(command, **block)
         dtype = np.dtype(datatype).newbyteorder(">" if big_endian else "<")
         if len(payload) % dtype.itemsize:
             raise self.garbage(command, payload, f"a whole number of {dtype.itemsize}-byte values")
@@ -384,15 +419,19 @@ def _plain(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def open_identified(cfg: Any, dialects: tuple[type, ...], kind: str) -> Any:
+def open_identified(cfg: Any, dialects: tuple[type, ...], kind: str,
+                    identify_timeout_ms: int | None = None) -> Any:
     """Open `cfg.resource`, ask *IDN?, and build the dialect the profile names or *IDN? picks.
 
     Each dialect class has `DRIVER` (the profile's name for it), `matches(identity)` and is
     built as `dialect(session, cfg, identity)`. Nothing on the instrument is changed.
+    `identify_timeout_ms` (if longer) is the timeout of the first reply only (an instrument
+    that answers seconds after the connection is accepted).
     """
     session = VisaSession(cfg.resource, timeout_ms=cfg.timeout_ms, name=kind)
     try:
-        identity = session.query("*IDN?").strip()
+        with session.timeout(max(cfg.timeout_ms, identify_timeout_ms or 0)):
+            identity = session.query("*IDN?").strip()
         if not identity:
             raise session.garbage("*IDN?", identity, "an identity string")
         return _pick_dialect(dialects, cfg, identity, kind)(session, cfg, identity)

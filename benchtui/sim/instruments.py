@@ -5,14 +5,20 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from .scpi.keysight_e36300 import KeysightE36312A
-from .scpi.keysight_infiniivision import KeysightDSOX3034T
-from .scpi.rigol_dp800 import RigolDP832
+from .scpi.keysight_e36300 import KeysightE36312A, KeysightEDU36311A
+from .scpi.keysight_infiniivision import AgilentDSOX2024A, KeysightDSOX3034T
+from .scpi.rigol_dp800 import RigolDP831A, RigolDP832
 from .scpi.rigol_ds1000z import RigolDS1054Z
+from .scpi.rohde_hmc804x import RohdeHMC8043
 from .scpi.server import start_server
+from .scpi.siglent_spd3303x import SiglentSPD3303X
 
-PSU_MODELS = {"rigol-dp832": RigolDP832, "keysight-e36312a": KeysightE36312A}
-SCOPE_MODELS = {"rigol-ds1054z": RigolDS1054Z, "keysight-dsox3034t": KeysightDSOX3034T}
+#: `[sim] psu_model` / `scope_model` -> simulated instrument (one module per dialect in scpi/).
+PSU_MODELS = {"rigol-dp832": RigolDP832, "rigol-dp831a": RigolDP831A,
+              "keysight-e36312a": KeysightE36312A, "keysight-edu36311a": KeysightEDU36311A,
+              "siglent-spd3303x": SiglentSPD3303X, "rohde-hmc8043": RohdeHMC8043}
+SCOPE_MODELS = {"rigol-ds1054z": RigolDS1054Z, "keysight-dsox3034t": KeysightDSOX3034T,
+                "keysight-dsox2024a": AgilentDSOX2024A}
 START_TIMEOUT_S = 10.0
 
 

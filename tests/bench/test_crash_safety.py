@@ -1,4 +1,5 @@
-"""Every cycle a writer reported as committed survives a SIGKILL of the writer process."""
+"""Every cycle a writer reported as committed survives a SIGKILL of the writer process (on each
+backend: the SQLite file, the PostgreSQL server)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
-
 import numpy as np
 
 from benchtui.bench.store import ResultsStore
@@ -41,9 +40,9 @@ WRITER = textwrap.dedent(f"""
 """)
 
 
-def test_sigkill_mid_run_loses_no_committed_cycle(tmp_path: Path) -> None:
-    db = tmp_path / "crash.db"
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(db)], stdout=subprocess.PIPE,
+def test_sigkill_mid_run_loses_no_committed_cycle(store_target) -> None:
+    db = store_target("crash.db")
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, db], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     committed = 0
     try:

@@ -1,4 +1,5 @@
-"""The SQLite results store: round trip, atomic cycles, live/interrupted runs, schema checks."""
+"""The results store on each backend (SQLite file, PostgreSQL server): round trip, atomic
+cycles, live/interrupted runs, schema checks. Tests taking `store_target` run on both."""
 
 from __future__ import annotations
 
@@ -10,8 +11,27 @@ import pytest
 
 from benchtui.bench.records import (CycleRecord, EventRecord, FeatureValue, StepRecord,
                                     WaveformRecord)
-from benchtui.bench.store import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, ResultsStore
+from benchtui.bench.store import (APPLICATION_ID, SCHEMA_VERSION, TABLES, ResultsStore, is_url)
+from benchtui.bench.store.schema import migration, render, MIGRATIONS
 from benchtui.errors import StoreError
+
+
+def raw(target: str):
+    """A plain DB-API connection to the same database (to look behind the store's back)."""
+    if is_url(target):
+        import psycopg
+        return psycopg.connect(target, autocommit=True)
+    conn = sqlite3.connect(target, isolation_level=None)
+    return conn
+
+
+def sql(target: str, statement: str) -> list[tuple]:
+    conn = raw(target)
+    try:
+        cur = conn.execute(statement)
+        return cur.fetchall() if cur.description else []
+    finally:
+        conn.close()
 
 
 def cycle(index: int, *, passed: bool = True, vcap_min: float | None = 1.18,
@@ -42,14 +62,15 @@ def start(store: ResultsStore, name: str = "bench-1") -> int:
                            scenario="vcap-marginal")
 
 
-def counts(path: Path) -> tuple[int, int, int, int]:
-    with sqlite3.connect(path) as conn:
-        return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[return-value]
-                     for t in ("cycles", "steps", "features", "waveforms"))
+def counts(target: str) -> tuple[int, ...]:
+    return tuple(sql(target, f"SELECT count(*) FROM {t}")[0][0]
+                 for t in ("cycles", "steps", "features", "waveforms"))
 
 
-def test_round_trip_through_a_reopened_database(tmp_path: Path) -> None:
-    db = tmp_path / "results" / "bench.db"  # parent folder is created
+def test_round_trip_through_a_reopened_database(store_target, tmp_path: Path) -> None:
+    db = store_target()
+    if not is_url(db):
+        db = str(tmp_path / "results" / "bench.db")  # parent folder is created
     records = [cycle(1), cycle(2, passed=False, vcap_min=1.02), cycle(3, vcap_min=None)]
     with ResultsStore(db) as store:
         run_id = start(store)
@@ -79,13 +100,27 @@ def test_round_trip_through_a_reopened_database(tmp_path: Path) -> None:
         assert m.row(2)["flash.VCAP1.min"] is None and m.row(1)["flash.VCAP1.min"] == 1.02
 
 
-def test_waveforms_are_compressed(tmp_path: Path) -> None:
+def test_both_backends_hold_the_one_schema(store_target) -> None:
+    db = store_target()
+    ResultsStore(db).close()
+    for table, columns in TABLES.items():
+        if is_url(db):
+            got = [r[0] for r in sql(db, "SELECT column_name FROM information_schema.columns WHERE "
+                                         f"table_name = '{table}' ORDER BY ordinal_position")]
+            got = [c for c in got if c != "rowid"]  # PostgreSQL's stand-in for SQLite's rowid
+        else:
+            got = [r[1] for r in sql(db, f"PRAGMA table_info({table})")]
+        assert got == list(columns), table
+    assert sql(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
+
+
+def test_waveforms_are_compressed(store_target) -> None:
     flat = np.full(100_000, 1.2)
-    with ResultsStore(tmp_path / "w.db") as store:
+    db = store_target()
+    with ResultsStore(db) as store:
         run_id = start(store)
         store.add_cycle(run_id, cycle(1, waveforms=(WaveformRecord("flash", "VCAP1", 0.0, 1e-7, flat),)))
-    with sqlite3.connect(tmp_path / "w.db") as conn:
-        size = conn.execute("SELECT length(data) FROM waveforms").fetchone()[0]
+    [(size,)] = sql(db, "SELECT length(data) FROM waveforms")
     assert size < flat.size * 4 / 50
 
 
@@ -95,23 +130,24 @@ def test_waveforms_are_compressed(tmp_path: Path) -> None:
                     WaveformRecord("power_up", "NRST", 0.0, 1e-6, np.array(["high", "low"])))},
      "waveform power_up/NRST"),
 ])
-def test_a_failure_inside_add_cycle_leaves_nothing_of_that_cycle(tmp_path: Path, bad: dict, named: str) -> None:
-    db = tmp_path / "a.db"
+def test_a_failure_inside_add_cycle_leaves_nothing_of_that_cycle(store_target, bad: dict, named: str) -> None:
+    db = store_target()
     with ResultsStore(db) as store:
         run_id = start(store)
         store.add_cycle(run_id, cycle(1))
         before = counts(db)
         with pytest.raises(StoreError) as err:
             store.add_cycle(run_id, cycle(2, **bad))
-        assert named in str(err.value) and "cycle 2 of run" in str(err.value) and str(db) in str(err.value)
+        assert named in str(err.value) and "cycle 2 of run" in str(err.value) and store.where in str(err.value)
         assert counts(db) == before
         assert [c.index for c in store.cycles(run_id)] == [1]
         store.add_cycle(run_id, cycle(2))  # the same index is free: nothing was left behind
         assert [c.index for c in store.cycles(run_id)] == [1, 2]
 
 
-def test_write_errors_name_the_run_and_cycle(tmp_path: Path) -> None:
-    with ResultsStore(tmp_path / "e.db") as store:
+def test_write_errors_name_the_run_and_cycle(store_target) -> None:
+    db = store_target()
+    with ResultsStore(db) as store:
         run_id = start(store)
         store.add_cycle(run_id, cycle(1))
         with pytest.raises(StoreError, match="cycle 1 of run 1: .*already stored"):
@@ -125,13 +161,13 @@ def test_write_errors_name_the_run_and_cycle(tmp_path: Path) -> None:
             store.add_cycle(run_id, cycle(2))
         with pytest.raises(StoreError, match="run 1 has no cycle 7"):
             store.waveforms(run_id, 7)
-    with ResultsStore(tmp_path / "e.db", readonly=True) as reader:
+    with ResultsStore(db, readonly=True) as reader:
         with pytest.raises(StoreError, match="opened read-only"):
             start(reader)
 
 
-def test_a_reader_sees_a_live_run_then_an_interrupted_one(tmp_path: Path) -> None:
-    db = tmp_path / "live.db"
+def test_a_reader_sees_a_live_run_then_an_interrupted_one(store_target, tmp_path: Path) -> None:
+    db = store_target("live.db")
     writer = ResultsStore(db)
     run_id = start(writer)
     writer.add_cycle(run_id, cycle(1))
@@ -142,18 +178,33 @@ def test_a_reader_sees_a_live_run_then_an_interrupted_one(tmp_path: Path) -> Non
         assert (reader.run(run_id).cycles, reader.run(run_id).failures) == (2, 1)
         writer.close()  # the writer goes away without ending the run
         assert reader.run(run_id).status == "interrupted"
-    lock_files = list(tmp_path.glob("live.db.run*.lock"))
-    assert lock_files  # left behind by the vanished writer...
+    if not is_url(db):
+        assert list(tmp_path.glob("live.db.run*.lock"))  # left behind by the vanished writer...
     with ResultsStore(db) as next_writer:  # ...and settled by the next one
         assert next_writer.run(run_id).status == "interrupted"
         assert next_writer.run(run_id).ended == cycle(2).ended
     assert not list(tmp_path.glob("live.db.run*.lock"))
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT status FROM runs").fetchone()[0] == "interrupted"
+    assert sql(db, "SELECT status FROM runs") == [("interrupted",)]
 
 
-def test_ended_runs_release_their_lock(tmp_path: Path) -> None:
-    db = tmp_path / "end.db"
+def test_a_reader_never_blocks_a_writer(store_target) -> None:
+    """A reader in the middle of a read snapshot: the writer commits at once, and the reader
+    sees the new cycle only in its next snapshot."""
+    db = store_target()
+    with ResultsStore(db) as writer, ResultsStore(db, readonly=True) as reader:
+        run_id = start(writer)
+        writer.add_cycle(run_id, cycle(1))
+        with reader._reading("a long report"):
+            assert reader.run(run_id).cycles == 1
+            writer.add_cycle(run_id, cycle(2))  # would raise (timeout) if the reader blocked it
+            writer.add_event(run_id, EventRecord("note", "written while a reader reads"))
+            assert reader.run(run_id).cycles == 1  # the reader's snapshot
+        assert reader.run(run_id).cycles == 2
+        writer.end_run(run_id)
+
+
+def test_ended_runs_release_their_lock(store_target, tmp_path: Path) -> None:
+    db = store_target("end.db")
     with ResultsStore(db) as store:
         first = start(store)
         store.end_run(first, "error")
@@ -161,18 +212,19 @@ def test_ended_runs_release_their_lock(tmp_path: Path) -> None:
         assert [(r.id, r.status) for r in store.runs()] == [(first, "error"), (second, "running")]
         store.end_run(second)
     assert not list(tmp_path.glob("*.lock"))
+    if is_url(db):  # no advisory lock of ours is left in the server
+        assert sql(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(0,)]
 
 
-def test_a_newer_schema_is_refused_in_one_line_naming_the_file(tmp_path: Path) -> None:
-    db = tmp_path / "new.db"
+def test_a_newer_schema_is_refused_in_one_line_naming_the_database(store_target) -> None:
+    db = store_target("new.db")
     ResultsStore(db).close()
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    sql(db, "UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     for readonly in (False, True):
         with pytest.raises(StoreError) as err:
             ResultsStore(db, readonly=readonly)
         message = err.value.one_line()
-        assert str(db) in message and "schema version 99" in message and "\n" not in message
+        assert db.split("@")[-1] in message and "schema version 99" in message and "\n" not in message
 
 
 def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
@@ -184,12 +236,12 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     assert junk.read_bytes().startswith(b"this is a lab notebook")  # untouched
 
 
-def test_a_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
-    other = tmp_path / "other.db"
-    with sqlite3.connect(other) as conn:
-        conn.execute("CREATE TABLE invoices (id INTEGER)")
+def test_a_foreign_database_is_refused(store_target) -> None:
+    other = store_target("other.db")
+    sql(other, "CREATE TABLE invoices (id INTEGER)")
     with pytest.raises(StoreError, match=r"not a benchtui results database .*tables invoices"):
         ResultsStore(other)
+    assert sql(other, "SELECT count(*) FROM invoices") == [(0,)]  # untouched
 
 
 def test_missing_database_for_reading(tmp_path: Path) -> None:
@@ -199,24 +251,56 @@ def test_missing_database_for_reading(tmp_path: Path) -> None:
         ResultsStore(tmp_path)
 
 
-def make_v1(db: Path) -> None:
+def test_an_unreachable_or_missing_postgresql_database_is_one_line(pg_cluster) -> None:
+    with pytest.raises(StoreError) as err:
+        ResultsStore(pg_cluster.url("no_such_db"), readonly=True)
+    assert "no_such_db" in err.value.one_line() and "cannot connect" in err.value.one_line()
+    with socket_closed_port() as port:
+        with pytest.raises(StoreError, match=f"127.0.0.1:{port}/results: cannot connect"):
+            ResultsStore(f"postgresql://bench:secret@127.0.0.1:{port}/results")
+    with pytest.raises(StoreError) as err:
+        ResultsStore(f"postgresql://bench:secret@127.0.0.1:{port}/results")
+    assert "secret" not in err.value.one_line()
+    with pytest.raises(StoreError, match="mysql:// is not a results database"):
+        ResultsStore("mysql://root@127.0.0.1/results")
+
+
+class socket_closed_port:
+    """A 127.0.0.1 port nobody listens on (bound, never listened, so connections are refused)."""
+
+    def __enter__(self) -> int:
+        import socket
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        return self.sock.getsockname()[1]
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
+
+
+def make_v1(db: str) -> None:
     """A database as the first schema version wrote it (no scenario, no feature kinds)."""
-    conn = sqlite3.connect(db)
-    conn.executescript(MIGRATIONS[0])
-    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn = raw(db)
+    dialect = "postgresql" if is_url(db) else "sqlite"
+    for statement in migration(0, dialect):
+        conn.execute(statement)
+    if not is_url(db):
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
     conn.execute("INSERT INTO runs (id, name, started, ended, status, profile, versions, instruments) "
                  "VALUES (1, 'old', 10.0, 20.0, 'completed', '{}', '{}', '{}')")
     conn.execute("INSERT INTO cycles VALUES (1, 1, 1, 10.0, 11.0, 0, 'erase', 'WriteProtected', 'x')")
-    conn.executemany("INSERT INTO features VALUES (1, ?, ?, ?)",
-                     [("flash.VCAP1.min", 1.05, "V"), ("psu.flash.current", 0.2, "A"),
-                      ("step.erase.duration", 1.5, "s")])
-    conn.commit()
+    for row in [("flash.VCAP1.min", 1.05, "V"), ("psu.flash.current", 0.2, "A"),
+                ("step.erase.duration", 1.5, "s")]:
+        conn.execute("INSERT INTO features (cycle_id, name, value, unit) VALUES (1, '%s', %s, '%s')" % row)
+    if is_url(db):  # ids given explicitly: move the identity sequences past them
+        for table in ("runs", "cycles"):
+            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1)")
     conn.close()
 
 
-def test_an_older_schema_is_migrated_with_its_data(tmp_path: Path) -> None:
-    db = tmp_path / "v1.db"
+def test_an_older_schema_is_migrated_with_its_data(store_target) -> None:
+    db = store_target("v1.db")
     make_v1(db)
     with pytest.raises(StoreError, match="schema version 1; open it once for writing"):
         ResultsStore(db, readonly=True)
@@ -228,13 +312,20 @@ def test_an_older_schema_is_migrated_with_its_data(tmp_path: Path) -> None:
         assert [(f.name, f.value, f.kind) for f in c.features] == [
             ("flash.VCAP1.min", 1.05, "rail"), ("psu.flash.current", 0.2, "psu"),
             ("step.erase.duration", 1.5, "timing")]
-        new_run = start(store)  # and the migrated file takes new runs with a scenario
+        new_run = start(store)  # and the migrated database takes new runs with a scenario
         store.end_run(new_run)
         assert store.run(new_run).scenario == "vcap-marginal"
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION)
+    assert sql(db, "SELECT value FROM meta") == [(str(SCHEMA_VERSION),)]
     with ResultsStore(db, readonly=True) as reader:
         assert reader.integrity_check() == "ok"
+
+
+def test_the_migration_scripts_render_for_each_backend() -> None:
+    assert all("$" not in s for v in MIGRATIONS for d in ("sqlite", "postgresql") for s in migration(v, d))
+    [features] = [s for s in render(MIGRATIONS[0], "postgresql") if "TABLE features" in s]
+    assert "rowid BIGINT GENERATED ALWAYS AS IDENTITY" in features
+    [features] = [s for s in render(MIGRATIONS[0], "sqlite") if "TABLE features" in s]
+    assert "rowid" not in features  # SQLite's own
 
 
 def test_wal_mode_and_full_sync(tmp_path: Path) -> None:
@@ -244,8 +335,8 @@ def test_wal_mode_and_full_sync(tmp_path: Path) -> None:
         assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
-def test_board_target_option_bytes_and_events_round_trip(tmp_path: Path) -> None:
-    db = tmp_path / "v3.db"
+def test_board_target_option_bytes_and_events_round_trip(store_target) -> None:
+    db = store_target("v3.db")
     changed = EventRecord("option_bytes_changed", "option bytes changed since cycle 1: nWRP 0xFFF -> 0x000",
                           cycle=2, at=1020.5, details={"nWRP": ["0xFFF", "0x000"]})
     c2 = CycleRecord(**{**cycle(2, passed=False).__dict__, "waveforms": (),
@@ -267,8 +358,8 @@ def test_board_target_option_bytes_and_events_round_trip(tmp_path: Path) -> None
             ("destructive_confirmed", None), ("option_bytes_changed", 2)]
 
 
-def test_a_capture_with_a_nan_time_base_is_stored_marked_invalid(tmp_path: Path) -> None:
-    db = tmp_path / "nan.db"
+def test_a_capture_with_a_nan_time_base_is_stored_marked_invalid(store_target) -> None:
+    db = store_target("nan.db")
     bad = WaveformRecord("power_up", "VDD", float("nan"), 1e-6, np.linspace(0, 3.3, 10))
     with ResultsStore(db) as store:
         run_id = start(store)
@@ -276,3 +367,15 @@ def test_a_capture_with_a_nan_time_base_is_stored_marked_invalid(tmp_path: Path)
         [back] = store.waveforms(run_id, 1)
     assert not back.valid and "time base not finite" in back.invalid_reason
     assert len(back.volts) == 10
+
+
+def test_a_profile_takes_a_postgresql_url_as_its_database(tmp_path: Path) -> None:
+    from benchtui.cli import DEMO_PROFILE
+    from benchtui.profile import parse_profile
+
+    text = DEMO_PROFILE.read_text().replace('database = "benchtui-demo.db"',
+                                            'database = "postgresql://bench@192.0.2.10:5432/results"')
+    profile = parse_profile(text, base=tmp_path)
+    assert profile.store.database == "postgresql://bench@192.0.2.10:5432/results"  # not made a path
+    assert parse_profile(DEMO_PROFILE.read_text(), base=tmp_path).store.database == str(
+        tmp_path.resolve() / "benchtui-demo.db")

@@ -5,6 +5,8 @@ The drivers do not know about the simulator: they get VISA resource strings, as 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -12,7 +14,7 @@ from benchtui.devices.psu import open_psu
 from benchtui.devices.scope import open_scope
 from benchtui.profile import PsuConfig, TriggerConfig
 
-from benchtui.sim.board import BoardModel
+from benchtui.sim.board import TAU_FALL, BoardModel
 from benchtui.sim.instruments import start_instruments
 
 from .conftest import scope_cfg
@@ -105,6 +107,7 @@ def test_measurements_and_the_not_measurable_sentinel(bench):
     # on a flat line, but the scope's rise time over the power-up record must be a number.
     assert scope.measure("VDD", "rise").value is not None
     psu.safe_state()
+    time.sleep(10 * TAU_FALL)  # let the rail discharge: a flat line, not the tail of the decay
     scope.arm(POWER_UP)
     scope.force_trigger()
     assert scope.wait_for_trigger(5.0)
@@ -129,5 +132,8 @@ def test_every_format_decodes_to_the_same_volts(bench):
         assert on_screen.mean() > 0.5, net
         for fmt in ("WORD", "ASCII"):
             wf = by_format[fmt][net]
-            assert len(wf) == len(ref) and wf.t0 == pytest.approx(ref.t0) and wf.dt == pytest.approx(ref.dt)
-            assert np.max(np.abs(wf.volts - ref.volts)[on_screen]) <= step, (net, fmt)
+            # ASCII may be the screen record (Keysight: 1000 points, never a 50 MB block): the
+            # same instants, every k-th sample.
+            k = round(wf.dt / ref.dt)
+            assert len(wf) == len(ref) // k and wf.t0 == pytest.approx(ref.t0), (net, fmt)
+            assert np.max(np.abs(wf.volts - ref.volts[::k])[on_screen[::k]]) <= step, (net, fmt)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from benchtui.devices.psu import (GenericScpiPsu, KeysightE36300, PsuReading, RigolDP800, open_psu)
-from benchtui.errors import InstrumentReportedError, SafetyError, UnsupportedInstrument
+from benchtui.devices.psu import (GenericMultiScpiPsu, GenericScpiPsu, KeysightE36300, PsuReading,
+                                  RigolDP800, open_psu)
+from benchtui.errors import InstrumentError, InstrumentReportedError, SafetyError, UnsupportedInstrument
 
 from .conftest import psu_cfg
 from .scpi_peer import KS_OK, OK
@@ -100,23 +101,46 @@ def test_keysight_cv_bit(peer_factory):
     peer.assert_done()
 
 
-def test_generic_scpi_selects_the_channel_before_each_command(peer_factory):
+def test_generic_multi_output_selects_the_channel_before_each_command(peer_factory):
     peer = peer_factory([
         ("*IDN?", GENERIC_IDN),
         ("INST:NSEL 2", None), ("CURR 0.5", None), ("INST:NSEL 2", None), ("VOLT 1.8", None), OK,
-        ("INST:NSEL 2", None), ("OUTP ON", None), OK,
+        ("INST:NSEL 2", None), ("OUTP 1", None), OK,
         ("INST:NSEL 2", None), ("OUTP?", "1"), ("INST:NSEL 2", None), ("MEAS:VOLT?", "1.79"),
         ("INST:NSEL 2", None), ("MEAS:CURR?", "0.5"), ("INST:NSEL 2", None), ("STAT:OPER:COND?", "1024"),
     ])
-    psu = open_psu(psu_cfg(peer.resource, driver="scpi", channel=2))
+    psu = open_psu(psu_cfg(peer.resource, driver="scpi-multi", channel=2))
     try:
-        assert isinstance(psu, GenericScpiPsu)
+        assert isinstance(psu, GenericMultiScpiPsu)
         psu.apply(1.8, 0.5)
         psu.set_output(True)
         assert psu.read() == PsuReading(1.79, 0.5, "CC", True)
     finally:
         psu.close()
     peer.assert_done()
+
+
+def test_generic_single_output_never_sends_inst_nsel(peer_factory):
+    """Single-output SCPI-99 supplies reject INST:NSEL (-113); mode falls back to the readback
+    when STAT:OPER:COND? has neither the CV nor the CC bit of the HP 66xxB layout."""
+    peer = peer_factory([
+        ("*IDN?", "Keysight Technologies,E3633A,0,2.1-5.0-1.0"),
+        ("CURR 0.5", None), ("VOLT 3.3", None), OK, ("OUTP 1", None), OK,
+        ("OUTP?", "1"), ("MEAS:VOLT?", "+3.29E+00"), ("MEAS:CURR?", "+4.99E-01"),
+        ("STAT:OPER:COND?", "+0"), ("MEAS:VOLT?", "+3.29E+00"), ("MEAS:CURR?", "+4.99E-01"),
+        ("CURR?", "+5.00E-01"),
+    ])
+    psu = open_psu(psu_cfg(peer.resource, driver="scpi"))
+    try:
+        assert isinstance(psu, GenericScpiPsu)
+        psu.apply(3.3, 0.5)
+        psu.set_output(True)
+        assert psu.read() == PsuReading(3.29, 0.499, "CC", True)
+    finally:
+        psu.close()
+    peer.assert_done()
+    with pytest.raises(InstrumentError, match="scpi-multi"):
+        open_psu(psu_cfg(peer_factory([("*IDN?", GENERIC_IDN)]).resource, driver="scpi", channel=2))
 
 
 def test_auto_refuses_an_unknown_identity_and_names_it(peer_factory):
@@ -187,3 +211,75 @@ def test_a_channel_the_model_does_not_have_is_refused(peer_factory):
     with pytest.raises(Exception) as info:
         open_psu(psu_cfg(peer.resource, channel=3))
     assert "DP821A has channels 1-2" in str(info.value)
+
+
+# --- negative channels, EDU identities (audit WRONG/RISKY) ---------------------------------------
+
+def test_dp831a_negative_channel_is_driven_with_negative_setpoints(peer_factory):
+    peer = peer_factory([
+        ("*IDN?", "RIGOL TECHNOLOGIES,DP831A,DP8D000001,00.01.16"),
+        (":SOUR3:CURR 0.2", None), (":SOUR3:VOLT -5", None), OK,
+        (":SOUR3:VOLT?", "-5.000"), (":SOUR3:CURR?", "0.200"),
+        (":OUTP? CH3", "ON"), (":MEAS:VOLT? CH3", "-4.9990"), (":MEAS:CURR? CH3", "0.0100"),
+        (":OUTP:MODE? CH3", "CV"),
+    ])
+    psu = open_psu(psu_cfg(peer.resource, channel=3, max_voltage=12.0, voltage=5.0))
+    try:
+        psu.apply(5.0, 0.2)                      # the profile's magnitude: -5 V at the output
+        assert psu.setpoints() == (5.0, 0.2)
+        assert psu.read() == PsuReading(4.999, 0.01, "CV", True)
+        assert psu.range.max_voltage == 30.0 and psu.polarity == -1
+        with pytest.raises(SafetyError, match="negative"):
+            psu.set_voltage(-5.0)                # magnitudes only: no double negation
+    finally:
+        psu.close()
+    peer.assert_done()
+
+
+@pytest.mark.parametrize("idn", ["Keysight Technologies,EDU36311A,CN61230123,1.0.4-1.0.2-1.05",
+                                 "Keysight Technologies,E36311A,MY00000001,1.0.0"])
+def test_e36311a_and_edu36311a_channel_3_is_negative(peer_factory, idn):
+    peer = peer_factory([
+        ("*IDN?", idn),
+        ("CURR 0.1,(@3)", None), ("VOLT -12,(@3)", None), KS_OK,
+        ("MEAS:VOLT? (@3)", "-1.19900000E+01"), ("MEAS:CURR? (@3)", "+1.00000000E-03"),
+    ])
+    psu = open_psu(psu_cfg(peer.resource, channel=3, max_voltage=15.0, voltage=12.0))
+    try:
+        assert isinstance(psu, KeysightE36300) and psu.polarity == -1
+        psu.apply(12.0, 0.1)
+        assert psu.measure() == (pytest.approx(11.99), pytest.approx(0.001))
+    finally:
+        psu.close()
+    peer.assert_done()
+
+
+def test_e36300_unregulated_is_cc(peer_factory):
+    peer = peer_factory([("*IDN?", KEYSIGHT_IDN), ("OUTP? (@1)", "1"), ("MEAS:VOLT? (@1)", "1.0"),
+                         ("MEAS:CURR? (@1)", "0.5"), ("STAT:QUES:INST:ISUM1:COND?", "+0")])
+    psu = open_psu(psu_cfg(peer.resource))
+    try:
+        assert psu.read().mode == "CC"
+    finally:
+        psu.close()
+    peer.assert_done()
+
+
+@pytest.mark.parametrize("driver", ["rigol-dp800", "keysight-e36300", "siglent-spd3303x",
+                                    "rohde-hmc804x", "owon-spe", "scpi", "scpi-multi"])
+def test_the_last_line_check_runs_on_every_dialect(peer_factory, monkeypatch, driver):
+    """Whatever a dialect's formatting does, the text on the wire is re-checked: a formatter
+    that turned 3.3 into 33 is stopped before anything is sent."""
+    import benchtui.devices.psu.base as base
+    peer = peer_factory([("*IDN?", GENERIC_IDN)])
+    psu = open_psu(psu_cfg(peer.resource, driver=driver))
+    monkeypatch.setattr(base, "setpoint_text", lambda x: f"{x * 10:g}")
+    try:
+        with pytest.raises(SafetyError, match="'33'"):
+            psu.set_voltage(3.3)
+        monkeypatch.setattr(base, "setpoint_text", lambda x: "nan")
+        with pytest.raises(SafetyError, match="'nan'"):
+            psu.set_current_limit(0.5)
+    finally:
+        psu.close()
+    assert peer.received == ["*IDN?"]

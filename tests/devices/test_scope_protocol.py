@@ -68,11 +68,12 @@ def test_rigol_arm_wait_and_the_transient_td_state(peer_factory):
     peer = peer_factory([
         ("*IDN?", RIGOL_IDN),
         # 12 divisions x 2 ms, 10 % before the trigger: centre is 9.6 ms after it.
-        (":TIM:MAIN:SCAL 0.002", None), (":TIM:MAIN:OFFS 0.0096", None), (":TRIG:MODE EDGE", None),
+        (":TIM:MAIN:SCAL 0.002", None), (":TIM:MAIN:SCAL?", "2.000000e-03"),
+        (":TIM:MAIN:OFFS 0.0096", None), (":TRIG:MODE EDGE", None),
         (":TRIG:EDGE:SOUR CHAN1", None), (":TRIG:EDGE:SLOP POS", None), (":TRIG:EDGE:LEV 1.5", None),
-        OK, (":SING", None), (":TRIG:STAT?", "WAIT"),
+        ("*OPC?", "1"), OK, (":SING", None), (":TRIG:STAT?", "WAIT"),
         (":TRIG:STAT?", "WAIT"),                      # wait_for_trigger(0): one poll, not yet
-        (":TRIG:STAT?", "WAIT"), (":TRIG:STAT?", "STOP"),   # TD never seen: STOP after :SING = done
+        (":TRIG:STAT?", "WAIT"), (":TRIG:STAT?", "STOP"),   # TD never seen: STOP after WAIT = done
         (":TRIG:STAT?", "TD"),
     ])
     scope = _open(peer)
@@ -86,12 +87,71 @@ def test_rigol_arm_wait_and_the_transient_td_state(peer_factory):
     peer.assert_done()
 
 
+def test_rigol_a_stop_left_from_the_previous_shot_is_not_a_capture(peer_factory):
+    """Audit (worst): the scope still says STOP after :SING (it has not processed it yet).
+    That STOP belongs to the previous acquisition: only STOP after WAIT/RUN/TD completes."""
+    peer = peer_factory([
+        ("*IDN?", RIGOL_IDN),
+        (":TIM:MAIN:SCAL 0.002", None), (":TIM:MAIN:SCAL?", "2.000000e-03"),
+        (":TIM:MAIN:OFFS 0.0096", None), (":TRIG:MODE EDGE", None),
+        (":TRIG:EDGE:SOUR CHAN1", None), (":TRIG:EDGE:SLOP POS", None), (":TRIG:EDGE:LEV 1.5", None),
+        ("*OPC?", "1"), OK, (":SING", None),
+        (":TRIG:STAT?", "STOP"), (":TRIG:STAT?", "STOP"),   # not yet acting on :SING
+        (":TRIG:STAT?", "RUN"),                             # now it is (filling the pre-trigger)
+        (":TRIG:STAT?", "STOP"),                            # captured (the edge came at once)
+        (":TRIG:STAT?", "STOP"),                            # wait_for_trigger: done
+    ])
+    scope = _open(peer)
+    try:
+        scope.arm(POWER_UP)
+        assert scope.wait_for_trigger(5.0) is True
+    finally:
+        scope.close()
+    peer.assert_done()
+
+
+def test_rigol_a_scope_that_never_leaves_stop_never_counts_as_triggered(peer_factory):
+    script = [("*IDN?", RIGOL_IDN), (":TIM:MAIN:SCAL 0.001", None), (":TIM:MAIN:SCAL?", "1.000000e-03"),
+              (":TIM:MAIN:OFFS 0", None), (":TRIG:MODE EDGE", None), (":TRIG:EDGE:SOUR CHAN2", None),
+              (":TRIG:EDGE:SLOP NEG", None), (":TRIG:EDGE:LEV 1.1", None), ("*OPC?", "1"), OK,
+              (":SING", None)]
+    peer = peer_factory(script + [(":TRIG:STAT?", "STOP")] * 400, mode="script")
+    scope = _open(peer)
+    try:
+        scope.arm(FAULT)
+        assert scope.wait_for_trigger(0.2) is False
+    finally:
+        scope.close()
+    assert peer.errors == []
+
+
+def test_rigol_reads_the_snapped_timebase_back_and_accepts_old_firmware_td(peer_factory):
+    """Asked for 3 ms/div, the scope uses 2 ms/div: the offset follows the 2 ms."""
+    trig = TriggerConfig(source="VDD", level=1.5, slope="rising", timebase=0.003, pretrigger=0.25)
+    peer = peer_factory([
+        ("*IDN?", "RIGOL TECHNOLOGIES,DS1104Z,DS1ZB00000,00.04.01.SP2"),
+        (":TIM:MAIN:SCAL 0.003", None), (":TIM:MAIN:SCAL?", "2.000000e-03"),
+        (":TIM:MAIN:OFFS 0.006", None), (":TRIG:MODE EDGE", None),  # (0.5 - 0.25) x 12 x 2 ms
+        (":TRIG:EDGE:SOUR CHAN1", None), (":TRIG:EDGE:SLOP POS", None), (":TRIG:EDGE:LEV 1.5", None),
+        ("*OPC?", "1"), OK, (":SING", None), (":TRIG:STAT?", "WAIT"),
+        (":TRIG:STAT?", "T'D"),
+    ])
+    scope = _open(peer)
+    try:
+        scope.arm(trig)
+        assert scope.trigger_state() == "triggered"
+    finally:
+        scope.close()
+    peer.assert_done()
+
+
 def test_rigol_falling_trigger_centred(peer_factory):
     peer = peer_factory([
         ("*IDN?", RIGOL_IDN),
-        (":TIM:MAIN:SCAL 0.001", None), (":TIM:MAIN:OFFS 0", None), (":TRIG:MODE EDGE", None),
+        (":TIM:MAIN:SCAL 0.001", None), (":TIM:MAIN:SCAL?", "1.000000e-03"),
+        (":TIM:MAIN:OFFS 0", None), (":TRIG:MODE EDGE", None),
         (":TRIG:EDGE:SOUR CHAN2", None), (":TRIG:EDGE:SLOP NEG", None), (":TRIG:EDGE:LEV 1.1", None),
-        OK, (":SING", None), (":TRIG:STAT?", "WAIT"),
+        ("*OPC?", "1"), OK, (":SING", None), (":TRIG:STAT?", "WAIT"),
         (":TFOR", None), (":STOP", None),
     ])
     scope = _open(peer)
@@ -105,13 +165,15 @@ def test_rigol_falling_trigger_centred(peer_factory):
     peer.assert_done()
 
 
-@pytest.mark.parametrize("fmt,word", [("BYTE", "BYTE"), ("WORD", "WORD"), ("ASCII", "ASC")])
-def test_rigol_fetch_decodes_each_format(peer_factory, fmt, word):
+@pytest.mark.parametrize("fmt,word", [("BYTE", "BYTE"), ("WORD", "BYTE"), ("ASCII", "ASC")])
+def test_rigol_fetch_stops_first_and_decodes_each_format(peer_factory, fmt, word):
+    """:STOP before a RAW read (guide, step 1); the 8-bit DS1000Z sends a profile's WORD as BYTE."""
+    pre_key = "ASCII" if word == "ASC" else "BYTE"
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        ("*IDN?", RIGOL_IDN), (":STOP", None),
         (":WAV:SOUR CHAN2", None), (":WAV:MODE RAW", None), (f":WAV:FORM {word}", None),
-        (":WAV:PRE?", RIGOL_PRE[fmt]), (":WAV:STAR 1", None), (":WAV:STOP 5", None),
-        (":WAV:DATA?", RIGOL_DATA[fmt]),
+        (":WAV:PRE?", RIGOL_PRE[pre_key]), (":WAV:STAR 1", None), (":WAV:STOP 5", None),
+        (":WAV:DATA?", RIGOL_DATA[pre_key]),
     ])
     scope = _open(peer, format=fmt)
     try:
@@ -126,18 +188,16 @@ def test_rigol_fetch_decodes_each_format(peer_factory, fmt, word):
 
 
 def test_rigol_fetch_reads_long_records_in_star_stop_chunks(peer_factory):
-    points = 260_000  # WORD: 125 000 points per request -> three requests
-    raw = (np.arange(points) % 256).astype("<u2")
-    pre = f"1,2,{points},1,1.000000e-06,0.000000e+00,0,1.000000e-02,0,127"
+    points = 260_000  # BYTE: 250 000 points per request -> two requests
+    raw = (np.arange(points) % 256).astype("u1")
+    pre = f"0,2,{points},1,1.000000e-06,0.000000e+00,0,1.000000e-02,0,127"
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
-        (":WAV:SOUR CHAN1", None), (":WAV:MODE RAW", None), (":WAV:FORM WORD", None), (":WAV:PRE?", pre),
-        (":WAV:STAR 1", None), (":WAV:STOP 125000", None), (":WAV:DATA?", block(raw[:125000].tobytes())),
-        (":WAV:STAR 125001", None), (":WAV:STOP 250000", None),
-        (":WAV:DATA?", block(raw[125000:250000].tobytes())),
+        ("*IDN?", RIGOL_IDN), (":STOP", None),
+        (":WAV:SOUR CHAN1", None), (":WAV:MODE RAW", None), (":WAV:FORM BYTE", None), (":WAV:PRE?", pre),
+        (":WAV:STAR 1", None), (":WAV:STOP 250000", None), (":WAV:DATA?", block(raw[:250000].tobytes())),
         (":WAV:STAR 250001", None), (":WAV:STOP 260000", None), (":WAV:DATA?", block(raw[250000:].tobytes())),
     ])
-    scope = _open(peer, format="WORD")
+    scope = _open(peer)
     try:
         wf = scope.fetch("VDD")
     finally:
@@ -148,7 +208,7 @@ def test_rigol_fetch_reads_long_records_in_star_stop_chunks(peer_factory):
 
 def test_a_short_block_is_garbage_naming_the_command(peer_factory):
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        ("*IDN?", RIGOL_IDN), (":STOP", None),
         (":WAV:SOUR CHAN1", None), (":WAV:MODE RAW", None), (":WAV:FORM BYTE", None),
         (":WAV:PRE?", RIGOL_PRE["BYTE"]), (":WAV:STAR 1", None), (":WAV:STOP 5", None),
         (":WAV:DATA?", block(bytes([1, 2, 3]))),
@@ -198,8 +258,8 @@ def test_cancel_stops_the_wait(peer_factory):
     peer.assert_done()
 
 
-def test_keysight_setup_negates_the_offset(peer_factory):
-    script = [("*IDN?", KEYSIGHT_IDN)]
+def test_keysight_setup_negates_the_offset_and_selects_normal_acquisition(peer_factory):
+    script = [("*IDN?", KEYSIGHT_IDN), (":ACQ:TYPE NORM", None)]
     for n, scale, offset in ((1, "1", "-0"), (2, "0.2", "1.2"), (3, "0.2", "1.2"), (4, "1", "-0")):
         script += [(f":CHAN{n}:PROB 1", None), (f":CHAN{n}:SCAL {scale}", None),
                    (f":CHAN{n}:OFFS {offset}", None), (f":CHAN{n}:DISP 1", None)]
@@ -213,12 +273,16 @@ def test_keysight_setup_negates_the_offset(peer_factory):
     peer.assert_done()
 
 
-def test_keysight_arm_polls_aer_and_waits_for_the_run_bit_to_clear(peer_factory):
+def test_keysight_arm_clears_stale_events_polls_aer_and_waits_for_the_run_bit(peer_factory):
+    """:AER?/:TER? clear when read: both are read once BEFORE :SING, so a 1 left from an earlier
+    acquisition cannot confirm arming (audit RISKY)."""
     peer = peer_factory([
         ("*IDN?", KEYSIGHT_IDN),
-        (":TIM:REF CENT", None), (":TIM:SCAL 0.002", None), (":TIM:POS 0.008", None),
-        (":TRIG:MODE EDGE", None), (":TRIG:SWE NORM", None), (":TRIG:EDGE:SOUR CHAN1", None),
-        (":TRIG:EDGE:SLOP POS", None), (":TRIG:EDGE:LEV 1.5", None), KS_OK,
+        (":TIM:REF CENT", None), (":TIM:SCAL 0.002", None), (":TIM:SCAL?", "+2.00000000E-03"),
+        (":TIM:POS 0.008", None), (":TRIG:MODE EDGE", None), (":TRIG:SWE NORM", None),
+        (":TRIG:EDGE:SOUR CHAN1", None), (":TRIG:EDGE:SLOP POS", None), (":TRIG:EDGE:LEV 1.5", None),
+        KS_OK,
+        (":AER?", "+1"), (":TER?", "+1"),                        # stale, from the running scope
         (":SING", None), (":AER?", "+0"), (":AER?", "+1"),
         (":OPER:COND?", "+8"), (":TER?", "+0"),                  # armed
         (":OPER:COND?", "+40"), (":TER?", "+1"),                 # triggered, still filling
@@ -239,12 +303,32 @@ def test_keysight_arm_polls_aer_and_waits_for_the_run_bit_to_clear(peer_factory)
     peer.assert_done()
 
 
+def test_keysight_byte_zero_is_a_hole_and_peak_is_refused(peer_factory):
+    wave = [(":WAV:SOUR CHAN1", None), (":WAV:FORM BYTE", None), (":WAV:BYT MSBF", None),
+            (":WAV:UNS 1", None), (":WAV:POIN:MODE RAW", None), (":WAV:POIN MAX", None)]
+    peak = KS_PRE["BYTE"].replace("+0,+0,", "+0,+1,", 1)
+    peer = peer_factory([("*IDN?", KEYSIGHT_IDN), *wave, (":WAV:PRE?", "+0"),  # not ready: ask again
+                         (":WAV:PRE?", KS_PRE["BYTE"]), (":WAV:DATA?", block(bytes([128, 0, 178, 0, 228]), 8)),
+                         *wave, (":WAV:PRE?", peak)])
+    scope = _open(peer)
+    try:
+        wf = scope.fetch("VDD")
+        with pytest.raises(InstrumentError, match="PEAK"):
+            scope.fetch("VDD")
+    finally:
+        scope.close()
+    peer.assert_done()
+    assert wf.volts[0] == pytest.approx(0.0) and wf.volts[2] == pytest.approx(2.0)
+    assert np.isnan(wf.volts[1]) and np.isnan(wf.volts[3])
+
+
 @pytest.mark.parametrize("fmt,word", [("BYTE", "BYTE"), ("WORD", "WORD"), ("ASCII", "ASC")])
 def test_keysight_fetch_decodes_each_format_msb_first(peer_factory, fmt, word):
+    mode, points = ("NORM", "1000") if fmt == "ASCII" else ("RAW", "MAX")  # ASCII: no 50 MB blocks
     peer = peer_factory([
         ("*IDN?", KEYSIGHT_IDN),
         (":WAV:SOUR CHAN3", None), (f":WAV:FORM {word}", None), (":WAV:BYT MSBF", None),
-        (":WAV:UNS 1", None), (":WAV:POIN:MODE RAW", None), (":WAV:POIN MAX", None),
+        (":WAV:UNS 1", None), (f":WAV:POIN:MODE {mode}", None), (f":WAV:POIN {points}", None),
         (":WAV:PRE?", KS_PRE[fmt]), (":WAV:DATA?", KS_DATA[fmt]),
     ])
     scope = _open(peer, format=fmt)

@@ -200,5 +200,5 @@ def test_old_events_are_pruned():
         clock.t += 1.0
         board.set_psu(on=False)
         clock.t += 1.0
-    assert len(board._events) < 4 * (B.PRUNE_AGE_S / 2 + 10)
+    assert len(board._supply.events) < 4 * (B.PRUNE_AGE_S / 2 + 10)
     assert board.power_epoch() == 400

@@ -136,9 +136,11 @@ def test_rdp1_blocks_flash_reads_and_rdp0_mass_erases(link: TargetLink, small_he
         link.verify(image)
     with pytest.raises(ConfirmationRequired, match="mass-erases"):
         link.write_option_bytes(link.read_option_bytes().replace(rdp=f7.RDP_LEVEL0))
-    link.write_option_bytes(link.read_option_bytes().replace(rdp=f7.RDP_LEVEL0), confirm=True)
-    link.disconnect()
-    link.connect()
+    with pytest.raises(ConfirmationRequired, match="second confirmation"):
+        link.write_option_bytes(link.read_option_bytes().replace(rdp=f7.RDP_LEVEL0), confirm=True)
+    assert link.read_option_bytes().rdp_level == 1
+    link.write_option_bytes(link.read_option_bytes().replace(rdp=f7.RDP_LEVEL0), confirm=True,
+                            confirm_erase=True)   # reconnects under reset: the new level loads
     assert link.read_option_bytes().rdp_level == 0
     assert link.read_memory(0x08000000, 64) == b"\xff" * 64
 

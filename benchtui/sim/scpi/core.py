@@ -71,7 +71,7 @@ class ErrorQueue:
 
 
 # --- header patterns ------------------------------------------------------------------------------
-_NODE = re.compile(r"(\[)?:?([A-Za-z*][A-Za-z0-9]*)(#)?(\])?")
+_NODE = re.compile(r"(\[)?:?([A-Za-z*][A-Za-z0-9_]*)(#)?(\])?")
 
 
 def compile_pattern(pattern: str) -> tuple[re.Pattern[str], bool]:
@@ -83,7 +83,9 @@ def compile_pattern(pattern: str) -> tuple[re.Pattern[str], bool]:
     parts = []
     for m in _NODE.finditer(body):
         opt, name, suffix, _ = m.groups()
-        short = "".join(c for c in name if c.isupper() or c.isdigit())
+        # Mixed case: upper case is the short form. All upper case (LeCroy-style `VOLT_DIV`): as is.
+        short = "".join(c for c in name if c.isupper() or c.isdigit()) \
+            if any(c.islower() for c in name) else name
         alts = sorted({name.upper(), short.upper()}, key=len, reverse=True)
         node = ":(?:" + "|".join(alts) + ")" + (r"(\d*)" if suffix else "")
         parts.append(f"(?:{node})?" if opt else node)
@@ -212,7 +214,7 @@ def ieee_block(data: bytes, digits: int | None = None) -> bytes:
     return b"#" + str(n).encode() + length.zfill(n).encode() + data
 
 
-_HEADER_OK = re.compile(r"^:?[A-Za-z*][A-Za-z0-9:]*\??$")
+_HEADER_OK = re.compile(r"^:?[A-Za-z*][A-Za-z0-9_:]*\??$")
 
 
 class Instrument:
@@ -223,6 +225,9 @@ class Instrument:
     QUERY_INTERRUPT = False
     #: Keysight prints '+0,"No error"', Rigol '0,"No error"'.
     ERROR_PLUS = False
+    #: Seconds the instrument needs per command; a message that arrives sooner is lost
+    #: (recorded in `dropped`). 0: it keeps up with anything.
+    BUSY_S = 0.0
     COMMON = (
         ("*IDN?", "q_idn"), ("*RST", "c_rst"), ("*CLS", "c_cls"), ("*OPC?", "q_opc"),
         ("*OPC", "c_noop"), ("*WAI", "c_noop"), ("*ESR?", "q_zero"), ("*STB?", "q_zero"),
@@ -233,6 +238,7 @@ class Instrument:
     COMMANDS: tuple[tuple[str, str], ...] = ()
 
     def __init__(self) -> None:
+        self.dropped: list[str] = []
         self.errors = ErrorQueue(plus_sign=self.ERROR_PLUS)
         self._table = [Command(*compile_pattern(p), h) for p, h in self.COMMON + self.COMMANDS]
 

@@ -78,7 +78,7 @@ class KeysightE36312A(SimPsu):
         chans, nval = self._list_last(call)
         if nval < 1:
             raise ScpiError(-109)
-        values = [call.number(0, 0.0, self.channel(n).v_max) for n in chans]
+        values = [call.number(0, self.channel(n).v_min, self.channel(n).v_max) for n in chans]
         for n, v in zip(chans, values):
             self.set_voltage(n, v)
 
@@ -161,7 +161,7 @@ class KeysightE36312A(SimPsu):
             raise ScpiError(-224, name)
         n = self._NAMES[name]
         ch = self.channel(n)
-        v = call.number(1, 0.0, ch.v_max)
+        v = call.number(1, ch.v_min, ch.v_max)
         i = call.number(2, ch.i_min, ch.i_max) if len(call.args) > 2 else None
         self.set_voltage(n, v)
         if i is not None:
@@ -173,3 +173,10 @@ class KeysightE36312A(SimPsu):
             raise ScpiError(-224, call.args[0])
         ch = self.channel(n)
         return f"{_nr3(ch.voltage)},{_nr3(ch.current)}"
+
+
+class KeysightEDU36311A(KeysightE36312A):
+    """EDU36311A: the E36300 command set; 6 V/5 A, +30 V/1 A and a negative -30 V/1 A output."""
+
+    IDN = "Keysight Technologies,EDU36311A,CN61230123,1.0.4-1.0.2-1.05"
+    RANGES = ((6.0, 0.002, 5.0, 6.6), (30.0, 0.001, 1.0, 33.0), (0.0, 0.001, 1.0, 33.0, -30.0))

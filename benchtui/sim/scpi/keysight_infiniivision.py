@@ -54,6 +54,7 @@ class KeysightDSOX3034T(SimScope):
         (":TIMebase[:MAIN]:POSition", "c_tpos"), (":TIMebase[:MAIN]:POSition?", "q_tpos"),
         (":TIMebase:REFerence", "c_tref"), (":TIMebase:REFerence?", "q_tref"),
         (":TIMebase:MODE", "c_noop"), (":TIMebase:MODE?", "q_tmode"),
+        (":ACQuire:TYPE", "c_acq_type"), (":ACQuire:TYPE?", "q_acq_type"),
         (":TRIGger:MODE", "c_trig_mode"), (":TRIGger:MODE?", "q_trig_mode"),
         (":TRIGger:SWEep", "c_sweep"), (":TRIGger:SWEep?", "q_sweep"),
         (":TRIGger[:EDGE]:SOURce", "c_trig_src"), (":TRIGger[:EDGE]:SOURce?", "q_trig_src"),
@@ -61,7 +62,7 @@ class KeysightDSOX3034T(SimScope):
         (":TRIGger[:EDGE]:SLOPe", "c_trig_slope"), (":TRIGger[:EDGE]:SLOPe?", "q_trig_slope"),
         (":TRIGger:FORCe", "c_force"), (":TRIGger[:EDGE]:COUPling", "c_noop"),
         (":RUN", "c_run"), (":STOP", "c_stop"), (":SINGle", "c_single"),
-        (":DIGitize", "c_digitize"), (":AUToscale", "c_noop"),
+        (":DIGitize", "c_digitize"), (":AUToscale", "c_autoscale"),
         (":OPERegister:CONDition?", "q_oper_cond"), (":OPERegister[:EVENt]?", "q_oper_cond"),
         (":TER?", "q_ter"), (":AER?", "q_aer"),
         (":MEASure:SOURce", "c_meas_src"), (":MEASure:SOURce?", "q_meas_src"),
@@ -78,12 +79,12 @@ class KeysightDSOX3034T(SimScope):
         (":WAVeform:YORigin?", "q_yor"), (":WAVeform:YREFerence?", "q_yref"),
     )
 
-    def reset(self) -> None:
-        super().reset()
+    def configure(self) -> None:
         self.t_scale, self.t_pos, self.t_ref = 1e-3, 0.0, "CENT"
         self.wav_src, self.wav_fmt, self.wav_pmode, self.wav_points = 1, "BYTE", "NORM", 1000
         self.byteorder, self.unsigned = "MSBF", True
         self.meas_src = 1
+        self.acq_type = "NORM"
         self._geometry()
 
     def fmt(self, x: float) -> str:
@@ -95,6 +96,13 @@ class KeysightDSOX3034T(SimScope):
 
     def q_imp(self, call: Call) -> str:
         return "ONEM"
+
+    def c_acq_type(self, call: Call) -> None:
+        self.acq_type = call.choice(0, {"NORMal": "NORM", "AVERage": "AVER", "HRESolution": "HRES",
+                                        "PEAK": "PEAK"})
+
+    def q_acq_type(self, call: Call) -> str:
+        return self.acq_type
 
     # --- timebase ---------------------------------------------------------------------------------
     def c_tscale(self, call: Call) -> None:
@@ -182,6 +190,7 @@ class KeysightDSOX3034T(SimScope):
         return "+1" if fired else "+0"
 
     def q_aer(self, call: Call) -> str:
+        self.engine.update()
         armed, self.engine.armed_event = self.engine.armed_event, False
         return "+1" if armed else "+0"
 
@@ -258,9 +267,14 @@ class KeysightDSOX3034T(SimScope):
         if self.wav_fmt == "ASC":
             return ieee_block(",".join(f"{v:+.6E}" for v in volts).encode(), 8)
         half = 32768 if self.wav_fmt == "WORD" else 128
-        codes = np.clip(np.round((volts - yor) / yinc) + half, 0, 2 * half - 1).astype(np.int64)
+        # BYTE 0 is a hole (no data): real samples clip at 1..255; an unacquired (NaN) point is 0.
+        lowest = 1 if self.wav_fmt == "BYTE" else 0
+        holes = ~np.isfinite(volts)
+        codes = np.clip(np.round((np.nan_to_num(volts) - yor) / yinc) + half, lowest,
+                        2 * half - 1).astype(np.int64)
         if self.wav_fmt == "WORD":
             codes &= 0xFFF0
+        codes[holes] = 0
         if not self.unsigned:
             codes -= half
         order = ">" if self.byteorder == "MSBF" else "<"
@@ -283,3 +297,11 @@ class KeysightDSOX3034T(SimScope):
 
     def q_yref(self, call: Call) -> str:
         return f"{self._yparams()[2]:+d}"
+
+
+class AgilentDSOX2024A(KeysightDSOX3034T):
+    """A DSO-X 2000: same commands, and ~10 s from accepting a connection to its first reply
+    (scopehal PR #1056)."""
+
+    IDN = "AGILENT TECHNOLOGIES,DSO-X 2024A,MY52160123,02.43.2018020635"
+    CONNECT_DELAY_S = 10.0

@@ -28,14 +28,16 @@ class Channel:
     ocp_on: bool = False
     ocp_tripped: bool = False
     ovp_tripped: bool = False
+    v_min: float = 0.0         # a negative output goes from 0 down to v_min (v_max is then 0)
     extra: dict = field(default_factory=dict)
 
 
 class SimPsu(Instrument):
     """A multi-channel PSU; dialects add the command table and reply formats."""
 
-    #: (v_max, i_min, i_max, ovp_max) per channel, from scpi.md.
-    RANGES: tuple[tuple[float, float, float, float], ...] = ()
+    #: (v_max, i_min, i_max, ovp_max[, v_min]) per channel, from scpi.md; a negative output
+    #: has v_max 0 and v_min < 0 (DP831A CH3, E36311A CH3).
+    RANGES: tuple[tuple[float, ...], ...] = ()
     DEFAULT_CURRENT = 1.0   # A, limit after *RST (UNCONFIRMED)
 
     def __init__(self, board) -> None:
@@ -47,9 +49,9 @@ class SimPsu(Instrument):
 
     def reset(self) -> None:
         self.channels = {
-            n: Channel(n, v, i0, i1, ovp, current=min(self.DEFAULT_CURRENT, i1),
-                       ovp_level=ovp, ocp_level=i1)
-            for n, (v, i0, i1, ovp) in enumerate(self.RANGES, start=1)}
+            n: Channel(n, r[0], r[1], r[2], r[3], current=min(self.DEFAULT_CURRENT, r[2]),
+                       ovp_level=r[3], ocp_level=r[2], v_min=r[4] if len(r) > 4 else 0.0)
+            for n, r in enumerate(self.RANGES, start=1)}
         self.selected = 1
         self._push(1)
 
@@ -62,8 +64,8 @@ class SimPsu(Instrument):
 
     def set_voltage(self, n: int, value: float) -> None:
         ch = self.channel(n)
-        if not 0.0 <= value <= ch.v_max + 1e-12:
-            raise ScpiError(-222, f"{value:g} V outside 0..{ch.v_max:g} V on channel {n}")
+        if not ch.v_min - 1e-12 <= value <= ch.v_max + 1e-12:
+            raise ScpiError(-222, f"{value:g} V outside {ch.v_min:g}..{ch.v_max:g} V on channel {n}")
         ch.voltage = value
         self._push(n)
 

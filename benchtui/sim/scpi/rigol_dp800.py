@@ -57,7 +57,7 @@ class RigolDP832(SimPsu):
     # --- setpoints ------------------------------------------------------------------------------
     def c_volt(self, call: Call) -> None:
         n = self._source(call)
-        self.set_voltage(n, call.number(0, 0.0, self.channel(n).v_max))
+        self.set_voltage(n, call.number(0, self.channel(n).v_min, self.channel(n).v_max))
 
     def q_volt(self, call: Call) -> str:
         return f"{self.channel(self._source(call)).voltage:.3f}"
@@ -148,7 +148,7 @@ class RigolDP832(SimPsu):
         """':APPL CH1,3.3[,0.5]' — validate everything before applying anything."""
         n = self.channel_arg(call, 0)
         ch = self.channel(n)
-        v = call.number(1, 0.0, ch.v_max)
+        v = call.number(1, ch.v_min, ch.v_max)
         i = call.number(2, ch.i_min, ch.i_max) if len(call.args) > 2 else None
         self.set_voltage(n, v)
         if i is not None:
@@ -158,3 +158,11 @@ class RigolDP832(SimPsu):
         n = self.channel_arg(call, 0)
         ch = self.channel(n)
         return f"CH{n}:{self.RATING[n]},{ch.voltage:.3f},{ch.current:.3f}"
+
+
+class RigolDP831A(RigolDP832):
+    """DP831A: 8 V/5 A, 30 V/2 A and a negative -30 V/2 A output (CH3 setpoints are negative)."""
+
+    IDN = "RIGOL TECHNOLOGIES,DP831A,DP8D204300123,00.01.16"
+    RANGES = ((8.0, 0.0, 5.0, 8.8), (30.0, 0.0, 2.0, 33.0), (0.0, 0.0, 2.0, 33.0, -30.0))
+    RATING = {1: "8V/5A", 2: "30V/2A", 3: "-30V/2A"}

@@ -25,6 +25,10 @@ MDEP_ALLOWED = {1: (12_000, 120_000, 1_200_000, 12_000_000),
                 2: (6_000, 60_000, 600_000, 6_000_000),
                 3: (3_000, 30_000, 300_000, 3_000_000),
                 4: (3_000, 30_000, 300_000, 3_000_000)}
+#: :TIM:MAIN:SCAL snaps to 1-2-5 steps from 5 ns to 50 s (pklaus/ds1054z rounds the same way).
+TIMEBASE_STEPS = tuple(m * 10.0 ** e for e in range(-9, 2) for m in (1, 2, 5) if 5e-9 <= m * 10.0 ** e <= 50)
+#: UNCONFIRMED: time from :SING to leaving STOP (scopehal waits for it with *WAI).
+SINGLE_LATENCY_S = 0.015
 ITEMS = ("VMAX", "VMIN", "VPP", "VTOP", "VBASe", "VAMP", "VAVG", "VRMS", "RTIMe", "FTIMe",
          "PWIDth", "NWIDth")
 
@@ -33,9 +37,18 @@ def _e(x: float) -> str:
     return f"{x:.6e}"
 
 
+def snap(value: float, steps: tuple[float, ...]) -> float:
+    """The step nearest to `value` on a log scale."""
+    return min(steps, key=lambda s: abs(np.log(s / value)))
+
+
 class RigolDS1054Z(SimScope):
     IDN = "RIGOL TECHNOLOGIES,DS1054Z,DS1ZA164457681,00.04.04.SP3"
     RECORD_POINTS = 1200
+    SINGLE_LATENCY_S = SINGLE_LATENCY_S
+    #: `:TRIG:STAT?` for "triggered": firmware before 00.04.04 answers T'D.
+    TD_WORD = "TD"
+    H_DIVS = H_DIVS
     COMMANDS = (
         (":CHANnel#:DISPlay", "c_ch_disp"), (":CHANnel#:DISPlay?", "q_ch_disp"),
         (":CHANnel#:SCALe", "c_ch_scale"), (":CHANnel#:SCALe?", "q_ch_scale"),
@@ -55,7 +68,7 @@ class RigolDS1054Z(SimScope):
         (":TRIGger:SWEep", "c_sweep"), (":TRIGger:SWEep?", "q_sweep"),
         (":TRIGger:COUPling", "c_noop"), (":TRIGger:STATus?", "q_trig_stat"),
         (":TFORce", "c_force"), (":RUN", "c_run"), (":STOP", "c_stop"), (":SINGle", "c_single"),
-        (":CLEar", "c_noop"), (":AUToscale", "c_noop"),
+        (":CLEar", "c_noop"), (":AUToscale", "c_autoscale"),
         (":MEASure:ITEM?", "q_meas_item"), (":MEASure:SOURce", "c_meas_src"),
         (":MEASure:SOURce?", "q_meas_src"), (":MEASure:CLEar", "c_noop"),
         (":WAVeform:SOURce", "c_wav_src"), (":WAVeform:SOURce?", "q_wav_src"),
@@ -70,8 +83,7 @@ class RigolDS1054Z(SimScope):
         (":WAVeform:YORigin?", "q_yor"), (":WAVeform:YREFerence?", "q_yref"),
     )
 
-    def reset(self) -> None:
-        super().reset()
+    def configure(self) -> None:
         self.t_scale, self.t_offset = 1e-3, 0.0
         self.mdep: int | None = None
         self.wav_src, self.wav_mode, self.wav_fmt = 1, "NORM", "BYTE"
@@ -83,19 +95,19 @@ class RigolDS1054Z(SimScope):
         return _e(x)
 
     def _geometry(self) -> None:
-        self.engine.span = H_DIVS * self.t_scale
-        self.engine.rel_start = self.t_offset - H_DIVS / 2 * self.t_scale
+        self.engine.span = self.H_DIVS * self.t_scale
+        self.engine.rel_start = self.t_offset - self.H_DIVS / 2 * self.t_scale
 
     # --- timebase / acquisition -------------------------------------------------------------------
     def c_tscale(self, call: Call) -> None:
-        self.t_scale = call.number(0, 5e-9, 50.0)
+        self.t_scale = snap(call.number(0, 5e-9, 50.0), TIMEBASE_STEPS)
         self._geometry()
 
     def q_tscale(self, call: Call) -> str:
         return _e(self.t_scale)
 
     def c_toffset(self, call: Call) -> None:
-        self.t_offset = call.number(0, -H_DIVS / 2 * self.t_scale - 1.0, 1.0)
+        self.t_offset = call.number(0, -self.H_DIVS / 2 * self.t_scale - 1.0, 1.0)
         self._geometry()
 
     def q_toffset(self, call: Call) -> str:
@@ -161,10 +173,11 @@ class RigolDS1054Z(SimScope):
     def c_single(self, call: Call) -> None:
         """:SINGle = sweep SINGLE and arm: waits for a real trigger (no auto)."""
         self.engine.sweep = "SING"
-        self.engine.single()
+        self.engine.single(self.SINGLE_LATENCY_S)
 
     def q_trig_stat(self, call: Call) -> str:
-        return self.engine.status()
+        status = self.engine.status()
+        return self.TD_WORD if status == "TD" else status
 
     # --- measurements -----------------------------------------------------------------------------
     def q_meas_item(self, call: Call) -> str:

@@ -64,8 +64,17 @@ class ScopeEngine:
         self.t_trig = 0.0
         self.last: Acquisition | None = None
         self.triggered_event = False   # Keysight :TER? (cleared on read)
-        self.armed_event = False       # Keysight :AER?
+        self.armed_event = False       # Keysight :AER? (set once the pre-trigger part is filled)
+        self._arm_reported = False
+        self._pending: tuple[float, bool] | None = None   # (when, single) of a delayed arm
         self.acquisitions = 0
+
+    def power_on(self) -> None:
+        """As a real scope starts: running, auto trigger, and a record already on screen."""
+        now = self.board.now()
+        self.last = self._capture(now - self.post)
+        self.sweep = "AUTO"
+        self.run()
 
     # --- geometry ---------------------------------------------------------------------------------
     @property
@@ -81,15 +90,23 @@ class ScopeEngine:
         return max(0.0, self.rel_start + self.span)
 
     # --- run control ------------------------------------------------------------------------------
-    def arm(self, single: bool) -> None:
+    def arm(self, single: bool, latency: float = 0.0) -> None:
+        """Start acquiring; with `latency` the scope first stops and arms only that much later
+        (a real scope takes a moment to process :SING: its status still says STOP meanwhile)."""
+        if latency > 0:
+            self.update()
+            self.running, self.phase = False, ""
+            self._pending = (self.board.now() + latency, single)
+            return
+        self._pending = None
         self._single = single
         self.running = True
         self.phase = "ARMED"
         self.armed_at = self.scan_from = self.board.now()
-        self.armed_event = True
+        self._arm_reported = False
 
-    def single(self) -> None:
-        self.arm(True)
+    def single(self, latency: float = 0.0) -> None:
+        self.arm(True, latency)
 
     def run(self) -> None:
         self.arm(False)
@@ -98,6 +115,7 @@ class ScopeEngine:
         self.update()
         self.running = False
         self.phase = ""
+        self._pending = None
 
     def force(self) -> None:
         """Forced trigger: trigger now (the pre-trigger part is in the past of the timeline)."""
@@ -126,6 +144,10 @@ class ScopeEngine:
 
     def update(self) -> None:
         """Advance arm -> trigger -> capture up to now."""
+        if self._pending is not None and self.board.now() >= self._pending[0]:
+            when, single = self._pending
+            self.arm(single)
+            self.armed_at = self.scan_from = when
         for _ in range(10_000):
             if not self.running:
                 return
@@ -136,6 +158,8 @@ class ScopeEngine:
                 earliest = self.armed_at + self.pre
                 if now < earliest:
                     return
+                if not self._arm_reported:
+                    self.armed_event, self._arm_reported = True, True
                 found = self._scan(max(self.scan_from, earliest), now)
                 if found is not None:
                     self.t_trig, self.phase, self.triggered_event = found, "TRIGGERED", True

@@ -20,8 +20,19 @@ class SimScope(Instrument, ABC):
         super().__init__()
         self.reset()
 
+    #: Seconds from a new connection to the first reply (a DSO-X 2000 takes ~10 s).
+    CONNECT_DELAY_S = 0.0
+    #: Seconds the scope takes to act on a single-shot command (status still STOP meanwhile).
+    SINGLE_LATENCY_S = 0.0
+
     def reset(self) -> None:
+        """Power-on and *RST state: running, auto trigger, live acquisition."""
         self.engine = ScopeEngine(self.board, self._wiring, self.RECORD_POINTS)
+        self.configure()
+        self.engine.power_on()
+
+    def configure(self) -> None:
+        """Dialect hook: default settings (timebase, formats) before the engine starts."""
 
     def chan_arg(self, text: str) -> int:
         """'CHAN1' / 'CHANnel1' -> 1."""
@@ -113,7 +124,12 @@ class SimScope(Instrument, ABC):
         self.engine.stop()
 
     def c_single(self, call: Call) -> None:
-        self.engine.single()
+        self.engine.single(self.SINGLE_LATENCY_S)
+
+    def c_autoscale(self, call: Call) -> None:
+        """Autoscale: our signals are fixed rails, so only run-state changes: auto sweep, running."""
+        self.engine.sweep = "AUTO"
+        self.engine.run()
 
     def c_force(self, call: Call) -> None:
         self.engine.force()

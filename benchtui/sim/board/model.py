@@ -1,13 +1,15 @@
-"""The board's electrical model: one timeline of events from which VDD, VCAP1/2 and NRST follow.
+"""The board model: the one object the SCPI instruments and the twin share.
 
-Events (PSU output edges, setpoint, current limit, load-current steps from flash operations,
-probe reset assert/release) are kept sorted in time. Each event starts a segment in which VDD
-relaxes first-order towards a target (the PSU setpoint in CV, or the collapse of a
-constant-current load in CC), so VDD is exact and cheap at any instant, past or (as far as the
-events already known go) future. Power-up/down instants are the analytic POR/PDR crossings of
-those segments; NRST, VCAP dips, glitches and SWD dropouts derive from them. Noise is added
-only to sampled waveforms (the scope's view); verdicts (`disturbance`, `window_stats`) are
-noise-free so that failures follow the physics deterministically.
+The PSU side sets the supply (`set_psu`, `psu_readback`), the twin asks for verdicts
+(`powered`, `nrst_low`, `option_load_ok`, `disturbance`, `swd_ok`) and adds loads, the scope
+samples nets (`sample`). VDD comes from the supply timeline (`supply.py`), VCAP1/2 from the
+load steps through the board's decoupling, NRST from power-up, the probe's reset line and
+glitches (`pulses.py`). Noise is added only to sampled waveforms (the scope's view); verdicts
+(`disturbance`, `window_stats`) are noise-free so that failures follow the physics
+deterministically.
+
+The model is the board *on the bench*: `insert(spec)` puts another board of a batch in the
+fixture, as swapping a board would (the PSU settings stay; the new board's rails start from 0 V).
 
 Thread-safe: the SCPI servers run on an asyncio thread, the STM32 twin on another.
 """
@@ -23,57 +25,15 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .scenarios import (STREAM_GLITCH, STREAM_NOISE, STREAM_SWD, CycleParams, draw_cycle,
-                        get_scenario, poisson_pulses, rng_for)
-
-# --- physics constants (all UNCONFIRMED unless noted; stm32f7.md §3.4 gives family values) ----
-V_POR_RISE = 1.72           # V, POR threshold on a rising VDD (F4 DS typ, §3.4)
-V_PDR_FALL = 1.68           # V, PDR threshold on a falling VDD (40 mV hysteresis, §3.4)
-T_RSTTEMPO = 1.5e-3         # s, NRST held low after POR (typ, §3.4)
-NRST_RESET_MIN_PULSE = 300e-9   # s, VNF(NRST): shorter low pulses may be filtered (§3.4)
-NRST_RISE_TAU = 20e-6       # s, NRST pull-up (40 kOhm) into pin + trace capacitance
-TAU_RISE = 300e-6           # s, PSU output slew into the board's bulk capacitance
-TAU_FALL = 5e-3             # s, rail decay after output off (bulk C discharged by the load)
-TAU_SAG = 150e-6            # s, rail collapse once the PSU goes CC
-R_WIRING = 0.05             # ohm, PSU leads + connector
-I_BASE = 0.060              # A, board current at 3.3 V (MCU at HSI + peripherals)
-V_LOAD_KNEE = 1.5           # V, below this the regulated load behaves resistively
-V12_NOM = 1.20              # V, internal regulator output on VCAP1/VCAP2
-REG_HEADROOM = 0.60         # V, VCAP follows VDD - headroom until VDD > ~1.8 V
-TAU_VCAP_RECOVER = 150e-6   # s, regulator recovery after a load step
-I_STARTUP = 0.025           # A, core + option-byte load current step at NRST release after POR
-OB_LOAD_WINDOW = 1.0e-3     # s, option-byte load window after the POR NRST release
-VCAP_FLASH_MIN = 1.10       # V, a flash erase/program whose window sees VCAP below this fails
-VCAP_OB_LOAD_MIN = 1.05     # V, the option-byte load at POR is corrupted below this
-LOAD_MIN_DURATION = 2e-3    # s, shortest load event (a time-scale-0 twin still leaves a mark)
-NOISE_RMS_V = 0.002         # V, noise on sampled waveforms
-PRUNE_AGE_S = 300.0         # s, events older than this are forgotten
-GLITCH_CHUNK_S = 10.0       # s, glitch/dropout times are generated per chunk of a power cycle
-
-NETS = ("VDD", "VCAP1", "VCAP2", "NRST")
-
-
-@dataclass(slots=True)
-class _Seg:
-    """VDD from `t` on: vt + (v0 - vt) * exp(-(t' - t) / tau), plus the supply state."""
-
-    t: float
-    v0: float
-    vt: float
-    tau: float
-    on: bool
-    vset: float
-    ilim: float
-    load: float      # A, load-event current (flash operations) on top of base + extra
-    cycle: int       # PSU power cycle number (0 before the first output-on)
-    p0: bool         # powered (VDD above POR/PDR with hysteresis) at the segment start
-    tc: float        # the POR/PDR crossing inside this segment, or inf
-
-    def v(self, t: float) -> float:
-        return self.vt + (self.v0 - self.vt) * math.exp(-(t - self.t) / self.tau)
-
-    def powered(self, t: float) -> bool:
-        return self.p0 != (t >= self.tc)
+from ..scenarios import (STREAM_GLITCH, STREAM_NOISE, STREAM_SWD, CycleParams, draw_cycle,
+                         get_scenario, rng_for)
+from .physics import (I_BASE, I_STARTUP, LOAD_MIN_DURATION, NETS, NOISE_RMS_V,
+                      NRST_RESET_MIN_PULSE, NRST_RISE_TAU, OB_LOAD_WINDOW, PRUNE_AGE_S,
+                      R_WIRING, REG_HEADROOM, T_RSTTEMPO, TAU_RISE, TAU_VCAP_RECOVER,
+                      V12_NOM, V_LOAD_KNEE, V_PDR_FALL, VCAP_FLASH_MIN, VCAP_OB_LOAD_MIN,
+                      BoardSpec)
+from .pulses import PulseTrains
+from .supply import Supply
 
 
 @dataclass(slots=True)
@@ -86,30 +46,61 @@ class _Load:
 
 
 class BoardModel:
-    """The STM32F767 board's rails as seen by the PSU, the scope and the twin."""
+    """The STM32F767 board's rails as seen by the PSU, the scope and the twin.
+
+    A lone board (`BoardModel(scenario, seed)`) has nominal components and a UID derived from
+    its seed; a board of a batch comes with its `spec` (`sim/batch.py`).
+    """
 
     def __init__(self, scenario: str = "healthy", seed: int = 0,
-                 clock: Callable[[], float] = time.monotonic):
-        self.scenario = get_scenario(scenario)
-        self.seed = int(seed)
+                 clock: Callable[[], float] = time.monotonic, spec: BoardSpec | None = None):
+        from ..batch import lone_board
         self._clock = clock
         self._lock = threading.RLock()
-        t = clock()
-        self._events: list[tuple[float, int, str, float]] = [(t, 0, "init", 0.0)]
-        self._seq = 1
-        self._segs: list[_Seg] = [_Seg(t, 0.0, 0.0, TAU_FALL, False, 0.0, 0.1, 0.0, 0,
-                                       False, math.inf)]
-        self._seg_t: list[float] = [t]
-        self._rises: list[float] = []          # power-up instants (POR crossings)
-        self._rises_pruned = 0
-        self._cycle_start: dict[int, float] = {}
+        self._fit(spec or lone_board(scenario, seed), clock(), epochs_before=0)
+
+    def _fit(self, spec: BoardSpec, t: float, *, epochs_before: int) -> None:
+        """Start this board's timeline at `t` (unpowered)."""
+        self.spec = spec
+        self.scenario = get_scenario(spec.scenario)
+        self.seed = int(spec.seed)
+        self._supply = Supply(t, self._total_current, tau_rise=TAU_RISE * spec.tau_rise,
+                              epochs_before=epochs_before)
         self._params: dict[int, CycleParams] = {}
         self._loads: list[_Load] = []          # sorted by t0
         self._max_load_span = LOAD_MIN_DURATION
         self._probe: list[list[float]] = []    # [assert, release or inf]
-        self._pulses: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._pulses = PulseTrains(self.scenario, self.seed, self._supply)
         self._ob_ok: dict[float, bool] = {}
         self._noise = rng_for(self.seed, STREAM_NOISE)
+
+    # --- identity, swapping -----------------------------------------------------------------------
+    @property
+    def uid_words(self) -> tuple[int, int, int]:
+        """The 96-bit unique ID of the board's MCU as three words (lowest address first)."""
+        return self.spec.uid_words
+
+    @property
+    def uid(self) -> str:
+        return self.spec.uid
+
+    def insert(self, spec: BoardSpec) -> None:
+        """Swap the board: `spec` is now on the bench. The PSU keeps its settings and output
+        state (with the output on, the new board powers up at once: a hot swap); the probe's
+        reset line stays as the probe drives it."""
+        with self._lock:
+            t = self._clock()
+            seg = self._supply.seg_at(t)
+            held = bool(self._probe) and self._probe[-1][1] == math.inf
+            epochs = self._supply.epoch_at(t)
+            self._fit(spec, t, epochs_before=epochs)
+            if seg.vset:
+                self._supply.add_event(t, "vset", seg.vset)
+            self._supply.add_event(t, "ilim", seg.ilim)
+            if seg.on:
+                self._supply.add_event(t, "on")
+            if held:
+                self._probe.append([t, math.inf])
 
     # --- timeline construction -----------------------------------------------------------------
     def now(self) -> float:
@@ -118,95 +109,31 @@ class BoardModel:
     def _params_for(self, cycle: int) -> CycleParams:
         p = self._params.get(cycle)
         if p is None:
-            p = self._params[cycle] = draw_cycle(self.scenario, self.seed, cycle)
+            p = draw_cycle(self.scenario, self.seed, cycle)
+            if self.spec.vcap_z != 1.0:
+                p = CycleParams(p.z_vcap * self.spec.vcap_z, p.z2_ratio, p.extra_current, p.swd_bad)
+            self._params[cycle] = p
         return p
-
-    def _add_event(self, t: float, kind: str, value: float = 0.0) -> None:
-        ev = (max(t, self._events[0][0]), self._seq, kind, value)
-        self._seq += 1
-        i = bisect.bisect_right(self._events, ev)
-        self._events.insert(i, ev)
-        self._rebuild(i)
-
-    def _rebuild(self, k: int) -> None:
-        """Recompute segments (and power-up instants) from event index k on."""
-        t_k = self._events[k][0]
-        del self._segs[k:], self._seg_t[k:]
-        del self._rises[bisect.bisect_left(self._rises, t_k):]
-        for i in range(k, len(self._events)):
-            t, _, kind, value = self._events[i]
-            prev = self._segs[i - 1]
-            on, vset, ilim, load, cycle = prev.on, prev.vset, prev.ilim, prev.load, prev.cycle
-            if kind == "on" and not on:
-                on, cycle = True, cycle + 1
-                self._cycle_start[cycle] = t
-            elif kind == "off":
-                on = False
-            elif kind == "vset":
-                vset = value
-            elif kind == "ilim":
-                ilim = value
-            elif kind == "load":
-                load = max(0.0, load + value)
-            vt, tau = self._target(on, vset, ilim, load, cycle)
-            seg = _Seg(t, prev.v(t), vt, tau, on, vset, ilim, load, cycle,
-                       prev.powered(t), math.inf)
-            t_end = self._events[i + 1][0] if i + 1 < len(self._events) else math.inf
-            seg.tc = self._crossing(seg, t_end)
-            if seg.tc < math.inf and not seg.p0:
-                self._rises.append(seg.tc)
-            self._segs.append(seg)
-            self._seg_t.append(t)
 
     def _total_current(self, on: bool, load: float, cycle: int) -> float:
         if not on:
             return 0.0
-        return I_BASE + self._params_for(cycle).extra_current + load
-
-    def _target(self, on: bool, vset: float, ilim: float, load: float,
-                cycle: int) -> tuple[float, float]:
-        """Steady-state VDD and the time constant towards it for a supply state."""
-        if not on:
-            return 0.0, TAU_FALL
-        i = self._total_current(on, load, cycle) * min(1.0, vset / V_LOAD_KNEE)
-        if i <= ilim:
-            return max(0.0, vset - i * R_WIRING), TAU_RISE
-        # CC: a constant-current load collapses the rail until it turns resistive.
-        return min(vset, V_LOAD_KNEE * ilim / i), TAU_SAG
-
-    @staticmethod
-    def _crossing(seg: _Seg, t_end: float) -> float:
-        """Time at which VDD crosses POR (rising, if unpowered) or PDR (falling) in the segment."""
-        level = V_PDR_FALL if seg.p0 else V_POR_RISE
-        if seg.p0 and seg.v0 < level or not seg.p0 and seg.v0 >= level:
-            return seg.t
-        if seg.p0 and seg.vt >= level or not seg.p0 and seg.vt < level:
-            return math.inf
-        tc = seg.t + seg.tau * math.log((seg.v0 - seg.vt) / (level - seg.vt))
-        return tc if tc < t_end else math.inf
+        return I_BASE * self.spec.i_base + self._params_for(cycle).extra_current + load
 
     def _prune(self, now: float) -> None:
         cutoff = now - PRUNE_AGE_S
-        if len(self._seg_t) < 64 or self._seg_t[1] >= cutoff:
+        live = self._supply.prune(cutoff)
+        if live is None:
             return
-        k = bisect.bisect_left(self._seg_t, cutoff) - 1
-        if k <= 0:
-            return
-        del self._events[:k], self._segs[:k], self._seg_t[:k]
-        n = bisect.bisect_left(self._rises, cutoff - 1.0)
-        self._rises_pruned += n
-        del self._rises[:n]
         self._loads = [ld for ld in self._loads if ld.t1 > cutoff]
         self._probe = [p for p in self._probe if p[1] > cutoff]
-        live = self._segs[0].cycle
-        for d in (self._params, self._cycle_start):
-            for c in [c for c in d if c < live]:
-                del d[c]
-        self._pulses = {key: v for key, v in self._pulses.items() if key[1] >= live}
+        for c in [c for c in self._params if c < live]:
+            del self._params[c]
+        self._pulses.forget_before(live)
         self._ob_ok = {t: ok for t, ok in self._ob_ok.items() if t > cutoff}
 
-    def _seg_at(self, t: float) -> _Seg:
-        return self._segs[max(0, bisect.bisect_right(self._seg_t, t) - 1)]
+    def _seg_at(self, t: float):
+        return self._supply.seg_at(t)
 
     # --- PSU side -------------------------------------------------------------------------------
     def set_psu(self, *, on: bool | None = None, voltage: float | None = None,
@@ -214,13 +141,13 @@ class BoardModel:
         """Apply PSU channel-1 changes now (only real changes become events)."""
         with self._lock:
             t = self._clock()
-            last = self._segs[-1]
+            last = self._supply.last
             if voltage is not None and float(voltage) != last.vset:
-                self._add_event(t, "vset", float(voltage))
+                self._supply.add_event(t, "vset", float(voltage))
             if current_limit is not None and float(current_limit) != last.ilim:
-                self._add_event(t, "ilim", float(current_limit))
+                self._supply.add_event(t, "ilim", float(current_limit))
             if on is not None and bool(on) != self._seg_at(t).on:
-                self._add_event(t, "on" if on else "off")
+                self._supply.add_event(t, "on" if on else "off")
             self._prune(t)
 
     def psu_readback(self) -> tuple[float, float, str]:
@@ -245,9 +172,9 @@ class BoardModel:
             return self._seg_at(t).powered(t)
 
     def power_epoch(self) -> int:
-        """Number of power-ups (VDD rising through POR) so far."""
+        """Number of power-ups (VDD rising through POR) so far, across swapped boards."""
         with self._lock:
-            return self._rises_pruned + bisect.bisect_right(self._rises, self._clock())
+            return self._supply.epoch_at(self._clock())
 
     def set_probe_reset(self, asserted: bool) -> None:
         with self._lock:
@@ -267,12 +194,13 @@ class BoardModel:
     def _nrst_low_at(self, t: float) -> bool:
         if not self._seg_at(t).powered(t):
             return True
-        i = bisect.bisect_right(self._rises, t)
-        if i and t - self._rises[i - 1] < T_RSTTEMPO:
+        rises = self._supply.rises
+        i = bisect.bisect_right(rises, t)
+        if i and t - rises[i - 1] < T_RSTTEMPO:
             return True
         if any(a <= t < b for a, b in self._probe[-4:]):
             return True
-        return self._in_pulse(STREAM_GLITCH, t)
+        return self._pulses.active(STREAM_GLITCH, t)
 
     def add_load(self, current_a: float, duration_s: float, label: str = "",
                  after: float | None = None) -> tuple[float, float]:
@@ -287,8 +215,8 @@ class BoardModel:
             load = _Load(t0, t1, float(current_a), self._seg_at(t0).cycle, label)
             bisect.insort(self._loads, load, key=lambda ld: ld.t0)
             self._max_load_span = max(self._max_load_span, t1 - t0)
-            self._add_event(t0, "load", load.current)
-            self._add_event(t1, "load", -load.current)
+            self._supply.add_event(t0, "load", load.current)
+            self._supply.add_event(t1, "load", -load.current)
             self._prune(t0)
             return t0, t1
 
@@ -301,16 +229,17 @@ class BoardModel:
             cycle = self._seg_at(t).cycle
             if not self._params_for(cycle).swd_bad:
                 return True
-            return not self._in_pulse(STREAM_SWD, t)
+            return not self._pulses.active(STREAM_SWD, t)
 
     def option_load_ok(self) -> bool:
         """Did this power-up's option-byte load (after the POR NRST release) see VCAP high enough?"""
         with self._lock:
             t = self._clock()
-            i = bisect.bisect_right(self._rises, t)
+            rises = self._supply.rises
+            i = bisect.bisect_right(rises, t)
             if not i:
                 return True
-            w0 = self._rises[i - 1] + T_RSTTEMPO
+            w0 = rises[i - 1] + T_RSTTEMPO
             w1 = w0 + OB_LOAD_WINDOW
             ok = self._ob_ok.get(w0)
             if ok is None:
@@ -357,29 +286,13 @@ class BoardModel:
             return values
 
     # --- evaluation -----------------------------------------------------------------------------
-    def _vdd(self, times: np.ndarray) -> np.ndarray:
-        idx = np.searchsorted(self._seg_t, times, side="right") - 1
-        before = idx < 0
-        idx = np.maximum(idx, 0)
-        segs = self._segs
-        st = np.array([s.t for s in segs])[idx]
-        v0 = np.array([s.v0 for s in segs])[idx]
-        vt = np.array([s.vt for s in segs])[idx]
-        tau = np.array([s.tau for s in segs])[idx]
-        v = vt + (v0 - vt) * np.exp(-(times - st) / tau)
-        v[before] = 0.0
-        return v
-
-    def _rises_between(self, t0: float, t1: float) -> list[float]:
-        return self._rises[bisect.bisect_left(self._rises, t0):bisect.bisect_right(self._rises, t1)]
-
     def _all_loads(self, t0: float, t1: float) -> list[_Load]:
         """User loads and the POR start-up loads that can affect VCAP within [t0, t1]."""
         lookback = self._max_load_span + 10 * TAU_VCAP_RECOVER
         lo = bisect.bisect_left(self._loads, t0 - lookback, key=lambda ld: ld.t0)
         hi = bisect.bisect_right(self._loads, t1, key=lambda ld: ld.t0)
         loads = [ld for ld in self._loads[lo:hi] if ld.t1 + 10 * TAU_VCAP_RECOVER >= t0]
-        for r in self._rises_between(t0 - T_RSTTEMPO - OB_LOAD_WINDOW - lookback, t1):
+        for r in self._supply.rises_between(t0 - T_RSTTEMPO - OB_LOAD_WINDOW - lookback, t1):
             s = r + T_RSTTEMPO
             if s <= t1 and s + OB_LOAD_WINDOW + 10 * TAU_VCAP_RECOVER >= t0:
                 loads.append(_Load(s, s + OB_LOAD_WINDOW, I_STARTUP, self._seg_at(r).cycle, "por"))
@@ -401,12 +314,12 @@ class BoardModel:
         return dip
 
     def _eval(self, nets: Sequence[str], times: np.ndarray, dt: float = 0.0) -> dict[str, np.ndarray]:
-        vdd = self._vdd(times)
+        vdd = self._supply.vdd(times)
         out: dict[str, np.ndarray] = {}
         if "VDD" in nets:
             out["VDD"] = vdd
         if "VCAP1" in nets or "VCAP2" in nets:
-            base = np.clip(vdd - REG_HEADROOM, 0.0, V12_NOM)
+            base = np.clip(vdd - REG_HEADROOM, 0.0, V12_NOM * self.spec.v12)
             dip = self._vcap_dip(times)
             if "VCAP1" in nets:
                 out["VCAP1"] = base - dip
@@ -430,7 +343,7 @@ class BoardModel:
         jj = np.maximum(j, 0)
         low = valid & (times < ends[jj])
         released = np.minimum(np.where(valid, ends[jj], -math.inf), times)
-        v = vdd * (1.0 - np.exp(-(times - released) / NRST_RISE_TAU))
+        v = vdd * (1.0 - np.exp(-(times - released) / (NRST_RISE_TAU * self.spec.nrst_tau)))
         v[low] = 0.0
         if dt > 0:  # a pulse narrower than a sample still shows (peak-detect-like display)
             for a, b in lows:
@@ -441,9 +354,10 @@ class BoardModel:
     def _low_intervals(self, t0: float, t1: float) -> list[tuple[float, float]]:
         """Merged NRST-low intervals touching [t0, t1]: unpowered, POR hold, probe, glitches."""
         iv: list[tuple[float, float]] = []
-        i = max(0, bisect.bisect_right(self._seg_t, t0) - 1)
-        down_from = None if self._segs[i].powered(t0) else -math.inf
-        for seg in self._segs[i:]:
+        segs, seg_t = self._supply.segs, self._supply.seg_t
+        i = max(0, bisect.bisect_right(seg_t, t0) - 1)
+        down_from = None if segs[i].powered(t0) else -math.inf
+        for seg in segs[i:]:
             if seg.t > t1:
                 break
             if seg.tc < math.inf:
@@ -454,7 +368,7 @@ class BoardModel:
                     down_from = None
         if down_from is not None:
             iv.append((down_from, math.inf))
-        for r in self._rises_between(t0 - T_RSTTEMPO, t1):
+        for r in self._supply.rises_between(t0 - T_RSTTEMPO, t1):
             iv.append((r, r + T_RSTTEMPO))
         iv.extend(self._nrst_pulses(t0, t1))
         iv = sorted(x for x in iv if x[1] >= t0 and x[0] <= t1)
@@ -470,64 +384,17 @@ class BoardModel:
         """Probe-reset and glitch low pulses overlapping [t0, t1] (while powered)."""
         out = [(a, b) for a, b in self._probe if a <= t1 and b >= t0]
         if self.scenario.nrst_glitch_rate_hz > 0:
-            out.extend((a, b) for a, b in self._pulses_between(STREAM_GLITCH, t0, t1)
+            out.extend((a, b) for a, b in self._pulses.between(STREAM_GLITCH, t0, t1)
                        if self._seg_at(a).powered(a))
         return out
-
-    def _pulse_chunk(self, stream: int, cycle: int, chunk: int) -> tuple[np.ndarray, np.ndarray]:
-        key = (stream, cycle, chunk)
-        got = self._pulses.get(key)
-        if got is None:
-            sc = self.scenario
-            rng = rng_for(self.seed, stream, cycle, chunk)
-            if stream == STREAM_GLITCH:
-                s, w = poisson_pulses(rng, sc.nrst_glitch_rate_hz, GLITCH_CHUNK_S, sc.nrst_glitch_width)
-            else:
-                s, w = poisson_pulses(rng, sc.swd_dropout_rate_hz, GLITCH_CHUNK_S, sc.swd_dropout_width)
-            start = self._cycle_start.get(cycle, 0.0) + chunk * GLITCH_CHUNK_S
-            got = self._pulses[key] = (s + start, s + start + w)
-        return got
-
-    def _pulses_between(self, stream: int, t0: float, t1: float) -> list[tuple[float, float]]:
-        out: list[tuple[float, float]] = []
-        c0, c1 = self._seg_at(t0).cycle, self._seg_at(t1).cycle
-        for cycle in range(c0, c1 + 1):
-            start = self._cycle_start.get(cycle)
-            if start is None:
-                continue
-            k0 = max(0, int((t0 - start) // GLITCH_CHUNK_S) - 1)
-            k1 = max(0, int((t1 - start) // GLITCH_CHUNK_S))
-            for k in range(k0, k1 + 1):
-                a, b = self._pulse_chunk(stream, cycle, k)
-                sel = (a <= t1) & (b >= t0)
-                out.extend(zip(a[sel].tolist(), b[sel].tolist()))
-        return out
-
-    def _in_pulse(self, stream: int, t: float) -> bool:
-        rate = (self.scenario.nrst_glitch_rate_hz if stream == STREAM_GLITCH
-                else self.scenario.swd_dropout_rate_hz)
-        if rate <= 0:
-            return False
-        cycle = self._seg_at(t).cycle
-        start = self._cycle_start.get(cycle)
-        if start is None:
-            return False
-        k = int((t - start) // GLITCH_CHUNK_S)
-        for kk in (k - 1, k):
-            if kk < 0:
-                continue
-            a, b = self._pulse_chunk(stream, cycle, kk)
-            i = int(np.searchsorted(a, t, side="right")) - 1
-            if i >= 0 and t < b[i]:
-                return True
-        return False
 
     def _candidates(self, t0: float, t1: float) -> np.ndarray:
         """Instants at which noise-free extrema over [t0, t1] can occur, plus a coarse grid."""
         pts = [t0, t1]
-        i = bisect.bisect_right(self._seg_t, t0)
-        j = bisect.bisect_right(self._seg_t, t1)
-        pts.extend(self._seg_t[i:j])
+        seg_t = self._supply.seg_t
+        i = bisect.bisect_right(seg_t, t0)
+        j = bisect.bisect_right(seg_t, t1)
+        pts.extend(seg_t[i:j])
         for ld in self._all_loads(t0, t1):
             pts.extend(x for x in (ld.t0, ld.t1) if t0 <= x <= t1)
         for a, b in self._nrst_pulses(t0, t1):

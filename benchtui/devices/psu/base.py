@@ -1,0 +1,229 @@
+"""The bench PSU as benchtui sees it: one `Psu` API, the safety checks, and the dialect contract.
+
+A dialect (one module per family in this package) declares:
+* `DRIVER` (the profile's `psu.driver` name) and `matches(identity)` for `*IDN?` auto-detection,
+* `COMMANDS`: the operation table (`Scpi` templates + reply parsers), PyMeasure-style,
+* `RANGES`: model -> channel -> `ChannelRange` (the model's own limits),
+* `PACING` if the instrument needs time between messages,
+and a `mode()` that turns its status reply into CV/CC. Everything else is here, once.
+
+Safety (DESIGN.md, the bar for done): every setpoint is checked against the profile's hard maxima
+(`psu.max_voltage`, `psu.max_current`) and the model's channel range BEFORE anything is sent;
+a refused setpoint raises `SafetyError` and the instrument sees no traffic. Then, as a last line
+of defence, the exact text about to be sent is parsed back and checked again (finite, within the
+same limits, right sign), on every dialect, generic ones included, because a formatting slip
+must not turn 3.3 into 33.
+
+Negative channels (DP831A CH3 -30..0 V, E36311A/EDU36311A CH3 -25..0 V): benchtui's setpoints
+are magnitudes, as in the profile (`psu.voltage = 5` on such a channel is -5 V at the output);
+the dialect sends the signed value the instrument expects (`:SOUR3:VOLT -5`), the check verifies
+the signed value against the model's range (-30..0) and its magnitude against `psu.max_voltage`.
+Readbacks are returned as magnitudes the same way (the instrument's -4.99 V reads 4.99 V).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from ...errors import InstrumentError, SafetyError
+from ..pacing import NO_PACING, Pacing
+from ...profile import PsuConfig
+from ..visa import Scpi, VisaSession
+
+Mode = Literal["CV", "CC", "OFF"]
+
+#: A supply that reports "unregulated" (Rigol UR, E36300 ISUM neither CV nor CC) is not holding
+#: its voltage setpoint: benchtui reports it as CC, a choice of ours, kept here for every dialect.
+UNREGULATED_AS: Mode = "CC"
+
+
+@dataclass(frozen=True)
+class PsuReading:
+    """What the output does right now: measured V and I, regulation mode, output state."""
+
+    voltage: float
+    current: float
+    mode: Mode
+    output: bool
+
+
+@dataclass(frozen=True)
+class ChannelRange:
+    """A model's own limits for one channel (the PSU cannot go past these anyway).
+
+    `max_voltage` is a magnitude; `negative` marks an output that goes from 0 down to
+    -max_voltage (the setpoint on the wire is negative).
+    """
+
+    max_voltage: float
+    max_current: float
+    negative: bool = False
+
+    @property
+    def polarity(self) -> int:
+        return -1 if self.negative else 1
+
+
+def setpoint_text(x: float) -> str:
+    """A setpoint as SCPI text: plain decimal, no trailing zeros, never an exponent."""
+    text = f"{x:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+class Psu(ABC):
+    """A bench PSU channel, as the profile names it (`psu.channel`)."""
+
+    DRIVER: ClassVar[str] = ""
+    COMMANDS: ClassVar[dict[str, Scpi]] = {}
+    RANGES: ClassVar[dict[str, dict[int, ChannelRange]]] = {}
+    PACING: ClassVar[Pacing] = NO_PACING
+
+    def __init__(self, session: VisaSession, cfg: PsuConfig, identity: str):
+        self.session = session
+        self.cfg = cfg
+        self.identity = identity
+        self.channel = cfg.channel
+        self.model = model_of(identity)
+        if self.PACING:
+            session.pace = self.PACING
+        channels = self.ranges_for(self.model)
+        if channels is not None and self.channel not in channels:
+            raise InstrumentError(
+                f"PSU {cfg.resource}: {self.model} has channels {min(channels)}-{max(channels)}, "
+                f"but psu.channel = {self.channel}", where="PSU")
+        #: The model's range for our channel (None: unknown model, only the profile limits apply).
+        self.range: ChannelRange | None = channels[self.channel] if channels else None
+        self.polarity = self.range.polarity if self.range else 1
+
+    @classmethod
+    def matches(cls, identity: str) -> bool:
+        """True if this dialect drives the instrument that answered `identity` to *IDN?."""
+        return False
+
+    @classmethod
+    def ranges_for(cls, model: str) -> dict[int, ChannelRange] | None:
+        return cls.RANGES.get(model)
+
+    # -- safety -----------------------------------------------------------------------------
+    def _limits(self, what: str) -> tuple[float, str, str, float | None]:
+        if what == "voltage":
+            return (self.cfg.max_voltage, "V", "max_voltage",
+                    self.range.max_voltage if self.range else None)
+        return (self.cfg.max_current, "A", "max_current",
+                self.range.max_current if self.range else None)
+
+    def _check(self, value: float, what: str) -> None:
+        profile_max, unit, key, model_max = self._limits(what)
+        label = "voltage" if what == "voltage" else "current limit"
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            raise SafetyError(f"PSU {label} {value!r} is not a number; nothing was sent")
+        if value < 0:
+            raise SafetyError(f"PSU {label} {value:g} {unit} is negative; nothing was sent"
+                              + (" (on a negative channel give the magnitude)" if self.polarity < 0 else ""))
+        if value > profile_max:
+            raise SafetyError(f"PSU {label} {value:g} {unit} exceeds the profile's hard maximum "
+                              f"psu.{key} = {profile_max:g} {unit}; nothing was sent")
+        if model_max is not None and value > model_max:
+            raise SafetyError(f"PSU {label} {value:g} {unit} exceeds the {self.model} CH{self.channel} "
+                              f"range of {model_max:g} {unit}; nothing was sent")
+
+    def check_voltage(self, volts: float) -> None:
+        """Raise SafetyError if `volts` (a magnitude) may not be set."""
+        self._check(volts, "voltage")
+
+    def check_current(self, amps: float) -> None:
+        """Raise SafetyError if `amps` may not be set as the current limit."""
+        self._check(amps, "current")
+
+    def _wire(self, value: float, what: str) -> str:
+        """The text to send for a checked magnitude, re-checked as the instrument will read it.
+
+        The last line of defence: whatever the dialect's formatting, the number on the wire is
+        finite, has the channel's sign, and its magnitude is within the profile's maximum and the
+        model's range.
+        """
+        signed = self.polarity * value if what == "voltage" else value
+        text = setpoint_text(signed)
+        try:
+            sent = float(text)
+        except ValueError:
+            sent = math.nan
+        profile_max, unit, key, model_max = self._limits(what)
+        limit = min(profile_max, model_max) if model_max is not None else profile_max
+        sign = self.polarity if what == "voltage" else 1
+        if not math.isfinite(sent) or sent * sign < 0 or abs(sent) > limit + 1e-9:
+            raise SafetyError(f"PSU {what} text {text!r} is outside 0..{sign * limit:g} {unit}; "
+                              "nothing was sent")
+        return text
+
+    # -- operations -------------------------------------------------------------------------
+    def _do(self, op: str, **fields: object) -> object:
+        return self.session.do(self.COMMANDS[op], ch=self.channel, **fields)
+
+    def _check_errors(self) -> None:
+        self.session.check_errors()
+
+    def set_voltage(self, volts: float) -> None:
+        self.check_voltage(volts)
+        self._do("set_voltage", v=self._wire(volts, "voltage"))
+        self._check_errors()
+
+    def set_current_limit(self, amps: float) -> None:
+        self.check_current(amps)
+        self._do("set_current", a=self._wire(amps, "current"))
+        self._check_errors()
+
+    def apply(self, volts: float, amps: float) -> None:
+        """Set voltage and current limit together; both are checked before either is sent."""
+        self.check_voltage(volts)
+        self.check_current(amps)
+        v, a = self._wire(volts, "voltage"), self._wire(amps, "current")
+        self._do("set_current", a=a)
+        self._do("set_voltage", v=v)
+        self._check_errors()
+
+    def set_output(self, on: bool) -> None:
+        self._do("output_on" if on else "output_off")
+        self._check_errors()
+
+    def output(self) -> bool:
+        return bool(self._do("output?"))
+
+    def setpoints(self) -> tuple[float, float]:
+        """(voltage setpoint, current limit) as the instrument holds them (magnitudes)."""
+        return (self.polarity * float(self._do("voltage?")),  # type: ignore[arg-type]
+                float(self._do("current?")))  # type: ignore[arg-type]
+
+    @abstractmethod
+    def mode(self) -> Mode:
+        """CV or CC as the instrument reports it (regardless of output state)."""
+
+    def measure(self) -> tuple[float, float]:
+        """(measured volts as a magnitude, measured amperes)."""
+        volts = self.polarity * float(self._do("measure_voltage?"))  # type: ignore[arg-type]
+        amps = float(self._do("measure_current?"))  # type: ignore[arg-type]
+        return volts, amps
+
+    def read(self) -> PsuReading:
+        on = self.output()
+        volts, amps = self.measure()
+        return PsuReading(volts, amps, self.mode() if on else "OFF", on)
+
+    def safe_state(self) -> None:
+        """Output off: the state every exit leaves the bench in."""
+        self.set_output(False)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.identity!r}, CH{self.channel})"
+
+
+def model_of(identity: str) -> str:
+    """The model field of an *IDN? reply ('DP832'), or '' when there is none."""
+    fields = [f.strip() for f in identity.split(",")]
+    return fields[1].upper() if len(fields) > 1 else ""

@@ -1,0 +1,34 @@
+"""Oscilloscope drivers: one `Scope` API (base.py), one module per dialect.
+
+`open_scope` picks the dialect the profile's `scope.driver` names or, for "auto", the first whose
+`matches(*IDN?)` is true. When the profile names a dialect with a slow first reply (Keysight
+DSO-X 2000: ~10 s after connecting), the identification waits that long.
+"""
+
+from __future__ import annotations
+
+from ...profile import ScopeConfig
+from ..visa import open_identified
+from .base import MEASURE_ITEMS, Scope, TriggerState
+from .keysight_infiniivision import KeysightInfiniiVision
+from .preamble import Preamble
+from .rigol_dho import RigolDHO
+from .rigol_ds1000z import RigolDS1000Z
+from .siglent_sds1000x_e import SiglentSDS1000XE
+from .siglent_sds2000x_plus import SiglentSDS2000XPlus
+
+DIALECTS: tuple[type[Scope], ...] = (RigolDS1000Z, RigolDHO, KeysightInfiniiVision, SiglentSDS1000XE,
+                                     SiglentSDS2000XPlus)
+DRIVERS = tuple(d.DRIVER for d in DIALECTS)
+
+
+def open_scope(cfg: ScopeConfig) -> Scope:
+    """Connect to the profile's scope, identify it and return its driver (nothing is changed)."""
+    named = next((d for d in DIALECTS if d.DRIVER == cfg.driver), None)
+    return open_identified(cfg, DIALECTS, "scope",
+                           identify_timeout_ms=named.CONNECT_TIMEOUT_MS if named else None)
+
+
+__all__ = ["DIALECTS", "DRIVERS", "KeysightInfiniiVision", "MEASURE_ITEMS", "Preamble", "RigolDHO",
+           "RigolDS1000Z", "Scope", "SiglentSDS1000XE", "SiglentSDS2000XPlus", "TriggerState",
+           "open_scope"]

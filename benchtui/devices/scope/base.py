@@ -1,0 +1,236 @@
+"""The oscilloscope as benchtui sees it: one `Scope` API and the dialect contract.
+
+The profile maps nets to channels (`scope.channels`); everything here speaks nets ("VDD") and
+returns `Waveform`s in volts and seconds from the trigger, so the rest of benchtui does not care
+which scope is on the bench. A dialect (one module per family in this package) declares its
+`COMMANDS` table, `SLOPES`, `MEASURE` items, screen `DIVISIONS`, `PACING`, and implements the
+few things scopes really disagree on: reading the timebase back, the trigger status, completion
+of a single acquisition, and how a channel's record is transferred and scaled.
+
+Conventions fixed here (one place):
+* `scope.channels.<net>.offset` follows the Rigol sign (volts ADDED to the signal on screen, so a
+  1.2 V rail is centred with offset = -1.2). Dialects whose offset is the voltage at screen
+  centre (Keysight) send the negated value.
+* `TriggerConfig.timebase` is seconds per division as requested; scopes snap it to their own
+  steps, so the dialect reads it back and the trigger position is computed from what the scope
+  actually uses. `pretrigger` is the fraction of the record before the trigger point.
+* Single-shot completion: after our `single`, a status that says "stopped" only counts once the
+  scope has been seen live (armed, waiting, running or triggered) since that `single`. A scope
+  that still reports the STOP of the previous acquisition has not taken the new one yet.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from typing import ClassVar, Iterable, Literal
+
+import numpy as np
+
+from ...errors import Cancelled, InstrumentError
+from ...profile import ScopeConfig, TriggerConfig
+from ..pacing import NO_PACING, Pacing
+from ..visa import Scpi, VisaSession
+from ..waveform import Measurement, Waveform
+
+TriggerState = Literal["armed", "triggered", "stopped", "auto", "running"]
+LIVE_STATES = ("armed", "triggered", "auto", "running")
+
+# --- choices the reference notes leave open (scpi.md UNCONFIRMED) -----------------------------
+#: Seconds between trigger-status polls while waiting for a trigger.
+POLL_S = 0.01
+#: After `single`, how long to poll for the scope to report "armed" before carrying on.
+ARM_CONFIRM_S = 0.5
+
+MEASURE_ITEMS = ("vmax", "vmin", "vavg", "rise")
+
+
+def number_text(x: float) -> str:
+    """A number as SCPI text: up to 6 significant digits, exponent only when needed."""
+    return f"{x:.6g}"
+
+
+class Scope(ABC):
+    """A 4-channel scope whose channels carry the profile's nets."""
+
+    DRIVER: ClassVar[str] = ""
+    COMMANDS: ClassVar[dict[str, Scpi]] = {}
+    SLOPES: ClassVar[dict[str, str]] = {}
+    MEASURE: ClassVar[dict[str, str]] = {}
+    DIVISIONS: ClassVar[int] = 10
+    PACING: ClassVar[Pacing] = NO_PACING
+    #: Timeout of the first reply after connecting, when the profile names this dialect.
+    CONNECT_TIMEOUT_MS: ClassVar[int] = 0
+
+    def __init__(self, session: VisaSession, cfg: ScopeConfig, identity: str):
+        self.session = session
+        self.cfg = cfg
+        self.identity = identity
+        self._armed = False
+        self._seen_live = False
+        if self.PACING:
+            session.pace = self.PACING
+
+    @classmethod
+    def matches(cls, identity: str) -> bool:
+        return False
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _do(self, op: str, **fields: object) -> object:
+        return self.session.do(self.COMMANDS[op], **fields)
+
+    def _check_errors(self) -> None:
+        self.session.check_errors()
+
+    def channel_of(self, net: str) -> int:
+        """The scope channel wired to `net` (InstrumentError naming the known nets otherwise)."""
+        try:
+            return self.cfg.channels[net].channel
+        except KeyError:
+            known = ", ".join(self.cfg.channels) or "none"
+            raise InstrumentError(f"scope {self.cfg.resource}: no channel for net {net!r} in "
+                                  f"scope.channels (known: {known})", where="scope") from None
+
+    def _slope(self, slope: str) -> str:
+        try:
+            return self.SLOPES[slope]
+        except KeyError:
+            raise InstrumentError(f"scope {self.cfg.resource}: {self.DRIVER} has no {slope!r} edge "
+                                  f"trigger (use one of {', '.join(self.SLOPES)})", where="scope") from None
+
+    # -- setup and trigger ------------------------------------------------------------------
+    def setup_channels(self) -> None:
+        """Probe ratio, V/div, offset and display on for every net of the profile."""
+        self._before_setup()
+        for ch in self.cfg.channels.values():
+            self._do("channel", n=ch.channel, probe=number_text(ch.probe), scale=number_text(ch.scale),
+                     offset=number_text(self._offset(ch.offset)))
+        self._check_errors()
+
+    def _before_setup(self) -> None:
+        """Dialect hook: settings sent once before the channels (headers off, acquisition type)."""
+
+    def _offset(self, profile_offset: float) -> float:
+        return profile_offset
+
+    def arm(self, trigger: TriggerConfig) -> None:
+        """Timebase, edge trigger on the net's channel, then a single acquisition, armed."""
+        n = self.channel_of(trigger.source)
+        slope = self._slope(trigger.slope)
+        scale = self._set_timebase(trigger.timebase)
+        span = self.DIVISIONS * scale
+        # Time of screen centre after the trigger, so that `pretrigger` of the record precedes it.
+        centre = (0.5 - trigger.pretrigger) * span
+        self._do("trigger", centre=number_text(centre), n=n, slope=slope,
+                 level=number_text(trigger.level))
+        self._check_errors()
+        pre_s = trigger.pretrigger * span
+        self._before_single()
+        started = time.monotonic()
+        self._do("single")
+        self._armed, self._seen_live = True, False
+        self._confirm_armed(pre_s)
+        # No scope can catch a trigger before it has recorded the pre-trigger part, whatever
+        # its status says: never return earlier than that after the single.
+        time.sleep(max(0.0, started + pre_s - time.monotonic()))
+
+    def _set_timebase(self, scale: float) -> float:
+        """Set s/div; return the value the scope actually uses (read back: scopes snap it)."""
+        return float(self._do("timebase", scale=number_text(scale)))  # type: ignore[arg-type]
+
+    def _before_single(self) -> None:
+        """Dialect hook: just before the single (e.g. read-clear stale event registers)."""
+
+    def _confirm_armed(self, pre_s: float) -> None:
+        """Return once the scope can catch the trigger, or after ARM_CONFIRM_S + `pre_s`."""
+        deadline = time.monotonic() + ARM_CONFIRM_S + pre_s
+        while time.monotonic() < deadline:
+            state = self.trigger_state()
+            if state in ("armed", "triggered", "auto") or (state == "stopped" and self._seen_live):
+                return
+            time.sleep(POLL_S)
+
+    def force_trigger(self) -> None:
+        self._do("force")
+
+    def stop(self) -> None:
+        self._do("stop")
+        self._armed = False
+
+    def trigger_state(self) -> TriggerState:
+        state = self._state()
+        if self._armed and state in LIVE_STATES:
+            self._seen_live = True
+        return state
+
+    @abstractmethod
+    def _state(self) -> TriggerState:
+        """The status the scope reports now, in benchtui's words."""
+
+    def _acquisition_done(self) -> bool:
+        """True when the single acquisition we armed has completed and can be fetched."""
+        return self._armed and self.trigger_state() == "stopped" and self._seen_live
+
+    def wait_for_trigger(self, timeout_s: float, cancel: threading.Event | None = None) -> bool:
+        """Poll until the armed single acquisition completes (True) or `timeout_s` passes (False).
+
+        `timeout_s = 0` polls once. A set `cancel` event raises Cancelled.
+        """
+        deadline = time.monotonic() + max(0.0, timeout_s)
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("waiting for the scope trigger was cancelled", where="scope")
+            if self._acquisition_done():
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if cancel is not None:
+                cancel.wait(min(POLL_S, remaining))
+            else:
+                time.sleep(min(POLL_S, remaining))
+
+    # -- waveforms --------------------------------------------------------------------------
+    def fetch(self, net: str) -> Waveform:
+        """The net's record of the last acquisition, in volts, t = 0 at the trigger."""
+        self._before_fetch()
+        return self._fetch(net)
+
+    def _fetch(self, net: str) -> Waveform:
+        n = self.channel_of(net)
+        t0, dt, volts = self._read_channel(n, self.cfg.format)
+        if len(volts) == 0:
+            raise InstrumentError(f"scope {self.cfg.resource}: empty record for {net} (CH{n}): "
+                                  "nothing acquired yet?", where="scope")
+        return Waveform(net, n, t0, dt, np.asarray(volts, dtype=float))
+
+    def _before_fetch(self) -> None:
+        """Dialect hook: once before the channels of a fetch (e.g. :STOP before a RAW read)."""
+
+    @abstractmethod
+    def _read_channel(self, n: int, fmt: str) -> tuple[float, float, np.ndarray]:
+        """(t0 relative to the trigger, dt, volts) of channel n's record."""
+
+    def fetch_all(self, nets: Iterable[str] | None = None) -> dict[str, Waveform]:
+        """Every net of the profile (or `nets`), in profile order."""
+        nets = list(self.cfg.channels) if nets is None else list(nets)
+        self._before_fetch()
+        out = {net: self._fetch(net) for net in nets}
+        self._check_errors()
+        return out
+
+    # -- measurements -----------------------------------------------------------------------
+    def measure(self, net: str, item: str) -> Measurement:
+        """The scope's own measurement `item` ("vmax", "vmin", "vavg", "rise") on `net`."""
+        if item not in self.MEASURE:
+            raise InstrumentError(f"scope: unknown measurement {item!r} (known: "
+                                  f"{', '.join(MEASURE_ITEMS)})", where="scope")
+        n = self.channel_of(net)
+        return Measurement.from_number(float(self._do("measure?", item=self.MEASURE[item], n=n)))  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.identity!r})"

@@ -1,0 +1,55 @@
+"""The 10-field `:WAV:PRE?` preamble shared by Rigol (DS1000Z, DHO) and Keysight InfiniiVision.
+
+`<format>,<type>,<points>,<count>,<xincrement>,<xorigin>,<xreference>,<yincrement>,<yorigin>,
+<yreference>` (scpi.md B.1 step 3, B.3). Keysight sometimes answers a bare `+0` (scopehal
+AgilentOscilloscope): the read is retried a few times before it counts as garbage.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ..visa import VisaSession
+
+#: How often a one-field `:WAV:PRE?` answer is asked again, and how long between tries.
+PREAMBLE_RETRIES = 3
+PREAMBLE_RETRY_S = 0.02
+
+
+@dataclass(frozen=True)
+class Preamble:
+    format: int
+    type: int
+    points: int
+    count: int
+    xincrement: float
+    xorigin: float
+    xreference: float
+    yincrement: float
+    yorigin: float
+    yreference: float
+
+    @classmethod
+    def parse(cls, text: str) -> "Preamble":
+        fields = text.strip().split(",")
+        if len(fields) != 10:
+            raise ValueError(f"{len(fields)} fields")
+        f = [float(x) for x in fields]
+        return cls(int(f[0]), int(f[1]), int(f[2]), int(f[3]), f[4], f[5], f[6], f[7], f[8], f[9])
+
+    @property
+    def t0(self) -> float:
+        return self.xorigin - self.xreference * self.xincrement
+
+
+def query_preamble(session: VisaSession, command: str = ":WAV:PRE?") -> Preamble:
+    for _ in range(PREAMBLE_RETRIES):
+        reply = session.query(command)
+        if "," in reply:
+            break
+        time.sleep(PREAMBLE_RETRY_S)  # '+0': not ready yet (Keysight), ask again
+    try:
+        return Preamble.parse(reply)
+    except (ValueError, TypeError):
+        raise session.garbage(command, reply, "10 comma-separated numbers") from None

@@ -1,0 +1,73 @@
+"""The board's electrical constants and the per-board component tolerances.
+
+All values are UNCONFIRMED unless noted; stm32f7.md §3.4 gives the family's values. They are the
+nominal board: each board of a virtual batch (`sim/batch.py`) scales some of them by its own
+tolerances (`BoardSpec`), a lone board uses them as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+V_POR_RISE = 1.72           # V, POR threshold on a rising VDD (F4 DS typ, §3.4)
+V_PDR_FALL = 1.68           # V, PDR threshold on a falling VDD (40 mV hysteresis, §3.4)
+T_RSTTEMPO = 1.5e-3         # s, NRST held low after POR (typ, §3.4)
+NRST_RESET_MIN_PULSE = 300e-9   # s, VNF(NRST): shorter low pulses may be filtered (§3.4)
+NRST_RISE_TAU = 20e-6       # s, NRST pull-up (40 kOhm) into pin + trace capacitance
+TAU_RISE = 300e-6           # s, PSU output slew into the board's bulk capacitance
+TAU_FALL = 5e-3             # s, rail decay after output off (bulk C discharged by the load)
+TAU_SAG = 150e-6            # s, rail collapse once the PSU goes CC
+R_WIRING = 0.05             # ohm, PSU leads + connector
+I_BASE = 0.060              # A, board current at 3.3 V (MCU at HSI + peripherals)
+V_LOAD_KNEE = 1.5           # V, below this the regulated load behaves resistively
+V12_NOM = 1.20              # V, internal regulator output on VCAP1/VCAP2
+REG_HEADROOM = 0.60         # V, VCAP follows VDD - headroom until VDD > ~1.8 V
+TAU_VCAP_RECOVER = 150e-6   # s, regulator recovery after a load step
+I_STARTUP = 0.025           # A, core + option-byte load current step at NRST release after POR
+OB_LOAD_WINDOW = 1.0e-3     # s, option-byte load window after the POR NRST release
+VCAP_FLASH_MIN = 1.10       # V, a flash erase/program whose window sees VCAP below this fails
+VCAP_OB_LOAD_MIN = 1.05     # V, the option-byte load at POR is corrupted below this
+LOAD_MIN_DURATION = 2e-3    # s, shortest load event (a time-scale-0 twin still leaves a mark)
+NOISE_RMS_V = 0.002         # V, noise on sampled waveforms
+PRUNE_AGE_S = 300.0         # s, events older than this are forgotten
+GLITCH_CHUNK_S = 10.0       # s, glitch/dropout times are generated per chunk of a power cycle
+
+NETS = ("VDD", "VCAP1", "VCAP2", "NRST")
+
+#: Component tolerances of the boards of one batch, as the spread (sigma) of a log-normal factor
+#: on the nominal value (UNCONFIRMED choices: 10 % parts and a regulator trimmed to ~1 %).
+TOLERANCE_SIGMA = {
+    "vcap_z": 0.15,     # VCAP decoupling ESR/ESL and placement
+    "i_base": 0.08,     # board quiescent current (MCU and peripherals)
+    "tau_rise": 0.10,   # bulk capacitance on VDD
+    "v12": 0.008,       # internal regulator output
+    "nrst_tau": 0.15,   # NRST pull-up and pin capacitance
+}
+
+
+@dataclass(frozen=True)
+class BoardSpec:
+    """One physical board: its identity, the fault it carries and its component tolerances.
+
+    `uid_words` are the three 32-bit words of the STM32's 96-bit unique ID (UID_BASE
+    0x1FF0F420, lowest address first); the twin reports them. The factors multiply the nominal
+    constants above (1.0 = nominal).
+    """
+
+    number: int                        # position in the batch (1-based); 0 for a lone board
+    seed: int
+    scenario: str                      # the fault scenario this board carries ("healthy" if none)
+    uid_words: tuple[int, int, int]
+    vcap_z: float = 1.0
+    i_base: float = 1.0
+    tau_rise: float = 1.0
+    v12: float = 1.0
+    nrst_tau: float = 1.0
+
+    @property
+    def uid(self) -> str:
+        """The UID as 24 hex digits, word at the lowest address first."""
+        return "".join(f"{w:08X}" for w in self.uid_words)
+
+
+__all__ = [name for name in dir() if name.isupper()] + ["BoardSpec"]
