@@ -145,9 +145,10 @@ class Analysis:
     #: How many (feature, group) tests were made, and the corrected z of the "separates" rule.
     tests: int = 0
     z_family: float = Z95
-    #: With fewer than MIN_CASES failures: the strongest effect seen per evidence feature from
-    #: the failures there are (feature -> AUC), for "how many more cycles" advice.
-    provisional: dict[str, float] = field(default_factory=dict)
+    #: With fewer than MIN_CASES failures: every evidence feature compared anyway, from the
+    #: failures there are (never "separates"), strongest first — for a provisional reading and
+    #: "how many more cycles" advice.
+    provisional: tuple[Finding, ...] = ()
 
     def for_step(self, step: str | None) -> list[Finding]:
         """The findings of one group, strongest first. None = any failure; when all failures
@@ -217,7 +218,7 @@ def analyse(matrix: FeatureMatrix, steps: Sequence[str] = STEP_NAMES) -> Analysi
     findings.sort(key=lambda f: (f.role != "evidence", not f.separates, f.kind not in RAIL_KINDS,
                                  -f.score, -f.effect, -f.youden, f.feature, f.step or ""))
     signature = any(f.separates and f.kind in RAIL_KINDS and f.role == "evidence" for f in findings)
-    provisional = _provisional(matrix, passed) if 0 < failures < MIN_CASES else {}
+    provisional = _provisional(matrix, passed, by_step, steps) if 0 < failures < MIN_CASES else ()
     return Analysis(cycles=n, failures=failures, failures_by_step=by_step, findings=tuple(findings),
                     summary=tuple(_summary(n, failures, by_step, findings, signature)),
                     rail_signature=signature, untested=untested, tests=tests, z_family=z_family,
@@ -274,18 +275,34 @@ def window_of(feature: str) -> str | None:
     return parts[0] if len(parts) > 1 else None
 
 
-def _provisional(m: FeatureMatrix, passed: np.ndarray) -> dict[str, float]:
-    """With too few failures to rank: each evidence feature's AUC from the failures there are."""
-    out: dict[str, float] = {}
+def _provisional(m: FeatureMatrix, passed: np.ndarray, by_step: dict[str, int],
+                 steps: Sequence[str]) -> tuple[Finding, ...]:
+    """With too few failures to rank: each evidence feature compared from the failures there
+    are (at least one), marked as not separating whatever its AUC, strongest effect first."""
+    out: list[Finding] = []
+    group = next(iter(by_step)) if len(by_step) == 1 else None
     for j, name in enumerate(m.names):
         if m.kinds[j] not in EVIDENCE_KINDS:
             continue
         x = m.values[:, j]
         ok = np.isfinite(x)
-        fail, good = x[ok & ~passed], x[ok & passed]
-        if len(fail) and len(good) >= MIN_CONTROLS and not (np.ptp(x[ok]) == 0):
-            out[name] = _auc(fail, good)
-    return out
+        fail, good = np.sort(x[ok & ~passed]), np.sort(x[ok & passed])
+        if not len(fail) or len(good) < MIN_CONTROLS or np.ptp(x[ok]) == 0:
+            continue
+        auc = _auc(fail, good)
+        se = auc_se(auc, len(fail), len(good))
+        direction = "below" if auc < 0.5 else "above"
+        threshold, youden, below, above, gap = best_threshold(fail, good, direction)
+        f = Finding(feature=name, unit=m.units[j], kind=m.kinds[j], step=group, n_fail=len(fail),
+                    n_pass=len(good), n_missing=int(np.count_nonzero(~ok)), auc=auc,
+                    auc_ci=(max(0.0, auc - Z95 * se), min(1.0, auc + Z95 * se)), direction=direction,
+                    threshold=threshold, below=below, above=above, youden=youden, separates=False,
+                    score=0.0, text="", gap=gap, se=se)
+        f = _with_role(_with_text(f), tuple(by_step), steps)
+        if f.role == "evidence":
+            out.append(f)
+    out.sort(key=lambda f: (-f.effect, -f.youden, f.feature))
+    return tuple(out)
 
 
 # --- words -------------------------------------------------------------------------------------

@@ -10,9 +10,10 @@ a finding; separating features the knowledge base cannot explain are listed apar
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
-from ..analysis import MIN_CASES, Analysis, Finding, window_of
+from ..analysis import FAMILY_ALPHA, MIN_CASES, Analysis, Finding, window_of
 from ..quantity import format_quantity
 from ..stats import zero_failure_bound
 from .context import FinalState, RunContext
@@ -55,7 +56,9 @@ class Item:
     """One finding in hardware terms."""
 
     rank: int
-    kind: str  # "evidence": a separating feature; "mode": a failure mode without one
+    #: "evidence": a separating feature; "provisional": a clean split from fewer failures than a
+    #: ranking needs; "mode": a failure mode with no separating feature.
+    kind: str
     part_id: str
     part: str
     part_what: str
@@ -132,6 +135,11 @@ def diagnose(analysis: Analysis, context: RunContext | None = None,
         else:
             matched.append((f, rule.id))
     items = _evidence_items(kb, ctx, analysis, matched)
+    if not items and analysis.failures < MIN_CASES:
+        # Too few failures to rank: a provisional reading from the strongest clear split.
+        strong = [(f, rule.id) for f in _clean_splits(analysis)
+                  for rule in [kb.rule_for(f.feature, f.direction)] if rule is not None]
+        items = _evidence_items(kb, ctx, analysis, strong[:SUPPORTING + 1], kind="provisional")[:1]
     covered = {m for item in items for m in item.modes}
     items += _mode_items(kb, analysis, covered)
     items = _ranked(items)
@@ -144,7 +152,7 @@ def diagnose(analysis: Analysis, context: RunContext | None = None,
 # --- findings from separating evidence ---------------------------------------------------------
 
 def _evidence_items(kb: KnowledgeBase, ctx: RunContext, analysis: Analysis,
-                    matched: list[tuple[Finding, str]]) -> list[Item]:
+                    matched: list[tuple[Finding, str]], kind: str = "evidence") -> list[Item]:
     by_part: dict[str, list[tuple[Finding, str]]] = {}
     for f, rule_id in matched:  # already strongest first
         rule = next(r for r in kb.evidence if r.id == rule_id)
@@ -161,14 +169,24 @@ def _evidence_items(kb: KnowledgeBase, ctx: RunContext, analysis: Analysis,
         if part_id in SYMPTOM_PARTS:
             points_back = _points_back(kb, analysis, head, matched)
         items.append(Item(
-            rank=0, kind="evidence", part_id=part_id, part=part.name, part_what=part.what,
+            rank=0, kind=kind, part_id=part_id, part=part.name, part_what=part.what,
             happened=_happened(analysis, modes), modes=modes,
             observation=_fill(rule.observation, words), meaning=_fill(rule.meaning, words),
-            evidence=_evidence(head), evidence_text=_evidence(head).text, confidence=head.confidence,
+            evidence=_evidence(head, kind), evidence_text=_evidence(head, kind).text,
+            confidence=head.confidence if kind == "evidence" else f"provisional ({analysis.failures} failures)",
             measure=_fill(rule.measure, words), checks=part.check, supporting=tuple(supporting),
             points_back=points_back, rule=rule.id,
             sources=kb.source_texts(tuple(dict.fromkeys(rule.sources + part.sources)))))
     return items
+
+
+def _clean_splits(analysis: Analysis) -> list[Finding]:
+    """Provisional findings (too few failures to rank) that split perfectly — every failing
+    cycle beyond every passing one — where chance would do that rarely: the exact probability
+    of a perfect split, 2 / C(n, failures), Bonferroni-corrected over the features compared."""
+    tests = max(1, len(analysis.provisional))
+    return [f for f in analysis.provisional
+            if f.auc in (0.0, 1.0) and 2 / math.comb(f.n_fail + f.n_pass, f.n_fail) * tests < FAMILY_ALPHA]
 
 
 def _supporting(head: Finding, others: list[Finding]) -> list[Finding]:
@@ -214,16 +232,18 @@ def _modes_of(analysis: Analysis, findings: list[Finding]) -> tuple[str, ...]:
     return tuple(sorted(modes, key=lambda m: -analysis.failures_by_step.get(m, 0)))
 
 
-def _evidence(f: Finding) -> Evidence:
+def _evidence(f: Finding, kind: str = "evidence") -> Evidence:
     near_side = "below" if f.direction == "below" else "above"
     far_side = "above" if f.direction == "below" else "below"
     who = f"{f.step}: " if f.step else ""
+    confidence = f.confidence if kind == "evidence" else \
+        f"provisional: {f.n_fail} failures, fewer than the {MIN_CASES} a ranking needs"
     text = (f"{who}{f.feature} {f.threshold_text}: failures in {f.near.failures} of {f.near.cycles} "
             f"cycles {near_side}, {f.far.failures} of {f.far.cycles} {far_side} "
-            f"(AUC {f.auc:.2f}, 95 % CI {f.auc_ci[0]:.2f}–{f.auc_ci[1]:.2f}: {f.confidence})")
+            f"(AUC {f.auc:.2f}, 95 % CI {f.auc_ci[0]:.2f}–{f.auc_ci[1]:.2f}: {confidence})")
     return Evidence(f.feature, f.step, text, f.threshold, f.threshold_text.split(" ", 1)[1], f.direction,
                     f.near.failures, f.near.cycles, f.far.failures, f.far.cycles, f.auc, f.auc_ci,
-                    f.confidence)
+                    confidence)
 
 
 # --- failure modes without separating evidence -------------------------------------------------
@@ -244,7 +264,8 @@ def _mode_items(kb: KnowledgeBase, analysis: Analysis, covered: set[str]) -> lis
         items.append(Item(
             rank=0, kind="mode", part_id=part_id, part=part.name, part_what=part.what,
             happened=_happened(analysis, modes), modes=modes, observation=rule.observation,
-            meaning=rule.meaning, evidence=None, evidence_text=_no_signature(analysis, modes),
+            meaning=rule.meaning + (f"; {rule.too_few}" if rule.too_few and analysis.failures < MIN_CASES else ""),
+            evidence=None, evidence_text=_no_signature(analysis, modes),
             confidence="none" if analysis.failures < MIN_CASES else "by elimination",
             measure=rule.measure, checks=part.check, rule=rule.id, sources=kb.source_texts(part.sources)))
     return items
@@ -270,8 +291,8 @@ def _no_signature(analysis: Analysis, modes: tuple[str, ...]) -> str:
 def _ranked(items: list[Item]) -> list[Item]:
     """Evidence items first (in the analysis' order), symptoms after the cause they point at,
     then failure modes without evidence."""
-    evidence = [i for i in items if i.kind == "evidence" and i.part_id not in SYMPTOM_PARTS]
-    symptoms = [i for i in items if i.kind == "evidence" and i.part_id in SYMPTOM_PARTS]
+    evidence = [i for i in items if i.kind != "mode" and i.part_id not in SYMPTOM_PARTS]
+    symptoms = [i for i in items if i.kind != "mode" and i.part_id in SYMPTOM_PARTS]
     modes = [i for i in items if i.kind == "mode"]
     ordered = (evidence + symptoms) if evidence else (symptoms + evidence)
     ordered += modes
@@ -279,7 +300,6 @@ def _ranked(items: list[Item]) -> list[Item]:
 
 
 def _replace_rank(item: Item, rank: int) -> Item:
-    from dataclasses import replace
     return replace(item, rank=rank)
 
 
@@ -289,6 +309,8 @@ def _verdict(analysis: Analysis, items: list[Item]) -> str:
     if not items:
         return f"{analysis.failures} of {analysis.cycles} cycles failed: no finding"
     top = items[0]
+    if top.kind == "provisional":
+        return f"too few failures to be sure; so far they point at the {top.part}: {top.observation}"
     if top.kind == "mode":
         lead = "too few failures to correlate" if analysis.failures < MIN_CASES else "no rail signature"
         return f"{lead}; the failure mode points at the {top.part}"
@@ -305,7 +327,7 @@ def _more_data(kb: KnowledgeBase, ctx: RunContext, analysis: Analysis, items: li
                          f"{max(0, need - analysis.cycles)} more cycles give the {MIN_CASES} failures the "
                          f"correlation needs")
         if analysis.provisional:
-            name, auc = max(analysis.provisional.items(), key=lambda kv: abs(kv[1] - 0.5))
+            name, auc = analysis.provisional[0].feature, analysis.provisional[0].auc
             total = analysis.cycles_needed(auc)
             if total is None:
                 lines.append(f"the strongest effect so far ({name}, AUC {auc:.2f} from {analysis.failures} "
@@ -404,7 +426,6 @@ def _fill(template: str, words: dict[str, str]) -> str:
 
 def _cycles_for_bound(rate: float) -> int:
     """Cycles without a failure that put the 95 % upper bound below `rate`."""
-    import math
     return math.ceil(math.log(0.05) / math.log(1 - rate))
 
 

@@ -56,6 +56,7 @@ class ModeRule:
     observation: str
     meaning: str
     measure: str
+    too_few: str = ""
 
     def matches(self, mode: str) -> bool:
         return any(w in mode for w in self.words)
@@ -136,7 +137,8 @@ def load_knowledge(path: str | Path = KNOWLEDGE_FILE) -> KnowledgeBase:
         modes.append(ModeRule(r.text(m.get("id"), f"{at}.id"), r.texts(m.get("words"), f"{at}.words"),
                               r.part(m.get("part"), f"{at}.part", parts),
                               r.text(m.get("observation"), f"{at}.observation"),
-                              r.text(m.get("meaning"), f"{at}.meaning"), r.text(m.get("measure"), f"{at}.measure")))
+                              r.text(m.get("meaning"), f"{at}.meaning"), r.text(m.get("measure"), f"{at}.measure"),
+                              r.text(m.get("too_few", ""), f"{at}.too_few", empty=True)))
     catches = []
     for i, c in enumerate(r.array(data, "catch")):
         at = f"catch[{i}]"
