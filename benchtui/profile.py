@@ -154,7 +154,11 @@ class SimConfig:
     scenario: str = _f("healthy", choices=SIM_SCENARIOS)
     seed: int = _f(1, lo=0, hi=2**63 - 1)
     time_scale: float = _f(0.0, lo=0.0, hi=10.0)
-    variant: str = _f("zg", choices=("zg", "zi"))
+    #: The twin's chip (sim/twin/variants.py; a test keeps this list equal to it).
+    variant: str = _f("zg", choices=("zg", "zi", "f767zg", "f767zi", "f405rg", "f407vg", "f407ve",
+                                     "f429zg", "f429zi", "f446re"))
+    #: Start the twin in dual-bank mode (F7: nDBANK = 0; a 1 MB F42x: DB1M = 1).
+    dual_bank: bool = _f(False)
     psu_model: str = _f("rigol-dp832", choices=SIM_PSU_MODELS)
     scope_model: str = _f("rigol-ds1054z", choices=SIM_SCOPE_MODELS)
     host: str = _f("127.0.0.1")

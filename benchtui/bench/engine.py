@@ -22,7 +22,8 @@ from ..errors import (BenchError, InstrumentError, ProbeLost, ProbeNotFound,
 from ..profile import profile_to_dict
 from . import events as ev
 from .features import compute_capture_features, psu_features, step_features
-from .records import CycleRecord, FeatureValue, RunSummary, StepRecord, WaveformRecord
+from .forensics import IdentityTracker
+from .records import CycleRecord, EventRecord, FeatureValue, RunSummary, StepRecord, WaveformRecord
 from .session import BenchSession
 from .store import ResultsStore
 
@@ -50,6 +51,11 @@ class _Cycle:
     waveforms: list[WaveformRecord] = field(default_factory=list)
     failed: StepRecord | None = None
     details: dict[str, dict] = field(default_factory=dict)
+    # Board identity and option-byte forensics (the identity step, bench/forensics.py).
+    board_uid: str | None = None
+    target: dict = field(default_factory=dict)
+    option_bytes: dict = field(default_factory=dict)
+    events: list[EventRecord] = field(default_factory=list)
 
 
 class CycleEngine:
@@ -72,6 +78,7 @@ class CycleEngine:
         self.run_id: int | None = None
         self.current_step: str | None = None
         self._fatal: BenchError | None = None
+        self._identity = IdentityTracker()   # the previous cycle's board and option bytes
         self._steps: dict[str, Callable[[_Cycle], Awaitable[None]]] = {
             "power_off": self._power_off, "arm_power_up": self._arm_power_up,
             "power_on": self._power_on, "capture_power_up": self._capture_power_up,
@@ -176,7 +183,8 @@ class CycleEngine:
             error_class=cycle.failed.error_class if cycle.failed else None,
             error_text=cycle.failed.error_text if cycle.failed else None,
             steps=tuple(cycle.steps), features=tuple(cycle.features),
-            waveforms=tuple(cycle.waveforms))
+            waveforms=tuple(cycle.waveforms), board_uid=cycle.board_uid, target=cycle.target,
+            option_bytes=cycle.option_bytes, events=tuple(cycle.events))
         await self._store_owner.run(self._store.add_cycle, self.run_id, record)
         if record.passed:
             self.passed += 1
@@ -248,7 +256,19 @@ class CycleEngine:
         await self.session.connect()
 
     async def _read_identity(self, cycle: _Cycle) -> None:
-        ob = await self.session.read_option_bytes()
+        seen = self._identity.identity(cycle.index, self.session.state.target_identity)
+        cycle.board_uid, cycle.target = seen.board_uid, seen.target
+        cycle.events.extend(seen.events)
+        for line in seen.log:
+            self._log("target", line)
+        forensics = await self.session.read_option_forensics()
+        seen = self._identity.option_bytes(cycle.index, forensics)
+        cycle.option_bytes = seen.option_bytes
+        cycle.features.extend(seen.features)
+        cycle.events.extend(seen.events)
+        for line in seen.log:
+            self._log("target", line)
+        ob = forensics.options
         protected = ob.protected_sectors()
         self._details(cycle, "read_identity", optcr=f"0x{ob.optcr:08X}", optcr1=f"0x{ob.optcr1:08X}",
                       rdp_level=ob.rdp_level, protected_sectors=protected)

@@ -64,7 +64,8 @@ class BenchSession:
         self.target = TargetLink(profile.target)
         self._owners = {name: DeviceOwner(name) for name in ("psu", "scope", "target")}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._images: dict[str, FirmwareImage] = {}
+        self._images: dict[tuple, FirmwareImage] = {}
+        self._mismatch_said: str | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
     def emit(self, event: ev.Event) -> None:
@@ -237,6 +238,10 @@ class BenchSession:
         self.state.target_identity, self.state.target_error = identity, None
         self.log("target", f"connected {identity.describe()} "
                            f"(mode {mode or self.profile.target.connect_mode})")
+        mismatch = getattr(identity, "profile_mismatch", None)
+        if mismatch and mismatch != self._mismatch_said:   # once, not every cycle
+            self._mismatch_said = mismatch
+            self.log("target", mismatch)
         return identity
 
     async def disconnect(self) -> None:
@@ -246,6 +251,10 @@ class BenchSession:
 
     async def read_option_bytes(self) -> Any:
         return await self._run("target", self.target.read_option_bytes)
+
+    async def read_option_forensics(self) -> Any:
+        """Option bytes plus the stored complements' checks (devices.target.OptionForensics)."""
+        return await self._run("target", self.target.option_forensics)
 
     async def remove_write_protection(self, confirm: bool = False) -> Any:
         ob = await self._run("target", self.target.remove_write_protection, confirm)
@@ -265,10 +274,10 @@ class BenchSession:
         path = path or self.profile.target.firmware
         if not path:
             raise FirmwareError("no firmware file: set target.firmware in the profile or pick one")
-        key = str(Path(path).resolve())
+        flash = self.target.flash_regions()   # the chip's once connected: the chip wins
+        key = (str(Path(path).resolve()), tuple(flash))
         if key not in self._images:
-            self._images[key] = load_firmware(path, aliases=self.profile.target.aliases,
-                                              flash=self.target.flash_regions())
+            self._images[key] = load_firmware(path, aliases=self.profile.target.aliases, flash=flash)
         return self._images[key]
 
     async def erase(self, which: str | Sequence[int] = "image", *, confirm: bool = False,

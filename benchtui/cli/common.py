@@ -48,7 +48,7 @@ def start_virtual_bench(profile: Profile, *, serve_probe: bool = False, free_por
         scope_model=sim.scope_model, host=sim.host,
         psu_port=0 if free_ports else sim.psu_port, scope_port=0 if free_ports else sim.scope_port,
         probe_port=0 if free_ports else sim.probe_port, serve_probe=serve_probe or not free_ports,
-        state_file=state_file or sim.state_file)
+        state_file=state_file or sim.state_file, dual_bank=sim.dual_bank)
     vb.start()
     rewired = profile.replace(
         psu=dataclasses.replace(profile.psu, resource=vb.psu_resource),

@@ -74,13 +74,26 @@ def check_instruments(profile: Profile) -> list[CheckResult]:
 
 def check_target(profile: Profile) -> CheckResult:
     """The probe line of `benchtui check`: connect with the profile's connect mode, read the
-    identity, disconnect (all on this thread, as a pyOCD session requires)."""
+    identity (part, flash size and layout, package, 96-bit UID) and the option-byte state,
+    disconnect (all on this thread, as a pyOCD session requires)."""
     from . import target
 
     cfg = profile.target
     link = target.TargetLink(cfg)
+    state = ""
     try:
         ident = link.connect()
+        if link.chip is not None:
+            try:
+                forensics = link.option_forensics()
+                ob = forensics.options
+                prot = ob.protected_sectors()
+                state = (f"; RDP level {ob.rdp_level}, "
+                         + (f"write-protected sectors {_sectors(prot)}" if prot else "no sector write-protected"))
+                if forensics.complement_errors:
+                    state += f", {forensics.complement_errors} stored option word(s) with a bad complement"
+            except BenchError as exc:
+                state = f"; option bytes unreadable: {exc.one_line()}"
     except BenchError as exc:
         return CheckResult("probe", cfg.probe_uid, False, None, exc.one_line())
     finally:
@@ -88,4 +101,12 @@ def check_target(profile: Profile) -> CheckResult:
             link.disconnect()
         except BenchError:
             pass  # nothing more to release; the connect error (if any) is what matters
-    return CheckResult("probe", cfg.probe_uid, True, ident.describe(), f"connected {cfg.connect_mode}")
+    layout = f"; {ident.layout.describe()}" if ident.layout is not None else ""
+    mismatch = f"; {ident.profile_mismatch}" if ident.profile_mismatch else ""
+    return CheckResult("probe", cfg.probe_uid, True, ident.describe(),
+                       f"connected {cfg.connect_mode}{layout}{state}{mismatch}")
+
+
+def _sectors(numbers: list[int]) -> str:
+    from .mcu import format_sectors
+    return format_sectors(numbers)

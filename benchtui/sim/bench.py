@@ -1,4 +1,4 @@
-"""The whole virtual bench in one object: board model, SCPI instruments, STM32F767 twin.
+"""The whole virtual bench in one object: board model, SCPI instruments, STM32 twin.
 
 One `BoardModel` drives everything: the simulated PSU sets its supply, the simulated scope
 samples its nets, the twin asks it whether it is powered and whether a flash operation was
@@ -24,8 +24,9 @@ class VirtualBench:
                  variant: str = "zg", psu_model: str = "rigol-dp832",
                  scope_model: str = "rigol-ds1054z", host: str = "127.0.0.1",
                  psu_port: int = 0, scope_port: int = 0, probe_port: int = 0,
-                 serve_probe: bool = False, state_file: str | None = None):
+                 serve_probe: bool = False, state_file: str | None = None, dual_bank: bool = False):
         self.scenario, self.seed, self.variant = scenario, seed, variant
+        self.dual_bank = dual_bank
         self._options = dict(time_scale=time_scale, psu_model=psu_model, scope_model=scope_model,
                              host=host, psu_port=psu_port, scope_port=scope_port,
                              probe_port=probe_port, serve_probe=serve_probe, state_file=state_file)
@@ -57,8 +58,10 @@ class VirtualBench:
             self.board, psu_model=o["psu_model"], scope_model=o["scope_model"], host=o["host"],
             psu_port=o["psu_port"], scope_port=o["scope_port"])
         try:
+            # The twin's MCU carries the board's 96-bit unique ID (from the board's seed).
+            uid = b"".join(w.to_bytes(4, "little") for w in self.board.uid_words)
             self.twin = Stm32Twin(self.variant, power=self.board, time_scale=o["time_scale"],
-                                  state_file=o["state_file"])
+                                  state_file=o["state_file"], uid=uid, dual_bank=self.dual_bank)
             self.probe_uid = register_twin(self.twin)
             if o["serve_probe"]:
                 self._server = serve_twin(self.twin, host=o["host"], port=o["probe_port"])

@@ -38,7 +38,7 @@ def test_plugin_lists_the_twin_with_its_identity(uid):
     probes = ConnectHelper.get_all_connected_probes(blocking=False, unique_id=uid)
     assert [p.unique_id for p in probes] == [uid]
     assert probes[0].vendor_name == "benchtui"
-    assert probes[0].product_name == "STM32F767 twin"
+    assert probes[0].product_name == "STM32F767ZI twin"
 
 
 def test_connect_under_reset_reads_identity(uid, tmp_path):

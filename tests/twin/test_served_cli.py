@@ -13,9 +13,10 @@ from benchtui.sim.twin.mcu import Stm32Twin
 from benchtui.sim.twin.server import serve_twin
 
 
-@pytest.fixture
-def served():
-    twin = Stm32Twin("zi")
+@pytest.fixture(params=["single", "dual"])
+def served(request):
+    """The twin served over TCP, in both bank modes (the stock CLI must work with either)."""
+    twin = Stm32Twin("zi", dual_bank=request.param == "dual")
     server = serve_twin(twin)
     yield twin, server
     server.stop()
@@ -26,10 +27,13 @@ def pyocd(*args: str, cwd) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=cwd)
 
 
-def test_server_uid_names_loopback_port(served):
-    _, server = served
-    assert server.uid == f"remote:127.0.0.1:{server.port}"
-    assert server.port > 0
+def test_server_uid_names_loopback_port():
+    server = serve_twin(Stm32Twin("zg"))
+    try:
+        assert server.uid == f"remote:127.0.0.1:{server.port}"
+        assert server.port > 0
+    finally:
+        server.stop()
 
 
 def test_commander_reads_optcr(served, tmp_path):
@@ -37,7 +41,8 @@ def test_commander_reads_optcr(served, tmp_path):
     res = pyocd("commander", "-u", server.uid, "-t", "stm32f767zi", "-M", "under-reset",
                 "-c", "read32 0x40023C14", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    assert "ffffaafd" in res.stdout.lower()
+    twin = served[0]
+    assert ("dfffaafd" if twin.flash.dual_bank else "ffffaafd") in res.stdout.lower()
 
 
 def test_flash_then_chip_erase(served, tmp_path):

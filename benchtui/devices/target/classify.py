@@ -11,6 +11,7 @@ becomes a `TargetError` naming the operation, never a traceback out of the loop.
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
@@ -24,8 +25,16 @@ NO_ACK_TEXT = "no SWD ACK: target unpowered or wiring"
 
 
 def pyocd_exceptions() -> Any:
-    """Import pyOCD lazily (it loads every probe plugin on import) and register our targets."""
+    """Import pyOCD lazily (it loads every probe plugin on import) and register our targets.
+
+    pyOCD logs its own view of every failure ("No ACK received from target") at ERROR level;
+    benchtui reports the classified error once, so pyOCD's records reach the terminal only when
+    logging is configured (`benchtui -v`), never through Python's last-resort handler."""
     import pyocd.core.exceptions as exc  # noqa: F401  (loads pyocd)
+
+    pyocd_log = logging.getLogger("pyocd")
+    if not any(isinstance(h, logging.NullHandler) for h in pyocd_log.handlers):
+        pyocd_log.addHandler(logging.NullHandler())
 
     from .. import pyocd_targets  # noqa: F401  (registers the chip-mapped target types)
     return exc

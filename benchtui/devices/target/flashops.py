@@ -122,11 +122,14 @@ class FlashOperations:
         the real chip: one line naming the first address outside it."""
         regions = self.flash_regions()
         for start, end in image.ranges():
-            for a in (start, end - 1):
-                if not any(lo <= a < hi for lo, hi in regions):
+            a = start
+            while a < end:
+                inside = next((hi for lo, hi in regions if lo <= a < hi), None)
+                if inside is None:
                     layout = self.chip.layout.describe() if self.chip is not None else "its flash"
                     raise FirmwareError(f"{image.path}: 0x{a:08X} is outside the chip's flash "
-                                      f"({layout}): the image does not fit this chip")
+                                        f"({layout}): the image does not fit this chip")
+                a = inside
 
     def _program_with_loader(self, image: FirmwareImage, report: Callable[[float], None]) -> None:
         """pyOCD's MemoryLoader: sector-erase what differs (smart flash), then program."""

@@ -28,14 +28,15 @@ PACKAGE_ADDR = 0x1FF0F7E0
 OPTION_IMAGE_BASE, OPTION_IMAGE_SIZE = 0x1FFF0000, 0x20
 FLASH_REGS_BASE = 0x40023C00
 IWDG_BASE = 0x40003000
-#: Twin's UID words (arbitrary but fixed).
+#: UID words of a twin built without a seed or UID (arbitrary but fixed); boards of the virtual
+#: bench derive theirs from their seed (variants.uid_for_seed).
 UID_WORDS = (0x00460031, 0x3437510D, 0x36383639)
-#: Package word (UNCONFIRMED: LQFP144 encoding chosen arbitrarily).
-PACKAGE_VALUE = 0x0300
+#: Package word: PKG[10:8] = 0b100, LQFP144 (the seed's STM32F767ZGT6) in the UNCONFIRMED
+#: encoding the device side decodes (devices/mcu/stm32f7.py PACKAGES).
+PACKAGE_VALUE = 0x0400
+NDBANK = 1 << 29
 
-# --- variants ----------------------------------------------------------------------------------
-#: variant -> flash size in KB (flash-size word at 0x1FF0F442).
-VARIANT_FLASH_KB = {"zg": 1024, "zi": 2048}
+# --- variants (variants.py holds the chips; these are the F7's UNCONFIRMED layout choices) ------
 #: UNCONFIRMED (stm32f7.md §2.4): bank-2 base of a 1 MB part in dual-bank mode. We follow RM0410
 #: and OpenOCD (bank 2 directly after bank 1); Blackmagic and one forum user say 0x08100000.
 BANK2_OFFSET_1MB_DUAL = 0x80000
@@ -55,6 +56,20 @@ RDP_LEVEL0, RDP_LEVEL2 = 0xAA, 0xCC
 CORRUPT_RDP = 0xFF
 CORRUPT_NWRP = 0x000
 CORRUPT_BOOT_ADD = 0xFFFF
+#: UNCONFIRMED (stm32f7.md §1.6, §5.2): an option-byte write cut short also leaves the stored
+#: words' complements disagreeing: the nWRP/user word (1) and both boot-address words (2, 3)
+#: carry a complement with these bits flipped, until the next complete option write.
+CORRUPT_BROKEN_WORDS = frozenset({1, 2, 3})
+BROKEN_COMPLEMENT_XOR = 0x00FF
+#: UNCONFIRMED: what the flash array holds after a bank-mode change (nDBANK / DB1M). We keep
+#: it as it was, address for address (the cells do not move; only the sector boundaries and
+#: numbers change); True would erase the whole array instead.
+BANK_CHANGE_ERASES = False
+#: STM32F4 option bytes after a write cut short (stm32f7.md §5 #11 reports, UNCONFIRMED rule):
+#: F42x/F446 read OPTCR 0xCFFFFFFD (RDP 1, SPRMOD with all nWRP = PCROP everywhere), F405/407
+#: 0x0FFFFFEC (RDP 1).
+F4_CORRUPT_OPTCR_F42X = 0xCFFFFFFD
+F4_CORRUPT_OPTCR_F40X = 0x0FFFFFEC
 #: UNCONFIRMED: whether WRP blocks the RDP 1->0 regression erase. We let the regression erase
 #: the whole array regardless of nWRP.
 REGRESSION_IGNORES_WRP = True
@@ -81,10 +96,3 @@ RUN_CHUNK_S = 0.2
 #: IWDG clock (LSI, UNCONFIRMED typ 32 kHz).
 LSI_HZ = 32000.0
 
-
-def erase_time_s(size: int) -> float:
-    """Typical x32 erase time of one sector of `size` bytes."""
-    for limit, seconds in T_ERASE_BY_SIZE_S:
-        if size <= limit:
-            return seconds
-    return T_ERASE_BY_SIZE_S[-1][1]

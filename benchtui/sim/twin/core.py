@@ -1,4 +1,4 @@
-"""The Cortex-M7 core of the twin, executed by Unicorn.
+"""The Cortex-M7 (or M4) core of the twin, executed by Unicorn.
 
 RAM and the flash array are mapped straight onto the twin's bytearrays (no copy, no hooks on
 reads). The FLASH register block sits in a RAM-backed page whose words always hold the true
@@ -108,17 +108,17 @@ class Core:
     def __init__(self, twin: "Stm32Twin"):
         self.twin = twin
         uc = U.Uc(U.UC_ARCH_ARM, U.UC_MODE_THUMB | U.UC_MODE_MCLASS)
-        uc.ctl_set_cpu_model(A.UC_CPU_ARM_CORTEX_M7)
+        uc.ctl_set_cpu_model(getattr(A, f"UC_CPU_ARM_{twin.variant.uc_cpu}"))
         self.uc = uc
         self._ptrs = []
         self._thunks = []
         rw = U.UC_PROT_ALL
-        self._map_ptr(twin.ITCM_BASE, twin.itcm, rw)
-        self._map_ptr(twin.SRAM_BASE, twin.sram, rw)
+        for base, buf in twin.rams:
+            self._map_ptr(base, buf, rw)
         fsize = len(twin.nv.flash)
         self._flash_dirty = False
         self._pending_flash: tuple[int, bytes] | None = None
-        for base in (twin.FLASH_AXIM_BASE, twin.FLASH_ITCM_BASE):
+        for base in twin.flash_aliases:
             self._map_ptr(base, twin.nv.flash, U.UC_PROT_READ | U.UC_PROT_WRITE | U.UC_PROT_EXEC)
             self._hook_write(self._flash_write, base, base, base + fsize - 1)
         regs_page = twin.FLASH_REGS_BASE & ~(PAGE - 1)
@@ -127,7 +127,7 @@ class Core:
         self._map_ptr(regs_page, self._regs_page, U.UC_PROT_READ | U.UC_PROT_WRITE)
         self._published_sr = -1
         self._hook_write(self._reg_write, None, twin.FLASH_REGS_BASE, twin.FLASH_REGS_BASE + 0x1F)
-        for base in (twin.IWDG_BASE & ~(PAGE - 1), twin.SYSINFO_BASE & ~(PAGE - 1)):
+        for base in (twin.IWDG_BASE & ~(PAGE - 1), twin.variant.sysinfo_base & ~(PAGE - 1)):
             uc.mmio_map(base, PAGE, self._periph_read, base, self._periph_write, base)
         uc.hook_add(U.UC_HOOK_INTR, self._on_interrupt)
         self._hook_error: BaseException | None = None
@@ -323,7 +323,7 @@ class Core:
             self._dirty = None
         if self._flash_dirty:
             size = len(self.twin.nv.flash)
-            for base in (self.twin.FLASH_AXIM_BASE, self.twin.FLASH_ITCM_BASE):
+            for base in self.twin.flash_aliases:
                 self.uc.ctl_remove_cache(base, base + size)
             self._flash_dirty = False
         self._stop_reason = None

@@ -1,10 +1,14 @@
-"""Read-only CoreSight identification space of the STM32F767: ROM tables and component
-ID registers (stm32f7.md §4.3), plus the reset values of the Cortex-M7 system registers the
-debugger probes (CPUID, FPU, caches, DWT/FPB capabilities)."""
+"""Read-only CoreSight identification space of the twin: ROM tables and component ID
+registers (STM32F767: stm32f7.md §4.3; STM32F4: the Cortex-M4 ROM table with ST's identity),
+plus the reset values of the system registers the debugger probes (CPUID, FPU, caches,
+DWT/FPB capabilities)."""
 
 from __future__ import annotations
 
-from .constants import CPUID
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .variants import TwinVariant
 
 
 def _id_regs(base: int, pidr: int, cidr: int, extra: dict[int, int] | None = None) -> dict[int, int]:
@@ -24,8 +28,10 @@ def _rom(base: int, entries: list[int], pidr: int) -> dict[int, int]:
     return regs
 
 
-def id_space() -> dict[int, int]:
+def id_space(variant: "TwinVariant") -> dict[int, int]:
     """Address -> value of every read-only ID/ROM word the twin serves."""
+    if variant.family == "f4":
+        return _f4_id_space(variant.dev_id)
     regs: dict[int, int] = {}
     regs |= _rom(0xE00FD000, [0x00001003, 0xFFF43003], 0x00_000A0451)            # ST system ROM
     regs |= _rom(0xE00FE000, [0x00001003, 0xFFF43003], 0x04_000BB4C8)            # Cortex-M7 ROM
@@ -41,11 +47,37 @@ def id_space() -> dict[int, int]:
     return regs
 
 
+def _f4_id_space(dev_id: int) -> dict[int, int]:
+    """Cortex-M4 STM32F4: one ROM table at 0xE00FF000 carrying ST's JEP106 code and the DEV_ID
+    as part number (UNCONFIRMED revision nibbles), listing SCS, DWT, FPB, ITM, TPIU, ETM."""
+    regs: dict[int, int] = {}
+    regs |= _rom(0xE00FF000, [0xFFF0F003, 0xFFF02003, 0xFFF03003, 0xFFF01003, 0xFFF41003,
+                              0xFFF42003], 0x00_000A0000 | dev_id)
+    regs |= _id_regs(0xE000E000, 0x04_000BB00C, 0xB105E00D)                      # SCS-M4
+    regs |= _id_regs(0xE0001000, 0x04_003BB002, 0xB105E00D)                      # DWT
+    regs |= _id_regs(0xE0002000, 0x04_002BB003, 0xB105E00D)                      # FPB
+    regs |= _id_regs(0xE0000000, 0x04_003BB001, 0xB105E00D)                      # ITM
+    regs |= _id_regs(0xE0040000, 0x04_000BB9A1, 0xB105900D, {0xFCC: 0x11})       # TPIU-M4
+    regs |= _id_regs(0xE0041000, 0x04_000BB925, 0xB105900D, {0xFCC: 0x13})       # ETM-M4
+    return regs
+
+
+def system_reset_values(variant: "TwinVariant") -> dict[int, int]:
+    """Reset values of the system registers (read/write unless the twin handles them)."""
+    values = dict(SYSTEM_RESET_VALUES)
+    values[0xE000ED00] = variant.cpuid
+    if variant.family == "f4":   # Cortex-M4F: no caches, single-precision FPU, 6 FPB comparators
+        for addr in (0xE000ED78, 0xE000ED7C, 0xE000ED80, 0xE000EF48):
+            values.pop(addr, None)
+        values.update({0xE000EF40: 0x10110021, 0xE000EF44: 0x11000011, 0xE0002000: 0x00000260})
+    return values
+
+
 #: Reset values of system registers (read/write unless handled specially by the twin).
 #: Cache and FPU identification values are UNCONFIRMED (typical Cortex-M7 r1p0 with DP FPU).
 SYSTEM_RESET_VALUES = {
     0xE000E004: 0x00000003,   # ICTR
-    0xE000ED00: CPUID,
+    0xE000ED00: 0x411FC270,   # CPUID (per variant, system_reset_values)
     0xE000ED78: 0x09000003,   # CLIDR
     0xE000ED7C: 0x8303C003,   # CTR
     0xE000ED80: 0xF003E019,   # CCSIDR

@@ -1,4 +1,4 @@
-"""SW-DP and AHB-AP (MEM-AP) of the STM32F767 at register level (ADIv5).
+"""SW-DP and AHB-AP (MEM-AP) of the twin at register level (ADIv5).
 
 The DP holds CTRL/STAT power handshakes, SELECT and sticky errors; AP#0 turns CSW/TAR/DRW/BDx
 accesses into bus reads and writes on the twin. Bus faults set STICKYERR and raise BusFault
@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from array import array
 
-from .constants import AHB_AP_IDR, AP_BASE, DPIDR
 from .faults import BusFault
 
 if TYPE_CHECKING:
@@ -52,7 +51,7 @@ class SwdPort:
     def read_dp(self, addr: int) -> int:
         reg = addr & 0xC
         if reg == DP_IDR_ABORT:
-            return DPIDR
+            return self.twin.variant.dpidr
         if reg == DP_CTRL_STAT:
             acks = (CSYSPWRUPACK if self.ctrl & CSYSPWRUPREQ else 0) | (
                 CDBGPWRUPACK if self.ctrl & CDBGPWRUPREQ else 0)
@@ -100,9 +99,9 @@ class SwdPort:
         if reg == TAR:
             return self.tar
         if reg == IDR:
-            return AHB_AP_IDR
+            return self.twin.variant.ap_idr
         if reg == BASE:
-            return AP_BASE
+            return self.twin.variant.ap_base
         if reg == CFG:
             return 0
         if reg == DRW:

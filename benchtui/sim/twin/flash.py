@@ -1,9 +1,16 @@
-"""The STM32F767 FLASH interface (RM0410, stm32f7.md §1): keys, CR/SR, erase, program, option
-bytes, read/write protection, and what supply disturbances do to an operation in flight.
+"""The FLASH interface of the STM32F7 (RM0410, stm32f7.md §1) and its F4 ancestor (RM0090):
+keys, CR/SR, erase, program, option bytes, read/write protection, and what supply disturbances
+do to an operation in flight. What differs between the chips (bank mode bit, OPTCR1, sector
+layout, erase times, factory values) comes from the twin's `TwinVariant`.
 
 The flash array and the option bytes live in `NvMemory` (the non-volatile part of the chip,
 what a state file saves). `FlashController` is the register block at 0x40023C00; it asks the
 power source for a load window and its verdict for every erase/program/option write.
+
+Time: erases hold BSY for their (scaled) duration; programming accounts 16 µs per word on a
+programming clock that the twin settles (sleeps up to) whenever the debugger or the next
+algorithm call could observe it, so at time scale 1 a flash lasts as long as on silicon while
+host work overlaps it as it would overlap the real controller's programming time.
 """
 
 from __future__ import annotations
@@ -14,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import constants as C
-from .layout import Sector, sector_at, sector_for_snb, sectors
+from .layout import Sector, sector_at, sector_for_snb
 from .power import PowerSource
+from .variants import TwinVariant
 
 # SR bits
 EOP, OPERR, WRPERR, PGAERR, PGPERR, ERSERR, BSY = 1 << 0, 1 << 1, 1 << 4, 1 << 5, 1 << 6, 1 << 7, 1 << 16
@@ -28,6 +36,7 @@ NDBANK = 1 << 29
 NWRP_SHIFT, NWRP_MASK = 16, 0xFFF << 16
 RDP_SHIFT, RDP_MASK = 8, 0xFF << 8
 IWDG_SW = 1 << 5
+F4_SPRMOD = 1 << 31
 
 
 def rdp_level(rdp: int) -> int:
@@ -39,28 +48,55 @@ def rdp_level(rdp: int) -> int:
 class NvMemory:
     """Flash array plus option bytes: everything that survives a power cycle."""
 
-    flash_kb: int
+    variant: TwinVariant
     flash: bytearray = field(default=None)  # type: ignore[assignment]
-    optcr: int = C.OPTCR_FACTORY & ~0x3     # stored user bits (OPTCR[31:2])
-    optcr1: int = C.OPTCR1_FACTORY
+    optcr: int = -1                         # stored user bits (OPTCR[31:2])
+    optcr1: int = -1
+    #: Stored option words whose complement no longer matches (index into the F7 image), left by
+    #: an option-byte write cut short (UNCONFIRMED hardware rule, constants.py).
+    broken_complements: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
         if self.flash is None:
-            self.flash = bytearray(b"\xff" * (self.flash_kb * 1024))
+            self.flash = bytearray(b"\xff" * (self.variant.flash_kb * 1024))
+        if self.optcr < 0:
+            self.optcr = self.variant.optcr_factory & ~0x3
+        if self.optcr1 < 0:
+            self.optcr1 = self.variant.optcr1_factory
+
+    @property
+    def flash_kb(self) -> int:
+        return self.variant.flash_kb
 
     @property
     def rdp(self) -> int:
         return (self.optcr >> RDP_SHIFT) & 0xFF
 
-    def option_image(self) -> bytes:
-        """The 32-byte option area at 0x1FFF0000 (stm32f7.md §1.6: value | ~value << 16)."""
-        words = [self.optcr & 0xFFFC, 0, self.optcr >> 16, 0, self.optcr1 & 0xFFFF, 0,
-                 self.optcr1 >> 16, 0]
-        out = bytearray()
-        for i, w in enumerate(words):
-            value = (w | ((~w & 0xFFFF) << 16)) if i % 2 == 0 else 0xFFFFFFFF
-            out += value.to_bytes(4, "little")
-        return bytes(out)
+    def option_image(self, base: int) -> bytes:
+        """The 32-byte stored option area at `base`.
+
+        F7 (stm32f7.md §1.6): four words value | ~value << 16 at +0, +8, +0x10, +0x18. F4
+        (UNCONFIRMED): the 16-bit option values without complements, bank 2's nWRP at 0x1FFEC008.
+        """
+        if self.variant.family == "f7":
+            words = [self.optcr & 0xFFFC, 0, self.optcr >> 16, 0, self.optcr1 & 0xFFFF, 0,
+                     self.optcr1 >> 16, 0]
+            out = bytearray()
+            for i, w in enumerate(words):
+                if i % 2:
+                    value = 0xFFFFFFFF
+                else:
+                    complement = ~w & 0xFFFF
+                    if i // 2 in self.broken_complements:
+                        complement ^= C.BROKEN_COMPLEMENT_XOR
+                    value = w | complement << 16
+                out += value.to_bytes(4, "little")
+            return bytes(out)
+        if base == self.variant.option_images[0]:
+            words = [self.optcr & 0xFFFC, 0xFFFFFFFF, self.optcr >> 16, 0xFFFFFFFF]
+        else:
+            words = [0xFFFFFFFF, 0xFFFFFFFF, self.optcr1 >> 16, 0xFFFFFFFF]
+        return b"".join(w.to_bytes(4, "little") for w in words) + b"\xff" * 16
 
 
 class FlashController:
@@ -75,13 +111,19 @@ class FlashController:
                  request_reset: Callable[[str], None], debug_attached: Callable[[], bool],
                  on_nv_change: Callable[[], None]):
         self.nv = nv
+        self.variant = nv.variant
         self.power = power
         self.time_scale = time_scale
         self._request_reset = request_reset
         self._debug_attached = debug_attached
         self._on_nv_change = on_nv_change
         self.loaded_optcr = nv.optcr | OPTLOCK
+        self.loaded_optcr1 = nv.optcr1
         self.loaded_rdp = nv.rdp
+        # Programming time accounting (see the module docstring).
+        self._pending_words = 0
+        self._pending_t0 = 0.0
+        self._prog_deadline = 0.0
         #: Erase operations started per sector number (sector and mass erases), for tests and
         #: benchmarks that check how often a tool erases.
         self.erase_counts: Counter[int] = Counter()
@@ -112,24 +154,38 @@ class FlashController:
         (every sector write-protected), everything else as stored.
         """
         optcr = (self.nv.optcr & ~0x3) | OPTLOCK
+        optcr1 = self.nv.optcr1
         if not ok:
             optcr &= ~NWRP_MASK
+            if self.variant.has_optcr1 and self.variant.family == "f4":
+                optcr1 &= ~NWRP_MASK
         self.optcr = optcr
-        self.optcr1 = self.nv.optcr1
+        self.optcr1 = optcr1
         self.loaded_optcr = optcr
+        self.loaded_optcr1 = optcr1
         self._last_sector = None
         self.loaded_rdp = (optcr >> RDP_SHIFT) & 0xFF
 
     # --- layout -------------------------------------------------------------------------------
     @property
     def dual_bank(self) -> bool:
-        return not (self.loaded_optcr & NDBANK)
+        return self.variant.dual_bank(self.loaded_optcr)
 
     def sectors(self) -> tuple[Sector, ...]:
-        return sectors(self.nv.flash_kb, self.dual_bank)
+        return self.variant.sectors(self.dual_bank)
+
+    def _wrp_mask(self) -> int:
+        """nWRP bits as loaded (F4: OPTCR1's nWRP are bits 12..23)."""
+        mask = (self.loaded_optcr >> NWRP_SHIFT) & 0xFFF
+        if self.variant.family == "f4" and self.variant.has_optcr1:
+            mask |= ((self.loaded_optcr1 >> NWRP_SHIFT) & 0xFFF) << 12
+        return mask
 
     def protected(self, sector: Sector) -> bool:
-        return not (self.loaded_optcr >> (NWRP_SHIFT + sector.wrp_bit)) & 1
+        bit = (self._wrp_mask() >> sector.wrp_bit) & 1
+        if self.variant.family == "f4" and self.loaded_optcr & F4_SPRMOD:
+            return bool(bit)    # SPRMOD = 1: nWRP bits select PCROP (1 = protected)
+        return not bit
 
     @property
     def rdp_level(self) -> int:
@@ -182,6 +238,8 @@ class FlashController:
         return self._busy_until != 0.0 and time.monotonic() < self._busy_until
 
     def _read_sr(self, from_core: bool) -> int:
+        if self._pending_words:
+            self.settle()
         if self._busy_until == 0.0:
             return self.sr
         if from_core and self._busy():
@@ -223,6 +281,7 @@ class FlashController:
             return
         self.cr = value & 0x8301FFFF & ~STRT
         if value & STRT:
+            self.settle()
             self._burst_left = 0
             self._start_erase(value)
 
@@ -231,6 +290,7 @@ class FlashController:
             return
         self.optcr = value & ~OPTSTRT
         if value & OPTSTRT:
+            self.settle()
             self._program_options()
 
     # --- operations ---------------------------------------------------------------------------
@@ -261,12 +321,12 @@ class FlashController:
             self.sr |= WRPERR
             return
         if value & SER:
-            sector = sector_for_snb(self.nv.flash_kb, self.dual_bank, (value >> 3) & 0x1F)
+            sector = sector_for_snb(self.sectors(), (value >> 3) & 0x1F)
             if sector is None:
                 self.sr |= ERSERR
                 return
             targets = [sector]
-            duration = C.erase_time_s(sector.size)
+            duration = self.variant.erase_time_s(sector.size)
             label = f"erase sector {sector.number}"
         else:
             banks = {1} if (value & MER) else set()
@@ -276,7 +336,7 @@ class FlashController:
                     return
                 banks.add(2)
             targets = [s for s in self.sectors() if s.bank in banks]
-            duration = C.T_MASS_ERASE_PER_MB_S * sum(s.size for s in targets) / (1024 * 1024)
+            duration = self.variant.mass_erase_per_mb_s * sum(s.size for s in targets) / (1024 * 1024)
             label = "mass erase"
         if any(self.protected(s) for s in targets):
             self.sr |= WRPERR
@@ -313,12 +373,17 @@ class FlashController:
             return self._refuse(PGPERR, offset, size)
         sector = self._last_sector
         if sector is None or not sector.offset <= offset < sector.offset + sector.size:
-            sector = self._last_sector = sector_at(self.nv.flash_kb, self.dual_bank, offset)
+            sector = sector_at(self.sectors(), offset)
             if sector is None:
                 return self._refuse(PGAERR, offset, size)
-        if not (self.loaded_optcr >> (NWRP_SHIFT + sector.wrp_bit)) & 1 or (
-                self.loaded_rdp != C.RDP_LEVEL0 and self._debug_attached()):
+            if self.protected(sector):
+                return self._refuse(WRPERR, offset, size)
+            self._last_sector = sector   # a writable sector: later words skip the checks above
+        if self.loaded_rdp != C.RDP_LEVEL0 and self._debug_attached():
             return self._refuse(WRPERR, offset, size)
+        if not self._pending_words:
+            self._pending_t0 = time.monotonic()
+        self._pending_words += 1
         if self._burst_left == 0:
             self._start_burst()
         self._burst_left -= 1
@@ -347,6 +412,18 @@ class FlashController:
         self.sr |= error
         return self._word(offset, size)
 
+    def settle(self) -> None:
+        """Let the programming time of the words written since the last call pass (16 µs per
+        word, scaled): sleep until the programming clock catches up with real time."""
+        n, self._pending_words = self._pending_words, 0
+        if not n or self.time_scale <= 0:
+            return
+        deadline = max(self._prog_deadline, self._pending_t0) + n * C.T_PROG_WORD_S * self.time_scale
+        self._prog_deadline = deadline
+        wait = deadline - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+
     def _start_burst(self) -> None:
         """One supply-load event (and verdict) per burst of PROGRAM_BURST_WORDS words."""
         self._burst_left = C.PROGRAM_BURST_WORDS
@@ -364,22 +441,43 @@ class FlashController:
         regression = rdp_level(self.nv.rdp) >= 1 and rdp_level(new_rdp) == 0
         duration = C.T_OPTION_WRITE_S
         if regression:
-            duration += C.T_MASS_ERASE_PER_MB_S * self.nv.flash_kb / 1024
+            duration += self.variant.mass_erase_per_mb_s * self.nv.flash_kb / 1024
         verdict = self._operate(C.I_OPTION_A, duration, "option bytes")
         if verdict == "vcap-dip":
             self.sr |= OPERR
             return
         if regression:
-            self._erase(list(sectors(self.nv.flash_kb, self.dual_bank)), complete=verdict is None)
+            self._erase(list(self.sectors()), complete=verdict is None)
+        bank_bit = NDBANK if self.variant.family == "f7" else (1 << 30)
         if verdict is None:
+            old_dual = self.dual_bank
             self.nv.optcr = new_optcr
-            self.nv.optcr1 = self.optcr1
-            # nWRP (and the user bits) act at once; RDP and nDBANK at the next option load.
-            keep = RDP_MASK | NDBANK
+            self.nv.optcr1 = self.optcr1 if self.variant.has_optcr1 else 0
+            self.nv.broken_complements = frozenset()
+            # nWRP (and the user bits) act at once; RDP and the bank mode at the next option load.
+            keep = RDP_MASK | bank_bit
             self.loaded_optcr = (self.loaded_optcr & keep) | (new_optcr & ~keep) | (self.optcr & 0x3)
+            self.loaded_optcr1 = self.nv.optcr1
+            self._last_sector = None
+            if self.variant.dual_bank(new_optcr) != old_dual and C.BANK_CHANGE_ERASES:
+                # UNCONFIRMED (constants.py): the array content after a bank-mode change.
+                self._erase(list(self.sectors()), complete=True)
         else:
+            self._corrupt_options(new_optcr)
+            self._request_reset(verdict)
+        self._on_nv_change()
+
+    def _corrupt_options(self, new_optcr: int) -> None:
+        """What an option-byte write cut short leaves (stm32f7.md §5, UNCONFIRMED rule)."""
+        if self.variant.family == "f7":
             self.nv.optcr = ((new_optcr & ~(RDP_MASK | NWRP_MASK)) | (C.CORRUPT_RDP << RDP_SHIFT)
                              | (C.CORRUPT_NWRP << NWRP_SHIFT))
             self.nv.optcr1 = (C.CORRUPT_BOOT_ADD << 16) | C.CORRUPT_BOOT_ADD
-            self._request_reset(verdict)
-        self._on_nv_change()
+            self.nv.broken_complements = C.CORRUPT_BROKEN_WORDS
+        else:
+            # F4 reports: OPTCR reads 0xCFFFFFFD (F42x: RDP 1, SPRMOD with every nWRP bit =
+            # PCROP on all sectors) or 0x0FFFFFEC (F405/407) after power loss mid-write.
+            self.nv.optcr = (C.F4_CORRUPT_OPTCR_F42X if self.variant.has_optcr1 or self.variant.dev_id == 0x421
+                             else C.F4_CORRUPT_OPTCR_F40X) & ~0x3
+            if self.variant.has_optcr1:
+                self.nv.optcr1 = 0x0FFF0000

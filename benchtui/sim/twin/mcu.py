@@ -1,68 +1,68 @@
-"""`Stm32Twin`: the STM32F767 as a debugger sees it through SWD.
+"""`Stm32Twin`: an STM32F767 (or STM32F4) as a debugger sees it through SWD.
 
-One object holds the silicon: memories, FLASH interface, IWDG, DBGMCU, the Cortex-M7 debug
-registers and the core (Unicorn). Supply and NRST come from a `PowerSource`; the twin asks it
-before every debug access (`sync`) and never decides a failure by itself.
+One object holds the silicon: memories, FLASH interface (flash.py), IWDG (iwdg.py), DBGMCU, the
+Cortex-M debug registers (debug.py) and the core (core.py, Unicorn). What differs between the
+chips is a `TwinVariant` (variants.py). Supply and NRST come from a `PowerSource`; the twin
+asks it before every debug access (`sync`) and never decides a failure by itself.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 
 from . import constants as C
-from .coresight import SYSTEM_RESET_VALUES, id_space
+from .coresight import id_space, system_reset_values
 from .dap import SwdPort
+from .debug import PPB_BASE, PPB_END, VC_CORERESET, C_DEBUGEN, DFSR_VCATCH, CoreDebug
 from .faults import BusFault, NoAck
-from .flash import IWDG_SW, NDBANK, FlashController, NvMemory
+from .flash import IWDG_SW, FlashController, NvMemory
+from .iwdg import Iwdg
+from .persistence import StateFile
 from .power import AlwaysPowered, PowerSource
-
-# DHCSR / DEMCR / DFSR bits
-C_DEBUGEN, C_HALT, C_STEP, C_MASKINTS = 1 << 0, 1 << 1, 1 << 2, 1 << 3
-S_REGRDY, S_HALT, S_LOCKUP, S_RETIRE_ST, S_RESET_ST = 1 << 16, 1 << 17, 1 << 19, 1 << 24, 1 << 25
-VC_CORERESET, VC_HARDERR = 1 << 0, 1 << 10
-DFSR_HALTED, DFSR_BKPT, DFSR_VCATCH = 1 << 0, 1 << 1, 1 << 3
-DHCSR, DCRSR, DCRDR, DEMCR, DFSR, AIRCR = 0xE000EDF0, 0xE000EDF4, 0xE000EDF8, 0xE000EDFC, 0xE000ED30, 0xE000ED0C
-PPB_BASE, PPB_END = 0xE0000000, 0xE0100000
-STATE_FORMAT = "benchtui-twin-1"
+from .variants import DEFAULT_UID, TwinVariant, uid_for_seed, variant as find_variant
 
 _ids = itertools.count(1)
 
 
-class Stm32Twin:
-    """An STM32F767 (variant "zi" 2 MB or "zg" 1 MB), single or dual bank.
+class Stm32Twin(CoreDebug, Iwdg, StateFile):
+    """An STM32 of `variant` ("zg", "zi", "f407vg", ... see variants.VARIANTS).
 
-    `power` defaults to `AlwaysPowered()`; `time_scale` multiplies flash operation times (0 = no
-    waiting); `state_file` keeps flash and option bytes across runs (atomic writes).
+    `dual_bank` starts it in dual-bank mode (F7: nDBANK = 0; 1 MB F42x: DB1M = 1). `power`
+    defaults to `AlwaysPowered()`; `time_scale` multiplies flash operation times (0 = no
+    waiting, 1 = real time); `state_file` keeps flash and option bytes across runs (atomic
+    writes). The 96-bit unique ID is `uid` (12 bytes) if given, else derived from `seed` (each
+    virtual board its own), else a fixed default.
     """
 
-    ITCM_BASE, SRAM_BASE = C.ITCM_RAM_BASE, C.SRAM_BASE
-    FLASH_AXIM_BASE, FLASH_ITCM_BASE = C.FLASH_AXIM_BASE, C.FLASH_ITCM_BASE
-    FLASH_REGS_BASE, IWDG_BASE, SYSINFO_BASE = C.FLASH_REGS_BASE, C.IWDG_BASE, C.SYSINFO_BASE
+    FLASH_REGS_BASE, IWDG_BASE = C.FLASH_REGS_BASE, C.IWDG_BASE
 
     def __init__(self, variant: str = "zi", *, dual_bank: bool = False, power: PowerSource | None = None,
                  time_scale: float = 0.0, state_file: str | os.PathLike | None = None,
-                 name: str | None = None):
-        if variant not in C.VARIANT_FLASH_KB:
-            raise ValueError(f"twin variant {variant!r} unknown (expected one of {sorted(C.VARIANT_FLASH_KB)})")
-        self.variant = variant
+                 name: str | None = None, uid: bytes | None = None, seed: int | None = None):
+        self.variant: TwinVariant = find_variant(variant)
+        v = self.variant
         self.name = name or f"twin-{next(_ids)}"
         self.power: PowerSource = power if power is not None else AlwaysPowered()
         self.lock = threading.RLock()
         self.state_file = Path(state_file) if state_file is not None else None
-        self.nv = NvMemory(C.VARIANT_FLASH_KB[variant])
+        if uid is not None and len(uid) != 12:
+            raise ValueError(f"twin UID must be 12 bytes (96 bits), got {len(uid)}")
+        self.uid: bytes = uid if uid is not None else uid_for_seed(seed) if seed is not None else DEFAULT_UID
+        self.seed = seed
+        self.nv = NvMemory(v)
         if dual_bank:
-            self.nv.optcr &= ~NDBANK
+            if not v.can_be_dual() and not v.always_dual():
+                raise ValueError(f"twin variant {v.name!r} ({v.part}) has a single bank only")
+            self.nv.optcr = v.with_bank_mode(self.nv.optcr, True) if v.can_be_dual() else self.nv.optcr
         if self.state_file is not None and self.state_file.exists():
             self._load_state()
-        self.itcm = bytearray(C.ITCM_RAM_SIZE)
-        self.sram = bytearray(C.SRAM_SIZE)
+        self.rams: list[tuple[int, bytearray]] = [(base, bytearray(size)) for base, size in v.ram]
+        self.flash_aliases = v.flash_aliases
         self.sysinfo = self._make_sysinfo()
-        self._ids = id_space()
+        self._ids = id_space(v)
         self._nv_dirty = False
         self.core = None
         self.flash = FlashController(self.nv, self.power, time_scale, self._request_reset,
@@ -83,14 +83,15 @@ class Stm32Twin:
         return len(self.nv.flash)
 
     def _make_sysinfo(self) -> bytearray:
-        info = bytearray(b"\xff" * C.SYSINFO_SIZE)
-        for i, word in enumerate(C.UID_WORDS):
-            o = C.UID_ADDR - C.SYSINFO_BASE + 4 * i
-            info[o:o + 4] = word.to_bytes(4, "little")
-        o = C.FLASH_SIZE_ADDR - C.SYSINFO_BASE
-        info[o:o + 2] = self.nv.flash_kb.to_bytes(2, "little")
-        o = C.PACKAGE_ADDR - C.SYSINFO_BASE
-        info[o:o + 2] = C.PACKAGE_VALUE.to_bytes(2, "little")
+        v = self.variant
+        info = bytearray(b"\xff" * v.sysinfo_size)
+        o = v.uid_addr - v.sysinfo_base
+        info[o:o + 12] = self.uid
+        o = v.flash_size_addr - v.sysinfo_base
+        info[o:o + 2] = v.flash_kb.to_bytes(2, "little")
+        if v.package_addr is not None:
+            o = v.package_addr - v.sysinfo_base
+            info[o:o + 2] = v.package_value.to_bytes(2, "little")
         return info
 
     # --- power, reset ---------------------------------------------------------------------------
@@ -114,19 +115,12 @@ class Stm32Twin:
 
     def _power_up(self) -> None:
         """Power-on reset: RAM, core, debug logic and peripherals start from scratch."""
-        self.itcm[:] = bytes(len(self.itcm))
-        self.sram[:] = bytes(len(self.sram))
+        for _, buf in self.rams:
+            buf[:] = bytes(len(buf))
         self.dp.power_on_reset()
-        self.sys_regs = dict(SYSTEM_RESET_VALUES)
-        self.dhcsr_ctrl = 0
-        self.demcr = 0
-        self.dfsr = 0
-        self.dcrdr = 0
+        self.sys_regs = system_reset_values(self.variant)
+        self._debug_reset()
         self.dbgmcu = {0x4: 0, 0x8: 0, 0xC: 0}
-        self.halted = False
-        self.lockup = False
-        self.reset_st = True
-        self.retire_st = False
         self._pending_reset = None
         self.flash.reset_registers()
         self._iwdg_reset()
@@ -142,6 +136,7 @@ class Stm32Twin:
         self.flash.reset_registers()
         self._iwdg_reset()
         self.reset_log.append(reason)
+        del self.reset_log[:-64]   # a long soak must not grow the log without bound
 
     def _leave_reset(self) -> None:
         """Reset released: option bytes load, the core fetches its vectors (vector catch halts it)."""
@@ -149,7 +144,7 @@ class Stm32Twin:
         self.flash.load_options(ok=self.power.option_load_ok())
         if not self.flash.loaded_optcr & IWDG_SW:
             self._iwdg_start()
-        boot = (self.flash.optcr1 & 0xFFFF) << 14
+        boot = (self.flash.optcr1 & 0xFFFF) << 14 if self.variant.boot == "boot_add0" else 0
         sp, pc = self._vector(boot), self._vector(boot + 4)
         self.retire_st = False
         if sp is None or pc is None:
@@ -189,51 +184,21 @@ class Stm32Twin:
         if self.core is not None:
             self.core._flash_dirty = True
 
-    # --- IWDG -----------------------------------------------------------------------------------
-    def _iwdg_reset(self) -> None:
-        self.iwdg = {"started": False, "pr": 0, "rlr": 0xFFF, "last": 0.0, "unlocked": False}
-
-    def _iwdg_start(self) -> None:
-        self.iwdg["started"] = True
-        self.iwdg["last"] = self.power.now()
-
-    def _iwdg_timeout(self) -> float:
-        return (self.iwdg["rlr"] + 1) * (4 << min(self.iwdg["pr"], 6)) / C.LSI_HZ
-
-    def _check_iwdg(self) -> None:
-        iw = getattr(self, "iwdg", None)
-        if not iw or not iw["started"] or (self.halted and self.dbgmcu[0x8] & (1 << 12)):
-            return
-        if self.power.now() - iw["last"] > self._iwdg_timeout():
-            self.system_reset("iwdg")
-
-    def _iwdg_write(self, offset: int, value: int) -> None:
-        value &= 0xFFFF
-        if offset == 0:
-            if value == 0xCCCC:
-                self._iwdg_start()
-            elif value == 0xAAAA:
-                self.iwdg["last"] = self.power.now()
-            self.iwdg["unlocked"] = value == 0x5555
-        elif offset == 4 and self.iwdg["unlocked"]:
-            self.iwdg["pr"] = value & 7
-        elif offset == 8 and self.iwdg["unlocked"]:
-            self.iwdg["rlr"] = value & 0xFFF
-
     # --- memory map -----------------------------------------------------------------------------
     def _plain_region(self, addr: int, n: int, from_core: bool) -> tuple[bytearray, int] | None:
         """(buffer, offset) when [addr, addr+n) is plain memory, None for registers."""
         fs = self.flash_size
-        for base, buf in ((self.FLASH_AXIM_BASE, None), (self.FLASH_ITCM_BASE, None),
-                          (C.SRAM_BASE, self.sram), (C.ITCM_RAM_BASE, self.itcm),
-                          (C.SYSINFO_BASE, self.sysinfo)):
-            size = fs if buf is None else len(buf)
-            if base <= addr and addr + n <= base + size:
-                if buf is None:
-                    if not from_core and self.flash.flash_read_blocked():
-                        raise BusFault(addr)
-                    return self.nv.flash, addr - base
+        for base in self.flash_aliases:
+            if base <= addr and addr + n <= base + fs:
+                if not from_core and self.flash.flash_read_blocked():
+                    raise BusFault(addr)
+                return self.nv.flash, addr - base
+        for base, buf in self.rams:
+            if base <= addr and addr + n <= base + len(buf):
                 return buf, addr - base
+        base = self.variant.sysinfo_base
+        if base <= addr and addr + n <= base + len(self.sysinfo):
+            return self.sysinfo, addr - base
         return None
 
     def _read_plain(self, addr: int, size: int, from_core: bool = False) -> int:
@@ -244,9 +209,15 @@ class Stm32Twin:
         return int.from_bytes(buf[off:off + size], "little")
 
     def _is_flash(self, addr: int) -> int | None:
-        for base in (self.FLASH_AXIM_BASE, self.FLASH_ITCM_BASE):
+        for base in self.flash_aliases:
             if base <= addr < base + self.flash_size:
                 return addr - base
+        return None
+
+    def _ram_at(self, addr: int, n: int) -> tuple[bytearray, int] | None:
+        for base, buf in self.rams:
+            if base <= addr and addr + n <= base + len(buf):
+                return buf, addr - base
         return None
 
     def bus_read(self, addr: int, size: int, from_core: bool = False) -> int:
@@ -267,11 +238,12 @@ class Stm32Twin:
             self.flash.program(offset, size, value)
             self._apply_pending_reset()
             return
-        for base, buf in ((C.SRAM_BASE, self.sram), (C.ITCM_RAM_BASE, self.itcm)):
-            if base <= addr and addr + size <= base + len(buf):
-                buf[addr - base:addr - base + size] = value.to_bytes(size, "little")
-                self.core.code_written(addr, size)
-                return
+        ram = self._ram_at(addr, size)
+        if ram is not None:
+            buf, off = ram
+            buf[off:off + size] = value.to_bytes(size, "little")
+            self.core.code_written(addr, size)
+            return
         if size != 4:
             value <<= 8 * (addr & 3)
         self._write_register(addr & ~3, value)
@@ -287,11 +259,12 @@ class Stm32Twin:
 
     def write_block(self, addr: int, data: bytes) -> None:
         """Debugger bulk write of words."""
-        for base, buf in ((C.SRAM_BASE, self.sram), (C.ITCM_RAM_BASE, self.itcm)):
-            if base <= addr and addr + len(data) <= base + len(buf):
-                buf[addr - base:addr - base + len(data)] = data
-                self.core.code_written(addr, len(data))
-                return
+        ram = self._ram_at(addr, len(data))
+        if ram is not None:
+            buf, off = ram
+            buf[off:off + len(data)] = data
+            self.core.code_written(addr, len(data))
+            return
         for i in range(0, len(data), 4):
             self.bus_write(addr + i, 4, int.from_bytes(data[i:i + 4], "little"))
 
@@ -316,16 +289,23 @@ class Stm32Twin:
             self.core.stop("fault")
 
     # --- registers --------------------------------------------------------------------------------
+    def _option_image_at(self, addr: int) -> tuple[int, int] | None:
+        for base in self.variant.option_images:
+            if base <= addr < base + C.OPTION_IMAGE_SIZE:
+                return base, addr - base
+        return None
+
     def _read_register(self, addr: int, from_core: bool) -> int:
         if C.FLASH_REGS_BASE <= addr < C.FLASH_REGS_BASE + 0x20:
             return self.flash.read(addr - C.FLASH_REGS_BASE, from_core)
         if C.IWDG_BASE <= addr < C.IWDG_BASE + 0x10:
-            return {0: 0, 4: self.iwdg["pr"], 8: self.iwdg["rlr"], 0xC: 0}[addr - C.IWDG_BASE]
-        if C.OPTION_IMAGE_BASE <= addr < C.OPTION_IMAGE_BASE + C.OPTION_IMAGE_SIZE:
-            o = addr - C.OPTION_IMAGE_BASE
-            return int.from_bytes(self.nv.option_image()[o:o + 4], "little")
+            return self._iwdg_read(addr - C.IWDG_BASE)
+        image = self._option_image_at(addr)
+        if image is not None:
+            base, o = image
+            return int.from_bytes(self.nv.option_image(base)[o:o + 4], "little")
         if C.DBGMCU_BASE <= addr < C.DBGMCU_BASE + 0x10:
-            return C.DBGMCU_IDCODE if addr == C.DBGMCU_BASE else self.dbgmcu[addr - C.DBGMCU_BASE]
+            return self.variant.idcode if addr == C.DBGMCU_BASE else self.dbgmcu[addr - C.DBGMCU_BASE]
         if PPB_BASE <= addr < PPB_END and not from_core:
             return self._ppb_read(addr)
         raise BusFault(addr)
@@ -340,145 +320,5 @@ class Stm32Twin:
             self.dbgmcu[addr - C.DBGMCU_BASE] = value
         elif PPB_BASE <= addr < PPB_END:
             self._ppb_write(addr, value)
-        elif not (C.DBGMCU_BASE == addr or C.OPTION_IMAGE_BASE <= addr < C.OPTION_IMAGE_BASE + 0x20):
+        elif not (C.DBGMCU_BASE == addr or self._option_image_at(addr) is not None):
             raise BusFault(addr)
-
-    def _ppb_read(self, addr: int) -> int:
-        if addr == DHCSR:
-            return self._read_dhcsr()
-        if addr == DCRDR:
-            return self.dcrdr
-        if addr == DEMCR:
-            return self.demcr
-        if addr == DFSR:
-            return self.dfsr
-        if addr == AIRCR:
-            return 0xFA050000 | (self.sys_regs.get(AIRCR, 0) & 0x700)
-        if addr in self._ids:
-            return self._ids[addr]
-        return self.sys_regs.get(addr, 0)
-
-    def _ppb_write(self, addr: int, value: int) -> None:
-        if addr == DHCSR:
-            self._write_dhcsr(value)
-        elif addr == DCRSR:
-            self._write_dcrsr(value)
-        elif addr == DCRDR:
-            self.dcrdr = value
-        elif addr == DEMCR:
-            self.demcr = value & 0x010F07F1
-        elif addr == DFSR:
-            self.dfsr &= ~value
-        elif addr == AIRCR:
-            if value >> 16 == 0x05FA:
-                self.sys_regs[AIRCR] = value & 0x700
-                if value & 0x4:
-                    self.system_reset("sysresetreq")
-                elif value & 0x1:
-                    self.system_reset("vectreset")
-        elif addr in self._ids or addr in (0xE000ED00,):
-            pass   # read-only identification
-        else:
-            self.sys_regs[addr] = value
-
-    # --- core debug ---------------------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        return not (self.halted or self.lockup or self._in_reset)
-
-    def _read_dhcsr(self) -> int:
-        if self.running:
-            self._run(limit_s=C.RUN_CHUNK_S)
-        value = self.dhcsr_ctrl & 0xF
-        if self.halted:
-            value |= S_HALT | S_REGRDY
-        if self.lockup:
-            value |= S_LOCKUP
-        if self.reset_st or self._in_reset:
-            value |= S_RESET_ST
-        if self.retire_st:
-            value |= S_RETIRE_ST
-        self.reset_st = False
-        self.retire_st = False
-        return value
-
-    def _write_dhcsr(self, value: int) -> None:
-        if value >> 16 != 0xA05F:
-            return
-        self.dhcsr_ctrl = value & 0x2F
-        if not value & C_DEBUGEN:
-            self.halted = False
-            return
-        if value & C_HALT:
-            if self.running:
-                self.halted = True
-                self.dfsr |= DFSR_HALTED
-            return
-        if self.halted:
-            self.halted = False
-            if value & C_STEP:
-                self._run(count=1)
-                if self.running:
-                    self.halted = True
-                    self.dfsr |= DFSR_HALTED
-
-    def _write_dcrsr(self, value: int) -> None:
-        regsel = value & 0x7F
-        if value & (1 << 16):
-            self.core.write_reg(regsel, self.dcrdr)
-        else:
-            self.dcrdr = self.core.read_reg(regsel)
-
-    def _run(self, limit_s: float = 0.0, count: int = 0) -> None:
-        """Let the core execute (a time slice or `count` instructions); record why it stopped."""
-        reason = self.core.run(limit_s, count)
-        self.retire_st = True
-        if self._pending_reset:
-            self._apply_pending_reset()
-        elif reason == "bkpt":
-            self.halted = True
-            self.dfsr |= DFSR_BKPT
-        elif reason == "fault":
-            if self.dhcsr_ctrl & C_DEBUGEN and self.demcr & VC_HARDERR:
-                self.halted = True
-                self.dfsr |= DFSR_VCATCH
-            else:
-                self.lockup = True
-
-    # --- persistence --------------------------------------------------------------------------
-    def save(self) -> None:
-        """Write flash + option bytes to the state file (atomically); no-op without one."""
-        if self.state_file is None:
-            return
-        with self.lock:
-            header = json.dumps({"format": STATE_FORMAT, "variant": self.variant,
-                                 "optcr": self.nv.optcr, "optcr1": self.nv.optcr1}).encode()
-            self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.state_file.parent, suffix=".twin.tmp")
-            with os.fdopen(fd, "wb") as f:
-                f.write(header + b"\n")
-                f.write(self.nv.flash)
-            os.replace(tmp, self.state_file)
-            self._nv_dirty = False
-
-    def save_if_dirty(self) -> None:
-        if self._nv_dirty:
-            self.save()
-
-    def _load_state(self) -> None:
-        path = self.state_file
-        raw = path.read_bytes()
-        head, _, body = raw.partition(b"\n")
-        try:
-            meta = json.loads(head)
-        except ValueError:
-            raise ValueError(f"twin state file {path}: not a {STATE_FORMAT} file") from None
-        if meta.get("format") != STATE_FORMAT or meta.get("variant") != self.variant:
-            raise ValueError(f"twin state file {path}: holds variant {meta.get('variant')!r}, "
-                             f"expected {self.variant!r}")
-        if len(body) != len(self.nv.flash):
-            raise ValueError(f"twin state file {path}: flash image is {len(body)} bytes, "
-                             f"expected {len(self.nv.flash)}")
-        self.nv.flash[:] = body
-        self.nv.optcr = int(meta["optcr"])
-        self.nv.optcr1 = int(meta["optcr1"])

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from .mcu import Stm32Twin
 
 VENDOR = "benchtui"
-PRODUCT = "STM32F767 twin"
 
 
 class TwinProbe(DebugProbe):
@@ -52,7 +51,7 @@ class TwinProbe(DebugProbe):
     # --- identity ---------------------------------------------------------------------------
     @property
     def description(self) -> str:
-        return f"{VENDOR} {PRODUCT} ({self.twin.variant.upper()})"
+        return f"{VENDOR} {self.product_name}"
 
     @property
     def vendor_name(self) -> str:
@@ -60,7 +59,7 @@ class TwinProbe(DebugProbe):
 
     @property
     def product_name(self) -> str:
-        return PRODUCT
+        return f"{self.twin.variant.part} twin"
 
     @property
     def supported_wire_protocols(self):
