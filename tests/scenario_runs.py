@@ -13,6 +13,7 @@ until its timeout (flash.timeout.erase_sector / .program, 10 s) once the core ha
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import time
 from dataclasses import dataclass, field
@@ -86,7 +87,9 @@ def run_scenario(scenario: str, folder: Path, firmware: Path) -> ScenarioRun:
     vb, live = start_virtual_bench(profile, scenario=scenario, seed=spec["seed"])
     started = time.monotonic()
     try:
-        summary, seen = asyncio.run(_loop(live, spec))
+        # Its own thread and event loop: a caller may already run one (Playwright's sync API).
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"scenario-{scenario}") as pool:
+            summary, seen = pool.submit(asyncio.run, _loop(live, spec)).result()
     finally:
         vb.stop()
     return ScenarioRun(scenario, spec["seed"], live, summary, tuple(seen), time.monotonic() - started, spec)
