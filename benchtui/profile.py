@@ -37,7 +37,8 @@ SCOPE_DRIVERS = ("auto", "rigol-ds1000z", "rigol-dho", "keysight-infiniivision",
                  "siglent-sds2000x-plus")
 SIM_PSU_MODELS = ("rigol-dp832", "rigol-dp831a", "keysight-e36312a", "keysight-edu36311a",
                   "siglent-spd3303x", "rohde-hmc8043")
-SIM_SCOPE_MODELS = ("rigol-ds1054z", "keysight-dsox3034t", "keysight-dsox2024a")
+SIM_SCOPE_MODELS = ("rigol-ds1054z", "rigol-dho924", "keysight-dsox3034t", "keysight-dsox2024a",
+                    "siglent-sds1104x-e", "siglent-sds2104x-plus")
 
 # --- declared physical ranges: every number a profile can hold is finite and inside one -------
 #: No bench supply goes past these; a profile's own maxima must lie inside them.

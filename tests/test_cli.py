@@ -118,8 +118,11 @@ def test_check_reports_each_unreachable_instrument_in_one_line(tmp_path: Path, c
     path.write_text(text)
     assert main(["check", "--profile", str(path)]) == 2
     out = capsys.readouterr().out
-    assert out.count("FAIL") == 3
+    assert out.count("FAIL") == 4  # PSU, scope, probe, and the firmware file the copied profile lacks
     assert "TCPIP0::127.0.0.1::1::SOCKET" in out
+    assert "PSU: PSU" not in out and "     PSU TCPIP0" not in out.replace("PSU: TCPIP0", "")
+    assert "FAIL firmware" in out and "no such file" in out
+    assert "probes connected:" in out  # the list the probe error points to
 
 
 def test_check_on_the_virtual_bench_names_identities_and_why_the_probe_fails(capsys) -> None:

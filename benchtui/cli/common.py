@@ -24,6 +24,19 @@ def scenario_args(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--seed", type=int, help="virtual bench random seed")
 
 
+def check_scenario(name: str) -> None:
+    """A scenario name the virtual bench knows, else a one-line error with a "did you mean"."""
+    import difflib
+
+    from ..sim.scenarios import SCENARIOS
+
+    if name not in SCENARIOS:
+        close = difflib.get_close_matches(name, list(SCENARIOS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise BenchError(f"--scenario {name!r}: no such scenario{hint}; known: {', '.join(SCENARIOS)}",
+                         where="sim")
+
+
 def start_virtual_bench(profile: Profile, *, serve_probe: bool = False, free_ports: bool = True,
                         scenario: str | None = None, seed: int | None = None,
                         state_file: str | None = None) -> tuple[Any, Profile]:
@@ -40,6 +53,8 @@ def start_virtual_bench(profile: Profile, *, serve_probe: bool = False, free_por
     if sim is None:
         raise BenchError(f"{profile.source}: has no [sim] section: it describes a real bench",
                          where="profile")
+    if scenario is not None:
+        check_scenario(scenario)
     if profile.target.firmware:
         ensure_test_firmware(profile.target.firmware)
     vb = VirtualBench(

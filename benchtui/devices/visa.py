@@ -153,7 +153,7 @@ class VisaSession:
         #: Command pacing, set by a dialect whose instrument needs it (Siglent, Rigol after some
         #: commands): `pace(command)` -> seconds to keep between that message and the next one.
         self.pace: Callable[[str], float] | None = None
-        self._ready_at = 0.0
+        self._last_sent: tuple[str, float] | None = None
         self._inst: Any = None
         with self._guard("open"):
             rm = resource_manager()
@@ -229,13 +229,15 @@ class VisaSession:
             self._send(command)
 
     def _send(self, command: str) -> None:
-        """Write one message, keeping the dialect's pacing gap after the previous one."""
-        wait = self._ready_at - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
+        """Write one message, keeping the dialect's pacing gap after the previous one (also
+        when the pacing was set after that message, as after *IDN?)."""
+        if self.pace is not None and self._last_sent is not None:
+            previous, at = self._last_sent
+            wait = at + self.pace(previous) - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
         self._inst.write(command)
-        if self.pace is not None:
-            self._ready_at = time.monotonic() + self.pace(command)
+        self._last_sent = (command, time.monotonic())
 
     @contextmanager
     def timeout(self, timeout_ms: int) -> Iterator[None]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from typing import Sequence
 
 Reply = str | bytes | None
@@ -23,6 +24,7 @@ class ScriptedPeer:
         self.mode = mode  # "script" | "silent" (accept, never answer) | "garbage" (answer junk)
         self.garbage = garbage
         self.received: list[str] = []
+        self.arrivals: list[float] = []  # time.monotonic() of each received command
         self.errors: list[str] = []
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -68,6 +70,7 @@ class ScriptedPeer:
                     line, buf = buf.split(b"\n", 1)
                     command = line.decode("ascii", "replace").strip()
                     self.received.append(command)
+                    self.arrivals.append(time.monotonic())
                     if not self._answer(conn, command):
                         return
 

@@ -225,9 +225,9 @@ class Instrument:
     QUERY_INTERRUPT = False
     #: Keysight prints '+0,"No error"', Rigol '0,"No error"'.
     ERROR_PLUS = False
-    #: Seconds the instrument needs per command; a message that arrives sooner is lost
-    #: (recorded in `dropped`). 0: it keeps up with anything.
-    BUSY_S = 0.0
+    #: True: a message that arrives together with the previous one, with no pause between
+    #: them, is lost (recorded in `dropped`), as on a Siglent SPD3303X.
+    LOSES_BACK_TO_BACK = False
     COMMON = (
         ("*IDN?", "q_idn"), ("*RST", "c_rst"), ("*CLS", "c_cls"), ("*OPC?", "q_opc"),
         ("*OPC", "c_noop"), ("*WAI", "c_noop"), ("*ESR?", "q_zero"), ("*STB?", "q_zero"),
