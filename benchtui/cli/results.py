@@ -27,7 +27,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from ..bench.store import ResultsStore
 
     with ResultsStore(args.database, readonly=True) as store:
-        report = load_report(store, _run_of(store, args.database, args.run).id)
+        sub = getattr(args, "subcommands", None)
+        report = load_report(store, _run_of(store, args.database, args.run).id,
+                             commands=frozenset(sub.choices) if sub is not None else None)
         if args.html:
             from ..bench.report.html import write_html
             path = write_html(report, args.html)
@@ -87,7 +89,8 @@ def register(sub: Any) -> None:
     sp.add_argument("--html", metavar="FILE", help="write one self-contained HTML file with plots")
     sp.add_argument("--markdown", metavar="FILE", nargs="?", const="-",
                     help="write the findings as Markdown (to FILE, or stdout without one)")
-    sp.set_defaults(func=cmd_report)
+    # The salvage advice names only commands this benchtui has: every parser registered so far.
+    sp.set_defaults(func=cmd_report, subcommands=sub)
 
     sp = sub.add_parser("export", help="export a recorded run (one row per cycle)")
     sp.add_argument("database")

@@ -105,13 +105,15 @@ class Diagnosis:
 
 
 def diagnose(analysis: Analysis, context: RunContext | None = None,
-             knowledge: KnowledgeBase | None = None) -> Diagnosis:
-    """Turn a run's correlation into findings about the board (see the module docstring)."""
+             knowledge: KnowledgeBase | None = None, commands: frozenset[str] | None = None) -> Diagnosis:
+    """Turn a run's correlation into findings about the board (see the module docstring).
+    `commands`: the benchtui commands that exist (salvage leaves out commands it cannot run);
+    None = assume all."""
     kb = knowledge or load_knowledge()
     ctx = context or RunContext()
     happened = _happened(analysis)
     consequences = tuple(f for f in analysis.consequences if f.separates)
-    salvage = _salvage(kb, ctx)
+    salvage = _salvage(kb, ctx, commands)
     if analysis.cycles == 0:
         return Diagnosis("no cycles recorded", happened, (), salvage, sources=kb.sources)
     if analysis.failures == 0:
@@ -366,7 +368,7 @@ def _condition(name: str, ctx: RunContext) -> bool:
             "sim_time_scale_zero": ctx.sim_time_scale == 0}[name]
 
 
-def _salvage(kb: KnowledgeBase, ctx: RunContext) -> tuple[Salvage, ...]:
+def _salvage(kb: KnowledgeBase, ctx: RunContext, commands: frozenset[str] | None) -> tuple[Salvage, ...]:
     final: FinalState | None = ctx.final
     if final is None:
         return ()
@@ -384,7 +386,9 @@ def _salvage(kb: KnowledgeBase, ctx: RunContext) -> tuple[Salvage, ...]:
     for when, state in states:
         for s in kb.salvage:
             if s.when == when:
-                out.append(Salvage(s.id, s.title, state, tuple(c.format(profile=profile) for c in s.commands),
+                runnable = commands is None or not s.needs or s.needs in commands
+                out.append(Salvage(s.id, s.title, state,
+                                   tuple(c.format(profile=profile) for c in s.commands) if runnable else (),
                                    s.console.format(profile=profile), s.cost, kb.source_texts(s.sources)))
     return tuple(out)
 

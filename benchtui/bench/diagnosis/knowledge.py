@@ -78,6 +78,7 @@ class SalvageRule:
     console: str
     cost: str
     sources: tuple[str, ...]
+    needs: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,8 @@ def load_knowledge(path: str | Path = KNOWLEDGE_FILE) -> KnowledgeBase:
                                    r.texts(s.get("commands", []), f"{at}.commands", empty=True),
                                    r.text(s.get("console", ""), f"{at}.console", empty=True),
                                    r.text(s.get("cost"), f"{at}.cost"),
-                                   r.refs(s.get("sources", []), f"{at}.sources", sources)))
+                                   r.refs(s.get("sources", []), f"{at}.sources", sources),
+                                   r.text(s.get("needs", ""), f"{at}.needs", empty=True)))
     return KnowledgeBase(tuple(str(f) for f in data.get("families", [])), parts, tuple(evidence),
                          tuple(modes), tuple(catches), tuple(salvage), sources)
 

@@ -33,14 +33,15 @@ class Report:
     store: Any = None
 
 
-def load_report(store: Any, run_id: int | None = None) -> Report:
-    """Read a run (the latest if `run_id` is None) and compute its correlation and diagnosis."""
+def load_report(store: Any, run_id: int | None = None, *, commands: frozenset[str] | None = None) -> Report:
+    """Read a run (the latest if `run_id` is None) and compute its correlation and diagnosis.
+    `commands`: the benchtui commands available, for the salvage advice (None: all)."""
     run = store.run(run_id) if run_id is not None else store.runs()[-1]
     cycles = tuple(store.cycles(run.id))
     context = RunContext.from_metadata(store.run_metadata(run.id), list(cycles))
     matrix = store.feature_matrix(run.id)
     analysis = analyse(matrix, context.steps)
-    return Report(run, analysis, diagnose(analysis, context), context, matrix, cycles, store)
+    return Report(run, analysis, diagnose(analysis, context, commands=commands), context, matrix, cycles, store)
 
 
 def report_json(analysis: Analysis, run: RunSummary, diagnosis: Diagnosis | None = None) -> dict[str, Any]:
