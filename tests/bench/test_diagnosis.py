@@ -240,3 +240,34 @@ def test_diagnose_without_a_store_or_profile_still_names_parts() -> None:
                              {"power_up.NRST.glitches": (glitches, "", "rail")}))
     d = diagnose(analyse(FeatureMatrix.from_records(records)))
     assert d.items[0].part_id == "reset" and "> 1.5" in d.items[0].evidence_text
+
+
+def test_core_resets_the_nrst_fault_catch_missed_say_what_to_trigger_on_next(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    records = [cycle(i, "program" if i % 4 == 0 else None, "CoreReset" if i % 4 == 0 else None,
+                     {"power_up.VDD.mean": (rng.normal(3.3, 0.01), "V", "rail"),
+                      "flash.NRST.triggered": (0.0, "", "rail")}) for i in range(1, 41)]
+    nrst = {**PROFILE, "scope": {**PROFILE["scope"], "fault_catch": {"source": "NRST", "level": 1.0,
+                                                                     "slope": "falling"}}}
+    d = report_of(store_run(tmp_path / "missed.db", records, nrst)).diagnosis
+    first = d.items[0]
+    assert first.kind == "mode" and first.part_id == "reset"
+    assert "NRST fault catch was on" in first.measure and "BOR level" in first.measure
+    assert not any('source = "NRST"' in m for m in d.more_data)  # it already is
+
+
+def test_too_few_failures_with_a_perfect_supply_split_give_a_provisional_finding(tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    records = []
+    for i in range(1, 41):
+        failed = i in (5, 17, 26, 38)
+        current = rng.uniform(0.47, 0.49) if failed else rng.uniform(0.06, 0.2)
+        records.append(cycle(i, "erase" if failed else None, "NoSwdAck" if failed else None,
+                             {"psu.on.current": (current, "A", "psu"),
+                              "power_up.VCAP1.dip_depth": (rng.normal(0.11, 0.005), "V", "rail")}))
+    d = report_of(store_run(tmp_path / "provisional.db", records)).diagnosis
+    first = d.items[0]
+    assert first.kind == "provisional" and first.part_id == "supply"
+    assert first.confidence == "provisional (4 failures)"
+    assert "fewer than the 5 a ranking needs" in first.evidence_text
+    assert d.verdict.startswith("too few failures to be sure; so far they point at the PSU current limit")

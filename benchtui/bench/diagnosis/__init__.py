@@ -143,7 +143,7 @@ def diagnose(analysis: Analysis, context: RunContext | None = None,
                   for rule in [kb.rule_for(f.feature, f.direction)] if rule is not None]
         items = _evidence_items(kb, ctx, analysis, strong[:SUPPORTING + 1], kind="provisional")[:1]
     covered = {m for item in items for m in item.modes}
-    items += _mode_items(kb, analysis, covered)
+    items += _mode_items(kb, ctx, analysis, covered)
     items = _ranked(items)
     more = _more_data(kb, ctx, analysis, items)
     verdict = _verdict(analysis, items)
@@ -250,7 +250,7 @@ def _evidence(f: Finding, kind: str = "evidence") -> Evidence:
 
 # --- failure modes without separating evidence -------------------------------------------------
 
-def _mode_items(kb: KnowledgeBase, analysis: Analysis, covered: set[str]) -> list[Item]:
+def _mode_items(kb: KnowledgeBase, ctx: RunContext, analysis: Analysis, covered: set[str]) -> list[Item]:
     items = []
     by_part: dict[str, list[tuple[str, ModeRule]]] = {}
     for mode, _count in sorted(analysis.failures_by_step.items(), key=lambda kv: -kv[1]):
@@ -269,7 +269,8 @@ def _mode_items(kb: KnowledgeBase, analysis: Analysis, covered: set[str]) -> lis
             meaning=rule.meaning + (f"; {rule.too_few}" if rule.too_few and analysis.failures < MIN_CASES else ""),
             evidence=None, evidence_text=_no_signature(analysis, modes),
             confidence="none" if analysis.failures < MIN_CASES else "by elimination",
-            measure=rule.measure, checks=part.check, rule=rule.id, sources=kb.source_texts(part.sources)))
+            measure=next((text for cond, text in rule.measure_if if _condition(cond, ctx)), rule.measure),
+            checks=part.check, rule=rule.id, sources=kb.source_texts(part.sources)))
     return items
 
 
@@ -364,6 +365,7 @@ def _condition(name: str, ctx: RunContext) -> bool:
     source = (ctx.fault_source or "").upper()
     return {"always": True,
             "fault_catch_not_nrst": source != "NRST",
+            "fault_catch_is_nrst": source == "NRST",
             "fault_catch_not_vdd": source != "VDD",
             "sim_time_scale_zero": ctx.sim_time_scale == 0}[name]
 

@@ -18,7 +18,8 @@ from ...errors import KnowledgeError
 KNOWLEDGE_FILE = Path(__file__).with_name("knowledge.toml")
 DIRECTIONS = ("below", "above")
 #: The conditions a [[catch]] line may name (checked in diagnosis/__init__.py).
-CONDITIONS = ("always", "fault_catch_not_nrst", "fault_catch_not_vdd", "sim_time_scale_zero")
+CONDITIONS = ("always", "fault_catch_not_nrst", "fault_catch_is_nrst", "fault_catch_not_vdd",
+              "sim_time_scale_zero")
 #: When a [[salvage]] entry applies.
 SALVAGE_WHEN = ("write_protected", "rdp_level_1", "rdp_level_2")
 
@@ -57,6 +58,8 @@ class ModeRule:
     meaning: str
     measure: str
     too_few: str = ""
+    #: condition -> measurement that replaces `measure` when the condition holds.
+    measure_if: tuple[tuple[str, str], ...] = ()
 
     def matches(self, mode: str) -> bool:
         return any(w in mode for w in self.words)
@@ -139,7 +142,8 @@ def load_knowledge(path: str | Path = KNOWLEDGE_FILE) -> KnowledgeBase:
                               r.part(m.get("part"), f"{at}.part", parts),
                               r.text(m.get("observation"), f"{at}.observation"),
                               r.text(m.get("meaning"), f"{at}.meaning"), r.text(m.get("measure"), f"{at}.measure"),
-                              r.text(m.get("too_few", ""), f"{at}.too_few", empty=True)))
+                              r.text(m.get("too_few", ""), f"{at}.too_few", empty=True),
+                              r.conditional(m.get("measure_if", {}), f"{at}.measure_if")))
     catches = []
     for i, c in enumerate(r.array(data, "catch")):
         at = f"catch[{i}]"
@@ -200,6 +204,14 @@ class _Reader:
         if unknown:
             raise self._fail(key, f"unknown source {unknown[0]!r} (not in [sources])")
         return ids
+
+    def conditional(self, value: Any, key: str) -> tuple[tuple[str, str], ...]:
+        if not isinstance(value, dict):
+            raise self._fail(key, "not a table of condition = text")
+        for cond in value:
+            if cond not in CONDITIONS:
+                raise self._fail(f"{key}.{cond}", f"unknown condition (known: {', '.join(CONDITIONS)})")
+        return tuple((str(c), self.text(v, f"{key}.{c}")) for c, v in value.items())
 
     def part(self, value: Any, key: str, parts: dict[str, Part]) -> str:
         pid = self.text(value, key)
