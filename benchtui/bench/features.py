@@ -31,8 +31,6 @@ NRST_VIL_FRACTION = 0.3
 NRST_VIH_FRACTION = 0.7
 #: Rise time is measured between these fractions of the final value.
 RISE_LO, RISE_HI = 0.10, 0.90
-#: A supply counts as settled from the first sample at this fraction of its steady level.
-SETTLE_FRACTION = 0.9
 #: A steady level below this means the net never came up in the record: no dip features.
 DEAD_V = 0.1
 #: A VCAP net has settled once it stays within this fraction of its steady level (the next
@@ -168,7 +166,9 @@ def _dip_features(name: str, s: _Series, lo_limit: float | None) -> list[Feature
     if steady <= DEAD_V:  # the net never came up in this record
         return [_rail(f"{name}.dip_depth", None, "V")] + \
             ([_rail(f"{name}.below_min", None, "s")] if lo_limit is not None else [])
-    start = int(np.argmax(s.v >= SETTLE_FRACTION * steady))
+    # Settled = from the first sample at the steady level on. (From 90 % of it, the tail of a
+    # power-up ramp counted as a dip: every VCAP "dipped" ~120 mV at power-up, hiding real dips.)
+    start = int(np.argmax(s.v >= steady))
     settled = s.v[start:]
     out = [_rail(f"{name}.dip_depth", float(np.median(settled) - settled.min()), "V")]
     if lo_limit is not None:

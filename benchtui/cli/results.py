@@ -11,10 +11,13 @@ from ..errors import BenchError, ReportError, StoreError
 from .common import EXIT_OK
 
 
-def _run_of(store: Any, database: str, wanted: int | None) -> Any:
-    runs = store.runs()
+def _run_of(store: Any, database: str, wanted: int | None, bench: str | None = None) -> Any:
+    from ..bench.store import display_name
+
+    runs = [r for r in store.runs() if bench is None or r.bench == bench]
     if not runs:
-        raise BenchError(f"{database}: no runs recorded", where="store")
+        raise BenchError(f"{display_name(database)}: no runs recorded"
+                         + (f" by bench {bench!r}" if bench else ""), where="store")
     run = next((r for r in runs if r.id == wanted), None) if wanted else runs[-1]
     if run is None:
         raise BenchError(f"{database}: no run {wanted} (runs: {', '.join(str(r.id) for r in runs)})",
@@ -26,9 +29,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from ..bench.report import format_report, load_report, report_json
     from ..bench.store import ResultsStore
 
+    if args.by_board or args.by_bench:
+        return _report_groups(args)
     with ResultsStore(args.database, readonly=True) as store:
         sub = getattr(args, "subcommands", None)
-        report = load_report(store, _run_of(store, args.database, args.run).id,
+        report = load_report(store, _run_of(store, args.database, args.run, args.bench).id,
                              commands=frozenset(sub.choices) if sub is not None else None)
         if args.html:
             from ..bench.report.html import write_html
@@ -55,6 +60,25 @@ def _write_text(path: str, text: str, what: str) -> None:
             f.write(text)
     except OSError as exc:
         raise ReportError(f"{path}: cannot write the {what}: {exc.strerror or exc}") from None
+
+
+def _report_groups(args: argparse.Namespace) -> int:
+    """`report --by-board` / `--by-bench`: every run (or the --run / --bench ones) compared."""
+    from ..bench.board_report import board_comparison, boards_json, format_boards
+    from ..bench.store import ResultsStore, display_name
+
+    with ResultsStore(args.database, readonly=True) as store:
+        comparison, runs = board_comparison(store, [args.run] if args.run else None,
+                                            bench=args.bench, by="bench" if args.by_bench else "board")
+    if not runs:
+        raise BenchError(f"{display_name(args.database)}: no runs recorded"
+                         + (f" by bench {args.bench!r}" if args.bench else "")
+                         + (f" with id {args.run}" if args.run else ""), where="store")
+    if args.json:
+        print(json.dumps(boards_json(comparison, runs), indent=2, default=str))
+    else:
+        print(format_boards(comparison, runs))
+    return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -89,7 +113,12 @@ def register(sub: Any) -> None:
     sp.add_argument("--html", metavar="FILE", help="write one self-contained HTML file with plots")
     sp.add_argument("--markdown", metavar="FILE", nargs="?", const="-",
                     help="write the findings as Markdown (to FILE, or stdout without one)")
-    # The salvage advice names only commands this benchtui has: every parser registered so far.
+    sp.add_argument("--bench", help="only runs recorded by this bench ([bench] name or host name)")
+    group = sp.add_mutually_exclusive_group()
+    group.add_argument("--by-board", action="store_true",
+                       help="compare the boards (by UID) across all runs (or --run / --bench)")
+    group.add_argument("--by-bench", action="store_true", help="compare the benches likewise")
+    # The salvage advice names only commands this benchtui has: every parser registered.
     sp.set_defaults(func=cmd_report, subcommands=sub)
 
     sp = sub.add_parser("export", help="export a recorded run (one row per cycle)")

@@ -121,6 +121,16 @@ def test_vcap_dip_depth_and_time_below_min_limit(depth: float, width: float) -> 
     assert got["power_up.VCAP1.min"][0] == pytest.approx(0.0)  # whole record, power-up included
 
 
+def test_the_tail_of_a_power_up_ramp_is_not_a_dip() -> None:
+    vcap = np.clip((T - 0.5e-3) / 1e-3, 0.0, 1.0) * 1.2  # a 1 ms ramp up to 1.2 V, then flat
+    got = features("power_up", {"VCAP1": wf("VCAP1", vcap)}, {"VCAP1": (1.1, 1.4)})
+    assert got["power_up.VCAP1.dip_depth"][0] == pytest.approx(0.0, abs=1e-9)
+    assert got["power_up.VCAP1.below_min"][0] == 0.0
+    vcap[(T >= 4e-3) & (T < 4.5e-3)] = 1.13  # ...and a real dip after it is seen in full
+    got = features("power_up", {"VCAP1": wf("VCAP1", vcap)}, {"VCAP1": (1.1, 1.4)})
+    assert got["power_up.VCAP1.dip_depth"][0] == pytest.approx(0.07)
+
+
 def test_vcap_without_a_limit_has_depth_but_no_below_min() -> None:
     vcap = np.full(N, 1.25)
     vcap[5000:5100] = 1.17
