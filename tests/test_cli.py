@@ -64,7 +64,7 @@ def test_healthy_run_exits_zero(demo_copy: Path) -> None:
 def test_sigkill_mid_run_keeps_every_finished_cycle(demo_copy: Path, tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     proc = subprocess.Popen([sys.executable, "-m", "benchtui.cli", "run", "--profile", str(demo_copy),
-                             "--virtual", "--cycles", "0", "--scenario", "vcap-marginal"],
+                             "--virtual", "--until-stopped", "--scenario", "vcap-marginal"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 90
@@ -118,8 +118,11 @@ def test_check_reports_each_unreachable_instrument_in_one_line(tmp_path: Path, c
     path.write_text(text)
     assert main(["check", "--profile", str(path)]) == 2
     out = capsys.readouterr().out
-    assert out.count("FAIL") == 3
+    assert out.count("FAIL") == 4  # PSU, scope, probe, and the firmware file the copied profile lacks
     assert "TCPIP0::127.0.0.1::1::SOCKET" in out
+    assert "PSU: PSU" not in out and "     PSU TCPIP0" not in out.replace("PSU: TCPIP0", "")
+    assert "FAIL firmware" in out and "no such file" in out
+    assert "probes connected:" in out  # the list the probe error points to
 
 
 def test_check_on_the_virtual_bench_names_identities_and_why_the_probe_fails(capsys) -> None:

@@ -4,23 +4,32 @@ Steps and their order come from the profile (`cycle.steps`). Each step is timed,
 the profile allows, and recorded with its outcome and error evidence; captures become features
 computed by benchtui itself. Each finished cycle is committed to the store atomically before the
 next one starts, so a crash loses at most the cycle in progress. On any exit (stop, error,
-Ctrl-C, lost instrument) the PSU is left in the profile's safe state (output off).
+Ctrl-C, lost instrument) the PSU is left in the profile's safe state (output off); when that
+cannot be confirmed, the engine says so loudly (a `DeviceError`, a log line, a
+`psu_safe_state_failed` run event, and `safe_state_failed` for the CLI to print): the output may
+still be ON.
+
+`stop()` ends the run after the current step; `abort()` (a second Ctrl-C) switches the PSU off at
+once, in parallel with cancelling whatever the run is waiting for, within ABORT_SAFE_STATE_S.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from ..devices.owner import DeviceOwner
-from ..errors import (BenchError, InstrumentError, ProbeLost, ProbeNotFound,
+from ..devices.psu import open_psu
+from ..errors import (BenchError, InstrumentError, ProbeLost, ProbeNotFound, SafetyError,
                       VerifyMismatch)
 from ..profile import profile_to_dict
 from . import events as ev
+from .board_tracking import BoardTracker
 from .features import compute_capture_features, psu_features, step_features
 from .forensics import IdentityTracker
 from .records import CycleRecord, EventRecord, FeatureValue, RunSummary, StepRecord, WaveformRecord
@@ -32,6 +41,9 @@ from .store import ResultsStore
 ALWAYS_RUN = ("capture_fault", "disconnect")
 #: Errors that mean the bench, not the board, is broken: the run stops.
 FATAL = (InstrumentError, ProbeNotFound, ProbeLost)
+#: After abort(), how long the PSU has to confirm "output off" (the CLI exits 2 s after the
+#: second Ctrl-C whatever happens; the rest of the time is for the store and the exit).
+ABORT_SAFE_STATE_S = 1.2
 
 
 class StepFailed(BenchError):
@@ -77,7 +89,16 @@ class CycleEngine:
         self.passed = self.failed = 0
         self.run_id: int | None = None
         self.current_step: str | None = None
+        self.boards = BoardTracker(self.profile.bench.labels)
         self._fatal: BenchError | None = None
+        self._aborting = False
+        self._task: asyncio.Task | None = None
+        self._safe_task: asyncio.Task | None = None
+        #: True once the PSU confirmed output OFF at the end of the run.
+        self.safe_state_confirmed = False
+        #: The warning line when it could not be confirmed (the output may still be ON).
+        self.safe_state_failed: str | None = None
+        self.summary: RunSummary | None = None
         self._identity = IdentityTracker()   # the previous cycle's board and option bytes
         self._steps: dict[str, Callable[[_Cycle], Awaitable[None]]] = {
             "power_off": self._power_off, "arm_power_up": self._arm_power_up,
@@ -108,14 +129,46 @@ class CycleEngine:
         self._resume.set()
         self._log("loop", "stop requested")
 
+    def abort(self) -> None:
+        """Abort now (second Ctrl-C): the PSU is switched off at once, whatever the run waits
+        for is cancelled; `run()` then raises CancelledError after recording the run."""
+        if self._aborting:
+            return
+        self._aborting = True
+        self._stop_requested = True
+        self._cancel.set()
+        self._resume.set()
+        self._log("loop", "aborting: PSU output off now")
+        if self._safe_task is None and self.run_id is not None:
+            self._safe_task = asyncio.ensure_future(self._safe_state())
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    @property
+    def aborted(self) -> bool:
+        return self._aborting
+
+    @property
+    def fatal(self) -> BenchError | None:
+        """The error that ended the run (an instrument or the probe lost), if any."""
+        return self._fatal
+
     # -- run --------------------------------------------------------------------------------
     async def run(self, cycles: int | None = None) -> RunSummary:
-        """Run `cycles` cycles (profile's count if None; 0 = until stopped)."""
+        """Run `cycles` cycles (the profile's count if None; 0 = until stopped)."""
         planned = self.profile.cycle.count if cycles is None else cycles
+        if planned < 0:
+            raise BenchError(f"cannot run {planned} cycles", where="loop")
+        self._task = asyncio.current_task()
         self._store = await self._store_owner.run(ResultsStore, self.store_path)
+        bench = self.profile.bench.name or socket.gethostname()
+        last = await self._store_owner.run(self._store.last_board, bench)
+        self.boards = BoardTracker(self.profile.bench.labels, previous=last[1] if last else None,
+                                   previous_run=last[0] if last else None)
         self.run_id = await self._store_owner.run(
             self._store.start_run, self.profile.name, profile_to_dict(self.profile), _versions(),
-            self._instruments(), scenario=self.profile.sim.scenario if self.profile.sim else None)
+            self._instruments(), scenario=self.profile.sim.scenario if self.profile.sim else None,
+            bench=bench)
         self.on_event(ev.RunStarted(self.run_id, planned or None))
         status = "completed"
         try:
@@ -141,21 +194,54 @@ class CycleEngine:
         return summary
 
     async def _finish(self, status: str) -> RunSummary:
-        await self._safe_state()
+        if self._safe_task is None:
+            self._safe_task = asyncio.ensure_future(self._safe_state())
+        await asyncio.shield(self._safe_task)
+        if self.safe_state_failed:
+            await self._store_owner.run(self._store.add_event, self.run_id, EventRecord(
+                "psu_safe_state_failed", self.safe_state_failed, None, time.time(),
+                {"resource": self.profile.psu.resource, "identity": self.session.state.psu_identity}))
         await self._store_owner.run(self._store.end_run, self.run_id, status)
         summary = await self._store_owner.run(self._store.run, self.run_id)
         await self._store_owner.run(self._store.close)
         self._store_owner.close()
+        self.summary = summary
         self.on_event(ev.RunFinished(summary))
         return summary
 
     async def _safe_state(self) -> None:
+        """Output off, confirmed; else the loud warning. Bounded when aborting."""
         if self.session.psu is None:
-            return
+            return  # never connected: nothing of ours can be on
+        budget = ABORT_SAFE_STATE_S if self._aborting else None
+        started = time.monotonic()
         try:
-            await self.session.psu_safe_state()
+            await asyncio.wait_for(self.session.psu_safe_state(), budget)
+            self.safe_state_confirmed = True
+            return
+        except asyncio.TimeoutError:
+            error: BenchError = InstrumentError(f"no answer within {budget:g} s", where="PSU")
         except BenchError as exc:
-            self._log("PSU", f"could not reach safe state: {exc.one_line()}")
+            error = exc
+        # The old connection may be what is broken: one more try on a new one, time permitting.
+        left = None if budget is None else budget - (time.monotonic() - started)
+        if left is None or left > 0.2:
+            try:
+                await asyncio.wait_for(asyncio.to_thread(_psu_off_on_new_connection, self.profile.psu),
+                                       left)
+                self.safe_state_confirmed = True
+                self._log("PSU", "safe state: output OFF (on a new connection)")
+                return
+            except asyncio.TimeoutError:
+                pass
+            except BenchError as exc:
+                self._log("PSU", f"new connection for the safe state failed: {exc.one_line()}")
+        identity = self.session.state.psu_identity
+        text = (f"PSU {self.profile.psu.resource}{f' ({identity})' if identity else ''} could not be "
+                f"switched off: {error}; its output may still be ON: switch it off at the instrument")
+        self.safe_state_failed = text
+        self._log("PSU", text)
+        self.on_event(ev.DeviceError("PSU", SafetyError(text, where="PSU")))
 
     async def _run_cycle(self, index: int) -> CycleRecord | None:
         """Run one cycle and commit it; None if a stop request cut it short (nothing stored)."""
@@ -177,14 +263,18 @@ class CycleEngine:
             self._log("loop", f"cycle {index} stopped before its end: not recorded")
             return None
         cycle.features.extend(step_features(cycle.steps))
+        swapped = self.boards.observe(index, cycle.board_uid)
+        if swapped is not None:
+            self._log("board", swapped.text)
         record = CycleRecord(
             index=index, started=cycle.started, ended=time.time(), passed=cycle.failed is None,
             failed_step=cycle.failed.name if cycle.failed else None,
             error_class=cycle.failed.error_class if cycle.failed else None,
             error_text=cycle.failed.error_text if cycle.failed else None,
             steps=tuple(cycle.steps), features=tuple(cycle.features),
-            waveforms=tuple(cycle.waveforms), board_uid=cycle.board_uid, target=cycle.target,
-            option_bytes=cycle.option_bytes, events=tuple(cycle.events))
+            waveforms=tuple(cycle.waveforms), board_uid=cycle.board_uid,
+            board_label=self.boards.label(cycle.board_uid), target=cycle.target,
+            option_bytes=cycle.option_bytes, events=tuple(cycle.events) + ((swapped,) if swapped else ()))
         await self._store_owner.run(self._store.add_cycle, self.run_id, record)
         if record.passed:
             self.passed += 1
@@ -331,6 +421,15 @@ class CycleEngine:
 
     def _log(self, source: str, text: str) -> None:
         self.on_event(ev.Log(source, text))
+
+
+def _psu_off_on_new_connection(cfg: Any) -> None:
+    """Open the PSU afresh and switch its output off (its first connection may be the broken part)."""
+    psu = open_psu(cfg)
+    try:
+        psu.safe_state()
+    finally:
+        psu.close()
 
 
 def _device_of(exc: BenchError) -> str:

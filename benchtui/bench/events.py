@@ -76,8 +76,17 @@ class DeviceError:
     error: BenchError
 
 
+@dataclass(frozen=True)
+class LinkChanged:
+    """An instrument's link state changed: where is "PSU" or "scope", state one of
+    session.LINK_STATES ("connecting", "connected", "lost", "reconnecting", "absent")."""
+
+    where: str
+    state: str
+
+
 Event = Union[RunStarted, CycleStarted, StepStarted, StepFinished, Progress, CaptureReady,
-              CycleFinished, RunFinished, Log, DeviceError]
+              CycleFinished, RunFinished, Log, DeviceError, LinkChanged]
 EventSink = Callable[[Event], None]
 
 

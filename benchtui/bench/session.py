@@ -20,7 +20,8 @@ from ..devices.owner import DeviceOwner
 from ..devices.psu import Psu, PsuReading, open_psu
 from ..devices.scope import Scope, open_scope
 from ..devices.target import TargetLink, list_probes
-from ..errors import BenchError, ConfirmationRequired, FirmwareError, InstrumentError
+from ..errors import (BenchError, ConfirmationRequired, FirmwareError, InstrumentError,
+                      InstrumentSilent, InstrumentUnreachable)
 from ..profile import Profile, TriggerConfig
 from . import events as ev
 
@@ -28,9 +29,20 @@ from . import events as ev
 PROGRESS_INTERVAL_S = 0.1
 
 
+#: Link states of an instrument, as the status bar shows them.
+LINK_STATES = ("connecting", "connected", "lost", "reconnecting", "absent")
+#: Errors that mean the instrument's link is gone (not a refused command): the session marks it
+#: lost and the next use, or `reconnect()`, opens it again.
+LINK_ERRORS = (InstrumentUnreachable, InstrumentSilent)
+
+
 @dataclass
 class BenchState:
-    """What the status bar shows: identities and connection flags."""
+    """What the status bar shows: identities, connection state, the last known PSU output.
+
+    `psu_link` / `scope_link`: "connecting" (first open), "connected", "lost" (was connected,
+    stopped answering), "reconnecting", "absent" (never reached since the console started).
+    """
 
     psu_identity: str | None = None
     scope_identity: str | None = None
@@ -38,14 +50,21 @@ class BenchState:
     psu_error: str | None = None
     scope_error: str | None = None
     target_error: str | None = None
+    psu_link: str = "connecting"
+    scope_link: str = "connecting"
+    #: The PSU output as last commanded or read back (None: not known yet).
+    psu_output: bool | None = None
+    #: The last PSU readback and when it was taken (time.time()).
+    psu_reading: Any = None
+    psu_read_at: float | None = None
 
     @property
     def psu_connected(self) -> bool:
-        return self.psu_identity is not None and self.psu_error is None
+        return self.psu_link == "connected"
 
     @property
     def scope_connected(self) -> bool:
-        return self.scope_identity is not None and self.scope_error is None
+        return self.scope_link == "connected"
 
     @property
     def target_connected(self) -> bool:
@@ -66,6 +85,14 @@ class BenchSession:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._images: dict[tuple, FirmwareImage] = {}
         self._mismatch_said: str | None = None
+        self._link_locks = {"psu": asyncio.Lock(), "scope": asyncio.Lock()}
+        #: The setpoint a (re)connect applies: the profile's, then the last one the user applied.
+        self._setpoint = (profile.psu.voltage, profile.psu.current_limit)
+
+    @property
+    def setpoint(self) -> tuple[float, float]:
+        """(volts, amps) last applied: the profile's until the user applies another."""
+        return self._setpoint
 
     # -- plumbing ---------------------------------------------------------------------------
     def emit(self, event: ev.Event) -> None:
@@ -99,12 +126,29 @@ class BenchSession:
                 self._emit_threadsafe(ev.Progress(index, step, done, total))
         return report
 
-    def _require(self, device: str) -> Any:
+    async def _instrument(self, device: str) -> Any:
+        """The PSU or scope driver, reconnecting first if it is lost or was never reached.
+
+        Retried on use: an instrument switched on after the console, or restarted, works again
+        at the next action without restarting the app.
+        """
+        if getattr(self.state, f"{device}_link") != "connected":
+            await self.reconnect([device])
         inst = self.psu if device == "psu" else self.scope
-        if inst is None:
+        if inst is None or getattr(self.state, f"{device}_link") != "connected":
             err = getattr(self.state, f"{device}_error") or "not connected"
-            raise InstrumentError(f"{err}", where="PSU" if device == "psu" else "scope")
+            raise InstrumentUnreachable(err.split(": ", 1)[-1] if err.startswith(_where(device)) else err,
+                                        where=_where(device))
         return inst
+
+    async def _call(self, device: str, method: str, *args: Any) -> Any:
+        """Call a PSU/scope driver method on its owner thread; a lost link marks it lost."""
+        inst = await self._instrument(device)
+        try:
+            return await self._run(device, getattr(inst, method), *args)
+        except LINK_ERRORS as exc:
+            self.mark_lost(device, exc)
+            raise
 
     # -- lifecycle --------------------------------------------------------------------------
     async def open(self) -> BenchState:
@@ -112,19 +156,60 @@ class BenchSession:
         await asyncio.gather(self._open_psu(), self._open_scope())
         return self.state
 
+    async def reconnect(self, devices: Sequence[str] | None = None) -> BenchState:
+        """Open again every instrument in `devices` (default: each one not connected).
+
+        The old connection is closed first (quietly: it is usually already gone). A failure is a
+        DeviceError event and leaves the instrument lost; it never raises.
+        """
+        todo = [d for d in (devices or ("psu", "scope"))
+                if devices is not None or getattr(self.state, f"{d}_link") != "connected"]
+        await asyncio.gather(*(self._reopen(d) for d in todo))
+        return self.state
+
+    async def _reopen(self, device: str) -> None:
+        async with self._link_locks[device]:
+            if getattr(self.state, f"{device}_link") == "connected":
+                return  # another caller reconnected it while this one waited
+            self._set_link(device, "reconnecting")
+            old = self.psu if device == "psu" else self.scope
+            if old is not None:
+                try:
+                    await self._run(device, old.close)
+                except Exception:  # noqa: BLE001 - the old link is usually gone already
+                    pass
+            await (self._open_psu() if device == "psu" else self._open_scope())
+
+    def _set_link(self, device: str, link: str) -> None:
+        if getattr(self.state, f"{device}_link") != link:
+            setattr(self.state, f"{device}_link", link)
+            self.emit(ev.LinkChanged(_where(device), link))
+
+    def _failed(self, device: str, exc: BenchError) -> None:
+        was = getattr(self.state, f"{device}_identity") is not None
+        setattr(self.state, f"{device}_error", exc.one_line())
+        self._set_link(device, "lost" if was else "absent")
+        self.emit(ev.DeviceError(_where(device), exc))
+
     async def _open_psu(self) -> None:
         cfg = self.profile.psu
         try:
             self.psu = await self._run("psu", open_psu, cfg)
             # The profile defines the supply: set it now (the output state is left as found).
-            await self._run("psu", self.psu.apply, cfg.voltage, cfg.current_limit)
+            await self._run("psu", self.psu.apply, *self._setpoint)
+            reading = await self._run("psu", self.psu.read)
         except BenchError as exc:
-            self.state.psu_error = exc.one_line()
-            self.emit(ev.DeviceError("PSU", exc))
+            self.psu = None
+            self._failed("psu", exc)
             return
+        again = self.state.psu_identity is not None
         self.state.psu_identity, self.state.psu_error = self.psu.identity, None
-        self.log("PSU", f"connected {self.psu.identity} at {cfg.resource}; "
-                        f"setpoint {cfg.voltage:.3f} V, limit {cfg.current_limit:.3f} A")
+        self.state.psu_output = bool(reading.output)
+        self.state.psu_reading, self.state.psu_read_at = reading, time.time()
+        self._set_link("psu", "connected")
+        self.log("PSU", f"{'reconnected' if again else 'connected'} {self.psu.identity} at {cfg.resource}; "
+                        f"setpoint {self._setpoint[0]:.3f} V, limit {self._setpoint[1]:.3f} A, "
+                        f"output {'ON' if reading.output else 'OFF'}")
 
     async def _open_scope(self) -> None:
         cfg = self.profile.scope
@@ -132,11 +217,13 @@ class BenchSession:
             self.scope = await self._run("scope", open_scope, cfg)
             await self._run("scope", self.scope.setup_channels)
         except BenchError as exc:
-            self.state.scope_error = exc.one_line()
-            self.emit(ev.DeviceError("scope", exc))
+            self.scope = None
+            self._failed("scope", exc)
             return
+        again = self.state.scope_identity is not None
         self.state.scope_identity, self.state.scope_error = self.scope.identity, None
-        self.log("scope", f"connected {self.scope.identity} at {cfg.resource}")
+        self._set_link("scope", "connected")
+        self.log("scope", f"{'reconnected' if again else 'connected'} {self.scope.identity} at {cfg.resource}")
 
     async def close(self) -> None:
         """Leave the PSU in its safe state and release every device."""
@@ -145,9 +232,12 @@ class BenchSession:
                 await self.psu_safe_state()
             except BenchError as exc:
                 self.log("PSU", f"could not reach safe state: {exc.one_line()}")
-            await self._run("psu", self.psu.close)
-        if self.scope is not None:
-            await self._run("scope", self.scope.close)
+        for inst, device in ((self.psu, "psu"), (self.scope, "scope")):
+            if inst is not None:
+                try:
+                    await self._run(device, inst.close)
+                except Exception:  # noqa: BLE001 - closing a link that is already gone
+                    pass
         if self.target.connected:
             try:
                 await self._run("target", self.target.disconnect)
@@ -157,25 +247,40 @@ class BenchSession:
             owner.close()
 
     def mark_lost(self, device: str, exc: BenchError) -> None:
-        """Record that an instrument stopped answering (status bar shows it)."""
+        """Record that an instrument (or the probe) stopped answering; once per loss.
+
+        The next use of a lost PSU or scope reconnects it (`_instrument`), and so does `reconnect()`.
+        """
+        if device in ("psu", "scope"):
+            if getattr(self.state, f"{device}_link") in ("lost", "absent") \
+                    and getattr(self.state, f"{device}_error") == exc.one_line():
+                return
+            self._failed(device, exc)
+            return
         setattr(self.state, f"{device}_error", exc.one_line())
-        self.emit(ev.DeviceError("PSU" if device == "psu" else device, exc))
+        self.emit(ev.DeviceError(_where(device), exc))
 
     # -- power ------------------------------------------------------------------------------
     async def psu_read(self) -> PsuReading:
-        return await self._run("psu", self._require("psu").read)
+        reading = await self._call("psu", "read")
+        self.state.psu_output = bool(reading.output)
+        self.state.psu_reading, self.state.psu_read_at = reading, time.time()
+        return reading
 
     async def psu_apply(self, voltage: float, current_limit: float) -> None:
-        await self._run("psu", self._require("psu").apply, voltage, current_limit)
+        await self._call("psu", "apply", voltage, current_limit)
+        self._setpoint = (voltage, current_limit)
         self.log("PSU", f"setpoint {voltage:.3f} V, limit {current_limit:.3f} A")
 
     async def psu_output(self, on: bool) -> None:
-        await self._run("psu", self._require("psu").set_output, on)
+        await self._call("psu", "set_output", on)
+        self.state.psu_output = on
         self.log("PSU", f"output {'ON' if on else 'OFF'}")
 
     async def psu_safe_state(self) -> None:
         """The profile's safe state: output off."""
-        await self._run("psu", self._require("psu").safe_state)
+        await self._call("psu", "safe_state")
+        self.state.psu_output = False
         self.log("PSU", "safe state: output OFF")
 
     async def power_cycle(self, off_s: float | None = None) -> None:
@@ -192,23 +297,22 @@ class BenchSession:
         return trig
 
     async def arm(self, which: str) -> None:
-        await self._run("scope", self._require("scope").arm, self.trigger(which))
+        await self._call("scope", "arm", self.trigger(which))
 
     async def wait_capture(self, timeout_s: float | None = None,
                            cancel: threading.Event | None = None) -> dict | None:
         """Wait for the armed acquisition; fetch every net if it triggered, else None."""
-        scope = self._require("scope")
         timeout_s = self.profile.cycle.trigger_timeout_s if timeout_s is None else timeout_s
-        if not await self._run("scope", scope.wait_for_trigger, timeout_s, cancel):
+        if not await self._call("scope", "wait_for_trigger", timeout_s, cancel):
             return None
-        return await self._run("scope", scope.fetch_all)
+        return await self._call("scope", "fetch_all")
 
     async def scope_stop(self) -> None:
-        await self._run("scope", self._require("scope").stop)
+        await self._call("scope", "stop")
 
     async def triggered(self) -> bool:
         """True if the armed acquisition has completed (no waiting)."""
-        return await self._run("scope", self._require("scope").wait_for_trigger, 0.0, None)
+        return await self._call("scope", "wait_for_trigger", 0.0, None)
 
     async def capture(self, which: str = "power_up", *, power_cycle: bool = False) -> dict | None:
         """Arm on the profile's trigger, optionally power-cycle, and fetch the capture."""
@@ -319,6 +423,11 @@ class BenchSession:
             self.log("target", f"verify FAILED: {result.mismatch_count} bytes differ, "
                                f"first at 0x{result.first_mismatch:08X}")
         return result
+
+
+def _where(device: str) -> str:
+    """The name errors and events use for a device: 'PSU', 'scope', 'target'."""
+    return "PSU" if device == "psu" else device
 
 
 def format_sectors(sectors: Sequence[int]) -> str:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import BenchError
-from . import bench, console, flash, loop, results
+from . import bench, console, flash, loop, results, sweep, web
 from .common import (
     DEMO_PROFILE,
     EXIT_ERROR,
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 # Each module adds its commands with register(sub); a new command group is a new module here.
-COMMAND_MODULES = (console, loop, results, bench, flash)
+COMMAND_MODULES = (console, loop, results, bench, web, sweep, flash)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO,
                             format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # `benchtui export … | head`: the reader has what it wanted. Python would print a
+        # traceback when it flushes stdout at exit, so point stdout at /dev/null first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except BenchError as exc:
         print(f"benchtui: {exc.one_line()}", file=sys.stderr)
         return EXIT_ERROR

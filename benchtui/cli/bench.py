@@ -7,6 +7,7 @@ import sys
 import time
 from typing import Any
 
+from ..errors import BenchError
 from ..profile import load_profile
 from .common import (
     DEMO_PROFILE,
@@ -28,7 +29,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
               f"probe are reachable from the network", file=sys.stderr)
     try:
         vb, rewired = start_virtual_bench(profile, free_ports=False, scenario=args.scenario,
-                                          seed=args.seed, state_file=args.state_file)
+                                          seed=args.seed, state_file=args.state_file, board=args.board)
     except OSError as exc:   # a busy port, a host this machine does not have
         print(f"benchtui: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -38,6 +39,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
     stock = {"f7": "stm32f767zi"}.get(twin.family, "")   # a pyOCD built-in for `pyocd -t`
     print(f"virtual bench: scenario {vb.scenario}, seed {vb.seed}, {twin.part} twin "
           f"({'dual' if vb.twin.flash.dual_bank else 'single'} bank, UID {vb.twin.uid_hex})")
+    if vb.batch is not None:
+        print(f"  board  {vb.board_number} of a batch of {len(vb.batch)} (UID {vb.board.uid})")
     print(f"  PSU    {rewired.psu.resource}")
     print(f"  scope  {rewired.scope.resource}")
     print(f"  probe  {vb.remote_uid}" + (f"   (pyocd ... -u {vb.remote_uid} -t {stock})" if stock else ""))
@@ -54,6 +57,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from ..devices.check import CheckResult as CheckLine
     from ..devices.check import check_instruments, check_target
 
     profile = load_profile(args.profile)
@@ -65,15 +69,49 @@ def cmd_check(args: argparse.Namespace) -> int:
     finally:
         if vb is not None:
             vb.stop()
+    firmware = profile.target.firmware
+    if firmware:
+        from pathlib import Path
+        found = Path(firmware).expanduser().is_file()
+        results.append(CheckLine("firmware", firmware, found, None,
+                                 "readable" if found else "no such file (target.firmware in the profile)"))
     for r in results:
         mark = "ok  " if r.ok else "FAIL"
-        print(f"{mark} {r.name:<6} {r.resource}")
-        print(f"     {r.identity or ''}{' — ' if r.identity and r.detail else ''}{r.detail or ''}")
-    psu, probe = results[0], results[-1]
+        print(f"{mark} {r.name:<8} {r.resource}")
+        detail = _without_where(r.detail or "", r.name, r.resource)
+        print(f"     {r.identity or ''}{' — ' if r.identity and detail else ''}{detail}")
+    psu, probe = results[0], next(r for r in results if r.name == "probe")
+    if not probe.ok:
+        print(_probe_list())
     if psu.ok and "output OFF" in (psu.detail or "") and not probe.ok:
         print("hint: the PSU output is OFF, so the target is unpowered: switch it on "
               "(benchtui console: o) and check again")
     return EXIT_OK if all(r.ok for r in results) else EXIT_ERROR
+
+
+def _without_where(detail: str, name: str, resource: str = "") -> str:
+    """The detail without what its line already says: 'PSU: PSU TCPIP0::…: connection refused'
+    on the line 'FAIL PSU TCPIP0::…' reads 'connection refused'."""
+    head, sep, rest = detail.partition(": ")
+    if sep and head.lower() in (name.lower(), "target" if name == "probe" else name.lower()):
+        detail = rest
+    for prefix in (f"{name} {resource}: ", f"{resource}: "):
+        if resource and detail.startswith(prefix):
+            return detail[len(prefix):]
+    return detail
+
+
+def _probe_list() -> str:
+    """'probes connected: none' or one line per probe (the list the probe error points to)."""
+    from ..devices.target import list_probes
+
+    try:
+        probes = list_probes()
+    except BenchError as exc:
+        return f"probes connected: cannot list them ({exc.one_line()})"
+    if not probes:
+        return "probes connected: none"
+    return "probes connected:\n" + "\n".join(f"  {p.uid}  {p.description}" for p in probes)
 
 
 def register(sub: Any) -> None:

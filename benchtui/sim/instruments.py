@@ -8,18 +8,72 @@ import threading
 from .scpi.keysight_e36300 import KeysightE36312A, KeysightEDU36311A
 from .scpi.keysight_infiniivision import AgilentDSOX2024A, KeysightDSOX3034T
 from .scpi.rigol_dp800 import RigolDP831A, RigolDP832
+from .scpi.rigol_dho import RigolDHO924
 from .scpi.rigol_ds1000z import RigolDS1054Z
 from .scpi.rohde_hmc804x import RohdeHMC8043
 from .scpi.server import start_server
+from .scpi.siglent_sds1000x_e import SiglentSDS1104XE
+from .scpi.siglent_sds2000x_plus import SiglentSDS2104XPlus
 from .scpi.siglent_spd3303x import SiglentSPD3303X
+from .scpi.tektronix_mso import TektronixMSO54
 
 #: `[sim] psu_model` / `scope_model` -> simulated instrument (one module per dialect in scpi/).
 PSU_MODELS = {"rigol-dp832": RigolDP832, "rigol-dp831a": RigolDP831A,
               "keysight-e36312a": KeysightE36312A, "keysight-edu36311a": KeysightEDU36311A,
               "siglent-spd3303x": SiglentSPD3303X, "rohde-hmc8043": RohdeHMC8043}
-SCOPE_MODELS = {"rigol-ds1054z": RigolDS1054Z, "keysight-dsox3034t": KeysightDSOX3034T,
-                "keysight-dsox2024a": AgilentDSOX2024A}
+SCOPE_MODELS = {"rigol-ds1054z": RigolDS1054Z, "rigol-dho924": RigolDHO924,
+                "keysight-dsox3034t": KeysightDSOX3034T, "keysight-dsox2024a": AgilentDSOX2024A,
+                "siglent-sds1104x-e": SiglentSDS1104XE, "siglent-sds2104x-plus": SiglentSDS2104XPlus,
+                "tektronix-mso54": TektronixMSO54}
 START_TIMEOUT_S = 10.0
+
+
+class _Served:
+    """One instrument on its own asyncio loop thread (a slow scope record never delays the PSU,
+    as two real instruments never delay each other)."""
+
+    def __init__(self, name: str, instrument, host: str, port: int):
+        self.name, self.instrument = name, instrument
+        self.connections: set[asyncio.Task] = set()
+        self.loop = asyncio.new_event_loop()
+        self.server: asyncio.base_events.Server | None = None
+        self.thread = threading.Thread(target=self.loop.run_forever, name=f"sim-{name}", daemon=True)
+        self.thread.start()
+        self.port = self.call(self._start(host, port))
+
+    def call(self, coro):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(START_TIMEOUT_S)
+
+    async def _start(self, host: str, port: int) -> int:
+        try:
+            self.server = await start_server(self.instrument, host, port, self.connections)
+        except OSError as exc:
+            raise OSError(f"cannot listen on {host}:{port} for {self.instrument.IDN.split(',')[1]}: "
+                          f"{exc.strerror}") from None
+        return self.server.sockets[0].getsockname()[1]
+
+    async def _cut(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for task in list(self.connections):
+            task.cancel()
+
+    def unplug(self) -> None:
+        self.call(self._cut())
+
+    def stop(self) -> None:
+        if not self.loop.is_running():
+            return
+
+        async def close() -> None:
+            await self._cut()
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+
+        self.call(close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(START_TIMEOUT_S)
 
 
 class InstrumentServers:
@@ -33,29 +87,14 @@ class InstrumentServers:
         self.psu = PSU_MODELS[psu_model](board)
         self.scope = SCOPE_MODELS[scope_model](board, wiring)
         self.host = host
-        self._loop = asyncio.new_event_loop()
-        self._servers: list[asyncio.base_events.Server] = []
-        self._connections: dict[str, set[asyncio.Task]] = {"psu": set(), "scope": set()}
-        self._thread = threading.Thread(target=self._loop.run_forever, name="sim-scpi", daemon=True)
-        self._thread.start()
-        fut = asyncio.run_coroutine_threadsafe(self._start(host, psu_port, scope_port), self._loop)
+        self._served: dict[str, _Served] = {}
         try:
-            self.psu_port, self.scope_port = fut.result(START_TIMEOUT_S)
-        except Exception:
+            self._served["psu"] = _Served("psu", self.psu, host, psu_port)
+            self._served["scope"] = _Served("scope", self.scope, host, scope_port)
+        except BaseException:
             self.stop()
             raise
-
-    async def _start(self, host: str, psu_port: int, scope_port: int) -> tuple[int, int]:
-        ports = []
-        for name, inst, port in (("psu", self.psu, psu_port), ("scope", self.scope, scope_port)):
-            try:
-                server = await start_server(inst, host, port, self._connections[name])
-            except OSError as exc:
-                raise OSError(f"cannot listen on {host}:{port} for {inst.IDN.split(',')[1]}: "
-                              f"{exc.strerror}") from None
-            self._servers.append(server)
-            ports.append(server.sockets[0].getsockname()[1])
-        return ports[0], ports[1]
+        self.psu_port, self.scope_port = self._served["psu"].port, self._served["scope"].port
 
     @property
     def psu_resource(self) -> str:
@@ -67,30 +106,12 @@ class InstrumentServers:
 
     def unplug(self, which: str) -> None:
         """Make one instrument vanish ("psu" or "scope"): no listener, open connections cut."""
-        index = {"psu": 0, "scope": 1}[which]
-
-        async def cut() -> None:
-            self._servers[index].close()
-            for task in list(self._connections[which]):
-                task.cancel()
-
-        asyncio.run_coroutine_threadsafe(cut(), self._loop).result(START_TIMEOUT_S)
+        self._served[which].unplug()
 
     def stop(self) -> None:
-        """Close the listeners and stop the loop thread (idempotent)."""
-        if not self._loop.is_running():
-            return
-
-        async def close() -> None:
-            for server in self._servers:
-                server.close()
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.cancel()
-
-        asyncio.run_coroutine_threadsafe(close(), self._loop).result(START_TIMEOUT_S)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(START_TIMEOUT_S)
+        """Close the listeners and stop the loop threads (idempotent)."""
+        for served in self._served.values():
+            served.stop()
 
     def __enter__(self) -> "InstrumentServers":
         return self

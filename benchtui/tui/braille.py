@@ -86,36 +86,117 @@ def value_range(values: Iterable[float], extra: Iterable[float | None] = (), pad
     return lo - span * pad, hi + span * pad
 
 
-def _label(value: float) -> str:
-    return f"{value:6.3g}"[:6].rjust(6)
+def nice_step(span: float, count: int) -> float:
+    """A round step (1, 2 or 5 times a power of ten) giving about `count` intervals over `span`."""
+    if not math.isfinite(span) or span <= 0:
+        return 1.0
+    raw = span / max(1, count)
+    power = 10 ** math.floor(math.log10(raw))
+    for m in (1, 2, 2.5, 5, 10):
+        if raw <= m * power * 1.0001:
+            return m * power
+    return 10 * power
+
+
+def nice_ticks(lo: float, hi: float, count: int = 3) -> list[float]:
+    """Round values within [lo, hi], about `count` intervals apart: 0, 1, 2, 3 rather than 0.0867."""
+    step = nice_step(hi - lo, count)
+    first = math.ceil(lo / step - 1e-9) * step
+    ticks = []
+    v = first
+    while v <= hi + step * 1e-9 and len(ticks) < 50:
+        ticks.append(0.0 if abs(v) < step * 1e-9 else v)
+        v += step
+    return ticks
+
+
+def format_tick(value: float, step: float | None = None) -> str:
+    """A tick label with as many decimals as the step needs: '3.3', '1.25', '0', '-0.5'."""
+    if value == 0:
+        return "0"
+    decimals = 0 if step is None or step >= 1 else min(6, -math.floor(math.log10(step) + 1e-9))
+    if step is not None and step < 1 and round(step * 10 ** decimals) % 10 not in (0, 1, 2, 5):
+        decimals += 1
+    text = f"{value:.{decimals}f}" if step is not None else f"{value:.3g}"
+    return text
+
+
+#: Width of the y gutter: label (6) + axis line (1).
+GUTTER = 7
 
 
 def _with_axis(rows: list[Text], scale: Scale, marks: Sequence[tuple[float, str]]) -> list[Text]:
-    """Prefix each row with a 7-character gutter labelling top, bottom and the marked levels."""
-    labels: dict[int, tuple[str, str]] = {0: (_label(scale.hi), "dim"),
-                                          len(rows) - 1: (_label(scale.lo), "dim")}
+    """Prefix each row with a 7-character gutter: round y ticks, and each marked level (a limit,
+    a threshold) labelled in its own style where it is drawn (a mark wins over a tick)."""
+    labels: dict[int, tuple[str, str]] = {}
+    ticks = nice_ticks(scale.lo, scale.hi, max(1, min(4, len(rows) - 1)))
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else None
+    for tick in ticks:
+        labels[min(len(rows) - 1, max(0, scale.row(tick) // 4))] = (format_tick(tick, step), "dim")
     for level, style in marks:
-        labels[min(len(rows) - 1, max(0, scale.row(level) // 4))] = (_label(level), style)
+        labels[min(len(rows) - 1, max(0, scale.row(level) // 4))] = (f"{level:.4g}", style)
     out = []
     for i, row in enumerate(rows):
         text, style = labels.get(i, ("", "dim"))
-        line = Text(text.rjust(6), style=style)
+        line = Text(text[:6].rjust(6), style=style)
         line.append("┤" if i in labels else "│", "dim")
         line.append_text(row)
         out.append(line)
     return out
 
 
+def time_unit(span: float) -> tuple[float, str]:
+    """(factor, unit) to label a time span: 0.004 s reads in ms, 4e-6 s in µs."""
+    span = abs(span)
+    return (1.0, "s") if span >= 2 else (1e3, "ms") if span >= 2e-3 else (1e6, "µs") if span >= 2e-6 else (1e9, "ns")
+
+
+def x_axis(width: int, lo: float, hi: float, *, unit: str = "", factor: float = 1.0,
+           integer: bool = False) -> Text:
+    """One row under a plot: '      └──┬────────┬───' with round labels at their columns.
+
+    `lo`..`hi` is the x range of the plot area (width - GUTTER cells); labels are placed where
+    their value falls and never overlap. `unit` follows the last label.
+    """
+    cells = max(1, width - GUTTER)
+    line = [" "] * cells
+    span = (hi - lo) or 1.0
+    ticks = nice_ticks(lo * factor, hi * factor, max(1, cells // 12))
+    if integer:
+        ticks = [t for t in ticks if abs(t - round(t)) < 1e-9]
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else None
+    last_end = -1
+    placed = []
+    for tick in ticks:
+        col = round((tick / factor - lo) / span * (cells - 1))
+        label = format_tick(tick, step) if not integer else str(int(round(tick)))
+        start = max(0, min(cells - len(label), col - len(label) // 2))
+        if start <= last_end + 1:
+            continue
+        placed.append((start, label))
+        last_end = start + len(label) - 1
+    for start, label in placed:
+        for i, ch in enumerate(label):
+            if start + i < cells:
+                line[start + i] = ch
+    # The unit sits in the gutter, under the y labels: 'ms' then the tick labels.
+    return Text(unit[:GUTTER - 1].rjust(GUTTER - 1) + " ", "dim") + Text("".join(line), "dim")
+
+
 def plot_waveform(volts: Sequence[float], width: int, height: int, *,
                   lo_limit: float | None = None, hi_limit: float | None = None,
+                  t_span: tuple[float, float] | None = None,
                   style: str = "green", bad_style: str = "bold red",
                   limit_style: str = "yellow") -> Text:
     """A waveform as braille text, `width` x `height` cells including a 7-cell axis gutter.
 
     Samples are reduced to a min/max envelope per dot column; dots beyond a limit are drawn in
-    `bad_style`, and each limit is a dashed line.
+    `bad_style`, and each limit is a dashed line labelled with its value. With `t_span` (the
+    first and last sample's time from the trigger, seconds) and 3+ rows, the last row is a
+    time axis in s/ms/µs.
     """
-    canvas = BrailleCanvas(max(1, width - 7), height)
+    axis = t_span is not None and height >= 3
+    canvas = BrailleCanvas(max(1, width - GUTTER), height - 1 if axis else height)
     n = len(volts)
     lo, hi = value_range((min(volts), max(volts)) if n else (), (lo_limit, hi_limit))
     scale = Scale(lo, hi, canvas.dots_y)
@@ -132,17 +213,25 @@ def plot_waveform(volts: Sequence[float], width: int, height: int, *,
         out = (lo_limit is not None and vmin < lo_limit) or (hi_limit is not None and vmax > hi_limit)
         canvas.vline(x, scale.row(vmin), scale.row(vmax), bad_style if out else style,
                      priority=2 if out else 1)
-    return Text("\n").join(_with_axis(canvas.lines(), scale, marks))
+    rows = _with_axis(canvas.lines(), scale, marks)
+    if axis:
+        t0, t1 = t_span
+        factor, unit = time_unit(t1 - t0)
+        rows.append(x_axis(width, t0, t1, unit=unit, factor=factor))
+    return Text("\n").join(rows)
 
 
 def plot_strip(points: Sequence[tuple[float, bool]], width: int, height: int, *,
                threshold: float | None = None, pass_style: str = "green",
-               fail_style: str = "bold red", threshold_style: str = "yellow") -> Text:
+               fail_style: str = "bold red", threshold_style: str = "yellow",
+               x_range: tuple[int, int] | None = None) -> Text:
     """One feature over the cycles of a run: x = cycle order, y = value; failures in red.
 
     A failing dot wins a shared cell, so a cluster of failures below a threshold stands out.
+    With `x_range` (first and last cycle number) and 3+ rows, the last row numbers the cycles.
     """
-    canvas = BrailleCanvas(max(1, width - 7), height)
+    axis = x_range is not None and height >= 3
+    canvas = BrailleCanvas(max(1, width - GUTTER), height - 1 if axis else height)
     lo, hi = value_range((v for v, _ in points), (threshold,))
     scale = Scale(lo, hi, canvas.dots_y)
     marks = []
@@ -158,7 +247,10 @@ def plot_strip(points: Sequence[tuple[float, bool]], width: int, height: int, *,
         for dx, dy in ((0, 0), (1, 0), (0, -1), (1, -1)):  # a 2x2 blob: one dot is hard to see
             canvas.dot(min(x + dx, canvas.dots_x - 1), max(0, y + dy), fail_style if failed else pass_style,
                        priority=2 if failed else 1)
-    return Text("\n").join(_with_axis(canvas.lines(), scale, marks))
+    rows = _with_axis(canvas.lines(), scale, marks)
+    if axis:
+        rows.append(x_axis(width, x_range[0], x_range[1], unit="cycle", integer=True))
+    return Text("\n").join(rows)
 
 
 def plot_series(values: Sequence[float | None], styles: Sequence[str], width: int, height: int, *,
@@ -171,7 +263,7 @@ def plot_series(values: Sequence[float | None], styles: Sequence[str], width: in
     vertical stroke in the newer point's style, so a step (output off, CC sag) stays visible.
     `levels` are dashed reference lines (e.g. the setpoint); `floor` is always in range (0 V).
     """
-    canvas = BrailleCanvas(max(1, width - 7), height)
+    canvas = BrailleCanvas(max(1, width - GUTTER), height)
     lo, hi = value_range(values, [level for level, _ in levels] + [floor])
     if floor is not None and all(v is None or v >= floor for v in values):
         lo = floor  # no margin below a floor nothing crosses: 0 V/0 A sits on the bottom row

@@ -7,7 +7,8 @@ from typing import Iterable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from rich.text import Text
+from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Label, SelectionList, Static
 
@@ -136,22 +137,40 @@ class SectorDialog(ModalScreen["list[int] | None"]):
 
 
 class TextScreen(ModalScreen[None]):
-    """A scrollable page of text (help, a run's report); Escape or q closes it."""
+    """A scrollable page of text (help, a run's report); Escape or q closes it.
+
+    Lines are never wrapped (a report's table stays a table): a wide page scrolls sideways, and
+    the scrollbars sit in their own gutter, not over the text. `footer` names keys that work here.
+    """
 
     BINDINGS = [Binding("escape,q", "close", "Close")]
 
-    def __init__(self, title: str, text: str):
+    def __init__(self, title: str, text: str, footer: str = ""):
         super().__init__()
-        self.title_text, self.text = title, text
+        self.title_text, self.text, self.footer = title, text, footer
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog page"):
-            yield Label(f"{self.title_text}   (Escape closes)", classes="dialog-title")
-            with VerticalScroll():
-                yield Static(self.text, markup=False, classes="page-text")
+            keys = f"   ({self.footer}; Escape closes)" if self.footer else "   (Escape closes)"
+            yield Label(f"{self.title_text}{keys}", classes="dialog-title")
+            with ScrollableContainer(classes="page-scroll"):
+                yield Static(Text(self.text, no_wrap=True, overflow="ignore"), classes="page-text")
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        self.query_one(ScrollableContainer).focus()
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class ReportScreen(TextScreen):
+    """A run's report; x exports it to a file (the same as x in the results tab)."""
+
+    BINDINGS = [Binding("x", "export", "Export report")]
+
+    def __init__(self, run_id: int, text: str):
+        super().__init__(f"Run {run_id}", text, footer="x exports it to a file")
+        self.run_id = run_id
+
+    def action_export(self) -> None:
+        self.app.action_export_report(self.run_id)

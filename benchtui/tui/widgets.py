@@ -30,103 +30,167 @@ def short_error(line: str, width: int = 22) -> str:
     return core if len(core) <= width else core[: width - 1] + "…"
 
 
-def dot(ok: bool | None) -> Text:
-    """A connection dot: green connected, red failed, dim unknown."""
-    if ok is None:
-        return Text("○", "dim")
-    return Text("●", "green" if ok else "bold red")
+#: Symbol and style per link state: the state reads without colour too.
+LINK_SYMBOLS = {"connected": ("●", "green"), "connecting": ("◌", "dim"), "reconnecting": ("↻", "bold yellow"),
+                "lost": ("✗", "bold red"), "absent": ("✗", "bold red"), "idle": ("○", "dim")}
 
 
-def instruments_line(*items: tuple[str, bool | None]) -> Text:
-    """'● PSU RIGOL DP832  ● scope …  ○ target not connected' for (PSU, scope, target)."""
+def link_text(label: str, identity: str | None, error: str | None, link: str) -> Text:
+    """'● PSU RIGOL DP832', '↻ PSU reconnecting…', '✗ PSU lost: connection refused'."""
+    symbol, style = LINK_SYMBOLS.get(link, ("?", ""))
+    text = Text(symbol, style)
+    text.append(f" {label} ", "bold")
+    if link == "connected":
+        text.append(short_identity(identity))
+    elif link in ("connecting", "reconnecting"):
+        text.append(f"{link}…", "yellow" if link == "reconnecting" else "dim")
+    elif link == "lost":
+        text.append(f"lost: {short_error(error or '')}", "red")
+    else:
+        text.append(short_error(error or "not connected"), "red")
+    return text
+
+
+def instruments_line(psu: tuple, scope: tuple, target: tuple[str, str]) -> Text:
+    """'● PSU RIGOL DP832  ✗ scope lost: …  ○ target not connected'."""
     line = Text()
-    for label, (text, ok) in zip(("PSU", "scope", "target"), items):
-        line.append_text(dot(ok))
-        line.append(f" {label} ", "bold")
-        line.append(f"{text if ok is not False else short_error(text)}  ",
-                    "default" if ok else "red" if ok is False else "dim")
+    line.append_text(link_text("PSU", *psu))
+    line.append("  ")
+    line.append_text(link_text("scope", *scope))
+    line.append("  ")
+    text, link = target
+    symbol, style = LINK_SYMBOLS.get(link, ("?", ""))
+    line.append(symbol, style)
+    line.append(" target ", "bold")
+    line.append(text if link != "lost" else short_error(text),
+                "default" if link == "connected" else "red" if link == "lost" else "dim")
     return line
 
 
-class StatusBar(Static):
-    """Profile, instruments and their connection state, target identity, cycle counters."""
+class StatusBar(Widget):
+    """Cycle counters, activity, profile and scenario; each instrument's link with a symbol.
+
+    Drawn at its current width (each line cut with an ellipsis, never wrapped).
+    """
 
     DEFAULT_CSS = """
     StatusBar { height: 2; background: $boost; padding: 0 1; }
     """
 
-    def show(self, *, profile: str, psu: tuple[str, bool | None], scope: tuple[str, bool | None],
-             target: tuple[str, bool | None], cycles: tuple[int, int, int], activity: str) -> None:
-        """Redraw both lines; each (text, ok) pair gets a connection dot."""
-        done, passed, failed = cycles
+    def __init__(self, **kw: Any):
+        super().__init__(**kw)
+        self.state: dict[str, Any] | None = None
+
+    def show(self, *, profile: str, psu: tuple, scope: tuple, target: tuple[str, str],
+             cycles: tuple[int, int, int], activity: str, scenario: str | None = None) -> None:
+        """psu/scope: (identity, error, link state); target: (text, state)."""
+        state = dict(profile=profile, psu=psu, scope=scope, target=target, cycles=cycles,
+                     activity=activity, scenario=scenario)
+        if state != self.state:
+            self.state = state
+            self.refresh()
+
+    def render(self) -> Text:
+        if self.state is None:
+            return Text("")
+        s = self.state
+        done, passed, failed = s["cycles"]
         top = Text(f"cycles {done} ")
         top.append(f"✓{passed}", "green")
         top.append(" ")
         top.append(f"✗{failed}", "bold red" if failed else "dim")
-        if activity:
-            top.append(f" │ {activity}", "cyan")
+        if s["activity"]:
+            top.append(f" │ {s['activity']}", "cyan")
+        if s["scenario"]:
+            top.append(" │ ", "dim")
+            top.append(f"scenario {s['scenario']}", "magenta")
         top.append(" │ ", "dim")
-        top.append(profile, "bold")
-        width = self.size.width - 2 if self.size.width else 200
-        bottom = instruments_line(psu, scope, target)
-        bottom.rstrip()
-        if bottom.cell_len > width and target[1]:  # narrow: 'STM32F76x/F77x (0x451 rev Z), 1024 KB' -> part name
-            bottom = instruments_line(psu, scope, (target[0].split(" (")[0], target[1]))
-            bottom.rstrip()
-        bottom.truncate(max(10, width), overflow="ellipsis")
-        top.truncate(max(10, self.size.width - 2 if self.size.width else 200), overflow="ellipsis")
-        self.update(Text("\n").join([top, bottom]))
+        top.append(s["profile"], "bold")
+        width = max(10, self.content_size.width or 200)
+        target = s["target"]
+        bottom = instruments_line(s["psu"], s["scope"], target)
+        if bottom.cell_len > width and target[1] == "connected":  # narrow: the part name only
+            bottom = instruments_line(s["psu"], s["scope"], (target[0].split(" (")[0], target[1]))
+        bottom.truncate(width, overflow="ellipsis")
+        top.truncate(width, overflow="ellipsis")
+        return Text("\n").join([top, bottom])
 
 
-class WaveformPlot(Widget):
-    """One net's waveform as braille, with its limits as dashed lines; redraws to fit its size."""
+class Plot(Widget):
+    """The console's one plot: a waveform against time from the trigger, or a feature across
+    the cycles of a run. Braille dots, round y ticks, limits and thresholds as labelled dashed
+    lines, an x axis (ms/µs, or cycle numbers) when there are rows for it; redraws to its size.
 
-    DEFAULT_CSS = """
-    WaveformPlot { height: 5; width: 1fr; }
+    Used by the scope tab, the overview, the cycle view and the loop's top-feature plot.
     """
 
-    def __init__(self, net: str, lo: float | None, hi: float | None, **kw: Any):
+    DEFAULT_CSS = """
+    Plot { height: 5; width: 1fr; }
+    """
+
+    def __init__(self, title: str = "", *, lo: float | None = None, hi: float | None = None,
+                 empty: str = "no data yet", **kw: Any):
         super().__init__(**kw)
-        self.net, self.lo, self.hi = net, lo, hi
+        self.title, self.lo, self.hi, self.empty = title, lo, hi, empty
         self.volts: Sequence[float] = ()
-
-    def set_waveform(self, volts: Sequence[float]) -> None:
-        self.volts = list(volts)
-        self.refresh()
-
-    def render(self) -> Text:
-        width, height = self.size.width, self.size.height
-        if not self.volts:
-            return Text(f"{self.net}: no capture yet", "dim")
-        return plot_waveform(self.volts, width, height, lo_limit=self.lo, hi_limit=self.hi)
-
-
-class StripPlot(Widget):
-    """A feature across the cycles of a run, failures in red, the best threshold as a line."""
-
-    DEFAULT_CSS = """
-    StripPlot { height: 6; width: 1fr; }
-    """
-
-    def __init__(self, **kw: Any):
-        super().__init__(**kw)
+        self.t_span: tuple[float, float] | None = None
         self.points: list[tuple[float, bool]] = []
         self.threshold: float | None = None
-        self.title = ""
+        self.x_range: tuple[int, int] | None = None
+        self.head: Text | None = None
 
-    def set_points(self, title: str, points: list[tuple[float, bool]], threshold: float | None) -> None:
-        self.title, self.points, self.threshold = title, points, threshold
+    # -- data -------------------------------------------------------------------------------
+    def set_waveform(self, volts: Sequence[float], t_span: tuple[float, float] | None = None,
+                     head: Text | None = None) -> None:
+        """A waveform (already reduced to at most a few thousand points) and its time span."""
+        self.volts, self.t_span, self.points, self.head = list(volts), t_span, [], head
         self.refresh()
 
+    def set_points(self, title: str, points: list[tuple[float, bool]], threshold: float | None,
+                   x_range: tuple[int, int] | None = None) -> None:
+        """(value, failed) per cycle in order; the threshold the correlation found."""
+        self.title, self.points, self.threshold, self.x_range = title, points, threshold, x_range
+        self.volts, self.head = (), None
+        self.refresh()
+
+    # -- drawing ----------------------------------------------------------------------------
     def render(self) -> Text:
-        if not self.points:
-            return Text("top feature plot: appears when cycles have passed and failed", "dim")
-        head = Text.assemble((self.title, "bold"), "  ", ("● pass", "green"), "  ", ("● fail", "bold red"))
-        if self.threshold is not None:
-            head.append(f"  ┄ threshold {self.threshold:.4g}", "yellow")
-        body = plot_strip(self.points, self.size.width, max(1, self.size.height - 1),
-                          threshold=self.threshold)
-        return Text("\n").join([head, body])
+        width, height = self.size.width, self.size.height
+        if self.points:
+            head = Text.assemble((self.title, "bold"), "  ", ("● pass", "green"), "  ", ("● fail", "bold red"))
+            if self.threshold is not None:
+                head.append(f"  ┄ threshold {self.threshold:.4g}", "yellow")
+            head.truncate(width, overflow="ellipsis")
+            body = plot_strip(self.points, width, max(1, height - 1), threshold=self.threshold,
+                              x_range=self.x_range)
+            return Text("\n").join([head, body])
+        if not self.volts:
+            return Text(self.empty, "dim")
+        rows = height
+        parts = []
+        if self.head is not None:
+            head = self.head.copy()
+            head.truncate(width, overflow="ellipsis")
+            parts.append(head)
+            rows -= 1
+        parts.append(plot_waveform(self.volts, width, max(1, rows), lo_limit=self.lo, hi_limit=self.hi,
+                                   t_span=self.t_span))
+        return Text("\n").join(parts)
+
+
+class WaveformPlot(Plot):
+    """A Plot of one net's waveform with its limits (scope tab, cycle view, overview)."""
+
+    def __init__(self, net: str, lo: float | None, hi: float | None, **kw: Any):
+        super().__init__(net, lo=lo, hi=hi, empty=f"{net}: no capture yet", **kw)
+        self.net = net
+
+
+class StripPlot(Plot):
+    """A Plot of the top feature across the run's cycles (loop tab)."""
+
+    def __init__(self, **kw: Any):
+        super().__init__(empty="top feature plot: appears when cycles have passed and failed", **kw)
 
 
 class Readback(NamedTuple):

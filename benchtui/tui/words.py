@@ -1,7 +1,9 @@
 """The one place where an error becomes words for the user: which instrument, what it said, what to try.
 
 Every failure the console reports goes through `explain()`; the app turns the result into a
-notification, a log line and the status bar's last-problem cell.
+notification, a log line and the status bar's last-problem cell (`actions/base.py: report`).
+What the app knows about the bench (`Facts`: the PSU output it last saw, the connect mode it
+used) decides which advice makes sense: no "is the board powered?" when the app knows it is not.
 """
 
 from __future__ import annotations
@@ -35,6 +37,18 @@ HINTS: tuple[tuple[type[BaseException], str], ...] = (
 
 
 @dataclass(frozen=True)
+class Facts:
+    """What the console knows about the bench when an error arrives (None: does not know)."""
+
+    psu_output: bool | None = None
+    connect_mode: str | None = None
+
+
+#: The NoSwdAck hint when the app knows the board is powered and the mode is already under-reset.
+NO_ACK_UNDER_RESET = "try a lower SWD frequency, or check SWDIO/SWCLK/GND and NRST wiring"
+
+
+@dataclass(frozen=True)
 class Explanation:
     """An error in words: where (instrument or part), what happened, what to try."""
 
@@ -53,9 +67,16 @@ class Explanation:
         return f"{self.where}: {self.sentence}"
 
 
-def explain(exc: BaseException, action: str | None = None) -> Explanation:
+def explain(exc: BaseException, action: str | None = None, facts: Facts | None = None) -> Explanation:
     """Words for any exception; `action` ("flash", "power-cycle") names what the user asked for."""
     prefix = f"{action} failed: " if action else ""
+    facts = facts or Facts()
+    if isinstance(exc, e.NoSwdAck) and facts.psu_output is False:
+        return Explanation(exc.where, f"{prefix}PSU output is off (press o): the target is unpowered, "
+                                      "so it does not answer on SWD", "")
+    if isinstance(exc, e.NoSwdAck) and facts.connect_mode == "under-reset" and not exc.hint:
+        return Explanation(exc.where, prefix + str(exc).replace("\n", " "),
+                           ("is the board powered? " if facts.psu_output is None else "") + NO_ACK_UNDER_RESET)
     if isinstance(exc, e.Cancelled):
         return Explanation(exc.where, f"{action or 'operation'} cancelled", "", "warning")
     if isinstance(exc, e.BenchError):
@@ -66,3 +87,19 @@ def explain(exc: BaseException, action: str | None = None) -> Explanation:
     # Not one of ours: a bug or an unwrapped library error. Still one line, never a traceback.
     return Explanation("benchtui", f"{prefix}{type(exc).__name__}: {exc}".replace("\n", " "),
                        "this is a benchtui bug: please report it with the log")
+
+
+#: The loop's steps as a user reads them (the engine's names are identifiers).
+STEP_WORDS = {
+    "power_off": "power off", "arm_power_up": "arming the scope", "power_on": "power on",
+    "capture_power_up": "capturing the power-up", "connect": "connecting", "read_identity": "reading option bytes",
+    "arm_fault_catch": "arming the fault catch", "erase": "erasing", "program": "programming",
+    "verify": "verifying", "capture_fault": "reading the fault catch", "disconnect": "disconnecting",
+}
+
+
+def step_words(step: str | None) -> str:
+    """'capture_power_up' -> 'capturing the power-up'; an unknown step with spaces for underscores."""
+    if not step:
+        return ""
+    return STEP_WORDS.get(step, step.replace("_", " "))

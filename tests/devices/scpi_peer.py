@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from typing import Sequence
 
 Reply = str | bytes | None
@@ -23,6 +24,7 @@ class ScriptedPeer:
         self.mode = mode  # "script" | "silent" (accept, never answer) | "garbage" (answer junk)
         self.garbage = garbage
         self.received: list[str] = []
+        self.arrivals: list[float] = []  # time.monotonic() of each received command
         self.errors: list[str] = []
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -68,6 +70,7 @@ class ScriptedPeer:
                     line, buf = buf.split(b"\n", 1)
                     command = line.decode("ascii", "replace").strip()
                     self.received.append(command)
+                    self.arrivals.append(time.monotonic())
                     if not self._answer(conn, command):
                         return
 
@@ -115,3 +118,8 @@ def block(payload: bytes, digits: int = 9) -> bytes:
 
 OK = ("SYST:ERR?", '0,"No error"')
 KS_OK = ("SYST:ERR?", '+0,"No error"')
+
+
+def opened(identity: str, no_error: str = '0,"No error"') -> list[tuple[str, Reply]]:
+    """What a driver sends when it connects: *IDN?, then *CLS and a drained error queue."""
+    return [("*IDN?", identity), ("*CLS", None), ("SYST:ERR?", no_error)]

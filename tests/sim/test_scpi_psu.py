@@ -99,3 +99,4 @@ def test_rigol_keeps_pipelined_replies(bench):
     psu.write_raw(b"*IDN?\n:SOUR2:VOLT?\n")
     assert psu.read().startswith("RIGOL")
     assert psu.read() == "0.000"
+

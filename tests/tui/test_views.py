@@ -25,6 +25,7 @@ async def test_power_tab_history_shows_the_power_cycle(bench_factory):
     app = BenchApp(profile)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: connected(app), "instruments")
+        await pilot.press("1")
         history = app.query_one(PsuHistory)
         await pilot.press("o")
         await wait_for(pilot, lambda: history.points and history.points[-1].mode != "OFF", "output on")

@@ -40,8 +40,10 @@ LIVE_STATES = ("armed", "triggered", "auto", "running")
 # --- choices the reference notes leave open (scpi.md UNCONFIRMED) -----------------------------
 #: Seconds between trigger-status polls while waiting for a trigger.
 POLL_S = 0.01
-#: After `single`, how long to poll for the scope to report "armed" before carrying on.
+#: After `single`, how long to poll for the scope to report "armed" before carrying on, and
+#: how many polls at least (a paced scope spends 50 ms per poll; a loaded host more).
 ARM_CONFIRM_S = 0.5
+ARM_CONFIRM_POLLS = 8
 
 MEASURE_ITEMS = ("vmax", "vmin", "vavg", "rise")
 
@@ -123,7 +125,7 @@ class Scope(ABC):
         # Time of screen centre after the trigger, so that `pretrigger` of the record precedes it.
         centre = (0.5 - trigger.pretrigger) * span
         self._do("trigger", centre=number_text(centre), n=n, slope=slope,
-                 level=number_text(trigger.level))
+                 level=number_text(trigger.level), position=number_text(trigger.pretrigger * 100))
         self._check_errors()
         pre_s = trigger.pretrigger * span
         self._before_single()
@@ -145,8 +147,10 @@ class Scope(ABC):
     def _confirm_armed(self, pre_s: float) -> None:
         """Return once the scope can catch the trigger, or after ARM_CONFIRM_S + `pre_s`."""
         deadline = time.monotonic() + ARM_CONFIRM_S + pre_s
-        while time.monotonic() < deadline:
+        polls = 0
+        while time.monotonic() < deadline or polls < ARM_CONFIRM_POLLS:
             state = self.trigger_state()
+            polls += 1
             if state in ("armed", "triggered", "auto") or (state == "stopped" and self._seen_live):
                 return
             time.sleep(POLL_S)

@@ -18,12 +18,13 @@ What the programmer's guides require, and this dialect does:
 from __future__ import annotations
 
 import re
+import time
 
 import numpy as np
 
 from ...errors import InstrumentError
 from ..visa import Scpi, parse_float, parse_int
-from .base import Scope, TriggerState
+from .base import ARM_CONFIRM_POLLS, ARM_CONFIRM_S, POLL_S, Scope, TriggerState
 from .preamble import query_preamble
 
 #: `:OPER:COND?` "Run" bit: set while acquiring or armed.
@@ -81,11 +82,10 @@ class KeysightInfiniiVision(Scope):
         self._trigger_seen = False
 
     def _confirm_armed(self, pre_s: float) -> None:
-        import time
-
-        from .base import ARM_CONFIRM_S, POLL_S
         deadline = time.monotonic() + ARM_CONFIRM_S + pre_s
-        while time.monotonic() < deadline:
+        polls = 0
+        while time.monotonic() < deadline or polls < ARM_CONFIRM_POLLS:
+            polls += 1
             if int(self._do("armed?")):  # type: ignore[arg-type]
                 self._seen_live = True  # armed since our :SING (the register was cleared before)
                 return

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ..visa import Scpi
+from ..visa import Scpi, parse_float
 from .rigol_ds1000z import RigolDS1000Z
 
 
@@ -28,7 +28,9 @@ class RigolDHO(RigolDS1000Z):
     DRIVER = "rigol-dho"
     DIVISIONS = 10
     TRANSFER = {"BYTE": "BYTE", "WORD": "WORD", "ASCII": "ASC"}
-    COMMANDS = {**RigolDS1000Z.COMMANDS, "depth?": Scpi(":ACQ:MDEP?", _int_or_none)}
+    RAW_FIRMWARE = None
+    COMMANDS = {**RigolDS1000Z.COMMANDS, "depth?": Scpi(":ACQ:MDEP?", _int_or_none),
+                "rate?": Scpi(":ACQ:SRAT?", parse_float), "tscale?": Scpi(":TIM:MAIN:SCAL?", parse_float)}
 
     @classmethod
     def matches(cls, identity: str) -> bool:
@@ -36,7 +38,11 @@ class RigolDHO(RigolDS1000Z):
 
     def _record_points(self, preamble_points: int) -> int:
         depth = self._do("depth?")
-        return int(depth) if depth else preamble_points  # type: ignore[arg-type]
+        if depth:
+            return int(depth)  # type: ignore[arg-type]
+        # `AUTO`: the record is what the sample rate fills over the screen.
+        rate, tdiv = float(self._do("rate?")), float(self._do("tscale?"))  # type: ignore[arg-type]
+        return max(preamble_points, round(rate * tdiv * self.DIVISIONS))
 
     def _chunk(self, preamble_points: int, wire: str) -> int:
         return max(1, min(preamble_points, self.CHUNK_POINTS[wire]))

@@ -64,11 +64,12 @@ class RigolDS1000Z(Scope):
     TRANSFER: ClassVar[dict[str, str]] = TRANSFER
     CHUNK_POINTS: ClassVar[dict[str, int]] = CHUNK_POINTS
     WAVEFORM_MODE = "RAW"
+    RAW_FIRMWARE: ClassVar[tuple[int, ...] | None] = RAW_FIRMWARE
 
     def __init__(self, session, cfg, identity):
         super().__init__(session, cfg, identity)
         fw = firmware_of(identity)
-        if fw and fw < RAW_FIRMWARE and self.WAVEFORM_MODE == "RAW":
+        if fw and self.RAW_FIRMWARE and fw < self.RAW_FIRMWARE:
             log.warning("scope %s: firmware %s gives only 1200 points in RAW mode; update to "
                         "00.04.04.SP3 or later", cfg.resource, identity.split(",")[-1].strip())
 

@@ -28,7 +28,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..pacing import Pacing
-from ..visa import Scpi, parse_int, parse_word
+from ..visa import Scpi, parse_word
 from .base import Scope, TriggerState
 from .siglent_sds1000x_e import parse_value
 
@@ -75,12 +75,12 @@ class SiglentSDS2000XPlus(Scope):
         "state?": Scpi(":TRIG:STAT?", parse_word),
         "points?": Scpi(":ACQ:POIN?", parse_value),
         "max_points?": Scpi(":WAV:MAXP?", parse_value),
-        "source": Scpi((":WAV:SOUR C{n}", ":WAV:WIDT {width}")),
+        "width": Scpi(":WAV:WIDT {width}"),
+        "source": Scpi(":WAV:SOUR C{n}"),
         "window": Scpi((":WAV:STAR {start}", ":WAV:POIN {points}")),
         "measure?": Scpi((":MEAS ON", ":MEAS:MODE SIMP", ":MEAS:SIMP:SOUR C{n}", ":MEAS:SIMP:ITEM {item},ON",
                           ":MEAS:SIMP:VAL? {item}"), parse_value),
         "timebase?": Scpi(":TIM:SCAL?", parse_value),
-        "errors?": Scpi("SYST:ERR?", parse_int),
     }
 
     def __init__(self, session, cfg, identity):
@@ -104,22 +104,28 @@ class SiglentSDS2000XPlus(Scope):
         self._do("stop")
         self._armed = False
         self._points = int(self._do("points?"))  # type: ignore[arg-type]
-        self._max = int(self._do("max_points?"))  # type: ignore[arg-type]
+        self._max = max(1, int(self._do("max_points?")))  # type: ignore[arg-type]
         self._tdiv = float(self._do("timebase?"))  # type: ignore[arg-type]
+        self._word = self.cfg.format == "WORD" and self.word_ok
+        # Width and window are global settings: once per fetch (every message costs 50 ms).
+        self._do("width", width="WORD" if self._word else "BYTE")
+        if self._points <= self._max:
+            self._do("window", start=0, points=0)  # 0 points = the whole record in one piece
 
     def _read_channel(self, n: int, fmt: str) -> tuple[float, float, np.ndarray]:
-        word = fmt == "WORD" and self.word_ok
-        self._do("source", n=n, width="WORD" if word else "BYTE")
+        word = self._word
+        self._do("source", n=n)
         payload = self.session.query_block(":WAV:PRE?", trailer=b"\n")
         try:
             desc = parse_wavedesc(payload)
         except (ValueError, struct.error):
             raise self.session.garbage(":WAV:PRE?", payload, f"a {DESC_LENGTH}-byte WAVEDESC block") from None
         dtype = ("<h" if desc["order"] == 0 else ">h") if word else "b"
-        parts, start, step = [], 0, max(1, self._max)
+        parts, start, step = [], 0, self._max
         while start < self._points:
             count = min(step, self._points - start)
-            self._do("window", start=start, points=count)
+            if self._points > self._max:
+                self._do("window", start=start, points=count)
             parts.append(self.session.query_binary_block(":WAV:DATA?", dtype[-1], dtype[0] == ">",
                                                          trailer=b"\n"))
             start += count

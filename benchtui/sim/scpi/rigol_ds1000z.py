@@ -49,6 +49,8 @@ class RigolDS1054Z(SimScope):
     #: `:TRIG:STAT?` for "triggered": firmware before 00.04.04 answers T'D.
     TD_WORD = "TD"
     H_DIVS = H_DIVS
+    MDEP_AUTO = MDEP_AUTO
+    MDEP_ALLOWED = MDEP_ALLOWED
     COMMANDS = (
         (":CHANnel#:DISPlay", "c_ch_disp"), (":CHANnel#:DISPlay?", "q_ch_disp"),
         (":CHANnel#:SCALe", "c_ch_scale"), (":CHANnel#:SCALe?", "q_ch_scale"),
@@ -121,12 +123,12 @@ class RigolDS1054Z(SimScope):
             self.mdep = None
             return
         value = int(call.number(0))
-        if value not in MDEP_ALLOWED[self._enabled()]:
+        if value not in self.MDEP_ALLOWED[self._enabled()]:
             raise ScpiError(-222, f"memory depth {value} with {self._enabled()} channels")
         self.mdep = value
 
     def depth(self) -> int:
-        return self.mdep or MDEP_AUTO
+        return self.mdep or self.MDEP_AUTO
 
     def q_mdep(self, call: Call) -> str:
         return "AUTO" if self.mdep is None else str(self.mdep)
@@ -220,10 +222,18 @@ class RigolDS1054Z(SimScope):
             volts, dt = acq.volts[self.wav_src], acq.dt
         return volts, dt, acq.t0 - acq.t_trig
 
+    def _code_format(self) -> tuple[float, int, int]:
+        """(codes per division, YREF, highest code) of the current :WAV:FORM: the DS1000Z's
+        8-bit ADC gives the same codes in BYTE and WORD."""
+        return CODES_PER_DIV, Y_REF, 255
+
+    def _preamble_points(self, size: int) -> int:
+        return size
+
     def _yparams(self) -> tuple[float, int]:
         acq = self.engine.last
         ch = acq.settings[self.wav_src] if acq else self.engine.channels[self.wav_src]
-        yinc = ch.scale / CODES_PER_DIV
+        yinc = ch.scale / self._code_format()[0]
         return yinc, int(round(ch.offset / yinc))
 
     def q_wav_points(self, call: Call) -> str:
@@ -236,8 +246,8 @@ class RigolDS1054Z(SimScope):
         points, dt, x0 = (0, self.engine.dt, self.engine.rel_start) if rec is None else \
             (rec[0].size, rec[1], rec[2])
         mode = "RAW" if rec is not None and rec[0].size != self.RECORD_POINTS else self.wav_mode
-        return (f"{FORMAT_CODE[self.wav_fmt]},{MODE_CODE[mode]},{points},1,{_e(dt)},{_e(x0)},0,"
-                f"{_e(yinc)},{yor},{Y_REF}")
+        return (f"{FORMAT_CODE[self.wav_fmt]},{MODE_CODE[mode]},{self._preamble_points(points)},1,"
+                f"{_e(dt)},{_e(x0)},0,{_e(yinc)},{yor},{self._code_format()[1]}")
 
     def q_wav_data(self, call: Call) -> bytes:
         rec = self._record()
@@ -252,13 +262,14 @@ class RigolDS1054Z(SimScope):
             self.errors.push(-222, f"{b - a + 1} points > {CHUNK_LIMIT[self.wav_fmt]} per read")
             return ieee_block(b"", 9)
         yinc, yor = self._yparams()
-        codes = np.clip(np.round(volts[a - 1:b] / yinc) + yor + Y_REF, 0, 255).astype(np.uint8)
+        _, yref, top = self._code_format()
+        codes = np.clip(np.round(volts[a - 1:b] / yinc) + yor + yref, 0, top).astype(np.int64)
         if self.wav_fmt == "BYTE":
-            data = codes.tobytes()
+            data = codes.astype(np.uint8).tobytes()
         elif self.wav_fmt == "WORD":
             data = codes.astype("<u2").tobytes()
         else:
-            decoded = (codes.astype(float) - yor - Y_REF) * yinc
+            decoded = (codes.astype(float) - yor - yref) * yinc
             data = ",".join(_e(v) for v in decoded).encode()
         return ieee_block(data, 9)
 
@@ -280,4 +291,4 @@ class RigolDS1054Z(SimScope):
         return str(self._yparams()[1])
 
     def q_yref(self, call: Call) -> str:
-        return str(Y_REF)
+        return str(self._code_format()[1])

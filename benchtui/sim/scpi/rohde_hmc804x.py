@@ -37,11 +37,19 @@ class RohdeHMC8043(SimPsu):
         self.chosen = {1: False, 2: False, 3: False}
         super().reset()
 
+    def set_output(self, n: int, on: bool) -> None:
+        """The front panel: the channel's button, and (on) the master button too."""
+        self.channel(n)
+        self.chosen[n] = on
+        if on:
+            self.master = True
+        self._apply_outputs()
+
     def _apply_outputs(self) -> None:
         for n in self.channels:
             live = self.master and self.chosen[n]
             if self.channels[n].output != live:
-                self.set_output(n, live)
+                SimPsu.set_output(self, n, live)
 
     def c_nsel(self, call: Call) -> None:
         self.selected = int(call.number(0, 1, len(self.channels)))

@@ -30,6 +30,7 @@ class ScopeChannel:
     probe: float = 10.0
     coupling: str = "DC"
     bwl: str = "OFF"
+    position: float = 0.0     # divisions (Tektronix CH<n>:POS)
 
 
 @dataclass
@@ -153,20 +154,26 @@ class ScopeEngine:
                 return
             now = self.board.now()
             if self.phase == "ARMED":
-                if not self.is_single and now - self.armed_at > CATCH_UP_S:
-                    self.armed_at = self.scan_from = now - CATCH_UP_S
+                auto = self.sweep == "AUTO"
+                # Continuous modes skip acquisitions nobody could have seen (auto: all but the
+                # last couple of records; normal: edges older than CATCH_UP_S).
+                catch_up = 2 * (self.span + AUTO_TIMEOUT_S) if auto else CATCH_UP_S
+                if not self.is_single and now - self.armed_at > catch_up:
+                    self.armed_at = self.scan_from = now - catch_up
                 earliest = self.armed_at + self.pre
                 if now < earliest:
                     return
                 if not self._arm_reported:
                     self.armed_event, self._arm_reported = True, True
-                found = self._scan(max(self.scan_from, earliest), now)
+                # In auto sweep an edge after the auto timeout cannot matter: scan up to it only.
+                until = min(now, earliest + AUTO_TIMEOUT_S) if auto else now
+                found = self._scan(max(self.scan_from, earliest), until)
                 if found is not None:
                     self.t_trig, self.phase, self.triggered_event = found, "TRIGGERED", True
-                elif self.sweep == "AUTO" and now - earliest >= AUTO_TIMEOUT_S:
+                elif auto and now - earliest >= AUTO_TIMEOUT_S:
                     self.t_trig, self.phase = earliest + AUTO_TIMEOUT_S, "TRIGGERED"
                 else:
-                    self.scan_from = now
+                    self.scan_from = until
                     return
             if self.phase == "TRIGGERED":
                 if now < self.t_trig + self.post:
@@ -178,6 +185,10 @@ class ScopeEngine:
                     return
                 self.phase = "ARMED"
                 self.armed_at = self.scan_from = self.t_trig + self.post
+                # Continuous modes: one new record per call. Computing a deep record costs about
+                # as long as acquiring it, so catching up on every one would never end; the
+                # catch-up above skips the ones nobody asked for.
+                return
 
     def _scan(self, t_a: float, t_b: float) -> float | None:
         """First trigger-edge crossing in [t_a, t_b], sampled at the record's interval."""

@@ -9,7 +9,6 @@ Keysight dialect discards it and queues -410 (Rigol dialects simply send every r
 from __future__ import annotations
 
 import asyncio
-import time
 
 from .core import Instrument
 
@@ -20,7 +19,6 @@ async def serve_connection(instrument: Instrument, reader: asyncio.StreamReader,
                            writer: asyncio.StreamWriter) -> None:
     """Serve one client until it closes the connection."""
     buf = b""
-    busy_until = 0.0
     try:
         delay = getattr(instrument, "CONNECT_DELAY_S", 0.0)
         if delay > 0:
@@ -32,13 +30,6 @@ async def serve_connection(instrument: Instrument, reader: asyncio.StreamReader,
             buf += data
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
-                if instrument.BUSY_S:
-                    # An instrument still busy with the previous command loses this one.
-                    now = time.monotonic()
-                    if now < busy_until:
-                        instrument.dropped.append(line.decode("latin-1").strip())
-                        continue
-                    busy_until = now + instrument.BUSY_S
                 reply = await instrument.execute(line.decode("latin-1").strip())
                 if reply is None:
                     continue

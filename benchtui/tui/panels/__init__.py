@@ -1,11 +1,13 @@
-"""The console's tabs: power, target, scope, loop, results, log."""
+"""The console's tabs: overview, power, target, scope, loop, results, log."""
 
 from .base import BenchPanel
 from .log import LogPanel
 from .loop import LoopPanel
+from .overview import OverviewPanel
 from .power import PowerPanel
 from .results import ResultsPanel
 from .scope import ScopePanel
 from .target import TargetPanel
 
-__all__ = ["BenchPanel", "LogPanel", "LoopPanel", "PowerPanel", "ResultsPanel", "ScopePanel", "TargetPanel"]
+__all__ = ["BenchPanel", "LogPanel", "LoopPanel", "OverviewPanel", "PowerPanel", "ResultsPanel",
+           "ScopePanel", "TargetPanel"]

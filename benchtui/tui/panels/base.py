@@ -22,3 +22,6 @@ class BenchPanel(Vertical):
 
     def connection_changed(self) -> None:
         """The session's connection state changed (opened, lost, target connected)."""
+
+    def capture_shown(self, capture: str, index: int | None, when: float, views: dict) -> None:
+        """The scope tab measured and drew a capture (`views`: net -> capture.NetView)."""

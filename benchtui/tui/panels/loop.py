@@ -3,6 +3,7 @@ the ranked correlation summary as cycles land, and the top feature plotted by pa
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -10,10 +11,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.validation import Integer
-from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static, Switch
+from textual.widgets import DataTable, Input, Label, ProgressBar, Static, Switch
 
 from ...bench import events as ev
+from ..keys import button
 from ..widgets import StripPlot
+from ..words import step_words
 from .base import BenchPanel
 
 #: Columns of the cycle table; "key features" shows the top-ranked features' values.
@@ -120,16 +123,17 @@ class LoopPanel(BenchPanel):
                         validators=[Integer(minimum=0)], tooltip="0 = until stopped")
             yield Label("stop on fail", classes="field-label")
             yield Switch(cycle.stop_on_failure, id="stop-on-failure")
-            yield Button("Run l", id="run", compact=True, variant="primary")
-            yield Button("Pause ␣", id="pause", compact=True)
-            yield Button("Stop s", id="stop", compact=True, variant="error")
+            yield button("run_loop", "run", variant="primary")
+            yield button("pause", "pause")
+            yield button("stop_loop", "stop", variant="error")
         with Horizontal(classes="row"):
             yield ProgressBar(total=None, show_eta=False, id="loop-progress")
             yield Label("idle", id="loop-status")
         with Horizontal(id="loop-body"):
             with Vertical(id="loop-left"):
                 yield DataTable(id="cycles-table", cursor_type="row", zebra_stripes=True)
-                yield Static(Text("highlight a cycle to read its whole error", "dim"), id="cycle-detail")
+                yield Static(Text("highlight a cycle to read its whole error; Enter opens it", "dim"),
+                             id="cycle-detail")
             with Vertical(id="loop-findings"):
                 yield Static(Text("correlation: appears as cycles land", "dim"), id="summary")
                 yield StripPlot(id="top-plot")
@@ -147,6 +151,12 @@ class LoopPanel(BenchPanel):
         if record is not None:
             self.query_one("#cycle-detail", Static).update(cycle_detail(record, self.key_names))
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a cycle row opens that cycle in full (read back from the store)."""
+        if event.data_table.id != "cycles-table" or event.row_key is None or self.run_id is None:
+            return
+        self.bench.open_cycle(self.run_id, int(event.row_key.value))
+
     @property
     def cycles_requested(self) -> int:
         value = self.query_one("#cycles", Input).value.strip()
@@ -156,12 +166,6 @@ class LoopPanel(BenchPanel):
     def stop_on_failure(self) -> bool:
         return self.query_one("#stop-on-failure", Switch).value
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        actions = {"run": self.bench.action_run_loop, "pause": self.bench.action_pause,
-                   "stop": self.bench.action_stop_loop}
-        if event.button.id in actions:
-            actions[event.button.id]()
-
     # -- events -----------------------------------------------------------------------------
     def bench_event(self, event: Any) -> None:
         if isinstance(event, ev.RunStarted):
@@ -169,9 +173,9 @@ class LoopPanel(BenchPanel):
         elif isinstance(event, ev.CycleStarted):
             self.step = "starting"
         elif isinstance(event, ev.StepStarted):
-            self.step = event.step
+            self.step = step_words(event.step)
         elif isinstance(event, ev.Progress) and event.index is not None and event.total:
-            self.step = f"{event.step} {100 * event.done // event.total}%"
+            self.step = f"{step_words(event.step)} {100 * event.done // event.total}%"
         elif isinstance(event, ev.CycleFinished):
             self.add_cycle(event.record)
             self.bench.analyse_run(self.run_id)
@@ -190,6 +194,9 @@ class LoopPanel(BenchPanel):
         self.query_one(StripPlot).set_points("", [], None)
 
     def add_cycle(self, record: Any) -> None:
+        # The table needs the features; the waveforms stay in the store (Enter reads them back),
+        # so a long run does not keep every capture in memory.
+        record = dataclasses.replace(record, waveforms=())
         self.records.append(record)
         result = Text("pass", "green") if record.passed else \
             Text(f"FAIL {record.failed_step or ''}".strip(), "bold red")
@@ -232,7 +239,7 @@ class LoopPanel(BenchPanel):
         if not lines:
             text.append("\nno separating feature yet", "dim")
         self.query_one("#summary", Static).update(text)
-        names = [f.feature for f in findings[:2]]
+        names = list(dict.fromkeys(f.feature for f in findings))[:2]  # a feature can rank twice
         if names and names != self.key_names:
             self.key_names = names
             self._refresh_key_column()
@@ -242,9 +249,11 @@ class LoopPanel(BenchPanel):
             points = [(v, failed) for v, failed in points if v is not None]
             threshold = getattr(top, "threshold", None)
             factor, unit = display_scale(feature_unit(self.records, top.feature), [v for v, _ in points])
+            indices = [r.index for r in self.records if feature_value(r, top.feature) is not None]
             self.query_one(StripPlot).set_points(
                 f"{top.feature} ({unit})" if unit else top.feature, [(v * factor, f) for v, f in points],
-                None if threshold is None else threshold * factor)
+                None if threshold is None else threshold * factor,
+                x_range=(indices[0], indices[-1]) if indices else None)
 
     def _refresh_key_column(self) -> None:
         table = self.query_one(DataTable)

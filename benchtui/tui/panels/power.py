@@ -9,10 +9,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.validation import Number
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from ...errors import SafetyError
 from ...bench import events as ev
+from ..keys import button
 from ..widgets import PsuHistory
 from .base import BenchPanel
 
@@ -23,13 +24,20 @@ HISTORY_POINTS = 60
 
 
 def reading_text(reading: Any) -> Text:
-    """'3.301 V  0.124 A  CV  ON' with the mode and the output state coloured."""
+    """'3.301 V  0.124 A  mode CV  output ON', each value labelled, mode and output coloured.
+
+    With the output off the PSU does not regulate: the mode reads 'mode —', not a second 'OFF'.
+    """
     if reading is None:
         return Text("— V   — A   no reading", "dim")
     text = Text.assemble((f"{reading.voltage:6.3f} V", "bold"), "   ", (f"{reading.current:6.3f} A", "bold"), "   ")
     mode = str(getattr(reading, "mode", "") or "?").upper()
-    text.append(f" {mode} ", "black on yellow" if mode == "CC" else "black on green" if mode == "CV" else "")
-    text.append("   ")
+    text.append("mode ", "dim")
+    if not reading.output or mode not in ("CC", "CV"):
+        text.append("—", "dim")
+    else:
+        text.append(f" {mode} ", "black on yellow" if mode == "CC" else "black on green")
+    text.append("   output ", "dim")
     text.append(" ON " if reading.output else " OFF ", "black on green" if reading.output else "white on grey30")
     return text
 
@@ -52,10 +60,10 @@ class PowerPanel(BenchPanel):
             yield Label("Limit A", classes="field-label")
             yield Input(f"{psu.current_limit:g}", id="current", type="number", classes="number",
                         validators=[Number(minimum=0.0, maximum=psu.max_current)])
-            yield Button("Apply", id="apply", compact=True)
+            yield button("apply_setpoint", "apply")
         with Horizontal(classes="row"):
-            yield Button("Output on/off o", id="output", compact=True)
-            yield Button("Power-cycle p", id="power-cycle", compact=True, variant="primary")
+            yield button("toggle_output", "output")
+            yield button("power_cycle", "power-cycle", variant="primary")
         yield Static(f"channel {psu.channel} of {psu.resource}\nprofile maxima {psu.max_voltage:g} V / "
                      f"{psu.max_current:g} A; power-cycle off {self.bench.profile.cycle.off_s:g} s",
                      classes="hint")
@@ -100,12 +108,6 @@ class PowerPanel(BenchPanel):
             self.poll()
 
     # -- actions ----------------------------------------------------------------------------
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        actions = {"apply": self.apply, "output": self.bench.action_toggle_output,
-                   "power-cycle": self.bench.action_power_cycle}
-        if event.button.id in actions:
-            actions[event.button.id]()
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.apply()
 

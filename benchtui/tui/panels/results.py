@@ -1,4 +1,9 @@
-"""The results tab: earlier runs in the database; Enter opens a run's correlation report."""
+"""The results tab: earlier runs in the database and the cycles of the highlighted run.
+
+Enter on a run opens its correlation report (x exports it to a file); Enter on a cycle opens that
+cycle in full. Each view of the results is one widget in `#results-body` (runs, cycles of the
+highlighted run; a by-board view goes there too), stacked when narrow, side by side when wide.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,15 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import Button, DataTable, Label
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Label
 
+from ..keys import button
 from .base import BenchPanel
+from .loop import short_error
 
-COLUMNS = ("run", "started", "scenario", "cycles", "failed", "status")
+COLUMNS = ("run", "started", "bench", "scenario", "cycles", "failed", "status")
+CYCLE_COLUMNS = ("#", "result", "error")
 
 
 def run_row(run: Any) -> tuple:
@@ -20,47 +28,78 @@ def run_row(run: Any) -> tuple:
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(started)) if isinstance(started, (int, float)) \
         else str(started or "")
     failures = getattr(run, "failures", 0) or 0
-    return (str(run.id), when, getattr(run, "scenario", None) or "-", str(getattr(run, "cycles", "")),
-            Text(str(failures), "bold red" if failures else "green"), getattr(run, "status", "") or "")
+    return (str(run.id), when, getattr(run, "bench", None) or "-", getattr(run, "scenario", None) or "-",
+            str(getattr(run, "cycles", "")), Text(str(failures), "bold red" if failures else "green"),
+            getattr(run, "status", "") or "")
+
+
+def cycle_row(record: Any) -> tuple:
+    result = Text("pass", "green") if record.passed else Text(f"FAIL {record.failed_step or ''}", "bold red")
+    return (str(record.index), result, short_error(record.error_text, 40))
 
 
 class ResultsPanel(BenchPanel):
-    """Lists runs (read in a thread: the database may be large); Enter or 'Open report' opens one."""
+    """Lists runs (read in a thread: the database may be large) and the highlighted run's cycles."""
 
     def __init__(self, **kw: Any):
         super().__init__(**kw)
         self.runs: list[Any] = []
+        self.cycles_run: int | None = None
+        self.cycles: list[Any] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
-            yield Button("Refresh", id="refresh", compact=True)
-            yield Button("Open report (enter)", id="open", compact=True, variant="primary")
+            yield button("refresh_runs", "refresh")
+            yield button("open_report", "open", variant="primary")
+            yield button("export_report", "export")
             yield Label(self.bench.profile.store.database, id="database", classes="hint")
-        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="results-body"):
+            with Vertical(id="runs-view", classes="results-view"):
+                yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="cycles-view", classes="results-view"):
+                yield Label("cycles of the highlighted run (Enter opens one)", id="cycles-title", classes="hint")
+                yield DataTable(id="run-cycles-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*COLUMNS)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "refresh":
-            self.bench.load_runs()
-        elif event.button.id == "open":
-            self.open_selected()
+        self.query_one("#runs-table", DataTable).add_columns(*COLUMNS)
+        self.query_one("#run-cycles-table", DataTable).add_columns(*CYCLE_COLUMNS)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.open_selected()
+        if event.data_table.id == "runs-table":
+            self.open_selected()
+        elif event.data_table.id == "run-cycles-table" and self.cycles_run is not None and event.row_key:
+            self.bench.open_cycle(self.cycles_run, int(event.row_key.value))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "runs-table" and event.row_key is not None:
+            self.bench.load_cycles(int(event.row_key.value))
 
     def show_runs(self, runs: list[Any]) -> None:
         self.runs = sorted(runs, key=lambda r: r.id, reverse=True)
-        table = self.query_one(DataTable)
+        table = self.query_one("#runs-table", DataTable)
         table.clear()
         for run in self.runs:
             table.add_row(*run_row(run), key=str(run.id))
 
-    def open_selected(self) -> None:
-        table = self.query_one(DataTable)
+    def show_cycles(self, run_id: int, cycles: list[Any]) -> None:
+        self.cycles_run, self.cycles = run_id, cycles
+        self.query_one("#cycles-title", Label).update(
+            f"run {run_id}: {len(cycles)} cycles, {sum(1 for c in cycles if not c.passed)} failed "
+            "(Enter opens one)")
+        table = self.query_one("#run-cycles-table", DataTable)
+        table.clear()
+        for record in cycles:
+            table.add_row(*cycle_row(record), key=str(record.index))
+
+    def selected_run_id(self) -> int | None:
         if not self.runs:
+            return None
+        table = self.query_one("#runs-table", DataTable)
+        return self.runs[min(max(table.cursor_row, 0), len(self.runs) - 1)].id
+
+    def open_selected(self) -> None:
+        run_id = self.selected_run_id()
+        if run_id is None:
             self.notify("no runs recorded yet: run the loop (l) first", severity="warning")
             return
-        run = self.runs[min(table.cursor_row, len(self.runs) - 1)]
-        self.bench.open_report(run.id)
+        self.bench.open_report(run_id)

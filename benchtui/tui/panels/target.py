@@ -13,6 +13,7 @@ from textual.widgets import Button, Label, ProgressBar, Select, Static
 
 from ...bench import events as ev
 from ...devices.stm32f7 import OptionBytes
+from ..keys import button, command
 from .base import BenchPanel
 
 CONNECT_MODES = ("under-reset", "pre-reset", "halt", "attach")
@@ -63,6 +64,7 @@ class TargetPanel(BenchPanel):
     def __init__(self, **kw: Any):
         super().__init__(**kw)
         self.option_bytes: Any = None
+        self.option_bytes_at = 0.0
         self._op: tuple[str, float] | None = None  # step and start time of the running operation
 
     def compose(self) -> ComposeResult:
@@ -71,15 +73,18 @@ class TargetPanel(BenchPanel):
             yield Label(f"probe {target.probe_uid}", id="probe", classes="field-label")
             yield Select([(m, m) for m in CONNECT_MODES], value=target.connect_mode, allow_blank=False,
                          id="mode", compact=True)
-            yield Button("Connect c", id="connect", compact=True, variant="primary")
-        with Horizontal(classes="row buttons"):
-            yield Button("Flash f", id="flash", compact=True, variant="warning")
-            yield Button("Program…", id="program", compact=True)
-            yield Button("Verify", id="verify", compact=True)
-            yield Button("Erase…", id="erase-sectors", compact=True)
-            yield Button("Mass erase…", id="erase-chip", compact=True, variant="error")
-            yield Button("Unprotect…", id="remove-wrp", compact=True, variant="error")
-            yield Button("Read OB", id="read-ob", compact=True)
+            yield Button(f"Connect {command('toggle_connect').key_label}", id="connect", compact=True,
+                         variant="primary", action="app.toggle_connect")
+        with Horizontal(classes="row buttons"):  # two groups: stacked when narrow, one row when wide
+            with Horizontal(classes="button-group"):
+                yield button("flash", "flash", variant="warning")
+                yield button("program", "program")
+                yield button("verify", "verify")
+                yield button("read_option_bytes", "read-ob")
+            with Horizontal(classes="button-group"):
+                yield button("erase_sectors", "erase-sectors")
+                yield button("erase_chip", "erase-chip", variant="error")
+                yield button("remove_wrp", "remove-wrp", variant="error")
         with Horizontal(classes="row"):
             yield ProgressBar(total=100, show_eta=False, id="progress")
             yield Label("", id="rate")
@@ -92,15 +97,6 @@ class TargetPanel(BenchPanel):
     def mode(self) -> str:
         return str(self.query_one("#mode", Select).value)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        b = self.bench
-        actions = {"connect": b.action_toggle_connect, "flash": b.action_flash, "program": b.action_program,
-                   "verify": b.action_verify, "erase-sectors": b.action_erase_sectors,
-                   "erase-chip": b.action_erase_chip, "remove-wrp": b.action_remove_wrp,
-                   "read-ob": b.action_read_option_bytes}
-        if event.button.id in actions:
-            actions[event.button.id]()
-
     # -- views ------------------------------------------------------------------------------
     def connection_changed(self) -> None:
         state = self.bench.session.state
@@ -111,13 +107,41 @@ class TargetPanel(BenchPanel):
             ident.update(Text.assemble(("● ", "bold red"), state.target_error))
         else:
             ident.update(Text("○ not connected", "dim"))
-        self.query_one("#connect", Button).label = ("Disconnect c" if state.target_connected
-                                                    else "Connect c")
+        key = command("toggle_connect").key_label
+        self.query_one("#connect", Button).label = (f"Disconnect {key}" if state.target_connected
+                                                    else f"Connect {key}")
+        self._show_ob()
 
     def show_option_bytes(self, ob: Any) -> None:
-        self.option_bytes = ob
-        self.query_one("#ob", Static).update(option_bytes_view(ob))
-        self.query_one("#sectors", Static).update(sector_map(ob))
+        """Option bytes just read from the connected target."""
+        self.option_bytes, self.option_bytes_at = ob, time.time()
+        self._show_ob()
+
+    @property
+    def option_bytes_current(self) -> bool:
+        """The option bytes shown were read from the target as it is connected now."""
+        return self.option_bytes is not None and self.bench.session is not None \
+            and self.bench.session.state.target_connected
+
+    def _show_ob(self) -> None:
+        """The option bytes and WRP map; once the target is disconnected they are marked as an
+        earlier reading (dimmed, with the time), never shown as the target's current state."""
+        ob = self.option_bytes
+        if ob is None:
+            return
+        ob_area, sectors = self.query_one("#ob", Static), self.query_one("#sectors", Static)
+        if self.option_bytes_current:
+            ob_area.update(option_bytes_view(ob))
+            sectors.update(sector_map(ob))
+            ob_area.remove_class("stale")
+            sectors.remove_class("stale")
+            return
+        when = time.strftime("%H:%M:%S", time.localtime(self.option_bytes_at))
+        sectors.update(Text.assemble((f"as read at {when}, target not connected now: ", "bold yellow"),
+                                     sector_map(ob)))
+        ob_area.update(option_bytes_view(ob))
+        ob_area.add_class("stale")
+        sectors.add_class("stale")
 
     def bench_event(self, event: Any) -> None:
         if isinstance(event, ev.Progress):

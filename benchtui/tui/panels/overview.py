@@ -1,0 +1,215 @@
+"""The overview: the whole bench at a glance, the console's first screen.
+
+One card per part of the bench, each titled with the key of its own tab:
+  PSU      setpoint and limit, V/I readback, CV/CC, output
+  target   identity, UID, RDP level, protected sectors (marked when not read from the target now)
+  capture  the last capture of each net as a small plot with its limits and key features
+  loop     progress and the current top finding in words
+Cards show only what the app knows: a value never read says so, an old one says when it was read.
+A new card (a board, a second PSU channel) is one more `Card` subclass in `compose()`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, Vertical
+from textual.widgets import Static
+
+from ...bench import events as ev
+from ..keys import TAB_KEYS
+from ..widgets import WaveformPlot
+from ..words import step_words
+from .base import BenchPanel
+
+
+class Card(Static):
+    """A titled box on the overview; `tab` is the tab (and key) that shows the part in full."""
+
+    tab = ""
+    title = ""
+
+    def on_mount(self) -> None:
+        self.border_title = f"{self.title} ({TAB_KEYS[self.tab]})"
+
+    @property
+    def bench(self) -> Any:
+        return self.app
+
+    def on_click(self) -> None:
+        self.bench.action_show_tab(self.tab)
+
+
+def _ago(when: float | None) -> str:
+    if not when:
+        return ""
+    return time.strftime("%H:%M:%S", time.localtime(when))
+
+
+class PsuCard(Card):
+    tab, title = "power", "PSU"
+
+    def show(self) -> None:
+        st = self.bench.session.state if self.bench.session else None
+        psu = self.bench.profile.psu
+        setpoint = self.bench.session.setpoint if self.bench.session else (psu.voltage, psu.current_limit)
+        text = Text.assemble(("set ", "dim"), f"{setpoint[0]:g} V", ("  limit ", "dim"), f"{setpoint[1]:g} A",
+                             (f"  ch{psu.channel}", "dim"))
+        reading = st.psu_reading if st else None
+        text.append("\n")
+        if st is None or not st.psu_connected:
+            text.append("not connected" if not st or st.psu_link != "lost" else "lost", "bold red")
+            text.append("  (r reconnects)", "dim")
+        elif reading is None:
+            text.append("no readback yet", "dim")
+        else:
+            text.append(f"{reading.voltage:.3f} V  {reading.current:.3f} A", "bold")
+            mode = str(getattr(reading, "mode", "") or "").upper()
+            if reading.output and mode in ("CV", "CC"):
+                text.append(f"  {mode}", "bold yellow" if mode == "CC" else "green")
+        text.append("\n")
+        text.append("output ", "dim")
+        if st is None or st.psu_output is None:
+            text.append("unknown", "dim")
+        else:
+            text.append("ON" if st.psu_output else "OFF", "bold green" if st.psu_output else "bold")
+            if st.psu_read_at:
+                text.append(f"  read {_ago(st.psu_read_at)}", "dim")
+        self.update(text)
+
+
+class TargetCard(Card):
+    tab, title = "target", "target"
+
+    def show(self) -> None:
+        st = self.bench.session.state if self.bench.session else None
+        from .target import TargetPanel
+        panel = self.bench.query_one(TargetPanel)
+        identity = st.target_identity if st else None
+        text = Text()
+        if identity is not None:
+            text.append(identity.describe(), "bold")
+        elif st is not None and st.target_error:
+            text.append("✗ ", "bold red")
+            text.append(st.target_error.split(": ", 1)[-1][:60], "red")
+        else:
+            text.append("○ not connected (c connects)", "dim")
+        uid = getattr(identity, "uid", None)
+        text.append("\nUID ", "dim")
+        text.append(str(uid) if uid else "not read", "" if uid else "dim")
+        ob = panel.option_bytes
+        text.append("\n")
+        if ob is None:
+            text.append("option bytes not read", "dim")
+        else:
+            protected = ob.protected_sectors()
+            current = panel.option_bytes_current
+            style = "" if current else "dim"
+            text.append("RDP ", "dim")
+            text.append(f"{ob.rdp_level}", ("bold red" if ob.rdp_level else "green") if current else style)
+            text.append("  WRP ", "dim")
+            text.append(f"{len(protected)} sectors" if protected else "none",
+                        ("bold red" if protected else "green") if current else style)
+            if not current:
+                text.append(f"  (read {_ago(panel.option_bytes_at)})", "dim yellow")
+        self.update(text)
+
+
+class LoopCard(Card):
+    tab, title = "loop", "loop"
+
+    def show(self) -> None:
+        from .loop import LoopPanel
+        loop = self.bench.query_one(LoopPanel)
+        engine = self.bench.engine
+        records = loop.records
+        passed = sum(1 for r in records if r.passed)
+        failed = len(records) - passed
+        of = f"/{loop.planned}" if loop.planned else ""
+        text = Text()
+        if engine is not None:
+            state = "PAUSED" if engine.paused else step_words(engine.current_step) or "starting"
+            text.append(f"run {loop.run_id}: cycle {len(records) + 1}{of} {state}   ", "bold")
+        elif loop.run_id is not None:
+            text.append(f"run {loop.run_id}: {len(records)}{of} cycles, {loop.step or 'finished'}   ")
+        else:
+            text.append("idle (l runs the loop)   ", "dim")
+        text.append(f"✓{passed}", "green")
+        text.append(" ")
+        text.append(f"✗{failed}", "bold red" if failed else "dim")
+        text.append("\n")
+        analysis = loop.analysis
+        findings = list(getattr(analysis, "findings", None) or [])
+        lines = list(getattr(analysis, "summary", None) or [])
+        if findings and lines:
+            text.append("top finding: ", "bold yellow")
+            text.append(lines[0])
+        elif records:
+            text.append("no feature separates passing from failing cycles yet", "dim")
+        else:
+            text.append("the top finding appears as cycles land", "dim")
+        self.update(text)
+
+
+class CaptureCard(Vertical):
+    """The last capture: one small plot per net, headed by its limits and key features."""
+
+    def __init__(self, **kw: Any):
+        super().__init__(**kw)
+        self.shown: tuple[str, int | None, float] | None = None
+
+    def compose(self) -> ComposeResult:
+        with Grid(id="ov-nets"):
+            for net, ch in self.app.profile.scope.channels.items():
+                yield WaveformPlot(net, ch.min, ch.max, id=f"ov-plot-{net}", classes="ov-plot")
+
+    def on_mount(self) -> None:
+        self.border_title = f"last capture ({TAB_KEYS['scope']})"
+
+    def on_click(self) -> None:
+        self.app.action_show_tab("scope")
+
+    def show_capture(self, capture: str, index: int | None, when: float, views: dict) -> None:
+        self.shown = (capture, index, when)
+        where = f"cycle {index}" if index is not None else "manual"
+        self.border_title = (f"last capture ({TAB_KEYS['scope']}): {capture.replace('_', '-')}, {where}, "
+                             f"{_ago(when)}")
+        for net, view in views.items():
+            plot = self.query_one(f"#ov-plot-{net}", WaveformPlot)
+            plot.set_waveform(view.envelope, view.t_span, head=view.key_line(200))
+
+
+class OverviewPanel(BenchPanel):
+    """PSU, target, last capture and loop on one screen; each card's key opens its tab."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="ov-top"):
+            yield PsuCard(id="ov-psu", classes="card")
+            yield TargetCard(id="ov-target", classes="card")
+        yield CaptureCard(id="ov-capture", classes="card")
+        yield LoopCard(id="ov-loop", classes="card")
+
+    def on_mount(self) -> None:
+        self.refresh_cards()
+        self.set_interval(1.0, self.refresh_cards)  # readbacks arrive without an event
+
+    def refresh_cards(self) -> None:
+        for card in self.query(Card):
+            card.show()
+
+    def connection_changed(self) -> None:
+        self.refresh_cards()
+
+    def bench_event(self, event: Any) -> None:
+        if isinstance(event, (ev.Log, ev.Progress)):
+            return  # nothing on the overview changes with a log line or a progress tick
+        self.refresh_cards()
+
+    def capture_shown(self, capture: str, index: int | None, when: float, views: dict) -> None:
+        self.query_one(CaptureCard).show_capture(capture, index, when, views)
+
+    def show_analysis(self, analysis: Any) -> None:
+        self.query_one(LoopCard).show()
