@@ -13,6 +13,7 @@ from .common import (
     DEMO_PROFILE,
     EXIT_ERROR,
     EXIT_OK,
+    is_loopback_host,
     scenario_args,
     start_virtual_bench,
 )
@@ -20,11 +21,9 @@ from .common import (
 
 def cmd_sim(args: argparse.Namespace) -> int:
     """Serve the virtual bench on the profile's [sim] ports until Ctrl-C."""
-    from ..sim.twin.server import is_loopback
-
     profile = load_profile(args.profile)
     host = profile.sim.host if profile.sim is not None else "127.0.0.1"
-    if not is_loopback(host):
+    if not is_loopback_host(host):
         print(f"benchtui: warning: [sim] host = {host!r} is not loopback: the virtual bench and its "
               f"probe are reachable from the network", file=sys.stderr)
     try:
