@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from ..devices.owner import DeviceOwner
-from ..devices.psu import open_psu
 from ..errors import (BenchError, InstrumentError, ProbeLost, ProbeNotFound, SafetyError,
                       VerifyMismatch)
 from ..profile import profile_to_dict
 from . import events as ev
-from .features import compute_capture_features, psu_features, step_features
+from .features import compute_capture_features, psu_features, step_features, unusable
 from .forensics import IdentityTracker
 from .records import CycleRecord, EventRecord, FeatureValue, RunSummary, StepRecord, WaveformRecord
+from .safety import psu_off_on_new_connection, require_confirmation
 from .session import BenchSession
 from .store import ResultsStore
 
@@ -96,6 +96,9 @@ class CycleEngine:
         #: The warning line when it could not be confirmed (the output may still be ON).
         self.safe_state_failed: str | None = None
         self.summary: RunSummary | None = None
+        #: Set by confirm_destructive(): the user agreed to the destructive steps of this run.
+        self.destructive_confirmed = False
+        self._confirmed_by = ""
         self._identity = IdentityTracker()   # the previous cycle's board and option bytes
         self._steps: dict[str, Callable[[_Cycle], Awaitable[None]]] = {
             "power_off": self._power_off, "arm_power_up": self._arm_power_up,
@@ -125,6 +128,11 @@ class CycleEngine:
         self._stop_requested = True
         self._resume.set()
         self._log("loop", "stop requested")
+
+    def confirm_destructive(self, by: str) -> None:
+        """The user confirmed the run's destructive steps (`by`: "--yes", "console dialog")."""
+        self.destructive_confirmed = True
+        self._confirmed_by = by
 
     def abort(self) -> None:
         """Abort now (second Ctrl-C): the PSU is switched off at once, whatever the run waits
@@ -157,10 +165,18 @@ class CycleEngine:
         if planned < 0:
             raise BenchError(f"cannot run {planned} cycles", where="loop")
         self._task = asyncio.current_task()
+        # Before anything is recorded: consent to destructive steps, a usable firmware file.
+        destructive = require_confirmation(
+            self.profile, self.destructive_confirmed, "run it with --yes (or confirm in the console)")
+        await self.session.check_firmware()
         self._store = await self._store_owner.run(ResultsStore, self.store_path)
         self.run_id = await self._store_owner.run(
             self._store.start_run, self.profile.name, profile_to_dict(self.profile), _versions(),
             self._instruments(), scenario=self.profile.sim.scenario if self.profile.sim else None)
+        for what in destructive:
+            await self._store_owner.run(self._store.add_event, self.run_id, EventRecord(
+                "destructive_confirmed", f"confirmed ({self._confirmed_by}): {what}", None, time.time(),
+                {"by": self._confirmed_by, "erase": self.profile.target.erase}))
         self.on_event(ev.RunStarted(self.run_id, planned or None))
         status = "completed"
         try:
@@ -181,11 +197,17 @@ class CycleEngine:
         except asyncio.CancelledError:
             status = "stopped"
             raise
+        except BaseException as exc:  # a bug or a library error we did not map: not "completed"
+            status = None
+            self._log("loop", f"the loop crashed: {type(exc).__name__}: {exc}")
+            raise
         finally:
             summary = await self._finish(status)
         return summary
 
-    async def _finish(self, status: str) -> RunSummary:
+    async def _finish(self, status: str | None) -> RunSummary:
+        """Safe state, then the run's end in the store. `status` None (a crash): the run is left
+        open, so that it reads back as "interrupted" like a killed one, never as "completed"."""
         if self._safe_task is None:
             self._safe_task = asyncio.ensure_future(self._safe_state())
         await asyncio.shield(self._safe_task)
@@ -193,7 +215,8 @@ class CycleEngine:
             await self._store_owner.run(self._store.add_event, self.run_id, EventRecord(
                 "psu_safe_state_failed", self.safe_state_failed, None, time.time(),
                 {"resource": self.profile.psu.resource, "identity": self.session.state.psu_identity}))
-        await self._store_owner.run(self._store.end_run, self.run_id, status)
+        if status is not None:
+            await self._store_owner.run(self._store.end_run, self.run_id, status)
         summary = await self._store_owner.run(self._store.run, self.run_id)
         await self._store_owner.run(self._store.close)
         self._store_owner.close()
@@ -219,7 +242,7 @@ class CycleEngine:
         left = None if budget is None else budget - (time.monotonic() - started)
         if left is None or left > 0.2:
             try:
-                await asyncio.wait_for(asyncio.to_thread(_psu_off_on_new_connection, self.profile.psu),
+                await asyncio.wait_for(asyncio.to_thread(psu_off_on_new_connection, self.profile.psu),
                                        left)
                 self.safe_state_confirmed = True
                 self._log("PSU", "safe state: output OFF (on a new connection)")
@@ -317,12 +340,23 @@ class CycleEngine:
         waveforms = await self.session.wait_capture(cancel=self._cancel)
         if waveforms is None:
             return None
+        usable = {}
         for net, wf in waveforms.items():
-            cycle.waveforms.append(WaveformRecord(capture, net, wf.t0, wf.dt, wf.volts))
+            # An unusable record (NaN time base...) is kept, marked invalid: never dropped.
+            reason = unusable(wf)
+            cycle.waveforms.append(WaveformRecord(capture, net, wf.t0, wf.dt, wf.volts,
+                                                  valid=reason is None, invalid_reason=reason))
+            if reason is None:
+                usable[net] = wf
+                continue
+            text = f"{capture} capture of {net} is unusable ({reason}): stored marked invalid"
+            cycle.events.append(EventRecord("capture_invalid", text, cycle.index, time.time(),
+                                            {"capture": capture, "net": net, "reason": reason}))
+            self._log("scope", text)
         # numpy over a few 10k-sample records: a worker thread, not the event loop.
         cycle.features.extend(await asyncio.to_thread(
-            compute_capture_features, feature_window, waveforms, self._limits()))
-        self.on_event(ev.CaptureReady(cycle.index, capture, waveforms))
+            compute_capture_features, feature_window, usable, self._limits()))
+        self.on_event(ev.CaptureReady(cycle.index, capture, usable))
         return waveforms
 
     async def _capture_power_up(self, cycle: _Cycle) -> None:
@@ -358,7 +392,7 @@ class CycleEngine:
 
     async def _erase(self, cycle: _Cycle) -> None:
         which = "chip" if self.profile.target.erase == "chip" else "image"
-        erase = asyncio.ensure_future(self.session.erase(which, confirm=which == "chip",
+        erase = asyncio.ensure_future(self.session.erase(which, confirm=self.destructive_confirmed,
                                                          index=cycle.index, cancel=self._cancel))
         try:
             # Read the PSU while the erase draws its current (different owner threads).
@@ -409,15 +443,6 @@ class CycleEngine:
 
     def _log(self, source: str, text: str) -> None:
         self.on_event(ev.Log(source, text))
-
-
-def _psu_off_on_new_connection(cfg: Any) -> None:
-    """Open the PSU afresh and switch its output off (its first connection may be the broken part)."""
-    psu = open_psu(cfg)
-    try:
-        psu.safe_state()
-    finally:
-        psu.close()
 
 
 def _device_of(exc: BenchError) -> str:
