@@ -225,9 +225,6 @@ class Instrument:
     QUERY_INTERRUPT = False
     #: Keysight prints '+0,"No error"', Rigol '0,"No error"'.
     ERROR_PLUS = False
-    #: True: a message that arrives together with the previous one, with no pause between
-    #: them, is lost (recorded in `dropped`), as on a Siglent SPD3303X.
-    LOSES_BACK_TO_BACK = False
     COMMON = (
         ("*IDN?", "q_idn"), ("*RST", "c_rst"), ("*CLS", "c_cls"), ("*OPC?", "q_opc"),
         ("*OPC", "c_noop"), ("*WAI", "c_noop"), ("*ESR?", "q_zero"), ("*STB?", "q_zero"),
@@ -238,7 +235,6 @@ class Instrument:
     COMMANDS: tuple[tuple[str, str], ...] = ()
 
     def __init__(self) -> None:
-        self.dropped: list[str] = []
         self.errors = ErrorQueue(plus_sign=self.ERROR_PLUS)
         self._table = [Command(*compile_pattern(p), h) for p, h in self.COMMON + self.COMMANDS]
 
