@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from ..errors import (BenchError, InstrumentError, ProbeLost, ProbeNotFound, Saf
                       VerifyMismatch)
 from ..profile import profile_to_dict
 from . import events as ev
+from .board_tracking import BoardTracker
 from .features import compute_capture_features, psu_features, step_features, unusable
 from .forensics import IdentityTracker
 from .records import CycleRecord, EventRecord, FeatureValue, RunSummary, StepRecord, WaveformRecord
@@ -87,6 +89,7 @@ class CycleEngine:
         self.passed = self.failed = 0
         self.run_id: int | None = None
         self.current_step: str | None = None
+        self.boards = BoardTracker(self.profile.bench.labels)
         self._fatal: BenchError | None = None
         self._aborting = False
         self._task: asyncio.Task | None = None
@@ -170,9 +173,14 @@ class CycleEngine:
             self.profile, self.destructive_confirmed, "run it with --yes (or confirm in the console)")
         await self.session.check_firmware()
         self._store = await self._store_owner.run(ResultsStore, self.store_path)
+        bench = self.profile.bench.name or socket.gethostname()
+        last = await self._store_owner.run(self._store.last_board, bench)
+        self.boards = BoardTracker(self.profile.bench.labels, previous=last[1] if last else None,
+                                   previous_run=last[0] if last else None)
         self.run_id = await self._store_owner.run(
             self._store.start_run, self.profile.name, profile_to_dict(self.profile), _versions(),
-            self._instruments(), scenario=self.profile.sim.scenario if self.profile.sim else None)
+            self._instruments(), scenario=self.profile.sim.scenario if self.profile.sim else None,
+            bench=bench)
         for what in destructive:
             await self._store_owner.run(self._store.add_event, self.run_id, EventRecord(
                 "destructive_confirmed", f"confirmed ({self._confirmed_by}): {what}", None, time.time(),
@@ -278,14 +286,18 @@ class CycleEngine:
             self._log("loop", f"cycle {index} stopped before its end: not recorded")
             return None
         cycle.features.extend(step_features(cycle.steps))
+        swapped = self.boards.observe(index, cycle.board_uid)
+        if swapped is not None:
+            self._log("board", swapped.text)
         record = CycleRecord(
             index=index, started=cycle.started, ended=time.time(), passed=cycle.failed is None,
             failed_step=cycle.failed.name if cycle.failed else None,
             error_class=cycle.failed.error_class if cycle.failed else None,
             error_text=cycle.failed.error_text if cycle.failed else None,
             steps=tuple(cycle.steps), features=tuple(cycle.features),
-            waveforms=tuple(cycle.waveforms), board_uid=cycle.board_uid, target=cycle.target,
-            option_bytes=cycle.option_bytes, events=tuple(cycle.events))
+            waveforms=tuple(cycle.waveforms), board_uid=cycle.board_uid,
+            board_label=self.boards.label(cycle.board_uid), target=cycle.target,
+            option_bytes=cycle.option_bytes, events=tuple(cycle.events) + ((swapped,) if swapped else ()))
         await self._store_owner.run(self._store.add_cycle, self.run_id, record)
         if record.passed:
             self.passed += 1

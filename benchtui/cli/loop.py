@@ -56,7 +56,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     destructive = require_confirmation(profile, args.yes, "add --yes to confirm")
     vb = None
     if args.virtual:
-        vb, profile = start_virtual_bench(profile, scenario=args.scenario, seed=args.seed)
+        vb, profile = start_virtual_bench(profile, scenario=args.scenario, seed=args.seed,
+                                          board=args.board)
     if args.db:
         profile = profile.replace(store=dataclasses.replace(profile.store, database=args.db))
     line = ProgressLine(sys.stderr, quiet=args.quiet)

@@ -108,6 +108,8 @@ def test_pymeasure_siglent_spd_and_sds1000xhd(bench):
         assert scope.trigger.status in ("Auto", "Trig'd", "Arm", "Ready")   # running at power-on
         assert scope.timebase.scale == pytest.approx(1e-3)
         scope.channel_1.scale = 1.0
+        time.sleep(0.3)          # let the running scope take records of the steady 3.3 V rail
+        scope.trigger.status
         scope.trigger.stop()
         assert scope.acquisition.points == 10_000 and scope.wf_C1.max_point >= 10_000
         scope.wf_C1.source = "C1"

@@ -22,13 +22,18 @@ from __future__ import annotations
 import os
 import time
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+import numpy as np
 
 from ...errors import StoreError
 from ..records import (CycleRecord, EventRecord, FeatureMatrix, FeatureValue, RunSummary,
                        StepRecord, WaveformRecord, failure_mode)
 from .codec import from_json, number, pack_volts, to_json, unpack_volts
 from .schema import FINAL_STATUSES, SCHEMA_VERSION, SET_VERSION, migration
+
+if TYPE_CHECKING:
+    from ..boards import FleetMatrix
 
 _RUN_COLUMNS = ("SELECT r.id, r.name, r.started, r.ended, r.status, count(c.id), "
                 "coalesce(sum(1 - c.passed), 0), r.scenario, r.bench FROM runs r "
@@ -258,6 +263,14 @@ class ResultsStore:
                            cycles=int(cycles), failures=int(failures), scenario=scenario, bench=bench)
                 for run_id, name, started, ended, status, cycles, failures, scenario, bench in rows]
 
+    def last_board(self, bench: str | None) -> tuple[int, str] | None:
+        """(run id, UID) of the last board a bench recorded here, or None."""
+        with self._reading("the last board"):
+            row = self._q("SELECT c.run_id, c.board_uid FROM cycles c JOIN runs r ON r.id = c.run_id "
+                          "WHERE r.bench = ? AND c.board_uid IS NOT NULL ORDER BY c.id DESC LIMIT 1",
+                          (bench,)).fetchone()
+        return (int(row[0]), row[1]) if row else None
+
     def events(self, run_id: int) -> list[EventRecord]:
         """The run's events in the order they were recorded (run-level ones have cycle None)."""
         with self._reading(f"events of run {run_id}"):
@@ -325,10 +338,39 @@ class ResultsStore:
             rows = self._q(
                 "SELECT f.cycle_id, f.name, f.value, f.unit, f.kind FROM features f "
                 "JOIN cycles c ON c.id = f.cycle_id WHERE c.run_id = ?", (run_id,)).fetchall()
-        position = {cid: i for i, (cid, *_) in enumerate(cycles)}
-        return FeatureMatrix.from_rows([(idx, passed, failure_mode(step, error_class))
-                                        for _, idx, passed, step, error_class in cycles],
-                                       ((position[cid], *rest) for cid, *rest in rows))
+        return _matrix([(cid, idx, passed, failure_mode(step, error_class))
+                        for cid, idx, passed, step, error_class in cycles], rows)
+
+    def fleet_matrix(self, run_ids: Iterable[int] | None = None, *,
+                     bench: str | None = None) -> "FleetMatrix":
+        """The cycles of several runs (default: every run; `bench`: only that bench's) with
+        their features, and per cycle its run, bench, board UID and label — what the by-board
+        and by-bench comparisons read."""
+        from ..boards import FleetMatrix
+        where, params = [], []
+        if run_ids is not None:
+            ids = [int(r) for r in run_ids]
+            if not ids:
+                raise StoreError(f"{self.where}: no runs selected")
+            where.append(f"c.run_id IN ({', '.join('?' * len(ids))})")
+            params += ids
+        if bench is not None:
+            where.append("r.bench = ?")
+            params.append(bench)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        with self._reading("cycles of the selected runs"):
+            cycles = self._q(
+                "SELECT c.id, c.idx, c.passed, c.failed_step, c.error_class, c.run_id, r.bench, "
+                f"c.board_uid, c.board_label FROM cycles c JOIN runs r ON r.id = c.run_id {clause} "
+                "ORDER BY c.run_id, c.idx", params).fetchall()
+            rows = self._q(
+                "SELECT f.cycle_id, f.name, f.value, f.unit, f.kind FROM features f "
+                f"JOIN cycles c ON c.id = f.cycle_id JOIN runs r ON r.id = c.run_id {clause}",
+                params).fetchall()
+        matrix = _matrix([(c[0], c[1], c[2], failure_mode(c[3], c[4])) for c in cycles], rows)
+        return FleetMatrix(matrix=matrix, runs=tuple(int(c[5]) for c in cycles),
+                           benches=tuple(c[6] for c in cycles), uids=tuple(c[7] for c in cycles),
+                           labels=tuple(c[8] for c in cycles))
 
     # -- life cycle --------------------------------------------------------------------------
     def close(self) -> None:
@@ -436,6 +478,32 @@ class ResultsStore:
     def integrity_check(self) -> str:
         """The backend's own consistency check: "ok" or the first problems it found."""
         raise NotImplementedError
+
+
+def _matrix(cycles: list[tuple], rows: list[tuple]) -> FeatureMatrix:
+    """FeatureMatrix from (cycle id, index, passed, failure mode) and feature rows (cycle id,
+    name, value, unit, kind), built column-wise with numpy: a 10 000-cycle run has ~700 000
+    feature rows, and a Python loop per row would be most of a report's time."""
+    position = {cid: i for i, (cid, *_) in enumerate(cycles)}
+    meta: dict[str, tuple[str, str]] = {}
+    if rows:
+        cids, names, values, units, kinds = zip(*rows)
+        for name, unit, kind in zip(names, units, kinds):
+            if name not in meta:
+                meta[name] = (unit, kind)
+    ordered = tuple(sorted(meta))
+    grid = np.full((len(cycles), len(ordered)), np.nan)
+    if rows:
+        column = {name: j for j, name in enumerate(ordered)}
+        r = np.fromiter((position[c] for c in cids), dtype=np.int64, count=len(cids))
+        c = np.fromiter((column[n] for n in names), dtype=np.int64, count=len(names))
+        v = np.array(values, dtype=float)  # None (not measured) becomes NaN
+        grid[r, c] = v
+    return FeatureMatrix(names=ordered, units=tuple(meta[n][0] for n in ordered),
+                         kinds=tuple(meta[n][1] for n in ordered),
+                         cycles=tuple(int(c[1]) for c in cycles),
+                         passed=np.array([bool(c[2]) for c in cycles], dtype=bool),
+                         failed_steps=tuple(c[3] for c in cycles), values=grid)
 
 
 def _waveform_row(cycle_id: int, wf: WaveformRecord) -> tuple:
