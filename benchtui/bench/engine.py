@@ -20,20 +20,19 @@ import importlib.metadata
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from ..devices.owner import DeviceOwner
-from ..errors import (BenchError, InstrumentError, ProbeLost, ProbeNotFound, SafetyError,
-                      VerifyMismatch)
+from ..errors import BenchError, InstrumentError, ProbeLost, ProbeNotFound, SafetyError
 from ..profile import profile_to_dict
 from . import events as ev
 from .board_tracking import BoardTracker
-from .features import compute_capture_features, psu_features, step_features, unusable
+from .features import step_features
 from .forensics import IdentityTracker
-from .records import CycleRecord, EventRecord, FeatureValue, RunSummary, StepRecord, WaveformRecord
+from .records import CycleRecord, EventRecord, RunSummary, StepRecord
 from .safety import psu_off_on_new_connection, require_confirmation
 from .session import BenchSession
+from .steps import Cycle, CycleSteps, StepFailed
 from .store import ResultsStore
 
 #: Steps that still run after a failure in the same cycle: the fault capture is the evidence,
@@ -45,32 +44,10 @@ FATAL = (InstrumentError, ProbeNotFound, ProbeLost)
 #: second Ctrl-C whatever happens; the rest of the time is for the store and the exit).
 ABORT_SAFE_STATE_S = 1.2
 
-
-class StepFailed(BenchError):
-    """A step's own check failed (no trigger, verify mismatch) without a driver exception."""
-
-    where = "step"
+__all__ = ["ABORT_SAFE_STATE_S", "ALWAYS_RUN", "CycleEngine", "FATAL", "StepFailed"]
 
 
-@dataclass
-class _Cycle:
-    """What one cycle gathers while it runs."""
-
-    index: int
-    started: float = field(default_factory=time.time)
-    steps: list[StepRecord] = field(default_factory=list)
-    features: list[FeatureValue] = field(default_factory=list)
-    waveforms: list[WaveformRecord] = field(default_factory=list)
-    failed: StepRecord | None = None
-    details: dict[str, dict] = field(default_factory=dict)
-    # Board identity and option-byte forensics (the identity step, bench/forensics.py).
-    board_uid: str | None = None
-    target: dict = field(default_factory=dict)
-    option_bytes: dict = field(default_factory=dict)
-    events: list[EventRecord] = field(default_factory=list)
-
-
-class CycleEngine:
+class CycleEngine(CycleSteps):
     """Runs cycles on a BenchSession and records them in a ResultsStore."""
 
     def __init__(self, session: BenchSession, store_path: str | None = None,
@@ -103,7 +80,7 @@ class CycleEngine:
         self.destructive_confirmed = False
         self._confirmed_by = ""
         self._identity = IdentityTracker()   # the previous cycle's board and option bytes
-        self._steps: dict[str, Callable[[_Cycle], Awaitable[None]]] = {
+        self._steps: dict[str, Callable[[Cycle], Awaitable[None]]] = {
             "power_off": self._power_off, "arm_power_up": self._arm_power_up,
             "power_on": self._power_on, "capture_power_up": self._capture_power_up,
             "connect": self._connect, "read_identity": self._read_identity,
@@ -268,7 +245,7 @@ class CycleEngine:
 
     async def _run_cycle(self, index: int) -> CycleRecord | None:
         """Run one cycle and commit it; None if a stop request cut it short (nothing stored)."""
-        cycle = _Cycle(index)
+        cycle = Cycle(index)
         self.on_event(ev.CycleStarted(index))
         cut_short = False
         for name in self.profile.cycle.steps:
@@ -306,7 +283,7 @@ class CycleEngine:
         self.on_event(ev.CycleFinished(record, self.passed, self.failed))
         return record
 
-    async def _run_step(self, name: str, cycle: _Cycle) -> StepRecord:
+    async def _run_step(self, name: str, cycle: Cycle) -> StepRecord:
         self.current_step = name
         self.on_event(ev.StepStarted(cycle.index, name))
         started = time.time()
@@ -333,120 +310,6 @@ class CycleEngine:
             error_text=str(error) if error else None, details=cycle.details.pop(name, {}))
         self.on_event(ev.StepFinished(cycle.index, record))
         return record
-
-    # -- steps ------------------------------------------------------------------------------
-    async def _power_off(self, cycle: _Cycle) -> None:
-        await self.session.psu_output(False)
-        await asyncio.sleep(self.profile.cycle.off_s)
-
-    async def _arm_power_up(self, cycle: _Cycle) -> None:
-        await self.session.arm("power_up")
-
-    async def _power_on(self, cycle: _Cycle) -> None:
-        await self.session.psu_output(True)
-        await asyncio.sleep(self.profile.cycle.on_settle_s)
-        reading = await self.session.psu_read()
-        cycle.features.extend(psu_features("on", reading))
-
-    async def _capture(self, cycle: _Cycle, capture: str, feature_window: str) -> dict | None:
-        waveforms = await self.session.wait_capture(cancel=self._cancel)
-        if waveforms is None:
-            return None
-        usable = {}
-        for net, wf in waveforms.items():
-            # An unusable record (NaN time base...) is kept, marked invalid: never dropped.
-            reason = unusable(wf)
-            cycle.waveforms.append(WaveformRecord(capture, net, wf.t0, wf.dt, wf.volts,
-                                                  valid=reason is None, invalid_reason=reason))
-            if reason is None:
-                usable[net] = wf
-                continue
-            text = f"{capture} capture of {net} is unusable ({reason}): stored marked invalid"
-            cycle.events.append(EventRecord("capture_invalid", text, cycle.index, time.time(),
-                                            {"capture": capture, "net": net, "reason": reason}))
-            self._log("scope", text)
-        # numpy over a few 10k-sample records: a worker thread, not the event loop.
-        cycle.features.extend(await asyncio.to_thread(
-            compute_capture_features, feature_window, usable, self._limits()))
-        self.on_event(ev.CaptureReady(cycle.index, capture, usable))
-        return waveforms
-
-    async def _capture_power_up(self, cycle: _Cycle) -> None:
-        if await self._capture(cycle, "power_up", "power_up") is None:
-            raise StepFailed(f"no power-up edge on {self.session.trigger('power_up').source} within "
-                             f"{self.profile.cycle.trigger_timeout_s} s: check the PSU output and scope wiring")
-
-    async def _connect(self, cycle: _Cycle) -> None:
-        await self.session.connect()
-
-    async def _read_identity(self, cycle: _Cycle) -> None:
-        seen = self._identity.identity(cycle.index, self.session.state.target_identity)
-        cycle.board_uid, cycle.target = seen.board_uid, seen.target
-        cycle.events.extend(seen.events)
-        for line in seen.log:
-            self._log("target", line)
-        forensics = await self.session.read_option_forensics()
-        seen = self._identity.option_bytes(cycle.index, forensics)
-        cycle.option_bytes = seen.option_bytes
-        cycle.features.extend(seen.features)
-        cycle.events.extend(seen.events)
-        for line in seen.log:
-            self._log("target", line)
-        ob = forensics.options
-        protected = ob.protected_sectors()
-        self._details(cycle, "read_identity", optcr=f"0x{ob.optcr:08X}", optcr1=f"0x{ob.optcr1:08X}",
-                      rdp_level=ob.rdp_level, protected_sectors=protected)
-        if protected:
-            self._log("target", f"option bytes: sectors {protected} write-protected (OPTCR 0x{ob.optcr:08X})")
-
-    async def _arm_fault_catch(self, cycle: _Cycle) -> None:
-        await self.session.arm("fault_catch")
-
-    async def _erase(self, cycle: _Cycle) -> None:
-        which = "chip" if self.profile.target.erase == "chip" else "image"
-        erase = asyncio.ensure_future(self.session.erase(which, confirm=self.destructive_confirmed,
-                                                         index=cycle.index, cancel=self._cancel))
-        try:
-            # Read the PSU while the erase draws its current (different owner threads).
-            if self.session.psu is not None:
-                cycle.features.extend(psu_features("flash", await self.session.psu_read()))
-        finally:
-            await erase
-
-    async def _program(self, cycle: _Cycle) -> None:
-        await self.session.program(index=cycle.index, cancel=self._cancel)
-
-    async def _verify(self, cycle: _Cycle) -> None:
-        result = await self.session.verify(index=cycle.index, cancel=self._cancel)
-        if not result.ok:
-            raise VerifyMismatch(f"programmed but mismatched: {result.mismatch_count} bytes differ, "
-                                 f"first at 0x{result.first_mismatch:08X}",
-                                 first_address=result.first_mismatch, count=result.mismatch_count)
-
-    async def _capture_fault(self, cycle: _Cycle) -> None:
-        trig = self.session.trigger("fault_catch")
-        waveforms = None
-        if await self.session.triggered():
-            waveforms = await self._capture(cycle, "fault_catch", "flash")
-        cycle.features.append(FeatureValue(f"flash.{trig.source}.triggered",
-                                           1.0 if waveforms else 0.0, "", "rail"))
-        if waveforms is None:
-            # No crossing: the net stayed on the safe side of the trigger level all along.
-            cycle.features.append(FeatureValue(f"flash.{trig.source}.min", trig.level, "V", "rail")
-                                  if trig.slope == "falling" else
-                                  FeatureValue(f"flash.{trig.source}.max", trig.level, "V", "rail"))
-            await self.session.scope_stop()
-
-    async def _disconnect(self, cycle: _Cycle) -> None:
-        if self.session.target.connected:
-            await self.session.disconnect()
-
-    # -- helpers ----------------------------------------------------------------------------
-    def _details(self, cycle: _Cycle, step: str, **values: Any) -> None:
-        cycle.details.setdefault(step, {}).update(values)
-
-    def _limits(self) -> dict[str, tuple[float | None, float | None]]:
-        return {net: (ch.min, ch.max) for net, ch in self.profile.scope.channels.items()}
 
     def _instruments(self) -> dict[str, Any]:
         st = self.session.state
