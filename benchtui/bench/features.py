@@ -6,8 +6,9 @@ means the same thing whatever scope model took the samples. Names are
 `step.<step>.<what>`. A feature that cannot be measured in a capture (no ramp in the record,
 NRST never released) is recorded with value None: the analysis counts it as missing.
 
-Nets are recognised by name: `VDD`, `NRST`, and any net starting with `VCAP`. Any other net
-gets min/max/mean and the dip features of a supply.
+Nets are recognised by name: `VDD`, `NRST`, and any net starting with `VCAP` (which also gets
+its settling time after VDD comes up). Any other net gets min/max/mean and the dip features of
+a supply.
 """
 
 from __future__ import annotations
@@ -32,10 +33,30 @@ NRST_VIH_FRACTION = 0.7
 RISE_LO, RISE_HI = 0.10, 0.90
 #: A steady level below this means the net never came up in the record: no dip features.
 DEAD_V = 0.1
+#: A VCAP net has settled once it stays within this fraction of its steady level (the next
+#: measurement reads "1.2 V ± 5 % within 1 ms").
+VCAP_SETTLE_BAND = 0.05
 #: Steps whose timing describes the debug link rather than the flash or the rails.
 LINK_STEPS = ("connect", "read_identity", "disconnect")
 
 Limits = Mapping[str, tuple[float | None, float | None]]
+
+
+def unusable(wf: Any) -> str | None:
+    """Why a captured waveform cannot be measured (None: it can): a time base that is not a
+    finite positive step, no samples, samples that are not finite numbers."""
+    t0, dt = float(wf.t0), float(wf.dt)
+    if not (np.isfinite(t0) and np.isfinite(dt)):
+        return f"time base not finite (t0={t0!r}, dt={dt!r})"
+    if dt <= 0:
+        return f"time step not positive (dt={dt!r})"
+    volts = np.asarray(wf.volts, dtype=float)
+    if volts.size == 0:
+        return "no samples"
+    bad = int(np.count_nonzero(~np.isfinite(volts)))
+    if bad:
+        return f"{bad} of {volts.size} samples are not finite numbers"
+    return None
 
 
 def compute_capture_features(capture: str, waveforms: Mapping[str, Any],
@@ -55,6 +76,8 @@ def compute_capture_features(capture: str, waveforms: Mapping[str, Any],
             continue
         if net.upper() == "VDD":
             out += _ramp_features(name, s, lo_limit)
+        elif net.upper().startswith("VCAP") and vdd is not None:
+            out += _settle_features(name, s, vdd)
         out += _dip_features(name, s, lo_limit)
     return out
 
@@ -131,6 +154,25 @@ def _ramp_features(name: str, s: _Series, lo_limit: float | None) -> list[Featur
         reach = _at(s, i_min, lo_limit) - t10 if i_min is not None and t10 is not None else None
         out.append(_rail(f"{name}.time_to_min", reach, "s"))
     return out
+
+
+def _settle_features(name: str, s: _Series, vdd: _Series) -> list[FeatureValue]:
+    """VCAP settling time: from VDD reaching VDD_ON_V to the moment the net enters, for good,
+    the band of ±VCAP_SETTLE_BAND around its steady level. Only for records in which VDD
+    powers up (a record that starts powered has nothing to settle from)."""
+    steady = s.steady()
+    vdd_v = vdd.on(s)
+    if steady <= DEAD_V or vdd_v[0] >= VDD_ON_V:
+        return []
+    i_up = _rising(vdd_v, VDD_ON_V)
+    if i_up is None:
+        return []
+    outside = np.flatnonzero(np.abs(s.v[i_up:] - steady) > VCAP_SETTLE_BAND * steady)
+    if len(outside) and outside[-1] == len(s.v) - i_up - 1:
+        return [_rail(f"{name}.settle_time", None, "s")]  # still outside at the end of the record
+    t_up = _at_series(s.t, vdd_v, i_up, VDD_ON_V)
+    settled = s.t[i_up + outside[-1] + 1] if len(outside) else s.t[i_up]
+    return [_rail(f"{name}.settle_time", max(0.0, float(settled - t_up)), "s")]
 
 
 def _dip_features(name: str, s: _Series, lo_limit: float | None) -> list[FeatureValue]:
