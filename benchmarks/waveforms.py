@@ -43,7 +43,7 @@ LAN_FLOOR = 100e6 / 8                     # bytes/s of a 100 Mbit/s link
 #: Measured/reported transfer rates (bytes/s), from the audit; others use LAN_FLOOR.
 RATES = {"rigol-ds1054z": (1.7e6, "1.7 MB/s (audit)"), "rigol-dho924": (1.7e6, "1.7 MB/s (assumed)")}
 SCOPES = ("rigol-ds1054z", "rigol-dho924", "keysight-dsox3034t", "siglent-sds1104x-e",
-          "siglent-sds2104x-plus")
+          "siglent-sds2104x-plus", "tektronix-mso54")
 
 
 class CommandLog(logging.Handler):
@@ -117,7 +117,7 @@ def bare_replay(resource: str, commands: list[str], pace, blocks: dict[str, int]
 #: Block queries per family (substring -> trailing bytes), as the programming guides describe.
 BLOCKS = {"rigol-ds1054z": {":WAV:DATA?": 1}, "rigol-dho924": {":WAV:DATA?": 1},
           "keysight-dsox3034t": {":WAV:DATA?": 1}, "siglent-sds1104x-e": {":WF?": 2},
-          "siglent-sds2104x-plus": {":WAV:DATA?": 2, ":WAV:PRE?": 2}}
+          "siglent-sds2104x-plus": {":WAV:DATA?": 2, ":WAV:PRE?": 2}, "tektronix-mso54": {"CURV?": 1}}
 
 
 def best_of(repeat: int, fn) -> float:

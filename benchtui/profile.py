@@ -34,11 +34,11 @@ NETS = ("VDD", "VCAP1", "VCAP2", "NRST")
 PSU_DRIVERS = ("auto", "rigol-dp800", "keysight-e36300", "siglent-spd3303x", "rohde-hmc804x",
                "owon-spe", "scpi", "scpi-multi")
 SCOPE_DRIVERS = ("auto", "rigol-ds1000z", "rigol-dho", "keysight-infiniivision", "siglent-sds1000x-e",
-                 "siglent-sds2000x-plus")
+                 "siglent-sds2000x-plus", "tektronix-mso")
 SIM_PSU_MODELS = ("rigol-dp832", "rigol-dp831a", "keysight-e36312a", "keysight-edu36311a",
                   "siglent-spd3303x", "rohde-hmc8043")
 SIM_SCOPE_MODELS = ("rigol-ds1054z", "rigol-dho924", "keysight-dsox3034t", "keysight-dsox2024a",
-                    "siglent-sds1104x-e", "siglent-sds2104x-plus")
+                    "siglent-sds1104x-e", "siglent-sds2104x-plus", "tektronix-mso54")
 
 # --- declared physical ranges: every number a profile can hold is finite and inside one -------
 #: No bench supply goes past these; a profile's own maxima must lie inside them.

@@ -22,6 +22,7 @@ FAMILIES = {
     "siglent-spd3303x+sds1104x-e": ("virtual-siglent-spd3303x-sds1104x-e.toml", {}),
     "rohde-hmc8043+siglent-sds2104x-plus": ("virtual-rohde-hmc8043-sds2104x-plus.toml", {}),
     "rigol-dp832+dho924": ("virtual-rigol-dp832-dho924.toml", {}),
+    "rigol-dp831a+tektronix-mso54": ("virtual-rigol-dp831a-tektronix-mso54.toml", {}),
     "keysight-edu36311a+dsox3034t": ("demo-stm32f767.toml", {"psu_model": "keysight-edu36311a",
                                                              "scope_model": "keysight-dsox3034t"}),
 }

@@ -20,7 +20,7 @@ from .conftest import scope_cfg
 
 POWER_UP = TriggerConfig(source="VDD", level=1.5, slope="rising", timebase=0.002, pretrigger=0.1)
 PAIRS = [("siglent-spd3303x", "rigol-dho924", "WORD"), ("rohde-hmc8043", "siglent-sds1104x-e", "BYTE"),
-         ("keysight-edu36311a", "siglent-sds2104x-plus", "WORD")]
+         ("keysight-edu36311a", "siglent-sds2104x-plus", "WORD"), ("rigol-dp831a", "tektronix-mso54", "WORD")]
 
 
 def _psu(servers, **kw):

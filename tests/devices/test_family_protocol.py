@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from benchtui.devices.psu import OwonSPE, PsuReading, RohdeHMC804x, SiglentSPD3303X, open_psu
-from benchtui.devices.scope import RigolDHO, SiglentSDS1000XE, SiglentSDS2000XPlus, open_scope
+from benchtui.devices.scope import (RigolDHO, SiglentSDS1000XE, SiglentSDS2000XPlus, TektronixMSO,
+                                    open_scope)
 from benchtui.devices.scope.siglent_sds2000x_plus import DESC_LENGTH
 from benchtui.errors import InstrumentError, InstrumentReportedError
-from benchtui.profile import TriggerConfig
+from benchtui.profile import ScopeChannel, TriggerConfig
 
 from .conftest import psu_cfg, scope_cfg
 from .scpi_peer import OK, block, opened
@@ -260,6 +261,65 @@ def test_sds2000x_plus_measurement_and_the_stars(peer_factory):
     try:
         assert scope.measure("VCAP1", "vmin").value == pytest.approx(1.12)
         assert scope.measure("VCAP1", "rise").value is None
+    finally:
+        scope.close()
+    peer.assert_done()
+
+
+# --- Tektronix MSO4/5/6 ------------------------------------------------------------------------
+
+TEK_IDN = "TEKTRONIX,MSO54,C019876,CF:91.1CT FV:1.38.3.0"
+
+
+def test_tektronix_setup_arm_sequence_and_completion(peer_factory):
+    peer = peer_factory([
+        ("*IDN?", TEK_IDN), ("*CLS", None), ("*ESR?", "0"), ("HEAD OFF", None), ("VERB OFF", None),
+        ("CH2:PROBEF:EXTA 1", None), ("CH2:SCA 0.2", None), ("CH2:POS 0", None),
+        ("CH2:OFFS 1.2", None), ("DIS:GLO:CH2:STATE ON", None),     # centre voltage: negated offset
+        ("*ESR?", "0"),
+        ("HOR:MODE MAN", None), ("HOR:SCA 0.002", None), ("HOR:SCA?", "2.0000E-03"),
+        ("HOR:POS 10", None),                                       # trigger at 10 % of the record
+        ("TRIG:A:TYP EDGE", None), ("TRIG:A:EDGE:SOU CH1", None), ("TRIG:A:EDGE:SLO RIS", None),
+        ("TRIG:A:LEV:CH1 1.5", None), ("TRIG:A:MOD NORM", None), ("*ESR?", "0"),
+        ("ACQ:STOPA SEQ", None), ("ACQ:STATE ON", None),
+        ("TRIG:STATE?", "SAVE"), ("TRIG:STATE?", "ARMED"), ("TRIG:STATE?", "READY"),
+        ("ACQ:STATE?", "1"), ("ACQ:STATE?", "0"),
+        ("TRIG FORC", None), ("ACQ:STATE OFF", None),
+    ])
+    from .conftest import STANDARD_CHANNELS
+    scope = open_scope(scope_cfg(peer.resource, channels={"VCAP1": STANDARD_CHANNELS["VCAP1"],
+                                                         "VDD": STANDARD_CHANNELS["VDD"]}))
+    try:
+        assert isinstance(scope, TektronixMSO)
+        scope.cfg.channels.pop("VDD")
+        scope.setup_channels()
+        scope.cfg.channels["VDD"] = STANDARD_CHANNELS["VDD"]
+        scope.arm(POWER_UP)
+        assert scope.wait_for_trigger(5.0) is True
+        scope.force_trigger()
+        scope.stop()
+    finally:
+        scope.close()
+    peer.assert_done()
+
+
+def test_tektronix_curve_scaling_and_measurement(peer_factory):
+    codes = np.array([0, 25, 50, -25], dtype="<i2") * 256
+    peer = peer_factory([
+        ("*IDN?", TEK_IDN), ("*CLS", None), ("*ESR?", "0"), ("HOR:RECO?", "4"),
+        ("DAT:SOU CH1", None), ("DAT:ENC SRI", None), ("DAT:WID 2", None), ("DAT:STAR 1", None),
+        ("DAT:STOP 4", None),
+        ("WFMO:NR_P?;YMU?;YOF?;YZE?;XIN?;XZE?;PT_O?", "4;1.5625E-4;0.0E+0;1.0E+0;2.0E-6;-1.0E-3;0"),
+        ("CURV?", block(codes.tobytes(), 1)),
+        ("*ESR?", "32"), ("ALLEV?", '-113,"Undefined header; Command error"'),
+        ("MEASU:MEAS1:TYP MAXIMUM", None), ("MEASU:MEAS1:SOU CH1", None),
+        ("MEASU:MEAS1:RESU:CURR:MEAN?", "9.91E37"),
+    ])
+    scope = open_scope(scope_cfg(peer.resource, format="WORD", channels={"VDD": ScopeChannel(channel=1)}))
+    try:
+        with pytest.raises(InstrumentReportedError, match="Undefined header"):
+            scope.fetch_all()
+        assert scope.measure("VDD", "vmax").value is None
     finally:
         scope.close()
     peer.assert_done()
