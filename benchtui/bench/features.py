@@ -42,6 +42,23 @@ LINK_STEPS = ("connect", "read_identity", "disconnect")
 Limits = Mapping[str, tuple[float | None, float | None]]
 
 
+def unusable(wf: Any) -> str | None:
+    """Why a captured waveform cannot be measured (None: it can): a time base that is not a
+    finite positive step, no samples, samples that are not finite numbers."""
+    t0, dt = float(wf.t0), float(wf.dt)
+    if not (np.isfinite(t0) and np.isfinite(dt)):
+        return f"time base not finite (t0={t0!r}, dt={dt!r})"
+    if dt <= 0:
+        return f"time step not positive (dt={dt!r})"
+    volts = np.asarray(wf.volts, dtype=float)
+    if volts.size == 0:
+        return "no samples"
+    bad = int(np.count_nonzero(~np.isfinite(volts)))
+    if bad:
+        return f"{bad} of {volts.size} samples are not finite numbers"
+    return None
+
+
 def compute_capture_features(capture: str, waveforms: Mapping[str, Any],
                              limits: Limits) -> list[FeatureValue]:
     """Features of one capture window. `waveforms` maps net -> object with t0, dt, volts;

@@ -45,12 +45,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Headless loop with a live progress line; Ctrl-C stops cleanly, twice aborts."""
     from ..bench.engine import CycleEngine
     from ..bench.progress import ProgressLine
+    from ..bench.safety import require_confirmation
     from ..bench.session import BenchSession
 
     if args.cycles is not None and args.cycles < 1:
         raise BenchError(f"--cycles {args.cycles}: the number of cycles must be at least 1 "
                          "(use --until-stopped to run until Ctrl-C)", where="run")
     profile = load_profile(args.profile)
+    # A step that destroys something every cycle: refused before anything is touched, unless --yes.
+    destructive = require_confirmation(profile, args.yes, "add --yes to confirm")
     vb = None
     if args.virtual:
         vb, profile = start_virtual_bench(profile, scenario=args.scenario, seed=args.seed,
@@ -76,6 +79,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         engine = CycleEngine(session, on_event=line.handle)
         if args.stop_on_failure:
             engine.stop_on_failure = True
+        if destructive:
+            engine.confirm_destructive("--yes")
         line.engine = engine
         try:
             return await engine.run(cycles)
@@ -179,6 +184,8 @@ def register(sub: Any) -> None:
     how_long.add_argument("--until-stopped", action="store_true", help="run until Ctrl-C")
     sp.add_argument("--db", help="results database (default: the profile's store.database)")
     sp.add_argument("--stop-on-failure", action="store_true")
+    sp.add_argument("--yes", action="store_true",
+                    help='confirm destructive steps the profile repeats every cycle (target.erase = "chip")')
     sp.add_argument("--virtual", action="store_true",
                     help="start the profile's virtual bench in this process first")
     sp.add_argument("-q", "--quiet", action="store_true", help="no live progress line")

@@ -98,7 +98,9 @@ def test_pymeasure_siglent_spd_and_sds1000xhd(bench):
         psu.ch_1.current_limit = 0.5
         psu.ch_1.enable_output(True)
         assert (psu.ch_1.voltage_setpoint, psu.ch_1.current_limit) == (3.3, 0.5)
-        time.sleep(0.05)
+        # Long enough for an auto-sweep record taken wholly after power-on (auto timeout 50 ms
+        # + a 10 ms record, one cycle late at worst): 50 ms lost that race about 1 run in 3.
+        time.sleep(0.2)
         assert psu.system_status_code & 16               # SystemStatusCode.OUTPUT_ENABLED
         assert psu.ch_1.voltage == pytest.approx(3.3, abs=0.1)
         assert psu.error.startswith("0")
