@@ -83,6 +83,10 @@ T_OPTION_WRITE_S = 0.3          # the ~300 ms option-programming window of §5
 #: enough for the board model to place dips in time, coarse enough that asking it for a verdict
 #: (a few ms of numpy each) stays a small part of a 700 KB flash.
 PROGRAM_BURST_WORDS = 2048
+#: Words written within this long after the controller finished the previous ones are
+#: programmed back to back (flash.py `settle`): gaps shorter than this are the debugger's
+#: latency between two pages, not idle time of the controller.
+PROGRAM_CHAIN_S = 0.005
 
 # --- supply current drawn by flash operations (UNCONFIRMED, §3.3 has no F7 value) --------------
 I_ERASE_A = 0.030

@@ -240,7 +240,7 @@ class Core:
             # The flash algorithm's PG set/clear around every word: nothing else changes and the
             # raw store is the true value, so the page needs no update.
             flash.write(CR_OFFSET, value)
-            if flash.cr == value and flash.sr == self._published_sr and not flash._busy_until:
+            if flash.cr == value and flash.sr == self._published_sr and (not flash._busy_until or not flash._busy()):
                 return
         else:
             shift = 8 * (offset & 3)

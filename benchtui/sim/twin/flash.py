@@ -235,7 +235,14 @@ class FlashController:
         return (self.acr, 0, 0, sr, self.cr, self.optcr, self.optcr1, 0)
 
     def _busy(self) -> bool:
-        return self._busy_until != 0.0 and time.monotonic() < self._busy_until
+        if self._busy_until == 0.0:
+            return False
+        if time.monotonic() < self._busy_until:
+            return True
+        # Done: forget the deadline, so that the core's fast paths (which skip the register
+        # page updates while no operation is timed) apply again.
+        self._busy_until = 0.0
+        return False
 
     def _read_sr(self, from_core: bool) -> int:
         if self._pending_words:
@@ -418,7 +425,14 @@ class FlashController:
         n, self._pending_words = self._pending_words, 0
         if not n or self.time_scale <= 0:
             return
-        deadline = max(self._prog_deadline, self._pending_t0) + n * C.T_PROG_WORD_S * self.time_scale
+        start = self._pending_t0
+        if start - self._prog_deadline < C.PROGRAM_CHAIN_S:
+            # The debugger fed the next words while the controller was still busy with the last
+            # ones (or right after): the controller programs back to back, as silicon does when
+            # the probe keeps it fed (a double-buffered flash algorithm); the host's own latency
+            # between two pages is not the controller's time.
+            start = self._prog_deadline
+        deadline = start + n * C.T_PROG_WORD_S * self.time_scale
         self._prog_deadline = deadline
         wait = deadline - time.monotonic()
         if wait > 0:
