@@ -132,6 +132,13 @@ class TwinProbe(DebugProbe):
                 raise exceptions.TransferError(f"No ACK received from target ({err})") from None
             except BusFault as err:
                 raise exceptions.TransferFaultError(str(err), fault_address=err.address) from None
+            except exceptions.Error:
+                raise
+            except Exception as err:  # noqa: BLE001  (a twin bug must not kill a server handler)
+                # pyOCD's probe server re-raises non-pyOCD errors out of the connection's handler
+                # thread; reported as a probe error, the client gets an answer and the server
+                # keeps serving.
+                raise exceptions.ProbeError(f"twin internal error: {type(err).__name__}: {err}") from err
 
     @staticmethod
     def _deferred(now: bool, value):
