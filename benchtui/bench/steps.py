@@ -99,15 +99,13 @@ class CycleSteps:
         seen = self._identity.identity(cycle.index, self.session.state.target_identity)
         cycle.board_uid, cycle.target = seen.board_uid, seen.target
         cycle.events.extend(seen.events)
-        for line in seen.log:
-            self._log("target", line)
         forensics = await self.session.read_option_forensics()
-        seen = self._identity.option_bytes(cycle.index, forensics)
-        cycle.option_bytes = seen.option_bytes
-        cycle.features.extend(seen.features)
-        cycle.events.extend(seen.events)
-        for line in seen.log:
-            self._log("target", line)
+        seen_ob = self._identity.option_bytes(cycle.index, forensics)
+        cycle.option_bytes = seen_ob.option_bytes
+        cycle.features.extend(seen_ob.features)
+        cycle.events.extend(seen_ob.events)
+        for line in seen.log + seen_ob.log:   # each said once per run ("loop" reaches `run` too)
+            self._log("loop", f"target: {line}")
         ob = forensics.options
         protected = ob.protected_sectors()
         self._details(cycle, "read_identity", optcr=f"0x{ob.optcr:08X}", optcr1=f"0x{ob.optcr1:08X}",
