@@ -50,3 +50,35 @@ def test_loop_runs_on_the_f407_twin(tmp_path, small_firmware):
                         "ob.complement_errors": None}
     erase = next(s for s in first.steps if s.name == "erase")
     assert erase.outcome == "pass"
+
+
+async def test_the_console_on_the_f407_twin(tmp_path, small_firmware):
+    """The demo console on the F4 profile: identity with UID, F4 option bytes, a flash that verifies."""
+    from benchtui.tui.app import BenchApp
+    from benchtui.tui.dialogs import ConfirmDialog
+    from benchtui.tui.panels import TargetPanel
+    from tests.tui.conftest import log_has, power_on, screen_text, wait_for
+
+    profile = load_profile(F4_DEMO)
+    vb, live = start_virtual_bench(profile.replace(sim=dataclasses.replace(profile.sim, scenario="healthy")))
+    live = live.replace(store=dataclasses.replace(live.store, database=str(tmp_path / "f4.db")),
+                        target=dataclasses.replace(live.target, firmware=str(small_firmware)))
+    try:
+        app = BenchApp(live)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await power_on(pilot, app)
+            await pilot.press("2")
+            await pilot.press("c")
+            panel = app.query_one(TargetPanel)
+            await wait_for(pilot, lambda: panel.option_bytes is not None, "option bytes after connect")
+            text = "\n".join(screen_text(app))
+            assert "STM32F405/407" in text and f"UID {vb.board.uid}" in text
+            assert "WDG_SW" in text and "nDBANK" not in text and "no sector write-protected" in text
+            await pilot.press("f")
+            assert isinstance(app.screen, ConfirmDialog)
+            await pilot.press("y")
+            await wait_for(pilot, lambda: log_has(app, "verify OK"), "program + verify")
+            # 48 KB on 16 KB sectors: the F4's sectors 0-2 were erased, each once.
+            assert dict(vb.twin.flash.erase_counts) == {0: 1, 1: 1, 2: 1}
+    finally:
+        vb.stop()

@@ -10,8 +10,9 @@ left running for hours needs on top:
   another connection holds it: the other client then waits forever for the reply), and every
   lock, open and connect a connection took is given back when it ends, however it ends (an
   RLock held by a handler thread that has exited can never be released);
-* an idle connection times out, handler threads are daemons, and `stop()` cuts every open
-  connection, so the server always stops on Ctrl-C.
+* a client host that vanished is found by TCP keepalive (an idle client stays connected),
+  handler threads are daemons, and `stop()` cuts every open connection, so the server always
+  stops on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ from .registry import register_twin, unregister_twin
 
 LOG = logging.getLogger(__name__)
 
-#: A client that sends nothing for this long is gone (a bench cycle's longest pause between two
-#: probe requests is a scope capture or a power-off: seconds).
-IDLE_TIMEOUT_S = 120.0
+#: A client whose host stops answering TCP keepalives for about this long is gone (a client that
+#: is merely idle, e.g. a console left connected, stays connected).
+KEEPALIVE_IDLE_S, KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT = 30, 10, 3
 #: Longest wait for the probe lock held by another connection before answering "busy".
 LOCK_TIMEOUT_S = 15.0
 
@@ -50,11 +51,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _keepalive(sock: socket.socket) -> None:
+    """Detect a client host that vanished (no FIN: crashed, unplugged) by TCP keepalive."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in (("TCP_KEEPIDLE", KEEPALIVE_IDLE_S), ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL_S),
+                        ("TCP_KEEPCNT", KEEPALIVE_COUNT)):
+        if hasattr(socket, name):
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+
+
 class _Handler(DebugProbeRequestHandler):
     """pyOCD's request handler, with a timed lock and a clean-up of what the client held."""
 
     def setup(self) -> None:
-        self.request.settimeout(IDLE_TIMEOUT_S)
+        _keepalive(self.request)
         super().setup()
         self._held = {"lock": 0, "open": 0, "connect": 0}
         self.server.track(self, True)   # type: ignore[attr-defined]
