@@ -147,12 +147,9 @@ class PostgresStore(ResultsStore):
         elif status == TransactionStatus.INERROR:
             self._conn.execute("ROLLBACK")
 
-    def _aggregate(self, column: str) -> str:
-        return f"string_agg({column}::text, ',' ORDER BY f.rowid)"
-
-    def _aggregate_values(self, column: str) -> str:
+    def _aggregate_pairs(self, key: str, value: str) -> str:
         # float8 as text is exact (shortest round-trip form since PostgreSQL 12).
-        return f"string_agg(coalesce({column}::text, 'nan'), ',' ORDER BY f.rowid)"
+        return f"string_agg({key}::text || ':' || coalesce({value}::text, 'nan'), ',')"
 
     def integrity_check(self) -> str:
         """PostgreSQL enforces keys and constraints itself; this counts rows whose parent is
