@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 
 from pyocd.core.session import Session
@@ -32,13 +33,30 @@ class TwinServer:
 
 
 def serve_twin(twin, host: str = "127.0.0.1", port: int = 0) -> TwinServer:
-    """Start serving `twin`. Only loopback or all-interfaces binding is possible with
-    pyOCD's server: any host other than 127.0.0.1/localhost binds all interfaces."""
-    local = host in ("127.0.0.1", "localhost")
+    """Start serving `twin` on exactly `host`:`port` (the address the uid names).
+
+    pyOCD's server binds either 'localhost' or every interface (''); so it is made on a free
+    loopback port and its listening socket is then bound again to `host` (one socketserver,
+    `server_bind` on its `server_address`). A busy port raises OSError naming the address.
+    """
     uid = register_twin(twin)
-    probe = TwinProbe(twin, uid)
-    session = Session(None, project_dir=None, options={"serve_local_only": local})
-    server = DebugProbeServer(session, probe, port=port, serve_local_only=local)
-    server.start()
-    real_port = server._server.server_address[1]
-    return TwinServer(host if local else host, real_port, uid, server)
+    try:
+        probe = TwinProbe(twin, uid)
+        session = Session(None, project_dir=None, options={"serve_local_only": True})
+        server = DebugProbeServer(session, probe, port=0, serve_local_only=True)
+        tcp = server._server
+        tcp.socket.close()
+        tcp.socket = socket.socket(tcp.address_family, tcp.socket_type)
+        tcp.server_address = (host, port)
+        try:
+            tcp.server_bind()
+        except OSError as exc:
+            tcp.socket.close()
+            raise OSError(exc.errno, f"cannot serve the probe on {host}:{port}: "
+                                     f"{exc.strerror or exc}") from None
+        server._port = tcp.server_address[1]
+        server.start()
+    except BaseException:
+        unregister_twin(uid)
+        raise
+    return TwinServer(host, tcp.server_address[1], uid, server)
