@@ -95,3 +95,18 @@ def test_a_scope_that_answers_seconds_after_connecting():
             assert len(scope.fetch("VDD")) > 0
         finally:
             scope.close()
+
+
+@pytest.mark.parametrize("scope_model", sorted(__import__("benchtui.sim.instruments", fromlist=["x"]).SCOPE_MODELS))
+def test_every_simulated_scope_starts_running_with_data_and_reset_returns_there(scope_model):
+    with start_instruments(BoardModel("healthy", seed=3), scope_model=scope_model) as servers:
+        servers.scope.CONNECT_DELAY_S = 0.0
+        scope = open_scope(scope_cfg(servers.scope_resource))
+        try:
+            assert scope.trigger_state() in ("auto", "running", "triggered", "armed")
+            assert scope.measure("VCAP1", "vmax").ok            # a record before any single shot
+            scope.session.write("*RST")
+            assert scope.trigger_state() in ("auto", "running", "triggered", "armed")
+            assert scope.measure("VDD", "vmin").ok
+        finally:
+            scope.close()

@@ -373,3 +373,22 @@ def test_explicit_driver_skips_identification_matching(peer_factory):
     scope = _open(peer, driver="rigol-ds1000z")
     scope.close()
     assert isinstance(scope, RigolDS1000Z)
+
+
+@pytest.mark.parametrize("idn", ["KEYSIGHT TECHNOLOGIES,EDUX1052G,CN57000001,02.12.2021071625",
+                                 "KEYSIGHT TECHNOLOGIES,DSOX1102G,CN57000002,02.12.2021071625",
+                                 "AGILENT TECHNOLOGIES,DSO-X 2024A,MY52160123,02.43.2018020635"])
+def test_keysight_identities_include_the_edu_models(peer_factory, idn):
+    peer = peer_factory([*opened(idn, '+0,"No error"')])
+    scope = _open(peer)
+    scope.close()
+    assert isinstance(scope, KeysightInfiniiVision)
+
+
+def test_old_rigol_firmware_is_named_in_a_warning(peer_factory, caplog):
+    """Firmware before 00.04.04 gives 1200 points in RAW mode (pklaus/ds1054z #5): the record is
+    still fetched as the preamble says, and the log says why it is short."""
+    peer = peer_factory([*opened("RIGOL TECHNOLOGIES,DS1054Z,DS1ZA0000,00.04.02.SP4")])
+    with caplog.at_level("WARNING", logger="benchtui.scope"):
+        _open(peer).close()
+    assert "00.04.02.SP4 gives only 1200 points" in caplog.text
