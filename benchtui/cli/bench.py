@@ -35,10 +35,12 @@ def cmd_sim(args: argparse.Namespace) -> int:
     if not _loopback(profile.sim.host if profile.sim else "127.0.0.1"):
         print(f"WARNING: listening on {profile.sim.host}, not loopback: anyone who can reach that "
               "address can switch the simulated PSU and flash the twin", file=sys.stderr)
-    print("Ctrl-C stops.", flush=True)
     try:
+        print("Ctrl-C stops.", flush=True)
+        # Short sleeps: a Ctrl-C that the kernel hands to another thread only sets a flag, which
+        # the main thread acts on when it next runs (one long sleep lost Ctrl-C now and then).
         while True:
-            time.sleep(3600)
+            time.sleep(0.2)
     except KeyboardInterrupt:
         print("stopping", file=sys.stderr)
     finally:
