@@ -98,7 +98,7 @@ def _row(c: Comparison, r: BoardRow) -> str:
     feats = ""
     for name in c.key_features:
         f = r.features.get(name)
-        cell = "-" if f is None else f"{_q(f.median, f.unit)} ±{_q(f.spread, f.unit)}"
+        cell = "-" if f is None else f"{_q(f.median, f.unit)} ±{_q(f.spread, f.unit) if f.spread else 0}"
         feats += f" {(cell + ('*' if name in marked else ' ')):>{FEATURE_WIDTH}}"
     mark = "*" if out else (" " if r.compared else "-")
     return (f"{mark} {r.key:<{_key_width(c)}} {_fit(r.label or '', _label_width(c)):<{_label_width(c)}} "

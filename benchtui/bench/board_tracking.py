@@ -11,7 +11,8 @@ The profile's `[bench.labels]` (UID -> serial sticker) label the cycles.
 from __future__ import annotations
 
 import time
-from typing import Mapping
+from dataclasses import dataclass
+from typing import Callable, Mapping
 
 from .records import EventRecord
 
@@ -58,4 +59,14 @@ class BoardTracker:
                      "to_label": self.label(uid), "since_run": self._previous_run})
 
 
-__all__ = ["BoardTracker", "short_uid"]
+@dataclass
+class BoardSlot:
+    """Where a console can put another board of a virtual batch on the bench: `insert(k)` swaps
+    the simulated board (the starter of the virtual bench provides it; None on a real bench)."""
+
+    size: int
+    insert: Callable[[int], None]
+    current: int = 1
+
+
+__all__ = ["BoardSlot", "BoardTracker", "short_uid"]

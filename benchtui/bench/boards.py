@@ -161,8 +161,8 @@ def compare(fleet: FleetMatrix, by: str = "board") -> Comparison:
     judged = [k for k in order if rows[k].cycles >= MIN_CYCLES and k != "unknown"]
     enough = len(judged) >= MIN_BOARDS
     found: dict[str, list[Difference]] = {k: [] for k in judged}
-    key_array = np.array(keys, dtype=object)
-    member = {k: key_array == k for k in order}
+    codes = np.searchsorted(np.array(order, dtype=object), np.array(keys, dtype=object))
+    member = {k: codes == i for i, k in enumerate(order)}
     if enough:
         flags = [j for j in range(len(m.names)) if _is_flag(m.values[:, j])]
         rate_tests = len(judged) * (len(_modes(fleet)) + 1 + len(flags))
@@ -251,8 +251,16 @@ def _is_flag(x: np.ndarray) -> bool:
     return v.size > 0 and bool(np.all((v == 0) | (v == 1)))
 
 
+def _median(x: np.ndarray) -> float:
+    """np.median without its overhead (thousands of small arrays per comparison)."""
+    s = np.sort(x)
+    m = s.size // 2
+    return float(s[m]) if s.size % 2 else float((s[m - 1] + s[m]) / 2)
+
+
 def _mad(x: np.ndarray) -> float:
-    return float(_MAD_SIGMA * np.median(np.abs(x - np.median(x)))) if x.size else 0.0
+    """1.4826 x the median absolute deviation: a robust standard deviation."""
+    return _MAD_SIGMA * _median(np.abs(x - _median(x))) if x.size else 0.0
 
 
 def _feature_differences(x: np.ndarray, member: dict[str, np.ndarray], judged: list[str],
@@ -261,16 +269,16 @@ def _feature_differences(x: np.ndarray, member: dict[str, np.ndarray], judged: l
     have = [k for k in judged if values[k].size >= MIN_CYCLES]
     if len(have) < MIN_BOARDS:
         return []
-    med = {k: float(np.median(values[k])) for k in have}
-    within = np.median([_mad(values[k]) / math.sqrt(values[k].size) for k in have])
-    centre_all = np.median(list(med.values()))
+    med = {k: float(_median(values[k])) for k in have}
+    within = _median(np.array([_mad(values[k]) / math.sqrt(values[k].size) for k in have]))
+    centre_all = _median(np.array(list(med.values())))
     floor = max(float(within), RESOLUTION.get(unit, 1e-6), 1e-3 * abs(float(centre_all)),
                 _quantum(np.concatenate([values[k] for k in have])))
     z_of: dict[str, float] = {}
     for k in have:
         sib = np.array([med[s] for s in have if s != k])
         spread = max(_mad(sib), floor)
-        z_of[k] = (med[k] - float(np.median(sib))) / spread
+        z_of[k] = (med[k] - float(_median(sib))) / spread
     out = []
     for k in have:
         z = z_of[k]
@@ -282,7 +290,7 @@ def _feature_differences(x: np.ndarray, member: dict[str, np.ndarray], judged: l
             continue
         typical = [med[s] for s in have if s != k and abs(z_of[s]) < Z_STANDOUT] or \
             [med[s] for s in have if s != k]
-        sib_centre = float(np.median([med[s] for s in have if s != k]))
+        sib_centre = _median(np.array([med[s] for s in have if s != k]))
         strength = min(300.0, -math.log10(max(2 * NormalDist().cdf(-abs(z)), 1e-300)))
         d = Difference("feature", name, unit, kind, med[k], sib_centre, (min(typical), max(typical)),
                        len(have) - 1, z, auc, p, None, strength, "")
@@ -384,10 +392,10 @@ def _key_features(m: FeatureMatrix, standouts: list[Standout], member: dict[str,
                 v = m.values[member[k], j]
                 v = v[~np.isnan(v)]
                 if v.size:
-                    meds.append(np.median(v))
+                    meds.append(_median(v))
                     mads.append(_mad(v))
             if len(meds) >= 2:
-                noise = max(float(np.median(mads)), RESOLUTION.get(m.units[j], 1e-6))
+                noise = max(_median(np.array(mads)), RESOLUTION.get(m.units[j], 1e-6))
                 scores.append((-_mad(np.array(meds)) / noise, name))
         chosen += [name for _, name in sorted(scores)[:KEY_FEATURES - len(chosen)]]
     return tuple(chosen[:KEY_FEATURES])
@@ -401,7 +409,7 @@ def _with_features(row: BoardRow, fleet: FleetMatrix, sel: np.ndarray) -> BoardR
         v = v[~np.isnan(v)]
         if v.size:
             features[name] = FeatureSummary(name, m.units[j], m.kinds[j], int(v.size),
-                                            float(np.median(v)), _mad(v))
+                                            float(_median(v)), _mad(v))
     return BoardRow(**{**row.__dict__, "features": features})
 
 

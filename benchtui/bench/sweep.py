@@ -33,6 +33,12 @@ class Sweep:
         if self.engine is not None:
             self.engine.stop()
 
+    def abort(self) -> None:
+        """Ctrl-C twice: the current run is aborted (PSU safe state first), no board follows."""
+        self._stopped = True
+        if self.engine is not None:
+            self.engine.abort()
+
     async def run(self) -> list[RunSummary]:
         for k in self.boards:
             if self._stopped:

@@ -16,8 +16,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return demo_sweep(profile, args)
     vb, profile = start_virtual_bench(profile, scenario=args.scenario, seed=args.seed,
                                       board=args.board)
+    slot = None
+    if vb.batch is not None:  # the console can put another board of the batch on the bench
+        from ..bench.board_tracking import BoardSlot
+        slot = BoardSlot(len(vb.batch), vb.insert_board, vb.board_number)
     try:
-        return _run_tui(profile)
+        return _run_tui(profile, slot)
     finally:
         vb.stop()
 
@@ -26,10 +30,10 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return _run_tui(load_profile(args.profile))
 
 
-def _run_tui(profile: Profile) -> int:
+def _run_tui(profile: Profile, board_slot: Any = None) -> int:
     from ..tui.app import BenchApp
 
-    BenchApp(profile).run()
+    BenchApp(profile, board_slot=board_slot).run()
     return EXIT_OK
 
 

@@ -52,9 +52,19 @@ def run_sweep(profile: Profile, boards: list[int], cycles: int, insert: Callable
         finally:
             await session.close()
 
-    from .loop import _run_interruptible
+    from .loop import _run_interruptible, _say
     holder: dict[str, Any] = {}
-    summaries = _run_interruptible(main(), lambda: holder["sweep"].stop() if "sweep" in holder else None)
+
+    def last_words() -> None:
+        engine = holder["sweep"].engine if "sweep" in holder else None
+        if engine is not None and not engine.safe_state_confirmed:
+            _say("benchtui: WARNING: " + (engine.safe_state_failed or
+                 f"PSU {profile.psu.resource}: output OFF not confirmed before exit; its output "
+                 "may still be ON: switch it off at the instrument"))
+
+    summaries = _run_interruptible(main(), lambda: holder["sweep"].stop() if "sweep" in holder else None,
+                                   lambda: holder["sweep"].abort() if "sweep" in holder else None,
+                                   last_words)
     if not summaries:
         raise BenchError("the sweep stopped before its first board", where="sweep")
     with ResultsStore(profile.store.database, readonly=True) as store:

@@ -22,7 +22,8 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from ..bench import events as ev
 from ..bench.session import BenchSession
 from ..profile import Profile
-from .actions import LoopActions, PowerActions, ResultsActions, ScopeActions, TargetActions
+from .actions import (BoardActions, LoopActions, PowerActions, ResultsActions, ScopeActions,
+                      TargetActions)
 from .dialogs import ConfirmDialog, TextScreen
 from .keys import COMMANDS, TAB_KEYS, TABS, bindings, help_text
 from .messages import AppLogHandler, BenchEvent, LogRecordMessage
@@ -38,7 +39,8 @@ PANELS = {"overview": OverviewPanel, "power": PowerPanel, "target": TargetPanel,
           "loop": LoopPanel, "results": ResultsPanel, "log": LogPanel}
 
 
-class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsActions, App[None]):
+class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsActions, BoardActions,
+               App[None]):
     """benchtui's console on the bench of `profile` (a real bench, or a started virtual bench)."""
 
     CSS_PATH = "app.tcss"
@@ -46,9 +48,11 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = bindings()
 
-    def __init__(self, profile: Profile):
+    def __init__(self, profile: Profile, board_slot: Any = None):
         super().__init__()
         self.profile = profile
+        #: On a virtual batch: how to put another board on the bench (bench.board_tracking.BoardSlot).
+        self.board_slot = board_slot
         self.session: BenchSession | None = None
         self.engine: Any = None
         self.counters = (0, 0, 0)
