@@ -85,7 +85,7 @@ def test_a_bad_state_file_is_one_line_naming_it(content, tmp_path: Path) -> None
 
 
 def test_only_loopback_counts_as_local() -> None:
-    from benchtui.cli.bench import _loopback
+    from benchtui.cli.common import is_loopback_host as local
 
-    assert _loopback("127.0.0.1") and _loopback("127.0.0.2") and _loopback("::1") and _loopback("localhost")
-    assert not _loopback("0.0.0.0") and not _loopback("192.0.2.1") and not _loopback("bench-pc")
+    assert local("127.0.0.1") and local("127.0.0.2") and local("::1") and local("localhost")
+    assert not local("0.0.0.0") and not local("192.0.2.1") and not local("bench-pc")
