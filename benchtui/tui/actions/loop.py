@@ -19,12 +19,13 @@ class LoopActions(ActionsBase):
         if self._busy:
             self.notify(f"busy: {', '.join(self._busy.values())} in progress", severity="warning")
             return
-        panel = self.query_one(LoopPanel)
+        panel = self.panel(LoopPanel)
         self.start_loop(panel.cycles_requested, panel.stop_on_failure)
 
     def start_loop(self, cycles: int, stop_on_failure: bool) -> None:
         """Start the engine for `cycles` cycles (0 = until stopped); the loop tab shows it."""
         from ...bench.engine import CycleEngine
+        from ..panels import LoopPanel
 
         engine = CycleEngine(self.session)
         engine.stop_on_failure = stop_on_failure
@@ -38,6 +39,7 @@ class LoopActions(ActionsBase):
                 return await engine.run(cycles)
             finally:
                 self.engine = None
+                self.panel(LoopPanel).invalidate()  # "cycle n: step" becomes the run's totals
 
         def done(summary: Any) -> None:
             if summary is not None:
@@ -52,7 +54,7 @@ class LoopActions(ActionsBase):
             self.notify("no loop running: l starts one", severity="warning")
             return
         self.engine.resume() if self.engine.paused else self.engine.pause()
-        self.query_one(LoopPanel).show_status()
+        self.panel(LoopPanel).show_status()
         self.refresh_status()
 
     def action_stop_loop(self) -> None:
