@@ -12,6 +12,7 @@ device's owner thread), so the event loop never waits on an instrument.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 from typing import Any, Iterable, TypeVar
@@ -110,6 +111,21 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         self.log_line("bench", f"profile {self.profile.name} ({self.profile.source})")
         self.act("open", "connect instruments", self._open)
         self.load_runs()
+        self.call_after_refresh(self._warm_up)
+
+    #: What the console imports later on the loop (the first run, report, cycle view): imported
+    #: by a thread once the first frame is up, so the first `l` does not stall the event loop.
+    WARM_UP = ("benchtui.bench.engine", "benchtui.bench.analysis", "benchtui.bench.report",
+               "benchtui.tui.cycle_view", "benchtui.devices.stm32f7", "numpy")
+
+    def _warm_up(self) -> None:
+        def imports() -> None:
+            for name in self.WARM_UP:
+                try:
+                    importlib.import_module(name)
+                except Exception:  # noqa: BLE001 - the real import, later, reports it
+                    pass
+        self.run_worker(imports, thread=True, group="warm-up", exit_on_error=False)
 
     async def _open(self) -> None:
         await self.session.open()

@@ -12,7 +12,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, ProgressBar, Select, Static
 
 from ...bench import events as ev
-from ...devices.stm32f7 import OptionBytes
 from ..keys import button, command
 from .base import BenchPanel, set_text
 
@@ -55,6 +54,7 @@ def loop_option_bytes(details: dict, identity: Any) -> Any:
         optcr, optcr1 = int(details["optcr"], 16), int(details["optcr1"], 16)
     except (KeyError, TypeError, ValueError):
         return None
+    from ...devices.stm32f7 import OptionBytes
     return OptionBytes.decode(optcr, optcr1, flash_kb=getattr(identity, "flash_kb", None) or 1024)
 
 
