@@ -147,6 +147,18 @@ class StoreError(BenchError):
     where = "store"
 
 
+class KnowledgeError(BenchError):
+    """The diagnosis knowledge base (bench/diagnosis/knowledge.toml) is broken: names file and key."""
+
+    where = "diagnosis"
+
+
+class ReportError(BenchError):
+    """A report could not be written (output path, plotting)."""
+
+    where = "report"
+
+
 class Cancelled(BenchError):
     """An operation was cancelled by the user; not a failure of the board."""
 

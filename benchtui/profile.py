@@ -34,11 +34,11 @@ NETS = ("VDD", "VCAP1", "VCAP2", "NRST")
 PSU_DRIVERS = ("auto", "rigol-dp800", "keysight-e36300", "siglent-spd3303x", "rohde-hmc804x",
                "owon-spe", "scpi", "scpi-multi")
 SCOPE_DRIVERS = ("auto", "rigol-ds1000z", "rigol-dho", "keysight-infiniivision", "siglent-sds1000x-e",
-                 "siglent-sds2000x-plus")
+                 "siglent-sds2000x-plus", "tektronix-mso")
 SIM_PSU_MODELS = ("rigol-dp832", "rigol-dp831a", "keysight-e36312a", "keysight-edu36311a",
                   "siglent-spd3303x", "rohde-hmc8043")
 SIM_SCOPE_MODELS = ("rigol-ds1054z", "rigol-dho924", "keysight-dsox3034t", "keysight-dsox2024a",
-                    "siglent-sds1104x-e", "siglent-sds2104x-plus")
+                    "siglent-sds1104x-e", "siglent-sds2104x-plus", "tektronix-mso54")
 
 # --- declared physical ranges: every number a profile can hold is finite and inside one -------
 #: No bench supply goes past these; a profile's own maxima must lie inside them.
@@ -167,6 +167,19 @@ class SimConfig:
     scope_port: int = _f(0, lo=0, hi=65535)
     probe_port: int = _f(0, lo=0, hi=65535)
     state_file: str | None = _f(None, path=True)
+    #: A virtual batch of this many boards (0: one board); `faulty` carry the scenario's fault
+    #: (None: one, chosen from the seed; []: none); `board` is the one on the bench.
+    batch: int = _f(0, lo=0, hi=1000)
+    faulty: tuple[int, ...] | None = _f(None)
+    board: int = _f(1, lo=1, hi=1000)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BenchConfig:
+    #: Which bench a run comes from, recorded with it (default: the host name).
+    name: str | None = _f(None)
+    #: Labels (serial stickers) of boards by their 96-bit UID, 24 hex digits.
+    labels: dict[str, str] = _f({})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,6 +191,7 @@ class Profile:
     cycle: CycleConfig = _f(None)
     store: StoreConfig = _f(None)
     sim: SimConfig | None = _f(None)
+    bench: BenchConfig = _f(None)
     #: The file this profile was read from (not a TOML key).
     source: str = field(default="<memory>", metadata={"internal": True})
 
@@ -373,6 +387,7 @@ def _path(value: str, base: Path, ctx: _Ctx, keypath: tuple[str, ...]) -> str:
 
 def _cross_check(p: Profile, ctx: _Ctx) -> None:
     """Rules that involve more than one field."""
+    _check_batch(p, ctx)
     psu = p.psu
     if psu.voltage > psu.max_voltage:
         raise ctx.error(("psu", "voltage"), f"{psu.voltage} V exceeds the profile's hard maximum "
@@ -411,6 +426,22 @@ def _cross_check(p: Profile, ctx: _Ctx) -> None:
             raise ctx.error(("cycle", "retries", step), f"{p.cycle.retries[step]} must be at least 0")
     if len(set(p.cycle.steps)) != len(p.cycle.steps):
         raise ctx.error(("cycle", "steps"), "a step is listed twice")
+
+
+def _check_batch(p: Profile, ctx: _Ctx) -> None:
+    """[sim] batch/faulty/board agree; [bench.labels] keys are UIDs."""
+    for uid in p.bench.labels:
+        if not re.fullmatch(r"[0-9A-Fa-f]{24}", uid):
+            raise ctx.error(("bench", "labels", uid), "not a board UID (24 hex digits, as benchtui shows it)")
+    sim = p.sim
+    if sim is None:
+        return
+    size = sim.batch or 1
+    if sim.board > size:
+        raise ctx.error(("sim", "board"), f"board {sim.board} is not in the batch (boards 1..{size})")
+    for k in sim.faulty or ():
+        if not 1 <= k <= size:
+            raise ctx.error(("sim", "faulty"), f"board {k} is not in the batch (boards 1..{size})")
 
 
 def load_profile(path: str | Path) -> Profile:
@@ -465,7 +496,7 @@ def net_of_channel(scope: ScopeConfig, channel: int) -> str | None:
 
 
 __all__ = [
-    "AddressAlias", "CycleConfig", "NETS", "Profile", "PsuConfig", "STEP_NAMES", "SIM_SCENARIOS",
+    "AddressAlias", "BenchConfig", "CycleConfig", "NETS", "Profile", "PsuConfig", "STEP_NAMES", "SIM_SCENARIOS",
     "ScopeChannel", "ScopeConfig", "SimConfig", "StoreConfig", "TargetConfig", "TriggerConfig",
     "load_profile", "parse_profile", "profile_to_dict", "net_of_channel",
 ]

@@ -119,6 +119,7 @@ class Browser:
         page.on("console", lambda m: log.append((m.type, m.text)))
         page.on("pageerror", lambda e: log.append(("pageerror", str(e))))
         page.on("requestfailed", lambda r: log.append(("requestfailed", r.url)))
+        page.on("request", lambda r: log.append(("request", r.url)))
         return page
 
     def open_file(self, path: str | Path, *, wait_until: str = "load") -> Any:
@@ -130,6 +131,10 @@ class Browser:
     def console(self, page: Any) -> list[tuple[str, str]]:
         """Everything the page logged so far: (type, text)."""
         return list(self.messages.get(id(page), []))
+
+    def requests(self, page: Any) -> list[str]:
+        """The URL of every request the page made (the page itself included)."""
+        return [text for kind, text in self.console(page) if kind == "request"]
 
     def errors(self, page: Any) -> list[str]:
         """Console errors, uncaught exceptions and failed requests of the page so far."""

@@ -121,3 +121,26 @@ def chromium(chromium_process):
     browser = attach(chromium_process)
     yield browser
     browser.close()
+
+
+_SCENARIO_RUNS = []
+
+
+@pytest.fixture(scope="session")
+def scenario_runs(tmp_path_factory: pytest.TempPathFactory, small_firmware: Path):
+    """`scenario_runs("vcap-marginal")`: that scenario's run on the virtual bench, made once per
+    test session and shared (tests/scenario_runs.py has the run sizes). Use from sync tests."""
+    from tests.scenario_runs import ScenarioRuns
+
+    runs = ScenarioRuns(lambda name: tmp_path_factory.mktemp(f"scenario-{name}"), small_firmware)
+    _SCENARIO_RUNS.append(runs)
+    return runs
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line per shared scenario run: its size and how long it took (the suite's budget)."""
+    for runs in _SCENARIO_RUNS:
+        for name, run in runs.done.items():
+            terminalreporter.write_line(
+                f"scenario run {name}: {run.summary.cycles} cycles, {run.summary.failures} failed, "
+                f"{run.seconds:.1f} s")

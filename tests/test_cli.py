@@ -64,7 +64,7 @@ def test_healthy_run_exits_zero(demo_copy: Path) -> None:
 def test_sigkill_mid_run_keeps_every_finished_cycle(demo_copy: Path, tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     proc = subprocess.Popen([sys.executable, "-m", "benchtui.cli", "run", "--profile", str(demo_copy),
-                             "--virtual", "--cycles", "0", "--scenario", "vcap-marginal"],
+                             "--virtual", "--until-stopped", "--scenario", "vcap-marginal"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 90

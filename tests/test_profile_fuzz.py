@@ -162,7 +162,7 @@ def test_the_base_profile_of_the_fuzz_loads() -> None:
     assert load_or_error(to_toml(BASE)) is not None
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_profiles())
 def test_every_generated_profile_loads_sane_or_raises_profile_error(tree: dict) -> None:
     load_or_error(to_toml(tree))

@@ -4,27 +4,35 @@ Steps and their order come from the profile (`cycle.steps`). Each step is timed,
 the profile allows, and recorded with its outcome and error evidence; captures become features
 computed by benchtui itself. Each finished cycle is committed to the store atomically before the
 next one starts, so a crash loses at most the cycle in progress. On any exit (stop, error,
-Ctrl-C, lost instrument) the PSU is left in the profile's safe state (output off).
+Ctrl-C, lost instrument) the PSU is left in the profile's safe state (output off); when that
+cannot be confirmed, the engine says so loudly (a `DeviceError`, a log line, a
+`psu_safe_state_failed` run event, and `safe_state_failed` for the CLI to print): the output may
+still be ON.
+
+`stop()` ends the run after the current step; `abort()` (a second Ctrl-C) switches the PSU off at
+once, in parallel with cancelling whatever the run is waiting for, within ABORT_SAFE_STATE_S.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from ..devices.owner import DeviceOwner
-from ..errors import (BenchError, InstrumentError, ProbeLost, ProbeNotFound,
-                      VerifyMismatch)
+from ..errors import BenchError, InstrumentError, ProbeLost, ProbeNotFound, SafetyError
 from ..profile import profile_to_dict
 from . import events as ev
-from .features import compute_capture_features, psu_features, step_features
+from .board_tracking import BoardTracker
+from .features import step_features
 from .forensics import IdentityTracker
-from .records import CycleRecord, EventRecord, FeatureValue, RunSummary, StepRecord, WaveformRecord
+from .records import CycleRecord, EventRecord, RunSummary, StepRecord
+from .safety import psu_off_on_new_connection, require_confirmation
 from .session import BenchSession
+from .steps import Cycle, CycleSteps, StepFailed
 from .store import ResultsStore
 
 #: Steps that still run after a failure in the same cycle: the fault capture is the evidence,
@@ -32,33 +40,14 @@ from .store import ResultsStore
 ALWAYS_RUN = ("capture_fault", "disconnect")
 #: Errors that mean the bench, not the board, is broken: the run stops.
 FATAL = (InstrumentError, ProbeNotFound, ProbeLost)
+#: After abort(), how long the PSU has to confirm "output off" (the CLI exits 2 s after the
+#: second Ctrl-C whatever happens; the rest of the time is for the store and the exit).
+ABORT_SAFE_STATE_S = 1.2
+
+__all__ = ["ABORT_SAFE_STATE_S", "ALWAYS_RUN", "CycleEngine", "FATAL", "StepFailed"]
 
 
-class StepFailed(BenchError):
-    """A step's own check failed (no trigger, verify mismatch) without a driver exception."""
-
-    where = "step"
-
-
-@dataclass
-class _Cycle:
-    """What one cycle gathers while it runs."""
-
-    index: int
-    started: float = field(default_factory=time.time)
-    steps: list[StepRecord] = field(default_factory=list)
-    features: list[FeatureValue] = field(default_factory=list)
-    waveforms: list[WaveformRecord] = field(default_factory=list)
-    failed: StepRecord | None = None
-    details: dict[str, dict] = field(default_factory=dict)
-    # Board identity and option-byte forensics (the identity step, bench/forensics.py).
-    board_uid: str | None = None
-    target: dict = field(default_factory=dict)
-    option_bytes: dict = field(default_factory=dict)
-    events: list[EventRecord] = field(default_factory=list)
-
-
-class CycleEngine:
+class CycleEngine(CycleSteps):
     """Runs cycles on a BenchSession and records them in a ResultsStore."""
 
     def __init__(self, session: BenchSession, store_path: str | None = None,
@@ -77,9 +66,21 @@ class CycleEngine:
         self.passed = self.failed = 0
         self.run_id: int | None = None
         self.current_step: str | None = None
+        self.boards = BoardTracker(self.profile.bench.labels)
         self._fatal: BenchError | None = None
+        self._aborting = False
+        self._task: asyncio.Task | None = None
+        self._safe_task: asyncio.Task | None = None
+        #: True once the PSU confirmed output OFF at the end of the run.
+        self.safe_state_confirmed = False
+        #: The warning line when it could not be confirmed (the output may still be ON).
+        self.safe_state_failed: str | None = None
+        self.summary: RunSummary | None = None
+        #: Set by confirm_destructive(): the user agreed to the destructive steps of this run.
+        self.destructive_confirmed = False
+        self._confirmed_by = ""
         self._identity = IdentityTracker()   # the previous cycle's board and option bytes
-        self._steps: dict[str, Callable[[_Cycle], Awaitable[None]]] = {
+        self._steps: dict[str, Callable[[Cycle], Awaitable[None]]] = {
             "power_off": self._power_off, "arm_power_up": self._arm_power_up,
             "power_on": self._power_on, "capture_power_up": self._capture_power_up,
             "connect": self._connect, "read_identity": self._read_identity,
@@ -108,14 +109,59 @@ class CycleEngine:
         self._resume.set()
         self._log("loop", "stop requested")
 
+    def confirm_destructive(self, by: str) -> None:
+        """The user confirmed the run's destructive steps (`by`: "--yes", "console dialog")."""
+        self.destructive_confirmed = True
+        self._confirmed_by = by
+
+    def abort(self) -> None:
+        """Abort now (second Ctrl-C): the PSU is switched off at once, whatever the run waits
+        for is cancelled; `run()` then raises CancelledError after recording the run."""
+        if self._aborting:
+            return
+        self._aborting = True
+        self._stop_requested = True
+        self._cancel.set()
+        self._resume.set()
+        self._log("loop", "aborting: PSU output off now")
+        if self._safe_task is None and self.run_id is not None:
+            self._safe_task = asyncio.ensure_future(self._safe_state())
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    @property
+    def aborted(self) -> bool:
+        return self._aborting
+
+    @property
+    def fatal(self) -> BenchError | None:
+        """The error that ended the run (an instrument or the probe lost), if any."""
+        return self._fatal
+
     # -- run --------------------------------------------------------------------------------
     async def run(self, cycles: int | None = None) -> RunSummary:
-        """Run `cycles` cycles (profile's count if None; 0 = until stopped)."""
+        """Run `cycles` cycles (the profile's count if None; 0 = until stopped)."""
         planned = self.profile.cycle.count if cycles is None else cycles
+        if planned < 0:
+            raise BenchError(f"cannot run {planned} cycles", where="loop")
+        self._task = asyncio.current_task()
+        # Before anything is recorded: consent to destructive steps, a usable firmware file.
+        destructive = require_confirmation(
+            self.profile, self.destructive_confirmed, "run it with --yes (or confirm in the console)")
+        await self.session.check_firmware()
         self._store = await self._store_owner.run(ResultsStore, self.store_path)
+        bench = self.profile.bench.name or socket.gethostname()
+        last = await self._store_owner.run(self._store.last_board, bench)
+        self.boards = BoardTracker(self.profile.bench.labels, previous=last[1] if last else None,
+                                   previous_run=last[0] if last else None)
         self.run_id = await self._store_owner.run(
             self._store.start_run, self.profile.name, profile_to_dict(self.profile), _versions(),
-            self._instruments(), scenario=self.profile.sim.scenario if self.profile.sim else None)
+            self._instruments(), scenario=self.profile.sim.scenario if self.profile.sim else None,
+            bench=bench)
+        for what in destructive:
+            await self._store_owner.run(self._store.add_event, self.run_id, EventRecord(
+                "destructive_confirmed", f"confirmed ({self._confirmed_by}): {what}", None, time.time(),
+                {"by": self._confirmed_by, "erase": self.profile.target.erase}))
         self.on_event(ev.RunStarted(self.run_id, planned or None))
         status = "completed"
         try:
@@ -136,30 +182,70 @@ class CycleEngine:
         except asyncio.CancelledError:
             status = "stopped"
             raise
+        except BaseException as exc:  # a bug or a library error we did not map: not "completed"
+            status = None
+            self._log("loop", f"the loop crashed: {type(exc).__name__}: {exc}")
+            raise
         finally:
             summary = await self._finish(status)
         return summary
 
-    async def _finish(self, status: str) -> RunSummary:
-        await self._safe_state()
-        await self._store_owner.run(self._store.end_run, self.run_id, status)
+    async def _finish(self, status: str | None) -> RunSummary:
+        """Safe state, then the run's end in the store. `status` None (a crash): the run is left
+        open, so that it reads back as "interrupted" like a killed one, never as "completed"."""
+        if self._safe_task is None:
+            self._safe_task = asyncio.ensure_future(self._safe_state())
+        await asyncio.shield(self._safe_task)
+        if self.safe_state_failed:
+            await self._store_owner.run(self._store.add_event, self.run_id, EventRecord(
+                "psu_safe_state_failed", self.safe_state_failed, None, time.time(),
+                {"resource": self.profile.psu.resource, "identity": self.session.state.psu_identity}))
+        if status is not None:
+            await self._store_owner.run(self._store.end_run, self.run_id, status)
         summary = await self._store_owner.run(self._store.run, self.run_id)
         await self._store_owner.run(self._store.close)
         self._store_owner.close()
+        self.summary = summary
         self.on_event(ev.RunFinished(summary))
         return summary
 
     async def _safe_state(self) -> None:
+        """Output off, confirmed; else the loud warning. Bounded when aborting."""
         if self.session.psu is None:
-            return
+            return  # never connected: nothing of ours can be on
+        budget = ABORT_SAFE_STATE_S if self._aborting else None
+        started = time.monotonic()
         try:
-            await self.session.psu_safe_state()
+            await asyncio.wait_for(self.session.psu_safe_state(), budget)
+            self.safe_state_confirmed = True
+            return
+        except asyncio.TimeoutError:
+            error: BenchError = InstrumentError(f"no answer within {budget:g} s", where="PSU")
         except BenchError as exc:
-            self._log("PSU", f"could not reach safe state: {exc.one_line()}")
+            error = exc
+        # The old connection may be what is broken: one more try on a new one, time permitting.
+        left = None if budget is None else budget - (time.monotonic() - started)
+        if left is None or left > 0.2:
+            try:
+                await asyncio.wait_for(asyncio.to_thread(psu_off_on_new_connection, self.profile.psu),
+                                       left)
+                self.safe_state_confirmed = True
+                self._log("PSU", "safe state: output OFF (on a new connection)")
+                return
+            except asyncio.TimeoutError:
+                pass
+            except BenchError as exc:
+                self._log("PSU", f"new connection for the safe state failed: {exc.one_line()}")
+        identity = self.session.state.psu_identity
+        text = (f"PSU {self.profile.psu.resource}{f' ({identity})' if identity else ''} could not be "
+                f"switched off: {error}; its output may still be ON: switch it off at the instrument")
+        self.safe_state_failed = text
+        self._log("PSU", text)
+        self.on_event(ev.DeviceError("PSU", SafetyError(text, where="PSU")))
 
     async def _run_cycle(self, index: int) -> CycleRecord | None:
         """Run one cycle and commit it; None if a stop request cut it short (nothing stored)."""
-        cycle = _Cycle(index)
+        cycle = Cycle(index)
         self.on_event(ev.CycleStarted(index))
         cut_short = False
         for name in self.profile.cycle.steps:
@@ -177,14 +263,18 @@ class CycleEngine:
             self._log("loop", f"cycle {index} stopped before its end: not recorded")
             return None
         cycle.features.extend(step_features(cycle.steps))
+        swapped = self.boards.observe(index, cycle.board_uid)
+        if swapped is not None:
+            self._log("board", swapped.text)
         record = CycleRecord(
             index=index, started=cycle.started, ended=time.time(), passed=cycle.failed is None,
             failed_step=cycle.failed.name if cycle.failed else None,
             error_class=cycle.failed.error_class if cycle.failed else None,
             error_text=cycle.failed.error_text if cycle.failed else None,
             steps=tuple(cycle.steps), features=tuple(cycle.features),
-            waveforms=tuple(cycle.waveforms), board_uid=cycle.board_uid, target=cycle.target,
-            option_bytes=cycle.option_bytes, events=tuple(cycle.events))
+            waveforms=tuple(cycle.waveforms), board_uid=cycle.board_uid,
+            board_label=self.boards.label(cycle.board_uid), target=cycle.target,
+            option_bytes=cycle.option_bytes, events=tuple(cycle.events) + ((swapped,) if swapped else ()))
         await self._store_owner.run(self._store.add_cycle, self.run_id, record)
         if record.passed:
             self.passed += 1
@@ -193,7 +283,7 @@ class CycleEngine:
         self.on_event(ev.CycleFinished(record, self.passed, self.failed))
         return record
 
-    async def _run_step(self, name: str, cycle: _Cycle) -> StepRecord:
+    async def _run_step(self, name: str, cycle: Cycle) -> StepRecord:
         self.current_step = name
         self.on_event(ev.StepStarted(cycle.index, name))
         started = time.time()
@@ -220,109 +310,6 @@ class CycleEngine:
             error_text=str(error) if error else None, details=cycle.details.pop(name, {}))
         self.on_event(ev.StepFinished(cycle.index, record))
         return record
-
-    # -- steps ------------------------------------------------------------------------------
-    async def _power_off(self, cycle: _Cycle) -> None:
-        await self.session.psu_output(False)
-        await asyncio.sleep(self.profile.cycle.off_s)
-
-    async def _arm_power_up(self, cycle: _Cycle) -> None:
-        await self.session.arm("power_up")
-
-    async def _power_on(self, cycle: _Cycle) -> None:
-        await self.session.psu_output(True)
-        await asyncio.sleep(self.profile.cycle.on_settle_s)
-        reading = await self.session.psu_read()
-        cycle.features.extend(psu_features("on", reading))
-
-    async def _capture(self, cycle: _Cycle, capture: str, feature_window: str) -> dict | None:
-        waveforms = await self.session.wait_capture(cancel=self._cancel)
-        if waveforms is None:
-            return None
-        for net, wf in waveforms.items():
-            cycle.waveforms.append(WaveformRecord(capture, net, wf.t0, wf.dt, wf.volts))
-        # numpy over a few 10k-sample records: a worker thread, not the event loop.
-        cycle.features.extend(await asyncio.to_thread(
-            compute_capture_features, feature_window, waveforms, self._limits()))
-        self.on_event(ev.CaptureReady(cycle.index, capture, waveforms))
-        return waveforms
-
-    async def _capture_power_up(self, cycle: _Cycle) -> None:
-        if await self._capture(cycle, "power_up", "power_up") is None:
-            raise StepFailed(f"no power-up edge on {self.session.trigger('power_up').source} within "
-                             f"{self.profile.cycle.trigger_timeout_s} s: check the PSU output and scope wiring")
-
-    async def _connect(self, cycle: _Cycle) -> None:
-        await self.session.connect()
-
-    async def _read_identity(self, cycle: _Cycle) -> None:
-        seen = self._identity.identity(cycle.index, self.session.state.target_identity)
-        cycle.board_uid, cycle.target = seen.board_uid, seen.target
-        cycle.events.extend(seen.events)
-        for line in seen.log:
-            self._log("target", line)
-        forensics = await self.session.read_option_forensics()
-        seen = self._identity.option_bytes(cycle.index, forensics)
-        cycle.option_bytes = seen.option_bytes
-        cycle.features.extend(seen.features)
-        cycle.events.extend(seen.events)
-        for line in seen.log:
-            self._log("target", line)
-        ob = forensics.options
-        protected = ob.protected_sectors()
-        self._details(cycle, "read_identity", optcr=f"0x{ob.optcr:08X}", optcr1=f"0x{ob.optcr1:08X}",
-                      rdp_level=ob.rdp_level, protected_sectors=protected)
-        if protected:
-            self._log("target", f"option bytes: sectors {protected} write-protected (OPTCR 0x{ob.optcr:08X})")
-
-    async def _arm_fault_catch(self, cycle: _Cycle) -> None:
-        await self.session.arm("fault_catch")
-
-    async def _erase(self, cycle: _Cycle) -> None:
-        which = "chip" if self.profile.target.erase == "chip" else "image"
-        erase = asyncio.ensure_future(self.session.erase(which, confirm=which == "chip",
-                                                         index=cycle.index, cancel=self._cancel))
-        try:
-            # Read the PSU while the erase draws its current (different owner threads).
-            if self.session.psu is not None:
-                cycle.features.extend(psu_features("flash", await self.session.psu_read()))
-        finally:
-            await erase
-
-    async def _program(self, cycle: _Cycle) -> None:
-        await self.session.program(index=cycle.index, cancel=self._cancel)
-
-    async def _verify(self, cycle: _Cycle) -> None:
-        result = await self.session.verify(index=cycle.index, cancel=self._cancel)
-        if not result.ok:
-            raise VerifyMismatch(f"programmed but mismatched: {result.mismatch_count} bytes differ, "
-                                 f"first at 0x{result.first_mismatch:08X}",
-                                 first_address=result.first_mismatch, count=result.mismatch_count)
-
-    async def _capture_fault(self, cycle: _Cycle) -> None:
-        trig = self.session.trigger("fault_catch")
-        waveforms = None
-        if await self.session.triggered():
-            waveforms = await self._capture(cycle, "fault_catch", "flash")
-        cycle.features.append(FeatureValue(f"flash.{trig.source}.triggered",
-                                           1.0 if waveforms else 0.0, "", "rail"))
-        if waveforms is None:
-            # No crossing: the net stayed on the safe side of the trigger level all along.
-            cycle.features.append(FeatureValue(f"flash.{trig.source}.min", trig.level, "V", "rail")
-                                  if trig.slope == "falling" else
-                                  FeatureValue(f"flash.{trig.source}.max", trig.level, "V", "rail"))
-            await self.session.scope_stop()
-
-    async def _disconnect(self, cycle: _Cycle) -> None:
-        if self.session.target.connected:
-            await self.session.disconnect()
-
-    # -- helpers ----------------------------------------------------------------------------
-    def _details(self, cycle: _Cycle, step: str, **values: Any) -> None:
-        cycle.details.setdefault(step, {}).update(values)
-
-    def _limits(self) -> dict[str, tuple[float | None, float | None]]:
-        return {net: (ch.min, ch.max) for net, ch in self.profile.scope.channels.items()}
 
     def _instruments(self) -> dict[str, Any]:
         st = self.session.state

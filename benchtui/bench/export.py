@@ -1,4 +1,8 @@
-"""Export a run: one row per cycle (CSV or JSON lines) and one .npz file per cycle capture.
+"""Export a run: one row per cycle (CSV or JSON lines) and the captures (NPZ or CSV).
+
+The CSV is for people and spreadsheets: times in ISO 8601 with the UTC offset, and every value
+rounded to what the instrument resolved (a VCAP1.min from an 8-bit capture at 0.2 V/div is
+"1.096", not "1.0960000000000001"). JSON lines keep the full numbers for programs.
 
 `out` may be an open text file (the CLI passes stdout or a file it opened) or a path.
 """
@@ -10,17 +14,38 @@ import json
 import math
 import re
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Iterator
 
 import numpy as np
 
 from ..errors import StoreError
+from .quantity import decimals_for_resolution
 from .records import CycleRecord
 from .store import ResultsStore
 
 #: Leading columns of every row, before the features (sorted by name).
 BASE_COLUMNS = ("run", "cycle", "started", "ended", "passed", "failed_step", "error_class", "error_text")
+#: Feature windows and the capture their waveforms come from.
+WINDOW_CAPTURE = {"power_up": "power_up", "flash": "fault_catch"}
+#: Features measured in seconds from sample times: resolved to the sample interval.
+TIME_FEATURES = ("rise_time", "time_to_min", "below_min", "low_time", "settle_time")
+#: Features that are counts or flags.
+COUNT_FEATURES = ("glitches", "triggered", "attempts", "cc")
+#: A mean of thousands of samples resolves finer than one sample: one more decimal.
+MEAN_EXTRA_DECIMALS = 1
+#: Step durations come from the host clock: microseconds.
+HOST_CLOCK_DECIMALS = 6
+#: At most this many decimals for a value read back as text (a PSU reading).
+MAX_READING_DECIMALS = 6
+
+
+def iso_time(t: float | None) -> str:
+    """Seconds since the epoch as ISO 8601 local time with its UTC offset, to the millisecond."""
+    if t is None or not math.isfinite(t):
+        return ""
+    return datetime.fromtimestamp(t).astimezone().isoformat(timespec="milliseconds")
 
 
 def export_csv(store: ResultsStore, run_id: int, out: IO[str] | str | Path) -> int:
@@ -28,14 +53,15 @@ def export_csv(store: ResultsStore, run_id: int, out: IO[str] | str | Path) -> i
     Returns the number of cycles written."""
     cycles = store.cycles(run_id)
     names = _feature_names(cycles)
+    decimals = feature_decimals(store, run_id, cycles)
     with _text_out(out) as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(BASE_COLUMNS + tuple(names))
         for c in cycles:
             values = _features(c)
-            writer.writerow([run_id, c.index, repr(c.started), repr(c.ended), int(c.passed),
+            writer.writerow([run_id, c.index, iso_time(c.started), iso_time(c.ended), int(c.passed),
                              c.failed_step or "", c.error_class or "", c.error_text or ""]
-                            + ["" if values.get(n) is None else repr(values[n]) for n in names])
+                            + [_fixed(values.get(n), decimals.get(n)) for n in names])
     return len(cycles)
 
 
@@ -46,6 +72,7 @@ def export_jsonl(store: ResultsStore, run_id: int, out: IO[str] | str | Path) ->
     with _text_out(out) as f:
         for c in cycles:
             row: dict[str, Any] = {"run": run_id, "cycle": c.index, "started": c.started, "ended": c.ended,
+                                   "started_iso": iso_time(c.started), "ended_iso": iso_time(c.ended),
                                    "passed": c.passed, "failed_step": c.failed_step,
                                    "error_class": c.error_class, "error_text": c.error_text,
                                    "steps": [{"name": s.name, "outcome": s.outcome, "attempts": s.attempts,
@@ -56,9 +83,15 @@ def export_jsonl(store: ResultsStore, run_id: int, out: IO[str] | str | Path) ->
     return len(cycles)
 
 
-def export_waveforms(store: ResultsStore, run_id: int, directory: str | Path) -> int:
-    """Write `run<id>_cycle<index>_<capture>.npz` per cycle capture: per net the volts array
-    `<net>` and the scalars `<net>_t0`, `<net>_dt`; `nets` lists the nets. Returns files written."""
+def export_waveforms(store: ResultsStore, run_id: int, directory: str | Path, *, fmt: str = "npz") -> int:
+    """Write one file per cycle capture, `run<id>_cycle<index>_<capture>.npz` or `.csv`.
+
+    NPZ: per net the volts array `<net>` and the scalars `<net>_t0`, `<net>_dt`; `nets` lists
+    the nets. CSV: a `time_s` column and one column per net when the nets share a time base,
+    else long form (`net,time_s,volts`); times to the sample interval, volts to the net's
+    resolution. Returns the number of files written."""
+    if fmt not in ("npz", "csv"):
+        raise StoreError(f"waveform format {fmt!r}: use npz or csv")
     directory = Path(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -66,22 +99,121 @@ def export_waveforms(store: ResultsStore, run_id: int, directory: str | Path) ->
         raise StoreError(f"{directory}: cannot create the waveform folder: {exc.strerror or exc}") from None
     written = 0
     for c in store.cycles(run_id):
-        captures: dict[str, dict[str, np.ndarray]] = {}
+        captures: dict[str, list] = {}
         for w in store.waveforms(run_id, c.index):
-            arrays = captures.setdefault(w.capture, {})
-            arrays[w.net] = np.asarray(w.volts, dtype=np.float32)
-            arrays[f"{w.net}_t0"] = np.float64(w.t0)
-            arrays[f"{w.net}_dt"] = np.float64(w.dt)
-        for capture, arrays in captures.items():
-            path = directory / f"run{run_id}_cycle{c.index:05d}_{_safe(capture)}.npz"
-            nets = [k for k in arrays if not k.endswith(("_t0", "_dt"))]
+            captures.setdefault(w.capture, []).append(w)
+        for capture, waves in captures.items():
+            path = directory / f"run{run_id}_cycle{c.index:05d}_{_safe(capture)}.{fmt}"
             try:
-                np.savez_compressed(path, nets=np.array(nets), **arrays)
+                (_write_npz if fmt == "npz" else _write_waveform_csv)(path, waves)
             except OSError as exc:
                 raise StoreError(f"{path}: cannot write: {exc.strerror or exc}") from None
             written += 1
     return written
 
+
+def _write_npz(path: Path, waves: list) -> None:
+    arrays: dict[str, Any] = {}
+    for w in waves:
+        arrays[w.net] = np.asarray(w.volts, dtype=np.float32)
+        arrays[f"{w.net}_t0"] = np.float64(w.t0)
+        arrays[f"{w.net}_dt"] = np.float64(w.dt)
+    np.savez_compressed(path, nets=np.array([w.net for w in waves]), **arrays)
+
+
+def _write_waveform_csv(path: Path, waves: list) -> None:
+    shared = len({(w.t0, w.dt, len(w.volts)) for w in waves}) == 1
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        if shared:
+            w0 = waves[0]
+            td = decimals_for_resolution(w0.dt) if math.isfinite(w0.dt) else 9
+            vds = [decimals_for_resolution(sample_resolution(w.volts)) for w in waves]
+            writer.writerow(["time_s"] + [w.net for w in waves])
+            times = w0.times()
+            columns = [np.asarray(w.volts, dtype=float) for w in waves]
+            for i, t in enumerate(times):
+                writer.writerow([_fixed(float(t), td)] + [_fixed(float(col[i]), d) for col, d in zip(columns, vds)])
+        else:
+            writer.writerow(["net", "time_s", "volts"])
+            for w in waves:
+                td = decimals_for_resolution(w.dt) if math.isfinite(w.dt) else 9
+                vd = decimals_for_resolution(sample_resolution(w.volts))
+                for t, v in zip(w.times(), np.asarray(w.volts, dtype=float)):
+                    writer.writerow([w.net, _fixed(float(t), td), _fixed(float(v), vd)])
+
+
+# --- resolution --------------------------------------------------------------------------------
+
+def sample_resolution(volts: Any) -> float:
+    """The smallest step between distinct sample values: one code of the scope's converter for
+    quantised data (the values were stored as float32, so steps below ~1 µV are rounding)."""
+    v = np.unique(np.round(np.asarray(volts, dtype=float), 6))
+    if len(v) < 2:
+        return 1e-3
+    steps = np.diff(v)
+    steps = steps[steps > 2e-6]
+    return float(steps.min()) if len(steps) else 1e-3
+
+
+def feature_decimals(store: ResultsStore, run_id: int, cycles: list[CycleRecord]) -> dict[str, int]:
+    """Decimals each feature is written with: the resolution of what measured it."""
+    names = _feature_names(cycles)
+    net_res: dict[tuple[str, str], float] = {}
+    dt: dict[str, float] = {}
+    wanted = {(w, n.split(".")[1]) for n in names for w in WINDOW_CAPTURE if n.startswith(w + ".")}
+    for c in cycles:  # the first cycle that has each capture tells its resolution
+        if all(k in net_res for k in wanted):
+            break
+        if not any(f.name.startswith(("power_up.", "flash.")) and f.value is not None for f in c.features):
+            continue
+        for w in store.waveforms(run_id, c.index):
+            window = next((k for k, cap in WINDOW_CAPTURE.items() if cap == w.capture), None)
+            if window is None or not w.valid or not len(w.volts) or (window, w.net) in net_res:
+                continue
+            net_res[(window, w.net)] = sample_resolution(w.volts)
+            dt.setdefault(window, float(w.dt))
+    values: dict[str, list[float]] = {}
+    for c in cycles:
+        for f in c.features:
+            if f.value is not None and math.isfinite(f.value):
+                values.setdefault(f.name, []).append(f.value)
+    out: dict[str, int] = {}
+    for name in names:
+        parts = name.split(".")
+        what = parts[-1]
+        if what in COUNT_FEATURES or parts[0] == "ob":
+            out[name] = 0
+        elif parts[0] == "step":
+            out[name] = HOST_CLOCK_DECIMALS
+        elif parts[0] in WINDOW_CAPTURE and len(parts) >= 3:
+            window, net = parts[0], parts[1]
+            if what in TIME_FEATURES and window in dt:
+                out[name] = decimals_for_resolution(dt[window])
+            elif (window, net) in net_res:
+                out[name] = decimals_for_resolution(net_res[(window, net)]) + (MEAN_EXTRA_DECIMALS if what == "mean" else 0)
+        if name not in out:  # a reading (PSU) or unknown: the decimals it was reported with
+            out[name] = max((_decimals_of(v) for v in values.get(name, [])), default=6)
+    return out
+
+
+def _decimals_of(value: float) -> int:
+    text = repr(float(value))
+    if "e" in text or "E" in text:
+        return MAX_READING_DECIMALS
+    return min(MAX_READING_DECIMALS, len(text.split(".")[1].rstrip("0"))) if "." in text else 0
+
+
+def _fixed(value: float | None, decimals: int | None) -> str:
+    if value is None or not math.isfinite(value):
+        return ""
+    if decimals is None:
+        return repr(value)
+    text = f"{value:.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+# --- helpers -----------------------------------------------------------------------------------
 
 def _feature_names(cycles: list[CycleRecord]) -> list[str]:
     return sorted({f.name for c in cycles for f in c.features})
@@ -108,4 +240,5 @@ def _text_out(out: IO[str] | str | Path) -> Iterator[IO[str]]:
         yield out
 
 
-__all__ = ["BASE_COLUMNS", "export_csv", "export_jsonl", "export_waveforms"]
+__all__ = ["BASE_COLUMNS", "export_csv", "export_jsonl", "export_waveforms", "feature_decimals", "iso_time",
+           "sample_resolution"]

@@ -6,8 +6,9 @@ means the same thing whatever scope model took the samples. Names are
 `step.<step>.<what>`. A feature that cannot be measured in a capture (no ramp in the record,
 NRST never released) is recorded with value None: the analysis counts it as missing.
 
-Nets are recognised by name: `VDD`, `NRST`, and any net starting with `VCAP`. Any other net
-gets min/max/mean and the dip features of a supply.
+Nets are recognised by name: `VDD`, `NRST`, and any net starting with `VCAP` (which also gets
+its settling time after VDD comes up). Any other net gets min/max/mean and the dip features of
+a supply.
 """
 
 from __future__ import annotations
@@ -30,14 +31,32 @@ NRST_VIL_FRACTION = 0.3
 NRST_VIH_FRACTION = 0.7
 #: Rise time is measured between these fractions of the final value.
 RISE_LO, RISE_HI = 0.10, 0.90
-#: A supply counts as settled from the first sample at this fraction of its steady level.
-SETTLE_FRACTION = 0.9
 #: A steady level below this means the net never came up in the record: no dip features.
 DEAD_V = 0.1
+#: A VCAP net has settled once it stays within this fraction of its steady level (the next
+#: measurement reads "1.2 V ± 5 % within 1 ms").
+VCAP_SETTLE_BAND = 0.05
 #: Steps whose timing describes the debug link rather than the flash or the rails.
 LINK_STEPS = ("connect", "read_identity", "disconnect")
 
 Limits = Mapping[str, tuple[float | None, float | None]]
+
+
+def unusable(wf: Any) -> str | None:
+    """Why a captured waveform cannot be measured (None: it can): a time base that is not a
+    finite positive step, no samples, samples that are not finite numbers."""
+    t0, dt = float(wf.t0), float(wf.dt)
+    if not (np.isfinite(t0) and np.isfinite(dt)):
+        return f"time base not finite (t0={t0!r}, dt={dt!r})"
+    if dt <= 0:
+        return f"time step not positive (dt={dt!r})"
+    volts = np.asarray(wf.volts, dtype=float)
+    if volts.size == 0:
+        return "no samples"
+    bad = int(np.count_nonzero(~np.isfinite(volts)))
+    if bad:
+        return f"{bad} of {volts.size} samples are not finite numbers"
+    return None
 
 
 def compute_capture_features(capture: str, waveforms: Mapping[str, Any],
@@ -57,6 +76,8 @@ def compute_capture_features(capture: str, waveforms: Mapping[str, Any],
             continue
         if net.upper() == "VDD":
             out += _ramp_features(name, s, lo_limit)
+        elif net.upper().startswith("VCAP") and vdd is not None:
+            out += _settle_features(name, s, vdd)
         out += _dip_features(name, s, lo_limit)
     return out
 
@@ -135,6 +156,25 @@ def _ramp_features(name: str, s: _Series, lo_limit: float | None) -> list[Featur
     return out
 
 
+def _settle_features(name: str, s: _Series, vdd: _Series) -> list[FeatureValue]:
+    """VCAP settling time: from VDD reaching VDD_ON_V to the moment the net enters, for good,
+    the band of ±VCAP_SETTLE_BAND around its steady level. Only for records in which VDD
+    powers up (a record that starts powered has nothing to settle from)."""
+    steady = s.steady()
+    vdd_v = vdd.on(s)
+    if steady <= DEAD_V or vdd_v[0] >= VDD_ON_V:
+        return []
+    i_up = _rising(vdd_v, VDD_ON_V)
+    if i_up is None:
+        return []
+    outside = np.flatnonzero(np.abs(s.v[i_up:] - steady) > VCAP_SETTLE_BAND * steady)
+    if len(outside) and outside[-1] == len(s.v) - i_up - 1:
+        return [_rail(f"{name}.settle_time", None, "s")]  # still outside at the end of the record
+    t_up = _at_series(s.t, vdd_v, i_up, VDD_ON_V)
+    settled = s.t[i_up + outside[-1] + 1] if len(outside) else s.t[i_up]
+    return [_rail(f"{name}.settle_time", max(0.0, float(settled - t_up)), "s")]
+
+
 def _dip_features(name: str, s: _Series, lo_limit: float | None) -> list[FeatureValue]:
     """Dip depth and time below the net's min limit, over the part of the record after the
     net first settled. The reference is the net's own steady level (median), not the 1.2 V
@@ -143,7 +183,9 @@ def _dip_features(name: str, s: _Series, lo_limit: float | None) -> list[Feature
     if steady <= DEAD_V:  # the net never came up in this record
         return [_rail(f"{name}.dip_depth", None, "V")] + \
             ([_rail(f"{name}.below_min", None, "s")] if lo_limit is not None else [])
-    start = int(np.argmax(s.v >= SETTLE_FRACTION * steady))
+    # Settled = from the first sample at the steady level on. (From 90 % of it, the tail of a
+    # power-up ramp counted as a dip: every VCAP "dipped" ~120 mV at power-up, hiding real dips.)
+    start = int(np.argmax(s.v >= steady))
     settled = s.v[start:]
     out = [_rail(f"{name}.dip_depth", float(np.median(settled) - settled.min()), "V")]
     if lo_limit is not None:

@@ -394,6 +394,12 @@ class BenchSession:
             self._images[key] = load_firmware(path, aliases=self.profile.target.aliases, flash=flash)
         return self._images[key]
 
+    async def check_firmware(self) -> FirmwareImage | None:
+        """Read and check the profile's firmware now, on the target's thread: before a run, so
+        that a bad file stops it instead of failing every cycle (bench/safety.py)."""
+        from .safety import check_firmware
+        return await self._run("target", check_firmware, self)
+
     async def erase(self, which: str | Sequence[int] = "image", *, confirm: bool = False,
                     index: int | None = None, cancel: threading.Event | None = None) -> list[int] | None:
         """Erase the sectors the image covers, a list of sectors, or the whole chip ("chip")."""

@@ -22,10 +22,12 @@ def cmd_sim(args: argparse.Namespace) -> int:
     """Serve the virtual bench on the profile's [sim] ports until Ctrl-C."""
     profile = load_profile(args.profile)
     vb, rewired = start_virtual_bench(profile, free_ports=False, scenario=args.scenario,
-                                      seed=args.seed, state_file=args.state_file)
+                                      seed=args.seed, state_file=args.state_file, board=args.board)
     if not args.off:
         vb.front_panel_on(profile.psu.voltage, profile.psu.current_limit)
     print(f"virtual bench: scenario {vb.scenario}, seed {vb.seed}, STM32F767{vb.variant.upper()} twin")
+    if vb.batch is not None:
+        print(f"  board  {vb.board_number} of a batch of {len(vb.batch)} (UID {vb.board.uid})")
     print(f"  PSU    {rewired.psu.resource}")
     print(f"  scope  {rewired.scope.resource}")
     print(f"  probe  {vb.remote_uid}   (pyocd ... -u {vb.remote_uid} -t stm32f767zi)")

@@ -22,6 +22,8 @@ EXIT_OK, EXIT_FAILURES, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 def scenario_args(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--scenario", help="virtual bench fault scenario (default: the profile's)")
     sp.add_argument("--seed", type=int, help="virtual bench random seed")
+    sp.add_argument("--board", type=int, metavar="K",
+                    help="virtual batch: put board K on the bench (default: the profile's [sim] board)")
 
 
 def check_scenario(name: str) -> None:
@@ -39,7 +41,7 @@ def check_scenario(name: str) -> None:
 
 def start_virtual_bench(profile: Profile, *, serve_probe: bool = False, free_ports: bool = True,
                         scenario: str | None = None, seed: int | None = None,
-                        state_file: str | None = None) -> tuple[Any, Profile]:
+                        state_file: str | None = None, board: int | None = None) -> tuple[Any, Profile]:
     """Start the profile's virtual bench in this process; return it and the profile rewired to it.
 
     With `free_ports` the instruments listen on free localhost ports and the twin is reached
@@ -57,18 +59,36 @@ def start_virtual_bench(profile: Profile, *, serve_probe: bool = False, free_por
         check_scenario(scenario)
     if profile.target.firmware:
         ensure_test_firmware(profile.target.firmware)
-    vb = VirtualBench(
-        scenario=scenario or sim.scenario, seed=sim.seed if seed is None else seed,
-        time_scale=sim.time_scale, variant=sim.variant, psu_model=sim.psu_model,
-        scope_model=sim.scope_model, host=sim.host,
-        psu_port=0 if free_ports else sim.psu_port, scope_port=0 if free_ports else sim.scope_port,
-        probe_port=0 if free_ports else sim.probe_port, serve_probe=serve_probe or not free_ports,
-        state_file=state_file or sim.state_file, dual_bank=sim.dual_bank)
+    try:
+        vb = VirtualBench(
+            scenario=scenario or sim.scenario, seed=sim.seed if seed is None else seed,
+            time_scale=sim.time_scale, variant=sim.variant, psu_model=sim.psu_model,
+            scope_model=sim.scope_model, host=sim.host,
+            psu_port=0 if free_ports else sim.psu_port,
+            scope_port=0 if free_ports else sim.scope_port,
+            probe_port=0 if free_ports else sim.probe_port,
+            serve_probe=serve_probe or not free_ports, state_file=state_file or sim.state_file,
+            batch=sim.batch, faulty=sim.faulty, board=sim.board if board is None else board,
+            dual_bank=sim.dual_bank)
+    except ValueError as exc:  # a board outside the batch
+        raise BenchError(f"{profile.source}: [sim] {exc}", where="profile") from None
     vb.start()
     rewired = profile.replace(
         psu=dataclasses.replace(profile.psu, resource=vb.psu_resource),
         scope=dataclasses.replace(profile.scope, resource=vb.scope_resource),
         target=dataclasses.replace(profile.target, probe_uid=vb.probe_uid if free_ports
                                    else vb.remote_uid),
-        sim=dataclasses.replace(sim, scenario=vb.scenario, seed=vb.seed))
+        sim=dataclasses.replace(sim, scenario=vb.scenario, seed=vb.seed,
+                                board=vb.board_number or sim.board),
+        bench=dataclasses.replace(profile.bench, labels=_batch_labels(vb, profile.bench.labels)))
     return vb, rewired
+
+
+def _batch_labels(vb: Any, labels: dict[str, str]) -> dict[str, str]:
+    """A virtual batch's boards are labelled by their number ("batch #7"), as serial stickers
+    would label real ones; labels the profile gives win."""
+    if vb.batch is None:
+        return dict(labels)
+    given = {uid.upper() for uid in labels}
+    return {**{s.uid: f"batch #{s.number}" for s in vb.batch.specs() if s.uid not in given},
+            **labels}

@@ -7,28 +7,77 @@ import json
 import sys
 from typing import Any
 
-from ..errors import BenchError
+from ..errors import BenchError, ReportError, StoreError
 from .common import EXIT_OK
 
 
+def _run_of(store: Any, database: str, wanted: int | None, bench: str | None = None) -> Any:
+    from ..bench.store import display_name
+
+    runs = [r for r in store.runs() if bench is None or r.bench == bench]
+    if not runs:
+        raise BenchError(f"{display_name(database)}: no runs recorded"
+                         + (f" by bench {bench!r}" if bench else ""), where="store")
+    run = next((r for r in runs if r.id == wanted), None) if wanted else runs[-1]
+    if run is None:
+        raise BenchError(f"{database}: no run {wanted} (runs: {', '.join(str(r.id) for r in runs)})",
+                         where="store")
+    return run
+
+
 def cmd_report(args: argparse.Namespace) -> int:
-    from ..bench.analysis import analyse
-    from ..bench.report import format_report, report_json
+    from ..bench.report import format_report, load_report, report_json
     from ..bench.store import ResultsStore
 
+    if args.by_board or args.by_bench:
+        return _report_groups(args)
     with ResultsStore(args.database, readonly=True) as store:
-        runs = store.runs()
-        if not runs:
-            raise BenchError(f"{args.database}: no runs recorded", where="store")
-        run = next((r for r in runs if r.id == args.run), None) if args.run else runs[-1]
-        if run is None:
-            raise BenchError(f"{args.database}: no run {args.run} (runs: "
-                             f"{', '.join(str(r.id) for r in runs)})", where="store")
-        analysis = analyse(store.feature_matrix(run.id))
+        sub = getattr(args, "subcommands", None)
+        report = load_report(store, _run_of(store, args.database, args.run, args.bench).id,
+                             commands=frozenset(sub.choices) if sub is not None else None)
+        if args.html:
+            from ..bench.report.html import write_html
+            path = write_html(report, args.html)
+            print(f"wrote {path} ({path.stat().st_size // 1024} KB): {report.diagnosis.verdict}", file=sys.stderr)
+    if args.markdown:
+        from ..bench.report.markdown import format_markdown
+        text = format_markdown(report)
+        if args.markdown == "-":
+            sys.stdout.write(text)
+        else:
+            _write_text(args.markdown, text, "Markdown report")
+            print(f"wrote {args.markdown}", file=sys.stderr)
     if args.json:
-        print(json.dumps(report_json(analysis, run), indent=2, default=str))
+        print(json.dumps(report_json(report.analysis, report.run, report.diagnosis), indent=2, default=str))
+    elif not args.html and not args.markdown:
+        print(format_report(report.analysis, report.run, report.diagnosis))
+    return EXIT_OK
+
+
+def _write_text(path: str, text: str, what: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot write the {what}: {exc.strerror or exc}") from None
+
+
+def _report_groups(args: argparse.Namespace) -> int:
+    """`report --by-board` / `--by-bench`: every run (or the --run / --bench ones) compared."""
+    from ..bench.board_report import board_comparison, boards_json, format_boards
+    from ..bench.store import ResultsStore, display_name
+
+    with ResultsStore(args.database, readonly=True) as store:
+        comparison, runs = board_comparison(store, [args.run] if args.run else None,
+                                            bench=args.bench, by="bench" if args.by_bench else "board")
+    if not runs:
+        raise BenchError(f"{display_name(args.database)}: no runs recorded"
+                         + (f" by bench {args.bench!r}" if args.bench else "")
+                         + (f" with id {args.run}" if args.run else ""), where="store")
+    if args.json:
+        print(json.dumps(boards_json(comparison, runs), indent=2, default=str))
     else:
-        print(format_report(analysis, run))
+        print(format_boards(comparison, runs))
     return EXIT_OK
 
 
@@ -37,28 +86,40 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ..bench.store import ResultsStore
 
     with ResultsStore(args.database, readonly=True) as store:
-        runs = store.runs()
-        if not runs:
-            raise BenchError(f"{args.database}: no runs recorded", where="store")
-        run_id = args.run or runs[-1].id
-        out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
+        run_id = _run_of(store, args.database, args.run).id
+        if args.out:
+            try:
+                out = open(args.out, "w", newline="", encoding="utf-8")
+            except OSError as exc:
+                raise StoreError(f"{args.out}: cannot write: {exc.strerror or exc}") from None
+        else:
+            out = sys.stdout
         try:
             (export_csv if args.format == "csv" else export_jsonl)(store, run_id, out)
         finally:
             if args.out:
                 out.close()
         if args.waveforms:
-            n = export_waveforms(store, run_id, args.waveforms)
-            print(f"wrote {n} waveform files to {args.waveforms}", file=sys.stderr)
+            n = export_waveforms(store, run_id, args.waveforms, fmt=args.waveform_format)
+            print(f"wrote {n} waveform files ({args.waveform_format}) to {args.waveforms}", file=sys.stderr)
     return EXIT_OK
 
 
 def register(sub: Any) -> None:
-    sp = sub.add_parser("report", help="ranked correlation report of a recorded run")
+    sp = sub.add_parser("report", help="what the failures point at on the board, and the statistics behind it")
     sp.add_argument("database")
     sp.add_argument("--run", type=int, help="run id (default: the latest)")
-    sp.add_argument("--json", action="store_true")
-    sp.set_defaults(func=cmd_report)
+    sp.add_argument("--json", action="store_true", help="the report as JSON (findings with part and advice)")
+    sp.add_argument("--html", metavar="FILE", help="write one self-contained HTML file with plots")
+    sp.add_argument("--markdown", metavar="FILE", nargs="?", const="-",
+                    help="write the findings as Markdown (to FILE, or stdout without one)")
+    sp.add_argument("--bench", help="only runs recorded by this bench ([bench] name or host name)")
+    group = sp.add_mutually_exclusive_group()
+    group.add_argument("--by-board", action="store_true",
+                       help="compare the boards (by UID) across all runs (or --run / --bench)")
+    group.add_argument("--by-bench", action="store_true", help="compare the benches likewise")
+    # The salvage advice names only commands this benchtui has: every parser registered.
+    sp.set_defaults(func=cmd_report, subcommands=sub)
 
     sp = sub.add_parser("export", help="export a recorded run (one row per cycle)")
     sp.add_argument("database")
@@ -66,4 +127,6 @@ def register(sub: Any) -> None:
     sp.add_argument("--run", type=int, help="run id (default: the latest)")
     sp.add_argument("--out", help="output file (default: stdout)")
     sp.add_argument("--waveforms", metavar="DIR", help="also write every capture to DIR")
+    sp.add_argument("--waveform-format", choices=("npz", "csv"), default="npz",
+                    help="one .npz per capture (default) or one .csv per capture")
     sp.set_defaults(func=cmd_export)

@@ -5,6 +5,10 @@ the profile (e.g. the STM32F7 ITCM flash alias 0x00200000 -> 0x08000000, where t
 is linked) are applied while loading, and every byte is checked to lie inside the target's
 flash, so that nothing is silently dropped later (pyOCD's FileProgrammer only logs a warning
 for hex records outside its memory map).
+
+A file that is not whole is an error, never half an image flashed and "verified": a hex file
+must end with its end-of-file record (a copy cut at a line boundary parses fine otherwise), and
+every ELF load segment must lie inside the file.
 """
 
 from __future__ import annotations
@@ -103,20 +107,42 @@ def _read_hex(path: Path) -> list[tuple[int, bytes]]:
     from intelhex import IntelHex
 
     ih = IntelHex(str(path))
+    _require_hex_eof(path)
     out: list[tuple[int, bytes]] = []
     for start, end in ih.segments():
         out.append((start, ih.tobinstr(start=start, size=end - start)))
     return out
 
 
+def _require_hex_eof(path: Path) -> None:
+    """FirmwareError unless an end-of-file record (type 01) is present: a hex file cut short at a
+    line boundary is otherwise read as a smaller, valid-looking image."""
+    lines = 0
+    with path.open("rb") as fh:
+        for raw in fh:
+            lines += 1
+            line = raw.strip()
+            if line[:1] == b":" and line[7:9] == b"01":
+                return
+    raise FirmwareError(f"{path}: the hex file has no end-of-file record (':00000001FF') after its "
+                        f"{lines} lines: it is truncated or not the whole image")
+
+
 def _read_elf(path: Path) -> list[tuple[int, bytes]]:
     from elftools.elf.elffile import ELFFile  # pyelftools comes with pyOCD
 
     out = []
+    size = path.stat().st_size
     with path.open("rb") as fh:
         elf = ELFFile(fh)
-        for seg in elf.iter_segments():
+        for index, seg in enumerate(elf.iter_segments()):
             if seg.header.p_type == "PT_LOAD" and seg.header.p_filesz:
+                offset, length = seg.header.p_offset, seg.header.p_filesz
+                if offset + length > size:
+                    raise FirmwareError(
+                        f"{path}: ELF segment {index} (0x{seg['p_paddr']:08X}, {length} bytes at "
+                        f"file offset {offset}) runs past the end of the {size}-byte file: the file "
+                        "is truncated")
                 # Load (physical) address: where the bytes live in flash.
                 out.append((seg["p_paddr"], seg.data()))
     return out

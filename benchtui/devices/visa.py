@@ -7,20 +7,22 @@ on the "benchtui.visa" logger, and turns timeouts, refused connections and unpar
 `InstrumentSilent`, `InstrumentUnreachable` and `InstrumentGarbage` with a one-line message that
 names the instrument, the resource and the command.
 
-`Scpi` is the small declarative helper the dialects are written with (PyMeasure's `control` in
-spirit): one operation = command template(s) + an optional reply parser, so that each dialect is a
-table of templates rather than a wall of f-strings.
+Every exchange is bounded (devices/transport.py, devices/guard.py): one total deadline per query
+(the profile's timeout, not per read), a reply line of at most `guard.MAX_LINE_BYTES`, a block no
+larger than the caller's limit (refused from its header, before a byte of it is read). A query
+after a failed one first throws away the failed one's late reply, so replies never shift.
+
+The reply parsers and `Scpi`, the declarative operation the dialects are written with, live in
+devices/scpi.py and are re-exported here (`from .visa import Scpi, parse_float` keeps working).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import socket
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -30,15 +32,17 @@ from pyvisa.errors import VisaIOError
 
 from ..errors import (InstrumentError, InstrumentGarbage, InstrumentReportedError, InstrumentSilent,
                       InstrumentUnreachable, UnsupportedInstrument)
+from . import guard
+from .scpi import (GARBAGE_PREVIEW, Scpi, expected_of, parse_bool, parse_error, parse_float,
+                   parse_int, parse_word, preview)
+from .transport import ReadTimeout, ReplyTooLong, Transport, open_transport
 
 log = logging.getLogger("benchtui.visa")
 
-#: Bytes pyvisa asks the backend for per read; large so waveforms come in few calls.
-CHUNK_SIZE = 4 * 1024 * 1024
+#: Bytes pyvisa asks the backend for per read (only pyvisa's own reads, e.g. in tests).
+CHUNK_SIZE = 256 * 1024
 #: How many SYST:ERR? entries `check_errors` drains at most (a queue that never empties is broken).
 MAX_ERROR_DRAIN = 32
-#: How many leading bytes of a bad reply go into an InstrumentGarbage message.
-GARBAGE_PREVIEW = 40
 
 _rm_lock = threading.Lock()
 _rm: pyvisa.ResourceManager | None = None
@@ -63,78 +67,6 @@ def resource_manager() -> pyvisa.ResourceManager:
 
 
 # --------------------------------------------------------------------------------------------
-# Reply parsers (used in dialect tables)
-# --------------------------------------------------------------------------------------------
-
-def parse_float(text: str) -> float:
-    """An SCPI number (NR1/NR2/NR3, optional unit suffix such as 'V' is not accepted)."""
-    return float(text.strip())
-
-
-def parse_int(text: str) -> int:
-    return int(float(text.strip()))
-
-
-def parse_bool(text: str) -> bool:
-    """'1'/'0'/'ON'/'OFF' (Rigol answers ON/OFF, Keysight and SCPI-99 answer 1/0)."""
-    word = text.strip().upper()
-    if word in ("1", "ON", "+1"):
-        return True
-    if word in ("0", "OFF", "+0"):
-        return False
-    raise ValueError(f"not a boolean: {text!r}")
-
-
-def parse_word(text: str) -> str:
-    """A bare keyword reply (e.g. 'CV', 'WAIT'), upper-cased, quotes stripped."""
-    word = text.strip().strip('"').upper()
-    if not word or not re.fullmatch(r"[A-Z0-9_'+-]+", word):
-        raise ValueError(f"not a keyword: {text!r}")
-    return word
-
-
-_ERR = re.compile(r'^\s*([+-]?\d+)\s*(?:,\s*)?"?(.*?)"?\s*$')
-
-
-def parse_error(text: str) -> tuple[int, str]:
-    """`SYST:ERR?` -> (code, text): '0,"No error"', '+0,"No error"', Siglent '0  No error'."""
-    match = _ERR.match(text)
-    if not match:
-        raise ValueError(f"not an error queue entry: {text!r}")
-    return int(match.group(1)), match.group(2)
-
-
-# --------------------------------------------------------------------------------------------
-# Declarative SCPI operations
-# --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Scpi:
-    """One instrument operation: command template(s), and for a query, how to read the reply.
-
-    Templates use `str.format` fields (`{ch}`, `{v}`); a tuple sends several messages in order
-    (e.g. select the channel, then set). With `parse`, the last message is a query and its reply
-    goes through `parse` (ValueError -> InstrumentGarbage naming the command).
-    """
-
-    template: str | tuple[str, ...]
-    parse: Callable[[str], Any] | None = None
-
-    def render(self, **fields: Any) -> list[str]:
-        templates = (self.template,) if isinstance(self.template, str) else self.template
-        return [t.format(**fields) for t in templates]
-
-
-def preview(data: bytes | str) -> str:
-    """The first bytes of a reply, printable, for an error message."""
-    if isinstance(data, str):
-        data = data.encode("latin-1", "replace")
-    head = data[:GARBAGE_PREVIEW]
-    text = repr(bytes(head))[2:-1]
-    return text + ("..." if len(data) > GARBAGE_PREVIEW else "")
-
-
-# --------------------------------------------------------------------------------------------
 # The session
 # --------------------------------------------------------------------------------------------
 
@@ -155,6 +87,9 @@ class VisaSession:
         self.pace: Callable[[str], float] | None = None
         self._last_sent: tuple[str, float] | None = None
         self._inst: Any = None
+        self._io: Transport | None = None
+        #: Set after a failed exchange: its late reply may still arrive; discard before the next.
+        self._dirty = False
         with self._guard("open"):
             rm = resource_manager()
             inst = rm.open_resource(resource, open_timeout=timeout_ms)
@@ -165,7 +100,9 @@ class VisaSession:
             inst.read_termination = "\n"
             inst.write_termination = "\n"
             _disable_nagle(inst)
-        log.debug("%s %s: opened (timeout %d ms)", name, resource, timeout_ms)
+        self._io = open_transport(inst)
+        log.debug("%s %s: opened (timeout %d ms, %s)", name, resource, timeout_ms,
+                  type(self._io).__name__)
 
     # -- error mapping ----------------------------------------------------------------------
     def _msg(self, text: str) -> str:
@@ -177,8 +114,18 @@ class VisaSession:
         try:
             yield
         except InstrumentError:
+            self._dirty = True
             raise
+        except ReadTimeout as exc:
+            self._dirty = True
+            raise self._silent(command, exc.received) from None
+        except ReplyTooLong as exc:
+            self._dirty = True
+            raise InstrumentGarbage(self._msg(
+                f"reply to {command!r} runs past {_size(exc.limit)} without an end of line: "
+                f"'{preview(exc.received)}'"), where=self.name) from None
         except VisaIOError as exc:
+            self._dirty = True
             raise self._visa_error(exc, command) from None
         except ConnectionRefusedError:
             raise InstrumentUnreachable(self._msg(
@@ -189,6 +136,7 @@ class VisaSession:
                 f"connection lost during {command!r} — was the instrument switched off or "
                 "taken by another program?"), where=self.name) from None
         except socket.timeout:
+            self._dirty = True
             raise self._silent(command) from None
         except (OSError, ValueError, TypeError) as exc:
             raise InstrumentUnreachable(self._msg(f"cannot {_doing(command)}: {_plain(exc)}"),
@@ -197,7 +145,11 @@ class VisaSession:
             raise InstrumentUnreachable(self._msg(f"cannot {_doing(command)}: {_plain(exc)}"),
                                         where=self.name) from None
 
-    def _silent(self, command: str) -> InstrumentSilent:
+    def _silent(self, command: str, received: bytes = b"") -> InstrumentSilent:
+        if received:
+            return InstrumentSilent(self._msg(
+                f"reply to {command!r} not complete within {self.timeout_ms} ms ({len(received)} "
+                f"bytes arrived: '{preview(received)}')"), where=self.name)
         return InstrumentSilent(self._msg(f"no reply to {command!r} within {self.timeout_ms} ms"),
                                 where=self.name)
 
@@ -222,21 +174,27 @@ class VisaSession:
                                            f"'{preview(reply)}'"), where=self.name)
 
     # -- plain I/O --------------------------------------------------------------------------
-    def write(self, command: str) -> None:
-        log.debug("%s > %s", self.name, command)
-        self.last_command = command
-        with self._guard(command):
-            self._send(command)
+    def _deadline(self) -> float:
+        """The one deadline of an exchange that starts now: the profile's timeout, in total."""
+        return time.monotonic() + self.timeout_ms / 1000
 
-    def _send(self, command: str) -> None:
+    def _send(self, command: str, deadline: float) -> None:
         """Write one message, keeping the dialect's pacing gap after the previous one (also
-        when the pacing was set after that message, as after *IDN?)."""
+        when the pacing was set after that message, as after *IDN?), after throwing away the
+        late reply of a failed exchange."""
+        if self._io is None:
+            raise InstrumentUnreachable(self._msg("the connection is closed"), where=self.name)
         if self.pace is not None and self._last_sent is not None:
             previous, at = self._last_sent
             wait = at + self.pace(previous) - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-        self._inst.write(command)
+        if self._dirty:
+            dropped = self._io.discard_pending()
+            if dropped:
+                log.debug("%s: dropped %d stale bytes before %r", self.name, dropped, command)
+            self._dirty = False
+        self._io.write(command.encode("ascii") + b"\n", deadline)
         self._last_sent = (command, time.monotonic())
 
     @contextmanager
@@ -244,22 +202,30 @@ class VisaSession:
         """Use another timeout for the calls inside the block (e.g. a slow first reply)."""
         saved = self.timeout_ms
         self.timeout_ms = timeout_ms
-        self._inst.timeout = timeout_ms
         try:
             yield
         finally:
             self.timeout_ms = saved
-            if self._inst is not None:
-                self._inst.timeout = saved
+
+    def write(self, command: str) -> None:
+        log.debug("%s > %s", self.name, command)
+        self.last_command = command
+        with self._guard(command):
+            self._send(command, self._deadline())
 
     def query(self, command: str) -> str:
-        """Send a query and return its reply line without the terminator."""
+        """Send a query and return its reply line without the terminator.
+
+        The whole exchange ends within the session's timeout, and the line may not exceed
+        `guard.MAX_LINE_BYTES` (a reply that never ends is an error, not a memory leak).
+        """
         log.debug("%s > %s", self.name, command)
         if not command.upper().startswith(("SYST:ERR", ":SYST:ERR")):
             self.last_command = command
         with self._guard(command):
-            self._send(command)
-            raw = self._inst.read_raw()
+            deadline = self._deadline()
+            self._send(command, deadline)
+            raw = self._io.read_line(deadline, guard.MAX_LINE_BYTES)  # type: ignore[union-attr]
         try:
             reply = raw.decode("ascii").rstrip("\r\n")
         except UnicodeDecodeError:
@@ -271,7 +237,9 @@ class VisaSession:
         reply = self.query(command)
         try:
             return parse(reply)
-        except (ValueError, TypeError):
+        except guard.ReplyError as exc:
+            raise self.garbage(command, reply, f"{expected}; {exc}") from None
+        except (ValueError, TypeError, OverflowError):
             raise self.garbage(command, reply, expected) from None
 
     def query_float(self, command: str) -> float:
@@ -290,55 +258,67 @@ class VisaSession:
             return None
         for message in messages[:-1]:
             self.write(message)
-        return self.query_parsed(messages[-1], op.parse, _expected(op.parse))
+        return self.query_parsed(messages[-1], op.parse, expected_of(op.parse))
 
     # -- binary blocks ----------------------------------------------------------------------
-    def query_block(self, command: str, *, prefix_max: int = 0, trailer: bytes = b"") -> bytes:
+    def query_block(self, command: str, max_bytes: int | None = None, *, prefix_max: int = 0,
+                    trailer: bytes = b"") -> bytes:
         """Send a query whose reply is an IEEE 488.2 definite-length block; return the payload.
 
         Reads `#`, the digit count N, the N-digit length L, then exactly L bytes (which may
-        contain "\\n") and the trailing terminator. `prefix_max` tolerates up to that many bytes
-        before the `#` (Siglent `C1:WF DAT2,#9...`); `trailer` is read after the terminator
-        (Siglent ends blocks with two newlines).
+        contain "\\n") and the trailing terminator, all within one timeout. A length above
+        `max_bytes` (default `guard.MAX_BLOCK_BYTES`; callers pass what the preamble allows) is
+        refused from the header, before any of the payload is read. `prefix_max` tolerates up to
+        that many bytes before the `#` (Siglent `C1:WF DAT2,#9...`); `trailer` is read after the
+        terminator (Siglent ends blocks with two newlines).
         """
+        limit = guard.MAX_BLOCK_BYTES if max_bytes is None else max_bytes
         log.debug("%s > %s", self.name, command)
         self.last_command = command
+        io = self._io
         with self._guard(command):
-            self._send(command)
-            head = self._inst.read_bytes(2)
+            deadline = self._deadline()
+            self._send(command, deadline)
+            head = io.read_exact(2, deadline)  # type: ignore[union-attr]
             skipped = b""
             while head[:1] != b"#" and len(skipped) < prefix_max:
                 skipped += head[:1]
-                head = head[1:] + self._inst.read_bytes(1)
+                head = head[1:] + io.read_exact(1, deadline)  # type: ignore[union-attr]
             if head[:1] != b"#" or not head[1:2].isdigit() or head[1:2] == b"0":
-                raise self.garbage(command, head + self._drain(), "an IEEE 488.2 #N block")
+                raise self.garbage(command, head + self._drain(deadline), "an IEEE 488.2 #N block")
             digits = int(head[1:2])
-            length_text = self._inst.read_bytes(digits)
+            length_text = io.read_exact(digits, deadline)  # type: ignore[union-attr]
             if not length_text.isdigit():
-                raise self.garbage(command, head + length_text + self._drain(), "an IEEE 488.2 #N block")
+                raise self.garbage(command, head + length_text + self._drain(deadline),
+                                   "an IEEE 488.2 #N block")
             length = int(length_text)
-            payload = self._inst.read_bytes(length + 1) if length else self._inst.read_bytes(1)
+            if length > limit:
+                raise InstrumentGarbage(self._msg(
+                    f"block reply to {command!r} claims {length:,} bytes, more than this "
+                    f"instrument can hold ({limit:,}); refused before reading it"), where=self.name)
+            payload = io.read_exact(length + 1 if length else 1, deadline)  # type: ignore[union-attr]
             if trailer:
-                self._inst.read_bytes(len(trailer))
+                io.read_exact(len(trailer), deadline)  # type: ignore[union-attr]
         terminator = payload[-1:]
         if terminator != b"\n":
+            self._dirty = True
             raise self.garbage(command, head + length_text + payload[:GARBAGE_PREVIEW],
                                f"a {length}-byte block ending in a newline")
         log.debug("%s < #%d block of %d bytes", self.name, digits, length)
         return bytes(payload[:-1]) if length else b""
 
-    def query_binary_block(self, command: str, datatype: str = "B",
-                           big_endian: bool = False, **block: Any) -> np.ndarray:
+    def query_binary_block(self, command: str, datatype: str = "B", big_endian: bool = False,
+                           max_bytes: int | None = None, **block: Any) -> np.ndarray:
         """A block reply decoded as an array of `datatype` ('B', 'b', 'H', 'h', 'f')."""
-        payload = self.query_block(command, **block)
+        payload = self.query_block(command, max_bytes, **block)
         dtype = np.dtype(datatype).newbyteorder(">" if big_endian else "<")
         if len(payload) % dtype.itemsize:
             raise self.garbage(command, payload, f"a whole number of {dtype.itemsize}-byte values")
         return np.frombuffer(payload, dtype=dtype)
 
-    def query_ascii_block(self, command: str) -> np.ndarray:
+    def query_ascii_block(self, command: str, max_bytes: int | None = None, **block: Any) -> np.ndarray:
         """A block whose payload is comma-separated numbers (Rigol/Keysight ASCII waveforms)."""
-        payload = self.query_block(command)
+        payload = self.query_block(command, max_bytes, **block)
         text = payload.decode("ascii", "replace").strip().rstrip(",")
         if not text:
             return np.empty(0)
@@ -347,10 +327,14 @@ class VisaSession:
         except ValueError:
             raise self.garbage(command, payload, "comma-separated numbers") from None
 
-    def _drain(self) -> bytes:
-        """Whatever else is waiting on the line (up to the terminator), to show in an error."""
+    def _drain(self, deadline: float) -> bytes:
+        """A little more of a bad reply (to the next newline, 0.2 s at most), for the message."""
+        self._dirty = True
         try:
-            return bytes(self._inst.read_raw())
+            return self._io.read_line(min(deadline, time.monotonic() + 0.2),  # type: ignore[union-attr]
+                                      GARBAGE_PREVIEW)
+        except (ReadTimeout, ReplyTooLong) as exc:
+            return exc.received
         except Exception:  # nothing more arrived; the preview shows what we have
             return b""
 
@@ -374,10 +358,27 @@ class VisaSession:
             raise InstrumentReportedError(
                 self._msg(f"error {code},\"{text}\" after {cause!r}{more}"), code=code, where=self.name)
 
+    def clear_status(self) -> list[tuple[int, str]]:
+        """`*CLS`, then drain SYST:ERR? (instruments whose *CLS keeps the queue): the errors an
+        earlier client left are logged and returned, never raised."""
+        self.write("*CLS")
+        left: list[tuple[int, str]] = []
+        for _ in range(MAX_ERROR_DRAIN):
+            code, text = self.query_parsed("SYST:ERR?", parse_error, 'an error entry like 0,"No error"')
+            if code == 0:
+                break
+            left.append((code, text))
+        if left:
+            log.info("%s %s: cleared %d error(s) left by an earlier client: %s", self.name,
+                     self.resource, len(left), "; ".join(f"{c},\"{t}\"" for c, t in left))
+        self.last_command = None
+        return left
+
     # -- lifetime ---------------------------------------------------------------------------
     def close(self) -> None:
         """Close the resource; safe to call twice and after a lost connection."""
         inst, self._inst = self._inst, None
+        self._io = None
         if inst is None:
             return
         try:
@@ -390,6 +391,15 @@ class VisaSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+__all__ = ["CHUNK_SIZE", "GARBAGE_PREVIEW", "MAX_ERROR_DRAIN", "Scpi", "VisaSession", "open_identified",
+           "parse_bool", "parse_error", "parse_float", "parse_int", "parse_word", "preview",
+           "resource_manager"]
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
 def _disable_nagle(inst: Any) -> None:
@@ -407,11 +417,6 @@ def _disable_nagle(inst: Any) -> None:
         log.debug("cannot set TCP_NODELAY on %s: %s", inst.resource_name, exc)
 
 
-def _expected(parse: Callable[[str], Any]) -> str:
-    return {parse_float: "a number", parse_int: "an integer", parse_bool: "ON/OFF or 1/0",
-            parse_word: "a keyword"}.get(parse, "a valid reply")
-
-
 def _doing(command: str) -> str:
     return "open the connection" if command == "open" else f"send {command!r}"
 
@@ -426,17 +431,26 @@ def open_identified(cfg: Any, dialects: tuple[type, ...], kind: str,
     """Open `cfg.resource`, ask *IDN?, and build the dialect the profile names or *IDN? picks.
 
     Each dialect class has `DRIVER` (the profile's name for it), `matches(identity)` and is
-    built as `dialect(session, cfg, identity)`. Nothing on the instrument is changed.
-    `identify_timeout_ms` (if longer) is the timeout of the first reply only (an instrument
-    that answers seconds after the connection is accepted).
+    built as `dialect(session, cfg, identity)`. Nothing on the instrument is changed except its
+    status: `*CLS` and a drained error queue, so that errors an earlier client left behind are not
+    blamed on our first command. `identify_timeout_ms` (if longer) is the timeout of the first
+    reply only (an instrument that answers seconds after the connection is accepted).
     """
     session = VisaSession(cfg.resource, timeout_ms=cfg.timeout_ms, name=kind)
     try:
         with session.timeout(max(cfg.timeout_ms, identify_timeout_ms or 0)):
             identity = session.query("*IDN?").strip()
-        if not identity:
-            raise session.garbage("*IDN?", identity, "an identity string")
-        return _pick_dialect(dialects, cfg, identity, kind)(session, cfg, identity)
+        try:
+            guard.identity(identity)
+        except guard.ReplyError as exc:
+            raise InstrumentGarbage(session._msg(
+                f"'*IDN?' was answered '{preview(identity)}', which is not an instrument identity "
+                f"(expected {exc}): is this the instrument's SCPI port?"), where=kind) from None
+        instrument = _pick_dialect(dialects, cfg, identity, kind)(session, cfg, identity)
+        # A dialect whose instrument reads its errors otherwise says how (`clear_status()`).
+        clear = getattr(instrument, "clear_status", None)
+        (clear if callable(clear) else session.clear_status)()
+        return instrument
     except BaseException:
         session.close()
         raise

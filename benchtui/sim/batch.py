@@ -15,10 +15,11 @@ as the UIDs of a real batch do.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
-from .board.physics import TOLERANCE_SIGMA, BoardSpec
+import numpy as np
+
+from .board.physics import TOLERANCE_BAND, BoardSpec
 from .scenarios import get_scenario, rng_for
 
 #: Stream id of the batch's draws (apart from the rail, glitch, SWD and noise streams).
@@ -87,8 +88,8 @@ class Batch:
             raise ValueError(f"board {number} is not in the batch (boards 1..{self.size})")
         rng = rng_for(self.seed, STREAM_BATCH, 100 + number)
         board_seed = int(rng.integers(0, 2 ** 31))
-        factors = {name: math.exp(float(rng.normal(0.0, sigma)))
-                   for name, sigma in sorted(TOLERANCE_SIGMA.items())}
+        factors = {name: 1.0 + float(np.clip(rng.normal(0.0, band / 2), -band, band))
+                   for name, band in sorted(TOLERANCE_BAND.items())}
         return BoardSpec(number=number, seed=board_seed,
                          scenario=self.scenario if number in self.faulty else "healthy",
                          uid_words=self._uid(number), **factors)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .batch import Batch
 from .board import BoardModel
 from .instruments import start_instruments
 from .twin.mcu import Stm32Twin
@@ -24,9 +25,15 @@ class VirtualBench:
                  variant: str = "zg", psu_model: str = "rigol-dp832",
                  scope_model: str = "rigol-ds1054z", host: str = "127.0.0.1",
                  psu_port: int = 0, scope_port: int = 0, probe_port: int = 0,
-                 serve_probe: bool = False, state_file: str | None = None, dual_bank: bool = False):
+                 serve_probe: bool = False, state_file: str | None = None, dual_bank: bool = False,
+                 batch: int = 0, faulty: tuple[int, ...] | None = None, board: int = 1):
         self.scenario, self.seed, self.variant = scenario, seed, variant
         self.dual_bank = dual_bank
+        #: The virtual batch (None: one board, as the scenario and seed describe it).
+        self.batch: Batch | None = Batch.make(scenario, seed, batch, faulty) if batch else None
+        self.board_number = board if self.batch else 0
+        if self.batch is not None:
+            self.batch.spec(board)  # a one-line ValueError for a board outside the batch
         self._options = dict(time_scale=time_scale, psu_model=psu_model, scope_model=scope_model,
                              host=host, psu_port=psu_port, scope_port=scope_port,
                              probe_port=probe_port, serve_probe=serve_probe, state_file=state_file)
@@ -53,7 +60,8 @@ class VirtualBench:
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> "VirtualBench":
         o = self._options
-        self.board = BoardModel(self.scenario, seed=self.seed)
+        spec = self.batch.spec(self.board_number) if self.batch is not None else None
+        self.board = BoardModel(self.scenario, seed=self.seed, spec=spec)
         self.instruments = start_instruments(
             self.board, psu_model=o["psu_model"], scope_model=o["scope_model"], host=o["host"],
             psu_port=o["psu_port"], scope_port=o["scope_port"])
@@ -69,6 +77,17 @@ class VirtualBench:
             self.stop()
             raise
         return self
+
+    def insert_board(self, number: int) -> None:
+        """Put board `number` of the batch on the bench, as swapping a board would: the PSU
+        keeps its settings; the probe meets another chip (its UID) at the next connect."""
+        if self.batch is None:
+            raise ValueError("this virtual bench has one board: set [sim] batch to swap boards")
+        spec = self.batch.spec(number)
+        with self.twin.lock:
+            self.board.insert(spec)
+            _set_twin_uid(self.twin, spec.uid_words)
+        self.board_number = number
 
     def front_panel_on(self, voltage: float, current_limit: float) -> None:
         """What a user does at the PSU's front panel: set channel 1 and switch it on."""
@@ -95,3 +114,9 @@ class VirtualBench:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+def _set_twin_uid(twin: Stm32Twin, words: tuple[int, int, int]) -> None:
+    """The twin's chip gets the board's 96-bit unique ID (a swapped board is another chip)."""
+    twin.uid = b"".join(w.to_bytes(4, "little") for w in words)
+    twin.sysinfo = twin._make_sysinfo()  # the system memory the probe reads the UID from

@@ -15,6 +15,7 @@ from .scpi.server import start_server
 from .scpi.siglent_sds1000x_e import SiglentSDS1104XE
 from .scpi.siglent_sds2000x_plus import SiglentSDS2104XPlus
 from .scpi.siglent_spd3303x import SiglentSPD3303X
+from .scpi.tektronix_mso import TektronixMSO54
 
 #: `[sim] psu_model` / `scope_model` -> simulated instrument (one module per dialect in scpi/).
 PSU_MODELS = {"rigol-dp832": RigolDP832, "rigol-dp831a": RigolDP831A,
@@ -22,7 +23,8 @@ PSU_MODELS = {"rigol-dp832": RigolDP832, "rigol-dp831a": RigolDP831A,
               "siglent-spd3303x": SiglentSPD3303X, "rohde-hmc8043": RohdeHMC8043}
 SCOPE_MODELS = {"rigol-ds1054z": RigolDS1054Z, "rigol-dho924": RigolDHO924,
                 "keysight-dsox3034t": KeysightDSOX3034T, "keysight-dsox2024a": AgilentDSOX2024A,
-                "siglent-sds1104x-e": SiglentSDS1104XE, "siglent-sds2104x-plus": SiglentSDS2104XPlus}
+                "siglent-sds1104x-e": SiglentSDS1104XE, "siglent-sds2104x-plus": SiglentSDS2104XPlus,
+                "tektronix-mso54": TektronixMSO54}
 START_TIMEOUT_S = 10.0
 
 

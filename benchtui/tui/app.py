@@ -24,7 +24,8 @@ from textual.widgets import ContentSwitcher
 from ..bench import events as ev
 from ..bench.session import BenchSession
 from ..profile import Profile
-from .actions import LoopActions, PowerActions, ResultsActions, ScopeActions, TargetActions
+from .actions import (BoardActions, LoopActions, PowerActions, ResultsActions, ScopeActions,
+                      TargetActions)
 from .dialogs import ConfirmDialog, TextScreen
 from .keys import COMMANDS, TAB_KEYS, TABS, bindings, footer_keys, help_text
 from .messages import AppLogHandler, BenchEvent, LogRecordMessage
@@ -42,7 +43,8 @@ PANELS = {"overview": OverviewPanel, "power": PowerPanel, "target": TargetPanel,
           "loop": LoopPanel, "results": ResultsPanel, "log": LogPanel}
 
 
-class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsActions, App[None]):
+class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsActions, BoardActions,
+               App[None]):
     """benchtui's console on the bench of `profile` (a real bench, or a started virtual bench)."""
 
     CSS_PATH = "app.tcss"
@@ -53,9 +55,11 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
     #: Dialogs focus their own safe default (Cancel).
     AUTO_FOCUS = None
 
-    def __init__(self, profile: Profile):
+    def __init__(self, profile: Profile, board_slot: Any = None):
         super().__init__()
         self.profile = profile
+        #: On a virtual batch: how to put another board on the bench (bench.board_tracking.BoardSlot).
+        self.board_slot = board_slot
         self.session: BenchSession | None = None
         self.engine: Any = None
         self.counters = (0, 0, 0)

@@ -1,4 +1,5 @@
-"""Modal screens: confirmation of destructive actions, firmware file picker, sector picker, help, report."""
+"""Modal screens: confirmation of destructive actions, firmware file picker, sector picker, board
+picker (virtual batch), help, report."""
 
 from __future__ import annotations
 
@@ -97,6 +98,48 @@ class FilePickerDialog(ModalScreen["str | None"]):
             self.notify(f"{value}: no such file", severity="error")
             return
         self.dismiss(str(Path(value).expanduser()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class BoardDialog(ModalScreen["int | None"]):
+    """Which board of the virtual batch goes on the bench: a number, Enter accepts."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, size: int, current: int):
+        super().__init__()
+        self.batch_size, self.current = size, current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Put which board on the bench? (1..{self.batch_size}; board {self.current} "
+                        "is on it)", classes="dialog-title")
+            yield Input(str(self.current % self.batch_size + 1), id="board", type="integer")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Swap", id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#board", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._accept()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._accept()
+        else:
+            self.dismiss(None)
+
+    def _accept(self) -> None:
+        text = self.query_one("#board", Input).value.strip()
+        if not text.isdigit() or not 1 <= int(text) <= self.batch_size:
+            self.notify(f"board {text or '?'} is not in the batch (boards 1..{self.batch_size})",
+                        severity="error")
+            return
+        self.dismiss(int(text))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

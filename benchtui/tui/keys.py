@@ -57,6 +57,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("m", "erase_chip", "Mass erase…", "target"),
     Command("u", "remove_wrp", "Unprotect…", "target"),
     Command("b", "read_option_bytes", "Read OB", "target"),
+    Command("i", "swap_board", "Put board…", "target"),
     Command("g", "capture('power_up')", "Capture power-up", "scope"),
     Command("k", "capture('fault_catch')", "Capture fault-catch", "scope"),
     Command("l", "run_loop", "Run loop", "loop", footer=True),
@@ -65,6 +66,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("enter", "open_report", "Open report", "results", bind=False),
     Command("x", "export_report", "Export report", "results"),
     Command("f5", "refresh_runs", "Refresh runs", "results"),
+    Command("y", "board_report", "Board report", "results"),
     Command("ctrl+s", "save", "Save log + capture", "console"),
     Command("r", "reconnect", "Reconnect", "console", footer=True),
     Command("question_mark", "help", "Help", "console", footer=True),
@@ -106,7 +108,8 @@ TAB_HELP = {
     "target": "connect mode, connect, option bytes + sector protection map, erase/program/verify",
     "scope": "last capture per net with its limits; out-of-limit values in red",
     "loop": "power-cycle/flash/measure loop, cycle table (Enter opens a cycle), correlation",
-    "results": "earlier runs in the database; Enter opens a run's report, x exports it",
+    "results": "earlier runs in the database; Enter opens a run's report, x exports it; the boards "
+               "compared (y: in full)",
     "log": "every action and instrument exchange, with the time",
 }
 

@@ -48,7 +48,9 @@ def test_planted_threshold_is_ranked_first_with_its_counts_and_words() -> None:
     assert top.threshold == pytest.approx((vcap[vcap < 1.1].max() + vcap[vcap > 1.1].min()) / 2)
     assert top.threshold == pytest.approx(1.10)
     assert (top.below.failures, top.below.cycles, top.above.failures, top.above.cycles) == (14, 15, 0, 35)
-    assert top.text == "erase failed in 14 of 15 cycles where flash.VCAP1.min < 1.10 V, and in 0 of 35 above"
+    # Printed with the digits that set the threshold apart from its neighbours (1.098 | 1.102).
+    assert top.gap == pytest.approx((vcap[vcap < 1.1].max(), vcap[vcap > 1.1].min()))
+    assert top.text == "erase failed in 14 of 15 cycles where flash.VCAP1.min < 1.100 V, and in 0 of 35 above"
     assert top.below.ci[0] < 14 / 15 < top.below.ci[1] and top.above.ci[0] == 0.0
     assert a.rail_signature
     assert a.summary[0].startswith("rail signature (AUC 0.0") and a.summary[0].endswith(top.text)
@@ -100,7 +102,7 @@ def test_pure_noise_gives_no_rail_signature(seed: int) -> None:
     assert len(a.findings) == 60  # everything was tested, nothing separated
 
 
-def test_a_timing_signature_is_reported_without_claiming_a_rail_one() -> None:
+def test_a_timing_split_is_a_consequence_shown_apart_never_a_finding() -> None:
     rng = np.random.default_rng(8)
     n = 100
     fails = rng.random(n) < 0.3
@@ -108,8 +110,40 @@ def test_a_timing_signature_is_reported_without_claiming_a_rail_one() -> None:
     a = analyse(matrix({"step.connect.duration": (connect, "s", "link"), **noise(rng, n, 10)},
                        ["connect" if f else None for f in fails]))
     assert not a.rail_signature
-    assert a.findings[0].feature == "step.connect.duration"
-    assert any(line.startswith("link (AUC") and "connect failed in" in line for line in a.summary)
+    timing = next(f for f in a.findings if f.feature == "step.connect.duration")
+    assert timing.separates and timing.role == "consequence" and "what the failure did" in timing.role_why
+    roles = [f.role for f in a.findings]
+    assert roles == sorted(roles, key=lambda r: r != "evidence"), "consequences rank after all evidence"
+    assert timing not in a.evidence and a.consequences == [timing]
+    assert not any("step.connect.duration" in line for line in a.summary)
+
+
+def test_features_measured_after_the_failing_step_are_consequences() -> None:
+    rng = np.random.default_rng(9)
+    n = 80
+    fails = rng.random(n) < 0.4
+    # The connect failed, so the fault catch (armed after connect) never saw a flash: its
+    # capture is quieter in failing cycles. That is the failure's doing, not its cause.
+    vcap = np.where(fails, 1.2, rng.normal(1.15, 0.01, n))
+    vdd = np.where(fails, rng.normal(3.1, 0.02, n), rng.normal(3.3, 0.02, n))
+    a = analyse(matrix({"flash.VCAP1.min": (vcap, "V", "rail"), "power_up.VDD.min": (vdd, "V", "rail")},
+                       ["connect (no SWD ACK)" if f else None for f in fails]))
+    flash = next(f for f in a.findings if f.feature == "flash.VCAP1.min")
+    assert flash.role == "consequence" and "after the failing step" in flash.role_why
+    assert a.findings[0].feature == "power_up.VDD.min" and a.findings[0].role == "evidence"
+    assert a.rail_signature and "power_up.VDD.min" in a.summary[0]
+
+
+def test_threshold_digits_show_the_split() -> None:
+    # VDD means of 2.9386 V (failing) and 2.9412 V (passing) both read "2.94 V" at three digits.
+    vdd = np.array([2.9386] * 10 + [2.9412] * 30) + np.linspace(0, 1e-4, 40)
+    a = analyse(matrix({"power_up.VDD.mean": (vdd, "V", "rail")}, ["erase"] * 10 + [None] * 30))
+    top = a.findings[0]
+    lo, hi = top.gap
+    assert lo < top.threshold < hi
+    shown = float(top.threshold_text.split()[1])
+    assert lo < shown < hi, top.threshold_text
+    assert top.confidence == "strong"
 
 
 def test_all_pass_says_no_failures() -> None:
@@ -155,7 +189,7 @@ def test_matrix_from_records_feeds_the_analysis() -> None:
         records.append(CycleRecord(i, 0.0, 1.0, not failed, "erase" if failed else None, None, None,
                                    features=(FeatureValue("flash.VCAP1.min", v, "V", "rail"),)))
     a = analyse(FeatureMatrix.from_records(records))
-    assert a.findings[0].text.startswith("erase failed in 12 of 12 cycles where flash.VCAP1.min < 1.06 V")
+    assert a.findings[0].text.startswith("erase failed in 12 of 12 cycles where flash.VCAP1.min < 1.058 V")
 
 
 @pytest.mark.parametrize("k, n", [(0, 35), (14, 15), (7, 20), (20, 20)])

@@ -38,9 +38,12 @@ def analysis_of(profile, run_id):
         return analyse(store.feature_matrix(run_id)), store.cycles(run_id)
 
 
-async def test_healthy_board_passes_every_cycle_and_the_report_says_so(virtual_bench):
-    _, profile = virtual_bench("healthy")
-    summary, seen = await run_loop(profile, 5)
+# The scenario runs are shared with the diagnosis tests (tests/scenario_runs.py: one run per
+# scenario and test session, sized to the smallest that gives a stable verdict).
+
+def test_healthy_board_passes_every_cycle_and_the_report_says_so(scenario_runs):
+    run = scenario_runs("healthy")
+    summary, seen, profile = run.summary, run.events, run.profile
     assert (summary.cycles, summary.failures, summary.status) == (5, 0, "completed")
     analysis, cycles = analysis_of(profile, summary.id)
     assert all(c.passed for c in cycles)
@@ -52,11 +55,11 @@ async def test_healthy_board_passes_every_cycle_and_the_report_says_so(virtual_b
     assert 1.1 < first.feature("power_up.VCAP1.min") < 1.3 or first.feature("power_up.VCAP1.min") is not None
 
 
-async def test_vcap_marginal_failures_rank_a_vcap_feature_first(virtual_bench):
-    _, profile = virtual_bench("vcap-marginal", seed=7)
-    summary, _ = await run_loop(profile, 40)
-    assert summary.cycles == 40
-    assert 0 < summary.failures < 40
+def test_vcap_marginal_failures_rank_a_vcap_feature_first(scenario_runs):
+    run = scenario_runs("vcap-marginal")
+    summary, profile = run.summary, run.profile
+    assert summary.cycles == run.spec["cycles"]
+    assert 0 < summary.failures < summary.cycles
     analysis, cycles = analysis_of(profile, summary.id)
     top = analysis.findings[0]
     assert "VCAP" in top.feature, [f.feature for f in analysis.findings[:5]]
@@ -66,25 +69,17 @@ async def test_vcap_marginal_failures_rank_a_vcap_feature_first(virtual_bench):
     assert {c.failed_step for c in failing} <= {"erase", "program", "verify"}
 
 
-async def test_swd_intermittent_fails_without_a_rail_signature(virtual_bench):
-    # SWD dropouts are intervals of (wall-clock) time, so how many transfers they hit depends on
-    # the machine's speed: run until enough failures to correlate (bounded), not a fixed count.
-    _, profile = virtual_bench("swd-intermittent", seed=3)
-
-    def on_event(engine, event):
-        if isinstance(event, ev.CycleFinished) and (event.failed >= 6 or event.record.index >= 80):
-            engine.stop()
-    summary, _ = await run_loop(profile, 0, on_event)
-    assert summary.failures >= 6, "the intermittent contact makes cycles fail"
-    analysis, _ = analysis_of(profile, summary.id)
+def test_swd_intermittent_fails_without_a_rail_signature(scenario_runs):
+    run = scenario_runs("swd-intermittent")
+    assert run.summary.failures >= 6, "the intermittent contact makes cycles fail"
+    analysis, _ = analysis_of(run.profile, run.summary.id)
     assert any("no rail signature" in line for line in analysis.summary), analysis.summary
 
 
-async def test_brownout_points_at_vdd_or_psu_readback(virtual_bench):
-    _, profile = virtual_bench("brownout", seed=5)
-    summary, _ = await run_loop(profile, 30)
-    assert summary.failures > 0
-    analysis, _ = analysis_of(profile, summary.id)
+def test_brownout_points_at_vdd_or_psu_readback(scenario_runs):
+    run = scenario_runs("brownout")
+    assert run.summary.failures > 0
+    analysis, _ = analysis_of(run.profile, run.summary.id)
     assert analysis.rail_signature
     # The supply is to blame: PSU readback (current near the limit, CC) or VDD is among the
     # first findings (the slower power-up ramp of a heavier load also shows on the rails).

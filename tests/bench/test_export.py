@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ import pytest
 from benchtui.bench.analysis import analyse
 from benchtui.bench.export import BASE_COLUMNS, export_csv, export_jsonl, export_waveforms
 from benchtui.bench.features import compute_capture_features, step_features
-from benchtui.bench.records import CycleRecord, StepRecord, WaveformRecord
+from benchtui.bench.records import CycleRecord, FeatureValue, StepRecord, WaveformRecord
 from benchtui.bench.report import format_report, report_json
 from benchtui.bench.store import ResultsStore
 from benchtui.errors import StoreError
@@ -70,14 +72,16 @@ def test_report_finds_the_vcap_dip_and_prints_a_table(run_db) -> None:
     text = format_report(analysis, summary)
     assert f"run {run_id} \"synthetic\" [vcap-marginal]: completed, {N_CYCLES} cycles, {failures} failed" in text
     assert "feature" in text and "AUC" in text and "fail below" in text
-    assert top.text in text and "rail signature (AUC" in text
+    assert "verdict: likely the VCAP1/VCAP2 capacitors" in text and "findings:" in text
+    assert f"{top.feature} {top.threshold_text}: failures in {top.near.failures} of {top.near.cycles}" in text
     header = next(line for line in text.splitlines() if "feature" in line and "AUC" in line)
     row = next(line for line in text.splitlines() if line.lstrip().startswith("1 "))
     assert len(row.rstrip("*")) <= len(header) + 1
 
     data = report_json(analysis, summary)
     again = json.loads(json.dumps(data, allow_nan=False))
-    assert again["findings"][0]["feature"] == top.feature and again["rail_signature"] is True
+    assert again["features"][0]["feature"] == top.feature and again["rail_signature"] is True
+    assert again["findings"][0]["part_id"] == "vcap" and again["findings"][0]["advice"]
     assert again["run"]["id"] == run_id and again["failures_by_step"] == {"erase (write-protected)": failures}
 
 
@@ -104,8 +108,43 @@ def test_csv_has_one_row_per_cycle_with_features_as_columns(run_db) -> None:
     for row, record in zip(rows, records):
         assert int(row["cycle"]) == record.index and row["passed"] == str(int(record.passed))
         assert row["failed_step"] == (record.failed_step or "")
+        # ISO 8601 with the UTC offset, to the millisecond.
+        started = datetime.fromisoformat(row["started"])
+        assert started.tzinfo is not None and abs(started.timestamp() - record.started) < 1e-3
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d", row["ended"])
         vmin = record.feature("flash.VCAP1.min")
-        assert (row["flash.VCAP1.min"] == "") if vmin is None else float(row["flash.VCAP1.min"]) == vmin
+        if vmin is None:
+            assert row["flash.VCAP1.min"] == ""
+        else:
+            decimals = len(row["flash.VCAP1.min"].split(".")[1])
+            assert float(row["flash.VCAP1.min"]) == pytest.approx(vmin, abs=0.51 * 10 ** -decimals)
+        assert row["step.erase.attempts"] == "1" and len(row["step.erase.duration"].split(".")[1]) == 6
+
+
+def test_csv_values_are_rounded_to_the_instruments_resolution(tmp_path: Path) -> None:
+    """An 8-bit capture at 0.2 V/div resolves 8 mV: its features are written to the mV, with
+    means one decimal finer, times to the sample interval, counts as integers."""
+    lsb, rng = 0.008, np.random.default_rng(9)
+    db = tmp_path / "q.db"
+    with ResultsStore(db) as store:
+        run_id = store.start_run("quantised", {}, {}, {})
+        for i in range(1, 6):
+            vcap = np.round((1.2 + rng.normal(0, 0.006, 2000)) / lsb) * lsb
+            vcap[900:950] -= 0.1 + 0.01 * i
+            waves = {"VCAP1": WaveformRecord("fault_catch", "VCAP1", 0.0, DT, vcap)}
+            features = compute_capture_features("flash", waves, LIMITS)
+            features.append(FeatureValue("psu.flash.current", 0.0613 + i * 1e-4, "A", "psu"))
+            store.add_cycle(run_id, CycleRecord(i, 1e9 + i, 1e9 + i + 0.5, True, None, None, None,
+                                                features=tuple(features), waveforms=tuple(waves.values())))
+        store.end_run(run_id)
+        out = io.StringIO()
+        export_csv(store, run_id, out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert rows[0]["flash.VCAP1.min"].count(".") == 1 and len(rows[0]["flash.VCAP1.min"].split(".")[1]) == 3
+    assert len(rows[0]["flash.VCAP1.mean"].split(".")[1]) == 4
+    assert len(rows[0]["flash.VCAP1.below_min"].split(".")[1]) == 6  # 2 µs samples: to the µs
+    assert rows[0]["psu.flash.current"] == "0.0614"
+    assert "0000000" not in out.getvalue() and "9999999" not in out.getvalue()
 
 
 def test_jsonl_rows_carry_flattened_features(run_db, tmp_path: Path) -> None:
@@ -135,6 +174,22 @@ def test_waveforms_export_one_npz_per_cycle_capture(run_db, tmp_path: Path) -> N
         for w in record.waveforms:
             assert np.array_equal(data[w.net], np.asarray(w.volts, dtype=np.float32))
             assert float(data[f"{w.net}_dt"]) == w.dt and float(data[f"{w.net}_t0"]) == w.t0
+
+
+def test_waveforms_export_as_csv_with_a_time_column_per_capture(run_db, tmp_path: Path) -> None:
+    db, run_id, records = run_db
+    folder = tmp_path / "waves-csv"
+    with ResultsStore(db, readonly=True) as store:
+        written = export_waveforms(store, run_id, folder, fmt="csv")
+    record = [r for r in records if r.waveforms][2]
+    assert written == len(list(folder.glob("*.csv")))
+    with open(folder / f"run{run_id}_cycle{record.index:05d}_fault_catch.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["time_s"] + [w.net for w in record.waveforms]
+    assert len(rows) == 1 + len(record.waveforms[0].volts)
+    assert float(rows[2][0]) == pytest.approx(record.waveforms[0].t0 + DT, abs=1e-6)
+    vcap = next(i for i, w in enumerate(record.waveforms, 1) if w.net == "VCAP1")
+    assert float(rows[1][vcap]) == pytest.approx(float(record.waveforms[vcap - 1].volts[0]), abs=1e-5)
 
 
 def test_export_errors_name_the_path_or_run(run_db, tmp_path: Path) -> None:

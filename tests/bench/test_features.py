@@ -121,6 +121,16 @@ def test_vcap_dip_depth_and_time_below_min_limit(depth: float, width: float) -> 
     assert got["power_up.VCAP1.min"][0] == pytest.approx(0.0)  # whole record, power-up included
 
 
+def test_the_tail_of_a_power_up_ramp_is_not_a_dip() -> None:
+    vcap = np.clip((T - 0.5e-3) / 1e-3, 0.0, 1.0) * 1.2  # a 1 ms ramp up to 1.2 V, then flat
+    got = features("power_up", {"VCAP1": wf("VCAP1", vcap)}, {"VCAP1": (1.1, 1.4)})
+    assert got["power_up.VCAP1.dip_depth"][0] == pytest.approx(0.0, abs=1e-9)
+    assert got["power_up.VCAP1.below_min"][0] == 0.0
+    vcap[(T >= 4e-3) & (T < 4.5e-3)] = 1.13  # ...and a real dip after it is seen in full
+    got = features("power_up", {"VCAP1": wf("VCAP1", vcap)}, {"VCAP1": (1.1, 1.4)})
+    assert got["power_up.VCAP1.dip_depth"][0] == pytest.approx(0.07)
+
+
 def test_vcap_without_a_limit_has_depth_but_no_below_min() -> None:
     vcap = np.full(N, 1.25)
     vcap[5000:5100] = 1.17
@@ -164,3 +174,22 @@ def test_step_features() -> None:
     got = {f.name: (f.value, f.unit, f.kind) for f in step_features(steps)}
     assert got == {"step.connect.duration": (0.25, "s", "link"), "step.connect.attempts": (1.0, "", "link"),
                    "step.erase.duration": (1.75, "s", "timing"), "step.erase.attempts": (3.0, "", "timing")}
+
+
+def test_vcap_settle_time_counts_from_vdd_up_to_the_last_exit_from_the_5_percent_band() -> None:
+    vdd = vdd_ramp()
+    t_up = VDD_ON_V / VDD_FINAL * RAMP  # VDD reaches 1.7 V here
+    # VCAP rises with VDD, overshoots to 1.30 V, and is inside 1.2 V ± 5 % from 1.5 ms on.
+    vcap = np.where(T < t_up, 0.0, 1.2)
+    vcap = np.where((T >= t_up) & (T < 1.5e-3), 1.30, vcap)
+    got = features("power_up", {"VDD": wf("VDD", vdd), "VCAP1": wf("VCAP1", vcap)})
+    assert got["power_up.VCAP1.settle_time"][0] == pytest.approx(1.5e-3 - t_up, abs=2 * DT)
+    assert got["power_up.VCAP1.settle_time"][1:] == ("s", "rail")
+    # Already powered when the record starts: no settling to measure.
+    flat = features("flash", {"VDD": wf("VDD", np.full(N, 3.3)), "VCAP1": wf("VCAP1", np.full(N, 1.2))})
+    assert "flash.VCAP1.settle_time" not in flat
+    # Still outside the band when the record ends: measured as missing, not as a number.
+    late = np.where(T < 10.9e-3, 1.0, 1.2)
+    late[T < t_up] = 0.0
+    missing = features("power_up", {"VDD": wf("VDD", vdd), "VCAP1": wf("VCAP1", late)})
+    assert missing["power_up.VCAP1.settle_time"][0] is None

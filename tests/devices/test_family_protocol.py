@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 
 from benchtui.devices.psu import OwonSPE, PsuReading, RohdeHMC804x, SiglentSPD3303X, open_psu
-from benchtui.devices.scope import RigolDHO, SiglentSDS1000XE, SiglentSDS2000XPlus, open_scope
+from benchtui.devices.scope import (RigolDHO, SiglentSDS1000XE, SiglentSDS2000XPlus, TektronixMSO,
+                                    open_scope)
 from benchtui.devices.scope.siglent_sds2000x_plus import DESC_LENGTH
 from benchtui.errors import InstrumentError, InstrumentReportedError
-from benchtui.profile import TriggerConfig
+from benchtui.profile import ScopeChannel, TriggerConfig
 
 from .conftest import psu_cfg, scope_cfg
-from .scpi_peer import OK, block
+from .scpi_peer import OK, block, opened
 
 SPD_IDN = "Siglent Technologies,SPD3303X-E,SPD3XIEX1R0000,1.01.01.02.07R2,V3.0"
 HMC_IDN = "Rohde&Schwarz,HMC8043,023456,01.300"
@@ -37,7 +38,7 @@ def _gap(peer, first: int = 1) -> float:
 
 def test_spd3303x_commands_status_word_and_pacing(peer_factory):
     peer = peer_factory([
-        ("*IDN?", SPD_IDN),
+        *opened(SPD_IDN),
         ("CH2:CURR 0.25", None), ("CH2:VOLT 3.3", None), SPD_OK,
         ("OUTP CH2,ON", None), SPD_OK,
         ("SYST:STAT?", "0x0022"), ("MEAS:VOLT? CH2", "3.298"), ("MEAS:CURR? CH2", "0.250"),  # CH2 on, CC
@@ -69,7 +70,7 @@ def test_spd3303x_channel_3_is_not_programmable(peer_factory):
 
 def test_hmc8043_selects_the_channel_and_uses_the_master_switch(peer_factory):
     peer = peer_factory([
-        ("*IDN?", HMC_IDN),
+        *opened(HMC_IDN),
         ("INST:NSEL 3", None), ("CURR 0.5", None), ("INST:NSEL 3", None), ("VOLT 3.3", None), OK,
         ("INST:NSEL 3", None), ("OUTP:SEL ON", None), ("OUTP:MAST ON", None), OK,
         ("INST:NSEL 3", None), ("OUTP:SEL?", "1"), ("OUTP:MAST?", "1"),
@@ -94,7 +95,7 @@ def test_hmc8043_selects_the_channel_and_uses_the_master_switch(peer_factory):
 
 def test_hmc8041_has_no_inst_command(peer_factory):
     peer = peer_factory([
-        ("*IDN?", "Rohde&Schwarz,HMC8041,012345,01.300"),
+        *opened("Rohde&Schwarz,HMC8041,012345,01.300"),
         ("VOLT 5", None), OK, ("STAT:QUES:COND?", "2"),
     ])
     psu = open_psu(psu_cfg(peer.resource, max_voltage=12.0))
@@ -107,7 +108,7 @@ def test_hmc8041_has_no_inst_command(peer_factory):
 
 
 def test_owon_spe_is_paced_and_single_output(peer_factory):
-    peer = peer_factory([("*IDN?", "OWON,SPE3103,2104123,FV:V3.5.0"),
+    peer = peer_factory([*opened("OWON,SPE3103,2104123,FV:V3.5.0"),
                          ("CURR 0.5", None), ("VOLT 3.3", None), OK, ("OUTP 1", None), OK])
     psu = open_psu(psu_cfg(peer.resource))
     try:
@@ -127,7 +128,7 @@ def test_dho_reads_12_bit_words_page_by_page(peer_factory):
     codes = (2048 + np.arange(2000) % 512).astype("<u2")  # 12-bit samples, 0..4095
     pre = "1,2,1000,1,1.000000e-06,-2.000000e-04,0,1.953125e-03,0,2048"
     peer = peer_factory([
-        ("*IDN?", DHO_IDN), (":STOP", None),
+        *opened(DHO_IDN), (":STOP", None),
         (":WAV:SOUR CHAN1", None), (":WAV:MODE RAW", None), (":WAV:FORM WORD", None), (":WAV:PRE?", pre),
         (":ACQ:MDEP?", "2000"),
         (":WAV:STAR 1", None), (":WAV:STOP 1000", None), (":WAV:DATA?", block(codes[:1000].tobytes())),
@@ -162,7 +163,7 @@ def test_sds1000x_e_setup_arm_wait_fetch_and_measure(peer_factory):
              ("C1:VDIV?", "1.00E+00"), ("C1:OFST?", "-5.00E-01"),
              ("C1:WF? DAT2", b"C1:WF DAT2," + block(codes.tobytes()) + b"\n"), ("CMR?", "0")]
     measure = [("C1:PAVA? MAX", "MAX,3.30E+00V"), ("C1:PAVA? RISE", "C1:PAVA RISE,****")]
-    peer = peer_factory([("*IDN?", SDSE_IDN), *setup, *arm, *wait, *fetch, *measure])
+    peer = peer_factory([("*IDN?", SDSE_IDN), ("*CLS", None), *setup, *arm, *wait, *fetch, *measure])
     from .conftest import STANDARD_CHANNELS
     scope = open_scope(scope_cfg(peer.resource, channels={"VDD": STANDARD_CHANNELS["VDD"]}))
     try:
@@ -206,7 +207,7 @@ def wavedesc(*, word: bool, points: int, gain: float, offset: float, codes_per_d
 
 def test_sds2000x_plus_arm_and_status(peer_factory):
     peer = peer_factory([
-        ("*IDN?", SDSP_IDN),
+        *opened(SDSP_IDN),
         (":TIM:SCAL 0.002", None), (":TIM:SCAL?", "2.000E-03"),
         (":TIM:DEL 0.008", None), (":TRIG:TYPE EDGE", None), (":TRIG:EDGE:SOUR C1", None),
         (":TRIG:EDGE:SLOP RIS", None), (":TRIG:EDGE:LEV 1.5", None), OK,
@@ -236,7 +237,7 @@ def test_sds2000x_plus_reads_the_wavedesc_and_the_record_in_pieces(peer_factory,
               (":WAV:STAR 3", None), (":WAV:POIN 3", None), (":WAV:DATA?", block(data[3:6].tobytes()) + b"\n"),
               (":WAV:STAR 6", None), (":WAV:POIN 1", None), (":WAV:DATA?", block(data[6:].tobytes()) + b"\n")]
     peer = peer_factory([
-        ("*IDN?", idn), (":TRIG:STOP", None), (":ACQ:POIN?", "7.000E+00"), (":WAV:MAXP?", "3.000E+00"),
+        *opened(idn), (":TRIG:STOP", None), (":ACQ:POIN?", "7.000E+00"), (":WAV:MAXP?", "3.000E+00"),
         (":TIM:SCAL?", "1.000E-03"), (f":WAV:WIDT {width}", None),
         (":WAV:SOUR C1", None), (":WAV:PRE?", desc), *pieces,
     ])
@@ -253,13 +254,72 @@ def test_sds2000x_plus_reads_the_wavedesc_and_the_record_in_pieces(peer_factory,
 
 def test_sds2000x_plus_measurement_and_the_stars(peer_factory):
     simple = [(":MEAS ON", None), (":MEAS:MODE SIMP", None), (":MEAS:SIMP:SOUR C2", None)]
-    peer = peer_factory([("*IDN?", SDSP_IDN),
+    peer = peer_factory([*opened(SDSP_IDN),
                          *simple, (":MEAS:SIMP:ITEM MIN,ON", None), (":MEAS:SIMP:VAL? MIN", "1.120E+00"),
                          *simple, (":MEAS:SIMP:ITEM RISE,ON", None), (":MEAS:SIMP:VAL? RISE", "****")])
     scope = open_scope(scope_cfg(peer.resource))
     try:
         assert scope.measure("VCAP1", "vmin").value == pytest.approx(1.12)
         assert scope.measure("VCAP1", "rise").value is None
+    finally:
+        scope.close()
+    peer.assert_done()
+
+
+# --- Tektronix MSO4/5/6 ------------------------------------------------------------------------
+
+TEK_IDN = "TEKTRONIX,MSO54,C019876,CF:91.1CT FV:1.38.3.0"
+
+
+def test_tektronix_setup_arm_sequence_and_completion(peer_factory):
+    peer = peer_factory([
+        ("*IDN?", TEK_IDN), ("*CLS", None), ("*ESR?", "0"), ("HEAD OFF", None), ("VERB OFF", None),
+        ("CH2:PROBEF:EXTA 1", None), ("CH2:SCA 0.2", None), ("CH2:POS 0", None),
+        ("CH2:OFFS 1.2", None), ("DIS:GLO:CH2:STATE ON", None),     # centre voltage: negated offset
+        ("*ESR?", "0"),
+        ("HOR:MODE MAN", None), ("HOR:SCA 0.002", None), ("HOR:SCA?", "2.0000E-03"),
+        ("HOR:POS 10", None),                                       # trigger at 10 % of the record
+        ("TRIG:A:TYP EDGE", None), ("TRIG:A:EDGE:SOU CH1", None), ("TRIG:A:EDGE:SLO RIS", None),
+        ("TRIG:A:LEV:CH1 1.5", None), ("TRIG:A:MOD NORM", None), ("*ESR?", "0"),
+        ("ACQ:STOPA SEQ", None), ("ACQ:STATE ON", None),
+        ("TRIG:STATE?", "SAVE"), ("TRIG:STATE?", "ARMED"), ("TRIG:STATE?", "READY"),
+        ("ACQ:STATE?", "1"), ("ACQ:STATE?", "0"),
+        ("TRIG FORC", None), ("ACQ:STATE OFF", None),
+    ])
+    from .conftest import STANDARD_CHANNELS
+    scope = open_scope(scope_cfg(peer.resource, channels={"VCAP1": STANDARD_CHANNELS["VCAP1"],
+                                                         "VDD": STANDARD_CHANNELS["VDD"]}))
+    try:
+        assert isinstance(scope, TektronixMSO)
+        scope.cfg.channels.pop("VDD")
+        scope.setup_channels()
+        scope.cfg.channels["VDD"] = STANDARD_CHANNELS["VDD"]
+        scope.arm(POWER_UP)
+        assert scope.wait_for_trigger(5.0) is True
+        scope.force_trigger()
+        scope.stop()
+    finally:
+        scope.close()
+    peer.assert_done()
+
+
+def test_tektronix_curve_scaling_and_measurement(peer_factory):
+    codes = np.array([0, 25, 50, -25], dtype="<i2") * 256
+    peer = peer_factory([
+        ("*IDN?", TEK_IDN), ("*CLS", None), ("*ESR?", "0"), ("HOR:RECO?", "4"),
+        ("DAT:SOU CH1", None), ("DAT:ENC SRI", None), ("DAT:WID 2", None), ("DAT:STAR 1", None),
+        ("DAT:STOP 4", None),
+        ("WFMO:NR_P?;YMU?;YOF?;YZE?;XIN?;XZE?;PT_O?", "4;1.5625E-4;0.0E+0;1.0E+0;2.0E-6;-1.0E-3;0"),
+        ("CURV?", block(codes.tobytes(), 1)),
+        ("*ESR?", "32"), ("ALLEV?", '-113,"Undefined header; Command error"'),
+        ("MEASU:MEAS1:TYP MAXIMUM", None), ("MEASU:MEAS1:SOU CH1", None),
+        ("MEASU:MEAS1:RESU:CURR:MEAN?", "9.91E37"),
+    ])
+    scope = open_scope(scope_cfg(peer.resource, format="WORD", channels={"VDD": ScopeChannel(channel=1)}))
+    try:
+        with pytest.raises(InstrumentReportedError, match="Undefined header"):
+            scope.fetch_all()
+        assert scope.measure("VDD", "vmax").value is None
     finally:
         scope.close()
     peer.assert_done()

@@ -14,6 +14,7 @@ from benchtui.devices.psu import open_psu
 from benchtui.errors import BenchError
 from benchtui.profile import Profile, TargetConfig
 
+from .scpi_peer import opened
 from .conftest import psu_cfg, scope_cfg
 from .test_psu_protocol import RIGOL_IDN
 from .test_scope_protocol import KEYSIGHT_IDN
@@ -61,7 +62,7 @@ def test_closed_owner_refuses_new_calls_with_a_bench_error():
 
 
 def test_a_visa_session_is_created_and_used_on_its_owner_thread(peer_factory):
-    peer = peer_factory([("*IDN?", RIGOL_IDN), (":OUTP? CH1", "OFF"), (":MEAS:VOLT? CH1", "0"),
+    peer = peer_factory([*opened(RIGOL_IDN), (":OUTP? CH1", "OFF"), (":MEAS:VOLT? CH1", "0"),
                          (":MEAS:CURR? CH1", "0")])
     with DeviceOwner("psu") as owner:
         psu = owner.call(open_psu, psu_cfg(peer.resource))
@@ -77,10 +78,10 @@ def _profile(psu_resource: str, scope_resource: str) -> Profile:
 
 
 def test_check_reports_identity_and_state(peer_factory):
-    psu = peer_factory([("*IDN?", RIGOL_IDN), (":SOUR1:VOLT?", "3.300"), (":SOUR1:CURR?", "0.500"),
+    psu = peer_factory([*opened(RIGOL_IDN), (":SOUR1:VOLT?", "3.300"), (":SOUR1:CURR?", "0.500"),
                         (":OUTP? CH1", "ON"), (":MEAS:VOLT? CH1", "3.29"), (":MEAS:CURR? CH1", "0.02"),
                         (":OUTP:MODE? CH1", "CV")])
-    scope = peer_factory([("*IDN?", KEYSIGHT_IDN), (":OPER:COND?", "+32")])
+    scope = peer_factory([*opened(KEYSIGHT_IDN), (":OPER:COND?", "+32")])
     results = check_instruments(_profile(psu.resource, scope.resource))
     assert results == [
         CheckResult("PSU", psu.resource, True, RIGOL_IDN,

@@ -13,7 +13,7 @@ from benchtui.devices.psu import (GenericMultiScpiPsu, GenericScpiPsu, KeysightE
 from benchtui.errors import InstrumentError, InstrumentReportedError, SafetyError, UnsupportedInstrument
 
 from .conftest import psu_cfg
-from .scpi_peer import KS_OK, OK
+from .scpi_peer import KS_OK, OK, opened
 
 RIGOL_IDN = "RIGOL TECHNOLOGIES,DP832,DP8C184550857,00.01.14"
 KEYSIGHT_IDN = "Keysight Technologies,E36312A,MY59001234,2.1.0-1.0.4-1.12"
@@ -22,7 +22,7 @@ GENERIC_IDN = "BK PRECISION,9130,123456,1.0"
 
 def test_rigol_dp800_sends_channel_qualified_commands(peer_factory):
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        *opened(RIGOL_IDN),
         (":SOUR2:CURR 0.25", None), (":SOUR2:VOLT 3.3", None), OK,
         (":OUTP CH2,ON", None), OK,
         (":OUTP? CH2", "ON"), (":MEAS:VOLT? CH2", "3.2980"), (":MEAS:CURR? CH2", "0.1210"),
@@ -47,7 +47,7 @@ def test_rigol_dp800_sends_channel_qualified_commands(peer_factory):
 
 def test_rigol_reports_cc_and_unregulated_as_cc(peer_factory):
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        *opened(RIGOL_IDN),
         (":OUTP? CH1", "ON"), (":MEAS:VOLT? CH1", "2.1"), (":MEAS:CURR? CH1", "0.05"),
         (":OUTP:MODE? CH1", "CC"),
         (":OUTP? CH1", "ON"), (":MEAS:VOLT? CH1", "2.1"), (":MEAS:CURR? CH1", "0.05"),
@@ -64,7 +64,7 @@ def test_rigol_reports_cc_and_unregulated_as_cc(peer_factory):
 
 def test_keysight_e36300_uses_channel_lists(peer_factory):
     peer = peer_factory([
-        ("*IDN?", KEYSIGHT_IDN),
+        *opened(KEYSIGHT_IDN),
         ("VOLT 3.25,(@1)", None), KS_OK,
         ("CURR 0.1,(@1)", None), KS_OK,
         ("OUTP ON,(@1)", None), KS_OK,
@@ -89,7 +89,7 @@ def test_keysight_e36300_uses_channel_lists(peer_factory):
 
 def test_keysight_cv_bit(peer_factory):
     peer = peer_factory([
-        ("*IDN?", KEYSIGHT_IDN),
+        *opened(KEYSIGHT_IDN),
         ("OUTP? (@3)", "1"), ("MEAS:VOLT? (@3)", "3.3"), ("MEAS:CURR? (@3)", "0.01"),
         ("STAT:QUES:INST:ISUM3:COND?", "2"),
     ])
@@ -103,7 +103,7 @@ def test_keysight_cv_bit(peer_factory):
 
 def test_generic_multi_output_selects_the_channel_before_each_command(peer_factory):
     peer = peer_factory([
-        ("*IDN?", GENERIC_IDN),
+        *opened(GENERIC_IDN),
         ("INST:NSEL 2", None), ("CURR 0.5", None), ("INST:NSEL 2", None), ("VOLT 1.8", None), OK,
         ("INST:NSEL 2", None), ("OUTP 1", None), OK,
         ("INST:NSEL 2", None), ("OUTP?", "1"), ("INST:NSEL 2", None), ("MEAS:VOLT?", "1.79"),
@@ -124,7 +124,7 @@ def test_generic_single_output_never_sends_inst_nsel(peer_factory):
     """Single-output SCPI-99 supplies reject INST:NSEL (-113); mode falls back to the readback
     when STAT:OPER:COND? has neither the CV nor the CC bit of the HP 66xxB layout."""
     peer = peer_factory([
-        ("*IDN?", "Keysight Technologies,E3633A,0,2.1-5.0-1.0"),
+        *opened("Keysight Technologies,E3633A,0,2.1-5.0-1.0"),
         ("CURR 0.5", None), ("VOLT 3.3", None), OK, ("OUTP 1", None), OK,
         ("OUTP?", "1"), ("MEAS:VOLT?", "+3.29E+00"), ("MEAS:CURR?", "+4.99E-01"),
         ("STAT:OPER:COND?", "+0"), ("MEAS:VOLT?", "+3.29E+00"), ("MEAS:CURR?", "+4.99E-01"),
@@ -154,7 +154,7 @@ def test_auto_refuses_an_unknown_identity_and_names_it(peer_factory):
 
 def test_instrument_error_queue_is_raised_with_the_command(peer_factory):
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        *opened(RIGOL_IDN),
         (":OUTP CH1,ON", None),
         ("SYST:ERR?", '-221,"Settings conflict"'), ("SYST:ERR?", '-222,"Data out of range"'), OK,
     ])
@@ -181,7 +181,7 @@ def test_instrument_error_queue_is_raised_with_the_command(peer_factory):
     lambda p: p.set_voltage(float("nan")),
 ])
 def test_setpoints_past_the_profile_maxima_are_refused_and_nothing_is_sent(peer_factory, call):
-    peer = peer_factory([("*IDN?", RIGOL_IDN)])
+    peer = peer_factory([*opened(RIGOL_IDN)])
     psu = open_psu(psu_cfg(peer.resource))
     try:
         with pytest.raises(SafetyError) as info:
@@ -189,13 +189,13 @@ def test_setpoints_past_the_profile_maxima_are_refused_and_nothing_is_sent(peer_
     finally:
         psu.close()
     assert "nothing was sent" in str(info.value)
-    assert peer.received == ["*IDN?"]
+    assert peer.received == ["*IDN?", "*CLS", "SYST:ERR?"]
     peer.assert_done()
 
 
 def test_the_model_range_is_enforced_below_a_generous_profile(peer_factory):
     # DP832 CH3 goes to 5 V only; the profile would allow 12 V.
-    peer = peer_factory([("*IDN?", RIGOL_IDN)])
+    peer = peer_factory([*opened(RIGOL_IDN)])
     psu = open_psu(psu_cfg(peer.resource, channel=3, max_voltage=12.0, voltage=5.0))
     try:
         with pytest.raises(SafetyError) as info:
@@ -203,7 +203,7 @@ def test_the_model_range_is_enforced_below_a_generous_profile(peer_factory):
     finally:
         psu.close()
     assert "DP832 CH3" in str(info.value) and "psu.max_voltage" not in str(info.value)
-    assert peer.received == ["*IDN?"]
+    assert peer.received == ["*IDN?", "*CLS", "SYST:ERR?"]
 
 
 def test_a_channel_the_model_does_not_have_is_refused(peer_factory):
@@ -217,7 +217,7 @@ def test_a_channel_the_model_does_not_have_is_refused(peer_factory):
 
 def test_dp831a_negative_channel_is_driven_with_negative_setpoints(peer_factory):
     peer = peer_factory([
-        ("*IDN?", "RIGOL TECHNOLOGIES,DP831A,DP8D000001,00.01.16"),
+        *opened("RIGOL TECHNOLOGIES,DP831A,DP8D000001,00.01.16"),
         (":SOUR3:CURR 0.2", None), (":SOUR3:VOLT -5", None), OK,
         (":SOUR3:VOLT?", "-5.000"), (":SOUR3:CURR?", "0.200"),
         (":OUTP? CH3", "ON"), (":MEAS:VOLT? CH3", "-4.9990"), (":MEAS:CURR? CH3", "0.0100"),
@@ -240,7 +240,7 @@ def test_dp831a_negative_channel_is_driven_with_negative_setpoints(peer_factory)
                                  "Keysight Technologies,E36311A,MY00000001,1.0.0"])
 def test_e36311a_and_edu36311a_channel_3_is_negative(peer_factory, idn):
     peer = peer_factory([
-        ("*IDN?", idn),
+        *opened(idn),
         ("CURR 0.1,(@3)", None), ("VOLT -12,(@3)", None), KS_OK,
         ("MEAS:VOLT? (@3)", "-1.19900000E+01"), ("MEAS:CURR? (@3)", "+1.00000000E-03"),
     ])
@@ -255,7 +255,7 @@ def test_e36311a_and_edu36311a_channel_3_is_negative(peer_factory, idn):
 
 
 def test_e36300_unregulated_is_cc(peer_factory):
-    peer = peer_factory([("*IDN?", KEYSIGHT_IDN), ("OUTP? (@1)", "1"), ("MEAS:VOLT? (@1)", "1.0"),
+    peer = peer_factory([*opened(KEYSIGHT_IDN), ("OUTP? (@1)", "1"), ("MEAS:VOLT? (@1)", "1.0"),
                          ("MEAS:CURR? (@1)", "0.5"), ("STAT:QUES:INST:ISUM1:COND?", "+0")])
     psu = open_psu(psu_cfg(peer.resource))
     try:
@@ -271,7 +271,7 @@ def test_the_last_line_check_runs_on_every_dialect(peer_factory, monkeypatch, dr
     """Whatever a dialect's formatting does, the text on the wire is re-checked: a formatter
     that turned 3.3 into 33 is stopped before anything is sent."""
     import benchtui.devices.psu.base as base
-    peer = peer_factory([("*IDN?", GENERIC_IDN)])
+    peer = peer_factory([*opened(GENERIC_IDN)])
     psu = open_psu(psu_cfg(peer.resource, driver=driver))
     monkeypatch.setattr(base, "setpoint_text", lambda x: f"{x * 10:g}")
     try:
@@ -282,4 +282,4 @@ def test_the_last_line_check_runs_on_every_dialect(peer_factory, monkeypatch, dr
             psu.set_current_limit(0.5)
     finally:
         psu.close()
-    assert peer.received == ["*IDN?"]
+    assert peer.received == ["*IDN?", "*CLS", "SYST:ERR?"]

@@ -14,7 +14,7 @@ from benchtui.errors import Cancelled, InstrumentError, InstrumentGarbage, Unsup
 from benchtui.profile import TriggerConfig
 
 from .conftest import scope_cfg
-from .scpi_peer import KS_OK, OK, block
+from .scpi_peer import KS_OK, OK, block, opened
 
 RIGOL_IDN = "RIGOL TECHNOLOGIES,DS1054Z,DS1ZA164457681,00.04.04.SP3"
 KEYSIGHT_IDN = "KEYSIGHT TECHNOLOGIES,DSO-X 3034T,MY58101234,07.20.2019102615"
@@ -50,7 +50,7 @@ def _open(peer, **kw):
 
 
 def test_rigol_setup_channels(peer_factory):
-    script = [("*IDN?", RIGOL_IDN)]
+    script = [*opened(RIGOL_IDN)]
     for n, scale, offset in ((1, "1", "0"), (2, "0.2", "-1.2"), (3, "0.2", "-1.2"), (4, "1", "0")):
         script += [(f":CHAN{n}:PROB 1", None), (f":CHAN{n}:SCAL {scale}", None),
                    (f":CHAN{n}:OFFS {offset}", None), (f":CHAN{n}:DISP ON", None)]
@@ -66,7 +66,7 @@ def test_rigol_setup_channels(peer_factory):
 
 def test_rigol_arm_wait_and_the_transient_td_state(peer_factory):
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        *opened(RIGOL_IDN),
         # 12 divisions x 2 ms, 10 % before the trigger: centre is 9.6 ms after it.
         (":TIM:MAIN:SCAL 0.002", None), (":TIM:MAIN:SCAL?", "2.000000e-03"),
         (":TIM:MAIN:OFFS 0.0096", None), (":TRIG:MODE EDGE", None),
@@ -91,7 +91,7 @@ def test_rigol_a_stop_left_from_the_previous_shot_is_not_a_capture(peer_factory)
     """Audit (worst): the scope still says STOP after :SING (it has not processed it yet).
     That STOP belongs to the previous acquisition: only STOP after WAIT/RUN/TD completes."""
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        *opened(RIGOL_IDN),
         (":TIM:MAIN:SCAL 0.002", None), (":TIM:MAIN:SCAL?", "2.000000e-03"),
         (":TIM:MAIN:OFFS 0.0096", None), (":TRIG:MODE EDGE", None),
         (":TRIG:EDGE:SOUR CHAN1", None), (":TRIG:EDGE:SLOP POS", None), (":TRIG:EDGE:LEV 1.5", None),
@@ -111,7 +111,7 @@ def test_rigol_a_stop_left_from_the_previous_shot_is_not_a_capture(peer_factory)
 
 
 def test_rigol_a_scope_that_never_leaves_stop_never_counts_as_triggered(peer_factory):
-    script = [("*IDN?", RIGOL_IDN), (":TIM:MAIN:SCAL 0.001", None), (":TIM:MAIN:SCAL?", "1.000000e-03"),
+    script = [*opened(RIGOL_IDN), (":TIM:MAIN:SCAL 0.001", None), (":TIM:MAIN:SCAL?", "1.000000e-03"),
               (":TIM:MAIN:OFFS 0", None), (":TRIG:MODE EDGE", None), (":TRIG:EDGE:SOUR CHAN2", None),
               (":TRIG:EDGE:SLOP NEG", None), (":TRIG:EDGE:LEV 1.1", None), ("*OPC?", "1"), OK,
               (":SING", None)]
@@ -129,7 +129,7 @@ def test_rigol_reads_the_snapped_timebase_back_and_accepts_old_firmware_td(peer_
     """Asked for 3 ms/div, the scope uses 2 ms/div: the offset follows the 2 ms."""
     trig = TriggerConfig(source="VDD", level=1.5, slope="rising", timebase=0.003, pretrigger=0.25)
     peer = peer_factory([
-        ("*IDN?", "RIGOL TECHNOLOGIES,DS1104Z,DS1ZB00000,00.04.01.SP2"),
+        *opened("RIGOL TECHNOLOGIES,DS1104Z,DS1ZB00000,00.04.01.SP2"),
         (":TIM:MAIN:SCAL 0.003", None), (":TIM:MAIN:SCAL?", "2.000000e-03"),
         (":TIM:MAIN:OFFS 0.006", None), (":TRIG:MODE EDGE", None),  # (0.5 - 0.25) x 12 x 2 ms
         (":TRIG:EDGE:SOUR CHAN1", None), (":TRIG:EDGE:SLOP POS", None), (":TRIG:EDGE:LEV 1.5", None),
@@ -147,7 +147,7 @@ def test_rigol_reads_the_snapped_timebase_back_and_accepts_old_firmware_td(peer_
 
 def test_rigol_falling_trigger_centred(peer_factory):
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        *opened(RIGOL_IDN),
         (":TIM:MAIN:SCAL 0.001", None), (":TIM:MAIN:SCAL?", "1.000000e-03"),
         (":TIM:MAIN:OFFS 0", None), (":TRIG:MODE EDGE", None),
         (":TRIG:EDGE:SOUR CHAN2", None), (":TRIG:EDGE:SLOP NEG", None), (":TRIG:EDGE:LEV 1.1", None),
@@ -170,7 +170,7 @@ def test_rigol_fetch_stops_first_and_decodes_each_format(peer_factory, fmt, word
     """:STOP before a RAW read (guide, step 1); the 8-bit DS1000Z sends a profile's WORD as BYTE."""
     pre_key = "ASCII" if word == "ASC" else "BYTE"
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN), (":STOP", None),
+        *opened(RIGOL_IDN), (":STOP", None),
         (":WAV:SOUR CHAN2", None), (":WAV:MODE RAW", None), (f":WAV:FORM {word}", None),
         (":WAV:PRE?", RIGOL_PRE[pre_key]), (":WAV:STAR 1", None), (":WAV:STOP 5", None),
         (":WAV:DATA?", RIGOL_DATA[pre_key]),
@@ -192,7 +192,7 @@ def test_rigol_fetch_reads_long_records_in_star_stop_chunks(peer_factory):
     raw = (np.arange(points) % 256).astype("u1")
     pre = f"0,2,{points},1,1.000000e-06,0.000000e+00,0,1.000000e-02,0,127"
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN), (":STOP", None),
+        *opened(RIGOL_IDN), (":STOP", None),
         (":WAV:SOUR CHAN1", None), (":WAV:MODE RAW", None), (":WAV:FORM BYTE", None), (":WAV:PRE?", pre),
         (":WAV:STAR 1", None), (":WAV:STOP 250000", None), (":WAV:DATA?", block(raw[:250000].tobytes())),
         (":WAV:STAR 250001", None), (":WAV:STOP 260000", None), (":WAV:DATA?", block(raw[250000:].tobytes())),
@@ -208,7 +208,7 @@ def test_rigol_fetch_reads_long_records_in_star_stop_chunks(peer_factory):
 
 def test_a_short_block_is_garbage_naming_the_command(peer_factory):
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN), (":STOP", None),
+        *opened(RIGOL_IDN), (":STOP", None),
         (":WAV:SOUR CHAN1", None), (":WAV:MODE RAW", None), (":WAV:FORM BYTE", None),
         (":WAV:PRE?", RIGOL_PRE["BYTE"]), (":WAV:STAR 1", None), (":WAV:STOP 5", None),
         (":WAV:DATA?", block(bytes([1, 2, 3]))),
@@ -224,7 +224,7 @@ def test_a_short_block_is_garbage_naming_the_command(peer_factory):
 
 def test_rigol_measurements_and_the_sentinel(peer_factory):
     peer = peer_factory([
-        ("*IDN?", RIGOL_IDN),
+        *opened(RIGOL_IDN),
         (":MEAS:ITEM? VMAX,CHAN1", "3.312000e+00"),
         (":MEAS:ITEM? RTIM,CHAN1", "9.9E37"),
         (":MEAS:ITEM? VAVG,CHAN4", "3.28e+00"),
@@ -246,7 +246,7 @@ def test_rigol_measurements_and_the_sentinel(peer_factory):
 
 
 def test_cancel_stops_the_wait(peer_factory):
-    peer = peer_factory([("*IDN?", RIGOL_IDN)])
+    peer = peer_factory([*opened(RIGOL_IDN)])
     scope = _open(peer)
     cancel = threading.Event()
     cancel.set()
@@ -259,7 +259,7 @@ def test_cancel_stops_the_wait(peer_factory):
 
 
 def test_keysight_setup_negates_the_offset_and_selects_normal_acquisition(peer_factory):
-    script = [("*IDN?", KEYSIGHT_IDN), (":ACQ:TYPE NORM", None)]
+    script = [*opened(KEYSIGHT_IDN), (":ACQ:TYPE NORM", None)]
     for n, scale, offset in ((1, "1", "-0"), (2, "0.2", "1.2"), (3, "0.2", "1.2"), (4, "1", "-0")):
         script += [(f":CHAN{n}:PROB 1", None), (f":CHAN{n}:SCAL {scale}", None),
                    (f":CHAN{n}:OFFS {offset}", None), (f":CHAN{n}:DISP 1", None)]
@@ -277,7 +277,7 @@ def test_keysight_arm_clears_stale_events_polls_aer_and_waits_for_the_run_bit(pe
     """:AER?/:TER? clear when read: both are read once BEFORE :SING, so a 1 left from an earlier
     acquisition cannot confirm arming (audit RISKY)."""
     peer = peer_factory([
-        ("*IDN?", KEYSIGHT_IDN),
+        *opened(KEYSIGHT_IDN),
         (":TIM:REF CENT", None), (":TIM:SCAL 0.002", None), (":TIM:SCAL?", "+2.00000000E-03"),
         (":TIM:POS 0.008", None), (":TRIG:MODE EDGE", None), (":TRIG:SWE NORM", None),
         (":TRIG:EDGE:SOUR CHAN1", None), (":TRIG:EDGE:SLOP POS", None), (":TRIG:EDGE:LEV 1.5", None),
@@ -307,7 +307,7 @@ def test_keysight_byte_zero_is_a_hole_and_peak_is_refused(peer_factory):
     wave = [(":WAV:SOUR CHAN1", None), (":WAV:FORM BYTE", None), (":WAV:BYT MSBF", None),
             (":WAV:UNS 1", None), (":WAV:POIN:MODE RAW", None), (":WAV:POIN MAX", None)]
     peak = KS_PRE["BYTE"].replace("+0,+0,", "+0,+1,", 1)
-    peer = peer_factory([("*IDN?", KEYSIGHT_IDN), *wave, (":WAV:PRE?", "+0"),  # not ready: ask again
+    peer = peer_factory([*opened(KEYSIGHT_IDN), *wave, (":WAV:PRE?", "+0"),  # not ready: ask again
                          (":WAV:PRE?", KS_PRE["BYTE"]), (":WAV:DATA?", block(bytes([128, 0, 178, 0, 228]), 8)),
                          *wave, (":WAV:PRE?", peak)])
     scope = _open(peer)
@@ -326,7 +326,7 @@ def test_keysight_byte_zero_is_a_hole_and_peak_is_refused(peer_factory):
 def test_keysight_fetch_decodes_each_format_msb_first(peer_factory, fmt, word):
     mode, points = ("NORM", "1000") if fmt == "ASCII" else ("RAW", "MAX")  # ASCII: no 50 MB blocks
     peer = peer_factory([
-        ("*IDN?", KEYSIGHT_IDN),
+        *opened(KEYSIGHT_IDN),
         (":WAV:SOUR CHAN3", None), (f":WAV:FORM {word}", None), (":WAV:BYT MSBF", None),
         (":WAV:UNS 1", None), (f":WAV:POIN:MODE {mode}", None), (f":WAV:POIN {points}", None),
         (":WAV:PRE?", KS_PRE[fmt]), (":WAV:DATA?", KS_DATA[fmt]),
@@ -344,7 +344,7 @@ def test_keysight_fetch_decodes_each_format_msb_first(peer_factory, fmt, word):
 
 def test_keysight_measurements(peer_factory):
     peer = peer_factory([
-        ("*IDN?", KEYSIGHT_IDN),
+        *opened(KEYSIGHT_IDN),
         (":MEAS:VMIN? CHAN2", "+1.1200E+00"), (":MEAS:RIS? CHAN1", "+9.9E+37"),
         (":MEAS:VAV? CHAN1", "+3.30E+00"), (":MEAS:VMAX? CHAN4", "+3.4E+00"),
     ])
@@ -369,7 +369,26 @@ def test_auto_refuses_an_unknown_scope(peer_factory):
 
 
 def test_explicit_driver_skips_identification_matching(peer_factory):
-    peer = peer_factory([("*IDN?", "RIGOL TECHNOLOGIES,DS2202E,DS2X,00.01")])
+    peer = peer_factory([*opened("RIGOL TECHNOLOGIES,DS2202E,DS2X,00.01")])
     scope = _open(peer, driver="rigol-ds1000z")
     scope.close()
     assert isinstance(scope, RigolDS1000Z)
+
+
+@pytest.mark.parametrize("idn", ["KEYSIGHT TECHNOLOGIES,EDUX1052G,CN57000001,02.12.2021071625",
+                                 "KEYSIGHT TECHNOLOGIES,DSOX1102G,CN57000002,02.12.2021071625",
+                                 "AGILENT TECHNOLOGIES,DSO-X 2024A,MY52160123,02.43.2018020635"])
+def test_keysight_identities_include_the_edu_models(peer_factory, idn):
+    peer = peer_factory([*opened(idn, '+0,"No error"')])
+    scope = _open(peer)
+    scope.close()
+    assert isinstance(scope, KeysightInfiniiVision)
+
+
+def test_old_rigol_firmware_is_named_in_a_warning(peer_factory, caplog):
+    """Firmware before 00.04.04 gives 1200 points in RAW mode (pklaus/ds1054z #5): the record is
+    still fetched as the preamble says, and the log says why it is short."""
+    peer = peer_factory([*opened("RIGOL TECHNOLOGIES,DS1054Z,DS1ZA0000,00.04.02.SP4")])
+    with caplog.at_level("WARNING", logger="benchtui.scope"):
+        _open(peer).close()
+    assert "00.04.02.SP4 gives only 1200 points" in caplog.text

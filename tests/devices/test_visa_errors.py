@@ -14,7 +14,7 @@ from benchtui.devices.visa import VisaSession
 from benchtui.errors import InstrumentGarbage, InstrumentSilent, InstrumentUnreachable
 
 from .conftest import psu_cfg, scope_cfg
-from .scpi_peer import block
+from .scpi_peer import block, opened
 
 
 def _closed_port() -> int:
@@ -61,14 +61,14 @@ def test_a_silent_scope_during_a_block_read(peer_factory):
     session = VisaSession(peer.resource, timeout_ms=200, name="scope")
     try:
         session.query("*IDN?")
-        with pytest.raises(InstrumentSilent, match="no reply to ':WAV:DATA\\?' within 200 ms"):
+        with pytest.raises(InstrumentSilent, match="reply to ':WAV:DATA\\?' not complete within 200 ms"):
             session.query_block(":WAV:DATA?")
     finally:
         session.close()
 
 
 def test_garbage_instead_of_a_number_shows_the_first_bytes(peer_factory):
-    peer = peer_factory([("*IDN?", "RIGOL TECHNOLOGIES,DP832,X,1"), (":OUTP? CH1", "ON"),
+    peer = peer_factory([*opened("RIGOL TECHNOLOGIES,DP832,X,1"), (":OUTP? CH1", "ON"),
                          (":MEAS:VOLT? CH1", "VOLTS!")])
     psu = open_psu(psu_cfg(peer.resource))
     try:

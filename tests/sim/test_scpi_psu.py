@@ -100,20 +100,3 @@ def test_rigol_keeps_pipelined_replies(bench):
     assert psu.read().startswith("RIGOL")
     assert psu.read() == "0.000"
 
-
-def test_spd3303x_loses_a_command_that_follows_without_a_pause(board, rm):
-    """The SPD3303X quirk the driver's pacing exists for (Fixate, pyvisa #362)."""
-    from benchtui.sim.instruments import start_instruments
-
-    from .conftest import open_session
-    with start_instruments(board, psu_model="siglent-spd3303x") as servers:
-        psu = open_session(rm, servers.psu_resource)
-        psu.write_raw(b"CH1:VOLT 2.5\nCH1:CURR 0.7\n")        # back to back: the second is lost
-        time.sleep(0.05)
-        assert psu.query("CH1:VOLT?") == "2.500" and psu.query("CH1:CURR?") == "1.000"
-        assert servers.psu.dropped == ["CH1:CURR 0.7"]
-        assert psu.query("SYST:STAT?") == "0x0000" and psu.query("SYST:ERR?") == "0  No error"
-        psu.write("OUTP CH1,ON")
-        time.sleep(0.05)
-        assert int(psu.query("SYST:STAT?"), 16) & 0x10        # CH1 on
-        psu.close()

@@ -19,16 +19,22 @@ each cycle as soon as it is committed and never blocks a writer.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+import numpy as np
 
 from ...errors import StoreError
 from ..records import (CycleRecord, EventRecord, FeatureMatrix, FeatureValue, RunSummary,
                        StepRecord, WaveformRecord, failure_mode)
 from .codec import from_json, number, pack_volts, to_json, unpack_volts
 from .schema import FINAL_STATUSES, SCHEMA_VERSION, SET_VERSION, migration
+
+if TYPE_CHECKING:
+    from ..boards import FleetMatrix
 
 _RUN_COLUMNS = ("SELECT r.id, r.name, r.started, r.ended, r.status, count(c.id), "
                 "coalesce(sum(1 - c.passed), 0), r.scenario, r.bench FROM runs r "
@@ -211,7 +217,8 @@ class ResultsStore:
         if c.features:
             self._qmany(
                 "INSERT INTO features (cycle_id, name, value, unit, kind) VALUES (?, ?, ?, ?, ?)",
-                [(cycle_id, f.name, number(f.value, f"feature {f.name}"), f.unit, f.kind)
+                [(cycle_id, f.name, f.value if type(f.value) is float and math.isfinite(f.value)
+                  else number(f.value, f"feature {f.name}"), f.unit, f.kind)  # (the common case first)
                  for f in c.features])
         if c.waveforms:
             self._qmany(
@@ -257,6 +264,14 @@ class ResultsStore:
                            status="interrupted" if status == "running" and run_id not in live else status,
                            cycles=int(cycles), failures=int(failures), scenario=scenario, bench=bench)
                 for run_id, name, started, ended, status, cycles, failures, scenario, bench in rows]
+
+    def last_board(self, bench: str | None) -> tuple[int, str] | None:
+        """(run id, UID) of the last board a bench recorded here, or None."""
+        with self._reading("the last board"):
+            row = self._q("SELECT c.run_id, c.board_uid FROM cycles c JOIN runs r ON r.id = c.run_id "
+                          "WHERE r.bench = ? AND c.board_uid IS NOT NULL ORDER BY c.id DESC LIMIT 1",
+                          (bench,)).fetchone()
+        return (int(row[0]), row[1]) if row else None
 
     def events(self, run_id: int) -> list[EventRecord]:
         """The run's events in the order they were recorded (run-level ones have cycle None)."""
@@ -322,13 +337,47 @@ class ResultsStore:
             self.run(run_id)
             cycles = self._q("SELECT id, idx, passed, failed_step, error_class FROM cycles "
                              "WHERE run_id = ? ORDER BY idx", (run_id,)).fetchall()
-            rows = self._q(
-                "SELECT f.cycle_id, f.name, f.value, f.unit, f.kind FROM features f "
-                "JOIN cycles c ON c.id = f.cycle_id WHERE c.run_id = ?", (run_id,)).fetchall()
-        position = {cid: i for i, (cid, *_) in enumerate(cycles)}
-        return FeatureMatrix.from_rows([(idx, passed, failure_mode(step, error_class))
-                                        for _, idx, passed, step, error_class in cycles],
-                                       ((position[cid], *rest) for cid, *rest in rows))
+            columns = self._feature_columns("c.run_id = ?", (run_id,))
+        return _matrix([(cid, idx, passed, failure_mode(step, error_class))
+                        for cid, idx, passed, step, error_class in cycles], columns)
+
+    def _feature_columns(self, where: str, params: tuple | list) -> list[tuple]:
+        """One row per feature name: (name, unit, kind, cycle ids, values), the last two as
+        comma-separated text built by the database. A 10 000-cycle run has ~700 000 feature
+        rows; fetched one by one they were most of a report's time, aggregated they are ~70."""
+        ids, values = self._aggregate("f.cycle_id"), self._aggregate_values("f.value")
+        return self._q(
+            f"SELECT f.name, min(f.unit), min(f.kind), {ids}, {values} FROM features f "
+            f"JOIN cycles c ON c.id = f.cycle_id JOIN runs r ON r.id = c.run_id WHERE {where} "
+            "GROUP BY f.name", params).fetchall()
+
+    def fleet_matrix(self, run_ids: Iterable[int] | None = None, *,
+                     bench: str | None = None) -> "FleetMatrix":
+        """The cycles of several runs (default: every run; `bench`: only that bench's) with
+        their features, and per cycle its run, bench, board UID and label — what the by-board
+        and by-bench comparisons read."""
+        from ..boards import FleetMatrix
+        where, params = [], []
+        if run_ids is not None:
+            ids = [int(r) for r in run_ids]
+            if not ids:
+                raise StoreError(f"{self.where}: no runs selected")
+            where.append(f"c.run_id IN ({', '.join('?' * len(ids))})")
+            params += ids
+        if bench is not None:
+            where.append("r.bench = ?")
+            params.append(bench)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        with self._reading("cycles of the selected runs"):
+            cycles = self._q(
+                "SELECT c.id, c.idx, c.passed, c.failed_step, c.error_class, c.run_id, r.bench, "
+                f"c.board_uid, c.board_label FROM cycles c JOIN runs r ON r.id = c.run_id {clause} "
+                "ORDER BY c.run_id, c.idx", params).fetchall()
+            columns = self._feature_columns(" AND ".join(where) or "1 = 1", params)
+        matrix = _matrix([(c[0], c[1], c[2], failure_mode(c[3], c[4])) for c in cycles], columns)
+        return FleetMatrix(matrix=matrix, runs=tuple(int(c[5]) for c in cycles),
+                           benches=tuple(c[6] for c in cycles), uids=tuple(c[7] for c in cycles),
+                           labels=tuple(c[8] for c in cycles))
 
     # -- life cycle --------------------------------------------------------------------------
     def close(self) -> None:
@@ -417,6 +466,15 @@ class ResultsStore:
         database is not a benchtui one."""
         raise NotImplementedError
 
+    def _aggregate(self, column: str) -> str:
+        """SQL for the comma-separated list of an integer column within a group (in the same
+        row order as `_aggregate_values`)."""
+        raise NotImplementedError
+
+    def _aggregate_values(self, column: str) -> str:
+        """SQL for the comma-separated list of a REAL column within a group, NULL as 'nan'."""
+        raise NotImplementedError
+
     def _lock_schema(self) -> None:
         """Inside the migration transaction: keep other writers from migrating at the same time."""
 
@@ -436,6 +494,26 @@ class ResultsStore:
     def integrity_check(self) -> str:
         """The backend's own consistency check: "ok" or the first problems it found."""
         raise NotImplementedError
+
+
+def _matrix(cycles: list[tuple], columns: list[tuple]) -> FeatureMatrix:
+    """FeatureMatrix from (cycle id, index, passed, failure mode) and feature columns (name,
+    unit, kind, cycle ids text, values text), parsed with numpy."""
+    ids = np.array([c[0] for c in cycles], dtype=np.int64)
+    order = np.argsort(ids)
+    columns = sorted(columns, key=lambda c: c[0])
+    grid = np.full((len(cycles), len(columns)), np.nan)
+    for j, (_, _, _, id_text, value_text) in enumerate(columns):
+        if not id_text:
+            continue
+        cids = np.fromstring(str(id_text), dtype=np.int64, sep=",")
+        values = np.array(str(value_text).split(","), dtype=float)
+        rows = order[np.searchsorted(ids, cids, sorter=order)]
+        grid[rows, j] = values
+    return FeatureMatrix(names=tuple(c[0] for c in columns), units=tuple(c[1] for c in columns),
+                         kinds=tuple(c[2] for c in columns), cycles=tuple(int(c[1]) for c in cycles),
+                         passed=np.array([bool(c[2]) for c in cycles], dtype=bool),
+                         failed_steps=tuple(c[3] for c in cycles), values=grid)
 
 
 def _waveform_row(cycle_id: int, wf: WaveformRecord) -> tuple:

@@ -143,6 +143,13 @@ class PostgresStore(ResultsStore):
         elif status == TransactionStatus.INERROR:
             self._conn.execute("ROLLBACK")
 
+    def _aggregate(self, column: str) -> str:
+        return f"string_agg({column}::text, ',' ORDER BY f.rowid)"
+
+    def _aggregate_values(self, column: str) -> str:
+        # float8 as text is exact (shortest round-trip form since PostgreSQL 12).
+        return f"string_agg(coalesce({column}::text, 'nan'), ',' ORDER BY f.rowid)"
+
     def integrity_check(self) -> str:
         """PostgreSQL enforces keys and constraints itself; this counts rows whose parent is
         missing (there should be none) and says "ok" or what it found."""

@@ -124,6 +124,13 @@ class SqliteStore(ResultsStore):
         if self._conn.in_transaction:
             self._conn.execute("COMMIT")
 
+    def _aggregate(self, column: str) -> str:
+        return f"group_concat({column}, ',')"  # the aggregates of one group see rows in one order
+
+    def _aggregate_values(self, column: str) -> str:
+        # SQLite prints a REAL with up to 16 significant digits (within 1e-15 of the stored value).
+        return f"group_concat(CASE WHEN {column} IS NULL THEN 'nan' ELSE printf('%.17g', {column}) END, ',')"
+
     def integrity_check(self) -> str:
         """SQLite's own consistency check: "ok" or the first problems it found."""
         return "; ".join(r[0] for r in self._conn.execute("PRAGMA integrity_check"))

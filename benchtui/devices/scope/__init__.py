@@ -17,9 +17,10 @@ from .rigol_dho import RigolDHO
 from .rigol_ds1000z import RigolDS1000Z
 from .siglent_sds1000x_e import SiglentSDS1000XE
 from .siglent_sds2000x_plus import SiglentSDS2000XPlus
+from .tektronix_mso import TektronixMSO
 
 DIALECTS: tuple[type[Scope], ...] = (RigolDS1000Z, RigolDHO, KeysightInfiniiVision, SiglentSDS1000XE,
-                                     SiglentSDS2000XPlus)
+                                     SiglentSDS2000XPlus, TektronixMSO)
 DRIVERS = tuple(d.DRIVER for d in DIALECTS)
 
 
@@ -39,5 +40,5 @@ def open_scope(cfg: ScopeConfig) -> Scope:
 
 
 __all__ = ["DIALECTS", "DRIVERS", "KeysightInfiniiVision", "MEASURE_ITEMS", "Preamble", "RigolDHO",
-           "RigolDS1000Z", "Scope", "SiglentSDS1000XE", "SiglentSDS2000XPlus", "TriggerState",
+           "RigolDS1000Z", "Scope", "SiglentSDS1000XE", "SiglentSDS2000XPlus", "TektronixMSO", "TriggerState",
            "open_scope"]

@@ -125,7 +125,7 @@ class Scope(ABC):
         # Time of screen centre after the trigger, so that `pretrigger` of the record precedes it.
         centre = (0.5 - trigger.pretrigger) * span
         self._do("trigger", centre=number_text(centre), n=n, slope=slope,
-                 level=number_text(trigger.level))
+                 level=number_text(trigger.level), position=number_text(trigger.pretrigger * 100))
         self._check_errors()
         pre_s = trigger.pretrigger * span
         self._before_single()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from .. import guard
 from ..visa import VisaSession
 
 #: How often a one-field `:WAV:PRE?` answer is asked again, and how long between tries.
@@ -32,11 +33,12 @@ class Preamble:
 
     @classmethod
     def parse(cls, text: str) -> "Preamble":
-        fields = text.strip().split(",")
-        if len(fields) != 10:
-            raise ValueError(f"{len(fields)} fields")
-        f = [float(x) for x in fields]
-        return cls(int(f[0]), int(f[1]), int(f[2]), int(f[3]), f[4], f[5], f[6], f[7], f[8], f[9])
+        # Counts must be true counts (guard: NaN, inf, 1e12 points are errors); a non-finite
+        # time base or scale is kept: the capture is then stored marked invalid, not lost.
+        f = guard.finite_fields(text, 10)
+        return cls(guard.count(f[0], "format", hi=16), guard.count(f[1], "type", hi=16),
+                   guard.points(f[2]), guard.count(f[3], "count", hi=1 << 20),
+                   f[4], f[5], f[6], f[7], f[8], f[9])
 
     @property
     def t0(self) -> float:
@@ -51,5 +53,7 @@ def query_preamble(session: VisaSession, command: str = ":WAV:PRE?") -> Preamble
         time.sleep(PREAMBLE_RETRY_S)  # '+0': not ready yet (Keysight), ask again
     try:
         return Preamble.parse(reply)
-    except (ValueError, TypeError):
+    except guard.ReplyError as exc:
+        raise session.garbage(command, reply, f"10 comma-separated numbers; {exc}") from None
+    except (ValueError, TypeError, OverflowError):
         raise session.garbage(command, reply, "10 comma-separated numbers") from None

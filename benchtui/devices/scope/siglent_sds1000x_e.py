@@ -84,6 +84,11 @@ class SiglentSDS1000XE(Scope):
     def _before_setup(self) -> None:
         self._do("headers_off")
 
+    def clear_status(self) -> None:
+        """At connect: `*CLS` only. The legacy set reads errors with CMR? (which *CLS clears),
+        and before `CHDR OFF` its replies carry headers (safety, issue #13)."""
+        self.session.write("*CLS")
+
     def _check_errors(self) -> None:
         code = int(self._do("errors?"))  # type: ignore[arg-type]
         if code:

@@ -84,7 +84,7 @@ def compile_pattern(pattern: str) -> tuple[re.Pattern[str], bool]:
     for m in _NODE.finditer(body):
         opt, name, suffix, _ = m.groups()
         # Mixed case: upper case is the short form. All upper case (LeCroy-style `VOLT_DIV`): as is.
-        short = "".join(c for c in name if c.isupper() or c.isdigit()) \
+        short = "".join(c for c in name if c.isupper() or c.isdigit() or c == "_") \
             if any(c.islower() for c in name) else name
         alts = sorted({name.upper(), short.upper()}, key=len, reverse=True)
         node = ":(?:" + "|".join(alts) + ")" + (r"(\d*)" if suffix else "")
@@ -225,9 +225,6 @@ class Instrument:
     QUERY_INTERRUPT = False
     #: Keysight prints '+0,"No error"', Rigol '0,"No error"'.
     ERROR_PLUS = False
-    #: True: a message that arrives together with the previous one, with no pause between
-    #: them, is lost (recorded in `dropped`), as on a Siglent SPD3303X.
-    LOSES_BACK_TO_BACK = False
     COMMON = (
         ("*IDN?", "q_idn"), ("*RST", "c_rst"), ("*CLS", "c_cls"), ("*OPC?", "q_opc"),
         ("*OPC", "c_noop"), ("*WAI", "c_noop"), ("*ESR?", "q_zero"), ("*STB?", "q_zero"),
@@ -238,9 +235,9 @@ class Instrument:
     COMMANDS: tuple[tuple[str, str], ...] = ()
 
     def __init__(self) -> None:
-        self.dropped: list[str] = []
         self.errors = ErrorQueue(plus_sign=self.ERROR_PLUS)
-        self._table = [Command(*compile_pattern(p), h) for p, h in self.COMMON + self.COMMANDS]
+        # The dialect's own table first: it may answer a common command its own way (Tek *ESR?).
+        self._table = [Command(*compile_pattern(p), h) for p, h in self.COMMANDS + self.COMMON]
 
     # --- dispatch ------------------------------------------------------------------------------
     async def execute(self, message: str) -> bytes | None:

@@ -41,6 +41,7 @@ class KeysightDSOX3034T(SimScope):
     ERROR_PLUS = True
     RECORD_POINTS = 2000
     COMMANDS = (
+        (":CHANnel#?", "q_ch_summary"), (":TIMebase?", "q_tim_summary"),
         (":CHANnel#:DISPlay", "c_ch_disp"), (":CHANnel#:DISPlay?", "q_ch_disp"),
         (":CHANnel#:SCALe", "c_ch_scale"), (":CHANnel#:SCALe?", "q_ch_scale"),
         (":CHANnel#:RANGe", "c_ch_range"), (":CHANnel#:RANGe?", "q_ch_range"),
@@ -96,6 +97,17 @@ class KeysightDSOX3034T(SimScope):
 
     def q_imp(self, call: Call) -> str:
         return "ONEM"
+
+    def q_ch_summary(self, call: Call) -> str:
+        """`:CHAN1?` (scpi.md B.3, the programmer's guide's summary query)."""
+        n, ch = call.suffix(0), self.ch(call)
+        return (f":CHAN{n}:RANG {8 * ch.scale:+.1E};OFFS {ch.offset:+.5E};COUP {ch.coupling};IMP ONEM;"
+                f"DISP {int(ch.display)};BWL {int(ch.bwl not in ('OFF', '0'))};INV 0;LAB \"{n}\";UNIT VOLT;"
+                f"PROB {ch.probe:+.0E};PROB:SKEW +0.00E+00;STYP SING")
+
+    def q_tim_summary(self, call: Call) -> str:
+        """`:TIM?` -> `:TIM:MODE MAIN;REF CENT;MAIN:RANG +1.00E-03;POS +0.0E+00`."""
+        return f":TIM:MODE MAIN;REF {self.t_ref};MAIN:RANG {H_DIVS * self.t_scale:+.2E};POS {self.t_pos:+.1E}"
 
     def c_acq_type(self, call: Call) -> None:
         self.acq_type = call.choice(0, {"NORMal": "NORM", "AVERage": "AVER", "HRESolution": "HRES",

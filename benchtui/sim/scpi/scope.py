@@ -30,6 +30,7 @@ class ScopeChannel:
     probe: float = 10.0
     coupling: str = "DC"
     bwl: str = "OFF"
+    position: float = 0.0     # divisions (Tektronix CH<n>:POS)
 
 
 @dataclass

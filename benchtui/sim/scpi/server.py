@@ -28,15 +28,8 @@ async def serve_connection(instrument: Instrument, reader: asyncio.StreamReader,
             if not data:
                 break
             buf += data
-            first = True
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
-                if instrument.LOSES_BACK_TO_BACK and not first:
-                    # A unit still busy with the previous command loses one that followed it
-                    # without a pause (it arrived together with it).
-                    instrument.dropped.append(line.decode("latin-1").strip())
-                    continue
-                first = False
                 reply = await instrument.execute(line.decode("latin-1").strip())
                 if reply is None:
                     continue

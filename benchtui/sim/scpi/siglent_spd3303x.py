@@ -3,10 +3,9 @@
 Sources: scpi.md A.3 (scopehal SiglentPowerSupply, Fixate, PyMeasure siglent_spdbase, pyvisa
 #362). Only the short and the long form of a mnemonic are accepted (the SPD1000X manual: "VOL
 and VOLTAG will generate errors"), which the core does anyway. Quirks modelled:
-* the unit loses a command that follows the previous one without a pause (Fixate needs 20 ms,
-  pyvisa #362 10 ms, Kurokesu/siglent_psu_api #6; we model the loss for messages that reach
-  the unit together, i.e. no pause at all: a timed threshold would make the simulator's verdict
-  depend on how busy the host running it is);
+* no lost commands: on the LAN raw socket, newline-terminated commands are executed in order
+  without sleeps (Kurokesu/siglent_psu_api PR #6); the losses that need the driver's 20 ms
+  pacing are reported over USBTMC (Fixate, pyvisa #362, sigrok PR #77), which is not simulated;
 * `SYST:ERR?` answers `0  No error` (code, two spaces, text; no comma, no quotes);
 * there is no output query: on/off and CV/CC are bits of `SYST:STAT?` (bit 0/1 CH1/CH2 CC,
   bit 4/5 CH1/CH2 on, bits 2-3 tracking mode);
@@ -24,7 +23,6 @@ _ON_OFF = {"ON": True, "OFF": False}
 
 class SiglentSPD3303X(SimPsu):
     IDN = "Siglent Technologies,SPD3303X,SPD3XHBX2R0123,1.01.01.02.05,V3.0"
-    LOSES_BACK_TO_BACK = True
     RANGES = ((32.0, 0.0, 3.2, 32.0), (32.0, 0.0, 3.2, 32.0))
     COMMANDS = (
         (":INSTrument", "c_inst"), (":INSTrument?", "q_inst"),

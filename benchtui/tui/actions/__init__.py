@@ -5,10 +5,11 @@ words for the user (`report`).
 """
 
 from .base import ActionsBase
+from .boards import BoardActions
 from .loop import LoopActions
 from .power import PowerActions
 from .results import ResultsActions
 from .scope import ScopeActions
 from .target import TargetActions
 
-__all__ = ["ActionsBase", "LoopActions", "PowerActions", "ResultsActions", "ScopeActions", "TargetActions"]
+__all__ = ["ActionsBase", "BoardActions", "LoopActions", "PowerActions", "ResultsActions", "ScopeActions", "TargetActions"]

@@ -22,13 +22,24 @@ class LoopActions(ActionsBase):
         panel = self.panel(LoopPanel)
         self.start_loop(panel.cycles_requested, panel.stop_on_failure)
 
-    def start_loop(self, cycles: int, stop_on_failure: bool) -> None:
-        """Start the engine for `cycles` cycles (0 = until stopped); the loop tab shows it."""
+    def start_loop(self, cycles: int, stop_on_failure: bool, confirmed: bool = False) -> None:
+        """Start the engine for `cycles` cycles (0 = until stopped); the loop tab shows it.
+        A profile with a destructive step every cycle (a mass erase) is confirmed first."""
         from ...bench.engine import CycleEngine
+        from ...bench.safety import destructive_steps
         from ..panels import LoopPanel
 
+        destructive = destructive_steps(self.profile)
+        if destructive and not confirmed:
+            self.confirm("Erase the whole chip every cycle?",
+                         f"This loop does {' and '.join(destructive)}. Everything in the target's "
+                         "flash is lost, on every cycle.", "Run the loop",
+                         lambda: self.start_loop(cycles, stop_on_failure, confirmed=True))
+            return
         engine = CycleEngine(self.session)
         engine.stop_on_failure = stop_on_failure
+        if destructive:
+            engine.confirm_destructive("console dialog")
         self.engine = engine
         self.log_line("user", f"run loop: {cycles or 'until stopped'} cycles"
                               f"{', stop on failure' if engine.stop_on_failure else ''}")

@@ -62,10 +62,12 @@ class ResultsActions(ActionsBase):
 
     # -- runs -------------------------------------------------------------------------------
     def load_runs(self) -> None:
-        """Read the run list of the profile's database in a thread."""
-        if not Path(self.profile.store.database).exists():
+        """Read the run list of the profile's database in a thread (and compare its boards)."""
+        from ...bench.store import exists
+        if not exists(self.profile.store.database):
             return
         self.run_worker(self._load_runs_thread, thread=True, group="runs", exit_on_error=False)
+        self.load_boards()
 
     def _load_runs_thread(self) -> None:
         from ...bench.store import ResultsStore

@@ -2,7 +2,8 @@
 
 One card per part of the bench, each titled with the key of its own tab:
   PSU      setpoint and limit, V/I readback, CV/CC, output
-  target   identity, UID, RDP level, protected sectors (marked when not read from the target now)
+  target   identity, the board on the bench (UID, label), RDP level, protected sectors (marked
+           when not read from the target now)
   capture  the last capture of each net as a small plot with its limits and key features
   loop     progress and the current top finding in words
 Cards show only what the app knows: a value never read says so, an old one says when it was read.
@@ -98,8 +99,15 @@ class TargetCard(Card):
         else:
             text.append("○ not connected (c connects)", "dim")
         uid = getattr(identity, "uid", None)
-        text.append("\nUID ", "dim")
-        text.append(str(uid) if uid else "not read", "" if uid else "dim")
+        label = self.bench.profile.bench.labels.get(uid.upper()) if uid else None
+        text.append("\nboard ", "dim")
+        if label:
+            text.append(label, "bold")
+        else:
+            text.append(str(uid) if uid else "UID not read", "" if uid else "dim")
+        slot = getattr(self.bench, "board_slot", None)
+        if slot is not None:  # a virtual batch: which of its boards is on the bench
+            text.append(f"  {slot.current}/{slot.size} of the batch, i swaps", "dim")
         ob = panel.option_bytes
         text.append("\n")
         if ob is None:

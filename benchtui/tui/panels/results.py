@@ -2,7 +2,7 @@
 
 Enter on a run opens its correlation report (x exports it to a file); Enter on a cycle opens that
 cycle in full. Each view of the results is one widget in `#results-body` (runs, cycles of the
-highlighted run; a by-board view goes there too), stacked when narrow, side by side when wide.
+highlighted run, the boards of every run compared), stacked when narrow, side by side when wide.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Label, Static
 
 from ..keys import button
 from .base import BenchPanel
 from .loop import short_error
 
 COLUMNS = ("run", "started", "bench", "scenario", "cycles", "failed", "status")
+BOARD_COLUMNS = ("", "board", "label", "cycles", "failed", "failures by mode")
 CYCLE_COLUMNS = ("#", "result", "error")
 
 
@@ -46,6 +47,8 @@ class ResultsPanel(BenchPanel):
         self.runs: list[Any] = []
         self.cycles_run: int | None = None
         self.cycles: list[Any] = []
+        self.comparison: Any = None  # bench.boards.Comparison of every run
+        self.comparison_runs: list[Any] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
@@ -59,16 +62,22 @@ class ResultsPanel(BenchPanel):
             with Vertical(id="cycles-view", classes="results-view"):
                 yield Label("cycles of the highlighted run (Enter opens one)", id="cycles-title", classes="hint")
                 yield DataTable(id="run-cycles-table", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="boards-view", classes="results-view"):
+                yield Static("boards: none compared yet", id="boards-summary", classes="hint")
+                yield DataTable(id="boards-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one("#runs-table", DataTable).add_columns(*COLUMNS)
         self.query_one("#run-cycles-table", DataTable).add_columns(*CYCLE_COLUMNS)
+        self.query_one("#boards-table", DataTable).add_columns(*BOARD_COLUMNS)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "runs-table":
             self.open_selected()
         elif event.data_table.id == "run-cycles-table" and self.cycles_run is not None and event.row_key:
             self.bench.open_cycle(self.cycles_run, int(event.row_key.value))
+        elif event.data_table.id == "boards-table":
+            self.bench.action_board_report()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "runs-table" and event.row_key is not None:
@@ -90,6 +99,22 @@ class ResultsPanel(BenchPanel):
         table.clear()
         for record in cycles:
             table.add_row(*cycle_row(record), key=str(record.index))
+
+    def show_boards(self, comparison: Any, runs: list[Any]) -> None:
+        """The by-board comparison: what stands out in words, then one row per board."""
+        self.comparison, self.comparison_runs = comparison, runs
+        lines = list(comparison.summary)
+        self.query_one("#boards-summary", Static).update(
+            Text("\n".join(lines[:4]) + ("\n…" if len(lines) > 4 else "") + "   (y: in full)",
+                 "bold red" if comparison.standouts else ""))
+        out = {s.row.key for s in comparison.standouts}
+        table = self.query_one("#boards-table", DataTable)
+        table.clear()
+        for row in comparison.rows:
+            modes = ", ".join(f"{m} {n}" for m, n in sorted(row.failures_by_mode.items(), key=lambda kv: -kv[1]))
+            table.add_row(Text("*", "bold red") if row.key in out else "", row.key, row.label or "",
+                          str(row.cycles), Text(str(row.failures), "bold red" if row.failures else "green"),
+                          short_error(modes or "-", 40), key=row.key)
 
     def selected_run_id(self) -> int | None:
         if not self.runs:

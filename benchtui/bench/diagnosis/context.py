@@ -1,0 +1,95 @@
+"""What the diagnosis needs to know about a run besides its statistics: the profile it ran
+with (limits, PSU setpoint and current limit, the fault-catch trigger, the virtual bench's time
+scale, the step order) and the state the board was left in (protection after the last cycle).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...profile import STEP_NAMES
+from ..records import CycleRecord
+
+
+@dataclass(frozen=True)
+class FinalState:
+    """The protection the board ended the run with, as read at the last cycle's power-up."""
+
+    cycle: int
+    protected_sectors: int | None = None
+    rdp_level: int | None = None
+    sectors: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """The run's profile, in the terms the diagnosis uses. Every field may be missing (None)."""
+
+    profile_path: str | None = None
+    limits: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    setpoint: float | None = None
+    current_limit: float | None = None
+    fault_source: str | None = None
+    fault_level: float | None = None
+    fault_slope: str | None = None
+    #: None on a real bench; the [sim] time_scale on the virtual one.
+    sim_time_scale: float | None = None
+    steps: tuple[str, ...] = STEP_NAMES
+    final: FinalState | None = None
+    target: str | None = None
+
+    @classmethod
+    def from_metadata(cls, metadata: dict[str, Any], cycles: list[CycleRecord] = ()) -> "RunContext":
+        """From `store.run_metadata(run_id)` (the profile snapshot) and the run's cycles."""
+        profile = metadata.get("profile") or {}
+        psu = profile.get("psu") or {}
+        scope = profile.get("scope") or {}
+        fault = scope.get("fault_catch") or {}
+        sim = profile.get("sim")
+        limits = {str(net): (_num(ch.get("min")), _num(ch.get("max")))
+                  for net, ch in (scope.get("channels") or {}).items() if isinstance(ch, dict)}
+        steps = tuple((profile.get("cycle") or {}).get("steps") or STEP_NAMES)
+        return cls(profile_path=profile.get("source"), limits=limits, setpoint=_num(psu.get("voltage")),
+                   current_limit=_num(psu.get("current_limit")), fault_source=fault.get("source"),
+                   fault_level=_num(fault.get("level")), fault_slope=fault.get("slope"),
+                   sim_time_scale=_num(sim.get("time_scale")) if isinstance(sim, dict) else None,
+                   steps=steps, final=final_state(cycles),
+                   target=(profile.get("target") or {}).get("target_type"))
+
+
+def final_state(cycles: list[CycleRecord]) -> FinalState | None:
+    """The protection read at the last cycle that read the option bytes: from its `ob.*`
+    features (the identity step's forensics), else its decoded option bytes, else the
+    identity step's details."""
+    for c in reversed(list(cycles)):
+        protected, rdp = c.feature("ob.protected_sectors"), c.feature("ob.rdp_level")
+        sectors: tuple[int, ...] = ()
+        ob = c.option_bytes or {}
+        details = next((s.details for s in c.steps if s.name == "read_identity" and s.details), {})
+        listed = _first(ob.get("protected_sectors"), (ob.get("decoded") or {}).get("protected_sectors"),
+                        details.get("protected_sectors"))
+        if isinstance(listed, (list, tuple)):
+            sectors = tuple(int(s) for s in listed if isinstance(s, (int, float)))
+            protected = len(sectors) if protected is None else protected
+        if rdp is None:
+            rdp = _num(_first(ob.get("rdp_level"), (ob.get("decoded") or {}).get("rdp_level"),
+                              details.get("rdp_level")))
+        if protected is not None or rdp is not None:
+            return FinalState(c.index, None if protected is None else int(protected),
+                              None if rdp is None else int(rdp), sectors)
+    return None
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
+def _num(value: Any) -> float | None:
+    try:
+        return None if value is None or isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+__all__ = ["FinalState", "RunContext", "final_state"]

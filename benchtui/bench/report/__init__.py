@@ -1,0 +1,107 @@
+"""The report of a run: the diagnosis in hardware terms and the statistics behind it.
+
+`load_report(store, run_id)` gathers everything (run, correlation, diagnosis, the profile it ran
+with); then `format_report` (text for the CLI and the console), `report_json`, `format_markdown`
+(to paste into a forum post or an issue) and `write_html` (one self-contained file with plots)
+render the same findings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ..analysis import Analysis, analyse
+from ..diagnosis import Diagnosis, RunContext, diagnose, load_knowledge
+from ..records import CycleRecord, FeatureMatrix, RunSummary
+from .text import format_report
+
+
+@dataclass(frozen=True, eq=False)
+class Report:
+    """Everything a report shows about one run."""
+
+    run: RunSummary
+    analysis: Analysis
+    diagnosis: Diagnosis
+    context: RunContext
+    matrix: FeatureMatrix
+    cycles: tuple[CycleRecord, ...]
+    #: The store the run was read from (the HTML report fetches a few cycles' waveforms).
+    store: Any = None
+
+
+def load_report(store: Any, run_id: int | None = None, *, commands: frozenset[str] | None = None) -> Report:
+    """Read a run (the latest if `run_id` is None) and compute its correlation and diagnosis.
+    `commands`: the benchtui commands available, for the salvage advice (None: all)."""
+    run = store.run(run_id) if run_id is not None else store.runs()[-1]
+    cycles = tuple(store.cycles(run.id))
+    context = RunContext.from_metadata(store.run_metadata(run.id), list(cycles))
+    matrix = store.feature_matrix(run.id)
+    analysis = analyse(matrix, context.steps)
+    return Report(run, analysis, diagnose(analysis, context, commands=commands), context, matrix, cycles, store)
+
+
+def report_json(analysis: Analysis, run: RunSummary, diagnosis: Diagnosis | None = None) -> dict[str, Any]:
+    """The report as plain JSON-ready data (NaN written as null): the findings in hardware
+    terms (each with its part and advice), then every feature's statistics (each with the part
+    the knowledge base maps it to, and its role: evidence or consequence)."""
+    diagnosis = diagnosis or diagnose(analysis)
+    kb = load_knowledge()
+    features = []
+    for f in analysis.findings:
+        row = dataclasses.asdict(f)
+        rule = kb.rule_for(f.feature, f.direction) if f.role == "evidence" else None
+        row.update(threshold_text=f.threshold_text, confidence=f.confidence,
+                   part=kb.parts[rule.part].name if rule else None, part_id=rule.part if rule else None,
+                   rule=rule.id if rule else None)
+        features.append(row)
+    return _clean({
+        "run": dataclasses.asdict(run),
+        "cycles": analysis.cycles,
+        "failures": analysis.failures,
+        "failures_by_step": dict(analysis.failures_by_step),
+        "rail_signature": analysis.rail_signature,
+        "verdict": diagnosis.verdict,
+        "happened": diagnosis.happened,
+        "findings": [_item_json(i) for i in diagnosis.items],
+        "salvage": [dataclasses.asdict(s) for s in diagnosis.salvage],
+        "more_data": list(diagnosis.more_data),
+        "summary": list(analysis.summary),
+        "features": features,
+        "consequences": [f.feature + (f" [{f.step}]" if f.step else "") for f in diagnosis.consequences],
+        "unexplained": [f.feature + (f" [{f.step}]" if f.step else "") for f in diagnosis.unexplained],
+        "untested": dict(analysis.untested),
+    })
+
+
+def _item_json(item: Any) -> dict[str, Any]:
+    row = dataclasses.asdict(item)
+    row["advice"] = item.measure  # the next measurement, under the name a reader looks for
+    return row
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def __getattr__(name: str) -> Any:
+    # The HTML writer imports matplotlib: only when asked for.
+    if name == "write_html":
+        from .html import write_html
+        return write_html
+    if name == "format_markdown":
+        from .markdown import format_markdown
+        return format_markdown
+    raise AttributeError(name)
+
+
+__all__ = ["Report", "format_markdown", "format_report", "load_report", "report_json", "write_html"]

@@ -1,0 +1,92 @@
+"""The report as Markdown: the same findings as the text and HTML reports, as tables, no plots
+— to paste into a forum post or an issue."""
+
+from __future__ import annotations
+
+import re
+
+from . import Report
+from .text import item_fields, rate, when
+
+TABLE_ROWS = 20
+
+
+def format_markdown(report: Report) -> str:
+    run, a, d = report.run, report.analysis, report.diagnosis
+    scenario = f" [{run.scenario}]" if run.scenario else ""
+    out = [f"# benchtui report: run {run.id} “{_cell(run.name)}”{scenario}", "",
+           f"{run.status}, {run.cycles} cycles, {run.failures} failed · {when(run.started)} .. "
+           f"{when(run.ended) if run.ended else 'now'}"
+           + (f" · bench {run.bench}" if run.bench else "")
+           + (f" · target {report.context.target}" if report.context.target else ""), "",
+           f"**Verdict:** {_text(d.verdict)}", ""]
+    if a.failures:
+        out += [_text(d.happened), ""]
+    if d.items:
+        out += ["## Findings", ""]
+        for item in d.items:
+            out += [f"### {item.rank}. {_text(item.part)} ({item.confidence})", "", "| | |", "|---|---|"]
+            for label, values in item_fields(item):
+                out.append(f"| **{label}** | " + "<br>".join(_cell(v) for v in values) + " |")
+            out.append("")
+    if d.salvage:
+        out += ["## Salvage: the board ended the run protected", ""]
+        for s in d.salvage:
+            out += [f"**{_text(s.title)}** — {_text(s.state)}", ""]
+            if s.commands:
+                out += ["```sh", *s.commands, "```", ""]
+            if s.console:
+                out += [_text(s.console), ""]
+            out += [f"Cost: {_text(s.cost)}", ""]
+    if d.more_data:
+        out += ["## To learn more", ""] + [f"- {_text(m)}" for m in d.more_data] + [""]
+    evidence = a.evidence[:TABLE_ROWS]
+    if evidence:
+        out += ["## Features ranked (evidence)", "",
+                "| # | feature | failure | AUC | 95 % CI | threshold | fail below | fail above | missing | confidence |",
+                "|--:|---|---|--:|--:|--:|--:|--:|--:|---|"]
+        for n, f in enumerate(evidence, 1):
+            mark = " \\*" if f.separates else ""
+            out.append(f"| {n}{mark} | `{f.feature}` | {_cell(f.step or 'any')} | {f.auc:.2f} | "
+                       f"{f.auc_ci[0]:.2f}–{f.auc_ci[1]:.2f} | {_cell(f.threshold_text)} | "
+                       f"{rate(f.below.failures, f.below.cycles)} | {rate(f.above.failures, f.above.cycles)} | "
+                       f"{f.n_missing} | {f.confidence} |")
+        if len(a.evidence) > TABLE_ROWS:
+            out.append(f"\n{len(a.evidence) - TABLE_ROWS} more features in `benchtui report --json`.")
+        out += ["", "\\* separates: effect ≥ 0.2 and the AUC interval clear of 0.5 after the correction "
+                    "for the number of features tested.", ""]
+    if d.consequences:
+        out += ["## Consequences (what the failure did; never a finding)", ""]
+        out += [f"- {_text(f.text)} — {_text(f.role_why)}" for f in d.consequences[:TABLE_ROWS]] + [""]
+    if d.unexplained:
+        out += ["## Separating, but not explained by the knowledge base", ""]
+        out += [f"- {_text(f.text)} (AUC {f.auc:.2f})" for f in d.unexplained[:TABLE_ROWS]] + [""]
+    used = list(dict.fromkeys(s for item in d.items for s in item.sources))
+    used += [s for sv in d.salvage for s in sv.sources if s not in used]
+    if used:
+        out += ["## Sources", ""] + [f"- {_text(s)}" for s in used] + [""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _text(value: str) -> str:
+    """Prose: feature names (dots, underscores) in code; elsewhere keep Markdown from reading
+    "<2" as a tag or "*" and "_" as emphasis."""
+    value = _FEATURE.sub(r"`\1`", value)
+    parts = re.split(r"(`[^`]*`)", value)
+    return "".join(p if p.startswith("`") else _escape(p) for p in parts)
+
+
+def _escape(value: str) -> str:
+    value = re.sub(r"<(?=[A-Za-z/!])", "&lt;", value)
+    return value.replace("*", "\\*").replace("_", "\\_")
+
+
+def _cell(value: str) -> str:
+    """A table cell: prose without pipes or line breaks."""
+    return _text(value).replace("|", "\\|").replace("\n", " ")
+
+
+_FEATURE = re.compile(r"\b((?:power_up|flash|psu|step|ob)\.[A-Za-z0-9_.]*[A-Za-z0-9_])")
+
+
+__all__ = ["format_markdown"]

@@ -1,0 +1,141 @@
+"""The statistics behind the correlation: rank AUC, its interval, the best threshold, Wilson
+intervals, and how many cycles an effect of a given size needs before it counts.
+
+Pure functions on numpy arrays, no knowledge of features or runs (that is `analysis.py`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+#: Confidence level of the intervals shown (AUC, failure rates).
+CONFIDENCE = 0.95
+Z95 = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
+#: Largest run length the sample-size search considers (beyond it: "more than this").
+MAX_CYCLES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a threshold: how many cycles fell there and how many of them failed."""
+
+    failures: int
+    cycles: int
+    rate: float
+    ci: tuple[float, float]
+
+
+def ranks(x: np.ndarray) -> np.ndarray:
+    """1-based ranks with ties given their average rank."""
+    order = np.argsort(x, kind="mergesort")
+    xs = x[order]
+    new = np.empty(len(xs), dtype=bool)
+    new[0] = True
+    new[1:] = xs[1:] != xs[:-1]
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], len(xs))
+    out = np.empty(len(xs))
+    out[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
+    return out
+
+
+def auc(fail: np.ndarray, ok: np.ndarray) -> float:
+    """Mann-Whitney U of the failing cycles / (nf * np): P(fail > pass) + P(tie) / 2."""
+    r = ranks(np.concatenate([fail, ok]))
+    nf = len(fail)
+    u = r[:nf].sum() - nf * (nf + 1) / 2
+    return float(u / (nf * len(ok)))
+
+
+def auc_se(a: float, nf: int, np_: int) -> float:
+    """Hanley-McNeil standard error. A perfect split is treated as 1 - 1/(2 min(nf, np)) so
+    that a few cycles never give a zero-width interval."""
+    a = min(max(a, 1 - a), 1 - 0.5 / min(nf, np_))
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    var = (a * (1 - a) + (nf - 1) * (q1 - a * a) + (np_ - 1) * (q2 - a * a)) / (nf * np_)
+    return math.sqrt(max(var, 0.0))
+
+
+def best_threshold(fail: np.ndarray, ok: np.ndarray, direction: str
+                   ) -> tuple[float, float, Side, Side, tuple[float, float]]:
+    """The cut between adjacent distinct values with the largest Youden's J for the direction
+    ("below": value < threshold predicts failure). Both inputs sorted. Returns the cut, J, the
+    sides below and above, and the two values the cut lies between (for printing it)."""
+    values = np.unique(np.concatenate([fail, ok]))
+    cuts = (values[:-1] + values[1:]) / 2
+    fail_below = np.searchsorted(fail, cuts, side="left")  # strictly below each cut
+    ok_below = np.searchsorted(ok, cuts, side="left")
+    nf, np_ = len(fail), len(ok)
+    tpr_below, fpr_below = fail_below / nf, ok_below / np_
+    j = tpr_below - fpr_below if direction == "below" else fpr_below - tpr_below
+    best = int(np.argmax(j))
+    fb, ob = int(fail_below[best]), int(ok_below[best])
+    return (float(cuts[best]), float(j[best]), side(fb, fb + ob),
+            side(nf - fb, (nf - fb) + (np_ - ob)), (float(values[best]), float(values[best + 1])))
+
+
+def side(failures: int, cycles: int) -> Side:
+    return Side(failures, cycles, failures / cycles if cycles else float("nan"), wilson(failures, cycles))
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval of a proportion k/n (NaN when n = 0)."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    lo = 0.0 if k == 0 else max(0.0, centre - half)
+    hi = 1.0 if k == n else min(1.0, centre + half)
+    return (lo, hi)
+
+
+def zero_failure_bound(n: int, confidence: float = CONFIDENCE) -> float:
+    """Upper confidence bound of the failure rate after n cycles without a failure
+    (exact binomial: 1 - (1 - c)^(1/n); ~3/n at 95 %, the "rule of three")."""
+    return 1.0 - (1.0 - confidence) ** (1.0 / n) if n else 1.0
+
+
+def cycles_to_separate(auc_value: float, failure_rate: float, z: float, *, min_effect: float,
+                       min_cases: int, min_controls: int) -> int | None:
+    """The smallest run length (cycles in all) at which an effect of this AUC, at this failure
+    rate, would pass the "separates" rule: enough cases and controls, |AUC - 0.5| >= min_effect
+    and |AUC - 0.5| - z * SE > 0. None when the effect is below min_effect (no run length helps)
+    or the failure rate is 0 or 1."""
+    effect = abs(auc_value - 0.5)
+    if effect < min_effect or not 0 < failure_rate < 1:
+        return None
+
+    def enough(n: int) -> bool:
+        nf, np_ = round(n * failure_rate), n - round(n * failure_rate)
+        return nf >= min_cases and np_ >= min_controls and effect - z * auc_se(auc_value, nf, np_) > 0
+
+    hi = max(min_cases + min_controls, 2)
+    while not enough(hi):
+        hi *= 2
+        if hi > MAX_CYCLES:
+            return MAX_CYCLES
+    lo = hi // 2
+    while lo + 1 < hi:  # enough() is monotone in n for a fixed AUC and rate
+        mid = (lo + hi) // 2
+        if enough(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def cycles_for_failures(failures_wanted: int, failure_rate: float) -> int | None:
+    """Expected run length that gives `failures_wanted` failures at this rate."""
+    if failure_rate <= 0:
+        return None
+    return math.ceil(failures_wanted / failure_rate)
+
+
+__all__ = ["CONFIDENCE", "Side", "Z95", "auc", "auc_se", "best_threshold", "cycles_for_failures",
+           "cycles_to_separate", "ranks", "side", "wilson", "zero_failure_bound"]

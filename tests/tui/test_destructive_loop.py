@@ -1,0 +1,40 @@
+"""A loop that mass-erases every cycle asks once, in the console's confirmation dialog."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from textual.widgets import Input
+
+from benchtui.bench.store import ResultsStore
+from benchtui.tui.app import BenchApp
+from benchtui.tui.dialogs import ConfirmDialog
+
+from .conftest import connected, log_has, wait_for
+
+
+async def test_a_chip_erase_loop_is_confirmed_once_in_a_dialog_and_recorded(bench_factory):
+    vb, profile = bench_factory()
+    profile = profile.replace(target=dataclasses.replace(profile.target, erase="chip"))
+    app = BenchApp(profile)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(pilot, lambda: connected(app), "instruments")
+        app.query_one("#cycles", Input).value = "2"
+        await pilot.press("l")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, ConfirmDialog), "a chip erase every cycle must be confirmed"
+        await pilot.press("enter")  # Cancel has the focus
+        await pilot.pause(0.2)
+        assert app.engine is None and not log_has(app, "mass erase done")
+        await pilot.press("l")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.engine is not None, "the loop to start")
+        await wait_for(pilot, lambda: app.engine is None, "the loop to end", 60)
+        assert log_has(app, "mass erase done")
+    with ResultsStore(profile.store.database, readonly=True) as store:
+        run = store.runs()[-1]
+        events = [e for e in store.events(run.id) if e.kind == "destructive_confirmed"]
+    assert run.cycles == 2 and len(events) == 1
+    assert "console dialog" in events[0].text and 'target.erase = "chip"' in events[0].text
