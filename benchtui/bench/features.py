@@ -7,7 +7,7 @@ means the same thing whatever scope model took the samples. Names are
 NRST never released) is recorded with value None: the analysis counts it as missing.
 
 Nets are recognised by name: `VDD`, `NRST`, and any net starting with `VCAP` (which also gets
-its settling time after VDD comes up). Any other net gets min/max/mean and the dip features of
+its settling time: from first reaching regulation after power-up to staying there). Any other net gets min/max/mean and the dip features of
 a supply.
 """
 
@@ -76,7 +76,7 @@ def compute_capture_features(capture: str, waveforms: Mapping[str, Any],
             continue
         if net.upper() == "VDD":
             out += _ramp_features(name, s, lo_limit)
-        elif net.upper().startswith("VCAP") and vdd is not None:
+        elif net.upper().startswith("VCAP") and vdd is not None:  # settling after power-up
             out += _settle_features(name, s, vdd)
         out += _dip_features(name, s, lo_limit)
     return out
@@ -157,9 +157,11 @@ def _ramp_features(name: str, s: _Series, lo_limit: float | None) -> list[Featur
 
 
 def _settle_features(name: str, s: _Series, vdd: _Series) -> list[FeatureValue]:
-    """VCAP settling time: from VDD reaching VDD_ON_V to the moment the net enters, for good,
-    the band of ±VCAP_SETTLE_BAND around its steady level. Only for records in which VDD
-    powers up (a record that starts powered has nothing to settle from)."""
+    """VCAP settling time: from the moment the net first reaches the band of
+    ±VCAP_SETTLE_BAND around its steady level (after VDD reached VDD_ON_V) to the moment it
+    enters that band for good. 0 on a regulator that, once up, stays in regulation; the
+    ringing, dips and slow recovery of weak decoupling make it grow. Only for records in which
+    VDD powers up (a record that starts powered has nothing to settle from)."""
     steady = s.steady()
     vdd_v = vdd.on(s)
     if steady <= DEAD_V or vdd_v[0] >= VDD_ON_V:
@@ -167,12 +169,15 @@ def _settle_features(name: str, s: _Series, vdd: _Series) -> list[FeatureValue]:
     i_up = _rising(vdd_v, VDD_ON_V)
     if i_up is None:
         return []
-    outside = np.flatnonzero(np.abs(s.v[i_up:] - steady) > VCAP_SETTLE_BAND * steady)
-    if len(outside) and outside[-1] == len(s.v) - i_up - 1:
-        return [_rail(f"{name}.settle_time", None, "s")]  # still outside at the end of the record
-    t_up = _at_series(s.t, vdd_v, i_up, VDD_ON_V)
-    settled = s.t[i_up + outside[-1] + 1] if len(outside) else s.t[i_up]
-    return [_rail(f"{name}.settle_time", max(0.0, float(settled - t_up)), "s")]
+    inside = np.abs(s.v[i_up:] - steady) <= VCAP_SETTLE_BAND * steady
+    if not inside.any():
+        return [_rail(f"{name}.settle_time", None, "s")]  # never in regulation in this record
+    first = int(np.argmax(inside))
+    outside = np.flatnonzero(~inside[first:])
+    if len(outside) and outside[-1] == len(inside) - first - 1:
+        return [_rail(f"{name}.settle_time", None, "s")]  # out of regulation at the end of the record
+    settled = first + (int(outside[-1]) + 1 if len(outside) else 0)
+    return [_rail(f"{name}.settle_time", float(s.t[i_up + settled] - s.t[i_up + first]), "s")]
 
 
 def _dip_features(name: str, s: _Series, lo_limit: float | None) -> list[FeatureValue]:

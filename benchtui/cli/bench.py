@@ -13,6 +13,7 @@ from .common import (
     DEMO_PROFILE,
     EXIT_ERROR,
     EXIT_OK,
+    is_loopback_host,
     scenario_args,
     start_virtual_bench,
 )
@@ -21,16 +22,27 @@ from .common import (
 def cmd_sim(args: argparse.Namespace) -> int:
     """Serve the virtual bench on the profile's [sim] ports until Ctrl-C."""
     profile = load_profile(args.profile)
-    vb, rewired = start_virtual_bench(profile, free_ports=False, scenario=args.scenario,
-                                      seed=args.seed, state_file=args.state_file, board=args.board)
+    host = profile.sim.host if profile.sim is not None else "127.0.0.1"
+    if not is_loopback_host(host):
+        print(f"benchtui: warning: [sim] host = {host!r} is not loopback: the virtual bench and its "
+              f"probe are reachable from the network", file=sys.stderr)
+    try:
+        vb, rewired = start_virtual_bench(profile, free_ports=False, scenario=args.scenario,
+                                          seed=args.seed, state_file=args.state_file, board=args.board)
+    except OSError as exc:   # a busy port, a host this machine does not have
+        print(f"benchtui: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     if not args.off:
         vb.front_panel_on(profile.psu.voltage, profile.psu.current_limit)
-    print(f"virtual bench: scenario {vb.scenario}, seed {vb.seed}, STM32F767{vb.variant.upper()} twin")
+    twin = vb.twin.variant
+    stock = {"f7": "stm32f767zi"}.get(twin.family, "")   # a pyOCD built-in for `pyocd -t`
+    print(f"virtual bench: scenario {vb.scenario}, seed {vb.seed}, {twin.part} twin "
+          f"({'dual' if vb.twin.flash.dual_bank else 'single'} bank, UID {vb.twin.uid_hex})")
     if vb.batch is not None:
         print(f"  board  {vb.board_number} of a batch of {len(vb.batch)} (UID {vb.board.uid})")
     print(f"  PSU    {rewired.psu.resource}")
     print(f"  scope  {rewired.scope.resource}")
-    print(f"  probe  {vb.remote_uid}   (pyocd ... -u {vb.remote_uid} -t stm32f767zi)")
+    print(f"  probe  {vb.remote_uid}" + (f"   (pyocd ... -u {vb.remote_uid} -t {stock})" if stock else ""))
     print(f"  board  {'unpowered' if args.off else f'powered: PSU CH1 ON at {profile.psu.voltage} V'}")
     print("Ctrl-C stops.", flush=True)
     try:

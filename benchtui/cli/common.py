@@ -19,6 +19,12 @@ DEMO_PROFILE = Path(__file__).resolve().parent.parent.parent / "profiles" / "dem
 EXIT_OK, EXIT_FAILURES, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+def is_loopback_host(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and "localhost" (the probe server's own test, for `sim`)."""
+    from ..sim.twin.server import is_loopback
+    return is_loopback(host)
+
+
 def scenario_args(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--scenario", help="virtual bench fault scenario (default: the profile's)")
     sp.add_argument("--seed", type=int, help="virtual bench random seed")

@@ -120,7 +120,7 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
     #: What the console imports later on the loop (the first run, report, cycle view): imported
     #: by a thread once the first frame is up, so the first `l` does not stall the event loop.
     WARM_UP = ("benchtui.bench.engine", "benchtui.bench.analysis", "benchtui.bench.report",
-               "benchtui.tui.cycle_view", "benchtui.devices.stm32f7", "numpy")
+               "benchtui.tui.cycle_view", "benchtui.devices.mcu", "numpy")
 
     def _warm_up(self) -> None:
         def imports() -> None:

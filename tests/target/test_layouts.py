@@ -91,3 +91,18 @@ def test_layout_on_the_twin(variant, dual, target_type, family, dev_id, kb, numb
         link.erase([last])
     finally:
         link.disconnect()
+
+
+def test_the_console_sector_map_names_sectors_as_rm0410_does() -> None:
+    from benchtui.devices.mcu.stm32f7 import factory
+    from benchtui.tui.panels.target import loop_option_bytes, sector_map
+
+    ob = factory(1024).replace(ndbank=0).with_protection([13])
+    text = str(sector_map(ob))
+    assert text.split()[:10] == ["WRP", "B1", "0", "1", "2", "3", "4", "5", "6", "7"]
+    assert "B2 12 13 14 15 16 17 18 19" in text and "2 of 16 sectors write-protected" in text
+
+    class Ident:   # what the loop's identity step knows about an F4 chip
+        family, dev_id, flash_kb = "STM32F4", 0x419, 2048
+    f4 = loop_option_bytes({"optcr": "0x0FFFAAED", "optcr1": "0x0FFE0000"}, Ident())
+    assert f4.protected_sectors() == [12] and f4.layout().dual_bank

@@ -81,6 +81,10 @@ def classified(what: str, link: "TargetLink | None" = None, sectors: Sequence[in
         if isinstance(cause, (exc_mod.TransferError, exc_mod.ProbeError)) \
                 and not isinstance(cause, exc_mod.TransferFaultError):
             raise NoSwdAck(f"{what}: {NO_ACK_TEXT} ({cause})") from None
+        if "No cores were discovered" in str(exc):
+            # pyOCD's discovery swallowed the SWD errors that kept it from finding the core.
+            raise NoSwdAck(f"{what}: no core found (SWD errors during discovery)",
+                           hint="check SWD wiring and the target supply") from None
         raise TargetError(f"{what}: {exc}") from None
     except ConnectionRefusedError as exc:  # a remote probe server that is not running
         raise ProbeNotFound(f"{what}: nothing answers ({exc})",

@@ -18,7 +18,7 @@ import os
 import threading
 from typing import Any
 
-from ...errors import ProbeNotFound, TargetError, TransferFault
+from ...errors import NoSwdAck, ProbeNotFound, TargetError, TransferFault
 from ...profile import TargetConfig
 from ..firmware import FirmwareImage
 from ..mcu import McuFamily, family_for_target_type
@@ -107,6 +107,7 @@ class TargetLink(FlashOperations, OptionByteOperations):
         try:
             with classified(f"connecting to {self.cfg.probe_uid}"):
                 session.open()
+                _check_core(session)
             self._session = session
             self._identity = self._read_identity()
         except BaseException:
@@ -125,6 +126,11 @@ class TargetLink(FlashOperations, OptionByteOperations):
         from pyocd.core.helpers import ConnectHelper
 
         uid = self.cfg.probe_uid
+        if uid.startswith("remote:"):
+            # pyOCD's own remote client waits forever for a reply: use one whose waits end.
+            from .remote import TimedTCPClientProbe
+            with classified(f"finding probe {uid}"):
+                return TimedTCPClientProbe(uid)
         try:
             with classified(f"finding probe {uid}"):
                 probes = ConnectHelper.get_all_connected_probes(blocking=False, unique_id=uid,
@@ -243,6 +249,18 @@ class TargetLink(FlashOperations, OptionByteOperations):
             return self._decode_option_registers(self._session.board.target)
         except Exception:
             return None
+
+
+def _check_core(session: Any) -> None:
+    """pyOCD's discovery logs and swallows an SWD error while it initialises a core, leaving a
+    core without registers: the next flash-algorithm call then dies with KeyError('pc'). Such a
+    connect is a failed connect (retried by the loop), not a time bomb."""
+    core = getattr(session.board.target, "selected_core", None)
+    registers = getattr(core, "core_registers", None)
+    if core is None or registers is None or not getattr(registers, "by_name", None) \
+            or "pc" not in registers.by_name:
+        raise NoSwdAck("the core did not initialise (an SWD error during pyOCD's discovery): "
+                       "no core registers", hint="check SWD wiring; connect again")
 
 
 def _close_quietly(session: Any) -> None:

@@ -93,6 +93,8 @@ I_OPTION_A = 0.030
 #: Host time the core may run per DHCSR poll while "running". Enforced by a timer thread calling
 #: emu_stop: Unicorn's own `timeout`/`count` limits make the flash algorithm ~2x slower.
 RUN_CHUNK_S = 0.2
+#: Unicorn's translated-code buffer (see core.py: the 1 GB default grows RSS without bound).
+TCG_BUFFER_BYTES = 8 << 20
 #: IWDG clock (LSI, UNCONFIRMED typ 32 kHz).
 LSI_HZ = 32000.0
 

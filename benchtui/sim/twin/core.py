@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 import unicorn as U
 from unicorn import arm_const as A
 
+from . import constants as C
+
 if TYPE_CHECKING:
     from .mcu import Stm32Twin
 
@@ -109,6 +111,11 @@ class Core:
         self.twin = twin
         uc = U.Uc(U.UC_ARCH_ARM, U.UC_MODE_THUMB | U.UC_MODE_MCLASS)
         uc.ctl_set_cpu_model(getattr(A, f"UC_CPU_ARM_{twin.variant.uc_cpu}"))
+        # Unicorn reclaims invalidated translations only when its code buffer is full; with the
+        # default 1 GB buffer every page the debugger writes (a flash algorithm's page buffer)
+        # left RSS growing ~0.4 MB per 64 KB programmed, for hours. A small buffer is flushed
+        # and refilled instead: RSS stays flat.
+        uc.ctl_set_tcg_buffer_size(C.TCG_BUFFER_BYTES)
         self.uc = uc
         self._ptrs = []
         self._thunks = []

@@ -79,6 +79,11 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
 
     # --- identity -----------------------------------------------------------------------------
     @property
+    def uid_hex(self) -> str:
+        """The UID as ST tools print it: 24 hex digits, word 0 first."""
+        return "".join(f"{int.from_bytes(self.uid[i:i + 4], 'little'):08X}" for i in (0, 4, 8))
+
+    @property
     def flash_size(self) -> int:
         return len(self.nv.flash)
 
@@ -125,6 +130,7 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
         self.flash.reset_registers()
         self._iwdg_reset()
         self.reset_log.append("power-on")
+        del self.reset_log[:-64]
         self._in_reset = True
         self._leave_reset()
 

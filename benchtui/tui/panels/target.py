@@ -36,11 +36,17 @@ def option_bytes_view(ob: Any) -> Table:
 
 
 def sector_map(ob: Any) -> Text:
-    """One cell per sector: green = writable, red = write-protected."""
+    """One cell per sector, numbered as RM0410/RM0090 and STM32CubeProgrammer number them (bank 2
+    from 12): green = writable, red = write-protected; banks apart in dual-bank mode."""
     text = Text("WRP ", "bold")
     protection = ob.sector_protection()
-    for sector, protected in sorted(protection.items()):
-        text.append(f"{sector:>2}", "white on red" if protected else "black on green")
+    layout = ob.layout()
+    bank = None
+    for sector in layout:
+        if layout.dual_bank and sector.bank != bank:
+            bank = sector.bank
+            text.append(f"B{bank} ", "bold")
+        text.append(f"{sector.number:>2}", "white on red" if protection[sector.number] else "black on green")
         text.append(" ")
     count = sum(1 for p in protection.values() if p)
     text.append(f" {count} of {len(protection)} sectors write-protected" if count else " no sector write-protected",
@@ -54,8 +60,10 @@ def loop_option_bytes(details: dict, identity: Any) -> Any:
         optcr, optcr1 = int(details["optcr"], 16), int(details["optcr1"], 16)
     except (KeyError, TypeError, ValueError):
         return None
-    from ...devices.stm32f7 import OptionBytes
-    return OptionBytes.decode(optcr, optcr1, flash_kb=getattr(identity, "flash_kb", None) or 1024)
+    from ...devices.mcu import STM32F7, family_by_name  # the MCU families: imported when first needed
+    family = family_by_name(getattr(identity, "family", "") or "") or STM32F7
+    dev_id = getattr(identity, "dev_id", None) or next(iter(family.parts))
+    return family.decode_options(dev_id, getattr(identity, "flash_kb", None) or 1024, optcr, optcr1)
 
 
 class TargetPanel(BenchPanel):
