@@ -45,6 +45,16 @@ def check_scenario(name: str) -> None:
                          where="sim")
 
 
+def short_test_firmware(path: str | Path, size: int) -> Path:
+    """A short test image for the virtual bench at `path` (made if missing; never overwritten)."""
+    from ..sim.firmware import write_test_hex
+
+    path = Path(path)
+    if not path.exists():
+        write_test_hex(path, size=size)
+    return path
+
+
 def start_virtual_bench(profile: Profile, *, serve_probe: bool = False, free_ports: bool = True,
                         scenario: str | None = None, seed: int | None = None,
                         state_file: str | None = None, board: int | None = None) -> tuple[Any, Profile]:
