@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from rich.text import Text
+from rich.text import Span, Text
 
 #: Bit of each dot in a braille cell, indexed [row][column] (Unicode braille pattern layout).
 _DOT_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
@@ -53,12 +53,25 @@ class BrailleCanvas:
                 self.dot(x, y, style, priority)
 
     def lines(self) -> list[Text]:
+        """One Text per cell row, one span per run of cells in the same style.
+
+        A blank cell joins the run it is in (no style shows on a space), so a trace is a few
+        spans a row, not one per cell: rendering cost in Textual grows with the spans.
+        """
         out = []
         for bits_row, style_row in zip(self._bits, self._style):
-            text = Text()
-            for bits, (_, style) in zip(bits_row, style_row):
-                text.append(chr(_BRAILLE_BASE + bits) if bits else " ", style or None)
-            out.append(text)
+            plain = "".join(chr(_BRAILLE_BASE + bits) if bits else " " for bits in bits_row)
+            spans = []
+            start, current = 0, ""
+            for i, (bits, (_, style)) in enumerate(zip(bits_row, style_row)):
+                if not bits or style == current:
+                    continue
+                if current:
+                    spans.append(Span(start, i, current))
+                start, current = i, style
+            if current:
+                spans.append(Span(start, self.width, current))
+            out.append(Text(plain, spans=spans))
         return out
 
 
