@@ -88,7 +88,12 @@ def start_virtual_bench(profile: Profile, *, serve_probe: bool = False, free_por
             dual_bank=sim.dual_bank)
     except ValueError as exc:  # a board outside the batch
         raise BenchError(f"{profile.source}: [sim] {exc}", where="profile") from None
-    vb.start()
+    try:
+        vb.start()
+    except (OSError, ValueError) as exc:  # a busy port, a state file that is not one
+        text = str(exc) if isinstance(exc, ValueError) else \
+            f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}"
+        raise BenchError(f"cannot start the virtual bench: {text}", where="sim") from None
     rewired = profile.replace(
         psu=dataclasses.replace(profile.psu, resource=vb.psu_resource),
         scope=dataclasses.replace(profile.scope, resource=vb.scope_resource),
