@@ -200,13 +200,15 @@ def plot_waveform(volts: Sequence[float], width: int, height: int, *,
                   lo_limit: float | None = None, hi_limit: float | None = None,
                   t_span: tuple[float, float] | None = None,
                   style: str = "green", bad_style: str = "bold red",
-                  limit_style: str = "yellow") -> Text:
+                  limit_style: str = "yellow", ramp: bool = False) -> Text:
     """A waveform as braille text, `width` x `height` cells including a 7-cell axis gutter.
 
     Samples are reduced to a min/max envelope per dot column; dots beyond a limit are drawn in
     `bad_style`, and each limit is a dashed line labelled with its value. With `t_span` (the
     first and last sample's time from the trigger, seconds) and 3+ rows, the last row is a
-    time axis in s/ms/µs.
+    time axis in s/ms/µs. With `ramp` (a record that starts with the net below its min: a
+    power-up, a reset held low), samples before the net first reaches its min are its rise and
+    are not drawn as below the limit.
     """
     axis = t_span is not None and height >= 3
     canvas = BrailleCanvas(max(1, width - GUTTER), height - 1 if axis else height)
@@ -218,12 +220,17 @@ def plot_waveform(volts: Sequence[float], width: int, height: int, *,
         if limit is not None:
             canvas.hline(scale.row(limit), limit_style, priority=0)
             marks.append((limit, limit_style))
+    up_from = 0  # first sample that counts against the min limit
+    if ramp and lo_limit is not None:
+        up_from = next((i for i, v in enumerate(volts) if v >= lo_limit), n)
     for x in range(canvas.dots_x if n else 0):
         a = x * n // canvas.dots_x
         b = max(a + 1, (x + 1) * n // canvas.dots_x)
         chunk = volts[a:b]
         vmin, vmax = min(chunk), max(chunk)
-        out = (lo_limit is not None and vmin < lo_limit) or (hi_limit is not None and vmax > hi_limit)
+        settled = volts[max(a, up_from):b] if b > up_from else ()
+        out = (lo_limit is not None and len(settled) > 0 and min(settled) < lo_limit) or \
+            (hi_limit is not None and vmax > hi_limit)
         canvas.vline(x, scale.row(vmin), scale.row(vmax), bad_style if out else style,
                      priority=2 if out else 1)
     rows = _with_axis(canvas.lines(), scale, marks)

@@ -71,7 +71,12 @@ def format_feature(value: float, unit: str) -> str:
 
 
 def _limits(lo: float | None, hi: float | None) -> str:
-    return f"{'' if lo is None else f'{lo:g}'}..{'' if hi is None else f'{hi:g}'} V"
+    """'1.1..1.4 V', '≥2 V', '≤3.6 V' (a net with one limit reads as that limit)."""
+    if lo is not None and hi is not None:
+        return f"{lo:g}..{hi:g} V"
+    if lo is not None:
+        return f"≥{lo:g} V"
+    return f"≤{hi:g} V" if hi is not None else "no limits"
 
 
 def out_of_limit(suffix: str, value: float, lo: float | None, hi: float | None, *,
@@ -100,8 +105,7 @@ def features_text(net: str, features: list, lo: float | None, hi: float | None, 
                   up_at_start: bool = False) -> Text:
     """The features benchtui computes for one net (same as the loop stores), violations in red."""
     text = Text(f"{net}", "bold")
-    limits = f"{'' if lo is None else f'{lo:g}'}..{'' if hi is None else f'{hi:g}'} V"
-    text.append(f"  {limits}\n", "yellow")
+    text.append(f"  {_limits(lo, hi)}\n", "yellow")
     values = {f.name.split(".", 2)[-1]: f.value for f in features}
     for f in features:
         if f.value is None:

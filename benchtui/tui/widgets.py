@@ -134,7 +134,7 @@ class TabBar(Widget):
     """
 
     DEFAULT_CSS = """
-    TabBar { height: 1; background: $panel; }
+    TabBar { height: 1; background: $panel; link-style: none; link-style-hover: bold underline; }
     """
 
     active: reactive[str] = reactive("")
@@ -158,7 +158,7 @@ class KeyBar(Widget):
     clickable; every other key is in the help (?) and the command palette (ctrl+p)."""
 
     DEFAULT_CSS = """
-    KeyBar { height: 1; background: $panel; }
+    KeyBar { height: 1; background: $panel; link-style: none; link-style-hover: bold underline; }
     """
 
     def __init__(self, keys: Sequence[tuple[str, str, str]], **kw: Any):
@@ -197,12 +197,16 @@ class Plot(Widget):
         self.threshold: float | None = None
         self.x_range: tuple[int, int] | None = None
         self.head: Text | None = None
+        self.ramp = False
 
     # -- data -------------------------------------------------------------------------------
     def set_waveform(self, volts: Sequence[float], t_span: tuple[float, float] | None = None,
-                     head: Text | None = None) -> None:
-        """A waveform (already reduced to at most a few thousand points) and its time span."""
+                     head: Text | None = None, ramp: bool = False) -> None:
+        """A waveform (already reduced to at most a few thousand points) and its time span.
+        `ramp`: the record starts below the min limit (a power-up, a reset held low), so the
+        part before the net first reaches its min is its rise, not drawn as a violation."""
         self.volts, self.t_span, self.points, self.head = list(volts), t_span, [], head
+        self.ramp = ramp
         self.refresh()
 
     def set_points(self, title: str, points: list[tuple[float, bool]], threshold: float | None,
@@ -233,7 +237,7 @@ class Plot(Widget):
             parts.append(head)
             rows -= 1
         parts.append(plot_waveform(self.volts, width, max(1, rows), lo_limit=self.lo, hi_limit=self.hi,
-                                   t_span=self.t_span))
+                                   t_span=self.t_span, ramp=self.ramp))
         return Text("\n").join(parts)
 
 

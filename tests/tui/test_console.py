@@ -104,7 +104,7 @@ async def test_errors_use_what_the_app_knows_and_old_option_bytes_are_not_curren
         assert "as read at" in text
         assert panel.query_one("#ob").has_class("stale")
         await pilot.press("0")
-        await on_screen(pilot, "(read ", "the overview marking the old reading too")
+        await on_screen(pilot, "(at ", "the overview marking the old reading too")
 
 
 async def test_enter_opens_a_cycle_and_quit_asks_while_the_loop_runs(bench_factory):

@@ -122,7 +122,7 @@ class TargetCard(Card):
             text.append(f"{len(protected)} sectors" if protected else "none",
                         ("bold red" if protected else "green") if current else style)
             if not current:
-                text.append(f"  (read {_ago(panel.option_bytes_at)})", "dim yellow")
+                text.append(f"  (at {_ago(panel.option_bytes_at)})", "dim yellow")  # an earlier reading
         set_text(self, text)  # the card's size is fixed: no layout
 
 
@@ -188,7 +188,7 @@ class CaptureCard(Vertical):
                              f"{_ago(when)}")
         for net, view in views.items():
             plot = self.query_one(f"#ov-plot-{net}", WaveformPlot)
-            plot.set_waveform(view.envelope, view.t_span, head=view.key_line(200))
+            plot.set_waveform(view.envelope, view.t_span, head=view.key_line(200), ramp=not view.up_at_start)
 
 
 class OverviewPanel(BenchPanel):

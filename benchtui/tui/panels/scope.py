@@ -81,5 +81,5 @@ class ScopePanel(BenchPanel):
         if self._views is not None:
             (views, texts), self._views = self._views, None
             for net, view in views.items():
-                self.query_one(f"#plot-{net}", WaveformPlot).set_waveform(view.envelope, view.t_span)
+                self.query_one(f"#plot-{net}", WaveformPlot).set_waveform(view.envelope, view.t_span, ramp=not view.up_at_start)
                 set_text(self.query_one(f"#features-{net}", Static), texts[net], layout=True)  # scrolls
