@@ -50,6 +50,8 @@ SCOPE_VOLTS = 10_000.0
 MAX_CYCLES = 10_000_000
 #: Net names become column names and file names: letters, digits and `_ - + .`, 1-32 long.
 NET_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+.-]{0,31}")
+#: Names the waveform exports use for their own columns and members (bench/export.py).
+RESERVED_NETS = ("nets", "net", "time_s", "volts")
 #: How deep tables and arrays may nest (tomllib itself recurses; ours are 3 deep).
 MAX_NESTING = 32
 #: Longest value shown in an error message.
@@ -407,6 +409,10 @@ def _cross_check(p: Profile, ctx: _Ctx) -> None:
             raise ctx.error(("scope", "channels", name),
                             f"{_show(name)} is not a usable net name (1-32 letters, digits, "
                             "'_', '-', '+' or '.', not starting with a sign or a dot)")
+        if name.lower() in RESERVED_NETS or name.endswith(("_t0", "_dt")):
+            raise ctx.error(("scope", "channels", name),
+                            f"{_show(name)} is not a usable net name: the exports use "
+                            f"{', '.join(RESERVED_NETS)} and <net>_t0 / <net>_dt for themselves")
         if ch.channel in used:
             raise ctx.error(("scope", "channels", name, "channel"),
                             f"channel {ch.channel} is already used by {used[ch.channel]}")

@@ -19,9 +19,10 @@ from pathlib import Path
 from benchtui.cli import DEMO_PROFILE, start_virtual_bench
 from benchtui.profile import load_profile
 from benchtui.tui.app import BenchApp
+from benchtui.tui.cycle_view import CycleScreen
 from benchtui.tui.panels import LoopPanel, ResultsPanel, ScopePanel, TargetPanel
 
-SHOTS = ("power", "target", "scope", "loop", "results", "help", "overview-80x24")
+SHOTS = ("power", "target", "scope", "loop", "cycle", "results", "help", "overview", "overview-80x24")
 
 
 async def until(pilot, condition, what: str, timeout: float = 90.0) -> None:
@@ -62,8 +63,18 @@ async def shoot(profile, out: Path, size: tuple[int, int], cycles: int) -> list[
         await until(pilot, lambda: app.engine is None and len(loop.records) == cycles, "the loop",
                     timeout=60.0 + 30.0 * cycles)
         await until(pilot, lambda: loop.analysis is not None and not app._analysis_running, "correlation")
-        await pilot.pause(0.3)
+        await pilot.pause(0.5)  # the loop tab repaints at most every 0.25 s
         save("loop")
+        # Enter on the first failing cycle opens it in full
+        failed = next((i for i, r in enumerate(loop.records) if not r.passed), 0)
+        table = app.query_one("#cycles-table")
+        table.focus()
+        table.move_cursor(row=failed)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, CycleScreen), "the cycle view")
+        await pilot.pause(0.3)
+        save("cycle")
+        await pilot.press("escape")
         await pilot.press("5")
         await until(pilot, lambda: app.query_one(ResultsPanel).runs, "the run list")
         await pilot.pause(0.2)
@@ -71,9 +82,11 @@ async def shoot(profile, out: Path, size: tuple[int, int], cycles: int) -> list[
         await pilot.press("question_mark")
         await pilot.pause(0.2)
         save("help")
-        await pilot.press("escape", "4")
+        await pilot.press("escape", "0")
+        await pilot.pause(0.5)
+        save("overview")
         await pilot.resize_terminal(80, 24)
-        await pilot.pause(0.3)
+        await pilot.pause(0.5)
         save("overview-80x24")
     return saved
 

@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 from .analysis import format_quantity
 from .boards import BoardRow, Comparison, compare, feature_words
 from .records import RunSummary
+from .report import _clean  # NaN -> null, as the run report writes its JSON
 
 #: Width of the failures-by-mode column (longer lists are cut with "…").
 MODES_WIDTH = 34
@@ -120,16 +120,6 @@ def _span(ids: Sequence[int]) -> str:
     if ids == list(range(ids[0], ids[-1] + 1)) and len(ids) > 2:
         return f"{ids[0]}-{ids[-1]}"
     return ", ".join(map(str, ids))
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
 
 
 __all__ = ["board_comparison", "boards_json", "format_boards"]

@@ -273,7 +273,7 @@ def _feature_differences(x: np.ndarray, member: dict[str, np.ndarray], judged: l
     within = _median(np.array([_mad(values[k]) / math.sqrt(values[k].size) for k in have]))
     centre_all = _median(np.array(list(med.values())))
     floor = max(float(within), RESOLUTION.get(unit, 1e-6), 1e-3 * abs(float(centre_all)),
-                _quantum(np.concatenate([values[k] for k in have])))
+                _quantum([values[k] for k in have]))
     z_of: dict[str, float] = {}
     for k in have:
         sib = np.array([med[s] for s in have if s != k])
@@ -298,11 +298,22 @@ def _feature_differences(x: np.ndarray, member: dict[str, np.ndarray], judged: l
     return out
 
 
-def _quantum(x: np.ndarray) -> float:
+def _quantum(groups: list[np.ndarray]) -> float:
     """The step between the values a feature takes, when it takes few (a scope's 8-bit levels
-    make a 1.2 V rail read 1.200, 1.208, 1.216 V): a board one level off is not different."""
-    steps = np.diff(np.unique(x))
-    return float(steps.min()) if steps.size and np.unique(x).size <= max(8, x.size // 4) else 0.0
+    make a 1.2 V rail read 1.200, 1.208, 1.216 V; a time counted in samples is a multiple of
+    the sample interval): a board one level off is not different. The step is the smallest
+    gap between the levels one board's cycles take (the gap between two boards' levels says
+    nothing about the resolution); values that differ by float rounding only
+    (7.0000000000002e-06 and 6.9999999999998e-06) are one level."""
+    x = np.concatenate(groups) if groups else np.zeros(0)
+    if not x.size:
+        return 0.0
+    tol = 1e-9 * float(np.max(np.abs(x))) or 1e-300
+    if np.unique(np.round(x / tol)).size > max(8, x.size // 4):
+        return 0.0  # a continuous quantity
+    gaps = [float(np.diff(levels).min()) * tol for levels in (np.unique(np.round(g / tol)) for g in groups)
+            if levels.size > 1]
+    return min(gaps) if gaps else 0.0
 
 
 def _rate_differences(events: np.ndarray, member: dict[str, np.ndarray], judged: list[str],

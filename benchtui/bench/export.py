@@ -13,6 +13,7 @@ import csv
 import json
 import math
 import re
+import zipfile
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -113,12 +114,17 @@ def export_waveforms(store: ResultsStore, run_id: int, directory: str | Path, *,
 
 
 def _write_npz(path: Path, waves: list) -> None:
-    arrays: dict[str, Any] = {}
+    arrays: dict[str, Any] = {"nets": np.array([w.net for w in waves])}
     for w in waves:
         arrays[w.net] = np.asarray(w.volts, dtype=np.float32)
         arrays[f"{w.net}_t0"] = np.float64(w.t0)
         arrays[f"{w.net}_dt"] = np.float64(w.dt)
-    np.savez_compressed(path, nets=np.array([w.net for w in waves]), **arrays)
+    # The members one by one, as np.savez_compressed writes them: its keyword arguments would
+    # take a net named "file" or "allow_pickle" for its own parameters.
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for key, value in arrays.items():
+            with zf.open(f"{key}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
 def _write_waveform_csv(path: Path, waves: list) -> None:

@@ -13,17 +13,19 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from ..devices.firmware import FirmwareImage, load_firmware
 from ..devices.owner import DeviceOwner
-from ..devices.psu import Psu, PsuReading, open_psu
-from ..devices.scope import Scope, open_scope
-from ..devices.target import TargetLink, list_probes
 from ..errors import (BenchError, ConfirmationRequired, FirmwareError, InstrumentError,
                       InstrumentSilent, InstrumentUnreachable)
 from ..profile import Profile, TriggerConfig
 from . import events as ev
+
+if TYPE_CHECKING:
+    from ..devices.firmware import FirmwareImage
+    from ..devices.psu import Psu, PsuReading
+    from ..devices.scope import Scope
+    from ..devices.target import TargetLink
 
 #: Shortest time between two progress events of one operation.
 PROGRESS_INTERVAL_S = 0.1
@@ -80,14 +82,21 @@ class BenchSession:
         self.state = BenchState()
         self.psu: Psu | None = None
         self.scope: Scope | None = None
-        self.target = TargetLink(profile.target)
         self._owners = {name: DeviceOwner(name) for name in ("psu", "scope", "target")}
+        # Made on its owner thread (where pyOCD will run): importing the target stack there keeps
+        # it off the event loop while the console draws its first frame.
+        self._target = self._owners["target"].submit(_target_link, profile.target)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._images: dict[tuple, FirmwareImage] = {}
         self._mismatch_said: str | None = None
         self._link_locks = {"psu": asyncio.Lock(), "scope": asyncio.Lock()}
         #: The setpoint a (re)connect applies: the profile's, then the last one the user applied.
         self._setpoint = (profile.psu.voltage, profile.psu.current_limit)
+
+    @property
+    def target(self) -> "TargetLink":
+        """The probe/target link (waits for its construction, which starts with the session)."""
+        return self._target.result()
 
     @property
     def setpoint(self) -> tuple[float, float]:
@@ -194,7 +203,7 @@ class BenchSession:
     async def _open_psu(self) -> None:
         cfg = self.profile.psu
         try:
-            self.psu = await self._run("psu", open_psu, cfg)
+            self.psu = await self._run("psu", _open_psu, cfg)
             # The profile defines the supply: set it now (the output state is left as found).
             await self._run("psu", self.psu.apply, *self._setpoint)
             reading = await self._run("psu", self.psu.read)
@@ -214,7 +223,7 @@ class BenchSession:
     async def _open_scope(self) -> None:
         cfg = self.profile.scope
         try:
-            self.scope = await self._run("scope", open_scope, cfg)
+            self.scope = await self._run("scope", _open_scope, cfg)
             await self._run("scope", self.scope.setup_channels)
         except BenchError as exc:
             self.scope = None
@@ -331,7 +340,7 @@ class BenchSession:
 
     # -- target -----------------------------------------------------------------------------
     async def list_probes(self) -> list:
-        return await self._run("target", list_probes)
+        return await self._run("target", _list_probes)
 
     async def connect(self, mode: str | None = None) -> Any:
         try:
@@ -381,6 +390,7 @@ class BenchSession:
         flash = self.target.flash_regions()   # the chip's once connected: the chip wins
         key = (str(Path(path).resolve()), tuple(flash))
         if key not in self._images:
+            from ..devices.firmware import load_firmware
             self._images[key] = load_firmware(path, aliases=self.profile.target.aliases, flash=flash)
         return self._images[key]
 
@@ -429,6 +439,28 @@ class BenchSession:
             self.log("target", f"verify FAILED: {result.mismatch_count} bytes differ, "
                                f"first at 0x{result.first_mismatch:08X}")
         return result
+
+
+# The drivers are imported where they are first used, on the device's owner thread: pyvisa and
+# the dialects take ~0.5 s to import, which would otherwise delay the console's first frame.
+def _open_psu(cfg: Any) -> "Psu":
+    from ..devices.psu import open_psu
+    return open_psu(cfg)
+
+
+def _open_scope(cfg: Any) -> "Scope":
+    from ..devices.scope import open_scope
+    return open_scope(cfg)
+
+
+def _target_link(cfg: Any) -> "TargetLink":
+    from ..devices.target import TargetLink
+    return TargetLink(cfg)
+
+
+def _list_probes() -> list:
+    from ..devices.target import list_probes
+    return list_probes()
 
 
 def _where(device: str) -> str:

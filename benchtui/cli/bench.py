@@ -32,22 +32,24 @@ def cmd_sim(args: argparse.Namespace) -> int:
     except OSError as exc:   # a busy port, a host this machine does not have
         print(f"benchtui: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    if not args.off:
-        vb.front_panel_on(profile.psu.voltage, profile.psu.current_limit)
-    twin = vb.twin.variant
-    stock = {"f7": "stm32f767zi"}.get(twin.family, "")   # a pyOCD built-in for `pyocd -t`
-    print(f"virtual bench: scenario {vb.scenario}, seed {vb.seed}, {twin.part} twin "
-          f"({'dual' if vb.twin.flash.dual_bank else 'single'} bank, UID {vb.twin.uid_hex})")
-    if vb.batch is not None:
-        print(f"  board  {vb.board_number} of a batch of {len(vb.batch)} (UID {vb.board.uid})")
-    print(f"  PSU    {rewired.psu.resource}")
-    print(f"  scope  {rewired.scope.resource}")
-    print(f"  probe  {vb.remote_uid}" + (f"   (pyocd ... -u {vb.remote_uid} -t {stock})" if stock else ""))
-    print(f"  board  {'unpowered' if args.off else f'powered: PSU CH1 ON at {profile.psu.voltage} V'}")
-    print("Ctrl-C stops.", flush=True)
-    try:
+    try:  # from here on every exit, Ctrl-C included, stops the servers
+        if not args.off:
+            vb.front_panel_on(profile.psu.voltage, profile.psu.current_limit)
+        twin = vb.twin.variant
+        stock = {"f7": "stm32f767zi"}.get(twin.family, "")   # a pyOCD built-in for `pyocd -t`
+        print(f"virtual bench: scenario {vb.scenario}, seed {vb.seed}, {twin.part} twin "
+              f"({'dual' if vb.twin.flash.dual_bank else 'single'} bank, UID {vb.twin.uid_hex})")
+        if vb.batch is not None:
+            print(f"  board  {vb.board_number} of a batch of {len(vb.batch)} (UID {vb.board.uid})")
+        print(f"  PSU    {rewired.psu.resource}")
+        print(f"  scope  {rewired.scope.resource}")
+        print(f"  probe  {vb.remote_uid}" + (f"   (pyocd ... -u {vb.remote_uid} -t {stock})" if stock else ""))
+        print(f"  board  {'unpowered' if args.off else f'powered: PSU CH1 ON at {profile.psu.voltage} V'}")
+        print("Ctrl-C stops.", flush=True)
+        # Short sleeps: a Ctrl-C that the kernel hands to another thread only sets a flag, which
+        # the main thread acts on when it next runs (one long sleep lost Ctrl-C now and then).
         while True:
-            time.sleep(3600)
+            time.sleep(0.2)
     except KeyboardInterrupt:
         print("stopping", file=sys.stderr)
     finally:

@@ -45,6 +45,16 @@ def check_scenario(name: str) -> None:
                          where="sim")
 
 
+def short_test_firmware(path: str | Path, size: int) -> Path:
+    """A short test image for the virtual bench at `path` (made if missing; never overwritten)."""
+    from ..sim.firmware import write_test_hex
+
+    path = Path(path)
+    if not path.exists():
+        write_test_hex(path, size=size)
+    return path
+
+
 def start_virtual_bench(profile: Profile, *, serve_probe: bool = False, free_ports: bool = True,
                         scenario: str | None = None, seed: int | None = None,
                         state_file: str | None = None, board: int | None = None) -> tuple[Any, Profile]:
@@ -78,7 +88,12 @@ def start_virtual_bench(profile: Profile, *, serve_probe: bool = False, free_por
             dual_bank=sim.dual_bank)
     except ValueError as exc:  # a board outside the batch
         raise BenchError(f"{profile.source}: [sim] {exc}", where="profile") from None
-    vb.start()
+    try:
+        vb.start()
+    except (OSError, ValueError) as exc:  # a busy port, a state file that is not one
+        text = str(exc) if isinstance(exc, ValueError) else \
+            f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}"
+        raise BenchError(f"cannot start the virtual bench: {text}", where="sim") from None
     rewired = profile.replace(
         psu=dataclasses.replace(profile.psu, resource=vb.psu_resource),
         scope=dataclasses.replace(profile.scope, resource=vb.scope_resource),

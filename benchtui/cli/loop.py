@@ -146,12 +146,12 @@ def _run_interruptible(coro: Any, on_first: Any, on_abort: Any, last_words: Any)
         _say("benchtui: aborted")
         os._exit(EXIT_INTERRUPTED)
 
-    def on_sigint(*_: Any) -> None:
+    def on_sigint() -> None:
         nonlocal count
         count += 1
         if count == 1:
             _say("\nbenchtui: stopping after the current step (Ctrl-C again to abort)")
-            loop.call_soon_threadsafe(on_first)
+            on_first()
         elif count == 2:
             _say(f"\nbenchtui: aborting: PSU output off, exit within {ABORT_EXIT_S:g} s")
             watchdog = threading.Timer(ABORT_EXIT_S, hard_exit)
@@ -162,17 +162,19 @@ def _run_interruptible(coro: Any, on_first: Any, on_abort: Any, last_words: Any)
                 on_abort()
                 if not task.done():
                     task.cancel()
-            loop.call_soon_threadsafe(cancel)
+            cancel()
         else:
             hard_exit()
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    # The loop's own signal handling (a wakeup fd): the Ctrl-C wakes the loop whichever thread
+    # the kernel handed it to, even while the loop waits on a driver thread with no timer due.
+    loop.add_signal_handler(signal.SIGINT, on_sigint)
     try:
         return loop.run_until_complete(task)
     except asyncio.CancelledError:
         raise KeyboardInterrupt from None
     finally:
-        signal.signal(signal.SIGINT, previous)
+        loop.remove_signal_handler(signal.SIGINT)
         loop.close()
 
 

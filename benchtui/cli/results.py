@@ -11,6 +11,18 @@ from ..errors import BenchError, ReportError, StoreError
 from .common import EXIT_OK
 
 
+def run_id(text: str) -> int:
+    """argparse type of --run: a run id is a whole number from 1 (0 is not "the latest")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a run id (a whole number from 1)") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a run id: run ids start at 1 "
+                                         "(leave --run out for the latest run)")
+    return value
+
+
 def _run_of(store: Any, database: str, wanted: int | None, bench: str | None = None) -> Any:
     from ..bench.store import display_name
 
@@ -18,7 +30,7 @@ def _run_of(store: Any, database: str, wanted: int | None, bench: str | None = N
     if not runs:
         raise BenchError(f"{display_name(database)}: no runs recorded"
                          + (f" by bench {bench!r}" if bench else ""), where="store")
-    run = next((r for r in runs if r.id == wanted), None) if wanted else runs[-1]
+    run = next((r for r in runs if r.id == wanted), None) if wanted is not None else runs[-1]
     if run is None:
         raise BenchError(f"{database}: no run {wanted} (runs: {', '.join(str(r.id) for r in runs)})",
                          where="store")
@@ -108,7 +120,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     sp = sub.add_parser("report", help="what the failures point at on the board, and the statistics behind it")
     sp.add_argument("database")
-    sp.add_argument("--run", type=int, help="run id (default: the latest)")
+    sp.add_argument("--run", type=run_id, help="run id (default: the latest)")
     sp.add_argument("--json", action="store_true", help="the report as JSON (findings with part and advice)")
     sp.add_argument("--html", metavar="FILE", help="write one self-contained HTML file with plots")
     sp.add_argument("--markdown", metavar="FILE", nargs="?", const="-",
@@ -124,7 +136,7 @@ def register(sub: Any) -> None:
     sp = sub.add_parser("export", help="export a recorded run (one row per cycle)")
     sp.add_argument("database")
     sp.add_argument("--format", choices=("csv", "jsonl"), default="csv")
-    sp.add_argument("--run", type=int, help="run id (default: the latest)")
+    sp.add_argument("--run", type=run_id, help="run id (default: the latest)")
     sp.add_argument("--out", help="output file (default: stdout)")
     sp.add_argument("--waveforms", metavar="DIR", help="also write every capture to DIR")
     sp.add_argument("--waveform-format", choices=("npz", "csv"), default="npz",

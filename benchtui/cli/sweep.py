@@ -18,10 +18,13 @@ from typing import Any, Callable
 
 from ..errors import BenchError
 from ..profile import Profile, load_profile
-from .common import EXIT_ERROR, EXIT_FAILURES, EXIT_OK, scenario_args, start_virtual_bench
+from .common import (EXIT_ERROR, EXIT_FAILURES, EXIT_OK, scenario_args, short_test_firmware,
+                     start_virtual_bench)
 
 #: The demo's sweep: a batch of this many boards, this many cycles each (about a minute).
 DEMO_BATCH, DEMO_CYCLES = 25, 6
+#: ...flashing a short image (one sector erased and programmed per cycle).
+DEMO_IMAGE_BYTES = 8 * 1024
 
 
 def run_sweep(profile: Profile, boards: list[int], cycles: int, insert: Callable[[int], None],
@@ -79,9 +82,14 @@ def run_sweep(profile: Profile, boards: list[int], cycles: int, insert: Callable
 
 def demo_sweep(profile: Profile, args: argparse.Namespace) -> int:
     """`benchtui demo --sweep`: the demo profile's scenario on a virtual batch."""
+    from pathlib import Path
+
     sim = dataclasses.replace(profile.sim, batch=profile.sim.batch or DEMO_BATCH)
-    profile = profile.replace(sim=sim, cycle=dataclasses.replace(profile.cycle, off_s=0.05,
-                                                                 on_settle_s=0.01))
+    # A short image (one sector): 150 cycles in a minute or two, not the 700 KB demo image's ten.
+    image = short_test_firmware(Path(profile.target.firmware or "firmware/board-test-v1.hex")
+                                .with_name("board-test-sweep.hex"), DEMO_IMAGE_BYTES)
+    profile = profile.replace(sim=sim, cycle=dataclasses.replace(profile.cycle, off_s=0.05, on_settle_s=0.01),
+                              target=dataclasses.replace(profile.target, firmware=str(image)))
     vb, live = start_virtual_bench(profile, scenario=args.scenario, seed=args.seed)
     try:
         print(f"virtual batch of {len(vb.batch)} boards ({vb.scenario}, seed {vb.seed}): "

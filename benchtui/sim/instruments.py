@@ -74,6 +74,8 @@ class _Served:
         self.call(close())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(START_TIMEOUT_S)
+        if not self.thread.is_alive():
+            self.loop.close()  # else its __del__ closes it later, noisily, at exit
 
 
 class InstrumentServers:

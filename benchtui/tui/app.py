@@ -12,12 +12,14 @@ device's owner thread), so the event loop never waits on an instrument.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
-from typing import Any, Iterable
+import os
+from typing import Any, Iterable, TypeVar
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher
 
 from ..bench import events as ev
 from ..bench.session import BenchSession
@@ -25,15 +27,17 @@ from ..profile import Profile
 from .actions import (BoardActions, LoopActions, PowerActions, ResultsActions, ScopeActions,
                       TargetActions)
 from .dialogs import ConfirmDialog, TextScreen
-from .keys import COMMANDS, TAB_KEYS, TABS, bindings, help_text
+from .keys import COMMANDS, TAB_KEYS, TABS, bindings, footer_keys, help_text
 from .messages import AppLogHandler, BenchEvent, LogRecordMessage
 from .panels import (BenchPanel, LogPanel, LoopPanel, OverviewPanel, PowerPanel, ResultsPanel,
                      ScopePanel, TargetPanel)
-from .widgets import StatusBar
+from .widgets import KeyBar, StatusBar, TabBar
 from .words import step_words
 
 #: Longest wait for the loop to finish its current step when quitting (seconds).
 QUIT_STOP_TIMEOUT_S = 30.0
+P = TypeVar("P", bound=BenchPanel)
+
 #: The panel class of each tab.
 PANELS = {"overview": OverviewPanel, "power": PowerPanel, "target": TargetPanel, "scope": ScopePanel,
           "loop": LoopPanel, "results": ResultsPanel, "log": LogPanel}
@@ -47,6 +51,9 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
     TITLE = "benchtui"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = bindings()
+    #: Nothing has the focus at start (every key is an app key); Tab or a click focuses a field.
+    #: Dialogs focus their own safe default (Cancel).
+    AUTO_FOCUS = None
 
     def __init__(self, profile: Profile, board_slot: Any = None):
         super().__init__()
@@ -63,16 +70,41 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         self._analysis_again: int | None = None
         self._log_handler = AppLogHandler(self)
         self._target_seen: Any = None  # target identity the panels last showed
+        self._panels: dict[type, BenchPanel] = {}
+        self.active_tab = "overview"
         self.title = f"benchtui — {profile.name}"
+        # No animations unless the user asks (TEXTUAL_ANIMATIONS): the tab underline's slide
+        # alone is ~20 frames per tab key, each a repaint of the tab bar while the loop runs.
+        if "TEXTUAL_ANIMATIONS" not in os.environ:
+            self.animation_level = "none"
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield StatusBar(id="status")
-        with TabbedContent(initial="overview", id="tabs"):
-            for tab, title in TABS:
-                with TabPane(f"{TAB_KEYS[tab]} {title}", id=tab):
-                    yield PANELS[tab](id=f"{tab}-panel")
-        yield Footer()
+        self._status_bar = StatusBar(id="status")
+        yield self._status_bar
+        self._tab_bar = TabBar(TABS, TAB_KEYS, id="tab-bar")
+        self._tab_bar.active = self.active_tab
+        yield self._tab_bar
+        # The panels themselves are the switcher's children (no pane around each): every
+        # widget on screen costs each frame, so the tree stays as shallow as the layout allows.
+        with ContentSwitcher(initial=f"{self.active_tab}-panel", id="tabs"):
+            for tab, _ in TABS:
+                yield PANELS[tab](id=f"{tab}-panel")
+        yield KeyBar(footer_keys(), id="key-bar")
+
+    @property
+    def panels(self) -> tuple[BenchPanel, ...]:
+        """Every tab's panel (found once: a DOM query per bench event is expensive)."""
+        if not self._panels:
+            self._panels = {type(p): p for p in self.query(BenchPanel)}
+        return tuple(self._panels.values())
+
+    def panel(self, cls: type[P]) -> P:
+        """The one panel of class `cls`."""
+        if not self._panels:
+            self.panels  # noqa: B018 - fills the cache
+        found = self._panels.get(cls)
+        return found if found is not None else self.query_one(cls)  # type: ignore[return-value]
 
     async def on_mount(self) -> None:
         logging.getLogger("benchtui").addHandler(self._log_handler)
@@ -83,6 +115,21 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         self.log_line("bench", f"profile {self.profile.name} ({self.profile.source})")
         self.act("open", "connect instruments", self._open)
         self.load_runs()
+        self.call_after_refresh(self._warm_up)
+
+    #: What the console imports later on the loop (the first run, report, cycle view): imported
+    #: by a thread once the first frame is up, so the first `l` does not stall the event loop.
+    WARM_UP = ("benchtui.bench.engine", "benchtui.bench.analysis", "benchtui.bench.report",
+               "benchtui.tui.cycle_view", "benchtui.devices.mcu", "numpy")
+
+    def _warm_up(self) -> None:
+        def imports() -> None:
+            for name in self.WARM_UP:
+                try:
+                    importlib.import_module(name)
+                except Exception:  # noqa: BLE001 - the real import, later, reports it
+                    pass
+        self.run_worker(imports, thread=True, group="warm-up", exit_on_error=False)
 
     async def _open(self) -> None:
         await self.session.open()
@@ -99,7 +146,7 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         target = self.session.state.target_identity if self.session else None
         if target is not self._target_seen:  # the loop connected or disconnected the target
             self._target_seen = target
-            for panel in self.query(BenchPanel):
+            for panel in self.panels:
                 panel.connection_changed()
         if isinstance(event, ev.Log):
             self.log_line(event.source, event.text, when=event.time)
@@ -110,7 +157,7 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
             self.connection_changed()
         elif isinstance(event, ev.CycleFinished):
             self.counters = (event.passed + event.failed, event.passed, event.failed)
-        for panel in self.query(BenchPanel):
+        for panel in self.panels:
             panel.bench_event(event)
         self.refresh_status()
 
@@ -120,13 +167,13 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         self.log_line(message.source, message.text, when=message.when)
 
     def connection_changed(self) -> None:
-        for panel in self.query(BenchPanel):
+        for panel in self.panels:
             panel.connection_changed()
         self.refresh_status()
 
     def capture_shown(self, capture: str, index: int | None, when: float, views: dict) -> None:
         """The scope tab prepared a capture: the other panels (overview) show it too."""
-        for panel in self.query(BenchPanel):
+        for panel in self.panels:
             if not isinstance(panel, ScopePanel):
                 panel.capture_shown(capture, index, when, views)
 
@@ -147,10 +194,15 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         self.screen.set_focus(None)
 
     def action_show_tab(self, tab: str) -> None:
-        # The focused widget would pull its own tab back to the front (TabbedContent follows
-        # focus), so a tab key pressed on a button needs the focus released first.
+        """Show tab `tab` (its key, a click on the tab bar, the palette). A focused button or
+        field on the old tab loses the focus, so that digits and letters are keys again."""
+        if tab not in PANELS:
+            return
         self.screen.set_focus(None)
-        self.query_one(TabbedContent).active = tab
+        self.active_tab = tab
+        self._tab_bar.active = tab
+        self.query_one("#tabs", ContentSwitcher).current = f"{tab}-panel"
+        self.panel(PANELS[tab]).catch_up()  # drawn before the frame that shows it
 
     def action_help(self) -> None:
         self.push_screen(TextScreen("Help", help_text()))
@@ -174,7 +226,7 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
             step = step_words(self.engine.current_step) if self.engine.current_step else "starting"
             activity = "loop PAUSED" if self.engine.paused else f"loop: {step}"
         scenario = self.profile.sim.scenario if self.profile.sim else None
-        self.query_one(StatusBar).show(
+        self._status_bar.show(
             profile=self.profile.name, scenario=scenario,
             psu=(st.psu_identity, st.psu_error, st.psu_link),
             scope=(st.scope_identity, st.scope_error, st.scope_link),

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from rich.text import Text
+from rich.text import Span, Text
 
 #: Bit of each dot in a braille cell, indexed [row][column] (Unicode braille pattern layout).
 _DOT_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
@@ -53,12 +53,25 @@ class BrailleCanvas:
                 self.dot(x, y, style, priority)
 
     def lines(self) -> list[Text]:
+        """One Text per cell row, one span per run of cells in the same style.
+
+        A blank cell joins the run it is in (no style shows on a space), so a trace is a few
+        spans a row, not one per cell: rendering cost in Textual grows with the spans.
+        """
         out = []
         for bits_row, style_row in zip(self._bits, self._style):
-            text = Text()
-            for bits, (_, style) in zip(bits_row, style_row):
-                text.append(chr(_BRAILLE_BASE + bits) if bits else " ", style or None)
-            out.append(text)
+            plain = "".join(chr(_BRAILLE_BASE + bits) if bits else " " for bits in bits_row)
+            spans = []
+            start, current = 0, ""
+            for i, (bits, (_, style)) in enumerate(zip(bits_row, style_row)):
+                if not bits or style == current:
+                    continue
+                if current:
+                    spans.append(Span(start, i, current))
+                start, current = i, style
+            if current:
+                spans.append(Span(start, self.width, current))
+            out.append(Text(plain, spans=spans))
         return out
 
 
@@ -187,13 +200,15 @@ def plot_waveform(volts: Sequence[float], width: int, height: int, *,
                   lo_limit: float | None = None, hi_limit: float | None = None,
                   t_span: tuple[float, float] | None = None,
                   style: str = "green", bad_style: str = "bold red",
-                  limit_style: str = "yellow") -> Text:
+                  limit_style: str = "yellow", ramp: bool = False) -> Text:
     """A waveform as braille text, `width` x `height` cells including a 7-cell axis gutter.
 
     Samples are reduced to a min/max envelope per dot column; dots beyond a limit are drawn in
     `bad_style`, and each limit is a dashed line labelled with its value. With `t_span` (the
     first and last sample's time from the trigger, seconds) and 3+ rows, the last row is a
-    time axis in s/ms/µs.
+    time axis in s/ms/µs. With `ramp` (a record that starts with the net below its min: a
+    power-up, a reset held low), samples before the net first reaches its min are its rise and
+    are not drawn as below the limit.
     """
     axis = t_span is not None and height >= 3
     canvas = BrailleCanvas(max(1, width - GUTTER), height - 1 if axis else height)
@@ -205,12 +220,17 @@ def plot_waveform(volts: Sequence[float], width: int, height: int, *,
         if limit is not None:
             canvas.hline(scale.row(limit), limit_style, priority=0)
             marks.append((limit, limit_style))
+    up_from = 0  # first sample that counts against the min limit
+    if ramp and lo_limit is not None:
+        up_from = next((i for i, v in enumerate(volts) if v >= lo_limit), n)
     for x in range(canvas.dots_x if n else 0):
         a = x * n // canvas.dots_x
         b = max(a + 1, (x + 1) * n // canvas.dots_x)
         chunk = volts[a:b]
         vmin, vmax = min(chunk), max(chunk)
-        out = (lo_limit is not None and vmin < lo_limit) or (hi_limit is not None and vmax > hi_limit)
+        settled = volts[max(a, up_from):b] if b > up_from else ()
+        out = (lo_limit is not None and len(settled) > 0 and min(settled) < lo_limit) or \
+            (hi_limit is not None and vmax > hi_limit)
         canvas.vline(x, scale.row(vmin), scale.row(vmax), bad_style if out else style,
                      priority=2 if out else 1)
     rows = _with_axis(canvas.lines(), scale, marks)

@@ -10,10 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 from rich.text import Text
-
-from ..bench.features import compute_capture_features
 
 #: Min/max pairs a capture is reduced to before drawing (far more than a terminal has columns).
 ENVELOPE_BUCKETS = 1024
@@ -74,7 +71,12 @@ def format_feature(value: float, unit: str) -> str:
 
 
 def _limits(lo: float | None, hi: float | None) -> str:
-    return f"{'' if lo is None else f'{lo:g}'}..{'' if hi is None else f'{hi:g}'} V"
+    """'1.1..1.4 V', '≥2 V', '≤3.6 V' (a net with one limit reads as that limit)."""
+    if lo is not None and hi is not None:
+        return f"{lo:g}..{hi:g} V"
+    if lo is not None:
+        return f"≥{lo:g} V"
+    return f"≤{hi:g} V" if hi is not None else "no limits"
 
 
 def out_of_limit(suffix: str, value: float, lo: float | None, hi: float | None, *,
@@ -103,8 +105,7 @@ def features_text(net: str, features: list, lo: float | None, hi: float | None, 
                   up_at_start: bool = False) -> Text:
     """The features benchtui computes for one net (same as the loop stores), violations in red."""
     text = Text(f"{net}", "bold")
-    limits = f"{'' if lo is None else f'{lo:g}'}..{'' if hi is None else f'{hi:g}'} V"
-    text.append(f"  {limits}\n", "yellow")
+    text.append(f"  {_limits(lo, hi)}\n", "yellow")
     values = {f.name.split(".", 2)[-1]: f.value for f in features}
     for f in features:
         if f.value is None:
@@ -125,6 +126,7 @@ def net_up_at_start(volts: Any, lo: float | None) -> bool:
 
 def net_view(net: str, wf: Any, lo: float | None, hi: float | None, features: Sequence) -> NetView:
     """A NetView of one waveform (anything with t0, dt, volts) and its features."""
+    import numpy as np  # imported by the thread that measures (the console's first frame does not wait)
     volts = np.asarray(wf.volts, dtype=float).ravel()
     t_span = None
     if len(volts) > 1 and np.isfinite(wf.t0) and np.isfinite(wf.dt) and wf.dt > 0:
@@ -141,6 +143,7 @@ def prepare_capture(capture: str, waveforms: Mapping[str, Any],
     limits = {net: (ch.min, ch.max) for net, ch in channels.items()}
     window = window or capture
     if features is None:
+        from ..bench.features import compute_capture_features
         features = compute_capture_features(window, waveforms, limits)
     views = {}
     for net, wf in waveforms.items():
@@ -154,6 +157,7 @@ def prepare_capture(capture: str, waveforms: Mapping[str, Any],
 def envelope(volts: Any, buckets: int = ENVELOPE_BUCKETS) -> list[float]:
     """The waveform reduced to min and max per bucket, in time order: a plot of it is the same as
     a plot of the record (up to 2*buckets dot columns), a one-sample glitch included."""
+    import numpy as np
     v = np.asarray(volts, dtype=float).ravel()
     if len(v) <= 2 * buckets:
         return v.tolist()

@@ -132,7 +132,7 @@ class CycleScreen(ModalScreen[None]):
                                  classes="section")
                     for net, view in views.items():
                         plot = WaveformPlot(net, view.lo, view.hi, id=f"cv-{capture}-{net}", classes="cv-plot")
-                        plot.set_waveform(view.envelope, view.t_span, head=view.key_line(200))
+                        plot.set_waveform(view.envelope, view.t_span, head=view.key_line(200), ramp=not view.up_at_start)
                         yield plot
                 if not self.captures:
                     yield Static(Text("no waveforms stored for this cycle", "dim"), classes="section")

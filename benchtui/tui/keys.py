@@ -87,6 +87,12 @@ def button(action: str, id: str | None = None, **kw) -> Button:
     return Button(command(action).button_label, id=id, compact=True, action=f"app.{action}", **kw)
 
 
+def footer_keys() -> list[tuple[str, str, str]]:
+    """(key label, name, action) of the commands the footer shows, then the command palette."""
+    return [(c.key_label, c.name, c.action) for c in COMMANDS if c.footer] + \
+        [("^p", "palette", "command_palette")]
+
+
 def bindings() -> list[Binding]:
     """App bindings: every command, then one digit per tab."""
     out = [Binding(c.key, c.action, c.name, show=c.footer, key_display=KEY_LABELS.get(c.key))

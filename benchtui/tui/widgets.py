@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, NamedTuple, Sequence
 
+from rich.style import Style
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -116,6 +118,63 @@ class StatusBar(Widget):
         return Text("\n").join([top, bottom])
 
 
+def _clickable(label: str, action: str, style: str = "") -> Text:
+    """`label` that runs app action `action` when clicked (Textual's @click meta)."""
+    return Text(label, style=Style.parse(style or "none") + Style(meta={"@click": f"app.{action}"}))
+
+
+class TabBar(Widget):
+    """The tabs in one row, '0 Overview  1 Power  …', the shown tab in reverse video (it reads
+    without colour); a click on a tab shows it.
+
+    One widget drawing one line, not a widget per tab and an animated underline (Textual's
+    TabbedContent): Textual renders every visible widget for each frame, and the console's
+    chrome as one line each (tabs, keys) halves the work of every tab key and every repaint
+    while the loop runs (benchmarks/ui.py).
+    """
+
+    DEFAULT_CSS = """
+    TabBar { height: 1; background: $panel; link-style: none; link-style-hover: bold underline; }
+    """
+
+    active: reactive[str] = reactive("")
+
+    def __init__(self, tabs: Sequence[tuple[str, str]], keys: dict[str, str], **kw: Any):
+        super().__init__(**kw)
+        self.tabs, self.keys = tuple(tabs), keys
+
+    def render(self) -> Text:
+        line = Text()
+        for tab, title in self.tabs:
+            label = f" {self.keys[tab]} {title} "
+            shown = tab == self.active
+            line.append_text(_clickable(label, f"show_tab('{tab}')", "bold reverse" if shown else ""))
+        line.truncate(max(1, self.size.width), overflow="ellipsis")
+        return line
+
+
+class KeyBar(Widget):
+    """The footer: the main keys in one row ('p Power-cycle  f Flash  …  ^p palette'), each key
+    clickable; every other key is in the help (?) and the command palette (ctrl+p)."""
+
+    DEFAULT_CSS = """
+    KeyBar { height: 1; background: $panel; link-style: none; link-style-hover: bold underline; }
+    """
+
+    def __init__(self, keys: Sequence[tuple[str, str, str]], **kw: Any):
+        """keys: (key label, description, app action) in the order shown."""
+        super().__init__(**kw)
+        self.keys = tuple(keys)
+
+    def render(self) -> Text:
+        line = Text()
+        for label, description, action in self.keys:
+            line.append_text(_clickable(f" {label} ", action, "bold reverse"))
+            line.append_text(_clickable(f" {description} ", action))
+        line.truncate(max(1, self.size.width), overflow="ellipsis")
+        return line
+
+
 class Plot(Widget):
     """The console's one plot: a waveform against time from the trigger, or a feature across
     the cycles of a run. Braille dots, round y ticks, limits and thresholds as labelled dashed
@@ -138,12 +197,16 @@ class Plot(Widget):
         self.threshold: float | None = None
         self.x_range: tuple[int, int] | None = None
         self.head: Text | None = None
+        self.ramp = False
 
     # -- data -------------------------------------------------------------------------------
     def set_waveform(self, volts: Sequence[float], t_span: tuple[float, float] | None = None,
-                     head: Text | None = None) -> None:
-        """A waveform (already reduced to at most a few thousand points) and its time span."""
+                     head: Text | None = None, ramp: bool = False) -> None:
+        """A waveform (already reduced to at most a few thousand points) and its time span.
+        `ramp`: the record starts below the min limit (a power-up, a reset held low), so the
+        part before the net first reaches its min is its rise, not drawn as a violation."""
         self.volts, self.t_span, self.points, self.head = list(volts), t_span, [], head
+        self.ramp = ramp
         self.refresh()
 
     def set_points(self, title: str, points: list[tuple[float, bool]], threshold: float | None,
@@ -174,7 +237,7 @@ class Plot(Widget):
             parts.append(head)
             rows -= 1
         parts.append(plot_waveform(self.volts, width, max(1, rows), lo_limit=self.lo, hi_limit=self.hi,
-                                   t_span=self.t_span))
+                                   t_span=self.t_span, ramp=self.ramp))
         return Text("\n").join(parts)
 
 

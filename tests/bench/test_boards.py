@@ -164,3 +164,28 @@ def test_a_board_swapped_between_runs_is_an_event_with_labels() -> None:
     assert BoardTracker().observe(1, uid(1)) is None  # a first board is no swap
     assert feature_words("power_up.VCAP1.dip_depth") == "VCAP1 power-up dip"
     assert feature_words("odd_name") == "odd_name"
+
+
+def test_a_feature_counted_in_samples_is_compared_level_by_level() -> None:
+    """Times that are multiples of the sample interval (with float rounding noise): a board two
+    levels off its siblings is not different (the level, seen in each board's own jitter, is
+    the floor of the spread); one ten levels off is."""
+    from benchtui.bench.boards import FleetMatrix
+    from benchtui.bench.records import FeatureMatrix
+
+    rng = np.random.default_rng(8)
+    dt = 2e-6
+    records, runs, uids = [], [], []
+    for k in range(12):
+        for i in range(6):
+            # every board jitters by a level; board 2 sits two levels below the rest, board 5 ten above
+            level = {2: 2, 5: 14}.get(k, 4) + int(rng.integers(0, 2))
+            settle = level * dt * (1 + rng.normal(0, 1e-13))  # 7.0000000000002e-06 and the like
+            records.append(CycleRecord(i + 1, 0, 1, True, None, None, None,
+                                       features=(FeatureValue("power_up.VCAP1.settle_time", settle, "s", "rail"),)))
+            runs.append(k + 1)
+            uids.append(uid(k))
+    fleet = FleetMatrix(FeatureMatrix.from_records(records), tuple(runs), tuple(f"b" for _ in runs),
+                        tuple(uids), tuple(None for _ in runs))
+    c = compare(fleet)
+    assert [s.row.key for s in c.standouts] == [uid(5)]

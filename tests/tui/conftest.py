@@ -44,6 +44,18 @@ async def wait_for(pilot, condition, what: str, timeout: float = WAIT_S):
         await pilot.pause(0.05)
 
 
+async def on_screen(pilot, test, what: str, timeout: float = WAIT_S) -> list[str]:
+    """Wait until the screen shows something, then return its rows. `test` is a string some row
+    must contain, or a function of the rows.
+
+    Panels repaint at most every PAINT_INTERVAL_S and a loaded machine adds its own delay, so a
+    fixed pause before reading the screen is a race; waiting for what the user would see is not.
+    """
+    check = (lambda rows: any(test in row for row in rows)) if isinstance(test, str) else test
+    await wait_for(pilot, lambda: check(screen_text(pilot.app)), what, timeout)
+    return screen_text(pilot.app)
+
+
 def log_lines(app) -> list[str]:
     """The log tab's lines as plain text."""
     from benchtui.tui.panels import LogPanel

@@ -39,6 +39,15 @@ def test_one_sample_glitch_survives_reduction_and_is_red():
     assert red, "the out-of-limit part is drawn in the bad style"
 
 
+def test_a_power_up_ramp_is_not_drawn_as_a_violation_but_a_later_dip_is():
+    ramp = [0.0] * 200 + [3.3 * i / 100 for i in range(100)] + [3.3] * 700
+    red = lambda text: [s for s in text.spans if "red" in str(s.style)]  # noqa: E731
+    assert red(plot_waveform(ramp, 47, 6, lo_limit=3.0)), "without ramp=, below the min is red"
+    assert not red(plot_waveform(ramp, 47, 6, lo_limit=3.0, ramp=True)), "the rise is not a fault"
+    dipped = ramp[:800] + [2.5] * 20 + ramp[820:]
+    assert red(plot_waveform(dipped, 47, 6, lo_limit=3.0, ramp=True)), "a dip once up is"
+
+
 def test_limits_are_labelled_in_the_gutter():
     text = plot_waveform([1.2] * 100, 40, 8, lo_limit=1.1, hi_limit=1.4).plain
     assert "1.1┤" in text and "1.4┤" in text

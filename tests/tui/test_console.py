@@ -16,7 +16,7 @@ from benchtui.tui.dialogs import ConfirmDialog
 from benchtui.tui.keys import COMMANDS, TABS
 from benchtui.tui.panels import LoopPanel, ScopePanel, TargetPanel
 
-from .conftest import connected, log_has, power_on, screen_text, wait_for
+from .conftest import connected, log_has, on_screen, power_on, screen_text, wait_for
 
 LOOP_WAIT_S = 60.0
 
@@ -34,39 +34,35 @@ async def test_instruments_reconnect_on_use_and_from_the_reconnect_key(bench_fac
     async with app.run_test(size=(100, 30)) as pilot:
         st = app.session.state
         await wait_for(pilot, lambda: st.psu_link == "absent" and st.scope_link == "absent", "both absent")
-        await pilot.pause(0.1)
-        assert "✗ PSU" in screen_text(app)[1]
+        await on_screen(pilot, lambda rows: "✗ PSU" in rows[1], "the PSU marked absent")
         restart_instruments(vb, *ports)
         await pilot.press("p")  # retried on use: the power-cycle reconnects the PSU first
         await wait_for(pilot, lambda: log_has(app, "output ON") and st.psu_connected, "power-cycle after retry")
-        await pilot.pause(0.1)
-        assert "● PSU RIGOL DP832" in screen_text(app)[1]
+        await on_screen(pilot, lambda rows: "● PSU RIGOL DP832" in rows[1], "the PSU connected")
         vb.instruments.stop()  # now they go away while the console runs
         await pilot.press("o")
         await wait_for(pilot, lambda: st.psu_link == "lost", "the PSU marked lost")
-        await pilot.pause(0.1)
-        assert "✗ PSU lost" in screen_text(app)[1]
+        await on_screen(pilot, lambda rows: "✗ PSU lost" in rows[1], "the PSU lost on the status bar")
         restart_instruments(vb, *ports)
         await pilot.press("r")
         await wait_for(pilot, lambda: connected(app), "both reconnected by r")
         assert log_has(app, "reconnected RIGOL TECHNOLOGIES,DP832")
-        await pilot.pause(0.1)
-        assert "● PSU RIGOL DP832" in screen_text(app)[1] and "● scope RIGOL DS1054Z" in screen_text(app)[1]
+        await on_screen(pilot, lambda rows: "● PSU RIGOL DP832" in rows[1] and "● scope RIGOL DS1054Z" in rows[1],
+                        "both connected on the status bar")
 
 
 async def test_tab_keys_work_with_a_button_focused_and_every_action_has_one_name(bench_factory):
     vb, profile = bench_factory()
     app = BenchApp(profile)
     async with app.run_test(size=(100, 30)) as pilot:
-        from textual.widgets import TabbedContent
-        tabs = app.query_one(TabbedContent)
         await pilot.press("5", "tab", "tab")
         assert isinstance(app.focused, Button)
         await pilot.press("6")
-        assert tabs.active == "log"
+        assert app.active_tab == "log" and app.query_one("#log-panel").display
         for key, (tab, _) in zip("0123456", TABS):
             await pilot.press(key)
-            assert tabs.active == tab
+            assert app.active_tab == tab
+            assert app.query_one("#tabs").current == f"{tab}-panel"
             buttons = list(app.query_one(f"#{tab}-panel").query(Button))
             if buttons:
                 buttons[0].focus()
@@ -104,13 +100,11 @@ async def test_errors_use_what_the_app_knows_and_old_option_bytes_are_not_curren
         await wait_for(pilot, lambda: panel.option_bytes_current, "option bytes of the connected target")
         await pilot.press("c")  # disconnect: what is shown is now an earlier reading
         await wait_for(pilot, lambda: not app.session.state.target_connected, "disconnect")
-        await pilot.pause(0.1)
-        text = "\n".join(screen_text(app))
-        assert "target not connected now" in text and "as read at" in text
+        text = "\n".join(await on_screen(pilot, "target not connected now", "the reading marked as earlier"))
+        assert "as read at" in text
         assert panel.query_one("#ob").has_class("stale")
         await pilot.press("0")
-        await pilot.pause(0.1)
-        assert any("(read " in row for row in screen_text(app)), "the overview marks the old reading too"
+        await on_screen(pilot, "(at ", "the overview marking the old reading too")
 
 
 async def test_enter_opens_a_cycle_and_quit_asks_while_the_loop_runs(bench_factory):

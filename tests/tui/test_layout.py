@@ -13,7 +13,7 @@ from benchtui.profile import load_profile
 from benchtui.tui.app import BenchApp
 from benchtui.tui.dialogs import TextScreen
 
-from .conftest import log_has, screen_text, wait_for
+from .conftest import log_has, on_screen, screen_text, wait_for
 
 
 def closed_port() -> int:
@@ -82,11 +82,27 @@ async def test_help_lists_every_key(absent_bench):
 async def test_number_keys_switch_tabs_and_palette_finds_actions(absent_bench):
     app = BenchApp(absent_bench)
     async with app.run_test(size=(100, 30)) as pilot:
-        from textual.widgets import TabbedContent
         for key, tab in zip("6543210", ("log", "results", "loop", "scope", "target", "power", "overview")):
             await pilot.press(key)
-            assert app.query_one(TabbedContent).active == tab
+            assert app.active_tab == tab and app.query_one("#tabs").current == f"{tab}-panel"
         await pilot.press("ctrl+p")
         await pilot.press(*"mass er")
         await pilot.pause(0.3)
         assert any("Mass erase…" in row for row in screen_text(app)), "the palette names the button's name"
+
+
+async def test_tab_bar_and_key_bar_are_clickable(absent_bench):
+    """The tabs and the footer keys are one line each (cheap to draw); a click still works."""
+    from benchtui.tui.keys import TAB_KEYS, TABS
+    app = BenchApp(absent_bench)
+    async with app.run_test(size=(100, 30)) as pilot:
+        bar = screen_text(app)[2]
+        for tab, title in TABS[::-1]:
+            await pilot.click("#tab-bar", offset=(bar.index(f"{TAB_KEYS[tab]} {title}") + 1, 0))
+            assert app.active_tab == tab and app.query_one("#tabs").current == f"{tab}-panel"
+            assert app.query_one(f"#{tab}-panel").display
+        rows = await on_screen(pilot, lambda rows: "0 Overview" in rows[2], "the tab bar")
+        assert f"{TAB_KEYS['overview']} Overview" in rows[2]
+        keys = rows[-1]
+        await pilot.click("#key-bar", offset=(keys.index("Help"), 0))
+        assert isinstance(app.screen, TextScreen), "a click on '? Help' opens the help"

@@ -9,7 +9,7 @@ from benchtui.tui.dialogs import ConfirmDialog, FilePickerDialog
 from benchtui.tui.panels import PowerPanel, ScopePanel, TargetPanel
 from benchtui.tui.widgets import WaveformPlot
 
-from .conftest import connected, log_has, log_lines, power_on, screen_text, wait_for
+from .conftest import connected, log_has, log_lines, on_screen, power_on, screen_text, wait_for
 
 
 async def test_status_bar_names_profile_instruments_and_state(bench_factory):
@@ -17,8 +17,7 @@ async def test_status_bar_names_profile_instruments_and_state(bench_factory):
     app = BenchApp(profile)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: connected(app), "PSU and scope to connect")
-        await pilot.pause(0.1)
-        top, second = screen_text(app)[:2]
+        top, second = (await on_screen(pilot, lambda rows: "scope RIGOL DS1054Z" in rows[1], "the status bar"))[:2]
         assert profile.name[:30] in top and "cycles 0" in top
         assert "PSU RIGOL DP832" in second and "scope RIGOL DS1054Z" in second
         assert "target not connected" in second
@@ -65,6 +64,7 @@ async def test_connect_shows_identity_option_bytes_and_sector_map(bench_factory)
         await pilot.press("c")
         panel = app.query_one(TargetPanel)
         await wait_for(pilot, lambda: panel.option_bytes is not None, "option bytes after connect")
+        await wait_for(pilot, lambda: "OPTCR" in "\n".join(screen_text(app)), "option bytes on screen")
         text = "\n".join(screen_text(app))
         assert "STM32F7" in text and "OPTCR" in text and "nWRP" in text.replace("NWRP", "nWRP")
         assert "no sector write-protected" in text
@@ -80,8 +80,9 @@ async def test_flash_with_progress_and_verify(bench_factory):
         await pilot.press("y")
         await wait_for(pilot, lambda: log_has(app, "verify OK"), "program + verify")
         assert log_has(app, "KB/s")
-        rate = str(app.query_one("#rate").render())
-        assert "verify" in rate or "program" in rate
+        await pilot.press("2")  # the target tab draws the last progress when it is shown
+        await wait_for(pilot, lambda: any(step in str(app.query_one("#rate").render()) for step in ("verify", "program")),
+                       "the target tab's progress line")
 
 
 async def test_destructive_action_cancelled_then_confirmed(bench_factory):
@@ -125,9 +126,10 @@ async def test_scope_capture_draws_every_net_with_features(bench_factory):
         await pilot.press("g")
         panel = app.query_one(ScopePanel)
         await wait_for(pilot, lambda: panel.last is not None, "a power-up capture")
-        await pilot.pause(0.1)
-        for net in profile.scope.channels:
-            assert len(app.query_one(f"#plot-{net}", WaveformPlot).volts) > 100
+        plots = [app.query_one(f"#plot-{net}", WaveformPlot) for net in profile.scope.channels]
+        # drawn at the panel's next repaint (at most PAINT_INTERVAL_S after the capture is measured)
+        await wait_for(pilot, lambda: all(len(plot.volts) > 100 for plot in plots), "every net drawn")
+        await wait_for(pilot, lambda: "power-up (manual)" in "\n".join(screen_text(app)), "the capture line")
         text = "\n".join(screen_text(app))
         assert "power-up (manual)" in text
         assert "min" in text and "VCAP1" in text and "1.1..1.4 V" in text

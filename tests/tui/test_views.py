@@ -11,7 +11,7 @@ from benchtui.tui.panels import LoopPanel, PowerPanel, ScopePanel, TargetPanel
 from benchtui.tui.panels.scope import out_of_limit
 from benchtui.tui.widgets import PsuHistory
 
-from .conftest import connected, log_has, power_on, screen_text, wait_for
+from .conftest import connected, log_has, on_screen, power_on, screen_text, wait_for
 
 LOOP_WAIT_S = 60.0
 
@@ -36,8 +36,8 @@ async def test_power_tab_history_shows_the_power_cycle(bench_factory):
         off = max(i for i, m in enumerate(modes) if m == "OFF")
         assert history.points[off].voltage < 0.5, "the readback while off is near 0 V"
         assert modes[off + 1] in ("CV", "CC") and history.points[off + 1].voltage > 3.0
-        await pilot.pause(0.1)
-        assert rows_with(app, "V (setpoint 3.3 V)") and rows_with(app, "I (limit 0.5 A)")
+        await on_screen(pilot, "V (setpoint 3.3 V)", "the V history")
+        assert rows_with(app, "I (limit 0.5 A)")
         assert rows_with(app, "┤"), "the braille plot is on screen at 80x24"
 
 
@@ -51,9 +51,8 @@ async def test_flash_alone_connects_and_shows_identity_and_option_bytes(bench_fa
         await pilot.press("y")
         panel = app.query_one(TargetPanel)
         await wait_for(pilot, lambda: log_has(app, "verify OK"), "flash + verify")
-        await pilot.pause(0.1)
         assert panel.option_bytes is not None
-        text = "\n".join(screen_text(app))
+        text = "\n".join(await on_screen(pilot, "OPTCR", "the option bytes"))
         assert "● STM32F7" in text and "not connected" not in text
         assert "OPTCR" in text and "WRP " in text and "connect (c) to read them" not in text
 
@@ -68,9 +67,7 @@ async def test_connect_button_label_never_truncates(bench_factory):
         await wait_for(pilot, lambda: panel.option_bytes is not None, "connect")
         for size in ((120, 36), (80, 24)):
             await pilot.resize_terminal(*size)
-            await pilot.pause(0.2)
-            rows = screen_text(app)
-            assert any("Disconnect c" in row for row in rows), f"at {size}"
+            rows = await on_screen(pilot, "Disconnect c", f"the disconnect button at {size}")
             for label in ("Flash f", "Program…", "Verify", "Erase…", "Mass erase…", "Unprotect…", "Read OB"):
                 assert any(label in row for row in rows), f"{label} at {size}"
         button = app.query_one("#connect", Button)
@@ -85,8 +82,8 @@ async def test_power_up_capture_marks_only_real_violations(bench_factory):
         await pilot.press("3", "g")
         panel = app.query_one(ScopePanel)
         await wait_for(pilot, lambda: panel.last is not None, "a power-up capture")
-        await pilot.pause(0.1)
-        rows = screen_text(app)
+        rows = await on_screen(pilot, lambda rows: sum(" min " in row and " V" in row for row in rows) >= 4,
+                               "every net's min")
         mins = [row for row in rows if " min " in row and " V" in row]
         assert len(mins) >= 4, "every net shows its min"
         assert not any("✗" in row.split(" min ", 1)[1] for row in mins), \
@@ -109,12 +106,12 @@ async def test_loop_tab_readable_at_120_and_80_columns(bench_factory):
         panel = app.query_one(LoopPanel)
         await wait_for(pilot, lambda: app.engine is not None, "the loop to start")
         await wait_for(pilot, lambda: app.engine is None, "3 cycles", LOOP_WAIT_S)
-        await pilot.pause(0.3)
         last = panel.records[-1]
         for size in ((120, 36), (80, 24)):
             await pilot.resize_terminal(*size)
-            await pilot.pause(0.3)
-            rows = screen_text(app)
+            rows = await on_screen(pilot, lambda rows: len(rows) == size[1] and any(
+                "cycles finished" in row for row in rows) and any(f"cycle {last.index}:" in row for row in rows),
+                f"the finished loop at {size}")
             status = next(row for row in rows if "cycles finished" in row)
             assert "✓" in status and "/min" in status, f"the loop status fits one row at {size}"
             assert any(f"cycle {last.index}:" in row for row in rows), "the highlighted cycle in full"

@@ -21,6 +21,14 @@ run still marked "running" whose lock is free reads back as "interrupted"; the n
 opens the database records that status for good and removes the stale lock file. (flock works
 between processes of one machine: a database shared by several machines belongs in PostgreSQL.)
 
+The -wal file. In WAL mode committed data lives in `<db>-wal` until a checkpoint copies it into
+`<db>`; SQLite checkpoints when the last connection closes cleanly, so after a kill (or while a
+run is live) most of a run may be only in the -wal file. The -wal file (and `-shm`) belong to the
+database: copy or move them with it. A reader (`benchtui report`, `export`, the console's
+results) that may write the file checkpoints first (PASSIVE: it never waits for a live writer),
+so that the database file itself is whole again; one that may not reads the -wal file as SQLite
+does. A database that looks empty next to no -wal file says that it may have been copied without it.
+
 Schema marker. `PRAGMA application_id` says "this is a benchtui file"; the version is the
 `schema_version` row of `meta`. A newer or unknown version, or a file that is not a benchtui
 database, raises StoreError naming the file.
@@ -64,6 +72,9 @@ class SqliteStore(ResultsStore):
             if self.readonly:
                 if not self.path.is_file():
                     raise StoreError(f"{self.path}: no such results database")
+                wal = self._wal()
+                self._wal_found = wal.is_file() and wal.stat().st_size > 0  # before SQLite makes one
+                self._checkpoint_left_wal()
                 uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
                 conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             else:
@@ -87,6 +98,29 @@ class SqliteStore(ResultsStore):
             raise
         return conn
 
+    def _wal(self) -> Path:
+        return self.path.with_name(self.path.name + "-wal")
+
+    def _checkpoint_left_wal(self) -> None:
+        """Copy committed pages a killed writer left in the -wal file into the database file
+        (readers only, when the files may be written; never waits for a live writer)."""
+        wal = self._wal()
+        try:
+            if not wal.is_file() or wal.stat().st_size == 0:
+                return
+            if not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)):
+                return  # read-only: SQLite reads the -wal file itself
+        except OSError:
+            return
+        try:
+            conn = sqlite3.connect(self.path, timeout=0.5, isolation_level=None)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            pass  # a busy or damaged file: the read-only open below says what is wrong
+
     def _close_connection(self) -> None:
         self._conn.close()
 
@@ -98,6 +132,10 @@ class SqliteStore(ResultsStore):
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a benchtui results database ({exc})") from None
         if app_id == 0 and not tables:
+            if self.readonly and not getattr(self, "_wal_found", True):
+                raise StoreError(f"{self.path}: is empty (no runs); if it was copied from a bench, "
+                                 f"copy its -wal file ({self._wal().name}) with it: the -wal file is "
+                                 "part of the database")
             return 0
         if app_id != APPLICATION_ID or "meta" not in tables:
             raise StoreError(f"{self.path}: not a benchtui results database "
@@ -124,12 +162,10 @@ class SqliteStore(ResultsStore):
         if self._conn.in_transaction:
             self._conn.execute("COMMIT")
 
-    def _aggregate(self, column: str) -> str:
-        return f"group_concat({column}, ',')"  # the aggregates of one group see rows in one order
-
-    def _aggregate_values(self, column: str) -> str:
+    def _aggregate_pairs(self, key: str, value: str) -> str:
         # SQLite prints a REAL with up to 16 significant digits (within 1e-15 of the stored value).
-        return f"group_concat(CASE WHEN {column} IS NULL THEN 'nan' ELSE printf('%.17g', {column}) END, ',')"
+        return (f"group_concat({key} || ':' || CASE WHEN {value} IS NULL THEN 'nan' "
+                f"ELSE printf('%.17g', {value}) END, ',')")
 
     def integrity_check(self) -> str:
         """SQLite's own consistency check: "ok" or the first problems it found."""

@@ -39,7 +39,7 @@ class ActionsBase:
         mode = None
         try:
             from ..panels import TargetPanel
-            mode = self.query_one(TargetPanel).mode  # type: ignore[attr-defined]
+            mode = self.panel(TargetPanel).mode
         except Exception:  # no target panel (tests of a bare app): the profile's mode
             mode = self.profile.target.connect_mode
         return Facts(psu_output=st.psu_output if st else None, connect_mode=mode)
@@ -63,7 +63,7 @@ class ActionsBase:
 
     def log_line(self, source: str, text: str, *, when: float | None = None, severity: str = "") -> None:
         from ..panels import LogPanel
-        self.query_one(LogPanel).write(when or time.time(), source, text, severity)  # type: ignore[attr-defined]
+        self.panel(LogPanel).write(when or time.time(), source, text, severity)
 
     # -- running bench work -----------------------------------------------------------------
     @property
@@ -109,5 +109,6 @@ class ActionsBase:
         self.push_screen(ConfirmDialog(title, body, label), answered)  # type: ignore[attr-defined]
 
     # provided by the app
+    def panel(self, cls: Any) -> Any: ...
     def refresh_status(self) -> None: ...
     def connection_changed(self) -> None: ...

@@ -33,7 +33,7 @@ class BoardActions(ActionsBase):
         try:
             with ResultsStore(self.profile.store.database, readonly=True) as store:
                 comparison, runs = board_comparison(store)
-            self.call_from_thread(self.query_one(ResultsPanel).show_boards, comparison, runs)
+            self.call_from_thread(self.panel(ResultsPanel).show_boards, comparison, runs)
         except Exception as exc:
             self.call_from_thread(self.report, exc, "compare the boards")
 
@@ -42,7 +42,7 @@ class BoardActions(ActionsBase):
         from ...bench.board_report import format_boards
         from ..dialogs import TextScreen
         from ..panels import ResultsPanel
-        panel = self.query_one(ResultsPanel)
+        panel = self.panel(ResultsPanel)
         if panel.comparison is None:
             self.notify("no boards compared yet: record some runs first", severity="warning")
             return

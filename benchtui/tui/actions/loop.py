@@ -19,7 +19,7 @@ class LoopActions(ActionsBase):
         if self._busy:
             self.notify(f"busy: {', '.join(self._busy.values())} in progress", severity="warning")
             return
-        panel = self.query_one(LoopPanel)
+        panel = self.panel(LoopPanel)
         self.start_loop(panel.cycles_requested, panel.stop_on_failure)
 
     def start_loop(self, cycles: int, stop_on_failure: bool, confirmed: bool = False) -> None:
@@ -27,6 +27,7 @@ class LoopActions(ActionsBase):
         A profile with a destructive step every cycle (a mass erase) is confirmed first."""
         from ...bench.engine import CycleEngine
         from ...bench.safety import destructive_steps
+        from ..panels import LoopPanel
 
         destructive = destructive_steps(self.profile)
         if destructive and not confirmed:
@@ -49,6 +50,7 @@ class LoopActions(ActionsBase):
                 return await engine.run(cycles)
             finally:
                 self.engine = None
+                self.panel(LoopPanel).invalidate()  # "cycle n: step" becomes the run's totals
 
         def done(summary: Any) -> None:
             if summary is not None:
@@ -63,7 +65,7 @@ class LoopActions(ActionsBase):
             self.notify("no loop running: l starts one", severity="warning")
             return
         self.engine.resume() if self.engine.paused else self.engine.pause()
-        self.query_one(LoopPanel).show_status()
+        self.panel(LoopPanel).show_status()
         self.refresh_status()
 
     def action_stop_loop(self) -> None:

@@ -12,7 +12,7 @@ class PowerActions(ActionsBase):
     def action_power_cycle(self) -> None:
         from ..panels import PowerPanel
         off_s = self.profile.cycle.off_s
-        panel = self.query_one(PowerPanel)
+        panel = self.panel(PowerPanel)
 
         async def work() -> None:
             # session.power_cycle() step by step, reading back while off so the history shows it.
@@ -26,7 +26,7 @@ class PowerActions(ActionsBase):
 
     def action_toggle_output(self) -> None:
         from ..panels import PowerPanel
-        panel = self.query_one(PowerPanel)
+        panel = self.panel(PowerPanel)
 
         async def work() -> None:
             reading = panel.reading or await self.session.psu_read()
@@ -36,4 +36,4 @@ class PowerActions(ActionsBase):
 
     def action_apply_setpoint(self) -> None:
         from ..panels import PowerPanel
-        self.query_one(PowerPanel).apply()
+        self.panel(PowerPanel).apply()

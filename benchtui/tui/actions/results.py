@@ -47,8 +47,8 @@ class ResultsActions(ActionsBase):
         try:
             with ResultsStore(self.profile.store.database, readonly=True) as store:
                 analysis = analyse(store.feature_matrix(run_id))
-            self.call_from_thread(self.query_one(LoopPanel).show_analysis, analysis)
-            self.call_from_thread(self.query_one(OverviewPanel).show_analysis, analysis)
+            self.call_from_thread(self.panel(LoopPanel).show_analysis, analysis)
+            self.call_from_thread(self.panel(OverviewPanel).show_analysis, analysis)
         except Exception as exc:
             self.call_from_thread(self.report, exc, "correlation")
         finally:
@@ -75,7 +75,7 @@ class ResultsActions(ActionsBase):
         try:
             with ResultsStore(self.profile.store.database, readonly=True) as store:
                 runs = store.runs()
-            self.call_from_thread(self.query_one(ResultsPanel).show_runs, runs)
+            self.call_from_thread(self.panel(ResultsPanel).show_runs, runs)
         except Exception as exc:
             self.call_from_thread(self.report, exc, "list runs")
 
@@ -91,14 +91,14 @@ class ResultsActions(ActionsBase):
             try:
                 with ResultsStore(self.profile.store.database, readonly=True) as store:
                     cycles = store.cycles(run_id)
-                self.call_from_thread(self.query_one(ResultsPanel).show_cycles, run_id, cycles)
+                self.call_from_thread(self.panel(ResultsPanel).show_cycles, run_id, cycles)
             except Exception as exc:
                 self.call_from_thread(self.report, exc, f"cycles of run {run_id}")
         self.run_worker(read, thread=True, group="run-cycles", exclusive=True, exit_on_error=False)
 
     def action_open_report(self) -> None:
         from ..panels import ResultsPanel
-        self.query_one(ResultsPanel).open_selected()
+        self.panel(ResultsPanel).open_selected()
 
     def _report_text(self, run_id: int) -> tuple[str, dict]:
         """(text, json) of a run's report with every finding (the console has no --json)."""
@@ -124,7 +124,7 @@ class ResultsActions(ActionsBase):
     def action_export_report(self, run_id: int | None = None) -> None:
         """Write the selected run's report as text and JSON beside the database; say where."""
         from ..panels import ResultsPanel
-        run_id = run_id or self.query_one(ResultsPanel).selected_run_id()
+        run_id = run_id or self.panel(ResultsPanel).selected_run_id()
         if run_id is None:
             self.notify("no run to export: run the loop (l) first", severity="warning")
             return
@@ -165,8 +165,8 @@ class ResultsActions(ActionsBase):
     def action_save(self) -> None:
         """Save the log and the scope tab's current capture beside the database; one notice."""
         from ..panels import LogPanel, ScopePanel
-        lines = list(self.query_one(LogPanel).lines)
-        capture = self.query_one(ScopePanel).last_capture
+        lines = list(self.panel(LogPanel).lines)
+        capture = self.panel(ScopePanel).last_capture
         out = self.output_dir()
         stamp = time.strftime("%Y%m%d-%H%M%S")
 

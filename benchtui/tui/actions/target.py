@@ -20,7 +20,7 @@ class TargetActions(ActionsBase):
     @property
     def _target(self) -> Any:
         from ..panels import TargetPanel
-        return self.query_one(TargetPanel)
+        return self.panel(TargetPanel)
 
     def action_toggle_connect(self) -> None:
         if self.session.state.target_connected:

@@ -1,17 +1,52 @@
-"""What every tab has in common: it sees every bench event and reaches the bench through the app."""
+"""What every tab has in common: it sees every bench event and reaches the bench through the app.
+
+A panel keeps what it shows as state and draws it in `paint()`. Bench events only change the
+state and call `invalidate()`: a panel on screen repaints at most every PAINT_INTERVAL_S (a burst
+of progress events costs one repaint, not one each), a panel on a hidden tab not at all until its
+tab is shown. Repainting is what costs the event loop time (Textual re-renders, often re-lays
+out, the screen), so this is what keeps the console responsive while the loop runs.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual.containers import Vertical
+from textual.widgets import Static
 
 if TYPE_CHECKING:
     from ..app import BenchApp
 
+#: Shortest time between two repaints of a panel on screen (seconds): 4 per second at most.
+PAINT_INTERVAL_S = 0.25
+
+
+def set_text(widget: Static, text: Any, *, layout: bool = False) -> bool:
+    """Show `text` in `widget` unless it already shows exactly that; True if it changed.
+
+    `layout=False` (the default) is for widgets whose size the CSS fixes: Textual then repaints
+    only the widget instead of laying out the screen again. Pass `layout=True` where the new
+    text may change the widget's size (height: auto).
+    """
+    if isinstance(text, str):
+        text = Text(text)
+    if getattr(widget, "_benchtui_text", None) == text:
+        return False
+    widget._benchtui_text = text  # type: ignore[attr-defined]
+    widget.update(text, layout=layout)
+    return True
+
 
 class BenchPanel(Vertical):
     """A tab's content. The app calls `bench_event` for every session/engine event (loop thread)."""
+
+    def __init__(self, **kw: Any):
+        super().__init__(**kw)
+        self._stale = False
+        self._painted_at = 0.0
+        self._paint_timer: Any = None
 
     @property
     def bench(self) -> "BenchApp":
@@ -24,4 +59,42 @@ class BenchPanel(Vertical):
         """The session's connection state changed (opened, lost, target connected)."""
 
     def capture_shown(self, capture: str, index: int | None, when: float, views: dict) -> None:
-        """The scope tab measured and drew a capture (`views`: net -> capture.NetView)."""
+        """The scope tab measured a capture (`views`: net -> capture.NetView)."""
+
+    # -- painting ---------------------------------------------------------------------------
+    @property
+    def shown(self) -> bool:
+        """This panel is on screen: mounted, and its tab is the one shown (the app's tab
+        switcher hides the others with `display`)."""
+        return self.is_mounted and bool(self.display)
+
+    def invalidate(self) -> None:
+        """What the panel shows changed: repaint now, or within PAINT_INTERVAL_S of the last
+        repaint, or when the tab is shown next."""
+        self._stale = True
+        if self._paint_timer is not None or not self.shown:
+            return
+        wait = self._painted_at + PAINT_INTERVAL_S - time.monotonic()
+        if wait <= 0:
+            self.catch_up()
+        else:
+            self._paint_timer = self.set_timer(wait, self._paint_due)
+
+    def _paint_due(self) -> None:
+        self._paint_timer = None
+        if self.shown:
+            self.catch_up()
+
+    def catch_up(self) -> None:
+        """Repaint if the state changed since the last paint (the app calls it when the tab is shown)."""
+        if not self._stale or not self.is_mounted:
+            return
+        self._stale = False
+        self._painted_at = time.monotonic()
+        self.paint()
+
+    def paint(self) -> None:
+        """Draw the panel's state into its widgets; the default has nothing to draw."""
+
+    def on_show(self) -> None:
+        self.catch_up()

@@ -22,22 +22,34 @@ def log_text(when: float, source: str, text: str, severity: str = "") -> Text:
     line.append(text, SOURCE_STYLES.get(severity, ""))
     return line
 
+#: Lines the log keeps (the view, and what ^s saves).
+MAX_LINES = 5000
+
 
 class LogPanel(BenchPanel):
     """A scrolling log; the newest line is at the bottom and stays in view.
 
-    `lines` keeps the plain text too: the RichLog renders only once it is shown and sized.
+    `lines` keeps the plain text too; lines reach the RichLog when the tab is on screen (a
+    hidden log costs the event loop nothing per line).
     """
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.lines: list[str] = []
+        self._pending: list[Text] = []
 
     def compose(self) -> ComposeResult:
-        yield RichLog(id="log-view", wrap=True, max_lines=5000, markup=False, auto_scroll=True)
+        yield RichLog(id="log-view", wrap=True, max_lines=MAX_LINES, markup=False, auto_scroll=True)
 
     def write(self, when: float, source: str, text: str, severity: str = "") -> None:
         line = log_text(when, source, text, severity)
         self.lines.append(line.plain)
-        del self.lines[:-5000]
-        self.query_one(RichLog).write(line)
+        del self.lines[:-MAX_LINES]
+        self._pending.append(line)
+        del self._pending[:-MAX_LINES]
+        self.invalidate()
+
+    def paint(self) -> None:
+        pending, self._pending = self._pending, []
+        if pending:  # one write: the RichLog measures and renders the batch once
+            self.query_one(RichLog).write(Text("\n").join(pending))

@@ -17,7 +17,7 @@ from ...bench import events as ev
 from ..keys import button
 from ..widgets import StripPlot
 from ..words import step_words
-from .base import BenchPanel
+from .base import BenchPanel, set_text
 
 #: Columns of the cycle table; "key features" shows the top-ranked features' values.
 COLUMNS = ("#", "result", "error", "key features")
@@ -127,7 +127,8 @@ class LoopPanel(BenchPanel):
             yield button("pause", "pause")
             yield button("stop_loop", "stop", variant="error")
         with Horizontal(classes="row"):
-            yield ProgressBar(total=None, show_eta=False, id="loop-progress")
+            # Never indeterminate: that bar redraws itself 15 times a second.
+            yield ProgressBar(total=max(1, cycle.count), show_eta=False, id="loop-progress")
             yield Label("idle", id="loop-status")
         with Horizontal(id="loop-body"):
             with Vertical(id="loop-left"):
@@ -183,13 +184,15 @@ class LoopPanel(BenchPanel):
             self.step = f"finished: {event.summary.status}"
         else:
             return
-        self.show_status()
+        self.invalidate()
 
     def start_run(self, run_id: int, planned: int | None) -> None:
         self.run_id, self.planned, self.records = run_id, planned, []
         self.started, self.step, self.analysis = time.monotonic(), "", None
         self.query_one(DataTable).clear()
-        self.query_one("#loop-progress", ProgressBar).update(total=planned, progress=0)
+        bar = self.query_one("#loop-progress", ProgressBar)
+        bar.display = bool(planned)  # until stopped: the status line counts the cycles
+        bar.update(total=max(1, planned or 1), progress=0)
         self.query_one("#summary", Static).update(Text(f"run {run_id}: correlation appears as cycles land", "dim"))
         self.query_one(StripPlot).set_points("", [], None)
 
@@ -204,7 +207,9 @@ class LoopPanel(BenchPanel):
             str(record.index), result, short_error(record.error_text),
             key_features_text(record, self.key_names), key=str(record.index))
         self.query_one(DataTable).move_cursor(row=len(self.records) - 1)
-        self.query_one("#loop-progress", ProgressBar).update(progress=len(self.records))
+
+    def paint(self) -> None:
+        self.show_status()
 
     def show_status(self) -> None:
         """'cycle 5/12: program 66%   done ✓2 ✗2   6.5 cycles/min' while running; totals after."""
@@ -224,7 +229,10 @@ class LoopPanel(BenchPanel):
         text.append(f"✗{failed}", "bold red" if failed else "dim")
         if self.records:
             text.append(f"   {rate:.1f}/min", "dim")
-        self.query_one("#loop-status", Label).update(text)
+        set_text(self.query_one("#loop-status", Label), text)  # one row, 1fr wide: no layout
+        bar = self.query_one("#loop-progress", ProgressBar)
+        if bar.display and bar.progress != len(self.records):
+            bar.update(progress=len(self.records))
 
     # -- correlation ------------------------------------------------------------------------
     def show_analysis(self, analysis: Any) -> None:

@@ -24,7 +24,7 @@ from ...bench import events as ev
 from ..keys import TAB_KEYS
 from ..widgets import WaveformPlot
 from ..words import step_words
-from .base import BenchPanel
+from .base import BenchPanel, set_text
 
 
 class Card(Static):
@@ -79,7 +79,7 @@ class PsuCard(Card):
             text.append("ON" if st.psu_output else "OFF", "bold green" if st.psu_output else "bold")
             if st.psu_read_at:
                 text.append(f"  read {_ago(st.psu_read_at)}", "dim")
-        self.update(text)
+        set_text(self, text)  # the card's size is fixed: no layout
 
 
 class TargetCard(Card):
@@ -88,7 +88,7 @@ class TargetCard(Card):
     def show(self) -> None:
         st = self.bench.session.state if self.bench.session else None
         from .target import TargetPanel
-        panel = self.bench.query_one(TargetPanel)
+        panel = self.bench.panel(TargetPanel)
         identity = st.target_identity if st else None
         text = Text()
         if identity is not None:
@@ -122,8 +122,8 @@ class TargetCard(Card):
             text.append(f"{len(protected)} sectors" if protected else "none",
                         ("bold red" if protected else "green") if current else style)
             if not current:
-                text.append(f"  (read {_ago(panel.option_bytes_at)})", "dim yellow")
-        self.update(text)
+                text.append(f"  (at {_ago(panel.option_bytes_at)})", "dim yellow")  # an earlier reading
+        set_text(self, text)  # the card's size is fixed: no layout
 
 
 class LoopCard(Card):
@@ -131,7 +131,7 @@ class LoopCard(Card):
 
     def show(self) -> None:
         from .loop import LoopPanel
-        loop = self.bench.query_one(LoopPanel)
+        loop = self.bench.panel(LoopPanel)
         engine = self.bench.engine
         records = loop.records
         passed = sum(1 for r in records if r.passed)
@@ -159,7 +159,7 @@ class LoopCard(Card):
             text.append("no feature separates passing from failing cycles yet", "dim")
         else:
             text.append("the top finding appears as cycles land", "dim")
-        self.update(text)
+        set_text(self, text)  # the card's size is fixed: no layout
 
 
 class CaptureCard(Vertical):
@@ -167,7 +167,7 @@ class CaptureCard(Vertical):
 
     def __init__(self, **kw: Any):
         super().__init__(**kw)
-        self.shown: tuple[str, int | None, float] | None = None
+        self.drawn: tuple[str, int | None, float] | None = None
 
     def compose(self) -> ComposeResult:
         with Grid(id="ov-nets"):
@@ -181,17 +181,26 @@ class CaptureCard(Vertical):
         self.app.action_show_tab("scope")
 
     def show_capture(self, capture: str, index: int | None, when: float, views: dict) -> None:
-        self.shown = (capture, index, when)
+        """Draw a capture the scope tab measured (`views`: net -> capture.NetView)."""
+        self.drawn = (capture, index, when)
         where = f"cycle {index}" if index is not None else "manual"
         self.border_title = (f"last capture ({TAB_KEYS['scope']}): {capture.replace('_', '-')}, {where}, "
                              f"{_ago(when)}")
         for net, view in views.items():
             plot = self.query_one(f"#ov-plot-{net}", WaveformPlot)
-            plot.set_waveform(view.envelope, view.t_span, head=view.key_line(200))
+            plot.set_waveform(view.envelope, view.t_span, head=view.key_line(200), ramp=not view.up_at_start)
 
 
 class OverviewPanel(BenchPanel):
-    """PSU, target, last capture and loop on one screen; each card's key opens its tab."""
+    """PSU, target, last capture and loop on one screen; each card's key opens its tab.
+
+    Events only mark the overview stale; it repaints (at most every PAINT_INTERVAL_S) while it is
+    on screen, and once when it is shown again.
+    """
+
+    def __init__(self, **kw: Any):
+        super().__init__(**kw)
+        self._capture: tuple | None = None  # (capture, index, when, views) not drawn yet
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="ov-top"):
@@ -201,23 +210,32 @@ class OverviewPanel(BenchPanel):
         yield LoopCard(id="ov-loop", classes="card")
 
     def on_mount(self) -> None:
-        self.refresh_cards()
-        self.set_interval(1.0, self.refresh_cards)  # readbacks arrive without an event
+        self.invalidate()
+        self.set_interval(1.0, self.invalidate)  # readbacks arrive without an event
 
-    def refresh_cards(self) -> None:
+    def paint(self) -> None:
         for card in self.query(Card):
             card.show()
+        if self._capture is not None:
+            capture, self._capture = self._capture, None
+            self.query_one(CaptureCard).show_capture(*capture)
+
+    def refresh_cards(self) -> None:
+        """Draw every card now (tests and screenshots; the app paints through invalidate())."""
+        self._stale = True
+        self.catch_up()
 
     def connection_changed(self) -> None:
-        self.refresh_cards()
+        self.invalidate()
 
     def bench_event(self, event: Any) -> None:
         if isinstance(event, (ev.Log, ev.Progress)):
             return  # nothing on the overview changes with a log line or a progress tick
-        self.refresh_cards()
+        self.invalidate()
 
     def capture_shown(self, capture: str, index: int | None, when: float, views: dict) -> None:
-        self.query_one(CaptureCard).show_capture(capture, index, when, views)
+        self._capture = (capture, index, when, views)
+        self.invalidate()
 
     def show_analysis(self, analysis: Any) -> None:
-        self.query_one(LoopCard).show()
+        self.invalidate()

@@ -15,7 +15,7 @@ from ...errors import SafetyError
 from ...bench import events as ev
 from ..keys import button
 from ..widgets import PsuHistory
-from .base import BenchPanel
+from .base import BenchPanel, set_text
 
 #: How often the readback is refreshed while no loop runs (seconds).
 POLL_S = 1.0
@@ -91,7 +91,7 @@ class PowerPanel(BenchPanel):
 
     def show_reading(self, reading: Any) -> None:
         self.reading = reading
-        self.query_one("#readback", Static).update(reading_text(reading))
+        set_text(self.query_one("#readback", Static), reading_text(reading))  # 3 rows, fixed
         self.query_one(PsuHistory).add(reading)
 
     def bench_event(self, event: Any) -> None:

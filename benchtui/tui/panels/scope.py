@@ -14,7 +14,7 @@ from ...bench import events as ev
 from ..capture import envelope, features_text, net_up_at_start, out_of_limit, prepare_capture
 from ..keys import button
 from ..widgets import WaveformPlot
-from .base import BenchPanel
+from .base import BenchPanel, set_text
 
 __all__ = ["ScopePanel", "envelope", "features_text", "net_up_at_start", "out_of_limit"]
 
@@ -28,6 +28,8 @@ class ScopePanel(BenchPanel):
         #: The capture now shown: (which, waveforms by net), for "save".
         self.last_capture: tuple[str, dict] | None = None
         self._seq = 0  # captures received; only the newest is drawn
+        self._info: str | None = None  # the capture line not drawn yet
+        self._views: tuple[dict, dict] | None = None  # (views, feature texts) not drawn yet
 
     def compose(self) -> ComposeResult:
         scope = self.bench.profile.scope
@@ -50,7 +52,8 @@ class ScopePanel(BenchPanel):
         self._seq += 1
         seq, when = self._seq, time.time()
         self.last_capture = (capture, waveforms)
-        self.query_one("#capture-info", Label).update(f"{capture.replace('_', '-')}: measuring…")
+        self._info = f"{capture.replace('_', '-')}: measuring…"
+        self.invalidate()
         self.run_worker(lambda: self._prepare(seq, capture, index, when, waveforms), thread=True,
                         group="scope-view", exit_on_error=False)
 
@@ -66,9 +69,17 @@ class ScopePanel(BenchPanel):
             return
         self.last = (capture, index, when)
         where = f"cycle {index}" if index is not None else "manual"
-        self.query_one("#capture-info", Label).update(
-            f"{capture.replace('_', '-')} ({where}) at {time.strftime('%H:%M:%S', time.localtime(when))}")
-        for net, view in views.items():
-            self.query_one(f"#plot-{net}", WaveformPlot).set_waveform(view.envelope, view.t_span)
-            self.query_one(f"#features-{net}", Static).update(texts[net])
+        self._info = f"{capture.replace('_', '-')} ({where}) at {time.strftime('%H:%M:%S', time.localtime(when))}"
+        self._views = (views, texts)
+        self.invalidate()
         self.bench.capture_shown(capture, index, when, views)
+
+    def paint(self) -> None:
+        if self._info is not None:
+            set_text(self.query_one("#capture-info", Label), self._info, layout=True)
+            self._info = None
+        if self._views is not None:
+            (views, texts), self._views = self._views, None
+            for net, view in views.items():
+                self.query_one(f"#plot-{net}", WaveformPlot).set_waveform(view.envelope, view.t_span, ramp=not view.up_at_start)
+                set_text(self.query_one(f"#features-{net}", Static), texts[net], layout=True)  # scrolls

@@ -12,9 +12,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, ProgressBar, Select, Static
 
 from ...bench import events as ev
-from ...devices.mcu import STM32F7, family_by_name
 from ..keys import button, command
-from .base import BenchPanel
+from .base import BenchPanel, set_text
 
 CONNECT_MODES = ("under-reset", "pre-reset", "halt", "attach")
 
@@ -61,6 +60,7 @@ def loop_option_bytes(details: dict, identity: Any) -> Any:
         optcr, optcr1 = int(details["optcr"], 16), int(details["optcr1"], 16)
     except (KeyError, TypeError, ValueError):
         return None
+    from ...devices.mcu import STM32F7, family_by_name  # the MCU families: imported when first needed
     family = family_by_name(getattr(identity, "family", "") or "") or STM32F7
     dev_id = getattr(identity, "dev_id", None) or next(iter(family.parts))
     return family.decode_options(dev_id, getattr(identity, "flash_kb", None) or 1024, optcr, optcr1)
@@ -74,6 +74,8 @@ class TargetPanel(BenchPanel):
         self.option_bytes: Any = None
         self.option_bytes_at = 0.0
         self._op: tuple[str, float] | None = None  # step and start time of the running operation
+        self._progress: tuple[str, int, int] | None = None  # (step, done, total) not drawn yet
+        self._ob_drawn: tuple | None = None  # (id of the option bytes, current) last drawn
 
     def compose(self) -> ComposeResult:
         target = self.bench.profile.target
@@ -107,23 +109,31 @@ class TargetPanel(BenchPanel):
 
     # -- views ------------------------------------------------------------------------------
     def connection_changed(self) -> None:
-        state = self.bench.session.state
+        self.invalidate()
+
+    def paint(self) -> None:
+        state = self.bench.session.state if self.bench.session else None
         ident = self.query_one("#identity", Static)
-        if state.target_identity is not None:
-            ident.update(Text.assemble(("● ", "green"), state.target_identity.describe()))
-        elif state.target_error:
-            ident.update(Text.assemble(("● ", "bold red"), state.target_error))
+        if state is not None and state.target_identity is not None:
+            set_text(ident, Text.assemble(("● ", "green"), state.target_identity.describe()))
+        elif state is not None and state.target_error:
+            set_text(ident, Text.assemble(("● ", "bold red"), state.target_error))
         else:
-            ident.update(Text("○ not connected", "dim"))
+            set_text(ident, Text("○ not connected", "dim"))
         key = command("toggle_connect").key_label
-        self.query_one("#connect", Button).label = (f"Disconnect {key}" if state.target_connected
-                                                    else f"Connect {key}")
+        label = f"Disconnect {key}" if state is not None and state.target_connected else f"Connect {key}"
+        connect = self.query_one("#connect", Button)
+        if str(connect.label) != label:
+            connect.label = label
         self._show_ob()
+        if self._progress is not None:
+            self._show_progress(*self._progress)
 
     def show_option_bytes(self, ob: Any) -> None:
         """Option bytes just read from the connected target."""
         self.option_bytes, self.option_bytes_at = ob, time.time()
-        self._show_ob()
+        self._ob_drawn = None
+        self.invalidate()
 
     @property
     def option_bytes_current(self) -> bool:
@@ -135,10 +145,12 @@ class TargetPanel(BenchPanel):
         """The option bytes and WRP map; once the target is disconnected they are marked as an
         earlier reading (dimmed, with the time), never shown as the target's current state."""
         ob = self.option_bytes
-        if ob is None:
+        current = self.option_bytes_current
+        if ob is None or self._ob_drawn == (id(ob), current):
             return
+        self._ob_drawn = (id(ob), current)
         ob_area, sectors = self.query_one("#ob", Static), self.query_one("#sectors", Static)
-        if self.option_bytes_current:
+        if current:
             ob_area.update(option_bytes_view(ob))
             sectors.update(sector_map(ob))
             ob_area.remove_class("stale")
@@ -161,15 +173,18 @@ class TargetPanel(BenchPanel):
 
     def show_progress(self, step: str, done: int, total: int) -> None:
         """Progress bar plus amount and rate; a new step restarts the clock."""
-        now = time.monotonic()
         if self._op is None or self._op[0] != step or done == 0:
-            self._op = (step, now)
+            self._op = (step, time.monotonic())
+        self._progress = (step, done, total)
+        self.invalidate()
+
+    def _show_progress(self, step: str, done: int, total: int) -> None:
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=max(total, 1), progress=done)
-        elapsed = now - self._op[1]
+        elapsed = time.monotonic() - self._op[1] if self._op else 0.0
         if total >= 4096:  # bytes
             rate = f"  {done / 1024 / elapsed:6.1f} KB/s" if elapsed > 0 and done else ""
             text = f"{step} {done / 1024:.1f}/{total / 1024:.1f} KB{rate}"
         else:
             text = f"{step} {done}/{total}"
-        self.query_one("#rate", Label).update(text)
+        set_text(self.query_one("#rate", Label), text)  # #rate is 1fr wide, one row: no layout
