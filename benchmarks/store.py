@@ -212,13 +212,13 @@ def bare_query_time(target: str, run_id: int) -> float:
     """The same two queries the report makes (its cycles; its features aggregated per name by
     the database), fetched with the driver and not parsed."""
     with ResultsStore(target, readonly=True) as store:  # only for the backend's SQL text
-        agg_ids, agg_values = store._aggregate("f.cycle_id"), store._aggregate_values("f.value")
+        pairs = store._aggregate_pairs("f.cycle_id", "f.value")
     t0 = time.perf_counter()
     bare = Bare(target)
     q = bare.sql
     bare.conn.execute(q("SELECT id, idx, passed, failed_step, error_class FROM cycles "
                         "WHERE run_id = ? ORDER BY idx"), (run_id,)).fetchall()
-    bare.conn.execute(q(f"SELECT f.name, min(f.unit), min(f.kind), {agg_ids}, {agg_values} FROM features f "
+    bare.conn.execute(q(f"SELECT f.name, min(f.unit), min(f.kind), {pairs} FROM features f "
                         "JOIN cycles c ON c.id = f.cycle_id JOIN runs r ON r.id = c.run_id "
                         "WHERE c.run_id = ? GROUP BY f.name"), (run_id,)).fetchall()
     bare.close()

@@ -10,6 +10,7 @@ creates, else `nobody`) that owns the cluster folder.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
@@ -86,6 +87,7 @@ class PgCluster:
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> "PgCluster":
         self.root = Path(tempfile.mkdtemp(prefix="benchtui-pg-"))
+        atexit.register(self.stop)  # also when the test run is interrupted (stop() is idempotent)
         try:
             data = self.root / "data"
             if self.user is not None:

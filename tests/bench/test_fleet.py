@@ -165,10 +165,20 @@ def test_store_migrate_copies_runs_sqlite_to_postgresql_and_back(pg_url: str, tm
     assert capsys.readouterr().out.strip() == f"0 runs copied from {src} to {pg_url}, 3 already there"
     back = str(tmp_path / "back.db")
     assert main(["store", "migrate", pg_url, back, "-q"]) == 0
+    assert capsys.readouterr().out.startswith(f"3 runs copied from {pg_url} to {back}")
     assert snapshot(back) == snapshot(src)
     with ResultsStore(back, readonly=True) as store:
         assert [r.status for r in store.runs()] == ["completed", "stopped", "interrupted"]
         assert store.integrity_check() == "ok"
+    for args in (["report", "--run", "1"], ["report", "--run", "2", "--json"]):  # either backend
+        assert main([args[0], src, *args[1:]]) == 0
+        from_sqlite = capsys.readouterr().out
+        assert main([args[0], pg_url, *args[1:]]) == 0
+        assert capsys.readouterr().out == from_sqlite.replace(src, pg_url)
+    assert main(["export", src, "--run", "1", "--format", "jsonl"]) == 0
+    exported = capsys.readouterr().out
+    assert main(["export", pg_url, "--run", "1", "--format", "jsonl"]) == 0
+    assert capsys.readouterr().out == exported and exported.count("\n") == 3
     assert main(["store", "info", pg_url]) == 0
     info = capsys.readouterr().out
     assert "postgresql results database, schema version 3" in info and "3 runs, 9 cycles" in info

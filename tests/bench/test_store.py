@@ -379,3 +379,25 @@ def test_a_profile_takes_a_postgresql_url_as_its_database(tmp_path: Path) -> Non
     assert profile.store.database == "postgresql://bench@192.0.2.10:5432/results"  # not made a path
     assert parse_profile(DEMO_PROFILE.read_text(), base=tmp_path).store.database == str(
         tmp_path.resolve() / "benchtui-demo.db")
+
+
+def test_a_postgresql_writer_whose_connection_is_cut_reconnects_and_loses_nothing(pg_url: str) -> None:
+    import psycopg
+
+    writer = ResultsStore(pg_url)
+    run_id = start(writer)
+    writer.add_cycle(run_id, cycle(1))
+    with psycopg.connect(pg_url, autocommit=True) as admin:  # the server drops the bench's session
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                      "application_name = 'benchtui' AND pid <> pg_backend_pid()")
+    with ResultsStore(pg_url) as other:  # meanwhile another bench opens: it settles the run
+        assert other.run(run_id).status == "interrupted"
+    writer.add_cycle(run_id, cycle(2))  # reconnects, takes the run back, stores the cycle
+    with ResultsStore(pg_url, readonly=True) as reader:
+        assert (reader.run(run_id).status, reader.run(run_id).cycles) == ("running", 2)
+        assert reader.run(run_id).ended is None
+    writer.end_run(run_id)
+    writer.close()
+    with ResultsStore(pg_url, readonly=True) as reader:
+        assert [c.index for c in reader.cycles(run_id)] == [1, 2]
+        assert reader.run(run_id).status == "completed"

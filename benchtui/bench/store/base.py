@@ -342,12 +342,13 @@ class ResultsStore:
                         for cid, idx, passed, step, error_class in cycles], columns)
 
     def _feature_columns(self, where: str, params: tuple | list) -> list[tuple]:
-        """One row per feature name: (name, unit, kind, cycle ids, values), the last two as
-        comma-separated text built by the database. A 10 000-cycle run has ~700 000 feature
-        rows; fetched one by one they were most of a report's time, aggregated they are ~70."""
-        ids, values = self._aggregate("f.cycle_id"), self._aggregate_values("f.value")
+        """One row per feature name: (name, unit, kind, "cycle id:value,..." as text built by
+        the database; one aggregate, so ids and values cannot be paired wrongly). A 10 000-cycle
+        run has ~700 000 feature rows; fetched one by one they were most of a report's time,
+        aggregated they are ~70."""
+        pairs = self._aggregate_pairs("f.cycle_id", "f.value")
         return self._q(
-            f"SELECT f.name, min(f.unit), min(f.kind), {ids}, {values} FROM features f "
+            f"SELECT f.name, min(f.unit), min(f.kind), {pairs} FROM features f "
             f"JOIN cycles c ON c.id = f.cycle_id JOIN runs r ON r.id = c.run_id WHERE {where} "
             "GROUP BY f.name", params).fetchall()
 
@@ -466,13 +467,9 @@ class ResultsStore:
         database is not a benchtui one."""
         raise NotImplementedError
 
-    def _aggregate(self, column: str) -> str:
-        """SQL for the comma-separated list of an integer column within a group (in the same
-        row order as `_aggregate_values`)."""
-        raise NotImplementedError
-
-    def _aggregate_values(self, column: str) -> str:
-        """SQL for the comma-separated list of a REAL column within a group, NULL as 'nan'."""
+    def _aggregate_pairs(self, key: str, value: str) -> str:
+        """SQL for 'key:value,key:value,...' over a group (an integer key, a REAL value, NULL
+        written as 'nan')."""
         raise NotImplementedError
 
     def _lock_schema(self) -> None:
@@ -498,18 +495,18 @@ class ResultsStore:
 
 def _matrix(cycles: list[tuple], columns: list[tuple]) -> FeatureMatrix:
     """FeatureMatrix from (cycle id, index, passed, failure mode) and feature columns (name,
-    unit, kind, cycle ids text, values text), parsed with numpy."""
+    unit, kind, "id:value,..." text), parsed with numpy."""
     ids = np.array([c[0] for c in cycles], dtype=np.int64)
     order = np.argsort(ids)
     columns = sorted(columns, key=lambda c: c[0])
     grid = np.full((len(cycles), len(columns)), np.nan)
-    for j, (_, _, _, id_text, value_text) in enumerate(columns):
-        if not id_text:
+    for j, (_, _, _, pairs) in enumerate(columns):
+        if not pairs:
             continue
-        cids = np.fromstring(str(id_text), dtype=np.int64, sep=",")
-        values = np.array(str(value_text).split(","), dtype=float)
+        flat = np.fromstring(str(pairs).replace(":", ","), dtype=float, sep=",")  # id, value, id, ...
+        cids = flat[0::2].astype(np.int64)  # exact: row ids are far below 2**53
         rows = order[np.searchsorted(ids, cids, sorter=order)]
-        grid[rows, j] = values
+        grid[rows, j] = flat[1::2]
     return FeatureMatrix(names=tuple(c[0] for c in columns), units=tuple(c[1] for c in columns),
                          kinds=tuple(c[2] for c in columns), cycles=tuple(int(c[1]) for c in cycles),
                          passed=np.array([bool(c[2]) for c in cycles], dtype=bool),

@@ -17,6 +17,10 @@ those of the SQLite backend (`schema.py`), and the SQL of runs, cycles and featu
   backend sets for its own sessions (KEEPALIVE_*: about 30 s).
 - Bounded waits: connecting (CONNECT_TIMEOUT_S), statements (STATEMENT_TIMEOUT_S), row locks
   (LOCK_TIMEOUT_S) and a transaction left idle by a hung writer (IDLE_IN_TRANSACTION_S).
+- A lost connection (network blip, server restart) does not end a run: the next write
+  reconnects once, takes its runs back (locks, and "running" again if another bench had
+  settled them as interrupted meanwhile) and stores the cycle, unless its commit had already
+  reached the server.
 - Schema: a database with no tables is built by running the migrations from 0 (transactional
   DDL, under an advisory transaction lock so two benches starting together do not both build
   it); a database with tables but no `meta` is not ours and is refused, as is a newer version.
@@ -143,12 +147,9 @@ class PostgresStore(ResultsStore):
         elif status == TransactionStatus.INERROR:
             self._conn.execute("ROLLBACK")
 
-    def _aggregate(self, column: str) -> str:
-        return f"string_agg({column}::text, ',' ORDER BY f.rowid)"
-
-    def _aggregate_values(self, column: str) -> str:
+    def _aggregate_pairs(self, key: str, value: str) -> str:
         # float8 as text is exact (shortest round-trip form since PostgreSQL 12).
-        return f"string_agg(coalesce({column}::text, 'nan'), ',' ORDER BY f.rowid)"
+        return f"string_agg({key}::text || ':' || coalesce({value}::text, 'nan'), ',')"
 
     def integrity_check(self) -> str:
         """PostgreSQL enforces keys and constraints itself; this counts rows whose parent is
@@ -163,6 +164,48 @@ class PostgresStore(ResultsStore):
                 if n:
                     problems.append(f"{n} {child} rows without their {parent} row")
         return "; ".join(problems) or "ok"
+
+    # -- writes survive a lost connection -----------------------------------------------------
+    def add_cycle(self, run_id: int, cycle: Any) -> int:
+        """As ResultsStore.add_cycle; when the connection to the server was lost (a network
+        blip, a server restart), reconnect once, take the run back and store the cycle — unless
+        its commit had reached the server before the connection went."""
+        def again() -> int:
+            row = self._q("SELECT id FROM cycles WHERE run_id = ? AND idx = ?",
+                          (run_id, int(cycle.index))).fetchone()
+            return int(row[0]) if row else ResultsStore.add_cycle(self, run_id, cycle)
+        return self._reconnecting(lambda: ResultsStore.add_cycle(self, run_id, cycle), again)
+
+    def add_event(self, run_id: int, event: Any) -> None:
+        self._reconnecting(lambda: ResultsStore.add_event(self, run_id, event))
+
+    def end_run(self, run_id: int, status: str = "completed") -> None:
+        self._reconnecting(lambda: ResultsStore.end_run(self, run_id, status))
+
+    def _reconnecting(self, write: Any, retry: Any = None) -> Any:
+        try:
+            return write()
+        except StoreError:
+            if not (self._conn.closed or self._conn.broken) or self.readonly:
+                raise
+        self._reconnect()
+        return (retry or write)()
+
+    def _reconnect(self) -> None:
+        """A new session; the runs this store was writing are taken back (their advisory locks
+        again, and "running" again if another bench's store had meanwhile settled them as
+        interrupted)."""
+        held, self._held = list(self._held), {}
+        try:
+            self._conn.close()
+        except psycopg.Error:
+            pass
+        self._conn = self._connect()  # StoreError (one line) if the server stays unreachable
+        for run_id in held:
+            with self._guard(f"take run {run_id} back"), self._transaction():
+                self._q("UPDATE runs SET status = 'running', ended = NULL "
+                        "WHERE id = ? AND status = 'interrupted'", (run_id,))
+                self._hold(run_id)
 
     # -- live-run locks (session advisory locks) ---------------------------------------------
     def _hold(self, run_id: int) -> None:

@@ -162,12 +162,10 @@ class SqliteStore(ResultsStore):
         if self._conn.in_transaction:
             self._conn.execute("COMMIT")
 
-    def _aggregate(self, column: str) -> str:
-        return f"group_concat({column}, ',')"  # the aggregates of one group see rows in one order
-
-    def _aggregate_values(self, column: str) -> str:
+    def _aggregate_pairs(self, key: str, value: str) -> str:
         # SQLite prints a REAL with up to 16 significant digits (within 1e-15 of the stored value).
-        return f"group_concat(CASE WHEN {column} IS NULL THEN 'nan' ELSE printf('%.17g', {column}) END, ',')"
+        return (f"group_concat({key} || ':' || CASE WHEN {value} IS NULL THEN 'nan' "
+                f"ELSE printf('%.17g', {value}) END, ',')")
 
     def integrity_check(self) -> str:
         """SQLite's own consistency check: "ok" or the first problems it found."""
