@@ -370,10 +370,10 @@ async def measure(profile, cycles: int, t_import: float, size: tuple[int, int] =
         if prof:
             prof.disable()
         counters.remove()
+        if sampler:  # before the probe: a stopped probe would read as one long stall
+            sampler.stop()
         busy_max, busy_p99 = probe.stop()
         bare_max, bare_p99 = bare_loop.stop()
-        if sampler:
-            sampler.stop()
     bare_lat, bare_cpu = await bare_textual(size, max(len(lat), 10))
     extra = {"layout_requests": "layout requests per cycle by widget: " + ", ".join(
         f"{name} {n / cycles:.0f}" for name, n in counters.layout_requests.most_common(15))}

@@ -55,12 +55,11 @@ def overview_app(bench_factory, pinned_clock):
         await wait_for(pilot, lambda: connected(app) and not app._busy, "the instruments")
         app.panel(ScopePanel).show_capture("power_up", 3, synthetic_power_up())
         app.panel(TargetPanel).show_option_bytes(STM32F7.decode_options(0x451, 2048, OPTCR, OPTCR1))
-        plots = app.query(".ov-plot").results(WaveformPlot)
-        await wait_for(pilot, lambda: all(len(p.volts) for p in app.query(".ov-plot").results(WaveformPlot)),
-                       "the capture on the overview")
+        plots = list(app.query(".ov-plot").results(WaveformPlot))
+        assert len(plots) == len(app.profile.scope.channels)
+        await wait_for(pilot, lambda: all(len(p.volts) for p in plots), "the capture on the overview")
         app.panel(OverviewPanel).refresh_cards()
         await on_screen(pilot, "WRP 4 sectors", "the option bytes on the overview")
-        assert plots
     return app, settle
 
 
