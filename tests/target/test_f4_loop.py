@@ -57,7 +57,7 @@ async def test_the_console_on_the_f407_twin(tmp_path, small_firmware):
     from benchtui.tui.app import BenchApp
     from benchtui.tui.dialogs import ConfirmDialog
     from benchtui.tui.panels import TargetPanel
-    from tests.tui.conftest import log_has, power_on, screen_text, wait_for
+    from tests.tui.conftest import log_has, on_screen, power_on, wait_for
 
     profile = load_profile(F4_DEMO)
     vb, live = start_virtual_bench(profile.replace(sim=dataclasses.replace(profile.sim, scenario="healthy")))
@@ -71,7 +71,10 @@ async def test_the_console_on_the_f407_twin(tmp_path, small_firmware):
             await pilot.press("c")
             panel = app.query_one(TargetPanel)
             await wait_for(pilot, lambda: panel.option_bytes is not None, "option bytes after connect")
-            text = "\n".join(screen_text(app))
+            # Panels repaint at most 4/s: wait for what the user would see.
+            rows = await on_screen(pilot, lambda rows: any(f"UID {vb.board.uid}" in r for r in rows),
+                                   "the target panel with the UID")
+            text = "\n".join(rows)
             assert "STM32F405/407" in text and f"UID {vb.board.uid}" in text
             assert "WDG_SW" in text and "nDBANK" not in text and "no sector write-protected" in text
             await pilot.press("f")
