@@ -319,8 +319,11 @@ class BenchSession:
     async def scope_stop(self) -> None:
         await self._call("scope", "stop")
 
-    async def triggered(self) -> bool:
-        """True if the armed acquisition has completed (no waiting)."""
+    async def triggered(self, *, record: bool = False) -> bool:
+        """True if the armed acquisition has completed (no waiting; with `record`, waiting at
+        most for the post-trigger part of the record, so that a trigger that just fired counts)."""
+        if record:
+            return await self._call("scope", "wait_for_record", None)
         return await self._call("scope", "wait_for_trigger", 0.0, None)
 
     async def capture(self, which: str = "power_up", *, power_cycle: bool = False) -> dict | None:

@@ -140,7 +140,9 @@ class CycleSteps:
     async def _capture_fault(self, cycle: Cycle) -> None:
         trig = self.session.trigger("fault_catch")
         waveforms = None
-        if await self.session.triggered():
+        # The fault that ended the flash steps may have fired the trigger a moment ago (a reset
+        # ends the step within a millisecond of the glitch): let its record complete.
+        if await self.session.triggered(record=True):
             waveforms = await self._capture(cycle, "fault_catch", "flash")
         cycle.features.append(FeatureValue(f"flash.{trig.source}.triggered",
                                            1.0 if waveforms else 0.0, "", "rail"))

@@ -71,6 +71,9 @@ class Scope(ABC):
         self.identity = identity
         self._armed = False
         self._seen_live = False
+        #: The part of the armed record after the trigger point (s): how long a trigger needs
+        #: to complete its record.
+        self.post_trigger_s = 0.0
         if self.PACING:
             session.pace = self.PACING
 
@@ -128,6 +131,7 @@ class Scope(ABC):
                  level=number_text(trigger.level), position=number_text(trigger.pretrigger * 100))
         self._check_errors()
         pre_s = trigger.pretrigger * span
+        self.post_trigger_s = span - pre_s
         self._before_single()
         started = time.monotonic()
         self._do("single")
@@ -194,6 +198,12 @@ class Scope(ABC):
                 cancel.wait(min(POLL_S, remaining))
             else:
                 time.sleep(min(POLL_S, remaining))
+
+    def wait_for_record(self, cancel: threading.Event | None = None) -> bool:
+        """True if the armed acquisition has completed, waiting at most for the record's
+        post-trigger part (and one poll): a trigger just before this call (a fault that ended
+        the step we waited for) completes its record only that much later."""
+        return self.wait_for_trigger(self.post_trigger_s + POLL_S, cancel)
 
     # -- waveforms --------------------------------------------------------------------------
     def fetch(self, net: str) -> Waveform:

@@ -250,13 +250,32 @@ class BoardModel:
 
     def disturbance(self, t0: float, t1: float) -> str | None:
         """Physics verdict for a flash operation over [t0, t1]."""
+        hit = self.disturbance_at(t0, t1)
+        return None if hit is None else hit[0]
+
+    def disturbance_at(self, t0: float, t1: float) -> tuple[str, float] | None:
+        """The verdict for a flash operation over [t0, t1] and the instant it hits.
+
+        A reset (VDD through PDR: "brownout"; an NRST low pulse long enough to pass the pin's
+        filter: "nrst-reset") hits at the instant the same electrical model the scope samples
+        crosses the threshold: the first VDD sample below PDR, or the NRST falling edge plus
+        the filter time (NRST_RESET_MIN_PULSE); the earlier of the two wins. A VCAP dip below
+        the flash minimum ("vcap-dip") spoils the operation without a reset: it hits at t1.
+        """
         with self._lock:
-            if self._min_over("VDD", t0, t1) < V_PDR_FALL:
-                return "brownout"
-            if any(b - a >= NRST_RESET_MIN_PULSE for a, b in self._nrst_pulses(t0, t1)):
-                return "nrst-reset"
+            hits: list[tuple[float, str]] = []
+            brown = self._first_below("VDD", V_PDR_FALL, t0, t1)
+            if brown is not None:
+                hits.append((brown, "brownout"))
+            pulses = [(a, b) for a, b in self._nrst_pulses(t0, t1) if b - a >= NRST_RESET_MIN_PULSE]
+            if pulses:
+                a = min(a for a, _ in pulses)
+                hits.append((min(t1, max(t0, a + NRST_RESET_MIN_PULSE)), "nrst-reset"))
+            if hits:
+                when, verdict = min(hits)
+                return verdict, when
             if self._min_over("VCAP1", t0, t1) < VCAP_FLASH_MIN:
-                return "vcap-dip"
+                return "vcap-dip", t1
             return None
 
     def window_stats(self, t0: float, t1: float) -> dict[str, float]:
@@ -401,6 +420,25 @@ class BoardModel:
             pts.extend(x for x in (a, (a + b) / 2) if t0 <= x <= t1)
         pts.extend(np.linspace(t0, t1, 257).tolist())
         return np.unique(np.array(pts, dtype=float))
+
+    def _first_below(self, net: str, level: float, t0: float, t1: float) -> float | None:
+        """The first instant in [t0, t1] at which the noise-free `net` is below `level` (to
+        within 1 µs), or None."""
+        times = self._candidates(t0, t1)
+        below = np.flatnonzero(self._eval((net,), times)[net] < level)
+        if not below.size:
+            return None
+        i = int(below[0])
+        if i == 0:
+            return float(times[0])
+        lo, hi = float(times[i - 1]), float(times[i])   # above at lo, below at hi
+        while hi - lo > 1e-6:
+            mid = 0.5 * (lo + hi)
+            if float(self._eval((net,), np.array([mid]))[net][0]) < level:
+                hi = mid
+            else:
+                lo = mid
+        return hi
 
     def _min_over(self, net: str, t0: float, t1: float) -> float:
         times = self._candidates(t0, t1)

@@ -15,6 +15,7 @@ host work overlaps it as it would overlap the real controller's programming time
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -104,6 +105,9 @@ class FlashController:
 
     `request_reset(reason)` is called when the power source says a brown-out or an NRST pulse
     hit an operation in flight: the twin resets the core (the operation is left incomplete).
+    An erase or option write holds BSY until the instant the power source names and resets
+    then (`poll`), so the chip resets when the scope sees the NRST glitch or the VDD sag, not
+    when the operation starts; a programming burst resets at the word it was programming then.
     `debug_attached()` tells whether a debugger holds the DP (RDP level 1 then blocks flash).
     """
 
@@ -145,7 +149,33 @@ class FlashController:
         self._burst_left = 0
         self._burst_verdict: str | None = None
         self._burst_index = 0
+        self._burst_hit = C.PROGRAM_BURST_WORDS // 2   # the word of the burst the verdict hits
         self._last_sector: Sector | None = None
+        self._finish_due()
+
+    def _finish_due(self) -> None:
+        """Whatever reset ends this controller's state, an operation cut short by a scheduled
+        disturbance leaves what it had done by the disturbance's instant."""
+        due = getattr(self, "_reset_due", None)
+        self._reset_due: tuple[float, str, Callable[[], None]] | None = None
+        if due is not None:
+            due[2]()
+
+    def _schedule_reset(self, verdict: str, delay: float, action: Callable[[], None]) -> None:
+        """The operation in flight is hit by `verdict` in `delay` seconds: BSY holds until then,
+        then `action` runs (what the cut-short operation leaves) and the core resets."""
+        self._busy_until = time.monotonic() + max(0.0, delay)
+        self._reset_due = (self._busy_until, verdict, action)
+
+    def poll(self) -> bool:
+        """Fire a scheduled disturbance whose instant has passed; True if it fired now."""
+        due = self._reset_due
+        if due is None or time.monotonic() < due[0]:
+            return False
+        self._reset_due = None
+        due[2]()
+        self._request_reset(due[1])
+        return True
 
     def load_options(self, ok: bool) -> None:
         """Load OPTCR/OPTCR1 from the stored option bytes, as at power-up or system reset.
@@ -242,6 +272,7 @@ class FlashController:
         # Done: forget the deadline, so that the core's fast paths (which skip the register
         # page updates while no operation is timed) apply again.
         self._busy_until = 0.0
+        self.poll()
         return False
 
     def _read_sr(self, from_core: bool) -> int:
@@ -301,8 +332,9 @@ class FlashController:
             self._program_options()
 
     # --- operations ---------------------------------------------------------------------------
-    def _operate(self, current: float, duration: float, label: str) -> str | None:
-        """Draw the operation's current, hold BSY for its (scaled) duration, return the verdict.
+    def _operate(self, current: float, duration: float, label: str) -> tuple[str | None, float, float]:
+        """Draw the operation's current, hold BSY for its (scaled) duration; return the verdict
+        and when it hits: (verdict, seconds from now, fraction of the operation done by then).
 
         The load lasts as long as the operation does on this twin's clock (duration x time
         scale): at time scale 0 the board floors it to a short visible pulse, so compressed
@@ -310,10 +342,14 @@ class FlashController:
         """
         t0, t1 = self.power.add_load(current, duration * self.time_scale, label, after=self._load_end)
         self._load_end = t1
-        verdict = self.power.disturbance(t0, t1)
+        hit = self.power.disturbance_at(t0, t1)
         if self.time_scale > 0:
             self._busy_until = time.monotonic() + duration * self.time_scale
-        return verdict
+        if hit is None:
+            return None, 0.0, 1.0
+        verdict, when = hit
+        done = min(1.0, max(0.0, (when - t0) / (t1 - t0))) if t1 > t0 else 1.0
+        return verdict, max(0.0, when - self.power.now()), done
 
     def _blocked_by_rdp(self) -> bool:
         # UNCONFIRMED: RDP level 1 with a debugger attached refuses erase/program with WRPERR.
@@ -348,21 +384,31 @@ class FlashController:
         if any(self.protected(s) for s in targets):
             self.sr |= WRPERR
             return
-        verdict = self._operate(C.I_ERASE_A, duration, label)
-        self._erase(targets, complete=verdict is None)
-        if verdict == "vcap-dip":
+        verdict, delay, done = self._operate(C.I_ERASE_A, duration, label)
+        if verdict is None:
+            self._erase(targets)
+        elif verdict == "vcap-dip":
+            # Too little core voltage: the erase stops halfway through the last sector.
+            total = sum(s.size for s in targets)
+            self._erase(targets, (total - targets[-1].size // 2) / total)
             self.sr |= OPERR | ERSERR
-        elif verdict is not None:
-            self._request_reset(verdict)
+        else:
+            # A reset hits mid-erase: BSY until the instant it hits, then the sectors are erased
+            # as far as the erase had come and the core resets.
+            self._schedule_reset(verdict, delay, lambda: self._erase(targets, done))
 
-    def _erase(self, targets: list[Sector], complete: bool) -> None:
-        """Erase the sectors; an interrupted erase stops halfway through the last one."""
+    def _erase(self, targets: list[Sector], done: float = 1.0) -> None:
+        """Erase the sectors; an erase cut short at fraction `done` of its time has erased that
+        fraction of its bytes, in sector order (at least one byte: it had started)."""
         flash = self.nv.flash
         self.erase_counts.update(s.number for s in targets)
-        for i, s in enumerate(targets):
-            last = i == len(targets) - 1
-            size = s.size if complete or not last else s.size // 2
+        left = sum(s.size for s in targets) if done >= 1.0 else max(1, int(done * sum(s.size for s in targets)))
+        for s in targets:
+            size = min(s.size, left)
             flash[s.offset:s.offset + size] = b"\xff" * size
+            left -= size
+            if left <= 0:
+                break
         self._on_nv_change()
 
     def program(self, offset: int, size: int, value: int) -> int:
@@ -396,10 +442,10 @@ class FlashController:
         self._burst_left -= 1
         self._burst_index += 1
         verdict = self._burst_verdict
-        if verdict is not None and self._burst_index >= C.PROGRAM_BURST_WORDS // 2:
+        if verdict is not None and self._burst_index >= self._burst_hit:
             if verdict != "vcap-dip":
-                if self._burst_index == C.PROGRAM_BURST_WORDS // 2:
-                    self._request_reset(verdict)   # reset halfway through the burst
+                if self._burst_index == self._burst_hit:
+                    self._request_reset(verdict)   # reset at the word programmed at its instant
                 return self._word(offset, size)
             value |= 0x55555555 & ((1 << (8 * size)) - 1)   # weak programming: some bits stay 1
             self.sr |= OPERR
@@ -442,8 +488,12 @@ class FlashController:
         """One supply-load event (and verdict) per burst of PROGRAM_BURST_WORDS words."""
         self._burst_left = C.PROGRAM_BURST_WORDS
         self._burst_index = 0
-        self._burst_verdict = self._operate(
+        self._burst_verdict, _, done = self._operate(
             C.I_PROGRAM_A, C.T_PROG_WORD_S * C.PROGRAM_BURST_WORDS, "program")
+        # A reset hits the word being programmed at its instant; a VCAP dip spoils the burst's
+        # second half (weak programming).
+        self._burst_hit = (C.PROGRAM_BURST_WORDS // 2 if self._burst_verdict in (None, "vcap-dip")
+                           else max(1, min(C.PROGRAM_BURST_WORDS, math.ceil(done * C.PROGRAM_BURST_WORDS))))
         self._busy_until = 0.0   # BSY per word is too short to matter
 
     def _program_options(self) -> None:
@@ -456,29 +506,34 @@ class FlashController:
         duration = C.T_OPTION_WRITE_S
         if regression:
             duration += self.variant.mass_erase_per_mb_s * self.nv.flash_kb / 1024
-        verdict = self._operate(C.I_OPTION_A, duration, "option bytes")
+        verdict, delay, done = self._operate(C.I_OPTION_A, duration, "option bytes")
         if verdict == "vcap-dip":
             self.sr |= OPERR
             return
+        if verdict is not None:
+            # A reset hits mid-write: BSY until its instant, then what a cut-short write leaves.
+            def cut_short() -> None:
+                if regression:
+                    self._erase(list(self.sectors()), done)
+                self._corrupt_options(new_optcr)
+                self._on_nv_change()
+            self._schedule_reset(verdict, delay, cut_short)
+            return
         if regression:
-            self._erase(list(self.sectors()), complete=verdict is None)
+            self._erase(list(self.sectors()))
         bank_bit = NDBANK if self.variant.family == "f7" else (1 << 30)
-        if verdict is None:
-            old_dual = self.dual_bank
-            self.nv.optcr = new_optcr
-            self.nv.optcr1 = self.optcr1 if self.variant.has_optcr1 else 0
-            self.nv.broken_complements = frozenset()
-            # nWRP (and the user bits) act at once; RDP and the bank mode at the next option load.
-            keep = RDP_MASK | bank_bit
-            self.loaded_optcr = (self.loaded_optcr & keep) | (new_optcr & ~keep) | (self.optcr & 0x3)
-            self.loaded_optcr1 = self.nv.optcr1
-            self._last_sector = None
-            if self.variant.dual_bank(new_optcr) != old_dual and C.BANK_CHANGE_ERASES:
-                # UNCONFIRMED (constants.py): the array content after a bank-mode change.
-                self._erase(list(self.sectors()), complete=True)
-        else:
-            self._corrupt_options(new_optcr)
-            self._request_reset(verdict)
+        old_dual = self.dual_bank
+        self.nv.optcr = new_optcr
+        self.nv.optcr1 = self.optcr1 if self.variant.has_optcr1 else 0
+        self.nv.broken_complements = frozenset()
+        # nWRP (and the user bits) act at once; RDP and the bank mode at the next option load.
+        keep = RDP_MASK | bank_bit
+        self.loaded_optcr = (self.loaded_optcr & keep) | (new_optcr & ~keep) | (self.optcr & 0x3)
+        self.loaded_optcr1 = self.nv.optcr1
+        self._last_sector = None
+        if self.variant.dual_bank(new_optcr) != old_dual and C.BANK_CHANGE_ERASES:
+            # UNCONFIRMED (constants.py): the array content after a bank-mode change.
+            self._erase(list(self.sectors()))
         self._on_nv_change()
 
     def _corrupt_options(self, new_optcr: int) -> None:

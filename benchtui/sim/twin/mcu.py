@@ -103,6 +103,8 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
     def sync(self) -> None:
         """Follow the power source up to now; raise NoAck when SWD would get no answer."""
         power = self.power
+        if self.flash.poll():   # a disturbance scheduled by a flash operation has hit by now
+            self._apply_pending_reset()
         if not power.powered():
             raise NoAck("target unpowered")
         epoch = power.power_epoch()

@@ -1,7 +1,7 @@
 """Where the twin's supply and reset come from: the `PowerSource` protocol and a trivial,
 always-healthy implementation for standalone use.
 
-The board model (benchtui/sim/board.py) implements the same protocol with real physics; the
+The board model (benchtui/sim/board/model.py) implements the same protocol with real physics; the
 twin never decides a failure on its own, it only asks the power source.
 """
 
@@ -14,7 +14,11 @@ from typing import Protocol, runtime_checkable
 
 @runtime_checkable
 class PowerSource(Protocol):
-    """Supply, NRST and SWD-contact verdicts the twin asks for on every access."""
+    """Supply, NRST and SWD-contact verdicts the twin asks for on every access.
+
+    `disturbance_at(t0, t1)` is the verdict on a flash operation over [t0, t1] (times on the
+    source's `now()` clock) and the instant it hits: the twin resets at that instant, not when
+    the operation starts, so what the scope sees and what the chip does happen together."""
 
     def now(self) -> float: ...
     def powered(self) -> bool: ...
@@ -25,6 +29,7 @@ class PowerSource(Protocol):
     def add_load(self, current_a: float, duration_s: float, label: str = "",
                  after: float | None = None) -> tuple[float, float]: ...
     def disturbance(self, t0: float, t1: float) -> str | None: ...
+    def disturbance_at(self, t0: float, t1: float) -> tuple[str, float] | None: ...
     def swd_ok(self) -> bool: ...
 
 
@@ -74,6 +79,12 @@ class AlwaysPowered:
 
     def disturbance(self, t0: float, t1: float) -> str | None:
         return None
+
+    def disturbance_at(self, t0: float, t1: float) -> tuple[str, float] | None:
+        """`disturbance`'s verdict, hitting at the start of the operation (a subclass that
+        scripts verdicts only overrides `disturbance`)."""
+        verdict = self.disturbance(t0, t1)
+        return None if verdict is None else (verdict, t0)
 
     def swd_ok(self) -> bool:
         return True
