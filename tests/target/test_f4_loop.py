@@ -72,8 +72,10 @@ async def test_the_console_on_the_f407_twin(tmp_path, small_firmware):
             panel = app.query_one(TargetPanel)
             await wait_for(pilot, lambda: panel.option_bytes is not None, "option bytes after connect")
             # Panels repaint at most 4/s: wait for what the user would see.
-            rows = await on_screen(pilot, lambda rows: any(f"UID {vb.board.uid}" in r for r in rows),
-                                   "the target panel with the UID")
+            # The identity and the option bytes are painted separately: wait for both.
+            rows = await on_screen(pilot, lambda rows: any(f"UID {vb.board.uid}" in r for r in rows)
+                                   and any("sector write-protected" in r for r in rows),
+                                   "the target panel with the UID and the option bytes")
             text = "\n".join(rows)
             assert "STM32F405/407" in text and f"UID {vb.board.uid}" in text
             assert "WDG_SW" in text and "nDBANK" not in text and "no sector write-protected" in text
