@@ -40,6 +40,11 @@ def test_brownout_names_the_psu_current_limit_and_cc(scenario_runs) -> None:
     assert "CC" in item.meaning or "CC" in item.observation
     features = [item.evidence.feature] + [e.feature for e in item.supporting]
     assert any(f.startswith("psu.") for f in features) and any("VDD" in f for f in features), features
+    # The fault catch (on VCAP1) captures the failing erases: VCAP1 falls there because VDD does.
+    # That VCAP finding ranks after the supply and points back at it.
+    for vcap in [i for i in report.diagnosis.items if i.part_id == "vcap"]:
+        assert vcap.evidence.feature.startswith("flash.") and vcap.symptom, vcap.evidence.feature
+        assert "VDD below its 3 V limit" in vcap.points_back, vcap.points_back
     # The split is printed with the digits that show it (no "VDD.mean < 2.94 V" beside 2.94 V).
     for finding in report.analysis.evidence[:10]:
         lo, hi = finding.gap

@@ -75,6 +75,8 @@ class Item:
     points_back: str | None = None
     rule: str = ""
     sources: tuple[str, ...] = ()
+    #: A symptom of another part's trouble (ranked after the cause it points back at).
+    symptom: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ def diagnose(analysis: Analysis, context: RunContext | None = None,
         else:
             matched.append((f, rule.id))
     items = _evidence_items(kb, ctx, analysis, matched)
+    items = [_vcap_follows_vdd(kb, ctx, i) for i in items]
     if not items and analysis.failures < MIN_CASES:
         # Too few failures to rank: a provisional reading from the strongest clear split.
         strong = [(f, rule.id) for f in _clean_splits(analysis)
@@ -177,9 +180,24 @@ def _evidence_items(kb: KnowledgeBase, ctx: RunContext, analysis: Analysis,
             evidence=_evidence(head, kind), evidence_text=_evidence(head, kind).text,
             confidence=head.confidence if kind == "evidence" else f"provisional ({analysis.failures} failures)",
             measure=_fill(rule.measure, words), checks=part.check, supporting=tuple(supporting),
-            points_back=points_back, rule=rule.id,
+            points_back=points_back, rule=rule.id, symptom=part_id in SYMPTOM_PARTS,
             sources=kb.source_texts(tuple(dict.fromkeys(rule.sources + part.sources)))))
     return items
+
+
+def _vcap_follows_vdd(kb: KnowledgeBase, ctx: RunContext, item: Item) -> Item:
+    """A VCAP dip caught by the fault catch in captures where VDD itself fell below its limit
+    (every failing cycle's capture) is the supply's symptom: the regulator's output follows VDD
+    down. The finding then ranks after the supply and says so (`points_back`)."""
+    seen, low = ctx.fault_vdd
+    if item.part_id != "vcap" or item.evidence is None or window_of(item.evidence.feature) != "flash" \
+            or not seen or low < seen:
+        return item
+    limit = ctx.limits.get("VDD", (None, None))[0]
+    text = (f"points back at the {kb.parts['supply'].name}: in {low} of {seen} failing cycles the fault "
+            f"catch shows VDD below its {limit:g} V limit as well (down to {ctx.fault_vdd_min:.2f} V): "
+            f"VCAP follows VDD down once the regulator runs out of headroom")
+    return replace(item, points_back=text, symptom=True)
 
 
 def _clean_splits(analysis: Analysis) -> list[Finding]:
@@ -294,8 +312,8 @@ def _no_signature(analysis: Analysis, modes: tuple[str, ...]) -> str:
 def _ranked(items: list[Item]) -> list[Item]:
     """Evidence items first (in the analysis' order), symptoms after the cause they point at,
     then failure modes without evidence."""
-    evidence = [i for i in items if i.kind != "mode" and i.part_id not in SYMPTOM_PARTS]
-    symptoms = [i for i in items if i.kind != "mode" and i.part_id in SYMPTOM_PARTS]
+    evidence = [i for i in items if i.kind != "mode" and not i.symptom]
+    symptoms = [i for i in items if i.kind != "mode" and i.symptom]
     modes = [i for i in items if i.kind == "mode"]
     ordered = (evidence + symptoms) if evidence else (symptoms + evidence)
     ordered += modes

@@ -38,6 +38,11 @@ class RunContext:
     steps: tuple[str, ...] = STEP_NAMES
     final: FinalState | None = None
     target: str | None = None
+    #: Failing cycles whose fault-catch capture recorded VDD, and how many of those show VDD
+    #: below its limit (with VDD the regulator's output falls too: VCAP follows VDD down).
+    fault_vdd: tuple[int, int] = (0, 0)
+    #: The lowest VDD those captures show (None if none recorded VDD).
+    fault_vdd_min: float | None = None
 
     @classmethod
     def from_metadata(cls, metadata: dict[str, Any], cycles: list[CycleRecord] = ()) -> "RunContext":
@@ -55,7 +60,16 @@ class RunContext:
                    fault_level=_num(fault.get("level")), fault_slope=fault.get("slope"),
                    sim_time_scale=_num(sim.get("time_scale")) if isinstance(sim, dict) else None,
                    steps=steps, final=final_state(cycles),
-                   target=(profile.get("target") or {}).get("target_type"))
+                   target=(profile.get("target") or {}).get("target_type"),
+                   **_fault_vdd(cycles, limits.get("VDD", (None, None))[0]))
+
+
+def _fault_vdd(cycles: list[CycleRecord], vdd_min: float | None) -> dict[str, Any]:
+    """How many failing cycles' fault-catch captures recorded VDD, how many show it below its
+    limit, and the lowest VDD they show."""
+    seen = [v for c in cycles if not c.passed for v in [c.feature("flash.VDD.min")] if v is not None]
+    low = sum(1 for v in seen if vdd_min is not None and v < vdd_min)
+    return {"fault_vdd": (len(seen), low), "fault_vdd_min": min(seen) if seen else None}
 
 
 def final_state(cycles: list[CycleRecord]) -> FinalState | None:
