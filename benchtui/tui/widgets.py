@@ -9,7 +9,6 @@ from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Static
 
 from .braille import plot_series, plot_strip, plot_waveform
 

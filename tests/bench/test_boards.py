@@ -185,7 +185,7 @@ def test_a_feature_counted_in_samples_is_compared_level_by_level() -> None:
                                        features=(FeatureValue("power_up.VCAP1.settle_time", settle, "s", "rail"),)))
             runs.append(k + 1)
             uids.append(uid(k))
-    fleet = FleetMatrix(FeatureMatrix.from_records(records), tuple(runs), tuple(f"b" for _ in runs),
+    fleet = FleetMatrix(FeatureMatrix.from_records(records), tuple(runs), tuple("b" for _ in runs),
                         tuple(uids), tuple(None for _ in runs))
     c = compare(fleet)
     assert [s.row.key for s in c.standouts] == [uid(5)]

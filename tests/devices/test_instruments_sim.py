@@ -84,8 +84,8 @@ def test_power_cycle_captures_the_vdd_ramp_and_nrst_release(bench):
 
 
 def test_a_low_current_limit_shows_cc_and_vdd_sag(bench):
-    make_psu, make_scope = bench
-    psu, scope = make_psu(), make_scope()
+    make_psu, _ = bench
+    psu = make_psu()
     psu.set_output(False)
     psu.apply(3.3, 0.005)
     psu.set_output(True)

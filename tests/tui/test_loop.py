@@ -36,6 +36,10 @@ async def test_fault_scenario_loop_ranks_a_feature_and_lists_the_run(bench_facto
                        "the correlation summary")
         text = "\n".join(screen_text(app))
         assert "correlation (ranked, 12 cycles)" in text
+        # the diagnosis in hardware terms, as `benchtui report` gives it: the part and what to do
+        assert panel.diagnosis is not None and panel.diagnosis.items
+        assert "likely the VCAP1" in text or "point at the VCAP1" in text, text
+        assert "next: " in text
         assert panel.analysis.findings, "a feature separates passing from failing cycles"
         top = panel.analysis.findings[0]
         assert top.feature.split(".", 1)[-1][:12] in text or top.feature in text
@@ -49,7 +53,9 @@ async def test_fault_scenario_loop_ranks_a_feature_and_lists_the_run(bench_facto
         app.query_one("#runs-table", DataTable).focus()
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), "the report")
-        assert any("failed" in line.lower() for line in screen_text(app))
+        report = screen_text(app)
+        assert any("failed" in line.lower() for line in report)
+        assert any("verdict:" in line and "VCAP1" in line for line in report), report
         await pilot.press("escape")
 
 

@@ -41,14 +41,16 @@ class ResultsActions(ActionsBase):
                         exit_on_error=False)
 
     def _analyse_thread(self, run_id: int) -> None:
-        from ...bench.analysis import analyse
+        from ...bench.report import load_report
         from ...bench.store import ResultsStore
         from ..panels import LoopPanel, OverviewPanel
         try:
+            # The same report `benchtui report` prints: the correlation with the run's steps and
+            # the diagnosis in hardware terms (what to do next), not only the statistic.
             with ResultsStore(self.profile.store.database, readonly=True) as store:
-                analysis = analyse(store.feature_matrix(run_id))
-            self.call_from_thread(self.panel(LoopPanel).show_analysis, analysis)
-            self.call_from_thread(self.panel(OverviewPanel).show_analysis, analysis)
+                report = load_report(store, run_id)
+            self.call_from_thread(self.panel(LoopPanel).show_analysis, report.analysis, report.diagnosis)
+            self.call_from_thread(self.panel(OverviewPanel).show_analysis, report.analysis)
         except Exception as exc:
             self.call_from_thread(self.report, exc, "correlation")
         finally:
@@ -101,14 +103,15 @@ class ResultsActions(ActionsBase):
         self.panel(ResultsPanel).open_selected()
 
     def _report_text(self, run_id: int) -> tuple[str, dict]:
-        """(text, json) of a run's report with every finding (the console has no --json)."""
-        from ...bench.analysis import analyse
-        from ...bench.report import format_report, report_json
+        """(text, json) of a run's report with every finding (the console has no --json): the
+        same diagnosis, salvage advice and statistics as `benchtui report`."""
+        from ...bench.report import format_report, load_report, report_json
         from ...bench.store import ResultsStore
         with ResultsStore(self.profile.store.database, readonly=True) as store:
-            analysis, run = analyse(store.feature_matrix(run_id)), store.run(run_id)
-        rows = max(1, len(getattr(analysis, "findings", ()) or ()))
-        return format_report(analysis, run, rows=rows), report_json(analysis, run)
+            report = load_report(store, run_id)
+        rows = max(1, len(report.analysis.findings or ()))
+        return (format_report(report.analysis, report.run, report.diagnosis, rows=rows),
+                report_json(report.analysis, report.run, report.diagnosis))
 
     def open_report(self, run_id: int) -> None:
         from ..dialogs import ReportScreen

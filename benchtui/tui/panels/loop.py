@@ -114,6 +114,7 @@ class LoopPanel(BenchPanel):
         #: Until the correlation ranks features, show the fault-catch net's minimum.
         self.key_names: list[str] = [f"flash.{fault.source}.min"] if fault else []
         self.analysis: Any = None
+        self.diagnosis: Any = None
 
     def compose(self) -> ComposeResult:
         cycle = self.bench.profile.cycle
@@ -188,7 +189,7 @@ class LoopPanel(BenchPanel):
 
     def start_run(self, run_id: int, planned: int | None) -> None:
         self.run_id, self.planned, self.records = run_id, planned, []
-        self.started, self.step, self.analysis = time.monotonic(), "", None
+        self.started, self.step, self.analysis, self.diagnosis = time.monotonic(), "", None, None
         self.query_one(DataTable).clear()
         bar = self.query_one("#loop-progress", ProgressBar)
         bar.display = bool(planned)  # until stopped: the status line counts the cycles
@@ -235,15 +236,22 @@ class LoopPanel(BenchPanel):
             bar.update(progress=len(self.records))
 
     # -- correlation ------------------------------------------------------------------------
-    def show_analysis(self, analysis: Any) -> None:
-        """Ranked summary lines; the top features become the table's key columns and the plot."""
-        self.analysis = analysis
+    def show_analysis(self, analysis: Any, diagnosis: Any = None) -> None:
+        """The diagnosis in hardware terms (what to measure next), then the ranked correlation
+        lines; the top features become the table's key columns and the plot."""
+        self.analysis, self.diagnosis = analysis, diagnosis
         findings = list(getattr(analysis, "findings", []) or [])
         lines = list(getattr(analysis, "summary", []) or [])
-        text = Text(f"correlation (ranked, {len(self.records)} cycles)", "bold")
+        text = Text()
+        items = list(getattr(diagnosis, "items", ()) or ())
+        if items:
+            text.append(f"▸ {diagnosis.verdict}", "bold yellow")
+            text.append(f"\n  next: {items[0].measure}")
+            text.append("\n")
+        text.append(f"correlation (ranked, {len(self.records)} cycles)", "bold")
         for i, line in enumerate(lines[:SUMMARY_LINES]):
             text.append("\n")
-            text.append(f"▸ {line}", "bold yellow" if i == 0 and findings else "")
+            text.append(f"▸ {line}", "bold yellow" if i == 0 and findings and not items else "")
         if not lines:
             text.append("\nno separating feature yet", "dim")
         self.query_one("#summary", Static).update(text)

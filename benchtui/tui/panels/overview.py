@@ -152,7 +152,11 @@ class LoopCard(Card):
         analysis = loop.analysis
         findings = list(getattr(analysis, "findings", None) or [])
         lines = list(getattr(analysis, "summary", None) or [])
-        if findings and lines:
+        items = list(getattr(loop.diagnosis, "items", ()) or ())
+        if items:  # in hardware terms, as the report says it
+            text.append("top finding: ", "bold yellow")
+            text.append(loop.diagnosis.verdict)
+        elif findings and lines:
             text.append("top finding: ", "bold yellow")
             text.append(lines[0])
         elif records:
