@@ -262,7 +262,7 @@ class VisaSession:
 
     # -- binary blocks ----------------------------------------------------------------------
     def query_block(self, command: str, max_bytes: int | None = None, *, prefix_max: int = 0,
-                    trailer: bytes = b"") -> bytes:
+                    trailer: bytes = b"", bound: str | None = None) -> bytes:
         """Send a query whose reply is an IEEE 488.2 definite-length block; return the payload.
 
         Reads `#`, the digit count N, the N-digit length L, then exactly L bytes (which may
@@ -293,9 +293,11 @@ class VisaSession:
                                    "an IEEE 488.2 #N block")
             length = int(length_text)
             if length > limit:
+                why = (f"but {bound} (at most {limit:,} bytes)" if bound else
+                       f"more than this instrument can hold ({limit:,})")
                 raise InstrumentGarbage(self._msg(
-                    f"block reply to {command!r} claims {length:,} bytes, more than this "
-                    f"instrument can hold ({limit:,}); refused before reading it"), where=self.name)
+                    f"block reply to {command!r} claims {length:,} bytes, {why}; refused before "
+                    "reading it"), where=self.name)
             payload = io.read_exact(length + 1 if length else 1, deadline)  # type: ignore[union-attr]
             if trailer:
                 io.read_exact(len(trailer), deadline)  # type: ignore[union-attr]

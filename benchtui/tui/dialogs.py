@@ -46,6 +46,28 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(value)
 
 
+class ChoiceDialog(ModalScreen):
+    """A dialog that returns a value or None: Escape and Cancel give None; Enter in its input and
+    the button with id `ok` call `_accept`, which validates and dismisses with the value."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._accept()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._accept()
+        else:
+            self.dismiss(None)
+
+    def _accept(self) -> None:
+        raise NotImplementedError
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class FirmwareTree(DirectoryTree):
     """A directory tree that lists only directories and firmware files."""
 
@@ -54,10 +76,8 @@ class FirmwareTree(DirectoryTree):
                 and (p.is_dir() or p.suffix.lower() in FIRMWARE_SUFFIXES)]
 
 
-class FilePickerDialog(ModalScreen["str | None"]):
+class FilePickerDialog(ChoiceDialog):
     """Pick a firmware file: browse the tree or type a path, Enter accepts, Escape cancels."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, start: str | None):
         super().__init__()
@@ -80,15 +100,6 @@ class FilePickerDialog(ModalScreen["str | None"]):
     def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
         self.query_one("#path", Input).value = str(event.path)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self._accept()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._accept()
-        else:
-            self.dismiss(None)
-
     def _accept(self) -> None:
         value = self.query_one("#path", Input).value.strip()
         if not value:
@@ -99,14 +110,9 @@ class FilePickerDialog(ModalScreen["str | None"]):
             return
         self.dismiss(str(Path(value).expanduser()))
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class BoardDialog(ModalScreen["int | None"]):
+class BoardDialog(ChoiceDialog):
     """Which board of the virtual batch goes on the bench: a number, Enter accepts."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, size: int, current: int):
         super().__init__()
@@ -124,15 +130,6 @@ class BoardDialog(ModalScreen["int | None"]):
     def on_mount(self) -> None:
         self.query_one("#board", Input).focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self._accept()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._accept()
-        else:
-            self.dismiss(None)
-
     def _accept(self) -> None:
         text = self.query_one("#board", Input).value.strip()
         if not text.isdigit() or not 1 <= int(text) <= self.batch_size:
@@ -141,14 +138,9 @@ class BoardDialog(ModalScreen["int | None"]):
             return
         self.dismiss(int(text))
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class SectorDialog(ModalScreen["list[int] | None"]):
+class SectorDialog(ChoiceDialog):
     """Choose the flash sectors to erase (space toggles); erasing is the confirmation."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, sectors: list[tuple[int, str]]):
         super().__init__()
@@ -160,23 +152,17 @@ class SectorDialog(ModalScreen["list[int] | None"]):
             yield SelectionList[int](*[(label, number) for number, label in self.sectors], id="sectors")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
-                yield Button("Erase selected", id="erase", variant="error")
+                yield Button("Erase selected", id="ok", variant="error")
 
     def on_mount(self) -> None:
         self.query_one(SelectionList).focus()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id != "erase":
-            self.dismiss(None)
-            return
+    def _accept(self) -> None:
         chosen = sorted(self.query_one(SelectionList).selected)
         if not chosen:
             self.notify("no sector selected", severity="warning")
             return
         self.dismiss(chosen)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class TextScreen(ModalScreen[None]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input
 
 from benchtui.tui.app import BenchApp
-from benchtui.tui.dialogs import ConfirmDialog, FilePickerDialog
+from benchtui.tui.dialogs import ConfirmDialog, FilePickerDialog, SectorDialog
 from benchtui.tui.panels import PowerPanel, ScopePanel, TargetPanel
 from benchtui.tui.widgets import WaveformPlot
 
@@ -100,6 +100,29 @@ async def test_destructive_action_cancelled_then_confirmed(bench_factory):
         await pilot.click("#erase-chip")
         await pilot.press("y")
         await wait_for(pilot, lambda: log_has(app, "mass erase done"), "mass erase")
+
+
+async def test_erase_sectors_dialog_cancels_then_erases_only_the_chosen_sectors(bench_factory):
+    from textual.widgets import SelectionList
+    vb, profile = bench_factory()
+    app = BenchApp(profile)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await power_on(pilot, app)
+        await pilot.press("2")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, SectorDialog), "the sector dialog")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: log_has(app, "erase sectors: cancelled"), "cancel")
+        before = dict(vb.twin.flash.erase_counts)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, SectorDialog), "the sector dialog again")
+        await pilot.click("#ok")  # nothing selected: refused in the dialog
+        assert isinstance(app.screen, SectorDialog)
+        app.screen.query_one(SelectionList).select(3)
+        app.screen.query_one("#ok").press()  # (a click could land on the notice the refusal left)
+        await wait_for(pilot, lambda: log_has(app, "erased sectors 3"), "the erase of sector 3")
+        after = dict(vb.twin.flash.erase_counts)
+        assert {n: after.get(n, 0) - before.get(n, 0) for n in after if after.get(n, 0) != before.get(n, 0)} == {3: 1}
 
 
 async def test_program_picks_a_file(bench_factory, tmp_path):

@@ -14,6 +14,10 @@ Conventions fixed here (one place):
 * `TriggerConfig.timebase` is seconds per division as requested; scopes snap it to their own
   steps, so the dialect reads it back and the trigger position is computed from what the scope
   actually uses. `pretrigger` is the fraction of the record before the trigger point.
+* Waveform reads are bounded twice before a byte of data is read: the record length the scope
+  announces (preamble, descriptor, record-length query) must fit the model's acquisition memory
+  (`memory_depth()`), and each block may carry only the points asked for x bytes per point +
+  BLOCK_SLACK (`_read_block`); a block header claiming more is refused from the header.
 * Single-shot completion: after our `single`, a status that says "stopped" only counts once the
   scope has been seen live (armed, waiting, running or triggered) since that `single`. A scope
   that still reports the STOP of the previous acquisition has not taken the new one yet.
@@ -21,6 +25,7 @@ Conventions fixed here (one place):
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -28,7 +33,8 @@ from typing import ClassVar, Iterable, Literal
 
 import numpy as np
 
-from ...errors import Cancelled, InstrumentError
+from ...errors import Cancelled, InstrumentError, InstrumentGarbage
+from .. import guard
 from ...profile import ScopeConfig, TriggerConfig
 from ..pacing import NO_PACING, Pacing
 from ..visa import Scpi, VisaSession
@@ -46,6 +52,11 @@ ARM_CONFIRM_S = 0.5
 ARM_CONFIRM_POLLS = 8
 
 MEASURE_ITEMS = ("vmax", "vmin", "vavg", "rise")
+#: Bytes a waveform block may carry beyond points x bytes per point (our choice: a trailing
+#: separator or padding; the `#N<len>` header is read before the bound applies).
+BLOCK_SLACK = 64
+#: Bytes per point on the wire: BYTE 1, WORD 2, ASCII up to one "-1.234567E+00," field.
+BYTES_PER_POINT = {"BYTE": 1, "WORD": 2, "ASCII": 16, "ASC": 16}
 
 
 def number_text(x: float) -> str:
@@ -64,6 +75,10 @@ class Scope(ABC):
     PACING: ClassVar[Pacing] = NO_PACING
     #: Timeout of the first reply after connecting, when the profile names this dialect.
     CONNECT_TIMEOUT_MS: ClassVar[int] = 0
+    #: Deepest acquisition memory of the family, in points, and of particular models:
+    #: (regex on the *IDN? model field, points), first match wins (`memory_depth()`).
+    MEMORY_DEPTH: ClassVar[int] = guard.MAX_POINTS
+    MODEL_DEPTHS: ClassVar[tuple[tuple[str, int], ...]] = ()
 
     def __init__(self, session: VisaSession, cfg: ScopeConfig, identity: str):
         self.session = session
@@ -82,6 +97,42 @@ class Scope(ABC):
         return False
 
     # -- helpers ----------------------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        fields = self.identity.split(",")
+        return fields[1].strip() if len(fields) > 1 and fields[1].strip() else self.DRIVER
+
+    def memory_depth(self) -> int:
+        """The most points one channel's record can have on this model."""
+        for pattern, depth in self.MODEL_DEPTHS:
+            if re.match(pattern, self.model, re.I):
+                return depth
+        return self.MEMORY_DEPTH
+
+    def _bounded_points(self, points: float, said_by: str, data_command: str) -> int:
+        """`points` (announced by `said_by`) as a record length this model can hold, else one
+        InstrumentGarbage line naming the scope and both commands, before any data is read."""
+        depth = self.memory_depth()
+        where = f"scope {self.cfg.resource}: {said_by!r} says"
+        try:
+            n = guard.count(points, "points", hi=guard.MAX_INTEGER)
+        except ValueError:
+            raise InstrumentGarbage(f"{where} {points!s} points, which is not a count of points; "
+                                    f"refused before reading {data_command!r}", where="scope") from None
+        if n > depth:
+            raise InstrumentGarbage(f"{where} {n:,} points, more than a {self.model} can hold "
+                                    f"({depth:,}); refused before reading {data_command!r}", where="scope")
+        return n
+
+    def _read_block(self, command: str, points: int, fmt: str, said_by: str,
+                    datatype: str = "B", big_endian: bool = False, **block: object) -> np.ndarray:
+        """The block reply to `command`, which may carry `points` points in `fmt` (+ slack) and
+        not a byte more: a header claiming more is refused before its payload is read."""
+        limit = max(1, points) * BYTES_PER_POINT[fmt] + BLOCK_SLACK
+        bound = f"{said_by} allows {points:,} {fmt} points"
+        if fmt in ("ASCII", "ASC"):
+            return self.session.query_ascii_block(command, limit, bound=bound, **block)
+        return self.session.query_binary_block(command, datatype, big_endian, limit, bound=bound, **block)
     def _do(self, op: str, **fields: object) -> object:
         return self.session.do(self.COMMANDS[op], **fields)
 

@@ -9,6 +9,7 @@ What the programmer's guides require, and this dialect does:
 * BYTE value 0 is a hole ("no data"), not a voltage: it becomes NaN.
 * PEAK acquisition sends min/max pairs: setup selects `:ACQ:TYPE NORM`, and a PEAK preamble is
   refused with a clear error rather than decoded as samples.
+* The data block may hold only the preamble's points (base.py `_read_block`).
 * ASCII is read from the screen record (`:WAV:POIN:MODE NORM`, ASCII_POINTS points): at MAX
   points an ASCII block is ~50 MB.
 * A DSO-X 2000 answers ~10 s after the TCP connection is accepted (scopehal PR #1056, which
@@ -40,6 +41,9 @@ class KeysightInfiniiVision(Scope):
     DRIVER = "keysight-infiniivision"
     DIVISIONS = 10
     CONNECT_TIMEOUT_MS = 15_000
+    #: UNCONFIRMED (data sheets): 3000T/4000X/6000X 4 Mpts, 1000X/EDUX 1 Mpts, 2000X 100 kpts; the
+    #: family bound leaves room for segmented/option memory.
+    MEMORY_DEPTH = 8_000_000
     SLOPES = {"rising": "POS", "falling": "NEG", "either": "EITH"}
     MEASURE = {"vmax": "VMAX", "vmin": "VMIN", "vavg": "VAV", "rise": "RIS"}
     COMMANDS = {
@@ -113,10 +117,11 @@ class KeysightInfiniiVision(Scope):
         if pre.type == PEAK_TYPE:
             raise InstrumentError(f"scope {self.cfg.resource}: CH{n} is in PEAK acquisition (min/max "
                                   "pairs, not samples): set the acquisition to normal", where="scope")
+        points = self._bounded_points(pre.points, ":WAV:PRE?", ":WAV:DATA?")
         if ascii_:
-            volts = self.session.query_ascii_block(":WAV:DATA?").astype(float)
+            volts = self._read_block(":WAV:DATA?", points, "ASCII", "':WAV:PRE?'").astype(float)
         else:
-            raw = self.session.query_binary_block(":WAV:DATA?", "B" if fmt == "BYTE" else "H", True)
+            raw = self._read_block(":WAV:DATA?", points, fmt, "':WAV:PRE?'", "B" if fmt == "BYTE" else "H", True)
             volts = (raw.astype(float) - pre.yreference) * pre.yincrement + pre.yorigin
             if fmt == "BYTE":
                 volts[raw == 0] = np.nan  # a hole: no data for that point

@@ -6,22 +6,24 @@ Differences from the DS1000Z that matter here:
 * WORD is meaningful (12-bit samples as little-endian uint16, PyMeasure `<H`), so a profile's
   WORD is transferred as WORD;
 * in RAW mode the preamble's `points` is the page size (points per `:WAV:DATA?`), not the record:
-  the record length is `:ACQ:MDEP?` and each page is read with `:WAV:STAR`/`:WAV:STOP`.
+  the record length is `:ACQ:MDEP?` (at most the model's memory, base.py) and each page is read
+  with `:WAV:STAR`/`:WAV:STOP`, its block bounded by the page's points.
 """
 
 from __future__ import annotations
 
 import re
 
+from .. import guard
 from ..visa import Scpi, parse_float
 from .rigol_ds1000z import RigolDS1000Z
 
 
 def _int_or_none(text: str) -> int | None:
-    try:
-        return int(float(text))
-    except ValueError:
-        return None  # 'AUTO'
+    """`:ACQ:MDEP?` -> points, or None for 'AUTO'; NaN, inf, 1e999, 2.5 are garbage."""
+    if text.strip().upper() == "AUTO":
+        return None
+    return guard.count(text, "memory depth", hi=guard.MAX_INTEGER)
 
 
 class RigolDHO(RigolDS1000Z):
@@ -29,6 +31,10 @@ class RigolDHO(RigolDS1000Z):
     DIVISIONS = 10
     TRANSFER = {"BYTE": "BYTE", "WORD": "WORD", "ASCII": "ASC"}
     RAW_FIRMWARE = None
+    RECORD_QUERY = ":ACQ:MDEP?"
+    #: UNCONFIRMED (Rigol data sheets): DHO800 25 Mpts, DHO900 50 Mpts, DHO1000 up to 500 Mpts.
+    MEMORY_DEPTH = 500_000_000
+    MODEL_DEPTHS = ((r"DHO8\d\d", 25_000_000), (r"DHO9\d\d", 50_000_000))
     COMMANDS = {**RigolDS1000Z.COMMANDS, "depth?": Scpi(":ACQ:MDEP?", _int_or_none),
                 "rate?": Scpi(":ACQ:SRAT?", parse_float), "tscale?": Scpi(":TIM:MAIN:SCAL?", parse_float)}
 
@@ -42,7 +48,9 @@ class RigolDHO(RigolDS1000Z):
             return int(depth)  # type: ignore[arg-type]
         # `AUTO`: the record is what the sample rate fills over the screen.
         rate, tdiv = float(self._do("rate?")), float(self._do("tscale?"))  # type: ignore[arg-type]
-        return max(preamble_points, round(rate * tdiv * self.DIVISIONS))
+        filled = rate * tdiv * self.DIVISIONS
+        # An absurd rate is refused by the depth bound (not an overflow): cap before rounding.
+        return max(preamble_points, round(min(filled, 10.0 * self.memory_depth())))
 
     def _chunk(self, preamble_points: int, wire: str) -> int:
         return max(1, min(preamble_points, self.CHUNK_POINTS[wire]))

@@ -11,7 +11,8 @@ What the programming guide and the owners' drivers require, and this dialect doe
   setting), and a short gap follows `:SING`/`:STOP` (`PACING`; scopehal sends `*WAI` there).
 * The ADC is 8-bit: WORD transfers carry nothing BYTE does not and their byte order is not
   documented, so a profile's WORD is transferred as BYTE; ASCII is read as ASCII.
-* RAW reads in chunks of at most 250 000 BYTE / 15 625 ASCII points (`:WAV:STAR`/`:WAV:STOP`).
+* RAW reads in chunks of at most 250 000 BYTE / 15 625 ASCII points (`:WAV:STAR`/`:WAV:STOP`);
+  each chunk's block may hold only the points of its window (base.py `_read_block`).
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ class RigolDS1000Z(Scope):
     TRANSFER: ClassVar[dict[str, str]] = TRANSFER
     CHUNK_POINTS: ClassVar[dict[str, int]] = CHUNK_POINTS
     WAVEFORM_MODE = "RAW"
+    #: The query whose answer is the record length (DHO: the memory depth, not the preamble).
+    RECORD_QUERY = ":WAV:PRE?"
+    #: DS1000Z: 24 Mpts (one channel, with the memory option; 12 Mpts standard).
+    MEMORY_DEPTH = 24_000_000
     RAW_FIRMWARE: ClassVar[tuple[int, ...] | None] = RAW_FIRMWARE
 
     def __init__(self, session, cfg, identity):
@@ -94,16 +99,16 @@ class RigolDS1000Z(Scope):
         pre = query_preamble(self.session)
         if pre.format != FORMAT_CODE[wire]:
             raise self.session.garbage(":WAV:PRE?", f"format {pre.format}", f"format code of {wire}")
-        total = self._record_points(pre.points)
+        total = self._bounded_points(self._record_points(pre.points), self.RECORD_QUERY, ":WAV:DATA?")
         step = self._chunk(pre.points, wire)
         parts = []
         for start in range(1, total + 1, step):
+            stop = min(start + step - 1, total)
             self.session.write(f":WAV:STAR {start}")
-            self.session.write(f":WAV:STOP {min(start + step - 1, total)}")
-            if wire == "ASC":
-                parts.append(self.session.query_ascii_block(":WAV:DATA?"))
-            else:
-                parts.append(self.session.query_binary_block(":WAV:DATA?", "B" if wire == "BYTE" else "H"))
+            self.session.write(f":WAV:STOP {stop}")
+            parts.append(self._read_block(":WAV:DATA?", stop - start + 1, wire,
+                                          f"the window :WAV:STAR {start}..:WAV:STOP {stop}",
+                                          "B" if wire == "BYTE" else "H"))
         raw = np.concatenate(parts) if parts else np.empty(0)
         if len(raw) != total:
             raise self.session.garbage(":WAV:DATA?", f"{len(raw)} points", f"{total} points as the preamble says")

@@ -9,7 +9,8 @@ scopehal SiglentSCPIOscilloscope PROTOCOL_ESERIES, Siglent programming guide PG0
 * Edge trigger `TRSE EDGE,SR,C<n>,HT,OFF`, `C<n>:TRLV`, `C<n>:TRSL POS|NEG`; arm as scopehal does:
   `STOP` then `TRMD SINGLE`; force `FRTR`; status `SAST?` -> Arm/Ready/Trig'd/Stop/Auto.
 * Waveform `C<n>:WF? DAT2` -> `[C1:WF DAT2,]#9<len><int8 codes>` + two newlines;
-  V = code x VDIV/25 - OFST; t0 = TRDL - 7 x TDIV; dt = 1/SARA. Memory set to 14K at setup
+  V = code x VDIV/25 - OFST; t0 = TRDL - 7 x TDIV; dt = 1/SARA. The block may hold only the
+  record's SARA x 14 x TDIV points (+1 %), at most the 14 Mpts of memory (base.py `_read_block`). Memory set to 14K at setup
   (`MSIZ` only changes in AUTO trigger mode, so `TRMD AUTO` goes first, as scopehal does).
 * Measurements `C<n>:PAVA? MAX` -> `MAX,2.00E+00V`; `****` = cannot measure.
 * Errors: `CMR?` (command error register, 0 = none; UNCONFIRMED that SYST:ERR? is absent).
@@ -51,6 +52,8 @@ def parse_state(text: str) -> str:
 
 class SiglentSDS1000XE(Scope):
     DRIVER = "siglent-sds1000x-e"
+    #: SDS1000X-E: 14 Mpts (one channel of a pair; data sheet).
+    MEMORY_DEPTH = 14_000_000
     DIVISIONS = H_DIVS
     PACING = Pacing(gap_s=0.05)
     SLOPES = {"rising": "POS", "falling": "NEG"}
@@ -104,13 +107,21 @@ class SiglentSDS1000XE(Scope):
             raise self.session.garbage("SAST?", word, "Arm, Ready, Trig'd, Stop or Auto") from None
 
     def _before_fetch(self) -> None:
-        self._timing = (float(self._do("tdiv?")), float(self._do("delay?")),  # type: ignore[arg-type]
-                        float(self._do("rate?")))  # type: ignore[arg-type]
+        tdiv, delay, rate = (float(self._do("tdiv?")), float(self._do("delay?")),  # type: ignore[arg-type]
+                             float(self._do("rate?")))  # type: ignore[arg-type]
+        for command, value in (("TDIV?", tdiv), ("SARA?", rate)):
+            if not 0 < value < INVALID:
+                raise self.session.garbage(command, f"{value:g}", "a positive finite number")
+        # The record spans the 14-division screen: points = SARA x 14 x TDIV (the WAVEDESC of
+        # `C1:WF? DESC` says the same). SARA has 3 significant digits: allow 1 % for rounding.
+        points = self._bounded_points(round(min(rate * tdiv * H_DIVS, 1e15)), "SARA? x TDIV? x 14", "C<n>:WF? DAT2")
+        self._timing = (tdiv, delay, rate, int(points * 1.01) + 1)
 
     def _read_channel(self, n: int, fmt: str) -> tuple[float, float, np.ndarray]:
-        tdiv, delay, rate = self._timing
+        tdiv, delay, rate, points = self._timing
         vdiv = float(self._do("vdiv?", n=n))  # type: ignore[arg-type]
         offset = float(self._do("offset?", n=n))  # type: ignore[arg-type]
-        codes = self.session.query_binary_block(f"C{n}:WF? DAT2", "b", prefix_max=20, trailer=b"\n")
+        codes = self._read_block(f"C{n}:WF? DAT2", points, "BYTE", "'SARA? x TDIV? x 14'", "b",
+                                 prefix_max=20, trailer=b"\n")
         volts = codes.astype(float) * (vdiv / CODES_PER_DIV) - offset
         return delay - tdiv * H_DIVS / 2, 1.0 / rate, volts

@@ -11,7 +11,8 @@ PROTOCOL_E11).
 * Waveform: `:WAV:SOUR C<n>`, `:WAV:WIDT BYTE|WORD`, `:WAV:PRE?` -> a `#9` block holding the
   346-byte little-endian WAVEDESC (vertical gain, offset, codes/div, interval, delay, probe at the
   offsets below), `:ACQ:POIN?` points, `:WAV:MAXP?` points per read: longer records are read in
-  pieces (`:WAV:POIN <max>`, `:WAV:STAR <k x max>`). Blocks end with two newlines.
+  pieces (`:WAV:POIN <max>`, `:WAV:STAR <k x max>`). Blocks end with two newlines. The record
+  must fit the model's memory and each block only its piece's points (base.py `_read_block`).
   V = code / codes_per_div x gain x probe - offset x probe; t0 = delay - 5 x tdiv.
 * Firmware <= 1.3.9R6 puts the sample count instead of the byte count in WORD block headers
   (scopehal): on those, a profile's WORD is transferred as BYTE.
@@ -27,6 +28,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .. import guard
 from ..pacing import Pacing
 from ..visa import Scpi, parse_word
 from .base import Scope, TriggerState
@@ -39,8 +41,16 @@ DESC = {"width": (0x20, "<h"), "order": (0x22, "<h"), "points": (0x74, "<i"),
         "adc_bits": (0xAC, "<h"), "interval": (0xB0, "<f"), "delay": (0xB4, "<d"),
         "timebase_index": (0x144, "<h"), "probe": (0x148, "<f")}
 DESC_LENGTH = 346
+#: Most bytes a `:WAV:PRE?` block may hold (our choice: the 346-byte WAVEDESC and room for a
+#: firmware that appends to it; anything longer is not a descriptor).
+DESC_MAX_BYTES = 1024
 #: Last firmware with the WORD block-header quirk (scopehal).
 WORD_QUIRK_FIRMWARE = (1, 3, 9)
+
+
+def parse_count(text: str) -> int:
+    """'1.00E+04' -> 10000; NaN, inf, 1e999, 2.5, '****' are garbage (guard.py)."""
+    return guard.count(parse_value(text), "points", hi=guard.MAX_INTEGER)
 
 
 def parse_wavedesc(payload: bytes) -> dict[str, float]:
@@ -56,6 +66,11 @@ def _firmware(identity: str) -> tuple[int, int, int, int] | None:
 
 class SiglentSDS2000XPlus(Scope):
     DRIVER = "siglent-sds2000x-plus"
+    #: UNCONFIRMED (Siglent data sheets, one channel): SDS2000X Plus / SDS2000X HD 200 Mpts,
+    #: SDS1000X HD 100 Mpts, SDS800X HD 50 Mpts, SDS5000X 250 Mpts, SDS6000 up to 500 Mpts.
+    MEMORY_DEPTH = 500_000_000
+    MODEL_DEPTHS = ((r"SDS2\d{3}X (Plus|HD)", 200_000_000), (r"SDS1\d{3}X HD", 100_000_000),
+                    (r"SDS8\d{2}X HD", 50_000_000), (r"SDS5\d{3}", 250_000_000))
     DIVISIONS = H_DIVS
     PACING = Pacing(gap_s=0.05)
     SLOPES = {"rising": "RIS", "falling": "FALL", "either": "ALT"}
@@ -73,8 +88,8 @@ class SiglentSDS2000XPlus(Scope):
         "force": Scpi(":TRIG:MODE FTRIG"),
         "stop": Scpi(":TRIG:STOP"),
         "state?": Scpi(":TRIG:STAT?", parse_word),
-        "points?": Scpi(":ACQ:POIN?", parse_value),
-        "max_points?": Scpi(":WAV:MAXP?", parse_value),
+        "points?": Scpi(":ACQ:POIN?", parse_count),
+        "max_points?": Scpi(":WAV:MAXP?", parse_count),
         "width": Scpi(":WAV:WIDT {width}"),
         "source": Scpi(":WAV:SOUR C{n}"),
         "window": Scpi((":WAV:STAR {start}", ":WAV:POIN {points}")),
@@ -103,7 +118,7 @@ class SiglentSDS2000XPlus(Scope):
     def _before_fetch(self) -> None:
         self._do("stop")
         self._armed = False
-        self._points = int(self._do("points?"))  # type: ignore[arg-type]
+        self._points = self._bounded_points(self._do("points?"), ":ACQ:POIN?", ":WAV:DATA?")  # type: ignore[arg-type]
         self._max = max(1, int(self._do("max_points?")))  # type: ignore[arg-type]
         self._tdiv = float(self._do("timebase?"))  # type: ignore[arg-type]
         self._word = self.cfg.format == "WORD" and self.word_ok
@@ -115,19 +130,23 @@ class SiglentSDS2000XPlus(Scope):
     def _read_channel(self, n: int, fmt: str) -> tuple[float, float, np.ndarray]:
         word = self._word
         self._do("source", n=n)
-        payload = self.session.query_block(":WAV:PRE?", trailer=b"\n")
+        payload = self.session.query_block(":WAV:PRE?", DESC_MAX_BYTES, trailer=b"\n",
+                                           bound=f"a WAVEDESC is {DESC_LENGTH} bytes")
         try:
             desc = parse_wavedesc(payload)
         except (ValueError, struct.error):
             raise self.session.garbage(":WAV:PRE?", payload, f"a {DESC_LENGTH}-byte WAVEDESC block") from None
+        self._bounded_points(desc["points"], ":WAV:PRE? (WAVEDESC wave_array_count)", ":WAV:DATA?")
         dtype = ("<h" if desc["order"] == 0 else ">h") if word else "b"
         parts, start, step = [], 0, self._max
         while start < self._points:
             count = min(step, self._points - start)
             if self._points > self._max:
                 self._do("window", start=start, points=count)
-            parts.append(self.session.query_binary_block(":WAV:DATA?", dtype[-1], dtype[0] == ">",
-                                                         trailer=b"\n"))
+            parts.append(self._read_block(":WAV:DATA?", count, "WORD" if word else "BYTE",
+                                          f"the piece :WAV:STAR {start}/:WAV:POIN {count}"
+                                          if self._points > self._max else "':ACQ:POIN?'",
+                                          dtype[-1], dtype[0] == ">", trailer=b"\n"))
             start += count
         codes = np.concatenate(parts) if parts else np.empty(0)
         if len(codes) != self._points:

@@ -15,6 +15,7 @@ tm_devices, scopehal TektronixOscilloscope).
 * Waveform `DAT:SOU CH<n>`, `DAT:ENC SRI` (signed little-endian), `DAT:WID 1|2`, `DAT:STAR 1`,
   `DAT:STOP <n>`, one compound query for the scaling (`WFMO:NR_P?;YMU?;YOF?;YZE?;XIN?;XZE?;PT_O?`),
   `CURV?` -> `#<N><len><data>`; V = (code - YOF) x YMU + YZE, t = XZE + (k - PT_O) x XIN.
+  `HOR:RECO?` must fit the model's memory, NR_P the record, and the block NR_P points (base.py).
 * Measurements `MEASU:MEAS1:TYP MAXIMUM`, `MEASU:MEAS1:SOU CH<n>`, `MEASU:MEAS1:RESU:CURR:MEAN?`;
   9.91E37 = cannot measure.
 * Errors: `*ESR?` (command/execution/device/query bits) then `ALLEV?` for the text; Tek has no
@@ -47,6 +48,10 @@ def parse_numbers(text: str) -> list[float]:
 
 class TektronixMSO(Scope):
     DRIVER = "tektronix-mso"
+    #: UNCONFIRMED (Tektronix data sheets, with options): MSO4 62.5 Mpts, MSO5 500 Mpts,
+    #: MSO6 1 Gpts.
+    MEMORY_DEPTH = 1_000_000_000
+    MODEL_DEPTHS = ((r"(MSO|DPO)4\d", 62_500_000), (r"(MSO|DPO)5\d", 500_000_000))
     DIVISIONS = 10
     SLOPES = {"rising": "RIS", "falling": "FALL", "either": "EITH"}
     MEASURE = {"vmax": "MAXIMUM", "vmin": "MINIMUM", "vavg": "MEAN", "rise": "RISETIME"}
@@ -114,7 +119,7 @@ class TektronixMSO(Scope):
         return self._seen_live
 
     def _before_fetch(self) -> None:
-        self._points = int(self._do("record?"))  # type: ignore[arg-type]
+        self._points = self._bounded_points(self._do("record?"), "HOR:RECO?", "CURV?")  # type: ignore[arg-type]
 
     def _read_channel(self, n: int, fmt: str) -> tuple[float, float, np.ndarray]:
         width = 2 if fmt == "WORD" else 1
@@ -122,9 +127,14 @@ class TektronixMSO(Scope):
         scale = self._do("scaling?")
         if not isinstance(scale, list) or len(scale) != 7:
             raise self.session.garbage("WFMO:NR_P?;...", str(scale), "7 numbers")
-        points, ymult, yoff, yzero, xinc, xzero, pt_off = scale
-        codes = self.session.query_binary_block("CURV?", "b" if width == 1 else "h")
-        if len(codes) != int(points):
-            raise self.session.garbage("CURV?", f"{len(codes)} points", f"{int(points)} (WFMO:NR_P?)")
+        nr_pt, ymult, yoff, yzero, xinc, xzero, pt_off = scale
+        points = self._bounded_points(nr_pt, "WFMO:NR_P?", "CURV?")
+        if points > self._points:
+            raise self.session.garbage("WFMO:NR_P?", f"{points}", f"at most the {self._points} points of "
+                                       "HOR:RECO? (DAT:STOP)")
+        codes = self._read_block("CURV?", points, "BYTE" if width == 1 else "WORD", "'WFMO:NR_P?'",
+                                 "b" if width == 1 else "h")
+        if len(codes) != points:
+            raise self.session.garbage("CURV?", f"{len(codes)} points", f"{points} (WFMO:NR_P?)")
         volts = (codes.astype(float) - yoff) * ymult + yzero
         return xzero - pt_off * xinc, xinc, volts
