@@ -150,6 +150,7 @@ class FlashController:
         self._burst_verdict: str | None = None
         self._burst_index = 0
         self._burst_hit = C.PROGRAM_BURST_WORDS // 2   # the word of the burst the verdict hits
+        self._burst_hit_at = 0.0                      # and when (time.monotonic())
         self._last_sector: Sector | None = None
         self._finish_due()
 
@@ -445,7 +446,12 @@ class FlashController:
         if verdict is not None and self._burst_index >= self._burst_hit:
             if verdict != "vcap-dip":
                 if self._burst_index == self._burst_hit:
-                    self._request_reset(verdict)   # reset at the word programmed at its instant
+                    # The host writes words ahead of the programming clock: this word is
+                    # programmed (and the reset hits) at the disturbance's instant, not before.
+                    wait = self._burst_hit_at - time.monotonic()
+                    if wait > 0:
+                        time.sleep(wait)
+                    self._request_reset(verdict)
                 return self._word(offset, size)
             value |= 0x55555555 & ((1 << (8 * size)) - 1)   # weak programming: some bits stay 1
             self.sr |= OPERR
@@ -488,8 +494,9 @@ class FlashController:
         """One supply-load event (and verdict) per burst of PROGRAM_BURST_WORDS words."""
         self._burst_left = C.PROGRAM_BURST_WORDS
         self._burst_index = 0
-        self._burst_verdict, _, done = self._operate(
+        self._burst_verdict, delay, done = self._operate(
             C.I_PROGRAM_A, C.T_PROG_WORD_S * C.PROGRAM_BURST_WORDS, "program")
+        self._burst_hit_at = time.monotonic() + delay
         # A reset hits the word being programmed at its instant; a VCAP dip spoils the burst's
         # second half (weak programming).
         self._burst_hit = (C.PROGRAM_BURST_WORDS // 2 if self._burst_verdict in (None, "vcap-dip")
