@@ -97,16 +97,47 @@ def test_a_scope_that_answers_seconds_after_connecting():
             scope.close()
 
 
-@pytest.mark.parametrize("scope_model", sorted(__import__("benchtui.sim.instruments", fromlist=["x"]).SCOPE_MODELS))
+#: scope_model -> (trigger-mode query, its power-on answer, run, stop, single, autoscale), from
+#: the programming guides.
+POWER_ON = {
+    "rigol-ds1054z": (":TRIG:SWE?", "AUTO", ":RUN", ":STOP", ":SING", ":AUT"),
+    "rigol-dho924": (":TRIG:SWE?", "AUTO", ":RUN", ":STOP", ":SING", ":AUT"),
+    "keysight-dsox3034t": (":TRIG:SWE?", "AUTO", ":RUN", ":STOP", ":SING", ":AUT"),
+    "keysight-dsox2024a": (":TRIG:SWE?", "AUTO", ":RUN", ":STOP", ":SING", ":AUT"),
+    "siglent-sds1104x-e": ("TRMD?", "AUTO", "TRMD AUTO", "STOP", "TRMD SINGLE", "ASET"),
+    "siglent-sds2104x-plus": (":TRIG:MODE?", "AUTO", ":TRIG:RUN", ":TRIG:STOP", ":TRIG:MODE SING", ":AUT"),
+    "tektronix-mso54": ("TRIG:A:MOD?", "AUTO", "ACQ:STATE RUN", "ACQ:STATE STOP", "ACQ:STOPA SEQ", "AUTOS EXEC"),
+}
+
+
+def test_every_simulated_model_has_power_on_expectations():
+    assert set(POWER_ON) == set(__import__("benchtui.sim.instruments", fromlist=["x"]).SCOPE_MODELS)
+
+
+def _auto(scope, query: str, word: str) -> None:
+    assert scope.session.query(query).strip().split(" ")[-1].upper().startswith(word), query
+
+
+@pytest.mark.parametrize("scope_model", sorted(POWER_ON))
 def test_every_simulated_scope_starts_running_with_data_and_reset_returns_there(scope_model):
+    """Issue #8: running, auto trigger, live acquisition at power-on, so waveform and measurement
+    queries return data before any single; run/stop/single/autoscale accepted; *RST goes back."""
+    mode_q, auto, run, stop, single, autoscale = POWER_ON[scope_model]
     with start_instruments(BoardModel("healthy", seed=3), scope_model=scope_model) as servers:
         servers.scope.CONNECT_DELAY_S = 0.0
         scope = open_scope(scope_cfg(servers.scope_resource))
         try:
-            assert scope.trigger_state() in ("auto", "running", "triggered", "armed")
+            assert scope.trigger_state() in ("auto", "running", "triggered")
+            _auto(scope, mode_q, auto)
             assert scope.measure("VCAP1", "vmax").ok            # a record before any single shot
+            assert all(len(w) > 100 for w in scope.fetch_all(["VDD", "NRST"]).values())
+            for command in (stop, run, single, stop, autoscale):
+                scope.session.write(command)
+            scope._check_errors()                               # every one of them accepted
             scope.session.write("*RST")
-            assert scope.trigger_state() in ("auto", "running", "triggered", "armed")
+            _auto(scope, mode_q, auto)
+            assert scope.trigger_state() in ("auto", "running", "triggered")
             assert scope.measure("VDD", "vmin").ok
+            assert len(scope.fetch("VDD")) > 100
         finally:
             scope.close()

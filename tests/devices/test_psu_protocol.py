@@ -283,3 +283,39 @@ def test_the_last_line_check_runs_on_every_dialect(peer_factory, monkeypatch, dr
     finally:
         psu.close()
     assert peer.received == ["*IDN?", "*CLS", "SYST:ERR?"]
+
+
+E3631A_IDN = "HEWLETT-PACKARD,E3631A,0,2.1-5.0-1.0"
+
+
+def test_e3631a_output_switches_all_outputs_so_live_setpoints_elsewhere_refuse_it(peer_factory):
+    """On an E3631A `OUTP` switches all three outputs at once (audit, generic SCPI-99): with
+    another output set to 12 V the output is not switched on; with the others at 0 V it is."""
+    peer = peer_factory([
+        *opened(E3631A_IDN),
+        ("INST:NSEL 2", None), ("VOLT?", "+1.20000000E+01"),
+        ("INST:NSEL 2", None), ("VOLT?", "+0.00000000E+00"), ("INST:NSEL 3", None), ("VOLT?", "-0.00000000E+00"),
+        ("INST:NSEL 1", None), ("OUTP 1", None), OK,
+    ])
+    psu = open_psu(psu_cfg(peer.resource, driver="scpi-multi", channel=1))
+    try:
+        with pytest.raises(SafetyError, match=r"on an E3631A 'OUTP 1' switches every output on at once, "
+                                              r"and output 2 is set to 12 V: set it to 0 V first"):
+            psu.set_output(True)
+        psu.set_output(True)
+    finally:
+        psu.close()
+    peer.assert_done()
+
+
+def test_e3631a_n25v_output_is_a_negative_channel(peer_factory):
+    peer = peer_factory([*opened(E3631A_IDN), ("INST:NSEL 3", None), ("CURR 0.1", None),
+                         ("INST:NSEL 3", None), ("VOLT -5", None), OK])
+    psu = open_psu(psu_cfg(peer.resource, driver="scpi-multi", channel=3, max_voltage=30.0))
+    try:
+        psu.apply(5.0, 0.1)
+        with pytest.raises(SafetyError, match="exceeds the E3631A CH3 range of 25 V"):
+            psu.set_voltage(26.0)
+    finally:
+        psu.close()
+    peer.assert_done()

@@ -392,3 +392,21 @@ def test_old_rigol_firmware_is_named_in_a_warning(peer_factory, caplog):
     with caplog.at_level("WARNING", logger="benchtui.scope"):
         _open(peer).close()
     assert "00.04.02.SP4 gives only 1200 points" in caplog.text
+
+
+def test_a_rigol_ds1000z_on_usb_is_warned_about(peer_factory, caplog):
+    """pyvisa-py's USBTMC lacks python-usbtmc's DS1000Z (0x04ce) workaround (audit, Transport):
+    a USB resource gets a warning that names the LAN port; a LAN one gets none."""
+    from benchtui.devices.visa import VisaSession
+
+    peer = peer_factory()
+    session = VisaSession(peer.resource, timeout_ms=1000, name="scope")
+    try:
+        with caplog.at_level("WARNING", logger="benchtui.scope"):
+            RigolDS1000Z(session, scope_cfg(peer.resource), RIGOL_IDN)
+            assert "USBTMC" not in caplog.text
+            RigolDS1000Z(session, scope_cfg("USB0::0x1AB1::0x04CE::DS1ZA164457681::INSTR"), RIGOL_IDN)
+    finally:
+        session.close()
+    assert ("scope USB0::0x1AB1::0x04CE::DS1ZA164457681::INSTR: pyvisa-py's USBTMC lacks the DS1000Z "
+            "workaround") in caplog.text and "::5555::SOCKET" in caplog.text

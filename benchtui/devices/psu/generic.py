@@ -10,7 +10,10 @@ Two drivers, because the one thing SCPI-99 supplies disagree on is channel selec
 * `scpi-multi` — a multi-output supply addressed by `INST:NSEL n` before every command (sent
   every time: the front panel may have selected another output meanwhile). Fits e.g. B&K
   Precision 9130/9131, HP/Agilent 66xxB multi-output mainframes, EEZ BB3, R&S NGE100.
-  Caveat: on a Keysight E3631A `OUTP` switches all three outputs at once.
+  On a Keysight/Agilent E3631A (and E3630A) `OUTP` switches all outputs at once (scpi-pps): before
+  `OUTP 1` the other outputs' setpoints are read (`INST:NSEL k`, `VOLT?`), and if any is not 0 V the
+  output is refused (SafetyError, nothing switched) rather than powering whatever hangs on them.
+  Their -25 V output (E3631A output 3, N25V) is a negative channel (RANGES).
 
 CV/CC: `STAT:OPER:COND?` with the HP 66xxB bit layout (CV = 256, CC+ = 1024, CC- = 2048). That
 layout is not universal, so when the reply has neither bit set, the mode is inferred from the
@@ -19,9 +22,9 @@ readback instead: CC when the measured current is within 2 % of the current limi
 
 from __future__ import annotations
 
-from ...errors import InstrumentError
+from ...errors import InstrumentError, SafetyError
 from ..visa import Scpi, parse_bool, parse_float, parse_int
-from .base import Mode, Psu
+from .base import ChannelRange, Mode, Psu
 
 #: SCPI-99 / HP 66xxB `STAT:OPER:COND?` bits (scpi.md A.2).
 OPER_CV_BIT = 256
@@ -75,9 +78,29 @@ def _selected(table: dict[str, Scpi]) -> dict[str, Scpi]:
     return out
 
 
+#: Models whose `OUTP` switches every output at once -> their output numbers.
+GLOBAL_OUTPUT = {"E3631A": (1, 2, 3), "E3630A": (1, 2, 3)}
+
+
 class GenericMultiScpiPsu(GenericScpiPsu):
     """A multi-output SCPI-99 supply (`psu.driver = "scpi-multi"`): `INST:NSEL n` first."""
 
     DRIVER = "scpi-multi"
-    COMMANDS = _selected(GenericScpiPsu.COMMANDS)
+    COMMANDS = {**_selected(GenericScpiPsu.COMMANDS), "voltage_of?": Scpi(("INST:NSEL {k}", "VOLT?"), parse_float)}
     SINGLE_OUTPUT = False
+    #: E3631A: P6V 0..6 V 5 A, P25V 0..25 V 1 A, N25V 0..-25 V 1 A; E3630A: 6 V 2.5 A, +/-20 V 0.5 A.
+    RANGES = {"E3631A": {1: ChannelRange(6.0, 5.0), 2: ChannelRange(25.0, 1.0), 3: ChannelRange(25.0, 1.0, True)},
+              "E3630A": {1: ChannelRange(6.0, 2.5), 2: ChannelRange(20.0, 0.5), 3: ChannelRange(20.0, 0.5, True)}}
+
+    def set_output(self, on: bool) -> None:
+        if on:
+            for k in GLOBAL_OUTPUT.get(self.model, ()):
+                if k == self.channel:
+                    continue
+                volts = float(self._do("voltage_of?", k=k))  # type: ignore[arg-type]
+                if abs(volts) > 1e-3:
+                    raise SafetyError(
+                        f"PSU {self.cfg.resource}: on an {self.model} 'OUTP 1' switches every output on "
+                        f"at once, and output {k} is set to {volts:g} V: set it to 0 V first; the output "
+                        "was not switched on")
+        super().set_output(on)

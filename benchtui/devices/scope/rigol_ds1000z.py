@@ -11,6 +11,8 @@ What the programming guide and the owners' drivers require, and this dialect doe
   setting), and a short gap follows `:SING`/`:STOP` (`PACING`; scopehal sends `*WAI` there).
 * The ADC is 8-bit: WORD transfers carry nothing BYTE does not and their byte order is not
   documented, so a profile's WORD is transferred as BYTE; ASCII is read as ASCII.
+* Over USB, pyvisa-py lacks python-usbtmc's DS1000Z workaround (audit "Transport"): a USB
+  resource is warned about at connect, LAN recommended.
 * RAW reads in chunks of at most 250 000 BYTE / 15 625 ASCII points (`:WAV:STAR`/`:WAV:STOP`);
   each chunk's block may hold only the points of its window (base.py `_read_block`).
 """
@@ -77,6 +79,10 @@ class RigolDS1000Z(Scope):
         if fw and self.RAW_FIRMWARE and fw < self.RAW_FIRMWARE:
             log.warning("scope %s: firmware %s gives only 1200 points in RAW mode; update to "
                         "00.04.04.SP3 or later", cfg.resource, identity.split(",")[-1].strip())
+        if cfg.resource.upper().startswith("USB") and type(self) is RigolDS1000Z:
+            log.warning("scope %s: pyvisa-py's USBTMC lacks the DS1000Z workaround python-usbtmc "
+                        "carries (USB product 0x04ce), so long reads may fail: use the LAN port "
+                        "(TCPIP0::<address>::5555::SOCKET)", cfg.resource)
 
     @classmethod
     def matches(cls, identity: str) -> bool:

@@ -62,7 +62,7 @@ class TektronixMSO54(SimScope):
         (":WFMOutpre:PT_Off?", "q_pt_off"), (":CURVe?", "q_curve"),
         (":MEASUrement:MEAS#:TYPe", "c_meas_type"), (":MEASUrement:MEAS#:SOUrce[1]", "c_meas_src1"),
         (":MEASUrement:MEAS#:RESUlts:CURRentacq:MEAN?", "q_meas"),
-        (":ALLEv?", "q_allev"), ("*ESR?", "q_esr"), (":AUTOset", "c_autoscale"),
+        (":ALLEv?", "q_allev"), ("*ESR?", "q_esr"), (":AUTOSet", "c_autoscale"),
     )
 
     def configure(self) -> None:
