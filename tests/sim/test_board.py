@@ -202,3 +202,26 @@ def test_old_events_are_pruned():
         clock.t += 1.0
     assert len(board._supply.events) < 4 * (B.PRUNE_AGE_S / 2 + 10)
     assert board.power_epoch() == 400
+
+
+def test_glitches_stay_in_their_own_power_cycle():
+    """A window spanning a power-on sees the earlier cycle's glitches only up to that power-on:
+    every pulse `between` returns is one that `active` sees, and the later part of the window
+    holds exactly the later cycle's pulses."""
+    from benchtui.sim.scenarios import STREAM_GLITCH
+    board, clock = powered_board("nrst-noise", seed=3)
+    t_first = clock.t
+    board.set_psu(on=True)
+    clock.t += 2.0
+    board.set_psu(on=False)
+    clock.t += 0.1
+    board.set_psu(on=True)
+    t_second = clock.t
+    clock.t += 30.0
+    pulses = board._pulses
+    both = pulses.between(STREAM_GLITCH, t_first, clock.t)
+    later = pulses.between(STREAM_GLITCH, t_second, clock.t)
+    assert len(later) > 3
+    assert [p for p in both if p[0] >= t_second] == later
+    assert all(b <= t_second for a, b in both if a < t_second)
+    assert all(pulses.active(STREAM_GLITCH, (a + b) / 2) for a, b in both)

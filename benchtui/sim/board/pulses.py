@@ -7,6 +7,8 @@ queries and is reproducible for a seed. Called under the board model's lock.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..scenarios import STREAM_GLITCH, Scenario, poisson_pulses, rng_for
@@ -42,19 +44,27 @@ class PulseTrains:
         return got
 
     def between(self, stream: int, t0: float, t1: float) -> list[tuple[float, float]]:
-        """Pulses of `stream` overlapping [t0, t1]."""
+        """Pulses of `stream` overlapping [t0, t1].
+
+        Each power cycle's pulses stay within its own span, from its output-on to the next
+        one: a window that spans a power-on gets the earlier cycle's pulses only up to that
+        power-on (its pulse train would otherwise run on into the next cycle), as `active`
+        sees them.
+        """
         out: list[tuple[float, float]] = []
         c0, c1 = self.supply.seg_at(t0).cycle, self.supply.seg_at(t1).cycle
         for cycle in range(c0, c1 + 1):
             start = self.supply.cycle_start.get(cycle)
             if start is None:
                 continue
+            end = self.supply.cycle_start.get(cycle + 1, math.inf)
+            hi = min(t1, end)
             k0 = max(0, int((t0 - start) // GLITCH_CHUNK_S) - 1)
-            k1 = max(0, int((t1 - start) // GLITCH_CHUNK_S))
+            k1 = max(0, int((hi - start) // GLITCH_CHUNK_S))
             for k in range(k0, k1 + 1):
                 a, b = self._chunk(stream, cycle, k)
-                sel = (a <= t1) & (b >= t0)
-                out.extend(zip(a[sel].tolist(), b[sel].tolist()))
+                sel = (a <= t1) & (a < end) & (b >= t0)
+                out.extend(zip(a[sel].tolist(), np.minimum(b[sel], end).tolist()))
         return out
 
     def active(self, stream: int, t: float) -> bool:
