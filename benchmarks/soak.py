@@ -15,6 +15,14 @@ then a kill only if it does not stop). Printed:
               20% and over the second half (the goal's figure: bounded caches have filled by then)
 Goal: 0 / 0 / 0 / under 1 MB per 100 cycles over 10 minutes. A run that stops cleanly before the
 time is up (a fatal, classified bench error) is restarted and counted under "clean stops".
+
+`--diagnose` says where the sim's memory goes: every sample also splits its RSS by mapping kind
+from /proc/PID/smaps (heap = brk heap, arena = 64 MB malloc arenas of threads, anon-big = other
+anonymous mappings of 1 MB or more such as Unicorn's translation buffer, anon = smaller
+anonymous, file = libraries), printed as slopes per 100 cycles. `--tracemalloc` also runs the
+sim under tracemalloc (a SIGUSR1 handler added by a bootstrap, the sim's code unchanged) and
+prints Python's traced growth and the source lines that grew most over the second half; it
+slows the sim ~2x and inflates its heap, so its RSS figures are not the goal's.
 """
 
 from __future__ import annotations
@@ -45,6 +53,51 @@ def rss_kb(pid: int) -> int | None:
     except OSError:
         return None
     return None
+
+
+def smaps_kb(pid: int) -> dict[str, int] | None:
+    """RSS in KB by mapping kind (see the module doc) from /proc/PID/smaps."""
+    kinds = dict.fromkeys(("heap", "arena", "anon-big", "anon", "file", "other"), 0)
+    try:
+        text = Path(f"/proc/{pid}/smaps").read_text()
+    except OSError:
+        return None
+    kind = "other"
+    for line in text.splitlines():
+        head = line.split(None, 5)
+        if head and "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+            lo, hi = (int(x, 16) for x in head[0].split("-"))
+            name = head[5].strip() if len(head) > 5 else ""
+            size = hi - lo
+            if name == "[heap]":
+                kind = "heap"
+            elif name.startswith("/"):
+                kind = "file"
+            elif name:
+                kind = "other"
+            elif size == 64 << 20 or (lo & ((64 << 20) - 1)) == 0 and size <= 64 << 20:
+                kind = "arena"
+            elif size >= 1 << 20:
+                kind = "anon-big"
+            else:
+                kind = "anon"
+        elif line.startswith("Rss:"):
+            kinds[kind] += int(line.split()[1])
+    return kinds
+
+
+#: Run as `python -X tracemalloc=1 -c BOOTSTRAP ARGS...` with BENCHTUI_SOAK_SNAP set: `benchtui`
+#: with a SIGUSR1 handler that writes a tracemalloc snapshot to $BENCHTUI_SOAK_SNAP.N.
+BOOTSTRAP = """
+import os, signal, sys, tracemalloc
+_n = [0]
+def _snap(signum, frame):
+    _n[0] += 1
+    tracemalloc.take_snapshot().dump(f"{os.environ['BENCHTUI_SOAK_SNAP']}.{_n[0]}")
+signal.signal(signal.SIGUSR1, _snap)
+from benchtui.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
 
 
 def cycles_in(db: Path) -> tuple[int, int, list[int]]:
@@ -93,10 +146,16 @@ def write_profile(src: Path, dst: Path, **replace: str) -> None:
     dst.write_text(text)
 
 
-def start_sim(profile: Path, scenario: str, log: Path) -> tuple[subprocess.Popen, dict[str, str]]:
+def start_sim(profile: Path, scenario: str, log: Path,
+              snap: Path | None = None) -> tuple[subprocess.Popen, dict[str, str]]:
     out = open(log, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "benchtui.cli", "sim", "--profile", str(profile),
-                             "--scenario", scenario], stdout=subprocess.PIPE, stderr=out, text=True)
+    cmd = [sys.executable, "-m", "benchtui.cli"]
+    env = None
+    if snap is not None:
+        cmd = [sys.executable, "-X", "tracemalloc=1", "-c", BOOTSTRAP]
+        env = {**os.environ, "BENCHTUI_SOAK_SNAP": str(snap)}
+    proc = subprocess.Popen(cmd + ["sim", "--profile", str(profile), "--scenario", scenario],
+                            stdout=subprocess.PIPE, stderr=out, text=True, env=env)
     found: dict[str, str] = {}
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(found) < 3:
@@ -118,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenario", default="swd-intermittent")
     ap.add_argument("--image-kb", type=int, default=64, help="firmware size (0 = the seed-sized image)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap.add_argument("--diagnose", action="store_true", help="split the sim's growth by mapping kind")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="with --diagnose: also by Python source line (slow)")
     args = ap.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="benchtui-soak-"))
@@ -127,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     write_test_hex(fw, size=args.image_kb * 1024 if args.image_kb else SEED_IMAGE_SIZE)
     write_profile(DEMO, sim_profile, **{"sim.psu_port": "0", "sim.scope_port": "0", "sim.probe_port": "0",
                                         "target.firmware": f'"{fw}"'})
-    sim, found = start_sim(sim_profile, args.scenario, work / "sim.log")
+    sim, found = start_sim(sim_profile, args.scenario, work / "sim.log",
+                           snap=work / "snap" if args.diagnose and args.tracemalloc else None)
     write_profile(sim_profile, run_profile, **{"psu.resource": f'"{found["PSU"]}"',
                                                "scope.resource": f'"{found["scope"]}"',
                                                "target.probe_uid": f'"{found["probe"]}"'})
@@ -138,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     notes: list[str] = []
     rss_sim: list[tuple[int, int]] = []
     rss_run: list[tuple[int, int]] = []
+    kinds: dict[str, list[tuple[int, int]]] = {}
+    snaps: list[tuple[int, int]] = []     # (cycles, snapshot number)
     counted = 0
     end = time.monotonic() + args.minutes * 60
     run_no = 0
@@ -156,6 +221,12 @@ def main(argv: list[str] | None = None) -> int:
                 kb = rss_kb(pid)
                 if kb is not None:
                     series.append((n, kb))
+            if args.diagnose:
+                for kind, kb in (smaps_kb(sim.pid) or {}).items():
+                    kinds.setdefault(kind, []).append((n, kb))
+                if args.tracemalloc and (not snaps or n - snaps[-1][0] >= 10):
+                    sim.send_signal(signal.SIGUSR1)
+                    snaps.append((n, len(snaps) + 1))
             if n != last_cycles:
                 last_cycles, last_change = n, time.monotonic()
             elif time.monotonic() - last_change > STALL_S:
@@ -226,6 +297,12 @@ def main(argv: list[str] | None = None) -> int:
           f"second half: sim {fmt(h_sim)}, run {fmt(h_run)} "
           f"(sim {rss_sim[-1][1] / 1024 if rss_sim else 0:.0f} MB, run {rss_run[-1][1] / 1024 if rss_run else 0:.0f} MB at the end)")
     s_sim, s_run = h_sim, h_run
+    if args.diagnose:
+        diagnose(work / "snap", kinds, snaps)
+        with open(work / "smaps.csv", "w") as f:
+            f.write("kind,cycles,rss_kb\n")
+            for kind, series in kinds.items():
+                f.writelines(f"{kind},{c},{r}\n" for c, r in series)
     for note in notes[:20]:
         print(f"  {note}")
     if len(notes) > 20:
@@ -239,6 +316,36 @@ def main(argv: list[str] | None = None) -> int:
         import shutil
         shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1
+
+
+def diagnose(snap: Path, kinds: dict[str, list[tuple[int, int]]],
+             snaps: list[tuple[int, int]]) -> None:
+    """Print where the sim's RSS went: by mapping kind, Python's share, the growing lines."""
+    import tracemalloc
+    fmt = lambda s: "n/a" if s is None else f"{s / 1024:+.2f}"  # noqa: E731
+    print("sim RSS growth per 100 cycles by mapping kind, MB (after 20% / second half):")
+    for kind, series in kinds.items():
+        print(f"  {kind:9s} {fmt(slope_per_100(series))} / {fmt(slope_per_100(series, 0.5))}"
+              f"  ({series[-1][1] / 1024:.1f} MB at the end)")
+    if not snaps:
+        return
+    loaded = []
+    for n, k in snaps:
+        path = Path(f"{snap}.{k}")
+        if path.exists():
+            loaded.append((n, path))
+    if len(loaded) < 3:
+        print("  (too few tracemalloc snapshots)")
+        return
+    traced = [(n, sum(st.size for st in tracemalloc.Snapshot.load(str(p)).statistics("filename")) // 1024)
+              for n, p in loaded]
+    print(f"  python    {fmt(slope_per_100(traced))} / {fmt(slope_per_100(traced, 0.5))}"
+          f"  ({traced[-1][1] / 1024:.1f} MB traced at the end)")
+    half = next(p for n, p in loaded if n >= loaded[-1][0] / 2)
+    a, b = tracemalloc.Snapshot.load(str(half)), tracemalloc.Snapshot.load(str(loaded[-1][1]))
+    print("  lines whose traced memory grew most over the second half:")
+    for st in b.compare_to(a, "lineno")[:12]:
+        print(f"    {st.size_diff / 1024:+8.1f} KB {st.count_diff:+6d} blocks  {st.traceback}")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,12 @@ VCAP_FLASH_MIN = 1.10       # V, a flash erase/program whose window sees VCAP be
 VCAP_OB_LOAD_MIN = 1.05     # V, the option-byte load at POR is corrupted below this
 LOAD_MIN_DURATION = 2e-3    # s, shortest load event (a time-scale-0 twin still leaves a mark)
 NOISE_RMS_V = 0.002         # V, noise on sampled waveforms
-PRUNE_AGE_S = 300.0         # s, events older than this are forgotten
+#: s, events older than this are forgotten. What reads the past: the scope's record and trigger
+#: scan (continuous modes skip records older than CATCH_UP_S = 2 s, sim/scpi/scope.py; a single
+#: capture looks back one record, 12 divisions of the time base), the twin's verdict on a flash
+#: operation (up to a mass erase, 8 s at time scale 1) and the option-byte load at power-up (ms).
+#: 60 s covers them all with room and lets the history fill within the first minute of a soak.
+PRUNE_AGE_S = 60.0
 GLITCH_CHUNK_S = 10.0       # s, glitch/dropout times are generated per chunk of a power cycle
 
 NETS = ("VDD", "VCAP1", "VCAP2", "NRST")

@@ -98,7 +98,11 @@ I_OPTION_A = 0.030
 #: emu_stop: Unicorn's own `timeout`/`count` limits make the flash algorithm ~2x slower.
 RUN_CHUNK_S = 0.2
 #: Unicorn's translated-code buffer (see core.py: the 1 GB default grows RSS without bound).
-TCG_BUFFER_BYTES = 8 << 20
+#: 2 MB: the flash algorithm's translations (re-made after every page-buffer write) fill it
+#: within ~2 minutes of a soak, after which it is flushed and reused; 8 MB took ~10 minutes to
+#: fill, which a soak measured as RSS growth (UNCONFIRMED size choice, benchmarks/flash.py
+#: showed no slowdown).
+TCG_BUFFER_BYTES = 2 << 20
 #: IWDG clock (LSI, UNCONFIRMED typ 32 kHz).
 LSI_HZ = 32000.0
 
