@@ -13,6 +13,7 @@ from .common import (
     DEMO_PROFILE,
     EXIT_ERROR,
     EXIT_OK,
+    bound_native_heap,
     is_loopback_host,
     scenario_args,
     start_virtual_bench,
@@ -21,8 +22,6 @@ from .common import (
 
 def cmd_sim(args: argparse.Namespace) -> int:
     """Serve the virtual bench on the profile's [sim] ports until Ctrl-C."""
-    from ..sim.heap import bound_native_heap
-
     bound_native_heap()   # before the servers' threads start: they take their arenas then
     profile = load_profile(args.profile)
     host = profile.sim.host if profile.sim is not None else "127.0.0.1"

@@ -55,6 +55,14 @@ def short_test_firmware(path: str | Path, size: int) -> Path:
     return path
 
 
+def bound_native_heap() -> bool:
+    """glibc malloc settings for a process that serves the virtual bench for hours
+    (`sim/heap.py`); call it before the bench's threads start."""
+    from ..sim.heap import bound_native_heap as bound
+
+    return bound()
+
+
 def start_virtual_bench(profile: Profile, *, serve_probe: bool = False, free_ports: bool = True,
                         scenario: str | None = None, seed: int | None = None,
                         state_file: str | None = None, board: int | None = None) -> tuple[Any, Profile]:
