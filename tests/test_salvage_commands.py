@@ -151,3 +151,26 @@ def test_the_rdp_level_1_advice_carries_both_confirmations_and_parses_as_ob(tmp_
     with ResultsStore(db, readonly=True) as store:
         (printed,) = load_report(store).diagnosis.salvage[0].commands
     assert printed == "benchtui ob --profile /benches/b.toml --set RDP=0xAA --yes --confirm-erase"
+
+
+def test_no_unprotect_command_when_nwrp_selects_pcrop(tmp_path) -> None:
+    """F42x/F43x with SPRMOD = 1: a set nWRP bit means PCROP, so nWRP=0xFFF would protect
+    every sector: the advice prints no command and says why."""
+    from benchtui.devices.mcu.stm32f4 import DEV_F42X_43X, STM32F4
+
+    ob = STM32F4.factory(DEV_F42X_43X, 2048).replace(sprmod=1, nwrp=0x003, nwrp2=0)
+    assert ob.protected_sectors() == [0, 1]      # the model this advice follows
+    steps = (StepRecord("connect", 0.0, 0.1, "pass"), StepRecord("read_identity", 0.1, 0.2, "pass"))
+    record = CycleRecord(1, 0.0, 1.0, True, None, None, None, steps,
+                         (FeatureValue("ob.protected_sectors", 2.0, "", "ob"),
+                          FeatureValue("ob.rdp_level", 0.0, "", "ob")),
+                         target={"dev_id": "0x419"}, option_bytes=ob.to_record())
+    with ResultsStore(tmp_path / "pcrop.db") as store:
+        run_id = store.start_run("pcrop", {"source": "/b/f4.toml"}, {}, {}, scenario=None)
+        store.add_cycle(run_id, record)
+        store.end_run(run_id)
+    with ResultsStore(tmp_path / "pcrop.db", readonly=True) as store:
+        salvage = load_report(store).diagnosis.salvage
+    assert [s.id for s in salvage] == ["pcrop"]
+    assert salvage[0].commands == () and "PCROP-protected (0, 1) (SPRMOD = 1)" in salvage[0].state
+    assert "would protect every sector" in salvage[0].cost

@@ -396,8 +396,12 @@ def _salvage(kb: KnowledgeBase, ctx: RunContext, commands: frozenset[str] | None
     states = []
     if final.protected_sectors:
         which = f" ({', '.join(map(str, final.sectors))})" if final.sectors else ""
-        states.append(("write_protected", f"{final.protected_sectors} sectors write-protected{which} "
-                                          f"after cycle {final.cycle}"))
+        if final.fields.get("SPRMOD") == 1:  # nWRP = PCROP selection: setting the bits protects
+            states.append(("pcrop_selected", f"{final.protected_sectors} sectors PCROP-protected{which} "
+                                             f"(SPRMOD = 1) after cycle {final.cycle}"))
+        else:
+            states.append(("write_protected", f"{final.protected_sectors} sectors write-protected{which} "
+                                              f"after cycle {final.cycle}"))
     if final.rdp_level == 1:
         states.append(("rdp_level_1", f"read protection at level 1 after cycle {final.cycle}"))
     if final.rdp_level == 2:
