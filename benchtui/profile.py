@@ -196,6 +196,9 @@ class Profile:
     bench: BenchConfig = _f(None)
     #: The file this profile was read from (not a TOML key).
     source: str = field(default="<memory>", metadata={"internal": True})
+    #: True once rewired to a virtual bench started in this process (`--virtual`, `demo`): the
+    #: run record says so, and advice printed from it adds `--virtual` (not a TOML key).
+    virtual: bool = field(default=False, metadata={"internal": True})
 
     def replace(self, **sections: Any) -> "Profile":
         """A copy with whole sections or fields replaced (e.g. resources of a started sim)."""
@@ -490,8 +493,12 @@ def parse_profile(text: str, *, source: str = "<memory>", base: Path | None = No
 
 
 def profile_to_dict(profile: Profile) -> dict[str, Any]:
-    """A plain dict of the profile (for the results store's snapshot)."""
-    return dataclasses.asdict(profile)
+    """A plain dict of the profile (for the results store's snapshot). `source` is the file's
+    absolute path, so that commands printed from the record work from any folder."""
+    data = dataclasses.asdict(profile)
+    if profile.source != "<memory>":
+        data["source"] = str(Path(profile.source).resolve())
+    return data
 
 
 def net_of_channel(scope: ScopeConfig, channel: int) -> str | None:

@@ -137,5 +137,55 @@ def cycles_for_failures(failures_wanted: int, failure_rate: float) -> int | None
     return math.ceil(failures_wanted / failure_rate)
 
 
-__all__ = ["CONFIDENCE", "Side", "Z95", "auc", "auc_se", "best_threshold", "cycles_for_failures",
-           "cycles_to_separate", "ranks", "side", "wilson", "zero_failure_bound"]
+# --- robust location and spread; tests of one group against another (the board comparison) ---
+#: The MAD of a normal sample times this is its standard deviation.
+MAD_SIGMA = 1.4826
+
+
+def median(x: np.ndarray) -> float:
+    """np.median without its overhead (thousands of small arrays per comparison)."""
+    s = np.sort(x)
+    m = s.size // 2
+    return float(s[m]) if s.size % 2 else float((s[m - 1] + s[m]) / 2)
+
+
+def mad(x: np.ndarray) -> float:
+    """1.4826 x the median absolute deviation: a robust standard deviation."""
+    return MAD_SIGMA * median(np.abs(x - median(x))) if x.size else 0.0
+
+
+def mann_whitney(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(AUC, two-sided p) of the Mann-Whitney test of `a` against `b`: AUC = P(a value of `a` >
+    one of `b`), ties counting half; p from the normal approximation with the tie correction
+    (conservative for the smallest samples, where the exact p is smaller)."""
+    n1, n2 = a.size, b.size
+    both = np.concatenate([a, b])
+    _, inverse, counts = np.unique(both, return_inverse=True, return_counts=True)
+    average = np.cumsum(counts) - (counts - 1) / 2
+    u = average[inverse[:n1]].sum() - n1 * (n1 + 1) / 2
+    n = n1 + n2
+    var = n1 * n2 / 12 * ((n + 1) - float(np.sum(counts ** 3 - counts)) / (n * (n - 1)))
+    p = 1.0 if var <= 0 else 2 * NormalDist().cdf(-abs(u - n1 * n2 / 2) / math.sqrt(var))
+    return float(u / (n1 * n2)), min(1.0, p)
+
+
+def fisher_exact(k1: int, n1: int, k2: int, n2: int) -> float:
+    """Two-sided Fisher's exact test of k1/n1 against k2/n2 (sum of tables as unlikely)."""
+    total, hits = n1 + n2, k1 + k2
+
+    def logp(x: int) -> float:
+        return (_lcomb(hits, x) + _lcomb(total - hits, n1 - x) - _lcomb(total, n1))
+
+    lo, hi = max(0, n1 - (total - hits)), min(n1, hits)
+    observed = logp(k1)
+    p = sum(math.exp(lp) for lp in (logp(x) for x in range(lo, hi + 1)) if lp <= observed + 1e-9)
+    return min(1.0, p)
+
+
+def _lcomb(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+__all__ = ["CONFIDENCE", "MAD_SIGMA", "Side", "Z95", "auc", "auc_se", "best_threshold", "cycles_for_failures",
+           "cycles_to_separate", "fisher_exact", "mad", "mann_whitney", "median", "ranks", "side",
+           "wilson", "zero_failure_bound"]

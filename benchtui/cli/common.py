@@ -109,7 +109,8 @@ def start_virtual_bench(profile: Profile, *, serve_probe: bool = False, free_por
                                    else vb.remote_uid),
         sim=dataclasses.replace(sim, scenario=vb.scenario, seed=vb.seed,
                                 board=vb.board_number or sim.board),
-        bench=dataclasses.replace(profile.bench, labels=_batch_labels(vb, profile.bench.labels)))
+        bench=dataclasses.replace(profile.bench, labels=_batch_labels(vb, profile.bench.labels)),
+        virtual=True)
     return vb, rewired
 
 

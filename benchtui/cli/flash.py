@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import (BenchError, ConfirmationRequired, CoreReset, FirmwareError, FlashOperationError,
-                      SafetyError, TargetError, TransferFault, VerifyMismatch)
+from ..errors import (BenchError, ConfirmationRequired, CoreReset, FlashOperationError, SafetyError,
+                      TransferFault, VerifyMismatch)
 from ..profile import load_profile
 from .common import EXIT_ERROR, EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, start_virtual_bench
 

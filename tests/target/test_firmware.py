@@ -103,3 +103,17 @@ def test_alias_boundary_splits_a_segment(tmp_path: Path) -> None:
     path = _hex(tmp_path / "s.hex", {0x001FFFF8: b"\x01" * 8 + b"\x02" * 16 + b"\x03" * 8})
     img = load_firmware(path, aliases=[small])
     assert img.ranges() == [(0x001FFFF8, 0x00200000), (0x00200010, 0x00200018), (0x08000000, 0x08000010)]
+
+
+def test_a_rebuilt_file_is_read_again_even_at_the_same_size_and_instant(tmp_path: Path) -> None:
+    """Parsed files are kept (intelhex is slow), but by content: a rebuild is never missed."""
+    path = tmp_path / "fw.hex"
+    first = load_firmware(_hex(path, {0x08000000: b"\x11" * 64}), flash=FLASH_1MB)
+    again = load_firmware(path, flash=FLASH_1MB)
+    assert again.segments == first.segments
+    _hex(path, {0x08000000: b"\x22" * 64})  # same size, written within the same clock tick
+    rebuilt = load_firmware(path, flash=FLASH_1MB)
+    assert rebuilt.segments == ((0x08000000, b"\x22" * 64),)
+    # the flash check applies to every load, cached parse or not
+    with pytest.raises(FirmwareError, match="0x08000000"):
+        load_firmware(path, flash=[(0x08100000, 0x08200000)])

@@ -20,6 +20,16 @@ class FinalState:
     protected_sectors: int | None = None
     rdp_level: int | None = None
     sectors: tuple[int, ...] = ()
+    #: The option bytes as read then, by ST name (nWRP, nWRP2, IWDG_SW, ...): which fields this
+    #: chip has and their values (empty when the record holds no decoded fields).
+    fields: dict[str, int] = field(default_factory=dict)
+    #: The chip's DBGMCU DEV_ID as recorded with the cycle (None if not recorded).
+    dev_id: int | None = None
+
+
+#: The in-process virtual bench's probe uids (sim/twin/registry.py UID_PREFIX; bench/ does not
+#: import sim/): a run recorded before the snapshot said `virtual` is known by its probe.
+TWIN_PROBE_PREFIX = "benchtui-twin-"
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,9 @@ class RunContext:
     """The run's profile, in the terms the diagnosis uses. Every field may be missing (None)."""
 
     profile_path: str | None = None
+    #: The run used the virtual bench started in its own process (`run --virtual`, `demo`):
+    #: commands given back to the user need `--virtual` too.
+    virtual: bool = False
     limits: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     setpoint: float | None = None
     current_limit: float | None = None
@@ -55,12 +68,17 @@ class RunContext:
         limits = {str(net): (_num(ch.get("min")), _num(ch.get("max")))
                   for net, ch in (scope.get("channels") or {}).items() if isinstance(ch, dict)}
         steps = tuple((profile.get("cycle") or {}).get("steps") or STEP_NAMES)
-        return cls(profile_path=profile.get("source"), limits=limits, setpoint=_num(psu.get("voltage")),
+        target = profile.get("target") or {}
+        virtual = profile.get("virtual") is True or \
+            str(target.get("probe_uid") or "").startswith(TWIN_PROBE_PREFIX)
+        source = profile.get("source")
+        return cls(profile_path=None if source in (None, "<memory>") else str(source), virtual=virtual,
+                   limits=limits, setpoint=_num(psu.get("voltage")),
                    current_limit=_num(psu.get("current_limit")), fault_source=fault.get("source"),
                    fault_level=_num(fault.get("level")), fault_slope=fault.get("slope"),
                    sim_time_scale=_num(sim.get("time_scale")) if isinstance(sim, dict) else None,
                    steps=steps, final=final_state(cycles),
-                   target=(profile.get("target") or {}).get("target_type"),
+                   target=target.get("target_type"),
                    **_fault_vdd(cycles, limits.get("VDD", (None, None))[0]))
 
 
@@ -90,9 +108,21 @@ def final_state(cycles: list[CycleRecord]) -> FinalState | None:
             rdp = _num(_first(ob.get("rdp_level"), (ob.get("decoded") or {}).get("rdp_level"),
                               details.get("rdp_level")))
         if protected is not None or rdp is not None:
+            fields = ob.get("fields") or {}
             return FinalState(c.index, None if protected is None else int(protected),
-                              None if rdp is None else int(rdp), sectors)
+                              None if rdp is None else int(rdp), sectors,
+                              {str(k): int(v) for k, v in fields.items()
+                               if isinstance(v, int) and not isinstance(v, bool)},
+                              _dev_id((c.target or {}).get("dev_id")))
     return None
+
+
+def _dev_id(value: Any) -> int | None:
+    """'0x419' (as `TargetIdentity.to_record` writes it) or a number -> int."""
+    try:
+        return int(value, 0) if isinstance(value, str) else None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _first(*values: Any) -> Any:
@@ -106,4 +136,4 @@ def _num(value: Any) -> float | None:
         return None
 
 
-__all__ = ["FinalState", "RunContext", "final_state"]
+__all__ = ["FinalState", "RunContext", "TWIN_PROBE_PREFIX", "final_state"]

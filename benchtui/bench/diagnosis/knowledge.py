@@ -21,7 +21,7 @@ DIRECTIONS = ("below", "above")
 CONDITIONS = ("always", "fault_catch_not_nrst", "fault_catch_is_nrst", "fault_catch_not_vdd",
               "sim_time_scale_zero")
 #: When a [[salvage]] entry applies.
-SALVAGE_WHEN = ("write_protected", "rdp_level_1", "rdp_level_2")
+SALVAGE_WHEN = ("write_protected", "pcrop_selected", "rdp_level_1", "rdp_level_2")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ twin's own copy is in sim/twin/constants.py; a test keeps the two in agreement).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from .base import (BOR_LEVEL_TO_BITS, BOR_TEXT, CR_LOCK, CR_MER, CR_MER2, CR_PG, CR_PSIZE_X32,
                    CR_SER, CR_SNB_SHIFT, CR_STRT, DBGMCU_IDCODE, FLASH_ACR, FLASH_CR, FLASH_KEYR,

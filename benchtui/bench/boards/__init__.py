@@ -29,40 +29,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Sequence
 
 import numpy as np
 
-from .analysis import format_quantity
-from .records import FeatureMatrix
-
-# --- the rules (one place) ---------------------------------------------------------------------
-#: Cycles a board (or bench) needs before it is compared with the others.
-MIN_CYCLES = 3
-#: Boards with enough cycles needed for a comparison at all.
-MIN_BOARDS = 5
-#: Robust z-score beyond which a board's median is unlike its siblings'.
-Z_STANDOUT = 5.0
-#: ...and its cycles must separate from the siblings' this well by rank (AUC or 1 - AUC),
-AUC_STANDOUT = 0.9
-#: ...significantly: Mann-Whitney p below this, Bonferroni-corrected over boards x features.
-RANK_ALPHA = 0.05
-#: Family-wise error rate of the rate comparisons (Bonferroni over groups x modes/flags).
-RATE_ALPHA = 0.01
-#: Smallest difference between a board's rate and its siblings' that counts.
-MIN_RATE_GAP = 0.2
-#: Rail features shown per board in the table.
-KEY_FEATURES = 3
-#: Differences quoted per standing-out board in the text (JSON carries all).
-QUOTED = 4
-#: Feature kinds that describe the board's supply: listed first.
-RAIL_KINDS = ("rail", "psu")
-#: Kinds whose durations are wall-clock step times (not compared: the bench PC's load shows in
-#: them as much as the board; their counts, e.g. connect attempts, are compared).
-CLOCK_KINDS = ("timing", "link")
-_MAD_SIGMA = 1.4826
-#: Finest difference worth a word, by unit (UNCONFIRMED choices: about a scope LSB / a PSU digit).
-RESOLUTION = {"V": 1e-3, "A": 1e-4, "s": 1e-7, "": 1e-6}
+from ..records import FeatureMatrix
+from ..stats import fisher_exact, mad, mann_whitney, median
+from .rules import (AUC_STANDOUT, CLOCK_KINDS, KEY_FEATURES, MIN_BOARDS, MIN_CYCLES, MIN_RATE_GAP,
+                    RAIL_KINDS, RANK_ALPHA, RATE_ALPHA, RESOLUTION, Z_STANDOUT)
+from .words import feature_words, group_name, standout_text, summary_lines, with_text
 
 
 @dataclass(frozen=True)
@@ -190,7 +164,7 @@ def compare(fleet: FleetMatrix, by: str = "board") -> Comparison:
         found[k] = [d for d in ds if not (d.name == "any failure" and d.counts in modes)]
     standouts = [Standout(rows[k], tuple(_ordered(ds)), "") for k, ds in found.items() if ds]
     standouts.sort(key=lambda s: (-s.strength, s.row.key))
-    standouts = [Standout(s.row, s.differences, _standout_text(s.row, s.differences, by))
+    standouts = [Standout(s.row, s.differences, standout_text(s.row, s.differences, by))
                  for s in standouts]
     key_features = _key_features(m, standouts, member, judged)
     rows = {k: _with_features(r, fleet, member[k]) for k, r in rows.items()}
@@ -200,7 +174,7 @@ def compare(fleet: FleetMatrix, by: str = "board") -> Comparison:
     standouts = [Standout(rows[s.row.key], s.differences, s.text) for s in standouts]
     return Comparison(by=by, rows=tuple(ordered), standouts=tuple(standouts),
                       key_features=key_features, compared=len(judged), enough=enough,
-                      summary=tuple(_summary(by, rows, judged, standouts, enough, attributed)))
+                      summary=tuple(summary_lines(by, rows, judged, standouts, enough, attributed)))
 
 
 def _group_keys(fleet: FleetMatrix, by: str) -> tuple[list[str], int]:
@@ -251,50 +225,38 @@ def _is_flag(x: np.ndarray) -> bool:
     return v.size > 0 and bool(np.all((v == 0) | (v == 1)))
 
 
-def _median(x: np.ndarray) -> float:
-    """np.median without its overhead (thousands of small arrays per comparison)."""
-    s = np.sort(x)
-    m = s.size // 2
-    return float(s[m]) if s.size % 2 else float((s[m - 1] + s[m]) / 2)
-
-
-def _mad(x: np.ndarray) -> float:
-    """1.4826 x the median absolute deviation: a robust standard deviation."""
-    return _MAD_SIGMA * _median(np.abs(x - _median(x))) if x.size else 0.0
-
-
 def _feature_differences(x: np.ndarray, member: dict[str, np.ndarray], judged: list[str],
                          name: str, unit: str, kind: str, tests: int) -> list[tuple[str, Difference]]:
     values = {k: x[member[k]][~np.isnan(x[member[k]])] for k in judged}
     have = [k for k in judged if values[k].size >= MIN_CYCLES]
     if len(have) < MIN_BOARDS:
         return []
-    med = {k: float(_median(values[k])) for k in have}
-    within = _median(np.array([_mad(values[k]) / math.sqrt(values[k].size) for k in have]))
-    centre_all = _median(np.array(list(med.values())))
+    med = {k: float(median(values[k])) for k in have}
+    within = median(np.array([mad(values[k]) / math.sqrt(values[k].size) for k in have]))
+    centre_all = median(np.array(list(med.values())))
     floor = max(float(within), RESOLUTION.get(unit, 1e-6), 1e-3 * abs(float(centre_all)),
                 _quantum([values[k] for k in have]))
     z_of: dict[str, float] = {}
     for k in have:
         sib = np.array([med[s] for s in have if s != k])
-        spread = max(_mad(sib), floor)
-        z_of[k] = (med[k] - float(_median(sib))) / spread
+        spread = max(mad(sib), floor)
+        z_of[k] = (med[k] - float(median(sib))) / spread
     out = []
     for k in have:
         z = z_of[k]
         if abs(z) < Z_STANDOUT:
             continue
         others = np.concatenate([values[s] for s in have if s != k])
-        auc, p = _rank_test(values[k], others)
+        auc, p = mann_whitney(values[k], others)
         if abs(auc - 0.5) < AUC_STANDOUT - 0.5 or p >= RANK_ALPHA / tests:
             continue
         typical = [med[s] for s in have if s != k and abs(z_of[s]) < Z_STANDOUT] or \
             [med[s] for s in have if s != k]
-        sib_centre = _median(np.array([med[s] for s in have if s != k]))
+        sib_centre = median(np.array([med[s] for s in have if s != k]))
         strength = min(300.0, -math.log10(max(2 * NormalDist().cdf(-abs(z)), 1e-300)))
         d = Difference("feature", name, unit, kind, med[k], sib_centre, (min(typical), max(typical)),
                        len(have) - 1, z, auc, p, None, strength, "")
-        out.append((k, _with_text(d)))
+        out.append((k, with_text(d)))
     return out
 
 
@@ -332,47 +294,15 @@ def _rate_differences(events: np.ndarray, member: dict[str, np.ndarray], judged:
         rate, sib_rate = bk / bn, sk / sn
         if abs(rate - sib_rate) < MIN_RATE_GAP:
             continue
-        p = _fisher(bk, bn, sk, sn)
+        p = fisher_exact(bk, bn, sk, sn)
         if p >= RATE_ALPHA / max(1, tests):
             continue
         rates = [counts[s][0] / counts[s][1] for s in judged if s != k]
         d = Difference(what, name, unit, kind, rate, sib_rate, (min(rates), max(rates)),
                        len(judged) - 1, None, None, p, (bk, bn, sk, sn),
                        min(300.0, -math.log10(max(p, 1e-300))), "")
-        out.append((k, _with_text(d)))
+        out.append((k, with_text(d)))
     return out
-
-
-def _rank_test(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """(AUC, two-sided p) of the Mann-Whitney test of `a` against `b`: AUC = P(a value of `a` >
-    one of `b`), ties counting half; p from the normal approximation with the tie correction
-    (conservative for the smallest samples, where the exact p is smaller)."""
-    n1, n2 = a.size, b.size
-    both = np.concatenate([a, b])
-    _, inverse, counts = np.unique(both, return_inverse=True, return_counts=True)
-    average = np.cumsum(counts) - (counts - 1) / 2
-    u = average[inverse[:n1]].sum() - n1 * (n1 + 1) / 2
-    n = n1 + n2
-    var = n1 * n2 / 12 * ((n + 1) - float(np.sum(counts ** 3 - counts)) / (n * (n - 1)))
-    p = 1.0 if var <= 0 else 2 * NormalDist().cdf(-abs(u - n1 * n2 / 2) / math.sqrt(var))
-    return float(u / (n1 * n2)), min(1.0, p)
-
-
-def _fisher(k1: int, n1: int, k2: int, n2: int) -> float:
-    """Two-sided Fisher's exact test of k1/n1 against k2/n2 (sum of tables as unlikely)."""
-    total, hits = n1 + n2, k1 + k2
-
-    def logp(x: int) -> float:
-        return (_lcomb(hits, x) + _lcomb(total - hits, n1 - x) - _lcomb(total, n1))
-
-    lo, hi = max(0, n1 - (total - hits)), min(n1, hits)
-    observed = logp(k1)
-    p = sum(math.exp(lp) for lp in (logp(x) for x in range(lo, hi + 1)) if lp <= observed + 1e-9)
-    return min(1.0, p)
-
-
-def _lcomb(n: int, k: int) -> float:
-    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
 
 
 def _ordered(ds: list[Difference]) -> list[Difference]:
@@ -403,11 +333,11 @@ def _key_features(m: FeatureMatrix, standouts: list[Standout], member: dict[str,
                 v = m.values[member[k], j]
                 v = v[~np.isnan(v)]
                 if v.size:
-                    meds.append(_median(v))
-                    mads.append(_mad(v))
+                    meds.append(median(v))
+                    mads.append(mad(v))
             if len(meds) >= 2:
-                noise = max(_median(np.array(mads)), RESOLUTION.get(m.units[j], 1e-6))
-                scores.append((-_mad(np.array(meds)) / noise, name))
+                noise = max(median(np.array(mads)), RESOLUTION.get(m.units[j], 1e-6))
+                scores.append((-mad(np.array(meds)) / noise, name))
         chosen += [name for _, name in sorted(scores)[:KEY_FEATURES - len(chosen)]]
     return tuple(chosen[:KEY_FEATURES])
 
@@ -420,112 +350,8 @@ def _with_features(row: BoardRow, fleet: FleetMatrix, sel: np.ndarray) -> BoardR
         v = v[~np.isnan(v)]
         if v.size:
             features[name] = FeatureSummary(name, m.units[j], m.kinds[j], int(v.size),
-                                            float(_median(v)), _mad(v))
+                                            float(median(v)), mad(v))
     return BoardRow(**{**row.__dict__, "features": features})
-
-
-# --- words -------------------------------------------------------------------------------------
-
-_WINDOWS = {"power_up": "power-up", "flash": "flash", "psu": "PSU"}
-_WHAT = {"dip_depth": "dip", "min": "minimum", "max": "maximum", "mean": "mean",
-         "rise_time": "rise time", "below_min": "time below its limit", "dip_duration": "dip duration",
-         "low_time": "low time", "glitches": "glitches", "time_to_min": "time to minimum",
-         "triggered": "fault-catch trigger", "current": "current", "voltage": "voltage",
-         "cc": "constant-current mode", "duration": "duration", "attempts": "attempts"}
-
-
-def feature_words(name: str) -> str:
-    """'power_up.VCAP1.dip_depth' -> 'VCAP1 power-up dip'; unknown shapes stay as they are."""
-    parts = name.split(".")
-    if len(parts) == 3 and parts[0] == "step":
-        return f"{parts[1]} {_WHAT.get(parts[2], parts[2])}"
-    if len(parts) == 3 and parts[0] == "psu":
-        return f"PSU {_WHAT.get(parts[2], parts[2])} ({parts[1]})"
-    if len(parts) == 3 and parts[0] in _WINDOWS:
-        return f"{parts[1]} {_WINDOWS[parts[0]]} {_WHAT.get(parts[2], parts[2])}"
-    return name
-
-
-def _q(value: float, unit: str) -> str:
-    return format_quantity(value, unit) if unit else f"{value:.3g}"
-
-
-def _pct(rate: float) -> str:
-    return f"{100 * rate:.0f} %"
-
-
-def _with_text(d: Difference) -> Difference:
-    if d.what == "feature":
-        lo, hi = d.siblings_range
-        sib = _q(lo, d.unit) if math.isclose(lo, hi) else _range(lo, hi, d.unit)
-        text = (f"{feature_words(d.name)} {_q(d.value, d.unit)}, siblings {sib} "
-                f"(n = {d.n_siblings}; {d.name})")
-    else:
-        bk, bn, sk, sn = d.counts
-        if d.what == "failure":
-            subject = "fail" if d.name == "any failure" else f"fail {d.name}"
-        else:
-            subject = f"show {feature_words(d.name)}"
-        text = (f"{_pct(d.value)} of its cycles {subject} ({bk} of {bn}), siblings "
-                f"{_pct(d.siblings)} ({sk} of {sn})")
-    return Difference(**{**d.__dict__, "text": text})
-
-
-def _range(lo: float, hi: float, unit: str) -> str:
-    a, b = _q(lo, unit), _q(hi, unit)
-    if a == b:
-        return a
-    if lo == 0:
-        return f"0–{b}"
-    ua, ub = a.split(" ", 1)[-1] if " " in a else "", b.split(" ", 1)[-1] if " " in b else ""
-    if ua and ua == ub:
-        return f"{a.rsplit(' ', 1)[0]}–{b}"
-    return f"{a} – {b}"
-
-
-def group_name(key: str, label: str | None, by: str) -> str:
-    if by == "bench":
-        return f"bench {key}"
-    name = f"board {key}"
-    return f"{name} ({label})" if label else name
-
-
-def _standout_text(row: BoardRow, ds: Sequence[Difference], by: str) -> str:
-    shown = [d.text for d in ds[:QUOTED]]
-    more = f"; and {len(ds) - QUOTED} more" if len(ds) > QUOTED else ""
-    return f"{group_name(row.key, row.label, by)}: " + "; ".join(shown) + more
-
-
-def _summary(by: str, rows: dict[str, BoardRow], judged: list[str], standouts: list[Standout],
-             enough: bool, attributed: int) -> list[str]:
-    groups = "boards" if by == "board" else "benches"
-    total = sum(r.cycles for r in rows.values())
-    lines: list[str] = []
-    if not rows:
-        return ["no cycles recorded"]
-    if not enough:
-        lines.append(f"too few {groups} to compare: {len(judged)} with at least {MIN_CYCLES} cycles "
-                     f"(need {MIN_BOARDS}); the table lists what each did")
-    elif standouts:
-        verb = "stands" if len(standouts) == 1 else "stand"
-        lines.append(f"{len(standouts)} of {len(judged)} {groups} {verb} out:")
-        lines += [f"  {s.text}" for s in standouts]
-    else:
-        lines.append(f"no {groups[:-1] if by == 'board' else 'bench'} stands out among {len(judged)} "
-                     f"{groups} (robust z < {Z_STANDOUT:g} on every feature, failure rates alike)")
-    failures = sum(r.failures for r in rows.values())
-    lines.append(f"{total} cycles on {len(rows)} {groups}, {failures} failed")
-    unknown = rows.get("unknown")
-    if unknown is not None:
-        lines.append(f"{unknown.cycles} cycles without a board UID are not compared (no connect)"
-                     if by == "board" else f"{unknown.cycles} cycles without a bench name")
-    if attributed:
-        lines.append(f"{attributed} cycles whose UID was not read are counted for the board on the "
-                     "bench before them (no swap was seen)")
-    small = [r for k, r in rows.items() if k != "unknown" and r.cycles < MIN_CYCLES]
-    if small:
-        lines.append(f"{len(small)} {groups} with fewer than {MIN_CYCLES} cycles are listed, not compared")
-    return lines
 
 
 __all__ = ["AUC_STANDOUT", "BoardRow", "Comparison", "Difference", "FeatureSummary", "FleetMatrix",
