@@ -283,8 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     cycles, failures, gaps = cycles_in(db)
     lost = max(0, counted - cycles) + len(gaps)
     s_sim, s_run = slope_per_100(rss_sim), slope_per_100(rss_run)
-    # Second half: after the bounded caches have filled (the board model keeps 300 s of supply
-    # history, Unicorn an 8 MB translation buffer), what is left is growth without bound.
+    # Second half: after the bounded caches have filled (the board model keeps 60 s of supply
+    # history, Unicorn a 2 MB translation buffer), what is left is growth without bound.
     h_sim, h_run = slope_per_100(rss_sim, 0.5), slope_per_100(rss_run, 0.5)
     fmt = lambda s: "n/a" if s is None else f"{s / 1024:+.2f} MB"  # noqa: E731
     with open(work / "rss.csv", "w") as f:
