@@ -430,7 +430,7 @@ def _salvage_words(ctx: RunContext, final: FinalState) -> dict[str, str]:
     """The placeholders of the [[salvage]] texts, so that what they print can be pasted as is:
     the profile's absolute path quoted for the shell, `--virtual` when the run used the virtual
     bench, every nWRP field the chip has, the watchdog bit when it would abort the erase."""
-    profile = shlex.quote(ctx.profile_path) if ctx.profile_path else "PROFILE.toml"
+    profile = _profile_word(ctx)
     virtual = " --virtual" if ctx.virtual else ""
     wrp = [name for name in ("nWRP", "nWRP2") if name in final.fields]
     if not wrp:
@@ -467,23 +467,26 @@ def _placeholders(f: Finding, ctx: RunContext) -> dict[str, str]:
             "setpoint": format_quantity(ctx.setpoint, "V"), "limit_min": format_quantity(limit_min, "V"),
             "limit_max": format_quantity(limit_max, "V"), "ratio": ratio or "?",
             "fault_source": ctx.fault_source or "?", "fault_level": format_quantity(ctx.fault_level, "V"),
-            "profile": shlex.quote(ctx.profile_path) if ctx.profile_path else "PROFILE.toml"}
+            "profile": _profile_word(ctx)}
 
 
-def _fill(template: str, words: dict[str, str]) -> str:
-    try:
-        return " ".join(template.format(**words).split())
-    except (KeyError, IndexError, ValueError):
-        return template
+def _profile_word(ctx: RunContext) -> str:
+    """The run's profile as a command line takes it: its absolute path, quoted for the shell."""
+    return shlex.quote(ctx.profile_path) if ctx.profile_path else "PROFILE.toml"
 
 
 def _command(template: str, words: dict[str, str]) -> str:
-    """A salvage text with its placeholders filled; unlike `_fill` it keeps every space (a
-    quoted path may hold two in a row)."""
+    """A text with its {placeholders} filled as is (a quoted path may hold two spaces in a row);
+    a template naming an unknown placeholder stays as written."""
     try:
         return template.format(**words)
     except (KeyError, IndexError, ValueError):
         return template
+
+
+def _fill(template: str, words: dict[str, str]) -> str:
+    """A knowledge-base sentence filled, its line breaks and runs of spaces made single spaces."""
+    return " ".join(_command(template, words).split())
 
 
 def _cycles_for_bound(rate: float) -> int:
