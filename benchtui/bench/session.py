@@ -3,7 +3,8 @@
 Every method is `async` and safe to await from an event loop (Textual's or `asyncio.run`): the
 blocking driver call runs on the device's owner thread (pyvisa and pyOCD sessions stay on the
 thread that created them). Results come back as return values; progress and log lines come
-back as events through `on_event`, delivered on the loop thread.
+back as events through `on_event`, delivered on the loop thread. The target's operations
+(connect, option bytes, the firmware image, erase, program, verify) are in target_ops.py.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..devices.owner import DeviceOwner
-from ..errors import (BenchError, ConfirmationRequired, FirmwareError, InstrumentError,
+from ..errors import (BenchError, InstrumentError,
                       InstrumentSilent, InstrumentUnreachable)
 from ..profile import Profile, TriggerConfig
 from . import events as ev
+from .target_ops import TargetOperations
 
 if TYPE_CHECKING:
     from ..devices.firmware import FirmwareImage
@@ -73,7 +74,7 @@ class BenchState:
         return self.target_identity is not None
 
 
-class BenchSession:
+class BenchSession(TargetOperations):
     """PSU + scope + target of one profile, with async calls and events."""
 
     def __init__(self, profile: Profile, on_event: ev.EventSink = ev.ignore):
@@ -341,108 +342,6 @@ class BenchSession:
             self.emit(ev.CaptureReady(None, which, waveforms))
         return waveforms
 
-    # -- target -----------------------------------------------------------------------------
-    async def list_probes(self) -> list:
-        return await self._run("target", _list_probes)
-
-    async def connect(self, mode: str | None = None) -> Any:
-        try:
-            identity = await self._run("target", self.target.connect, mode)
-        except BenchError as exc:
-            self.state.target_identity, self.state.target_error = None, exc.one_line()
-            raise
-        self.state.target_identity, self.state.target_error = identity, None
-        self.log("target", f"connected {identity.describe()} "
-                           f"(mode {mode or self.profile.target.connect_mode})")
-        mismatch = getattr(identity, "profile_mismatch", None)
-        if mismatch and mismatch != self._mismatch_said:   # once, not every cycle
-            self._mismatch_said = mismatch
-            self.log("target", mismatch)
-        return identity
-
-    async def disconnect(self) -> None:
-        await self._run("target", self.target.disconnect)
-        self.state.target_identity = None
-        self.log("target", "disconnected")
-
-    async def read_option_bytes(self) -> Any:
-        return await self._run("target", self.target.read_option_bytes)
-
-    async def read_option_forensics(self) -> Any:
-        """Option bytes plus the stored complements' checks (devices.target.OptionForensics)."""
-        return await self._run("target", self.target.option_forensics)
-
-    async def remove_write_protection(self, confirm: bool = False) -> Any:
-        ob = await self._run("target", self.target.remove_write_protection, confirm)
-        self.log("target", "write protection removed")
-        return ob
-
-    async def write_option_bytes(self, new: Any, confirm: bool = False) -> Any:
-        ob = await self._run("target", self.target.write_option_bytes, new, confirm=confirm)
-        self.log("target", "option bytes written and verified")
-        return ob
-
-    def image(self, path: str | None = None) -> FirmwareImage:
-        """The firmware image (cached per path); the profile's firmware by default.
-
-        Blocking (parses the file): call it on the target's owner thread, as the methods below do.
-        """
-        path = path or self.profile.target.firmware
-        if not path:
-            raise FirmwareError("no firmware file: set target.firmware in the profile or pick one")
-        flash = self.target.flash_regions()   # the chip's once connected: the chip wins
-        key = (str(Path(path).resolve()), tuple(flash))
-        if key not in self._images:
-            from ..devices.firmware import load_firmware
-            self._images[key] = load_firmware(path, aliases=self.profile.target.aliases, flash=flash)
-        return self._images[key]
-
-    async def check_firmware(self) -> FirmwareImage | None:
-        """Read and check the profile's firmware now, on the target's thread: before a run, so
-        that a bad file stops it instead of failing every cycle (bench/safety.py)."""
-        from .safety import check_firmware
-        return await self._run("target", check_firmware, self)
-
-    async def erase(self, which: str | Sequence[int] = "image", *, confirm: bool = False,
-                    index: int | None = None, cancel: threading.Event | None = None) -> list[int] | None:
-        """Erase the sectors the image covers, a list of sectors, or the whole chip ("chip")."""
-        if which == "chip":
-            if not confirm:
-                raise ConfirmationRequired("mass erase needs confirmation", where="target")
-            await self._run("target", self.target.erase, None, confirm=True,
-                            progress=self._progress("erase", index), cancel=cancel)
-            self.log("target", "mass erase done")
-            return None
-        sectors = (await self._run("target", lambda: self.target.sectors_for(self.image()))
-                   if which == "image" else list(which))
-        await self._run("target", self.target.erase, sectors,
-                        progress=self._progress("erase", index), cancel=cancel)
-        self.log("target", f"erased sectors {format_sectors(sectors)}")
-        return sectors
-
-    async def program(self, path: str | None = None, *, index: int | None = None,
-                      cancel: threading.Event | None = None) -> Any:
-        image = await self._run("target", self.image, path)  # parsing a hex takes a while
-        started = time.perf_counter()
-        result = await self._run("target", self.target.program, image,
-                                 progress=self._progress("program", index), cancel=cancel)
-        seconds = time.perf_counter() - started
-        self.log("target", f"programmed {image.size / 1024:.1f} KB from {Path(image.path).name} "
-                           f"in {seconds:.2f} s ({image.size / 1024 / max(seconds, 1e-6):.0f} KB/s)")
-        return result
-
-    async def verify(self, path: str | None = None, *, index: int | None = None,
-                     cancel: threading.Event | None = None) -> Any:
-        image = await self._run("target", self.image, path)
-        result = await self._run("target", self.target.verify, image,
-                                 progress=self._progress("verify", index), cancel=cancel)
-        if result.ok:
-            self.log("target", f"verify OK ({result.bytes_checked / 1024:.1f} KB)")
-        else:
-            self.log("target", f"verify FAILED: {result.mismatch_count} bytes differ, "
-                               f"first at 0x{result.first_mismatch:08X}")
-        return result
-
 
 # The drivers are imported where they are first used, on the device's owner thread: pyvisa and
 # the dialects take ~0.5 s to import, which would otherwise delay the console's first frame.
@@ -461,24 +360,6 @@ def _target_link(cfg: Any) -> "TargetLink":
     return TargetLink(cfg)
 
 
-def _list_probes() -> list:
-    from ..devices.target import list_probes
-    return list_probes()
-
-
 def _where(device: str) -> str:
     """The name errors and events use for a device: 'PSU', 'scope', 'target'."""
     return "PSU" if device == "psu" else device
-
-
-def format_sectors(sectors: Sequence[int]) -> str:
-    """[0,1,2,3,5] -> '0-3, 5'."""
-    out: list[str] = []
-    for s in sorted(sectors):
-        if out and "-" in out[-1] and int(out[-1].split("-")[1]) == s - 1:
-            out[-1] = f"{out[-1].split('-')[0]}-{s}"
-        elif out and "-" not in out[-1] and int(out[-1]) == s - 1:
-            out[-1] = f"{out[-1]}-{s}"
-        else:
-            out.append(str(s))
-    return ", ".join(out)

@@ -118,10 +118,16 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         self.load_runs()
         self.call_after_refresh(self._warm_up)
 
-    #: What the console imports later on the loop (the first run, report, cycle view): imported
-    #: by a thread once the first frame is up, so the first `l` does not stall the event loop.
+    #: What the console imports later on the loop (the first connect, run, report, cycle view):
+    #: imported by a thread once the first frame is up, then frozen (`_freeze_heap`). The first
+    #: connect used to import ~510 modules (pyOCD's targets and probe plugins, elftools, lark,
+    #: pylink, cmsis-pack-manager): a 150-350 ms stall in the first cycle (a thread loading C
+    #: extensions holds the GIL), and ~53 000 objects every later full collection walked.
     WARM_UP = ("benchtui.bench.engine", "benchtui.bench.analysis", "benchtui.bench.report",
-               "benchtui.tui.cycle_view", "benchtui.devices.mcu", "numpy")
+               "benchtui.tui.cycle_view", "benchtui.devices.mcu", "numpy",
+               "benchtui.devices.pyocd_targets", "benchtui.devices.target.remote",
+               "pyocd.core.helpers", "pyocd.core.session", "pyocd.flash.loader",
+               "pyocd.probe.aggregator", "pyocd.target.builtin", "benchtui.bench.store.sqlite")
 
     def _warm_up(self) -> None:
         def imports() -> None:
@@ -130,6 +136,8 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
                     importlib.import_module(name)
                 except Exception:  # noqa: BLE001 - the real import, later, reports it
                     pass
+            if self.session is not None:
+                self.session.parse_firmware_ahead()
             self.call_from_thread(self._freeze_heap, True)
         self.run_worker(imports, thread=True, group="warm-up", exit_on_error=False)
 

@@ -227,6 +227,41 @@ def test_through_the_tcp_probe_server(small_hex: Path) -> None:
         server.stop()
 
 
+def test_an_operation_locks_the_remote_probe_once(small_hex: Path, monkeypatch) -> None:
+    """pyOCD locks the probe around every AP access; through a probe server each outermost
+    lock and unlock is a round trip. Held across each operation (classified(..., link)), an
+    erase + program + verify sends a handful of lock requests, not one per access."""
+    from benchtui.devices.target import remote
+    from benchtui.sim.twin.server import serve_twin
+
+    sent: dict[str, int] = {}
+    perform = remote.TimedTCPClientProbe._perform_request_without_raise
+
+    def counted(self, request, *args):
+        sent[request] = sent.get(request, 0) + 1
+        return perform(self, request, *args)
+    monkeypatch.setattr(remote.TimedTCPClientProbe, "_perform_request_without_raise", counted)
+    server = serve_twin(make_twin("zg"), port=0)
+    try:
+        target = TargetLink(config(f"remote:127.0.0.1:{server.port}"))
+        target.connect()
+        try:
+            image = load_firmware(small_hex, aliases=[ITCM_ALIAS], flash=target.flash_regions())
+            connect_locks = sent.get("lock", 0)
+            target.erase(target.sectors_for(image))
+            target.program(image)
+            assert target.verify(image).ok
+        finally:
+            target.disconnect()
+    finally:
+        server.stop()
+    operation_locks = sent["lock"] - connect_locks
+    accesses = sum(sent.values())
+    assert sent["lock"] == sent["unlock"], "every lock released"
+    assert operation_locks <= 12, f"{operation_locks} lock requests for erase + program + verify"
+    assert accesses > 20 * operation_locks, f"{sent}: the accesses ran under the held lock"
+
+
 @pytest.mark.parametrize("uid", ["benchtui-twin-does-not-exist", "nosuchtype:abc"])
 def test_unknown_probe_uid_is_probe_not_found(uid: str) -> None:
     target = TargetLink(config(uid))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ...bench.session import format_sectors
+from ...bench.target_ops import format_sectors
 from ...errors import VerifyMismatch
 from ..dialogs import FilePickerDialog, SectorDialog
 from .base import ActionsBase

@@ -27,15 +27,38 @@ ERROR_WIDTH = 26
 SUMMARY_LINES = 4
 
 
-def feature_value(record: Any, name: str) -> float | None:
-    for f in record.features:
-        if f.name == name:
-            return f.value
-    return None
+@dataclasses.dataclass(frozen=True, slots=True)
+class CycleRow:
+    """What the loop tab keeps of a landed cycle: its table row, detail line and plot point.
+
+    The store keeps the whole record (Enter reads it back). A CycleRecord is ~150 objects the
+    garbage collector walks on every full pass (steps, features, events, option bytes); kept
+    for every cycle of an all-day run, those passes grow into the event loop's longest stalls.
+    A row is one object: its values dict holds only numbers (the collector does not track it)
+    and `units` is one dict shared by all rows of the panel.
+    """
+
+    index: int
+    passed: bool
+    failed_step: str | None
+    error_text: str | None
+    values: dict[str, float | None]
+    units: dict[str, str]
+
+    @classmethod
+    def of(cls, record: Any, units: dict[str, str]) -> "CycleRow":
+        for f in record.features:
+            units.setdefault(f.name, f.unit)
+        return cls(record.index, record.passed, record.failed_step, record.error_text,
+                   {f.name: f.value for f in record.features}, units)
 
 
-def feature_unit(records: list, name: str) -> str:
-    return next((f.unit for r in records for f in r.features if f.name == name), "")
+def feature_value(row: CycleRow, name: str) -> float | None:
+    return row.values.get(name)
+
+
+def feature_unit(rows: list[CycleRow], name: str) -> str:
+    return rows[-1].units.get(name, "") if rows else ""
 
 
 def display_scale(unit: str, values: list[float]) -> tuple[float, str]:
@@ -65,10 +88,9 @@ def key_features_label(names: list[str]) -> str:
     return " / ".join(short_feature(name) for name in names) or "key features"
 
 
-def key_features_text(record: Any, names: list[str]) -> str:
-    """'12 µs / 1.29 V': the record's values of `names`, in the header's order ('-' if missing)."""
-    units = {f.name: f.unit for f in record.features}
-    return " / ".join(format_value(feature_value(record, n), units.get(n, "")) for n in names)
+def key_features_text(row: CycleRow, names: list[str]) -> str:
+    """'12 µs / 1.29 V': the cycle's values of `names`, in the header's order ('-' if missing)."""
+    return " / ".join(format_value(feature_value(row, n), row.units.get(n, "")) for n in names)
 
 
 def short_error(text: str | None, width: int = ERROR_WIDTH) -> str:
@@ -83,7 +105,7 @@ def short_error(text: str | None, width: int = ERROR_WIDTH) -> str:
     return core if len(core) <= width else core[: width - 1] + "…"
 
 
-def cycle_detail(record: Any, names: list[str]) -> Text:
+def cycle_detail(record: CycleRow, names: list[str]) -> Text:
     """One cycle in full: result, failing step, the whole error, its key features."""
     text = Text(f"cycle {record.index}: ", "bold")
     if record.passed:
@@ -92,7 +114,7 @@ def cycle_detail(record: Any, names: list[str]) -> Text:
         text.append(f"FAIL in {record.failed_step or '?'}", "bold red")
         if record.error_text:
             text.append(f" — {' '.join(record.error_text.split())}")
-    units = {f.name: f.unit for f in record.features}
+    units = record.units
     features = "  ".join(f"{short_feature(n)} {format_value(feature_value(record, n), units.get(n, ''))}"
                          for n in names if feature_value(record, n) is not None)
     if features:
@@ -105,7 +127,8 @@ class LoopPanel(BenchPanel):
 
     def __init__(self, **kw: Any):
         super().__init__(**kw)
-        self.records: list[Any] = []
+        self.records: list[CycleRow] = []
+        self._units: dict[str, str] = {}  # feature name -> unit, shared by the rows
         self.run_id: int | None = None
         self.planned: int | None = None
         self.step = ""
@@ -198,9 +221,9 @@ class LoopPanel(BenchPanel):
         self.query_one(StripPlot).set_points("", [], None)
 
     def add_cycle(self, record: Any) -> None:
-        # The table needs the features; the waveforms stay in the store (Enter reads them back),
-        # so a long run does not keep every capture in memory.
-        record = dataclasses.replace(record, waveforms=())
+        # The row keeps what the table, detail line and plot show; the rest of the record (and
+        # its waveforms) stays in the store, where Enter reads it back.
+        record = CycleRow.of(record, self._units)
         self.records.append(record)
         result = Text("pass", "green") if record.passed else \
             Text(f"FAIL {record.failed_step or ''}".strip(), "bold red")

@@ -75,7 +75,7 @@ class TargetPanel(BenchPanel):
         self.option_bytes_at = 0.0
         self._op: tuple[str, float] | None = None  # step and start time of the running operation
         self._progress: tuple[str, int, int] | None = None  # (step, done, total) not drawn yet
-        self._ob_drawn: tuple | None = None  # (id of the option bytes, current) last drawn
+        self._ob_drawn: tuple | None = None  # what the option bytes area last drew (`_ob_key`)
 
     def compose(self) -> ComposeResult:
         target = self.bench.profile.target
@@ -132,7 +132,6 @@ class TargetPanel(BenchPanel):
     def show_option_bytes(self, ob: Any) -> None:
         """Option bytes just read from the connected target."""
         self.option_bytes, self.option_bytes_at = ob, time.time()
-        self._ob_drawn = None
         self.invalidate()
 
     @property
@@ -146,9 +145,14 @@ class TargetPanel(BenchPanel):
         earlier reading (dimmed, with the time), never shown as the target's current state."""
         ob = self.option_bytes
         current = self.option_bytes_current
-        if ob is None or self._ob_drawn == (id(ob), current):
+        # By value: the loop reads the same option bytes every cycle, and redrawing the table
+        # (a Rich grid, measured and rendered anew) cost 10-20 ms of the next frame.
+        key = None if ob is None else (type(ob), ob.encode(), getattr(ob, "dev_id", None),
+                                       getattr(ob, "flash_kb", None), current,
+                                       None if current else self.option_bytes_at)
+        if key is None or self._ob_drawn == key:
             return
-        self._ob_drawn = (id(ob), current)
+        self._ob_drawn = key
         ob_area, sectors = self.query_one("#ob", Static), self.query_one("#sectors", Static)
         if current:
             ob_area.update(option_bytes_view(ob))
