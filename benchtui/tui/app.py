@@ -69,6 +69,9 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         self._shut_down = False
         self._analysis_running = False
         self._analysis_again: int | None = None
+        #: Set once the warm-up (imports, firmware parse) is done and frozen: from then on the
+        #: first connect and run do no startup work next to the event loop.
+        self.warmed_up = False
         self._log_handler = AppLogHandler(self)
         self._target_seen: Any = None  # target identity the panels last showed
         self._panels: dict[type, BenchPanel] = {}
@@ -150,6 +153,8 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         if collect:
             gc.collect()
         gc.freeze()
+        if collect:
+            self.warmed_up = True
 
     async def _open(self) -> None:
         await self.session.open()
