@@ -4,6 +4,7 @@ write and read protection, and how each failure is classified."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
@@ -207,24 +208,29 @@ def test_cancel_stops_verify_and_program(link: TargetLink, small_hex: Path) -> N
     assert link.verify(image).ok
 
 
-def test_through_the_tcp_probe_server(small_hex: Path) -> None:
+@contextlib.contextmanager
+def _through_probe_server():
+    """A TargetLink connected to a ZG twin served with pyOCD's probe-server protocol."""
     from benchtui.sim.twin.server import serve_twin
 
-    twin = make_twin("zg")
-    server = serve_twin(twin, port=0)
+    server = serve_twin(make_twin("zg"), port=0)
     try:
-        uid = getattr(server, "uid", None) or f"remote:127.0.0.1:{server.port}"
-        target = TargetLink(config(uid))
-        ident = target.connect()
+        target = TargetLink(config(f"remote:127.0.0.1:{server.port}"))
+        target.connect()
         try:
-            assert ident.dev_id == 0x451 and ident.flash_kb == 1024
-            image = load_firmware(small_hex, aliases=[ITCM_ALIAS], flash=target.flash_regions())
-            target.program(image)
-            assert target.verify(image).ok
+            yield target
         finally:
             target.disconnect()
     finally:
         server.stop()
+
+
+def test_through_the_tcp_probe_server(small_hex: Path) -> None:
+    with _through_probe_server() as target:
+        assert target.identity.dev_id == 0x451 and target.identity.flash_kb == 1024
+        image = load_firmware(small_hex, aliases=[ITCM_ALIAS], flash=target.flash_regions())
+        target.program(image)
+        assert target.verify(image).ok
 
 
 def test_an_operation_locks_the_remote_probe_once(small_hex: Path, monkeypatch) -> None:
@@ -232,7 +238,6 @@ def test_an_operation_locks_the_remote_probe_once(small_hex: Path, monkeypatch) 
     lock and unlock is a round trip. Held across each operation (classified(..., link)), an
     erase + program + verify sends a handful of lock requests, not one per access."""
     from benchtui.devices.target import remote
-    from benchtui.sim.twin.server import serve_twin
 
     sent: dict[str, int] = {}
     perform = remote.TimedTCPClientProbe._perform_request_without_raise
@@ -241,20 +246,12 @@ def test_an_operation_locks_the_remote_probe_once(small_hex: Path, monkeypatch) 
         sent[request] = sent.get(request, 0) + 1
         return perform(self, request, *args)
     monkeypatch.setattr(remote.TimedTCPClientProbe, "_perform_request_without_raise", counted)
-    server = serve_twin(make_twin("zg"), port=0)
-    try:
-        target = TargetLink(config(f"remote:127.0.0.1:{server.port}"))
-        target.connect()
-        try:
-            image = load_firmware(small_hex, aliases=[ITCM_ALIAS], flash=target.flash_regions())
-            connect_locks = sent.get("lock", 0)
-            target.erase(target.sectors_for(image))
-            target.program(image)
-            assert target.verify(image).ok
-        finally:
-            target.disconnect()
-    finally:
-        server.stop()
+    with _through_probe_server() as target:
+        image = load_firmware(small_hex, aliases=[ITCM_ALIAS], flash=target.flash_regions())
+        connect_locks = sent.get("lock", 0)
+        target.erase(target.sectors_for(image))
+        target.program(image)
+        assert target.verify(image).ok
     operation_locks = sent["lock"] - connect_locks
     accesses = sum(sent.values())
     assert sent["lock"] == sent["unlock"], "every lock released"

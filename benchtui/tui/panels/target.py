@@ -75,7 +75,7 @@ class TargetPanel(BenchPanel):
         self.option_bytes_at = 0.0
         self._op: tuple[str, float] | None = None  # step and start time of the running operation
         self._progress: tuple[str, int, int] | None = None  # (step, done, total) not drawn yet
-        self._ob_drawn: tuple | None = None  # what the option bytes area last drew (`_ob_key`)
+        self._ob_drawn: tuple | None = None  # (values, current, when) the option bytes area last drew
 
     def compose(self) -> ComposeResult:
         target = self.bench.profile.target
