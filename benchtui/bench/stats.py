@@ -159,14 +159,13 @@ def mann_whitney(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     one of `b`), ties counting half; p from the normal approximation with the tie correction
     (conservative for the smallest samples, where the exact p is smaller)."""
     n1, n2 = a.size, b.size
-    both = np.concatenate([a, b])
-    _, inverse, counts = np.unique(both, return_inverse=True, return_counts=True)
-    average = np.cumsum(counts) - (counts - 1) / 2
-    u = average[inverse[:n1]].sum() - n1 * (n1 + 1) / 2
+    area = auc(a, b)
+    u = area * n1 * n2
+    counts = np.unique(np.concatenate([a, b]), return_counts=True)[1]
     n = n1 + n2
     var = n1 * n2 / 12 * ((n + 1) - float(np.sum(counts ** 3 - counts)) / (n * (n - 1)))
     p = 1.0 if var <= 0 else 2 * NormalDist().cdf(-abs(u - n1 * n2 / 2) / math.sqrt(var))
-    return float(u / (n1 * n2)), min(1.0, p)
+    return area, min(1.0, p)
 
 
 def fisher_exact(k1: int, n1: int, k2: int, n2: int) -> float:

@@ -141,7 +141,7 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
                     pass
             if self.session is not None:
                 self.session.parse_firmware_ahead()
-            self.call_from_thread(self._freeze_heap, True)
+            self.call_from_thread(self._warm_up_done)
         self.run_worker(imports, thread=True, group="warm-up", exit_on_error=False)
 
     def _freeze_heap(self, collect: bool = False) -> None:
@@ -153,8 +153,10 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         if collect:
             gc.collect()
         gc.freeze()
-        if collect:
-            self.warmed_up = True
+
+    def _warm_up_done(self) -> None:
+        self._freeze_heap(collect=True)
+        self.warmed_up = True
 
     async def _open(self) -> None:
         await self.session.open()

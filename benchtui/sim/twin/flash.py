@@ -403,7 +403,8 @@ class FlashController:
         fraction of its bytes, in sector order (at least one byte: it had started)."""
         flash = self.nv.flash
         self.erase_counts.update(s.number for s in targets)
-        left = sum(s.size for s in targets) if done >= 1.0 else max(1, int(done * sum(s.size for s in targets)))
+        total = sum(s.size for s in targets)
+        left = total if done >= 1.0 else max(1, int(done * total))
         for s in targets:
             size = min(s.size, left)
             flash[s.offset:s.offset + size] = b"\xff" * size

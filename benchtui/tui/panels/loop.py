@@ -57,10 +57,6 @@ def feature_value(row: CycleRow, name: str) -> float | None:
     return row.values.get(name)
 
 
-def feature_unit(rows: list[CycleRow], name: str) -> str:
-    return rows[-1].units.get(name, "") if rows else ""
-
-
 def display_scale(unit: str, values: list[float]) -> tuple[float, str]:
     """(factor, unit) to show values in: seconds as ms or µs, so 4e-06 reads as 4 µs."""
     if unit != "s":
@@ -287,7 +283,7 @@ class LoopPanel(BenchPanel):
             points = [(feature_value(r, top.feature), not r.passed) for r in self.records]
             points = [(v, failed) for v, failed in points if v is not None]
             threshold = getattr(top, "threshold", None)
-            factor, unit = display_scale(feature_unit(self.records, top.feature), [v for v, _ in points])
+            factor, unit = display_scale(self._units.get(top.feature, ""), [v for v, _ in points])
             indices = [r.index for r in self.records if feature_value(r, top.feature) is not None]
             self.query_one(StripPlot).set_points(
                 f"{top.feature} ({unit})" if unit else top.feature, [(v * factor, f) for v, f in points],
