@@ -186,6 +186,27 @@ def test_supply_sag_in_cc_names_the_current_limit_with_the_ratio(tmp_path: Path)
     assert "3.30 V ± 3 %" in first.measure
 
 
+def test_the_supply_finding_quotes_the_scope_rail_beside_stronger_psu_readbacks(tmp_path: Path) -> None:
+    """Three PSU readbacks split the failures perfectly; VDD on the scope splits them less
+    cleanly. The finding still quotes VDD: an independent instrument that agrees outweighs a
+    third reading of the PSU."""
+    rng = np.random.default_rng(5)
+    records = []
+    for i in range(1, 41):
+        failed = i % 3 == 0
+        sag = 0.08 if failed else 0.0
+        records.append(cycle(i, "erase" if failed else None, "FlashOperationError" if failed else None, {
+            "psu.on.current": (0.47 + (0.03 if failed else -0.03) + rng.normal(0, 0.002), "A", "psu"),
+            "psu.flash.current": (0.48 + (0.03 if failed else -0.03) + rng.normal(0, 0.002), "A", "psu"),
+            "psu.flash.cc": (1.0 if failed else 0.0, "", "psu"),
+            "psu.flash.voltage": (3.3 - sag + rng.normal(0, 0.002), "V", "psu"),
+            "power_up.VDD.mean": (3.0 - sag / 2 + rng.normal(0, 0.03), "V", "rail")}))
+    first = report_of(store_run(tmp_path / "cc.db", records)).diagnosis.items[0]
+    quoted = [first.evidence.feature] + [e.feature for e in first.supporting]
+    assert first.part_id == "supply" and first.evidence.feature.startswith("psu."), quoted
+    assert "power_up.VDD.mean" in quoted, quoted
+
+
 def test_too_few_core_resets_say_how_many_more_cycles_and_which_trigger(tmp_path: Path) -> None:
     rng = np.random.default_rng(4)
     records = []

@@ -211,13 +211,20 @@ def _clean_splits(analysis: Analysis) -> list[Finding]:
 
 
 def _supporting(head: Finding, others: list[Finding]) -> list[Finding]:
-    """Under the headline: first the best finding of each other failure mode (each mode's own
-    evidence), then other features, SUPPORTING at most, no feature twice in one group."""
+    """Under the headline, SUPPORTING at most, no feature twice in one group: first the best
+    finding of each other failure mode (each mode's own evidence), then the best of each other
+    instrument (a rail on the scope beside a PSU readback: independent measurements that agree
+    weigh more than three readings of one), then the rest, strongest first."""
     chosen: list[Finding] = []
     seen_groups = {head.step}
     for f in others:
         if f.step not in seen_groups:
             seen_groups.add(f.step)
+            chosen.append(f)
+    seen_kinds = {head.kind} | {f.kind for f in chosen}
+    for f in others:
+        if f.kind not in seen_kinds and f not in chosen:
+            seen_kinds.add(f.kind)
             chosen.append(f)
     seen_features = {head.feature} | {f.feature for f in chosen}
     for f in others:
