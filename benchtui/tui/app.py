@@ -12,7 +12,6 @@ device's owner thread), so the event loop never waits on an instrument.
 from __future__ import annotations
 
 import asyncio
-import gc
 import importlib
 import logging
 import os
@@ -28,6 +27,7 @@ from ..profile import Profile
 from .actions import (BoardActions, LoopActions, PowerActions, ResultsActions, ScopeActions,
                       TargetActions)
 from .dialogs import ConfirmDialog, TextScreen
+from .heap import HeapPolicy
 from .keys import COMMANDS, TAB_KEYS, TABS, bindings, footer_keys, help_text
 from .messages import AppLogHandler, BenchEvent, LogRecordMessage
 from .panels import (BenchPanel, LogPanel, LoopPanel, OverviewPanel, PowerPanel, ResultsPanel,
@@ -37,6 +37,8 @@ from .words import step_words
 
 #: Longest wait for the loop to finish its current step when quitting (seconds).
 QUIT_STOP_TIMEOUT_S = 30.0
+#: How often the idle timer runs a due full collection (heap.py); the loop runs one per cycle.
+IDLE_COLLECT_S = 10.0
 P = TypeVar("P", bound=BenchPanel)
 
 #: The panel class of each tab.
@@ -73,6 +75,8 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         #: first connect and run do no startup work next to the event loop.
         self.warmed_up = False
         self._log_handler = AppLogHandler(self)
+        #: Full garbage collections between frames, not inside them (heap.py).
+        self.heap = HeapPolicy()
         self._target_seen: Any = None  # target identity the panels last showed
         self._panels: dict[type, BenchPanel] = {}
         self.active_tab = "overview"
@@ -115,6 +119,8 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         if logging.getLogger("benchtui").getEffectiveLevel() > logging.INFO:
             logging.getLogger("benchtui").setLevel(logging.INFO)
         self.session = BenchSession(self.profile, on_event=self._bench_sink)
+        self.heap.hold()
+        self.set_interval(IDLE_COLLECT_S, self.heap.collect_if_due)
         self.refresh_status()
         self.log_line("bench", f"profile {self.profile.name} ({self.profile.source})")
         self.act("open", "connect instruments", self._open)
@@ -122,7 +128,7 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         self.call_after_refresh(self._warm_up)
 
     #: What the console imports later on the loop (the first connect, run, report, cycle view):
-    #: imported by a thread once the first frame is up, then frozen (`_freeze_heap`). The first
+    #: imported by a thread once the first frame is up, then frozen (`heap.freeze`). The first
     #: connect used to import ~510 modules (pyOCD's targets and probe plugins, elftools, lark,
     #: pylink, cmsis-pack-manager): a 150-350 ms stall in the first cycle (a thread loading C
     #: extensions holds the GIL), and ~53 000 objects every later full collection walked.
@@ -144,24 +150,14 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
             self.call_from_thread(self._warm_up_done)
         self.run_worker(imports, thread=True, group="warm-up", exit_on_error=False)
 
-    def _freeze_heap(self, collect: bool = False) -> None:
-        """Move what exists now (modules, the DOM, the drivers) out of the garbage collector's
-        sight. A full collection walks every tracked object: with pyOCD, numpy and Textual loaded
-        that was 80-140 ms with the loop running, the console's longest stalls
-        (benchmarks/ui.py); frozen objects are never walked again. Done once the imports are
-        in and once the instruments are open, never per cycle (frozen garbage is never freed)."""
-        if collect:
-            gc.collect()
-        gc.freeze()
-
     def _warm_up_done(self) -> None:
-        self._freeze_heap(collect=True)
+        self.heap.freeze(collect=True)
         self.warmed_up = True
 
     async def _open(self) -> None:
         await self.session.open()
         self.connection_changed()
-        self._freeze_heap()
+        self.heap.freeze()  # the drivers' sessions, once
 
     # -- events -----------------------------------------------------------------------------
     def _bench_sink(self, event: Any) -> None:
@@ -185,6 +181,8 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
             self.connection_changed()
         elif isinstance(event, ev.CycleFinished):
             self.counters = (event.passed + event.failed, event.passed, event.failed)
+            # The cycle's pyOCD session was just dropped: collect it in a callback of its own.
+            self.call_later(self.heap.collect_if_due)
         for panel in self.panels:
             panel.bench_event(event)
         self.refresh_status()
@@ -285,6 +283,7 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         if self._shut_down:
             return
         self._shut_down = True
+        self.heap.release()
         logging.getLogger("benchtui").removeHandler(self._log_handler)
         if self.engine is not None:
             self.engine.stop()

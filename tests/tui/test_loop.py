@@ -34,6 +34,8 @@ async def test_fault_scenario_loop_ranks_a_feature_and_lists_the_run(bench_facto
         # a landed cycle is one object for the garbage collector: its values dict holds only
         # numbers (untracked), the full record stays in the store
         assert not any(gc.is_tracked(r.values) for r in panel.records)
+        # full collections ran as callbacks of their own (after cycles), not from an allocation
+        assert app.heap.holding and app.heap.collections >= 1, app.heap.collections
         assert app.query_one("#cycles-table", DataTable).row_count == 12
         failed = [r for r in panel.records if not r.passed]
         assert failed and len(failed) < 12, "the scenario gives passing and failing cycles"
