@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -18,21 +17,26 @@ from .base import BenchPanel, set_text
 CONNECT_MODES = ("under-reset", "pre-reset", "halt", "attach")
 
 
-def option_bytes_view(ob: Any) -> Table:
-    """Decoded option bytes, one field a row; fields not at their factory value in red, with the factory value."""
+def option_bytes_view(ob: Any) -> Text:
+    """Decoded option bytes, one field a line in aligned columns; fields not at their factory
+    value in red, with the factory value. Plain lines, not a Rich table: a table is measured and
+    laid out anew each time the tab is shown after it changed (10-27 ms of that frame), lines
+    are not. A line longer than the panel is cut with an ellipsis (the widget's no-wrap style)."""
     changed = {name: factory for name, _, factory in ob.differences_from_factory()}
-    table = Table.grid(padding=(0, 1))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(no_wrap=True)
-    table.add_column()
-    table.add_row("OPTCR", f"0x{ob.optcr:08X}", Text(f"OPTCR1 0x{ob.optcr1:08X}", "bold"))
+    rows = [("OPTCR", f"0x{ob.optcr:08X}", f"OPTCR1 0x{ob.optcr1:08X}", None)]
     for name, value, meaning in ob.describe():
-        if name in changed:
-            table.add_row(Text(name, "bold red"), Text(value, "bold red"),
-                          Text(f"{meaning} (factory 0x{changed[name]:X})", "red"))
+        rows.append((name, value, meaning, changed.get(name)))
+    name_w = max(len(r[0]) for r in rows) + 1
+    value_w = max(len(r[1]) for r in rows) + 1
+    lines = []
+    for n, (name, value, meaning, factory) in enumerate(rows):
+        if factory is not None:
+            lines.append(Text.assemble((name.ljust(name_w), "bold red"), (value.ljust(value_w), "bold red"),
+                                       (f"{meaning} (factory 0x{factory:X})", "red")))
         else:
-            table.add_row(name, value, Text(meaning, "dim"))
-    return table
+            lines.append(Text.assemble((name.ljust(name_w), "bold"), value.ljust(value_w),
+                                       (meaning, "bold" if n == 0 else "dim")))
+    return Text("\n", no_wrap=True, overflow="ellipsis").join(lines)
 
 
 def sector_map(ob: Any) -> Text:
