@@ -78,20 +78,28 @@ class StallProbe:
 
 
 class PaintProbe:
-    """Records when the app hands a frame to its driver (`App._display`, called headless too)."""
+    """Records when the app hands a frame to its driver (`App._display`, called headless too).
+
+    The frame that counts shows the new tab with its content up to date. A panel that changed
+    while hidden is drawn just after the frame that shows the tab (app.py `action_show_tab`):
+    for such a panel the time is that of the first frame after its drawing, or of the drawing
+    itself when it changed nothing on screen (the frame already shown was up to date).
+    """
 
     def __init__(self, app) -> None:
         self.app = app
-        self.waiter: tuple[str, asyncio.Future] | None = None
+        #: (tab, future, the panel had changes to draw when the key was pressed, key time)
+        self.waiter: tuple[str, asyncio.Future, bool, float] | None = None
         original = app._display
 
         def display(screen, renderable):
             original(screen, renderable)
             if renderable is not None and self.waiter is not None:
-                tab, fut = self.waiter
+                tab, fut, stale, pressed = self.waiter
                 pane = app.query_one(f"#{tab}-panel")
                 active = getattr(app, "active_tab", None) or app.query_one("#tabs").active
-                if not fut.done() and pane.region.width > 0 and active == tab:
+                drawn = not stale or (not pane._stale and pane._painted_at >= pressed)
+                if not fut.done() and pane.region.width > 0 and active == tab and drawn:
                     fut.set_result(time.perf_counter())
         app._display = display
 
@@ -104,7 +112,19 @@ class PaintProbe:
         """
         from textual import events
         fut = asyncio.get_running_loop().create_future()
-        self.waiter = (tab, fut)
+        pane = self.app.query_one(f"#{tab}-panel")
+        stale = bool(getattr(pane, "_stale", False))
+        if stale:
+            catch_up = pane.catch_up
+
+            def drawn_then_check() -> None:
+                catch_up()
+                screen = self.app.screen
+                idle = not (screen._dirty_widgets or screen._layout_required or screen._repaint_required)
+                if idle and not fut.done() and pane.region.width > 0:  # nothing left to draw
+                    fut.set_result(time.perf_counter())
+            pane.catch_up = drawn_then_check
+        self.waiter = (tab, fut, stale, time.monotonic())
         key_event = events.Key(key, key)
         key_event.set_sender(self.app)
         t0 = time.perf_counter()
@@ -113,6 +133,8 @@ class PaintProbe:
             painted = await asyncio.wait_for(fut, timeout)
         finally:
             self.waiter = None
+            if stale:
+                del pane.catch_up
         return painted - t0
 
 

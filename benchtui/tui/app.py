@@ -228,7 +228,12 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         self.active_tab = tab
         self._tab_bar.active = tab
         self.query_one("#tabs", ContentSwitcher).current = f"{tab}-panel"
-        self.panel(PANELS[tab]).catch_up()  # drawn before the frame that shows it
+        # What changed while the tab was hidden is drawn in a callback of its own, after the
+        # frame that shows the tab: showing a tab is a layout and a full frame (20-30 ms), and
+        # redrawing its plots, tables and option bytes in the same callback doubled that, the
+        # console's longest stalls while the loop runs (benchmarks/ui.py). The tab shows its
+        # last drawing for that one frame.
+        self.call_after_refresh(self.panel(PANELS[tab]).catch_up)
 
     def action_help(self) -> None:
         self.push_screen(TextScreen("Help", help_text()))
