@@ -81,35 +81,41 @@ class LogView(ScrollView, can_focus=True):
         #: Rows at the current width: (line number counted from the first line ever, start, end).
         self._rows: list[tuple[int, int, int]] = []
         self._first = 0          # line number of self._lines[0]
-        self._wrapped_at = 0     # the width self._rows were made for
+        self._wrapped_at = 0     # the width self._rows were made for (0: not made yet)
+        #: The view follows the newest line: it was at its end when last scrolled (or never was).
+        self._follow = True
 
     @property
     def line_count(self) -> int:
         return len(self._lines)
 
     def write_lines(self, lines: list[tuple[str, int, str, str]]) -> None:
-        at_end = self.is_vertical_scroll_end
         number = self._first + len(self._lines)
         self._lines.extend(lines)
-        if self._wrapped_at:
-            for n, line in enumerate(lines, number):
-                self._rows.extend(self._wrap(n, line[0]))
         excess = len(self._lines) - self.max_lines
         if excess > 0:
             for _ in range(excess):
                 self._lines.popleft()
             self._first += excess
+        if not self._wrapped_at or self._width() != self._wrapped_at:
+            self._rewrap()  # the first lines since the view got its width, or a new width
+        else:
+            for n, line in enumerate(lines, number):
+                if n >= self._first:
+                    self._rows.extend(self._wrap(n, line[0]))
             drop = 0
             while drop < len(self._rows) and self._rows[drop][0] < self._first:
                 drop += 1
             del self._rows[:drop]
-        self._update_size()
-        if at_end:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self._sized()
         self.refresh()
 
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._follow = round(new_value) >= self.max_scroll_y
+
     def _width(self) -> int:
-        return self.scrollable_content_region.width or self.size.width
+        return self.scrollable_content_region.width
 
     def _wrap(self, number: int, text: str) -> list[tuple[int, int, int]]:
         width = self._wrapped_at
@@ -118,26 +124,28 @@ class LogView(ScrollView, can_focus=True):
 
     def _rewrap(self) -> None:
         self._wrapped_at = self._width()
+        if not self._wrapped_at:  # not laid out yet (a hidden tab): rows are made on resize
+            self._rows = []
+            return
         self._rows = [row for n, line in enumerate(self._lines, self._first) for row in self._wrap(n, line[0])]
 
-    def _update_size(self) -> None:
+    def _sized(self) -> None:
+        """The scroll range follows the rows; a view that follows the newest line stays at its end."""
+        follow = self._follow
         self.virtual_size = Size(self._wrapped_at, len(self._rows))
+        if follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self._follow = True
 
     def on_resize(self) -> None:
         if self._width() != self._wrapped_at:
-            at_end = self.is_vertical_scroll_end
             self._rewrap()
-            self._update_size()
-            if at_end:
-                self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self._sized()
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         base = self.rich_style
         index = self.scroll_offset.y + y
-        if not self._wrapped_at and self._lines:
-            self._rewrap()
-            self._update_size()
         if index >= len(self._rows):
             return Strip.blank(width, base)
         number, start, end = self._rows[index]

@@ -84,3 +84,22 @@ async def test_a_full_log_adds_nothing_per_line_for_the_garbage_collector_to_wal
         at_1000 = await tracked_after(range(10))  # the screen's own strips are made by now
         at_5000 = await tracked_after(range(10, 50))
         assert view.line_count == 5000 and at_5000 - at_1000 < 200, at_5000 - at_1000
+
+
+async def test_lines_written_while_hidden_show_with_the_newest_at_the_bottom() -> None:
+    """The log tab gets its lines while hidden (no width yet) and when shown, at any size."""
+    app = LogApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        view = app.query_one(LogView)
+        view.display = False
+        await pilot.pause()
+        view.write_lines([log_line(WHEN, "target", f"connected STM32F76x/F77x (0x451 rev Z), 1024 KB single "
+                                                   f"bank, LQFP144, UID 0088001339 cycle {n}") for n in range(40)])
+        view.display = True
+        await pilot.pause()
+        await pilot.pause()
+        assert rows(view)[-1].endswith("cycle 39"), rows(view)
+        await pilot.resize_terminal(60, 10)
+        await pilot.pause()
+        await pilot.pause()
+        assert rows(view)[-1].endswith("cycle 39"), rows(view)
