@@ -6,19 +6,21 @@ code, with sources) and answers the seed's two questions: what could be the hard
 measurement) and can the board be salvaged (when it ends the run protected). Consequences —
 step timings, attempts, anything measured after the failure — are listed apart and never make
 a finding; separating features the knowledge base cannot explain are listed apart too.
+
+The salvage advice is `salvage.py`, the filling of the knowledge base's sentences `words.py`.
 """
 
 from __future__ import annotations
 
 import math
-import shlex
 from dataclasses import dataclass, field, replace
 
 from ..analysis import FAMILY_ALPHA, MIN_CASES, Analysis, Finding, window_of
-from ..quantity import format_quantity
 from ..stats import zero_failure_bound
-from .context import FinalState, RunContext
+from .context import RunContext
 from .knowledge import KnowledgeBase, ModeRule, Part, load_knowledge
+from .salvage import Salvage, salvage_for
+from .words import fill, placeholders, what_happened
 
 #: Supporting features quoted under a finding (besides its headline).
 SUPPORTING = 3
@@ -26,9 +28,6 @@ SUPPORTING = 3
 SYMPTOM_PARTS = ("ob_load",)
 #: Parts a corrupted option-byte load points back at (the power-up rails and reset).
 POWER_UP_PARTS = ("vcap", "supply", "supervisor", "reset")
-#: How a feature window reads in a sentence.
-WINDOW_WORDS = {"power_up": "at power-up", "flash": "during erase/program", "psu.on": "at power-on",
-                "psu.flash": "during the erase", "ob": "after power-up"}
 #: The failure rate a clean run is compared with (1 board in 25: the seed's batch).
 REFERENCE_RATE = 1 / 25
 
@@ -81,19 +80,6 @@ class Item:
 
 
 @dataclass(frozen=True)
-class Salvage:
-    """How to get the board back when it ends the run protected."""
-
-    id: str
-    title: str
-    state: str
-    commands: tuple[str, ...]
-    console: str
-    cost: str
-    sources: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Diagnosis:
     verdict: str
     happened: str
@@ -114,9 +100,9 @@ def diagnose(analysis: Analysis, context: RunContext | None = None,
     None = assume all."""
     kb = knowledge or load_knowledge()
     ctx = context or RunContext()
-    happened = _happened(analysis)
+    happened = what_happened(analysis)
     consequences = tuple(f for f in analysis.consequences if f.separates)
-    salvage = _salvage(kb, ctx, commands)
+    salvage = salvage_for(kb, ctx, commands)
     if analysis.cycles == 0:
         return Diagnosis("no cycles recorded", happened, (), salvage, sources=kb.sources)
     if analysis.failures == 0:
@@ -170,17 +156,17 @@ def _evidence_items(kb: KnowledgeBase, ctx: RunContext, analysis: Analysis,
         rule = next(r for r in kb.evidence if r.id == rule_id)
         modes = _modes_of(analysis, [f for f, _ in entries])
         supporting = [_evidence(f) for f in _supporting(head, [f for f, _ in entries[1:]])]
-        words = _placeholders(head, ctx)
+        words = placeholders(head, ctx)
         points_back = None
         if part_id in SYMPTOM_PARTS:
             points_back = _points_back(kb, analysis, head, matched)
         items.append(Item(
             rank=0, kind=kind, part_id=part_id, part=part.name, part_what=part.what,
-            happened=_happened(analysis, modes), modes=modes,
-            observation=_fill(rule.observation, words), meaning=_fill(rule.meaning, words),
+            happened=what_happened(analysis, modes), modes=modes,
+            observation=fill(rule.observation, words), meaning=fill(rule.meaning, words),
             evidence=_evidence(head, kind), evidence_text=_evidence(head, kind).text,
             confidence=head.confidence if kind == "evidence" else f"provisional ({analysis.failures} failures)",
-            measure=_fill(rule.measure, words), checks=part.check, supporting=tuple(supporting),
+            measure=fill(rule.measure, words), checks=part.check, supporting=tuple(supporting),
             points_back=points_back, rule=rule.id, symptom=part_id in SYMPTOM_PARTS,
             sources=kb.source_texts(tuple(dict.fromkeys(rule.sources + part.sources)))))
     return items
@@ -291,7 +277,7 @@ def _mode_items(kb: KnowledgeBase, ctx: RunContext, analysis: Analysis, covered:
         rule = entries[0][1]
         items.append(Item(
             rank=0, kind="mode", part_id=part_id, part=part.name, part_what=part.what,
-            happened=_happened(analysis, modes), modes=modes, observation=rule.observation,
+            happened=what_happened(analysis, modes), modes=modes, observation=rule.observation,
             meaning=rule.meaning + (f"; {rule.too_few}" if rule.too_few and analysis.failures < MIN_CASES else ""),
             evidence=None, evidence_text=_no_signature(analysis, modes),
             confidence="none" if analysis.failures < MIN_CASES else "by elimination",
@@ -394,106 +380,6 @@ def _condition(name: str, ctx: RunContext) -> bool:
             "fault_catch_is_nrst": source == "NRST",
             "fault_catch_not_vdd": source != "VDD",
             "sim_time_scale_zero": ctx.sim_time_scale == 0}[name]
-
-
-def _salvage(kb: KnowledgeBase, ctx: RunContext, commands: frozenset[str] | None) -> tuple[Salvage, ...]:
-    final: FinalState | None = ctx.final
-    if final is None:
-        return ()
-    states = []
-    if final.protected_sectors:
-        which = f" ({', '.join(map(str, final.sectors))})" if final.sectors else ""
-        if final.fields.get("SPRMOD") == 1:  # nWRP = PCROP selection: setting the bits protects
-            states.append(("pcrop_selected", f"{final.protected_sectors} sectors PCROP-protected{which} "
-                                             f"(SPRMOD = 1) after cycle {final.cycle}"))
-        else:
-            states.append(("write_protected", f"{final.protected_sectors} sectors write-protected{which} "
-                                              f"after cycle {final.cycle}"))
-    if final.rdp_level == 1:
-        states.append(("rdp_level_1", f"read protection at level 1 after cycle {final.cycle}"))
-    if final.rdp_level == 2:
-        states.append(("rdp_level_2", f"read protection at level 2 after cycle {final.cycle}"))
-    words = _salvage_words(ctx, final)
-    out = []
-    for when, state in states:
-        for s in kb.salvage:
-            if s.when == when:
-                runnable = commands is None or not s.needs or s.needs in commands
-                out.append(Salvage(s.id, s.title, state,
-                                   tuple(_command(c, words) for c in s.commands) if runnable else (),
-                                   _command(s.console, words), s.cost, kb.source_texts(s.sources)))
-    return tuple(out)
-
-
-#: Chips whose bank-2 write protection lives in OPTCR1's nWRP (named nWRP2 here): the
-#: STM32F42x/F43x (DEV_ID 0x419), for runs whose records hold no decoded option bytes.
-NWRP2_DEV_IDS = (0x419,)
-#: The independent-watchdog selection bit by family (F7 IWDG_SW, F4 WDG_SW): 0 = hardware
-#: watchdog, which can abort the RDP 1 -> 0 mass erase.
-WATCHDOG_FIELDS = ("IWDG_SW", "WDG_SW")
-
-
-def _salvage_words(ctx: RunContext, final: FinalState) -> dict[str, str]:
-    """The placeholders of the [[salvage]] texts, so that what they print can be pasted as is:
-    the profile's absolute path quoted for the shell, `--virtual` when the run used the virtual
-    bench, every nWRP field the chip has, the watchdog bit when it would abort the erase."""
-    profile = _profile_word(ctx)
-    virtual = " --virtual" if ctx.virtual else ""
-    wrp = [name for name in ("nWRP", "nWRP2") if name in final.fields]
-    if not wrp:
-        wrp = ["nWRP", "nWRP2"] if final.dev_id in NWRP2_DEV_IDS else ["nWRP"]
-    watchdog = next((f" --set {n}=1" for n in WATCHDOG_FIELDS if final.fields.get(n) == 0), "")
-    return {"profile": profile, "virtual": virtual,
-            "clear_wrp": " ".join(f"--set {n}=0xFFF" for n in wrp),
-            "watchdog": watchdog,
-            "console": f"benchtui demo --profile {profile}" if ctx.virtual else f"benchtui tui --profile {profile}"}
-
-
-# --- words -------------------------------------------------------------------------------------
-
-def _happened(analysis: Analysis, modes: tuple[str, ...] | None = None) -> str:
-    by = analysis.failures_by_step
-    modes = tuple(by) if modes is None else modes
-    if not by:
-        return f"0 of {analysis.cycles} cycles failed"
-    failed = sum(by.get(m, 0) for m in modes)
-    detail = ", ".join(f"{m} {by[m]}" for m in sorted(modes, key=lambda m: -by.get(m, 0)))
-    return f"{failed} of {analysis.cycles} cycles failed ({detail})"
-
-
-def _placeholders(f: Finding, ctx: RunContext) -> dict[str, str]:
-    parts = f.feature.split(".")
-    window = window_of(f.feature) or ""
-    net = parts[1] if len(parts) >= 3 and parts[0] != "psu" else ""
-    limit_min, limit_max = ctx.limits.get(net, (None, None))
-    ratio = ""
-    if ctx.current_limit and f.unit == "A":
-        ratio = f"{f.threshold / ctx.current_limit:.0%}"
-    return {"feature": f.feature, "net": net or parts[0], "window": WINDOW_WORDS.get(window, ""),
-            "threshold": f.threshold_text, "current_limit": format_quantity(ctx.current_limit, "A"),
-            "setpoint": format_quantity(ctx.setpoint, "V"), "limit_min": format_quantity(limit_min, "V"),
-            "limit_max": format_quantity(limit_max, "V"), "ratio": ratio or "?",
-            "fault_source": ctx.fault_source or "?", "fault_level": format_quantity(ctx.fault_level, "V"),
-            "profile": _profile_word(ctx)}
-
-
-def _profile_word(ctx: RunContext) -> str:
-    """The run's profile as a command line takes it: its absolute path, quoted for the shell."""
-    return shlex.quote(ctx.profile_path) if ctx.profile_path else "PROFILE.toml"
-
-
-def _command(template: str, words: dict[str, str]) -> str:
-    """A text with its {placeholders} filled as is (a quoted path may hold two spaces in a row);
-    a template naming an unknown placeholder stays as written."""
-    try:
-        return template.format(**words)
-    except (KeyError, IndexError, ValueError):
-        return template
-
-
-def _fill(template: str, words: dict[str, str]) -> str:
-    """A knowledge-base sentence filled, its line breaks and runs of spaces made single spaces."""
-    return " ".join(_command(template, words).split())
 
 
 def _cycles_for_bound(rate: float) -> int:
