@@ -47,6 +47,11 @@ from .stats import auc as _auc
 MIN_CASES = 5
 #: Passing cycles with a value needed likewise.
 MIN_CONTROLS = 5
+#: Largest difference between the share of failing and of passing cycles that have a value for
+#: a feature. Beyond it the values that exist come from different kinds of cycles (a fault-catch
+#: capture measured in every failing cycle but only in the few passing ones it also caught), and
+#: comparing them says how those cycles were selected, not what separates the failures.
+MAX_PRESENCE_GAP = 0.5
 #: Smallest |AUC - 0.5| that counts as a signature (0.2 = AUC outside 0.3..0.7).
 SIGNATURE_EFFECT = 0.2
 #: Family-wise error rate for the "separates" decision (Bonferroni over all tests).
@@ -234,6 +239,10 @@ def _finding(m: FeatureMatrix, j: int, step: str | None, x: np.ndarray, is_case:
     nf, np_ = len(fail), len(ok_pass)
     if nf < MIN_CASES or np_ < MIN_CONTROLS:
         return None, f"too few values ({nf} failing, {np_} passing; need {MIN_CASES} and {MIN_CONTROLS})"
+    cases, controls = int(np.count_nonzero(is_case)), int(np.count_nonzero(~is_case))
+    if abs(nf / cases - np_ / controls) > MAX_PRESENCE_GAP:
+        return None, (f"measured in {nf} of {cases} failing but {np_} of {controls} passing cycles: "
+                      f"the values come from different kinds of cycles")
     if fail[0] == fail[-1] == ok_pass[0] == ok_pass[-1]:
         return None, "the same value in every cycle"
     auc = _auc(fail, ok_pass)

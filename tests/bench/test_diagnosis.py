@@ -207,6 +207,25 @@ def test_the_supply_finding_quotes_the_scope_rail_beside_stronger_psu_readbacks(
     assert "power_up.VDD.mean" in quoted, quoted
 
 
+def test_a_feature_measured_mostly_in_failing_cycles_is_not_compared(tmp_path: Path) -> None:
+    """The fault catch captures every failing cycle but only a few passing ones: VDD in those
+    captures splits perfectly, and says only how the captures were selected. The reset line,
+    measured in every cycle, names the part."""
+    rng = np.random.default_rng(9)
+    records = []
+    for i in range(1, 38):
+        failed = i % 7 == 0
+        feats = {"flash.NRST.min": (0.0 if failed or i % 5 == 0 else 3.3 + rng.normal(0, 0.01), "V", "rail"),
+                 "flash.NRST.triggered": (1.0 if failed or i % 5 == 0 else 0.0, "", "rail")}
+        if failed or i in (1, 2, 3, 4, 6, 8):
+            feats["flash.VDD.mean"] = ((3.27 if failed else 3.29) + rng.normal(0, 0.001), "V", "rail")
+        records.append(cycle(i, "erase" if failed else None, "CoreReset" if failed else None, feats))
+    report = report_of(store_run(tmp_path / "caught.db", records))
+    assert not [f for f in report.analysis.findings if f.feature == "flash.VDD.mean"]
+    assert "different kinds of cycles" in report.analysis.untested["flash.VDD.mean"]
+    assert report.diagnosis.items[0].part_id == "reset", report.diagnosis.items[0].part_id
+
+
 def test_too_few_core_resets_say_how_many_more_cycles_and_which_trigger(tmp_path: Path) -> None:
     rng = np.random.default_rng(4)
     records = []
