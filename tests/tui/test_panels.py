@@ -17,7 +17,9 @@ async def test_status_bar_names_profile_instruments_and_state(bench_factory):
     app = BenchApp(profile)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: connected(app), "PSU and scope to connect")
-        top, second = (await on_screen(pilot, lambda rows: "scope RIGOL DS1054Z" in rows[1], "the status bar"))[:2]
+        # Connected, and the "connect instruments" activity over (it shares the top row at 80 columns)
+        top, second = (await on_screen(pilot, lambda rows: "scope RIGOL DS1054Z" in rows[1]
+                                       and "connect instruments" not in rows[0], "the status bar"))[:2]
         assert profile.name[:30] in top and "cycles 0" in top
         assert "PSU RIGOL DP832" in second and "scope RIGOL DS1054Z" in second
         assert "target not connected" in second
