@@ -89,6 +89,9 @@ class LogView(ScrollView, can_focus=True):
     def line_count(self) -> int:
         return len(self._lines)
 
+    def plain_lines(self) -> list[str]:
+        return [line[0] for line in self._lines]
+
     def write_lines(self, lines: list[tuple[str, int, str, str]]) -> None:
         number = self._first + len(self._lines)
         self._lines.extend(lines)
@@ -131,11 +134,9 @@ class LogView(ScrollView, can_focus=True):
 
     def _sized(self) -> None:
         """The scroll range follows the rows; a view that follows the newest line stays at its end."""
-        follow = self._follow
         self.virtual_size = Size(self._wrapped_at, len(self._rows))
-        if follow:
+        if self._follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
-            self._follow = True
 
     def on_resize(self) -> None:
         if self._width() != self._wrapped_at:

@@ -14,23 +14,25 @@ MAX_LINES = 5000
 class LogPanel(BenchPanel):
     """A scrolling log; the newest line is at the bottom and stays in view.
 
-    `lines` keeps the plain text too; lines reach the view when the tab is on screen (a hidden
-    log costs the event loop nothing per line).
+    Lines reach the view when the tab is on screen (a hidden log costs the event loop nothing
+    per line); until then they wait in `_pending`. `lines` is the plain text of both.
     """
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
-        self.lines: list[str] = []
         self._pending: list[tuple[str, int, str, str]] = []
 
     def compose(self) -> ComposeResult:
         yield LogView(max_lines=MAX_LINES, id="log-view")
 
+    @property
+    def lines(self) -> list[str]:
+        """The last MAX_LINES lines as plain text, oldest first (what ^s saves)."""
+        shown = self.query_one(LogView).plain_lines() if self.is_mounted else []
+        return (shown + [line[0] for line in self._pending])[-MAX_LINES:]
+
     def write(self, when: float, source: str, text: str, severity: str = "") -> None:
-        line = log_line(when, source, text, severity)
-        self.lines.append(line[0])
-        del self.lines[:-MAX_LINES]
-        self._pending.append(line)
+        self._pending.append(log_line(when, source, text, severity))
         del self._pending[:-MAX_LINES]
         self.invalidate()
 
