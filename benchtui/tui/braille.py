@@ -196,12 +196,17 @@ def x_axis(width: int, lo: float, hi: float, *, unit: str = "", factor: float = 
     return Text(unit[:GUTTER - 1].rjust(GUTTER - 1) + " ", "dim") + Text("".join(line), "dim")
 
 
-def plot_waveform(volts: Sequence[float], width: int, height: int, *,
+def plot_waveform(volts: Sequence[float], width: int, height: int, **kw) -> Text:
+    """`waveform_rows` joined into one Text."""
+    return Text("\n").join(waveform_rows(volts, width, height, **kw))
+
+
+def waveform_rows(volts: Sequence[float], width: int, height: int, *,
                   lo_limit: float | None = None, hi_limit: float | None = None,
                   t_span: tuple[float, float] | None = None,
                   style: str = "green", bad_style: str = "bold red",
-                  limit_style: str = "yellow", ramp: bool = False) -> Text:
-    """A waveform as braille text, `width` x `height` cells including a 7-cell axis gutter.
+                  limit_style: str = "yellow", ramp: bool = False) -> list[Text]:
+    """A waveform as rows of braille text, `width` x `height` cells including a 7-cell axis gutter.
 
     Samples are reduced to a min/max envelope per dot column; dots beyond a limit are drawn in
     `bad_style`, and each limit is a dashed line labelled with its value. With `t_span` (the
@@ -238,13 +243,18 @@ def plot_waveform(volts: Sequence[float], width: int, height: int, *,
         t0, t1 = t_span
         factor, unit = time_unit(t1 - t0)
         rows.append(x_axis(width, t0, t1, unit=unit, factor=factor))
-    return Text("\n").join(rows)
+    return rows
 
 
-def plot_strip(points: Sequence[tuple[float, bool]], width: int, height: int, *,
+def plot_strip(points: Sequence[tuple[float, bool]], width: int, height: int, **kw) -> Text:
+    """`strip_rows` joined into one Text."""
+    return Text("\n").join(strip_rows(points, width, height, **kw))
+
+
+def strip_rows(points: Sequence[tuple[float, bool]], width: int, height: int, *,
                threshold: float | None = None, pass_style: str = "green",
                fail_style: str = "bold red", threshold_style: str = "yellow",
-               x_range: tuple[int, int] | None = None) -> Text:
+               x_range: tuple[int, int] | None = None) -> list[Text]:
     """One feature over the cycles of a run: x = cycle order, y = value; failures in red.
 
     A failing dot wins a shared cell, so a cluster of failures below a threshold stands out.
@@ -270,12 +280,18 @@ def plot_strip(points: Sequence[tuple[float, bool]], width: int, height: int, *,
     rows = _with_axis(canvas.lines(), scale, marks)
     if axis:
         rows.append(x_axis(width, x_range[0], x_range[1], unit="cycle", integer=True))
-    return Text("\n").join(rows)
+    return rows
 
 
-def plot_series(values: Sequence[float | None], styles: Sequence[str], width: int, height: int, *,
+def plot_series(values: Sequence[float | None], styles: Sequence[str], width: int, height: int,
+                **kw) -> Text:
+    """`series_rows` joined into one Text."""
+    return Text("\n").join(series_rows(values, styles, width, height, **kw))
+
+
+def series_rows(values: Sequence[float | None], styles: Sequence[str], width: int, height: int, *,
                 span: int | None = None, levels: Sequence[tuple[float, str]] = (),
-                floor: float | None = None) -> Text:
+                floor: float | None = None) -> list[Text]:
     """Readbacks in arrival order as a braille trace; each point drawn in its own style.
 
     `span` fixes the x scale to that many points (the newest point at the right edge), so a
@@ -305,4 +321,4 @@ def plot_series(values: Sequence[float | None], styles: Sequence[str], width: in
                 canvas.dot(xi, prev, style, priority=1)
         canvas.dot(x, y, style, priority=2)
         prev = y
-    return Text("\n").join(_with_axis(canvas.lines(), scale, levels))
+    return _with_axis(canvas.lines(), scale, levels)

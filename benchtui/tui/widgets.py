@@ -8,9 +8,9 @@ from typing import Any, NamedTuple, Sequence
 from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widget import Widget
 
-from .braille import plot_series, plot_strip, plot_waveform
+from .braille import series_rows, strip_rows, waveform_rows
+from .lines import TextLines
 
 
 def short_identity(idn: str | None) -> str:
@@ -68,7 +68,7 @@ def instruments_line(psu: tuple, scope: tuple, target: tuple[str, str]) -> Text:
     return line
 
 
-class StatusBar(Widget):
+class StatusBar(TextLines):
     """Cycle counters, activity, profile and scenario; each instrument's link with a symbol.
 
     Drawn at its current width (each line cut with an ellipsis, never wrapped).
@@ -89,7 +89,7 @@ class StatusBar(Widget):
                      activity=activity, scenario=scenario)
         if state != self.state:
             self.state = state
-            self.refresh()
+            self.changed()
 
     def render(self) -> Text:
         if self.state is None:
@@ -122,7 +122,7 @@ def _clickable(label: str, action: str, style: str = "") -> Text:
     return Text(label, style=Style.parse(style or "none") + Style(meta={"@click": f"app.{action}"}))
 
 
-class TabBar(Widget):
+class TabBar(TextLines):
     """The tabs in one row, '0 Overview  1 Power  …', the shown tab in reverse video (it reads
     without colour); a click on a tab shows it.
 
@@ -142,6 +142,9 @@ class TabBar(Widget):
         super().__init__(**kw)
         self.tabs, self.keys = tuple(tabs), keys
 
+    def watch_active(self) -> None:
+        self.changed()
+
     def render(self) -> Text:
         line = Text()
         for tab, title in self.tabs:
@@ -152,7 +155,7 @@ class TabBar(Widget):
         return line
 
 
-class KeyBar(Widget):
+class KeyBar(TextLines):
     """The footer: the main keys in one row ('p Power-cycle  f Flash  …  ^p palette'), each key
     clickable; every other key is in the help (?) and the command palette (ctrl+p)."""
 
@@ -174,7 +177,7 @@ class KeyBar(Widget):
         return line
 
 
-class Plot(Widget):
+class Plot(TextLines):
     """The console's one plot: a waveform against time from the trigger, or a feature across
     the cycles of a run. Braille dots, round y ticks, limits and thresholds as labelled dashed
     lines, an x axis (ms/µs, or cycle numbers) when there are rows for it; redraws to its size.
@@ -206,28 +209,30 @@ class Plot(Widget):
         part before the net first reaches its min is its rise, not drawn as a violation."""
         self.volts, self.t_span, self.points, self.head = list(volts), t_span, [], head
         self.ramp = ramp
-        self.refresh()
+        self.changed()
 
     def set_points(self, title: str, points: list[tuple[float, bool]], threshold: float | None,
                    x_range: tuple[int, int] | None = None) -> None:
         """(value, failed) per cycle in order; the threshold the correlation found."""
         self.title, self.points, self.threshold, self.x_range = title, points, threshold, x_range
         self.volts, self.head = (), None
-        self.refresh()
+        self.changed()
 
     # -- drawing ----------------------------------------------------------------------------
     def render(self) -> Text:
+        return Text("\n").join(self.render_rows())
+
+    def render_rows(self) -> list[Text]:
         width, height = self.size.width, self.size.height
         if self.points:
             head = Text.assemble((self.title, "bold"), "  ", ("● pass", "green"), "  ", ("● fail", "bold red"))
             if self.threshold is not None:
                 head.append(f"  ┄ threshold {self.threshold:.4g}", "yellow")
             head.truncate(width, overflow="ellipsis")
-            body = plot_strip(self.points, width, max(1, height - 1), threshold=self.threshold,
-                              x_range=self.x_range)
-            return Text("\n").join([head, body])
+            return [head, *strip_rows(self.points, width, max(1, height - 1), threshold=self.threshold,
+                                      x_range=self.x_range)]
         if not self.volts:
-            return Text(self.empty, "dim")
+            return [Text(self.empty, "dim")]
         rows = height
         parts = []
         if self.head is not None:
@@ -235,9 +240,9 @@ class Plot(Widget):
             head.truncate(width, overflow="ellipsis")
             parts.append(head)
             rows -= 1
-        parts.append(plot_waveform(self.volts, width, max(1, rows), lo_limit=self.lo, hi_limit=self.hi,
+        parts.extend(waveform_rows(self.volts, width, max(1, rows), lo_limit=self.lo, hi_limit=self.hi,
                                    t_span=self.t_span, ramp=self.ramp))
-        return Text("\n").join(parts)
+        return parts
 
 
 class WaveformPlot(Plot):
@@ -275,7 +280,7 @@ def readback_mode(reading: Any) -> str:
     return mode if mode in MODE_STYLES else "CV"
 
 
-class PsuHistory(Widget):
+class PsuHistory(TextLines):
     """The last `size` V/I readbacks as two braille traces, each point coloured CV / CC / off.
 
     Voltage is drawn against the setpoint, current against the limit, so a sag into CC or a
@@ -297,23 +302,26 @@ class PsuHistory(Widget):
             return
         self.points.append(Readback(getattr(reading, "voltage", None), getattr(reading, "current", None),
                                     readback_mode(reading)))
-        self.refresh()
+        self.changed()
 
     def set_limits(self, setpoint: float, limit: float) -> None:
         self.setpoint, self.limit = setpoint, limit
-        self.refresh()
+        self.changed()
 
     def render(self) -> Text:
+        return Text("\n").join(self.render_rows())
+
+    def render_rows(self) -> list[Text]:
         width, height = self.size.width, self.size.height
         if not self.points:
-            return Text("V/I history: appears with the first readback", "dim")
+            return [Text("V/I history: appears with the first readback", "dim")]
         styles = [MODE_STYLES[p.mode] for p in self.points]
         side = width >= 100
         plot_h = max(1, height - 1) if side else max(1, (height - 2) // 2)
         plot_w = (width - 2) // 2 if side else width
-        volts = plot_series([p.voltage for p in self.points], styles, plot_w, plot_h,
+        volts = series_rows([p.voltage for p in self.points], styles, plot_w, plot_h,
                             span=self.size_points, levels=[(self.setpoint, "yellow")], floor=0.0)
-        amps = plot_series([p.current for p in self.points], styles, plot_w, plot_h,
+        amps = series_rows([p.current for p in self.points], styles, plot_w, plot_h,
                            span=self.size_points, levels=[(self.limit, "yellow")], floor=0.0)
         cc = sum(1 for p in self.points if p.mode == "CC")
         off = sum(1 for p in self.points if p.mode == "OFF")
@@ -323,12 +331,12 @@ class PsuHistory(Widget):
         a_head = Text.assemble(("I", "bold"), f" (limit {self.limit:g} A)  ",
                                (f"CC in {cc}", "bold yellow" if cc else "dim"), (f", off in {off}", "dim"))
         if side:
-            rows = [v_head.copy(), *volts.split("\n")]
-            right = [a_head, *amps.split("\n")]
+            rows = [v_head.copy(), *volts]
+            right = [a_head, *amps]
             out = []
             for left, r in zip(rows, right):
                 left.pad_right(plot_w + 2 - left.cell_len)
                 left.truncate(plot_w + 2)
                 out.append(Text.assemble(left, r))
-            return Text("\n").join(out)
-        return Text("\n").join([v_head, volts, a_head, amps])
+            return out
+        return [v_head, *volts, a_head, *amps]
