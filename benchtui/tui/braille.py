@@ -44,8 +44,19 @@ class BrailleCanvas:
             self._style[row][col] = (priority, style)
 
     def vline(self, x: int, y0: int, y1: int, style: str = "", priority: int = 0) -> None:
-        for y in range(min(y0, y1), max(y0, y1) + 1):
-            self.dot(x, y, style, priority)
+        """The dots (x, y0)..(x, y1), as `dot` would set them one by one (a waveform plot draws
+        one of these per dot column: cell by cell, not dot by dot, it is a third of the plot's time)."""
+        lo, hi = max(0, min(y0, y1)), min(self.dots_y - 1, max(y0, y1))
+        if not 0 <= x < self.dots_x or lo > hi:
+            return
+        col, half = x // 2, x % 2
+        for row in range(lo // 4, hi // 4 + 1):
+            bits = 0
+            for y in range(max(lo, row * 4), min(hi, row * 4 + 3) + 1):
+                bits |= _DOT_BITS[y % 4][half]
+            self._bits[row][col] |= bits
+            if priority >= self._style[row][col][0]:
+                self._style[row][col] = (priority, style)
 
     def hline(self, y: int, style: str = "", priority: int = 0, dashed: bool = True) -> None:
         for x in range(self.dots_x):
