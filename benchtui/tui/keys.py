@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from rich.cells import cell_len
 from textual.binding import Binding
 from textual.widgets import Button
 
@@ -84,7 +85,15 @@ def command(action: str) -> Command:
 
 def button(action: str, id: str | None = None, **kw) -> Button:
     """A compact button that runs app action `action`, labelled with its command's name and key."""
-    return Button(command(action).button_label, id=id, compact=True, action=f"app.{action}", **kw)
+    return sized(Button(command(action).button_label, id=id, compact=True, action=f"app.{action}", **kw))
+
+
+def sized(button: Button) -> Button:
+    """Give a compact button the width of its label (and its padding) as a fixed width: what
+    `width: auto` makes, without Textual measuring the label anew each time the row is laid out
+    (the target tab's buttons were measured on every tab key: 3-4 ms of that frame)."""
+    button.styles.width = cell_len(str(button.label)) + 2
+    return button
 
 
 def footer_keys() -> list[tuple[str, str, str]]:

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, ProgressBar, Select, Static
 
 from ...bench import events as ev
-from ..keys import button, command
+from ..keys import button, command, sized
 from .base import BenchPanel, set_text
 
 CONNECT_MODES = ("under-reset", "pre-reset", "halt", "attach")
@@ -87,8 +87,8 @@ class TargetPanel(BenchPanel):
             yield Label(f"probe {target.probe_uid}", id="probe", classes="field-label")
             yield Select([(m, m) for m in CONNECT_MODES], value=target.connect_mode, allow_blank=False,
                          id="mode", compact=True)
-            yield Button(f"Connect {command('toggle_connect').key_label}", id="connect", compact=True,
-                         variant="primary", action="app.toggle_connect")
+            yield sized(Button(f"Connect {command('toggle_connect').key_label}", id="connect", compact=True,
+                               variant="primary", action="app.toggle_connect"))
         with Horizontal(classes="row buttons"):  # two groups: stacked when narrow, one row when wide
             with Horizontal(classes="button-group"):
                 yield button("flash", "flash", variant="warning")
@@ -129,6 +129,7 @@ class TargetPanel(BenchPanel):
         connect = self.query_one("#connect", Button)
         if str(connect.label) != label:
             connect.label = label
+            sized(connect)
         self._show_ob()
         if self._progress is not None:
             self._show_progress(*self._progress)
