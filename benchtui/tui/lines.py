@@ -57,7 +57,16 @@ def text_strip(line: Text, width: int, base: Style) -> Strip:
                 if span.start <= start and span.end >= end:
                     style = style + _style(span.style)
             segments.append(Segment(plain[start:end], style))
-    return Strip(segments).crop_extend(0, width, base)
+    return fit(Strip(segments), width, base)
+
+
+def fit(strip: Strip, width: int, base: Style) -> Strip:
+    """`strip` cut or padded with `base` to `width` cells.
+
+    Not `crop_extend` alone: for a strip already that wide it returns the strip itself and keeps
+    it in the strip's own cache, a reference cycle that only a full collection frees.
+    """
+    return strip if strip.cell_length == width else strip.crop_extend(0, width, base)
 
 
 def text_strips(lines: Sequence[Text], width: int, height: int, base: Style) -> list[Strip]:

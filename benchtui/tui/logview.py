@@ -26,6 +26,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from .lines import fit
+
 #: Styles of sources in the log, so that problems and the loop stand out.
 SOURCE_STYLES = {"error": "bold red", "warning": "yellow", "loop": "cyan", "PSU": "magenta",
                  "scope": "blue", "target": "green"}
@@ -159,4 +161,4 @@ class LogView(ScrollView, can_focus=True):
             lo, hi = max(lo, start), min(hi, end)
             if lo < hi:
                 segments.append(Segment(text[lo:hi], base + _style(spec)))
-        return Strip(segments).crop_extend(0, width, base)
+        return fit(Strip(segments), width, base)
