@@ -88,11 +88,13 @@ def button(action: str, id: str | None = None, **kw) -> Button:
     return sized(Button(command(action).button_label, id=id, compact=True, action=f"app.{action}", **kw))
 
 
-def sized(button: Button) -> Button:
+def sized(button: Button, *labels: str) -> Button:
     """Give a compact button the width of its label (and its padding) as a fixed width: what
     `width: auto` makes, without Textual measuring the label anew each time the row is laid out
-    (the target tab's buttons were measured on every tab key: 3-4 ms of that frame)."""
-    button.styles.width = cell_len(str(button.label)) + 2
+    (the target tab's buttons were measured on every tab key: 3-4 ms of that frame). With
+    `labels` (the other labels it shows), the width of the longest: a new label is then a
+    repaint of the button, not a layout of its row."""
+    button.styles.width = max(cell_len(text) for text in (str(button.label), *labels)) + 2
     return button
 
 

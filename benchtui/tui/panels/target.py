@@ -87,8 +87,9 @@ class TargetPanel(BenchPanel):
             yield Label(f"probe {target.probe_uid}", id="probe", classes="field-label")
             yield Select([(m, m) for m in CONNECT_MODES], value=target.connect_mode, allow_blank=False,
                          id="mode", compact=True)
-            yield sized(Button(f"Connect {command('toggle_connect').key_label}", id="connect", compact=True,
-                               variant="primary", action="app.toggle_connect"))
+            key = command("toggle_connect").key_label
+            yield sized(Button(f"Connect {key}", id="connect", compact=True, variant="primary",
+                               action="app.toggle_connect"), f"Disconnect {key}")
         with Horizontal(classes="row buttons"):  # two groups: stacked when narrow, one row when wide
             with Horizontal(classes="button-group"):
                 yield button("flash", "flash", variant="warning")
@@ -128,8 +129,7 @@ class TargetPanel(BenchPanel):
         label = f"Disconnect {key}" if state is not None and state.target_connected else f"Connect {key}"
         connect = self.query_one("#connect", Button)
         if str(connect.label) != label:
-            connect.label = label
-            sized(connect)
+            connect.label = label  # the button is as wide as its longest label (compose)
         self._show_ob()
         if self._progress is not None:
             self._show_progress(*self._progress)
