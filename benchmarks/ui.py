@@ -22,7 +22,9 @@ the event loop for the GIL, which shows up as stalls that are not the console's 
 Baselines in the same run, for a shared machine: while the loop runs, a bare asyncio loop in its
 own process measures its own stalls (what the machine alone does to a sleeping loop), and after
 each run a bare Textual app (seven tabs of static text, same size, same keys) measures its
-key-to-screen latency; the console's numbers are printed as ratios to these floors. Numbers
+key-to-screen latency; the console's numbers are printed as ratios to these floors. On a
+virtual machine the run also prints the hypervisor's steal time over the loop (/proc/stat):
+while the vCPU is taken away, every process here is late, the console included. Numbers
 that depend little on the load are printed too: the event-loop thread's CPU time per cycle
 and per tab key, and how many layouts and frames Textual made per cycle.
 `--profile DIR` also writes a cProfile of the event-loop thread (CPU time, `thread_time`) to
@@ -279,6 +281,33 @@ print(late[-1] * 1e3, late[max(0, int(len(late) * 0.99) - 1)] * 1e3)
 """
 
 
+class HostSteal:
+    """The share of this machine's CPU time the hypervisor gave to others while we measured
+    (`steal` in /proc/stat; None where there is no /proc/stat). A virtual machine's vCPU can be
+    descheduled for tens of ms at a time: the event loop is then late while it runs nothing of
+    its own (a frame of 48 ms CPU took 148 ms wall during a run with 16 % steal)."""
+
+    def __init__(self) -> None:
+        self._start = self._read()
+
+    @staticmethod
+    def _read() -> list[int] | None:
+        try:
+            with open("/proc/stat") as f:
+                fields = f.readline().split()
+        except OSError:
+            return None
+        return [int(v) for v in fields[1:9]] if fields and fields[0] == "cpu" and len(fields) > 8 else None
+
+    def share(self) -> float | None:
+        end = self._read()
+        if self._start is None or end is None:
+            return None
+        delta = [b - a for a, b in zip(self._start, end)]
+        total = sum(delta)
+        return delta[7] / total if total else None
+
+
 class BareLoop:
     """The machine's own stall floor: BARE_LOOP_SRC running beside the measurement."""
 
@@ -369,6 +398,7 @@ async def measure(profile, cycles: int, t_import: float, size: tuple[int, int] =
         idle_max, idle_p99 = probe.stop()
         app.query_one("#cycles").value = str(cycles)
         bare_loop = BareLoop()
+        steal = HostSteal()
         probe.start()
         counters = Counters()
         events = [0]
@@ -402,6 +432,7 @@ async def measure(profile, cycles: int, t_import: float, size: tuple[int, int] =
         if sampler:  # before the probe: a stopped probe would read as one long stall
             sampler.stop()
         busy_max, busy_p99 = probe.stop()
+        steal_share = steal.share()
         bare_max, bare_p99 = bare_loop.stop()
     bare_lat, bare_cpu = await bare_textual(size, max(len(lat), 10))
     extra = {"layout_requests": "layout requests per cycle by widget: " + ", ".join(
@@ -424,6 +455,7 @@ async def measure(profile, cycles: int, t_import: float, size: tuple[int, int] =
             "idle_max_ms": idle_max * 1e3, "idle_p99_ms": idle_p99 * 1e3,
             "loop_max_ms": busy_max * 1e3, "loop_p99_ms": busy_p99 * 1e3,
             "bare_loop_max_ms": bare_max, "bare_loop_p99_ms": bare_p99,
+            "steal_pct": None if steal_share is None else steal_share * 100,
             "cycle_s": run_s / cycles, "key_p50_ms": p50 * 1e3, "key_p95_ms": p95 * 1e3,
             "key_max_ms": pmax * 1e3, "presses": len(lat),
             "bare_key_p50_ms": b50 * 1e3, "bare_key_p95_ms": b95 * 1e3, "bare_key_max_ms": bmax * 1e3,
@@ -517,7 +549,8 @@ def main() -> int:
               f"ratio p95 {x['key_p95_ms'] / max(x['bare_key_p95_ms'], 1e-3):.1f}); "
               f"stall max {x['loop_max_ms']:5.0f} p99 {x['loop_p99_ms']:4.0f} ms "
               f"(bare loop, same time: max {x['bare_loop_max_ms']:.0f} p99 {x['bare_loop_p99_ms']:.0f}; "
-              f"idle app max {x['idle_max_ms']:.0f})")
+              f"idle app max {x['idle_max_ms']:.0f}"
+              + ("" if x["steal_pct"] is None else f"; host steal {x['steal_pct']:.1f} % of CPU time") + ")")
     for n, x in enumerate(results, 1):
         print(f"run {n}: event-loop CPU {x['loop_cpu_per_cycle_s'] * 1e3:5.0f} ms/cycle, "
               f"{x['key_cpu_ms']:4.1f} ms per tab key (median; bare Textual {x['bare_key_cpu_ms']:.1f}), "
