@@ -20,7 +20,7 @@ from typing import Sequence
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -30,7 +30,8 @@ def _parse(spec: str) -> Style:
     return Style.parse(spec) if spec else Style()
 
 
-def _style(style: str | Style) -> Style:
+def style_of(style: str | Style) -> Style:
+    """A style spec ('bold red') as a Rich Style, parsed once per spec; a Style as it is."""
     return style if isinstance(style, Style) else _parse(style)
 
 
@@ -42,7 +43,7 @@ def text_strip(line: Text, width: int, base: Style) -> Strip:
     order, as Rich renders them. Longer rows are cut, shorter ones padded with `base`.
     """
     plain = line.plain
-    line_style = base + _style(line.style) if line.style else base
+    line_style = base + style_of(line.style) if line.style else base
     spans = [span for span in line.spans if span.end > span.start]
     if not spans:
         segments = [Segment(plain, line_style)] if plain else []
@@ -55,7 +56,7 @@ def text_strip(line: Text, width: int, base: Style) -> Strip:
             style = line_style
             for span in spans:
                 if span.start <= start and span.end >= end:
-                    style = style + _style(span.style)
+                    style = style + style_of(span.style)
             segments.append(Segment(plain[start:end], style))
     return fit(Strip(segments), width, base)
 
@@ -86,6 +87,7 @@ class TextLines(Widget):
         self._strips: list[Strip] = []
         self._strips_key: tuple | None = None
         self._base = Style()
+        self._size = Size(0, 0)
 
     def changed(self) -> None:
         """The content changed: make the strips anew at the next frame."""
@@ -98,12 +100,13 @@ class TextLines(Widget):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # The widget's style (colours from its ancestors and the theme), as Textual's line-API
-        # widgets take it: read once per frame, not once per line (it walks the ancestors).
-        self._base = self.rich_style
+        # widgets take it, and its size: read once per frame, not once per line (both walk the
+        # DOM or the compositor's map).
+        self._base, self._size = self.rich_style, self.content_size
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        size = self.content_size
+        size = self._size
         key = (size, self._base, self._generation)
         if key != self._strips_key:
             self._strips = text_strips(self.render_rows(), size.width, size.height, self._base)

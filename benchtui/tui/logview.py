@@ -17,16 +17,15 @@ ASCII and single-width symbols (µ, Ω, ±); a double-width character would be c
 from __future__ import annotations
 
 import collections
-import functools
 import time
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from .lines import fit
+from .lines import fit, style_of
 
 #: Styles of sources in the log, so that problems and the loop stand out.
 SOURCE_STYLES = {"error": "bold red", "warning": "yellow", "loop": "cyan", "PSU": "magenta",
@@ -36,11 +35,6 @@ STAMP_STYLE = "dim"
 STAMP_WIDTH = 11
 #: Below this width later rows are not indented (the indent would leave too little room).
 MIN_INDENTED_WIDTH = 30
-
-
-@functools.lru_cache(maxsize=None)
-def _style(spec: str) -> Style:
-    return Style.parse(spec) if spec else Style()
 
 
 def log_line(when: float, source: str, text: str, severity: str = "") -> tuple[str, int, str, str]:
@@ -86,6 +80,7 @@ class LogView(ScrollView, can_focus=True):
         self._wrapped_at = 0     # the width self._rows were made for (0: not made yet)
         #: The view follows the newest line: it was at its end when last scrolled (or never was).
         self._follow = True
+        self._base = Style()  # the view's style in the frame being drawn (render_lines)
 
     @property
     def line_count(self) -> int:
@@ -145,9 +140,14 @@ class LogView(ScrollView, can_focus=True):
             self._rewrap()
             self._sized()
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The view's style, read once per frame: `rich_style` walks the ancestors each time.
+        self._base = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        base = self._base
         index = self.scroll_offset.y + y
         if index >= len(self._rows):
             return Strip.blank(width, base)
@@ -160,5 +160,5 @@ class LogView(ScrollView, can_focus=True):
                              (text_at, len(text), text_style)):
             lo, hi = max(lo, start), min(hi, end)
             if lo < hi:
-                segments.append(Segment(text[lo:hi], base + _style(spec)))
+                segments.append(Segment(text[lo:hi], base + style_of(spec)))
         return fit(Strip(segments), width, base)
