@@ -17,6 +17,11 @@ from .base import BenchPanel, set_text
 CONNECT_MODES = ("under-reset", "pre-reset", "halt", "attach")
 
 
+def connect_label(connected: bool) -> str:
+    """'Connect c' / 'Disconnect c': the connect button's label."""
+    return f"{'Disconnect' if connected else 'Connect'} {command('toggle_connect').key_label}"
+
+
 def option_bytes_view(ob: Any) -> Text:
     """Decoded option bytes, one field a line in aligned columns; fields not at their factory
     value in red, with the factory value. Plain lines, not a Rich table: a table is measured and
@@ -87,9 +92,8 @@ class TargetPanel(BenchPanel):
             yield Label(f"probe {target.probe_uid}", id="probe", classes="field-label")
             yield Select([(m, m) for m in CONNECT_MODES], value=target.connect_mode, allow_blank=False,
                          id="mode", compact=True)
-            key = command("toggle_connect").key_label
-            yield sized(Button(f"Connect {key}", id="connect", compact=True, variant="primary",
-                               action="app.toggle_connect"), f"Disconnect {key}")
+            yield sized(Button(connect_label(False), id="connect", compact=True, variant="primary",
+                               action="app.toggle_connect"), connect_label(True))
         with Horizontal(classes="row buttons"):  # two groups: stacked when narrow, one row when wide
             with Horizontal(classes="button-group"):
                 yield button("flash", "flash", variant="warning")
@@ -125,8 +129,7 @@ class TargetPanel(BenchPanel):
             set_text(ident, Text.assemble(("● ", "bold red"), state.target_error))
         else:
             set_text(ident, Text("○ not connected", "dim"))
-        key = command("toggle_connect").key_label
-        label = f"Disconnect {key}" if state is not None and state.target_connected else f"Connect {key}"
+        label = connect_label(state is not None and state.target_connected)
         connect = self.query_one("#connect", Button)
         if str(connect.label) != label:
             connect.label = label  # the button is as wide as its longest label (compose)
@@ -150,8 +153,8 @@ class TargetPanel(BenchPanel):
         earlier reading (dimmed, with the time), never shown as the target's current state."""
         ob = self.option_bytes
         current = self.option_bytes_current
-        # By value: the loop reads the same option bytes every cycle, and redrawing the table
-        # (a Rich grid, measured and rendered anew) cost 10-20 ms of the next frame.
+        # By value: the loop reads the same option bytes every cycle, and redrawing them (and
+        # the layout of the area they are in) is most of a frame.
         key = None if ob is None else (type(ob), ob.encode(), getattr(ob, "dev_id", None),
                                        getattr(ob, "flash_kb", None), current,
                                        None if current else self.option_bytes_at)
@@ -159,18 +162,15 @@ class TargetPanel(BenchPanel):
             return
         self._ob_drawn = key
         ob_area, sectors = self.query_one("#ob", Static), self.query_one("#sectors", Static)
-        if current:
-            ob_area.update(option_bytes_view(ob))
-            sectors.update(sector_map(ob))
-            ob_area.remove_class("stale")
-            sectors.remove_class("stale")
-            return
-        when = time.strftime("%H:%M:%S", time.localtime(self.option_bytes_at))
-        sectors.update(Text.assemble((f"as read at {when}, target not connected now: ", "bold yellow"),
-                                     sector_map(ob)))
         ob_area.update(option_bytes_view(ob))
-        ob_area.add_class("stale")
-        sectors.add_class("stale")
+        if current:
+            sectors.update(sector_map(ob))
+        else:
+            when = time.strftime("%H:%M:%S", time.localtime(self.option_bytes_at))
+            sectors.update(Text.assemble((f"as read at {when}, target not connected now: ", "bold yellow"),
+                                         sector_map(ob)))
+        ob_area.set_class(not current, "stale")
+        sectors.set_class(not current, "stale")
 
     def bench_event(self, event: Any) -> None:
         if isinstance(event, ev.Progress):
