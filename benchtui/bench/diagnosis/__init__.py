@@ -20,7 +20,7 @@ from ..stats import zero_failure_bound
 from .context import RunContext
 from .knowledge import KnowledgeBase, ModeRule, Part, load_knowledge
 from .salvage import Salvage, salvage_for
-from .words import fill, placeholders, what_happened
+from .words import fill, finding_words, what_happened
 
 #: Supporting features quoted under a finding (besides its headline).
 SUPPORTING = 3
@@ -156,7 +156,7 @@ def _evidence_items(kb: KnowledgeBase, ctx: RunContext, analysis: Analysis,
         rule = next(r for r in kb.evidence if r.id == rule_id)
         modes = _modes_of(analysis, [f for f, _ in entries])
         supporting = [_evidence(f) for f in _supporting(head, [f for f, _ in entries[1:]])]
-        words = placeholders(head, ctx)
+        words = finding_words(head, ctx)
         points_back = None
         if part_id in SYMPTOM_PARTS:
             points_back = _points_back(kb, analysis, head, matched)

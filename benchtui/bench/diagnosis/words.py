@@ -24,7 +24,8 @@ def what_happened(analysis: Analysis, modes: tuple[str, ...] | None = None) -> s
     return f"{failed} of {analysis.cycles} cycles failed ({detail})"
 
 
-def placeholders(f: Finding, ctx: RunContext) -> dict[str, str]:
+def finding_words(f: Finding, ctx: RunContext) -> dict[str, str]:
+    """What the {names} in an evidence rule's sentences stand for, for finding `f` of the run."""
     parts = f.feature.split(".")
     window = window_of(f.feature) or ""
     net = parts[1] if len(parts) >= 3 and parts[0] != "psu" else ""
