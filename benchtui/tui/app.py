@@ -32,6 +32,7 @@ from .keys import COMMANDS, TAB_KEYS, TABS, bindings, footer_keys, help_text
 from .messages import AppLogHandler, BenchEvent, LogRecordMessage
 from .panels import (BenchPanel, LogPanel, LoopPanel, OverviewPanel, PowerPanel, ResultsPanel,
                      ScopePanel, TargetPanel)
+from .tabs import RESIZE_SETTLE_S, Predraw, switch_panel
 from .widgets import KeyBar, StatusBar, TabBar
 from .words import step_words
 
@@ -44,19 +45,6 @@ P = TypeVar("P", bound=BenchPanel)
 #: The panel class of each tab.
 PANELS = {"overview": OverviewPanel, "power": PowerPanel, "target": TargetPanel, "scope": ScopePanel,
           "loop": LoopPanel, "results": ResultsPanel, "log": LogPanel}
-
-
-def switch_panel(switcher: ContentSwitcher, panel_id: str) -> None:
-    """Show child `panel_id` of `switcher` and hide the one shown, as setting `current` does,
-    without repainting the switcher itself: the shown panel covers all of it, and its own
-    background (26 lines at 100x30) was drawn anew on every tab key, 1-4 ms of that frame."""
-    old = switcher.current
-    if old == panel_id:
-        return
-    switcher.set_reactive(ContentSwitcher.current, panel_id)
-    if old is not None:
-        switcher.get_child_by_id(old).display = False
-    switcher.get_child_by_id(panel_id).display = True
 
 
 class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsActions, BoardActions,
@@ -84,9 +72,9 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         self._shut_down = False
         self._analysis_running = False
         self._analysis_again: int | None = None
-        #: Set once the warm-up (imports, firmware parse) is done and frozen: from then on the
-        #: first connect and run do no startup work next to the event loop.
-        self.warmed_up = False
+        self._imports_warm = False
+        #: Draws the hidden tabs ahead of their first visit (tabs.py); made on mount.
+        self.predraw: Predraw | None = None
         self._log_handler = AppLogHandler(self)
         #: Full garbage collections between frames, not inside them (heap.py).
         self.heap = HeapPolicy()
@@ -138,7 +126,15 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         self.log_line("bench", f"profile {self.profile.name} ({self.profile.source})")
         self.act("open", "connect instruments", self._open)
         self.load_runs()
+        self.predraw = Predraw(self, self.query_one("#tabs", ContentSwitcher))
         self.call_after_refresh(self._warm_up)
+
+    @property
+    def warmed_up(self) -> bool:
+        """The warm-up is done: imports and firmware parse (frozen) and the hidden tabs drawn
+        ahead. From then on the first connect, run and tab visit do no startup work next to
+        the event loop."""
+        return self._imports_warm and self.predraw is not None and self.predraw.done
 
     #: What the console imports later on the loop (the first connect, run, report, cycle view):
     #: imported by a thread once the first frame is up, then frozen (`heap.freeze`). The first
@@ -162,10 +158,11 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
                 self.session.parse_firmware_ahead()
             self.call_from_thread(self._warm_up_done)
         self.run_worker(imports, thread=True, group="warm-up", exit_on_error=False)
+        self.predraw.start()
 
     def _warm_up_done(self) -> None:
         self.heap.freeze(collect=True)
-        self.warmed_up = True
+        self._imports_warm = True
 
     async def _open(self) -> None:
         await self.session.open()
@@ -226,6 +223,11 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
             return
         self.log_line("user", f"reconnect {' and '.join('PSU' if d == 'psu' else d for d in lost)}")
         self.act("open", "reconnect", lambda: self.session.reconnect(lost))
+
+    def on_resize(self) -> None:
+        # Every hidden tab was drawn at the old size: draw them again once the size settles.
+        if self.predraw is not None:
+            self.predraw.start(RESIZE_SETTLE_S)
 
     # -- navigation, help, palette ----------------------------------------------------------
     def action_blur(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import socket
 
 import pytest
 from rich.console import Console
@@ -32,6 +33,28 @@ def bench_factory(tmp_path, small_firmware):
     yield start
     for vb in started:
         vb.stop()
+
+
+def closed_port() -> int:
+    """A localhost port with nothing listening (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def absent_profile(database: str):
+    """The demo profile with no instrument behind its addresses (nothing listens there)."""
+    profile = load_profile(DEMO_PROFILE)
+    return profile.replace(
+        psu=dataclasses.replace(profile.psu, resource=f"TCPIP0::127.0.0.1::{closed_port()}::SOCKET"),
+        scope=dataclasses.replace(profile.scope, resource=f"TCPIP0::127.0.0.1::{closed_port()}::SOCKET"),
+        store=dataclasses.replace(profile.store, database=database))
+
+
+@pytest.fixture
+def absent_bench(tmp_path):
+    """A bench whose instruments are not there (the console must open and say so)."""
+    return absent_profile(str(tmp_path / "none.db"))
 
 
 async def wait_for(pilot, condition, what: str, timeout: float = WAIT_S):

@@ -4,7 +4,6 @@ on a virtual batch, putting another board on the bench (i); the overview says wh
 from __future__ import annotations
 
 import dataclasses
-import socket
 
 from textual.widgets import DataTable, Input
 
@@ -16,23 +15,13 @@ from benchtui.tui.dialogs import TextScreen
 from benchtui.tui.panels import ResultsPanel
 from tests.bench.test_boards import uid, write_batch
 
-from .conftest import WAIT_S, connected, log_has, screen_text, wait_for
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .conftest import WAIT_S, absent_profile, connected, log_has, screen_text, wait_for
 
 
 async def test_the_results_tab_compares_the_boards_and_names_the_one_that_stands_out(tmp_path) -> None:
     db = str(tmp_path / "batch.db")
     write_batch(db, faulty=7)
-    profile = load_profile(DEMO_PROFILE)
-    profile = profile.replace(  # no instruments here: the results tab only reads the database
-        psu=dataclasses.replace(profile.psu, resource=f"TCPIP0::127.0.0.1::{closed_port()}::SOCKET"),
-        scope=dataclasses.replace(profile.scope, resource=f"TCPIP0::127.0.0.1::{closed_port()}::SOCKET"),
-        store=dataclasses.replace(profile.store, database=db))
+    profile = absent_profile(db)  # no instruments here: the results tab only reads the database
     app = BenchApp(profile)
     async with app.run_test(size=(160, 50)) as pilot:
         panel = app.query_one(ResultsPanel)

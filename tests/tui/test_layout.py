@@ -3,33 +3,10 @@ instruments are not there: the console must still open, say so in words, and sta
 
 from __future__ import annotations
 
-import dataclasses
-import socket
-
-import pytest
-
-from benchtui.cli import DEMO_PROFILE
-from benchtui.profile import load_profile
 from benchtui.tui.app import BenchApp
 from benchtui.tui.dialogs import TextScreen
 
 from .conftest import log_has, on_screen, screen_text, wait_for
-
-
-def closed_port() -> int:
-    """A localhost port with nothing listening (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def absent_bench(tmp_path):
-    profile = load_profile(DEMO_PROFILE)
-    return profile.replace(
-        psu=dataclasses.replace(profile.psu, resource=f"TCPIP0::127.0.0.1::{closed_port()}::SOCKET"),
-        scope=dataclasses.replace(profile.scope, resource=f"TCPIP0::127.0.0.1::{closed_port()}::SOCKET"),
-        store=dataclasses.replace(profile.store, database=str(tmp_path / "none.db")))
 
 
 async def test_80x24_frame_regions(absent_bench):
