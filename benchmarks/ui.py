@@ -11,8 +11,9 @@ reported on its own), longest stall < 50 ms while full cycles (power-cycle, capt
 erase, program, verify) run. The stall is measured by a probe task on the app's own loop that
 asks to wake every 5 ms and records how late it wakes; an idle-app baseline is measured in the
 same run, so the number to compare is the difference. The loop is started once the console is
-ready (its warm-up thread has imported pyOCD and parsed the firmware, ~2 s after start, printed
-as "start to ready"): a run started before that shares the CPU with startup work.
+ready (its warm-up thread has imported pyOCD and parsed the firmware, and the hidden tabs have
+been drawn ahead (tui/tabs.py), ~3-4 s after start, printed as "start to ready"): a run started
+before that shares the CPU with startup work.
 
 By default the virtual bench runs in its own process (`benchtui sim`), as real instruments and
 a real probe would: the number is then the console's own stall. `--in-process` runs it in the
