@@ -95,18 +95,13 @@ class Predraw:
         if not self._queue:
             self.done = True
             return
-        if not self._quiet():
-            self._tries += 1
-            if self._tries > MAX_TRIES:  # always busy: leave the rest to their first visit
-                self._queue.clear()
-                self.done = True
-                return
-            self._schedule(RETRY_S)
-            return
-        self._tries = 0
-        panel_id = self._queue.pop(0)
         try:
-            self._draw(panel_id)
+            if self._quiet():
+                self._draw(self._queue.pop(0))
+                self._tries = 0
+                self.drawn += 1
+                self._schedule(STEP_S)
+                return
         except Exception as error:  # noqa: BLE001 - see the module: only ever ahead of time
             log.debug("predraw stopped (%s: %s); tabs are drawn on their first visit",
                       type(error).__name__, error)
@@ -114,8 +109,12 @@ class Predraw:
             self._queue.clear()
             self.done = True
             return
-        self.drawn += 1
-        self._schedule(STEP_S)
+        self._tries += 1
+        if self._tries > MAX_TRIES:  # always busy: leave the rest to their first visit
+            self._queue.clear()
+            self.done = True
+            return
+        self._schedule(RETRY_S)
 
     def _quiet(self) -> bool:
         """Nothing is pending on the switcher's screen, and nothing has the focus (a widget that
@@ -133,10 +132,12 @@ class Predraw:
         compositor = screen._compositor
         with self.app.batch_update():
             switch_panel(self.switcher, panel_id)
-            screen._refresh_layout()
-            compositor.render_update(full=True)
-            if shown is not None:
-                switch_panel(self.switcher, shown)
-            screen._refresh_layout()
+            try:
+                screen._refresh_layout()
+                compositor.render_update(full=True)
+            finally:  # whatever failed, the tab that was shown is shown again
+                if shown is not None:
+                    switch_panel(self.switcher, shown)
+                screen._refresh_layout()
             # The screen looks as it did before: nothing to paint (the screen was quiet).
             compositor._dirty_regions.clear()
