@@ -64,7 +64,7 @@ class Predraw:
         self._broken = False
         #: All hidden tabs drawn since the last `start` (or Predraw gave up: see the module).
         self.done = False
-        #: Tabs drawn (one count per pass), for the tests and the benchmark.
+        #: Tabs drawn (one count per tab and pass), for the tests.
         self.drawn = 0
 
     def start(self, delay: float = 0.0) -> None:
