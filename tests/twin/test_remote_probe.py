@@ -127,10 +127,16 @@ def test_a_server_that_hangs_up_is_probe_lost_at_once():
 
 
 def test_the_server_binds_exactly_its_host_and_a_busy_port_is_one_line():
-    srv = serve_twin(Stm32Twin("zg"), host="127.0.0.2")
+    # The port is held on 127.0.0.1, bound but not listening, for the whole test: a connection
+    # there is refused unless the server listens there too, and no other listener in the suite
+    # (another bench on an ephemeral port) can take 127.0.0.1 on the same number meanwhile.
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    port = held.getsockname()[1]
+    srv = serve_twin(Stm32Twin("zg"), host="127.0.0.2", port=port)
     try:
-        assert srv._server.server_address[0] == "127.0.0.2"
-        assert srv.uid == f"remote:127.0.0.2:{srv.port}"
+        assert srv._server.server_address == ("127.0.0.2", port)
+        assert srv.uid == f"remote:127.0.0.2:{port}"
         with pytest.raises(ConnectionRefusedError):      # not on 127.0.0.1: exactly the host given
             socket.create_connection(("127.0.0.1", srv.port), timeout=2).close()
         with pytest.raises(OSError) as info:
@@ -139,6 +145,7 @@ def test_the_server_binds_exactly_its_host_and_a_busy_port_is_one_line():
         assert "\n" not in text and f"127.0.0.2:{srv.port}" in text and "probe server" in text
     finally:
         srv.stop()
+        held.close()
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.7") and not is_loopback("")
 
