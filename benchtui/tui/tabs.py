@@ -58,14 +58,18 @@ class Predraw:
     def __init__(self, app: "App", switcher: ContentSwitcher):
         self.app = app
         self.switcher = switcher
-        self._queue: list[str] = []
+        self._queue: list[str] = []  # what is left to draw, in order
         self._tries = 0
         self._timer = None
         self._broken = False
-        #: All hidden tabs drawn since the last `start` (or Predraw gave up: see the module).
-        self.done = False
         #: Tabs drawn (one count per tab and pass), for the tests.
         self.drawn = 0
+
+    @property
+    def done(self) -> bool:
+        """Nothing is left to draw: every hidden tab was drawn since the last `start`, or
+        Predraw gave up on the rest (see the module)."""
+        return not self._queue
 
     def start(self, delay: float = 0.0) -> None:
         """Draw every hidden tab (again), beginning in `delay` seconds (STEP_S at least); a
@@ -74,12 +78,10 @@ class Predraw:
             self._timer.stop()
             self._timer = None
         if self._broken:
-            self.done = True
             return
         ids = [child.id for child in self.switcher.children if child.id is not None]
         self._queue = ids + ids  # two passes: see the module
         self._tries = 0
-        self.done = False
         self._schedule(delay)
 
     def _schedule(self, delay: float) -> None:
@@ -93,7 +95,6 @@ class Predraw:
         while self._queue and self._queue[0] == self.switcher.current:
             self._queue.pop(0)  # the shown tab is drawn anyway
         if not self._queue:
-            self.done = True
             return
         try:
             if self._quiet():
@@ -107,14 +108,12 @@ class Predraw:
                       type(error).__name__, error)
             self._broken = True
             self._queue.clear()
-            self.done = True
             return
         self._tries += 1
         if self._tries > MAX_TRIES:  # always busy: leave the rest to their first visit
             self._queue.clear()
-            self.done = True
-            return
-        self._schedule(RETRY_S)
+        else:
+            self._schedule(RETRY_S)
 
     def _quiet(self) -> bool:
         """Nothing is pending on the switcher's screen, and nothing has the focus (a widget that
