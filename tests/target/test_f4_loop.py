@@ -15,7 +15,7 @@ F4_DEMO = Path(__file__).resolve().parents[2] / "profiles" / "demo-stm32f407.tom
 def test_loop_runs_on_the_f407_twin(tmp_path, small_firmware):
     from benchtui.bench.engine import CycleEngine
     from benchtui.bench.session import BenchSession
-    from benchtui.bench.store import ResultsStore
+    from benchtui.bench.store import open_store
 
     profile = load_profile(F4_DEMO)
     profile = profile.replace(
@@ -39,7 +39,7 @@ def test_loop_runs_on_the_f407_twin(tmp_path, small_firmware):
     finally:
         vb.stop()
     assert summary.status == "completed" and summary.cycles == 3 and summary.failures == 0
-    with ResultsStore(live.store.database, readonly=True) as store:
+    with open_store(live.store.database, readonly=True) as store:
         cycles = store.cycles(summary.id)
     first = cycles[0]
     assert first.target["family"] == "STM32F4" and first.target["dev_id"] == "0x413"

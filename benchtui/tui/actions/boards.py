@@ -24,13 +24,13 @@ class BoardActions(ConsoleBase):
     # -- the by-board view ------------------------------------------------------------------
     def load_boards(self) -> None:
         """Compare the boards of every run in the database, in a thread; the results tab shows it."""
-        from ...bench.store import ResultsStore, exists
+        from ...bench.store import exists, open_store
         if not exists(self.profile.store.database):
             return
 
         def compare() -> tuple[Any, list[Any]]:
             from ...bench.board_report import board_comparison
-            with ResultsStore(self.profile.store.database, readonly=True) as store:
+            with open_store(self.profile.store.database, readonly=True) as store:
                 return board_comparison(store)
 
         def done(got: tuple[Any, list[Any]]) -> None:

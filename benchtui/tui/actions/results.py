@@ -34,8 +34,8 @@ class ResultsActions(BoardActions):
         self.notify(text, timeout=8)
 
     def _store(self) -> Any:
-        from ...bench.store import ResultsStore
-        return ResultsStore(self.profile.store.database, readonly=True)
+        from ...bench.store import open_store
+        return open_store(self.profile.store.database, readonly=True)
 
     # -- correlation of the running loop ----------------------------------------------------
     @property
