@@ -40,7 +40,7 @@ CHANNELS = {"VDD": ScopeChannel(channel=1, scale=1.0),
             "NRST": ScopeChannel(channel=4, scale=1.0)}
 POWER_UP = TriggerConfig(source="VDD", level=1.5, slope="rising", timebase=0.002, pretrigger=0.1)
 LAN_FLOOR = 100e6 / 8                     # bytes/s of a 100 Mbit/s link
-#: Measured/reported transfer rates (bytes/s), as reported (scopehal #12, pklaus/ds1054z #5); others use LAN_FLOOR.
+#: Reported transfer rates (bytes/s: scopehal #12, pklaus/ds1054z #5); others use LAN_FLOOR.
 RATES = {"rigol-ds1054z": (1.7e6, "1.7 MB/s (reported)"), "rigol-dho924": (1.7e6, "1.7 MB/s (assumed)")}
 SCOPES = ("rigol-ds1054z", "rigol-dho924", "keysight-dsox3034t", "siglent-sds1104x-e",
           "siglent-sds2104x-plus", "tektronix-mso54")
