@@ -1,6 +1,6 @@
 """The steps of one cycle, as the engine runs them (a mixin of `CycleEngine`).
 
-One coroutine per step name of `cycle.steps` (DESIGN.md "data flow of one cycle"); each gets the
+One coroutine per step name of `cycle.steps` (in the order the profile lists them); each gets the
 `Cycle` being gathered and adds features, waveforms, details and events to it; a failure is an
 exception (a driver's BenchError, or StepFailed for a step's own check). The engine times,
 retries and records them (bench/engine.py).

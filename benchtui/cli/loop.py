@@ -20,6 +20,7 @@ from typing import Any
 from ..errors import BenchError
 from ..profile import load_profile
 from .common import (
+    DEMO_PROFILE,
     EXIT_ERROR,
     EXIT_FAILURES,
     EXIT_INTERRUPTED,
@@ -51,7 +52,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.cycles is not None and args.cycles < 1:
         raise BenchError(f"--cycles {args.cycles}: the number of cycles must be at least 1 "
                          "(use --until-stopped to run until Ctrl-C)", where="run")
-    profile = load_profile(args.profile)
+    if args.profile is None and not args.virtual:
+        raise BenchError("say which bench: --profile P (or --virtual for the demo's virtual bench)",
+                         where="run")
+    profile = load_profile(args.profile or DEMO_PROFILE)
     # A step that destroys something every cycle: refused before anything is touched, unless --yes.
     destructive = require_confirmation(profile, args.yes, "add --yes to confirm")
     vb = None
@@ -180,7 +184,8 @@ def _run_interruptible(coro: Any, on_first: Any, on_abort: Any, last_words: Any)
 
 def register(sub: Any) -> None:
     sp = sub.add_parser("run", help="run the power-cycle / flash / measure loop headless")
-    sp.add_argument("--profile", required=True)
+    sp.add_argument("--profile", help="the bench's profile: a file or a bundled name "
+                    f"(default with --virtual: {DEMO_PROFILE.stem})")
     how_long = sp.add_mutually_exclusive_group()
     how_long.add_argument("--cycles", type=int, help="number of cycles, at least 1 (default: the profile's)")
     how_long.add_argument("--until-stopped", action="store_true", help="run until Ctrl-C")

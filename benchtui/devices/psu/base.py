@@ -7,7 +7,7 @@ A dialect (one module per family in this package) declares:
 * `PACING` if the instrument needs time between messages,
 and a `mode()` that turns its status reply into CV/CC. Everything else is here, once.
 
-Safety (DESIGN.md, the bar for done): every setpoint is checked against the profile's hard maxima
+Safety: every setpoint is checked against the profile's hard maxima
 (`psu.max_voltage`, `psu.max_current`) and the model's channel range BEFORE anything is sent;
 a refused setpoint raises `SafetyError` and the instrument sees no traffic. Then, as a last line
 of defence, the exact text about to be sent is parsed back and checked again (finite, within the

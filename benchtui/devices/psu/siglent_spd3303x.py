@@ -1,4 +1,4 @@
-"""Siglent SPD3303X / SPD3303X-E (scpi.md A.3; scopehal SiglentPowerSupply, Fixate, PyMeasure
+"""Siglent SPD3303X / SPD3303X-E (SPD3303X/SPD3303X-E User Manual, remote control; scopehal SiglentPowerSupply, Fixate, PyMeasure
 siglent_spdbase).
 
 `CH1:VOLT 5`, `CH1:CURR 1`, `OUTP CH1,ON`, `MEAS:VOLT? CH1`; there is no output or CV/CC query:
