@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import BenchError
 from ..profile import load_profile
+from ..text import printable, printable_lines
 from .common import (
     DEMO_PROFILE,
     EXIT_ERROR,
@@ -80,9 +81,10 @@ def cmd_check(args: argparse.Namespace) -> int:
                                  "readable" if found else "no such file (target.firmware in the profile)"))
     for r in results:
         mark = "ok  " if r.ok else "FAIL"
-        print(f"{mark} {r.name:<8} {r.resource}")
+        # Resources, identities and error details quote the profile and the instruments.
+        print(printable(f"{mark} {r.name:<8} {r.resource}"))
         detail = _without_where(r.detail or "", r.name, r.resource)
-        print(f"     {r.identity or ''}{' — ' if r.identity and detail else ''}{detail}")
+        print(printable(f"     {r.identity or ''}{' — ' if r.identity and detail else ''}{detail}"))
     psu, probe = results[0], next(r for r in results if r.name == "probe")
     if not probe.ok:
         print(_probe_list())
@@ -114,7 +116,7 @@ def _probe_list() -> str:
         return f"probes connected: cannot list them ({exc.one_line()})"
     if not probes:
         return "probes connected: none"
-    return "probes connected:\n" + "\n".join(f"  {p.uid}  {p.description}" for p in probes)
+    return printable_lines(["probes connected:"] + [f"  {p.uid}  {p.description}" for p in probes])
 
 
 def register(sub: Any) -> None:

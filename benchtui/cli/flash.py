@@ -27,6 +27,7 @@ from typing import Any, Callable
 from ..errors import (BenchError, ConfirmationRequired, CoreReset, FlashOperationError, SafetyError,
                       TransferFault, VerifyMismatch)
 from ..profile import load_profile
+from ..text import printable
 from .common import EXIT_ERROR, EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, start_virtual_bench
 
 #: Errors that say the board (its flash, its option bytes) failed, not the setup: exit code 1.
@@ -112,9 +113,9 @@ def _session(profile: Any, work: Callable[[Any, threading.Event], int]) -> int:
         link = TargetLink(profile.target)
         try:
             ident = link.connect()
-            print(f"target: {ident.describe()} via {profile.target.probe_uid}", file=sys.stderr)
+            print(printable(f"target: {ident.describe()} via {profile.target.probe_uid}"), file=sys.stderr)
             if ident.profile_mismatch:
-                print(f"benchtui: {ident.profile_mismatch}", file=sys.stderr)
+                print(f"benchtui: {printable(ident.profile_mismatch)}", file=sys.stderr)
             return work(link, cancel)
         finally:
             try:
@@ -158,7 +159,7 @@ def cmd_flash(args: argparse.Namespace) -> int:
             raise VerifyMismatch(f"programmed but mismatched: {result.mismatch_count} bytes differ, "
                                  f"first at 0x{result.first_mismatch:08X}",
                                  first_address=result.first_mismatch, count=result.mismatch_count)
-        print(f"flashed {Path(path).name}: {kb:.1f} KB in {t3 - t0:.2f} s "
+        print(f"flashed {printable(Path(path).name)}: {kb:.1f} KB in {t3 - t0:.2f} s "
               f"({kb / max(t3 - t0, 1e-9):.1f} KB/s; program {kb / max(t2 - t1, 1e-9):.1f} KB/s), "
               f"erased {len(sectors)} sector(s) {format_sectors(sectors)} in {t1 - t0:.2f} s, verify OK")
         return EXIT_OK

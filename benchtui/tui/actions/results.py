@@ -26,7 +26,7 @@ class ResultsActions(ActionsBase):
     def notice(self, text: str) -> None:
         """A one-line notice that also lands in the log."""
         self.log_line("console", text)
-        self.notify(text, timeout=8)
+        self.notify(text, timeout=8, markup=False)  # it may name a file or a run
 
     # -- correlation of the running loop ----------------------------------------------------
     def analyse_run(self, run_id: int | None) -> None:

@@ -14,6 +14,7 @@ from textual.validation import Integer
 from textual.widgets import DataTable, Input, Label, ProgressBar, Static, Switch
 
 from ...bench import events as ev
+from ...text import printable
 from ..keys import button
 from ..widgets import StripPlot
 from ..words import step_words
@@ -109,7 +110,7 @@ def cycle_detail(record: CycleRow, names: list[str]) -> Text:
     else:
         text.append(f"FAIL in {record.failed_step or '?'}", "bold red")
         if record.error_text:
-            text.append(f" — {' '.join(record.error_text.split())}")
+            text.append(f" — {printable(' '.join(record.error_text.split()))}")
     units = record.units
     features = "  ".join(f"{short_feature(n)} {format_value(feature_value(record, n), units.get(n, ''))}"
                          for n in names if feature_value(record, n) is not None)
@@ -224,7 +225,7 @@ class LoopPanel(BenchPanel):
         result = Text("pass", "green") if record.passed else \
             Text(f"FAIL {record.failed_step or ''}".strip(), "bold red")
         self.query_one(DataTable).add_row(
-            str(record.index), result, short_error(record.error_text),
+            str(record.index), result, Text(printable(short_error(record.error_text))),  # no markup
             key_features_text(record, self.key_names), key=str(record.index))
         self.query_one(DataTable).move_cursor(row=len(self.records) - 1)
 
