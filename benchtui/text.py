@@ -59,6 +59,25 @@ def printable_lines(lines: Iterable[str]) -> str:
     return "\n".join(printable(line) for line in lines)
 
 
+class TerminalWriter:
+    """A text stream for a terminal that writes each `write()` printable but for one line end
+    at its end: a CSV or JSON-lines export shown on a terminal (a row per write, as the csv
+    module writes them) cannot act on it, while the same export to a file or a pipe is the
+    data as stored (the exports are data; GNU `ls` quotes file names the same way, on a
+    terminal only)."""
+
+    def __init__(self, stream: Any):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        body = text.rstrip("\r\n")
+        self.stream.write(printable(body) + text[len(body):].replace("\r", ""))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
 class PrintableFormatter(logging.Formatter):
     """A log formatter whose messages are printable (`%(message)s` may carry an instrument's
     reply or a file name); a traceback appended to the record keeps its lines."""
@@ -68,4 +87,4 @@ class PrintableFormatter(logging.Formatter):
         return super().formatMessage(record)
 
 
-__all__ = ["PrintableFormatter", "UNSAFE_CATEGORIES", "is_printable", "printable", "printable_lines"]
+__all__ = ["PrintableFormatter", "TerminalWriter", "UNSAFE_CATEGORIES", "is_printable", "printable", "printable_lines"]
