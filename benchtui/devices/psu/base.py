@@ -28,7 +28,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from ...errors import InstrumentError, SafetyError
+from ...errors import InstrumentError, InstrumentGarbage, SafetyError
+from ..guard import no_reading
 from ..pacing import NO_PACING, Pacing
 from ...profile import PsuConfig
 from ..visa import Scpi, VisaSession
@@ -42,12 +43,24 @@ UNREGULATED_AS: Mode = "CC"
 
 @dataclass(frozen=True)
 class PsuReading:
-    """What the output does right now: measured V and I, regulation mode, output state."""
+    """What the output does right now: measured V and I, regulation mode, output state.
 
-    voltage: float
-    current: float
+    A measurement the PSU had no number for (SCPI's 9.9E37 / 9.91E37) is None, and `invalid`
+    says which and why ("voltage: 9.91E37, SCPI's NAN: no reading").
+    """
+
+    voltage: float | None
+    current: float | None
     mode: Mode
     output: bool
+    invalid: str | None = None
+
+
+#: A measurement beyond this many times the model's range (or, for a model benchtui has no
+#: range for, beyond UNKNOWN_MODEL_READING) is not a reading but a broken reply (our choice: a
+#: 30 V channel never reads 60 V, while its overshoot and noise stay far below that).
+FAR_OUTSIDE = 2.0
+UNKNOWN_MODEL_READING = {"voltage": 1000.0, "current": 100.0}
 
 
 @dataclass(frozen=True)
@@ -194,23 +207,50 @@ class Psu(ABC):
 
     def setpoints(self) -> tuple[float, float]:
         """(voltage setpoint, current limit) as the instrument holds them (magnitudes)."""
-        return (self.polarity * float(self._do("voltage?")),  # type: ignore[arg-type]
-                float(self._do("current?")))  # type: ignore[arg-type]
+        volts, amps = float(self._do("voltage?")), float(self._do("current?"))  # type: ignore[arg-type]
+        for op, value in (("voltage?", volts), ("current?", amps)):
+            if no_reading(value):   # a setpoint is always a number
+                raise self.session.garbage(self.COMMANDS[op].render(ch=self.channel)[-1], repr(value),
+                                           f"a setpoint, not {no_reading(value)}")
+        return self.polarity * volts, amps
 
     @abstractmethod
     def mode(self) -> Mode:
         """CV or CC as the instrument reports it (regardless of output state)."""
 
-    def measure(self) -> tuple[float, float]:
-        """(measured volts as a magnitude, measured amperes)."""
-        volts = self.polarity * float(self._do("measure_voltage?"))  # type: ignore[arg-type]
-        amps = float(self._do("measure_current?"))  # type: ignore[arg-type]
+    def measure(self) -> tuple[float | None, float | None]:
+        """(measured volts as a magnitude, measured amperes); None where the PSU had no reading."""
+        volts, amps, _ = self._measure()
         return volts, amps
+
+    def _measure(self) -> tuple[float | None, float | None, str | None]:
+        """(volts, amps, why one is missing): SCPI's "no reading" values are None with the
+        reason (guard.no_reading); a value far outside the model's range is InstrumentGarbage
+        naming the PSU and the command."""
+        volts, why_v = self._reading("measure_voltage?", "voltage")
+        amps, why_a = self._reading("measure_current?", "current")
+        reasons = [f"{what}: {why}" for what, why in (("voltage", why_v), ("current", why_a)) if why]
+        return (None if volts is None else self.polarity * volts), amps, "; ".join(reasons) or None
+
+    def _reading(self, op: str, what: str) -> tuple[float | None, str | None]:
+        value = float(self._do(op))  # type: ignore[arg-type]
+        why = no_reading(value)
+        if why:
+            return None, why
+        limit = (self._limits(what)[3] * FAR_OUTSIDE if self.range else UNKNOWN_MODEL_READING[what])
+        if abs(value) > limit:
+            command = self.COMMANDS[op].render(ch=self.channel)[-1]
+            unit = "V" if what == "voltage" else "A"
+            raise InstrumentGarbage(
+                f"PSU {self.cfg.resource}: {command!r} read {value:g} {unit}, far outside what the "
+                f"{self.model or 'PSU'} CH{self.channel} can measure (more than {limit:g} {unit}): "
+                "not a reading", where="PSU")
+        return value, None
 
     def read(self) -> PsuReading:
         on = self.output()
-        volts, amps = self.measure()
-        return PsuReading(volts, amps, self.mode() if on else "OFF", on)
+        volts, amps, invalid = self._measure()
+        return PsuReading(volts, amps, self.mode() if on else "OFF", on, invalid)
 
     def safe_state(self) -> None:
         """Output off: the state every exit leaves the bench in."""
