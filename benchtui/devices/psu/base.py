@@ -23,7 +23,9 @@ Readbacks are returned as magnitudes the same way (the instrument's -4.99 V read
 
 from __future__ import annotations
 
+import decimal
 import math
+import numbers
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -128,10 +130,19 @@ class Psu(ABC):
         return (self.cfg.max_current, "A", "max_current",
                 self.range.max_current if self.range else None)
 
-    def _check(self, value: float, what: str) -> None:
+    def _check(self, value: float, what: str) -> float:
+        """`value` as a float if it may be set, else SafetyError (nothing is sent). Anything that
+        is not a real number, or none a float can hold (10**400, a NaN), is refused here."""
         profile_max, unit, key, model_max = self._limits(what)
         label = "voltage" if what == "voltage" else "current limit"
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        try:
+            if isinstance(value, bool) or not isinstance(value, (numbers.Real, decimal.Decimal)):
+                raise TypeError
+            value = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise SafetyError(f"PSU {label} {_shown(value)} is not a number a PSU can be set to; "
+                              "nothing was sent") from None
+        if not math.isfinite(value):
             raise SafetyError(f"PSU {label} {value!r} is not a number; nothing was sent")
         if value < 0:
             raise SafetyError(f"PSU {label} {value:g} {unit} is negative; nothing was sent"
@@ -142,14 +153,15 @@ class Psu(ABC):
         if model_max is not None and value > model_max:
             raise SafetyError(f"PSU {label} {value:g} {unit} exceeds the {self.model} CH{self.channel} "
                               f"range of {model_max:g} {unit}; nothing was sent")
+        return value
 
-    def check_voltage(self, volts: float) -> None:
-        """Raise SafetyError if `volts` (a magnitude) may not be set."""
-        self._check(volts, "voltage")
+    def check_voltage(self, volts: float) -> float:
+        """`volts` (a magnitude) as a float, or SafetyError if it may not be set."""
+        return self._check(volts, "voltage")
 
-    def check_current(self, amps: float) -> None:
-        """Raise SafetyError if `amps` may not be set as the current limit."""
-        self._check(amps, "current")
+    def check_current(self, amps: float) -> float:
+        """`amps` as a float, or SafetyError if it may not be set as the current limit."""
+        return self._check(amps, "current")
 
     def _wire(self, value: float, what: str) -> str:
         """The text to send for a checked magnitude, re-checked as the instrument will read it.
@@ -180,19 +192,16 @@ class Psu(ABC):
         self.session.check_errors()
 
     def set_voltage(self, volts: float) -> None:
-        self.check_voltage(volts)
-        self._do("set_voltage", v=self._wire(volts, "voltage"))
+        self._do("set_voltage", v=self._wire(self.check_voltage(volts), "voltage"))
         self._check_errors()
 
     def set_current_limit(self, amps: float) -> None:
-        self.check_current(amps)
-        self._do("set_current", a=self._wire(amps, "current"))
+        self._do("set_current", a=self._wire(self.check_current(amps), "current"))
         self._check_errors()
 
     def apply(self, volts: float, amps: float) -> None:
         """Set voltage and current limit together; both are checked before either is sent."""
-        self.check_voltage(volts)
-        self.check_current(amps)
+        volts, amps = self.check_voltage(volts), self.check_current(amps)
         v, a = self._wire(volts, "voltage"), self._wire(amps, "current")
         self._do("set_current", a=a)
         self._do("set_voltage", v=v)
@@ -261,6 +270,15 @@ class Psu(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.identity!r}, CH{self.channel})"
+
+
+def _shown(value: object) -> str:
+    """A refused setpoint as a message shows it: repr, at most 40 characters (10**400 has 401)."""
+    try:
+        text = repr(value)
+    except Exception:   # noqa: BLE001 - repr(10**5000) raises ValueError; refused all the same
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def model_of(identity: str) -> str:
