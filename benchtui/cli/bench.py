@@ -86,9 +86,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         detail = _without_where(r.detail or "", r.name, r.resource)
         print(printable(f"     {r.identity or ''}{' — ' if r.identity and detail else ''}{detail}"))
     psu, probe = results[0], next(r for r in results if r.name == "probe")
-    if not probe.ok:
+    probe_failed = not probe.ok and not (probe.detail or "").startswith("profile:")  # not a probe problem
+    if probe_failed:
         print(_probe_list())
-    if psu.ok and "output OFF" in (psu.detail or "") and not probe.ok:
+    if psu.ok and "output OFF" in (psu.detail or "") and probe_failed:
         print("hint: the PSU output is OFF, so the target is unpowered: switch it on "
               "(benchtui console: o) and check again")
     return EXIT_OK if all(r.ok for r in results) else EXIT_ERROR

@@ -110,7 +110,7 @@ def _session(profile: Any, work: Callable[[Any, threading.Event], int]) -> int:
     from ..devices.target import TargetLink
 
     def job(cancel: threading.Event) -> int:
-        link = TargetLink(profile.target)
+        link = TargetLink(profile.target, source=profile.source)
         try:
             ident = link.connect()
             print(printable(f"target: {ident.describe()} via {profile.target.probe_uid}"), file=sys.stderr)

@@ -84,7 +84,7 @@ def check_target(profile: Profile) -> CheckResult:
     from . import target
 
     cfg = profile.target
-    link = target.TargetLink(cfg)
+    link = target.TargetLink(cfg, source=profile.source)
     state = ""
     try:
         ident = link.connect()

@@ -242,6 +242,18 @@ def _path(value: str, base: Path, ctx: Ctx, keypath: tuple[str, ...]) -> str:
     return str(path if path.is_absolute() else base / path)
 
 
+def located_error(source: str | None, keypath: tuple[str, ...], message: str) -> ProfileError:
+    """A ProfileError for `keypath` of the profile file `source`, naming its line when the file
+    can be read again (a check made after loading, e.g. against pyOCD's target list)."""
+    text = ""
+    if source and source != "<memory>":
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            pass
+    return Ctx(source or "profile", text).error(keypath, message)
+
+
 def read_toml(text: str, source: str) -> tuple[dict[str, Any], Ctx]:
     """Parse TOML text into a table, refusing nesting deeper than MAX_NESTING."""
     try:
