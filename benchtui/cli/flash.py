@@ -215,6 +215,7 @@ def _parse_sets(family: Any, ob: Any, sets: list[str]) -> Any:
     """Apply 'NAME=VALUE' settings (ST names, case-insensitive) to `ob`; ValueError on bad input."""
     names = family.settable()
     aliases = {"bor": "bor_level", "rdp_level": "rdp"}
+    given: dict[str, str] = {}   # option byte -> the --set that set it
     for item in sets:
         name, sep, value = item.partition("=")
         if not sep or not value.strip():
@@ -224,6 +225,13 @@ def _parse_sets(family: Any, ob: Any, sets: list[str]) -> Any:
             number = int(value.strip(), 0)
         except ValueError:
             raise ValueError(f"--set {item!r}: {value.strip()!r} is not a number") from None
+        field = "bor_lev" if aliases.get(key) == "bor_level" else (names.get(key) or names.get(aliases.get(key, "")))
+        if field is not None and field in given:
+            # Keeping the last of two values silently could write-protect sectors by mistake.
+            raise ValueError(f"--set {item!r}: {name.strip()} is already set by --set {given[field]!r}; "
+                             "give each option byte once")
+        if field is not None:
+            given[field] = item
         if aliases.get(key) == "bor_level":
             from ..devices.mcu.base import BOR_LEVEL_TO_BITS
             if number not in BOR_LEVEL_TO_BITS:

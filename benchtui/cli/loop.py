@@ -54,7 +54,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                          "(use --until-stopped to run until Ctrl-C)", where="run")
     profile = load_profile(args.profile)
     # A step that destroys something every cycle: refused before anything is touched, unless --yes.
-    destructive = require_confirmation(profile, args.yes, "add --yes to confirm")
+    destructive = require_confirmation(profile, args.yes, "add --yes")
     vb = None
     if args.virtual:
         vb, profile = start_virtual_bench(profile, scenario=args.scenario, seed=args.seed,
