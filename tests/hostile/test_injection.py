@@ -31,7 +31,7 @@ from benchtui.bench.progress import ProgressLine
 from benchtui.bench.records import CycleRecord, FeatureValue, RunSummary, StepRecord
 from benchtui.bench.report.html import render_html
 from benchtui.bench.report import load_report
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 from benchtui.cli import DEMO_PROFILE, main
 from benchtui.errors import InstrumentGarbage, ProfileError
 from benchtui.profile import load_profile
@@ -125,7 +125,7 @@ def hostile_db(tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("inject") / "runs.db"
     rng = np.random.default_rng(5)
     profile = {"source": "/bench/p\x1b[2J.toml", "target": {"target_type": f"stm32f767zi{TERMINAL}"}}
-    with ResultsStore(db) as store:
+    with open_store(db) as store:
         run_id = store.start_run(HOSTILE_RUN, profile, {}, {}, scenario=None, bench=HOSTILE_BENCH)
         for i in range(1, 13):
             failed = i % 3 == 0
@@ -184,7 +184,7 @@ def _rendered(md: str) -> tuple[list[str], str]:
 
 def test_markdown_escapes_the_bench_and_run_names_fully(tmp_path):
     db = tmp_path / "md.db"
-    with ResultsStore(db) as store:
+    with open_store(db) as store:
         run_id = store.start_run(HALF_ESCAPED, {}, {}, {}, scenario=None,
                                  bench="bench <img src=x onerror=alert(2)>")
         store.add_cycle(run_id, CycleRecord(1, 1.0, 2.0, True, None, None, None))
@@ -211,7 +211,7 @@ def test_markdown_shows_terminal_characters_escaped(hostile_db, capsys):
 
 
 def test_html_report_escapes_every_name(hostile_db):
-    with ResultsStore(hostile_db, readonly=True) as store:
+    with open_store(hostile_db, readonly=True) as store:
         page = render_html(load_report(store))
     tags = []
 

@@ -12,7 +12,7 @@ import pytest
 
 from benchtui.bench.engine import CycleEngine
 from benchtui.bench.session import BenchSession
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 from benchtui.devices.psu import open_psu
 from benchtui.devices.scope import open_scope
 from benchtui.errors import InstrumentGarbage
@@ -69,7 +69,7 @@ async def test_a_run_stores_a_sentinel_reading_as_missing_with_the_reason(tmp_pa
     finally:
         await session.close()
     assert summary.status == "completed" and summary.cycles == 2, summary
-    with ResultsStore(profile.store.database, readonly=True) as store:
+    with open_store(profile.store.database, readonly=True) as store:
         cycles = store.cycles(summary.id)
         events = store.events(summary.id)
     assert all(c.feature("psu.on.voltage") is None for c in cycles[1:])

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 from benchtui.cli import DEMO_PROFILE, main
 from benchtui.errors import StoreError
 
@@ -32,7 +32,7 @@ def test_a_database_path_through_a_file_names_the_file(under, tmp_path):
     (tmp_path / "afile").write_text("not a folder")
     path = tmp_path / under
     with pytest.raises(StoreError) as caught:
-        ResultsStore(path).close()
+        open_store(path).close()
     assert str(caught.value) == (f"{path}: cannot create the results database: {tmp_path / 'afile'} is a "
                                  "file, not a folder (store.database names a path through it)")
     assert "Errno" not in str(caught.value)

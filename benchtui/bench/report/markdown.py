@@ -7,7 +7,7 @@ import re
 import string
 
 from ...text import printable
-from . import Report
+from .model import Report
 from .text import item_fields, rate, when
 
 TABLE_ROWS = 20
