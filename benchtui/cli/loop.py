@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import BenchError
 from ..profile import load_profile
+from ..text import printable
 from .common import (
     DEMO_PROFILE,
     EXIT_ERROR,
@@ -57,7 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                          where="run")
     profile = load_profile(args.profile or DEMO_PROFILE)
     # A step that destroys something every cycle: refused before anything is touched, unless --yes.
-    destructive = require_confirmation(profile, args.yes, "add --yes to confirm")
+    destructive = require_confirmation(profile, args.yes, "add --yes")
     vb = None
     if args.virtual:
         vb, profile = start_virtual_bench(profile, scenario=args.scenario, seed=args.seed,
@@ -127,8 +128,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if summary is None:
         _say("benchtui: interrupted before the loop started; nothing was switched on")
         return EXIT_INTERRUPTED
-    print(f"run {summary.id}: {summary.cycles} cycles, {summary.failures} failed, "
-          f"status {summary.status}; database {profile.store.database}")
+    print(printable(f"run {summary.id}: {summary.cycles} cycles, {summary.failures} failed, "
+                    f"status {summary.status}; database {profile.store.database}"))
     if line.engine is not None and line.engine.fatal is not None:
         _say(f"benchtui: run stopped: {line.engine.fatal.one_line()}")
     if summary.status == "stopped" and line.interrupted:
