@@ -33,11 +33,11 @@ def destructive_steps(profile: Profile) -> list[str]:
 
 def require_confirmation(profile: Profile, confirmed: bool, how: str) -> list[str]:
     """Raise ConfirmationRequired naming the destructive steps unless `confirmed`; return them.
-    `how` is what confirms, said before "to confirm" ("add --yes")."""
+    `how` says how to confirm ("add --yes to confirm")."""
     steps = destructive_steps(profile)
     if steps and not confirmed:
-        raise ConfirmationRequired(f"{profile.source}: this run does {' and '.join(steps)}; "
-                                   f"{how} to confirm", where="safety")
+        raise ConfirmationRequired(f"{profile.source}: this run does {' and '.join(steps)}; {how}",
+                                   where="safety")
     return steps
 
 

@@ -58,7 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                          where="run")
     profile = load_profile(args.profile or DEMO_PROFILE)
     # A step that destroys something every cycle: refused before anything is touched, unless --yes.
-    destructive = require_confirmation(profile, args.yes, "add --yes")
+    destructive = require_confirmation(profile, args.yes, "add --yes to confirm")
     vb = None
     if args.virtual:
         vb, profile = start_virtual_bench(profile, scenario=args.scenario, seed=args.seed,
