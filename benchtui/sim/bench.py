@@ -26,7 +26,8 @@ class VirtualBench:
                  scope_model: str = "rigol-ds1054z", host: str = "127.0.0.1",
                  psu_port: int = 0, scope_port: int = 0, probe_port: int = 0,
                  serve_probe: bool = False, state_file: str | None = None, dual_bank: bool = False,
-                 batch: int = 0, faulty: tuple[int, ...] | None = None, board: int = 1):
+                 batch: int = 0, faulty: tuple[int, ...] | None = None, board: int = 1,
+                 fault_words: tuple[str, ...] = (), fault_addresses: tuple[int, ...] = ()):
         self.scenario, self.seed, self.variant = scenario, seed, variant
         self.dual_bank = dual_bank
         #: The virtual batch (None: one board, as the scenario and seed describe it).
@@ -36,7 +37,8 @@ class VirtualBench:
             self.batch.spec(board)  # a one-line ValueError for a board outside the batch
         self._options = dict(time_scale=time_scale, psu_model=psu_model, scope_model=scope_model,
                              host=host, psu_port=psu_port, scope_port=scope_port,
-                             probe_port=probe_port, serve_probe=serve_probe, state_file=state_file)
+                             probe_port=probe_port, serve_probe=serve_probe, state_file=state_file,
+                             fault_words=tuple(fault_words), fault_addresses=tuple(fault_addresses))
         self.board: BoardModel | None = None
         self.twin: Stm32Twin | None = None
         self.instruments: Any = None
@@ -69,7 +71,8 @@ class VirtualBench:
             # The twin's MCU carries the board's 96-bit unique ID (from the board's seed).
             uid = b"".join(w.to_bytes(4, "little") for w in self.board.uid_words)
             self.twin = Stm32Twin(self.variant, power=self.board, time_scale=o["time_scale"],
-                                  state_file=o["state_file"], uid=uid, dual_bank=self.dual_bank)
+                                  state_file=o["state_file"], uid=uid, dual_bank=self.dual_bank,
+                                  fault_words=o["fault_words"], fault_addresses=o["fault_addresses"])
             self.probe_uid = register_twin(self.twin)
             if o["serve_probe"]:
                 self._server = serve_twin(self.twin, host=o["host"], port=o["probe_port"])

@@ -24,7 +24,7 @@ from ..firmware import FirmwareImage
 from ..mcu import McuFamily, family_for_target_type
 from ..mcu import base as mb
 from ..mcu.base import FlashLayout
-from .classify import classified, pyocd_exceptions
+from .classify import classified, pyocd_exceptions, read_or_unreadable
 from .flashops import FlashOperations
 from .identity import ProbeInfo, TargetIdentity, profile_mismatch, uid_hex
 from .options import OptionByteOperations
@@ -177,23 +177,22 @@ class TargetLink(FlashOperations, OptionByteOperations):
                                   f"unknown part 0x{dev_id:03X}", kb, self.cfg.target_type,
                                   self._session.probe.unique_id)
         family = chip.family
-        uid = package = None
+        unreadable = dict(chip.unreadable)
         with classified("reading the unique ID and package", self):
-            try:
-                uid = uid_hex(bytes(target.read_memory_block8(family.uid_address, 12)))
-            except TransferFault:
-                uid = None
+            raw = read_or_unreadable(lambda: target.read_memory_block8(family.uid_address, 12),
+                                     family.uid_address, "uid", unreadable)
+            uid = uid_hex(bytes(raw)) if raw is not None else None
+            package = None
             if family.package_address is not None:
-                try:
-                    package = family.package_name(target.read16(family.package_address))
-                except TransferFault:
-                    package = None
+                word = read_or_unreadable(lambda: target.read16(family.package_address),
+                                          family.package_address, "package", unreadable)
+                package = family.package_name(word) if word is not None else None
         mismatch = profile_mismatch(self.cfg.target_type, self.promised, family, chip.dev_id, chip.flash_kb)
         return TargetIdentity(dp_idr, cpuid, chip.dev_id, rev_id, family.revision(rev_id),
                               family.part_name(chip.dev_id), chip.flash_kb, self.cfg.target_type,
                               self._session.probe.unique_id, family=family.name, uid=uid,
                               package=package, layout=chip.layout, flash_kb_source=chip.flash_kb_source,
-                              profile_mismatch=mismatch, notes=tuple(chip.notes))
+                              profile_mismatch=mismatch, notes=tuple(chip.notes), unreadable=unreadable)
 
     # -- flash layout ---------------------------------------------------------------------
     def flash_kb(self) -> int:
