@@ -63,6 +63,11 @@ class TargetLink(FlashOperations, OptionByteOperations):
         return self._identity
 
     @property
+    def probe(self) -> Any:
+        """The pyOCD probe of the open session, or None."""
+        return self._session.probe if self._session is not None else None
+
+    @property
     def chip(self) -> Any:
         """What the chip-mapped target read at connect (devices.pyocd_targets.ChipInfo), or None."""
         if self._session is None:
@@ -166,16 +171,18 @@ class TargetLink(FlashOperations, OptionByteOperations):
     def _read_identity(self) -> TargetIdentity:
         target = self._target()
         chip = self.chip
+        unreadable: dict[str, str] = {}
         with classified("reading the target identity", self):
             dp_idr = target.dp.dpidr.idr
             cpuid = target.read32(mb.CPUID)
-            idcode = chip.idcode if chip is not None else target.read32(mb.DBGMCU_IDCODE)
+            idcode = chip.idcode if chip is not None else read_or_unreadable(
+                lambda: target.read32(mb.DBGMCU_IDCODE), mb.DBGMCU_IDCODE, "idcode", unreadable) or 0
         dev_id, rev_id = idcode & 0xFFF, idcode >> 16
         if chip is None:   # a target type benchtui has no family module for
             kb = sum(r.length for r in target.memory_map.regions if r.is_flash) // 1024
             return TargetIdentity(dp_idr, cpuid, dev_id, rev_id, f"0x{rev_id:04X}",
                                   f"unknown part 0x{dev_id:03X}", kb, self.cfg.target_type,
-                                  self._session.probe.unique_id)
+                                  self._session.probe.unique_id, unreadable=unreadable)
         family = chip.family
         unreadable = dict(chip.unreadable)
         with classified("reading the unique ID and package", self):
