@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import BenchError
-from . import bench, console, flash, loop, results, store, sweep, web
+from . import bench, console, flash, loop, results, setup, store, sweep, web
 from .common import (
     DEMO_PROFILE,
     EXIT_ERROR,
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 # Each module adds its commands with register(sub); a new command group is a new module here.
-COMMAND_MODULES = (console, loop, results, bench, web, sweep, store, flash)
+COMMAND_MODULES = (console, loop, results, bench, web, sweep, store, flash, setup)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,6 +32,9 @@ SOCKET_PORTS = (5025, 5555, 4000)
 #: How long one instrument may take to answer *IDN? (a Keysight DSO-X 2000 answers ~10 s after
 #: the connection is accepted).
 IDENTIFY_TIMEOUT_MS = 15_000
+#: ... but a port of this machine found by listing (a serial port with nothing on it, a USB-TMC
+#: instrument) answers at once or not at all.
+LOCAL_TIMEOUT_MS = 2_000
 #: DBGMCU IDCODE of the STM32 families benchtui knows (F4/F7/L4 at 0xE0042000, H7 at 0x5C001000).
 IDCODE_ADDRESSES = (0xE0042000, 0x5C001000)
 
@@ -427,7 +430,9 @@ def discover(*, resources: Iterable[str] = (), hosts: Iterable[str] = (), probes
     if unique:
         with concurrent.futures.ThreadPoolExecutor(max_workers=min(16, len(unique)),
                                                    thread_name_prefix="discover") as pool:
-            instruments = list(pool.map(lambda rs: identify_resource(rs[0], timeout_ms, rs[1]), unique))
+            instruments = list(pool.map(lambda rs: identify_resource(
+                rs[0], min(timeout_ms, LOCAL_TIMEOUT_MS) if rs[1] in ("usb", "serial") else timeout_ms,
+                rs[1]), unique))
     # A host tried on several ports: keep what answered; say once if nothing did.
     answered = [i for i in instruments if i.source != "host" or i.identified]
     for host in hosts:
