@@ -155,6 +155,10 @@ class SimConfig:
     #: 32-bit words by address (sim/twin/faults.py; a test keeps the names equal to it).
     fault_words: tuple[str, ...] = _f((), choices=SIM_FAULT_WORDS)
     fault_addresses: tuple[int, ...] = _f((), lo=0, hi=0xFFFFFFFF)
+    #: Wiring faults of the bench (sim/board/wiring.py): two nets whose scope probes are swapped,
+    #: and the real ratio of a net's probe when it is not what its channel is set to.
+    swap_nets: tuple[str, ...] = _f((), choices=NETS)
+    probe_ratios: dict[str, float] = _f({}, lo=0.01, hi=1000.0)
 
 
 @dataclass(frozen=True, kw_only=True)

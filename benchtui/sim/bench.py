@@ -12,6 +12,7 @@ from typing import Any
 
 from .batch import Batch
 from .board import BoardModel
+from .board.wiring import ProbeWiring
 from .instruments import start_instruments
 from .twin.mcu import Stm32Twin
 from .twin.registry import register_twin, unregister_twin
@@ -27,7 +28,8 @@ class VirtualBench:
                  psu_port: int = 0, scope_port: int = 0, probe_port: int = 0,
                  serve_probe: bool = False, state_file: str | None = None, dual_bank: bool = False,
                  batch: int = 0, faulty: tuple[int, ...] | None = None, board: int = 1,
-                 fault_words: tuple[str, ...] = (), fault_addresses: tuple[int, ...] = ()):
+                 fault_words: tuple[str, ...] = (), fault_addresses: tuple[int, ...] = (),
+                 swap_nets: tuple[str, ...] = (), probe_ratios: dict[str, float] | None = None):
         self.scenario, self.seed, self.variant = scenario, seed, variant
         self.dual_bank = dual_bank
         #: The virtual batch (None: one board, as the scenario and seed describe it).
@@ -39,6 +41,8 @@ class VirtualBench:
                              host=host, psu_port=psu_port, scope_port=scope_port,
                              probe_port=probe_port, serve_probe=serve_probe, state_file=state_file,
                              fault_words=tuple(fault_words), fault_addresses=tuple(fault_addresses))
+        #: The bench's probe wiring (its faults: swapped probes, a probe ratio the scope is not set to).
+        self.wiring = ProbeWiring(tuple(swap_nets), dict(probe_ratios or {}))
         self.board: BoardModel | None = None
         self.twin: Stm32Twin | None = None
         self.instruments: Any = None
@@ -64,6 +68,7 @@ class VirtualBench:
         o = self._options
         spec = self.batch.spec(self.board_number) if self.batch is not None else None
         self.board = BoardModel(self.scenario, seed=self.seed, spec=spec)
+        self.board.wiring = self.wiring
         self.instruments = start_instruments(
             self.board, psu_model=o["psu_model"], scope_model=o["scope_model"], host=o["host"],
             psu_port=o["psu_port"], scope_port=o["scope_port"])
