@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import BenchError
 from ..profile import load_profile
+from ..text import printable, printable_lines
 from .common import (
     DEMO_PROFILE,
     EXIT_ERROR,
@@ -96,13 +97,15 @@ def _check(args: argparse.Namespace, profile: Any) -> int:
                                  "readable" if found else "no such file (target.firmware in the profile)"))
     for r in results:
         mark = "ok  " if r.ok else "FAIL"
-        print(f"{mark} {r.name:<8} {r.resource}")
+        # Resources, identities and error details quote the profile and the instruments.
+        print(printable(f"{mark} {r.name:<8} {r.resource}"))
         detail = _without_where(r.detail or "", r.name, r.resource)
-        print(f"     {r.identity or ''}{' — ' if r.identity and detail else ''}{detail}")
+        print(printable(f"     {r.identity or ''}{' — ' if r.identity and detail else ''}{detail}"))
     psu, probe = results[0], next(r for r in results if r.name == "probe")
-    if not probe.ok:
+    probe_failed = not probe.ok and not (probe.detail or "").startswith("profile:")  # not a probe problem
+    if probe_failed:
         print(_probe_list())
-    if psu.ok and "output OFF" in (psu.detail or "") and not probe.ok and not getattr(args, "wiring", False):
+    if psu.ok and "output OFF" in (psu.detail or "") and probe_failed and not getattr(args, "wiring", False):
         print("hint: the PSU output is OFF, so the target is unpowered: switch it on "
               "(benchtui console: o) and check again")
     _print_transports(profile)
@@ -119,7 +122,7 @@ def _print_transports(profile: Any) -> None:
     used = {transport_of(profile.psu.resource), transport_of(profile.scope.resource)}
     parts = [f"{t.name} {'ok' if t.available else 'NO: ' + t.detail}" for t in transports()
              if t.name in used or not t.available]
-    print("transports: " + "; ".join(parts))
+    print(printable("transports: " + "; ".join(parts)))
 
 
 def _print_wiring(profile: Any, found: Any) -> bool:
@@ -129,10 +132,10 @@ def _print_wiring(profile: Any, found: Any) -> bool:
         print("FAIL the wiring check needs the PSU and the scope: fix the lines above first")
         return False
     if isinstance(found, str):
-        print(f"FAIL {found}")
+        print(printable(f"FAIL {found}"))
         return False
     for f in found:
-        print(f"{'ok  ' if f.ok else 'FAIL'} {f.text}")
+        print(printable(f"{'ok  ' if f.ok else 'FAIL'} {f.text}"))
     return all(f.ok for f in found)
 
 
@@ -158,7 +161,7 @@ def _probe_list() -> str:
         return f"probes connected: cannot list them ({exc.one_line()})"
     if not probes:
         return "probes connected: none"
-    return "probes connected:\n" + "\n".join(f"  {p.uid}  {p.description}" for p in probes)
+    return printable_lines(["probes connected:"] + [f"  {p.uid}  {p.description}" for p in probes])
 
 
 def register(sub: Any) -> None:

@@ -13,7 +13,8 @@ from .common import EXIT_ERROR, EXIT_OK
 
 def _printable(text: str) -> str:
     """Instrument and probe text as it may reach a terminal (control characters escaped)."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    from ..text import printable
+    return printable(str(text))
 
 
 def cmd_discover(args: argparse.Namespace) -> int:

@@ -141,8 +141,8 @@ def test_flash_erase_ob_run_go_on_with_every_identity_word_unreadable(tmp_path, 
     assert "status completed" in err.out + err.err
     assert f"UID unreadable (bus fault at 0x{F7['uid']:08X})" in err.out + err.err
 
-    from benchtui.bench.store import ResultsStore
-    with ResultsStore(str(tmp_path / "f.db"), readonly=True) as store:
+    from benchtui.bench.store import open_store
+    with open_store(str(tmp_path / "f.db"), readonly=True) as store:
         run = store.runs()[-1]
         cycles = store.cycles(run.id)
     assert len(cycles) == 2
