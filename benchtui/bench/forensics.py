@@ -67,6 +67,11 @@ class IdentityTracker:
         self._once(obs, getattr(identity, "profile_mismatch", None))
         for note in getattr(identity, "notes", ()):
             self._once(obs, note)
+        unreadable = getattr(identity, "unreadable", {})
+        if "uid" in unreadable:
+            self._once(obs, f"UID {unreadable['uid']}: boards are not told apart by UID in this run")
+        if "package" in unreadable:
+            self._once(obs, f"package word {unreadable['package']}")
         uid = obs.board_uid
         if uid is not None:
             if self._last_uid is not None and self._last_uid[1] != uid:
@@ -102,10 +107,13 @@ class IdentityTracker:
         errors = forensics.complement_errors
         for note in forensics.notes:
             obs.log.append(f"cycle {cycle}: {note}")
+        for address, why in getattr(forensics, "unreadable", {}).items():
+            self._once(obs, f"stored option word {address} {why}: its complement is not checked")
         obs.features.extend([
             FeatureValue("ob.protected_sectors", float(len(ob.protected_sectors())), "", "ob"),
             FeatureValue("ob.changed", float(changed), "", "ob"),
             FeatureValue("ob.rdp_level", float(ob.rdp_level), "", "ob"),
-            FeatureValue("ob.complement_errors", float(errors) if forensics.complements else None, "", "ob"),
+            FeatureValue("ob.complement_errors", float(errors) if any(c.readable for c in forensics.complements)
+                         else None, "", "ob"),
         ])
         return obs

@@ -291,9 +291,11 @@ def cmd_ob(args: argparse.Namespace) -> int:
 def _print_ob(ident: Any, forensics: Any) -> None:
     ob = forensics.options
     print(f"part     {ident.part} (DEV_ID 0x{ident.dev_id:03X} rev {ident.revision})")
-    print(f"UID      {ident.uid or 'unreadable'}")
-    print(f"flash    {ident.flash_kb} KB ({'flash-size word' if ident.flash_kb_source == 'chip' else 'assumed'})"
-          f", package {ident.package or 'unknown'}")
+    print(f"UID      {ident.uid_text}")
+    source = ("flash-size word" if ident.flash_kb_source == "chip" else
+              f"assumed: flash-size word {ident.unreadable['flash_size']}" if "flash_size" in ident.unreadable
+              else "assumed")
+    print(f"flash    {ident.flash_kb} KB ({source}), package {ident.package_text}")
     print(f"layout   {ob.layout().describe()}")
     print(f"OPTCR    0x{ob.optcr:08X}   OPTCR1 0x{ob.optcr1:08X}")
     factory = {st: f for st, _, f in ob.differences_from_factory()}
@@ -305,8 +307,9 @@ def _print_ob(ident: Any, forensics: Any) -> None:
     for check in forensics.complements:
         if not check.ok:
             print(f"  stored {check.describe()}")
-    if forensics.complements and not forensics.complement_errors:
-        print(f"  stored option words: {len(forensics.complements)} complements agree")
+    readable = [c for c in forensics.complements if c.readable]
+    if readable and not forensics.complement_errors:
+        print(f"  stored option words: {len(readable)} complements agree")
 
 
 def register(sub: Any) -> None:

@@ -81,6 +81,8 @@ class ChipInfo:
     #: "chip" when the flash-size word was plausible, else "profile" (the hint was used).
     flash_kb_source: str = "chip"
     notes: list[str] = field(default_factory=list)
+    #: Words that bus-faulted ("flash_size" -> "unreadable (bus fault at 0x1FF0F442)").
+    unreadable: dict[str, str] = field(default_factory=dict)
 
     @property
     def options(self) -> Any:
@@ -113,23 +115,27 @@ def read_chip(target: Any, family: McuFamily, hint: ConnectHint | None) -> ChipI
     else:
         notes.append(f"DBGMCU IDCODE reads 0x{idcode:08X} (unknown part): assuming {family.name}")
         dev_id = next(iter(family.parts))
+    unreadable: dict[str, str] = {}
     try:
         kb = target.read16(family.flash_size_address)
-    except exceptions.TransferError:
+    except exceptions.TransferFaultError as exc:   # no ACK, a lost probe: the connect fails
         kb = None
+        at = exc.fault_address if exc.fault_address is not None else family.flash_size_address
+        unreadable["flash_size"] = f"unreadable (bus fault at 0x{at:08X})"
     source = "chip"
     if kb is None or not family.plausible_flash_kb(dev_id, kb):
         fallback = hint.flash_kb if hint is not None and hint.family is family \
             else family.parts[dev_id].flash_sizes_kb[-1] if dev_id in family.parts else 1024
-        shown = "unreadable" if kb is None else f"0x{kb:04X}"
-        notes.append(f"flash-size word at 0x{family.flash_size_address:08X} reads {shown}: "
+        shown = unreadable["flash_size"] if kb is None else f"reads 0x{kb:04X}"
+        notes.append(f"flash-size word at 0x{family.flash_size_address:08X} {shown}: "
                      f"assuming {fallback} KB")
         kb, source = fallback, "profile"
     optcr_addr, optcr1_addr = family.option_registers(dev_id)
     optcr = target.read32(optcr_addr)
     optcr1 = target.read32(optcr1_addr) if optcr1_addr is not None else 0
     ob = family.decode_options(dev_id, kb, optcr, optcr1)
-    return ChipInfo(family, dev_id, rev_id, idcode, kb, optcr, optcr1, ob.layout(), source, notes)
+    return ChipInfo(family, dev_id, rev_id, idcode, kb, optcr, optcr1, ob.layout(), source, notes,
+                    unreadable)
 
 
 def memory_map_for(family: McuFamily, layout: FlashLayout) -> MemoryMap:

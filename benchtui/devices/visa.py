@@ -62,6 +62,8 @@ def resource_manager() -> pyvisa.ResourceManager:
             except pyvisa.errors.InvalidSession:
                 _rm = None
         if _rm is None:
+            from .transports import ensure_usb_backend
+            ensure_usb_backend()   # pyvisa-py's USB-TMC finds libusb-package's libusb too
             _rm = pyvisa.ResourceManager("@py")
         return _rm
 

@@ -28,6 +28,7 @@ SIM_PSU_MODELS = ("rigol-dp832", "rigol-dp831a", "keysight-e36312a", "keysight-e
                   "siglent-spd3303x", "rohde-hmc8043")
 SIM_SCOPE_MODELS = ("rigol-ds1054z", "rigol-dho924", "keysight-dsox3034t", "keysight-dsox2024a",
                     "siglent-sds1104x-e", "siglent-sds2104x-plus", "tektronix-mso54")
+SIM_FAULT_WORDS = ("uid", "package", "flash_size", "options")
 
 # --- declared physical ranges: every number a profile can hold is finite and inside one -------
 #: No bench supply goes past these; a profile's own maxima must lie inside them.
@@ -152,6 +153,15 @@ class SimConfig:
     batch: int = _f(0, lo=0, hi=1000)
     faulty: tuple[int, ...] | None = _f(None)
     board: int = _f(1, lo=1, hi=1000)
+    #: Words of the twin's chip that bus-fault when the debugger reads them (a clone, another
+    #: revision): the unique ID, package word, flash-size word, stored option-byte area; and
+    #: 32-bit words by address (sim/twin/faults.py; a test keeps the names equal to it).
+    fault_words: tuple[str, ...] = _f((), choices=SIM_FAULT_WORDS)
+    fault_addresses: tuple[int, ...] = _f((), lo=0, hi=0xFFFFFFFF)
+    #: Wiring faults of the bench (sim/board/wiring.py): two nets whose scope probes are swapped,
+    #: and the real ratio of a net's probe when it is not what its channel is set to.
+    swap_nets: tuple[str, ...] = _f((), choices=NETS)
+    probe_ratios: dict[str, float] = _f({}, lo=0.01, hi=1000.0)
 
 
 @dataclass(frozen=True, kw_only=True)

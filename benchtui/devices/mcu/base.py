@@ -109,8 +109,16 @@ class McuFamily(ABC):
     def complement_words(self) -> list[tuple[int, str]]:
         """[(address, what)] of stored option words that carry their complement ([] if none)."""
 
-    def check_complements(self, read32: Callable[[int], int]) -> list[ComplementCheck]:
-        return [ComplementCheck(addr, read32(addr), what) for addr, what in self.complement_words()]
+    def check_complements(self, read32: Callable[[int], int | None],
+                          unreadable: Callable[[int], str | None] = lambda addr: None) -> list[ComplementCheck]:
+        """Each stored option word, read with `read32` (None: unreadable, `unreadable(addr)`
+        says why)."""
+        checks = []
+        for addr, what in self.complement_words():
+            value = read32(addr)
+            checks.append(ComplementCheck(addr, value, what, None if value is not None else
+                                          unreadable(addr) or "unreadable"))
+        return checks
 
     @abstractmethod
     def bank_mode_change(self, ob: OptionBytesBase, dual: bool) -> Any:

@@ -36,17 +36,32 @@ def describe_flags(flags: dict[str, tuple[int, str]], sr: int) -> str:
 
 @dataclass(frozen=True)
 class ComplementCheck:
-    """One stored option word that carries its complement: does it agree with itself?"""
+    """One stored option word that carries its complement: does it agree with itself?
+
+    `value` is None when the word could not be read; `unreadable` then says why
+    ("unreadable (bus fault at 0x1FFF0000)"): neither agreeing nor disagreeing.
+    """
 
     address: int
-    value: int
+    value: int | None
     what: str
+    unreadable: str | None = None
+
+    @property
+    def readable(self) -> bool:
+        return self.value is not None
 
     @property
     def ok(self) -> bool:
-        return (self.value & 0xFFFF) ^ (self.value >> 16) == 0xFFFF
+        return self.value is not None and (self.value & 0xFFFF) ^ (self.value >> 16) == 0xFFFF
+
+    @property
+    def disagrees(self) -> bool:
+        return self.value is not None and not self.ok
 
     def describe(self) -> str:
+        if self.value is None:
+            return f"0x{self.address:08X} {self.what}: {self.unreadable or 'unreadable'}"
         state = "ok" if self.ok else (f"complement disagrees: 0x{self.value & 0xFFFF:04X} stored with "
                                       f"0x{self.value >> 16:04X}, expected 0x{~self.value & 0xFFFF:04X}")
         return f"0x{self.address:08X} {self.what}: 0x{self.value:08X} {state}"

@@ -129,6 +129,25 @@ def classified(what: str, link: "TargetLink | None" = None, sectors: Sequence[in
                           hint="reconnect the probe") from None
 
 
+def unreadable(address: int | None, fault: Any = None) -> str:
+    """How an identity or option word that bus-faults is shown and stored:
+    'unreadable (bus fault at 0x1FF0F7E0)'."""
+    at = getattr(fault, "fault_address", None)
+    at = address if at is None else at
+    return f"unreadable (bus fault at 0x{at:08X})" if at is not None else "unreadable (bus fault)"
+
+
+def read_or_unreadable(read: Any, address: int | None, name: str, found: dict[str, str]) -> Any:
+    """`read()`, or None with `found[name]` = unreadable(...) when it bus-faults. Only a bus
+    fault on the word itself degrades; a lost link, no SWD ACK or anything else propagates."""
+    exc_mod = pyocd_exceptions()
+    try:
+        return read()
+    except exc_mod.TransferFaultError as exc:
+        found[name] = unreadable(address, exc)
+        return None
+
+
 def classify_flash_failure(what: str, exc: Any, link: "TargetLink | None",
                            sectors: Sequence[int]) -> FlashOperationError:
     """FLASH_SR (from a register-level erase, else read now) and OPTCR name the cause."""

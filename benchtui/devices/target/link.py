@@ -24,7 +24,7 @@ from ..firmware import FirmwareImage
 from ..mcu import McuFamily, family_for_target_type
 from ..mcu import base as mb
 from ..mcu.base import FlashLayout
-from .classify import classified, pyocd_exceptions
+from .classify import classified, pyocd_exceptions, read_or_unreadable
 from .flashops import FlashOperations
 from .identity import ProbeInfo, TargetIdentity, profile_mismatch, uid_hex
 from .options import OptionByteOperations
@@ -63,6 +63,11 @@ class TargetLink(FlashOperations, OptionByteOperations):
     @property
     def identity(self) -> TargetIdentity | None:
         return self._identity
+
+    @property
+    def probe(self) -> Any:
+        """The pyOCD probe of the open session, or None."""
+        return self._session.probe if self._session is not None else None
 
     @property
     def chip(self) -> Any:
@@ -172,34 +177,35 @@ class TargetLink(FlashOperations, OptionByteOperations):
     def _read_identity(self) -> TargetIdentity:
         target = self._target()
         chip = self.chip
+        unreadable: dict[str, str] = {}
         with classified("reading the target identity", self):
             dp_idr = target.dp.dpidr.idr
             cpuid = target.read32(mb.CPUID)
-            idcode = chip.idcode if chip is not None else target.read32(mb.DBGMCU_IDCODE)
+            idcode = chip.idcode if chip is not None else read_or_unreadable(
+                lambda: target.read32(mb.DBGMCU_IDCODE), mb.DBGMCU_IDCODE, "idcode", unreadable) or 0
         dev_id, rev_id = idcode & 0xFFF, idcode >> 16
         if chip is None:   # a target type benchtui has no family module for
             kb = sum(r.length for r in target.memory_map.regions if r.is_flash) // 1024
             return TargetIdentity(dp_idr, cpuid, dev_id, rev_id, f"0x{rev_id:04X}",
                                   f"unknown part 0x{dev_id:03X}", kb, self.cfg.target_type,
-                                  self._session.probe.unique_id)
+                                  self._session.probe.unique_id, unreadable=unreadable)
         family = chip.family
-        uid = package = None
+        unreadable = dict(chip.unreadable)
         with classified("reading the unique ID and package", self):
-            try:
-                uid = uid_hex(bytes(target.read_memory_block8(family.uid_address, 12)))
-            except TransferFault:
-                uid = None
+            raw = read_or_unreadable(lambda: target.read_memory_block8(family.uid_address, 12),
+                                     family.uid_address, "uid", unreadable)
+            uid = uid_hex(bytes(raw)) if raw is not None else None
+            package = None
             if family.package_address is not None:
-                try:
-                    package = family.package_name(target.read16(family.package_address))
-                except TransferFault:
-                    package = None
+                word = read_or_unreadable(lambda: target.read16(family.package_address),
+                                          family.package_address, "package", unreadable)
+                package = family.package_name(word) if word is not None else None
         mismatch = profile_mismatch(self.cfg.target_type, self.promised, family, chip.dev_id, chip.flash_kb)
         return TargetIdentity(dp_idr, cpuid, chip.dev_id, rev_id, family.revision(rev_id),
                               family.part_name(chip.dev_id), chip.flash_kb, self.cfg.target_type,
                               self._session.probe.unique_id, family=family.name, uid=uid,
                               package=package, layout=chip.layout, flash_kb_source=chip.flash_kb_source,
-                              profile_mismatch=mismatch, notes=tuple(chip.notes))
+                              profile_mismatch=mismatch, notes=tuple(chip.notes), unreadable=unreadable)
 
     # -- flash layout ---------------------------------------------------------------------
     def flash_kb(self) -> int:

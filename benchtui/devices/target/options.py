@@ -16,7 +16,7 @@ from typing import Any
 from ...errors import ConfirmationRequired, FlashOperationError, SafetyError, TargetError
 from ..mcu import base as mb
 from ..mcu.base import ComplementCheck, change_lines, verification_errors
-from .classify import classified, flash_error
+from .classify import classified, flash_error, read_or_unreadable
 
 #: Poll period while waiting for FLASH_SR.BSY after OPTSTRT.
 BSY_POLL_S = 0.002
@@ -32,15 +32,25 @@ class OptionForensics:
 
     @property
     def complement_errors(self) -> int:
-        return sum(1 for c in self.complements if not c.ok)
+        """Stored words whose complement disagrees (an unreadable word is no error)."""
+        return sum(1 for c in self.complements if c.disagrees)
+
+    @property
+    def unreadable(self) -> dict[str, str]:
+        """'0x1FFF0000' -> 'unreadable (bus fault at 0x1FFF0000)' for each stored word that faulted."""
+        return {f"0x{c.address:08X}": c.unreadable or "unreadable" for c in self.complements
+                if not c.readable}
 
     def to_record(self) -> dict[str, Any]:
         """The `CycleRecord.option_bytes` dict: raw registers, decoded fields, complement checks."""
         record = self.options.to_record()
-        record["complements"] = [{"address": f"0x{c.address:08X}", "value": f"0x{c.value:08X}",
-                                  "what": c.what, "ok": c.ok} for c in self.complements]
+        record["complements"] = [{"address": f"0x{c.address:08X}",
+                                  "value": f"0x{c.value:08X}" if c.readable else c.unreadable,
+                                  "what": c.what, "ok": c.ok if c.readable else None}
+                                 for c in self.complements]
         record["complement_errors"] = self.complement_errors
         record["stores_complements"] = bool(self.complements)
+        record["unreadable"] = self.unreadable
         return record
 
 
@@ -73,10 +83,15 @@ class OptionByteOperations:
         stores complements), read now."""
         target = self._target()
         family = self._option_family()
+        found: dict[str, str] = {}
+
+        def read32(addr: int) -> int | None:
+            return read_or_unreadable(lambda: target.read32(addr), addr, f"0x{addr:08X}", found)
+
         with classified("reading the option bytes", self):
             ob = self._decode_option_registers(target)
-            checks = tuple(family.check_complements(target.read32))
-        notes = tuple(f"stored option word {c.describe()}" for c in checks if not c.ok)
+            checks = tuple(family.check_complements(read32, lambda addr: found.get(f"0x{addr:08X}")))
+        notes = tuple(f"stored option word {c.describe()}" for c in checks if c.disagrees)
         return OptionForensics(ob, checks, notes)
 
     def write_option_bytes(self, new: Any, *, confirm: bool = False, confirm_erase: bool = False) -> Any:

@@ -17,7 +17,7 @@ from . import constants as C
 from .coresight import id_space, system_reset_values
 from .dap import SwdPort
 from .debug import PPB_BASE, PPB_END, VC_CORERESET, C_DEBUGEN, DFSR_VCATCH, CoreDebug
-from .faults import BusFault, NoAck
+from .faults import BusFault, NoAck, fault_ranges, first_fault
 from .flash import IWDG_SW, FlashController, NvMemory
 from .iwdg import Iwdg
 from .persistence import StateFile
@@ -38,16 +38,21 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
     defaults to `AlwaysPowered()`; `time_scale` multiplies flash operation times (0 = no
     waiting, 1 = real time); `state_file` keeps flash and option bytes across runs (atomic
     writes). The 96-bit unique ID is `uid` (12 bytes) if given, else derived from `seed` (each
-    virtual board its own), else a fixed default.
+    virtual board its own), else a fixed default. `fault_words` (faults.FAULT_WORDS) and
+    `fault_addresses` (32-bit words) bus-fault when a debugger reads them, as they do on some
+    clones, other revisions and chips in odd states; the core's own reads are not affected.
     """
 
     FLASH_REGS_BASE, IWDG_BASE = C.FLASH_REGS_BASE, C.IWDG_BASE
 
     def __init__(self, variant: str = "zi", *, dual_bank: bool = False, power: PowerSource | None = None,
                  time_scale: float = 0.0, state_file: str | os.PathLike | None = None,
-                 name: str | None = None, uid: bytes | None = None, seed: int | None = None):
+                 name: str | None = None, uid: bytes | None = None, seed: int | None = None,
+                 fault_words: tuple[str, ...] = (), fault_addresses: tuple[int, ...] = ()):
         self.variant: TwinVariant = find_variant(variant)
         v = self.variant
+        #: [start, end) ranges a debugger read bus-faults on.
+        self.fault_ranges = fault_ranges(v, fault_words, fault_addresses)
         self.name = name or f"twin-{next(_ids)}"
         self.power: PowerSource = power if power is not None else AlwaysPowered()
         self.lock = threading.RLock()
@@ -255,8 +260,16 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
                 return buf, addr - base
         return None
 
+    def _check_faults(self, addr: int, n: int) -> None:
+        if self.fault_ranges:
+            hit = first_fault(self.fault_ranges, addr, n)
+            if hit is not None:
+                raise BusFault(hit)
+
     def bus_read(self, addr: int, size: int, from_core: bool = False) -> int:
         """One bus read of 1, 2 or 4 bytes (little-endian value)."""
+        if not from_core:
+            self._check_faults(addr, size)
         region = self._plain_region(addr, size, from_core)
         if region is not None:
             buf, off = region
@@ -286,6 +299,7 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
 
     def read_block(self, addr: int, n: int) -> bytes:
         """Debugger bulk read of plain memory (falls back to word reads for registers)."""
+        self._check_faults(addr, n)
         region = self._plain_region(addr, n, False)
         if region is not None:
             buf, off = region
