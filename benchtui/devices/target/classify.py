@@ -150,7 +150,7 @@ def classify_flash_failure(what: str, exc: Any, link: "TargetLink | None",
     else:
         detail = f" ({exc})"
     evidence = f"; {describe(sr)}" if sr is not None else "; FLASH_SR unreadable"
-    wrperr = sr is not None and sr & 0x10
+    wrperr = sr is not None and family is not None and sr & family.sr_wrperr
     if wrperr or (protected and (failed_sector is None or failed_sector in protected)):
         names = ([failed_sector] if failed_sector is not None and protection.get(failed_sector)
                  else protected or (ob.protected_sectors() if ob is not None else []))
@@ -168,5 +168,5 @@ def classify_flash_failure(what: str, exc: Any, link: "TargetLink | None",
 
 
 def flash_error(family: Any, message: str, sr: int) -> FlashOperationError:
-    cls = WriteProtected if sr & 0x10 else FlashOperationError
+    cls = WriteProtected if family is not None and sr & family.sr_wrperr else FlashOperationError
     return cls(message, sr=sr, flags=family.decode_sr(sr) if family is not None else ())
