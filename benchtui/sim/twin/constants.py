@@ -21,7 +21,6 @@ SRAM_BASE, SRAM_SIZE = 0x20000000, 512 * 1024          # DTCM 128K + SRAM1 368K 
 FLASH_AXIM_BASE = 0x08000000
 FLASH_ITCM_BASE = 0x00200000
 SYSINFO_BASE, SYSINFO_SIZE = 0x1FF0F000, 0x800          # OTP, UID, flash size, package
-OTP_SIZE = 0x420
 UID_ADDR = 0x1FF0F420
 FLASH_SIZE_ADDR = 0x1FF0F442
 PACKAGE_ADDR = 0x1FF0F7E0
@@ -71,8 +70,7 @@ BANK_CHANGE_ERASES = False
 F4_CORRUPT_OPTCR_F42X = 0xCFFFFFFD
 F4_CORRUPT_OPTCR_F40X = 0x0FFFFFEC
 #: UNCONFIRMED: whether WRP blocks the RDP 1->0 regression erase. We let the regression erase
-#: the whole array regardless of nWRP.
-REGRESSION_IGNORES_WRP = True
+#: the whole array regardless of nWRP (flash.py/options.py do; no switch).
 
 # --- durations (stm32f7.md §3.2, x32 typ; UNCONFIRMED) -----------------------------------------
 T_PROG_WORD_S = 16e-6
