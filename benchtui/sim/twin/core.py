@@ -142,6 +142,7 @@ class Core:
         for base in twin.peripheral_pages:
             uc.mmio_map(base, PAGE, self._periph_read, base, self._periph_write, base)
         uc.hook_add(U.UC_HOOK_INTR, self._on_interrupt)
+        uc.hook_add(U.UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
         self._hook_error: BaseException | None = None
         self._watch: int | None = None     # handle of the armed one-shot read hook
         self._watch_spent = False
@@ -266,6 +267,14 @@ class Core:
 
     def _periph_write(self, uc, offset: int, size: int, value: int, base: int) -> None:
         self.twin.core_write(base + offset, size, value)
+
+    def _on_unmapped(self, uc, access, address: int, size: int, value: int, user_data) -> bool:
+        """A peripheral page the twin keeps as plain storage is mapped on first use."""
+        page = self.twin.scratch_page(address)
+        if page is None:
+            return False
+        self._map_ptr(address & ~(PAGE - 1), page, U.UC_PROT_READ | U.UC_PROT_WRITE)
+        return True
 
     def _on_interrupt(self, uc, intno: int, user_data) -> None:
         if intno == EXCP_EXCEPTION_EXIT:

@@ -68,6 +68,7 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
             self.rams.append((alias, next(buf for b, buf in self.rams if b == base)))
         self.flash_aliases = v.flash_aliases
         self.iwdg_base, self.dbgmcu_base = v.iwdg_base, v.dbgmcu_base
+        self._scratch: dict[int, bytearray] = {}
         self.sysinfo = self._make_sysinfo()
         self._ids = id_space(v)
         self._nv_dirty = False
@@ -100,6 +101,17 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
     def flash_array(self) -> bytearray:
         """The flash cells (the core maps them at every flash alias)."""
         return self.nv.flash
+
+    def scratch_page(self, addr: int) -> bytearray | None:
+        """The storage of a peripheral page the twin does not model (RCC, PWR, timers...), on a
+        variant whose peripheral bus answers there (`quiet_peripherals`): it reads back what
+        was written, zero from reset. None where the bus would fault."""
+        if not self.variant.quiet_peripherals or not 0x40000000 <= addr < 0x60000000:
+            return None
+        page = addr & ~0xFFF
+        if page in (self.flash_regs[0] & ~0xFFF, self.iwdg_base & ~0xFFF, self.dbgmcu_base & ~0xFFF):
+            return None
+        return self._scratch.setdefault(page, bytearray(0x1000))
 
     @property
     def peripheral_pages(self) -> tuple[int, ...]:
@@ -144,6 +156,8 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
     def _power_up(self) -> None:
         """Power-on reset: RAM, core, debug logic and peripherals start from scratch."""
         for _, buf in self.rams:
+            buf[:] = bytes(len(buf))
+        for buf in self._scratch.values():
             buf[:] = bytes(len(buf))
         self.dp.power_on_reset()
         self.sys_regs = system_reset_values(self.variant)
@@ -332,6 +346,11 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
             return self.variant.idcode if addr == dbg else self.dbgmcu.get(addr - dbg, 0)
         if PPB_BASE <= addr < PPB_END and not from_core:
             return self._ppb_read(addr)
+        if addr & ~0xFFF == self.iwdg_base & ~0xFFF:
+            return 0   # the watchdogs' APB page: an absent register reads 0 (no bus error)
+        page = self.scratch_page(addr)
+        if page is not None:
+            return int.from_bytes(page[addr & 0xFFC:(addr & 0xFFC) + 4], "little")
         raise BusFault(addr)
 
     def _write_register(self, addr: int, value: int) -> None:
@@ -346,5 +365,9 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
             self.dbgmcu[addr - dbg] = value
         elif PPB_BASE <= addr < PPB_END:
             self._ppb_write(addr, value)
-        elif not (dbg == addr or self.flash.option_image_word(addr) is not None):
-            raise BusFault(addr)
+        elif not (dbg == addr or self.flash.option_image_word(addr) is not None
+                  or addr & ~0xFFF == self.iwdg_base & ~0xFFF):
+            page = self.scratch_page(addr)
+            if page is None:
+                raise BusFault(addr)
+            page[addr & 0xFFC:(addr & 0xFFC) + 4] = value.to_bytes(4, "little")

@@ -62,6 +62,9 @@ class TwinVariant:
     rdp_shift: int = 8
     #: RAM regions also seen at a second address: ((base, alias), ...).
     ram_aliases: tuple[tuple[int, int], ...] = ()
+    #: Peripheral addresses the twin does not model answer (plain storage) instead of faulting
+    #: (RCC, PWR, a second watchdog: ST's flash algorithms for the H7 and L4 write them).
+    quiet_peripherals: bool = False
 
     @property
     def dev_id(self) -> int:
