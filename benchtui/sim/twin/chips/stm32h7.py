@@ -302,9 +302,11 @@ class H7FlashController(ControllerBase):
         return b.cr == value and not b.busy_until
 
     def _write_key(self, b: _Bank, value: int) -> None:
-        """KEY1 then KEY2 unlocks CRx; a wrong key, or a second unlock, locks it until reset."""
+        """KEY1 then KEY2 unlocks CRx; a wrong key locks it until reset. Keys written while it is
+        unlocked are ignored (UNCONFIRMED: RM0433 says a second unlock sequence leaves LOCK set
+        until reset; pyOCD's H723 algorithm writes the keys to an unlocked CR, so on silicon they
+        cannot hurt an unlocked bank)."""
         if not b.cr & LOCK or b.hard_locked:
-            b.hard_locked = True
             return
         if b.key_stage == 0 and value == C.KEY1:
             b.key_stage = 1
@@ -317,7 +319,6 @@ class H7FlashController(ControllerBase):
 
     def _write_optkey(self, value: int) -> None:
         if not self.optcr & OPTLOCK or self._opt_hard_locked:
-            self._opt_hard_locked = True
             return
         if self._optkey_stage == 0 and value == C.OPTKEY1:
             self._optkey_stage = 1
