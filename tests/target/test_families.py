@@ -35,6 +35,9 @@ CHIPS = {
                "demo-stm32h743.toml"),
     "h750vb": ("stm32h750vb", "STM32H7", 0x450, 128, False, [0], "stm32h750xx", None),
     "h723zg": ("stm32h723zg", "STM32H7", 0x483, 1024, False, list(range(8)), "stm32h723xx", None),
+    "l476rg": ("stm32l476rg", "STM32L4", 0x415, 1024, True, list(range(512)), "stm32l475xg",
+               "demo-stm32l476.toml"),
+    "l432kc": ("stm32l432kc", "STM32L4", 0x435, 256, False, list(range(128)), "stm32l432kc", None),
 }
 
 
@@ -97,15 +100,20 @@ def test_layout_erase_program_verify_and_protection(variant):
         link.disconnect()
 
 
-@pytest.mark.parametrize("variant", ["h743zi", "h723zg"])
+#: (the watchdog field, a bank-2 field) by family.
+FIELDS = {"STM32H7": ("IWDG1_SW", "WPSN2"), "STM32L4": ("IWDG_SW", "WRP2A_STRT")}
+
+
+@pytest.mark.parametrize("variant", ["h743zi", "h723zg", "l476rg", "l432kc"])
 def test_option_bytes_change_verify_and_refusals(variant):
     twin, link = _link(variant)
     try:
         ob = link.read_option_bytes()
         assert ob.rdp_level == 0 and ob.bor_level == 0
         names = {st for st, _ in ob.fields()}
-        assert {"RDP", "BOR_LEV", "IWDG1_SW"} <= names
-        assert ("WPSN2" in names) == CHIPS[variant][4]
+        watchdog, bank2 = FIELDS[CHIPS[variant][1]]
+        assert {"RDP", "BOR_LEV", watchdog} <= names
+        assert (bank2 in names) == CHIPS[variant][4]
         found = link.set_bor_level(2, confirm=True)
         assert found.bor_level == 2
         assert [st for st, _, _ in found.differences_from_factory()] == ["BOR_LEV"]
@@ -114,6 +122,50 @@ def test_option_bytes_change_verify_and_refusals(variant):
             link.write_option_bytes(ob.replace(rdp=0xCC), confirm=True)
         with pytest.raises(SafetyError):
             link.set_bor_level(7, confirm=True)
+    finally:
+        link.disconnect()
+
+
+def test_the_l4_option_loader_flags_a_spoiled_load_and_a_broken_complement():
+    """L4: a spoiled option-byte load sets FLASH_SR.OPTVERR and comes up with bank 1 protected;
+    an option write cut short leaves a stored value whose complement disagrees, seen by the
+    forensics at the next power-up."""
+    from benchtui.sim.twin.power import AlwaysPowered
+
+    class Scripted(AlwaysPowered):
+        bad_load = False
+        hit: str | None = None
+
+        def option_load_ok(self) -> bool:
+            return not self.bad_load
+
+        def disturbance(self, t0, t1):
+            return self.hit
+
+    power = Scripted()
+    twin, link = _link("l476rg", power=power)
+    try:
+        clean = link.option_forensics()
+        assert clean.complements and clean.complement_errors == 0 and clean.notes == ()
+        link.disconnect()
+        power.bad_load = True
+        power.power_cycle()
+        link.connect()
+        spoiled = link.option_forensics()
+        assert spoiled.options.protected_sectors() == list(range(256))
+        assert any("OPTVERR" in n for n in spoiled.notes)
+        power.bad_load = False
+        power.hit = "nrst-glitch"          # the next option write is cut short by a reset
+        ob = link.read_option_bytes()
+        with pytest.raises(Exception):
+            link.write_option_bytes(ob.replace(bor_lev=1), confirm=True)
+        power.hit = None
+        link.disconnect()
+        power.power_cycle()
+        link.connect()
+        after = link.option_forensics()
+        assert after.complement_errors == 1 and after.options.rdp_level == 1
+        assert any("OPTR" in n and "complement disagrees" in n for n in after.notes)
     finally:
         link.disconnect()
 

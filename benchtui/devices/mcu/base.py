@@ -159,6 +159,10 @@ class McuFamily(ABC):
     def check_complements(self, read32: Callable[[int], int]) -> list[ComplementCheck]:
         return [ComplementCheck(addr, read32(addr), what) for addr, what in self.complement_words()]
 
+    def load_notes(self, read32: Callable[[int], int]) -> list[str]:
+        """What the chip itself says about its last option-byte load (L4: FLASH_SR.OPTVERR)."""
+        return []
+
     @abstractmethod
     def bank_mode_change(self, ob: OptionBytesBase, dual: bool) -> Any:
         """Option bytes with the bank mode changed (ValueError where the part cannot)."""

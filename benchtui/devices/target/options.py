@@ -82,7 +82,8 @@ class OptionByteOperations:
         with classified("reading the option bytes", self):
             ob = self._decode_option_registers(target)
             checks = tuple(family.check_complements(target.read32))
-        notes = tuple(f"stored option word {c.describe()}" for c in checks if not c.ok)
+            loaded = tuple(family.load_notes(target.read32))
+        notes = tuple(f"stored option word {c.describe()}" for c in checks if not c.ok) + loaded
         return OptionForensics(ob, checks, notes)
 
     def write_option_bytes(self, new: Any, *, confirm: bool = False, confirm_erase: bool = False) -> Any:

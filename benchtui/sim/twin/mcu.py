@@ -116,7 +116,7 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
     @property
     def peripheral_pages(self) -> tuple[int, ...]:
         """4 KB pages the core reaches through MMIO callbacks (core_read/core_write)."""
-        pages = {self.iwdg_base & ~0xFFF, self.variant.sysinfo_base & ~0xFFF}
+        pages = {self.iwdg_base & ~0xFFF, self.variant.sysinfo_base & ~0xFFF, self.dbgmcu_base & ~0xFFF}
         for base in self.variant.option_images:
             pages.add(base & ~0xFFF)
         return tuple(sorted(pages - {self.flash_regs[0] & ~0xFFF}))
