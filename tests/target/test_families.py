@@ -345,3 +345,43 @@ async def test_the_console_flashes_the_twin(variant, tmp_path, small_firmware):
             await wait_for(pilot, lambda: log_has(app, "verify OK"), "program + verify")
     finally:
         vb.stop()
+
+
+# --- a reset while pyOCD's flash algorithm runs is seen at once ---------------------------------
+
+@pytest.mark.parametrize("variant", ["zg", "h743zi", "l476rg"])
+def test_a_reset_during_programming_is_seen_at_once(variant):
+    """An NRST pulse that hits while the algorithm programs: the link reports a core reset
+    within a fraction of a second (DHCSR.S_RESET_ST), not after pyOCD's algorithm timeout."""
+    import time
+
+    from benchtui.errors import CoreReset
+    from benchtui.sim.twin.power import AlwaysPowered
+
+    class ResetWhileProgramming(AlwaysPowered):
+        armed = False
+        label = ""
+
+        def add_load(self, current_a, duration_s, label="", after=None):
+            self.label = label
+            return super().add_load(current_a, duration_s, label, after)
+
+        def disturbance(self, t0, t1):
+            return "nrst-glitch" if self.armed and self.label == "program" else None
+
+    power = ResetWhileProgramming()
+    target_type = CHIPS[variant][0] if variant in CHIPS else "stm32f767zg"
+    twin = _twin(variant, power=power)
+    link = TargetLink(TargetConfig(probe_uid=register(twin), target_type=target_type))
+    link.connect()
+    try:
+        image = FirmwareImage(((0x08000000, random.Random(2).randbytes(16 * K)),), "fw.bin")
+        link.erase(link.sectors_for(image))
+        power.armed = True
+        started = time.monotonic()
+        with pytest.raises(CoreReset, match="S_RESET_ST"):
+            link.program(image)
+        assert time.monotonic() - started < 1.0
+        assert "nrst-glitch" in twin.reset_log
+    finally:
+        link.disconnect()
