@@ -159,6 +159,14 @@ class McuFamily(ABC):
     def check_complements(self, read32: Callable[[int], int]) -> list[ComplementCheck]:
         return [ComplementCheck(addr, read32(addr), what) for addr, what in self.complement_words()]
 
+    #: (FLASH_CR address, LOCK bit): locked again after a reset (the flash algorithm unlocks it).
+    cr_lock: tuple[int, int] = (0x40023C10, 1 << 31)
+
+    def controller_locked(self, read32: Callable[[int], int]) -> bool:
+        """FLASH_CR reads locked: after a flash algorithm unlocked it, only a reset locks it."""
+        address, bit = self.cr_lock
+        return bool(read32(address) & bit)
+
     def load_notes(self, read32: Callable[[int], int]) -> list[str]:
         """What the chip itself says about its last option-byte load (L4: FLASH_SR.OPTVERR)."""
         return []

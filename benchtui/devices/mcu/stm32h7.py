@@ -258,6 +258,7 @@ class Stm32H7(McuFamily):
     sr_flags = SR_FLAGS
     sr_errors = SR_ERRORS
     sr_wrperr = SR_WRPERR
+    cr_lock = (FLASH_REGS + CR, CR_LOCK)
     option_bytes_class = OptionBytes
     page_size = 0x400
     ram = (0x20000000, 0x20000)    # DTCM, where pyOCD's H7 algorithms load

@@ -310,6 +310,7 @@ class Stm32L4(McuFamily):
     sr_flags = SR_FLAGS
     sr_errors = SR_ERRORS
     sr_wrperr = SR_WRPERR
+    cr_lock = (FLASH_REGS + CR, CR_LOCK)
     option_bytes_class = OptionBytes
     page_size = 0x400
     ram = (0x20000000, 0xC000)        # SRAM1 of the smallest part (48 KB, L43x)

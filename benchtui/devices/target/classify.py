@@ -89,6 +89,11 @@ def classified(what: str, link: "TargetLink | None" = None, sectors: Sequence[in
     except pt.ResetDuringOperation as exc:
         raise CoreReset(f"{what}: {exc}", hint="look at NRST and VDD during the operation") from None
     except exc_mod.FlashFailure as exc:
+        if getattr(exc, "sr", None) is None and link is not None and link.evidence_reset():
+            # The algorithm had unlocked FLASH_CR; only a reset locks it again before UnInit.
+            raise CoreReset(f"{what}: the chip was reset during the operation (the flash algorithm "
+                            f"failed with FLASH_CR locked again: {exc})",
+                            hint="look at NRST and VDD during the operation") from None
         raise classify_flash_failure(what, exc, link, sectors) from None
     except exc_mod.ProbeDisconnected as exc:
         raise ProbeLost(f"{what}: probe disconnected ({exc})") from None

@@ -268,6 +268,18 @@ class TargetLink(FlashOperations, OptionByteOperations):
         except Exception:
             return None
 
+    def evidence_reset(self) -> bool:
+        """After a flash-algorithm failure: FLASH_CR reads locked again with no error flag in
+        FLASH_SR, which only a reset leaves (the algorithm unlocked it; False when unknown)."""
+        try:
+            family = self.family
+            if family is None or self.chip is None:
+                return False
+            read32 = self._session.board.target.read32
+            return family.controller_locked(read32) and not read32(family.sr_address()) & family.sr_errors
+        except Exception:
+            return False
+
     def evidence_option_bytes(self) -> Any:
         try:
             return self._decode_option_registers(self._session.board.target)
