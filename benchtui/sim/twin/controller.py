@@ -87,6 +87,8 @@ class ControllerBase:
 
     regs_base: int
     regs_size: int
+    #: Bytes one programming unit writes (F4/F7 word 4, H7 flash word 32, L4 double word 8).
+    unit_bytes: int = 4
     #: Register offsets the core spins on while an operation runs (SR): reading them lets real
     #: time pass instead of burning emulated instructions.
     status_offsets: frozenset[int] = frozenset()
@@ -115,6 +117,8 @@ class ControllerBase:
         self._burst_index = 0
         self._burst_hit = 1
         self._burst_hit_at = 0.0
+        #: The programming time of the last unit programmed (unscaled), for benchmarks' floors.
+        self.last_unit_s = C.T_PROG_WORD_S
         #: Erase operations started per sector number (sector and mass erases), for tests and
         #: benchmarks that check how often a tool erases.
         self.erase_counts: Counter[int] = Counter()
@@ -256,6 +260,7 @@ class ControllerBase:
         if not self._pending_s:
             self._pending_t0 = time.monotonic()
         self._pending_s += unit_s
+        self.last_unit_s = unit_s
         if self._burst_left == 0:
             self._start_burst(unit_s, current)
         self._burst_left -= 1

@@ -136,9 +136,15 @@ class Core:
         regs_page = flash.regs_base & ~(PAGE - 1)
         self._regs_page = bytearray(PAGE)
         self._regs_offset = flash.regs_base - regs_page
-        self._map_ptr(regs_page, self._regs_page, U.UC_PROT_READ | U.UC_PROT_WRITE)
         self._published: object = None
-        self._hook_write(self._reg_write, None, flash.regs_base, flash.regs_base + flash.regs_size - 1)
+        #: A controller whose algorithm writes W1C and key registers per programmed unit (the L4)
+        #: is cheaper behind MMIO callbacks than behind a RAM page kept true by one-shot watches.
+        self._regs_mmio = bool(getattr(flash, "mmio_registers", False))
+        if self._regs_mmio:
+            uc.mmio_map(regs_page, PAGE, self._regs_read, regs_page, self._regs_write_mmio, regs_page)
+        else:
+            self._map_ptr(regs_page, self._regs_page, U.UC_PROT_READ | U.UC_PROT_WRITE)
+            self._hook_write(self._reg_write, None, flash.regs_base, flash.regs_base + flash.regs_size - 1)
         for base in twin.peripheral_pages:
             uc.mmio_map(base, PAGE, self._periph_read, base, self._periph_write, base)
         uc.hook_add(U.UC_HOOK_INTR, self._on_interrupt)
@@ -182,8 +188,23 @@ class Core:
         self.uc.mem_map_ptr(base, len(buf), perms, ctypes.addressof(cbuf))
 
     # --- the FLASH register page ---------------------------------------------------------------
+    def _regs_read(self, uc, offset: int, size: int, page: int) -> int:
+        reg = page + offset - self._regs_base
+        if not 0 <= reg < self._regs_words * 4:
+            return 0
+        word = self.twin.flash.read(reg & ~3, True)
+        return (word >> (8 * (reg & 3))) & ((1 << (8 * size)) - 1)
+
+    def _regs_write_mmio(self, uc, offset: int, size: int, value: int, page: int) -> None:
+        reg = page + offset - self._regs_base
+        if 0 <= reg < self._regs_words * 4:
+            flash = self.twin.flash
+            flash.write(reg & ~3, value << (8 * (reg & 3)) if size < 4 else value)
+
     def _publish(self) -> None:
         """Write the true FLASH register values into the page the core reads."""
+        if self._regs_mmio:
+            return
         flash = self.twin.flash
         _pack_into(f"<{self._regs_words}I", self._regs_page, self._regs_offset, *flash.snapshot())
         self._published = flash.status_token()
@@ -232,7 +253,7 @@ class Core:
         if flash.program(offset, size, value) != value:
             self._pending_flash = (offset, bytes(self.flash_array[offset:offset + size]))
             self._arm_watch()
-        if flash.status_token() != self._published:
+        if not self._regs_mmio and flash.status_token() != self._published:
             self._publish()
 
     def _reg_write(self, uc, access, address: int, size: int, value: int, user_data) -> None:
@@ -346,7 +367,7 @@ class Core:
             self._flash_dirty = False
         self._stop_reason = None
         self._publish()
-        if self.twin.flash.busy():
+        if self.twin.flash.busy() and not self._regs_mmio:
             self._arm_watch()
         if limit_s:
             _run_timer.arm(self.uc.emu_stop, limit_s)

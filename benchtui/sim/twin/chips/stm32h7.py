@@ -136,6 +136,7 @@ class H7FlashController(ControllerBase):
 
     regs_base = REGS
     regs_size = REGS_SIZE
+    unit_bytes = 32
     status_offsets = frozenset({SR, BANK2 + SR})
 
     def __init__(self, *args, **kw):

@@ -48,7 +48,7 @@ EOP, OPERR, PROGERR, WRPERR, PGAERR, SIZERR, PGSERR = 1, 1 << 1, 1 << 3, 1 << 4,
 MISERR, FASTERR, RDERR, OPTVERR, BSY = 1 << 8, 1 << 9, 1 << 14, 1 << 15, 1 << 16
 SR_W1C = 0xC3FB
 PG, PER, MER1, BKER, MER2, STRT, OPTSTRT, FSTPG = 1, 1 << 1, 1 << 2, 1 << 11, 1 << 15, 1 << 16, 1 << 17, 1 << 18
-OBL_LAUNCH, OPTLOCK, LOCK = 1 << 27, 1 << 30, 1 << 31
+OBL_LAUNCH, OPTLOCK, LOCK, EOPIE = 1 << 27, 1 << 30, 1 << 31, 1 << 24
 FACTORY_WORDS = (0xFFEFF8AA, 0x0000FFFF, 0x00000000, 0x000000FF, 0x000000FF, 0x0000FFFF, 0x00000000,
                  0x000000FF, 0x000000FF)
 W_OPTR, W_WRP1A, W_WRP2A = 0, 3, 7
@@ -102,6 +102,8 @@ class L4FlashController(ControllerBase):
 
     regs_base = REGS
     regs_size = REGS_SIZE
+    unit_bytes = 8
+    mmio_registers = True
     status_offsets = frozenset({SR})
 
     def __init__(self, *args, **kw):
@@ -302,7 +304,8 @@ class L4FlashController(ControllerBase):
             ((p.number, p.offset, p.size) for p in targets), fraction)
         if verdict is None:
             erase()
-            self.sr |= EOP
+            if self.cr & EOPIE:
+                self.sr |= EOP
         elif verdict == "vcap-dip":
             total = sum(p.size for p in targets)
             erase((total - targets[-1].size // 2) / total)
@@ -353,7 +356,8 @@ class L4FlashController(ControllerBase):
             flash[dw:dw + 8] = bytes(x | 0x55 for x in data)
             self.sr |= OPERR
         self._dw = None
-        self.sr |= EOP
+        if self.cr & EOPIE:
+            self.sr |= EOP    # EOP is set only with its interrupt enabled (RM0351 FLASH_SR)
         self._on_nv_change()
         return self._cells(offset, size)
 
