@@ -51,7 +51,7 @@ class FxFlashController:
             raise ControllerError(f"{what}: {self.describe_sr(sr)}", sr=sr, sector=number, address=address)
 
     def program_options(self, bus: Bus, new: Any, regression: bool) -> None:
-        """OPTKEYR unlock, OPTCR1, OPTCR, OPTSTRT, wait BSY, relock (RM0410 §3.4.3)."""
+        """OPTKEYR unlock, OPTCR1, OPTCR, OPTSTRT, wait BSY, relock (RM0410 §3.4.2; OpenOCD stm32f2x.c)."""
         optcr, optcr1 = new.encode()[:2]
         optcr &= ~(R.OPTCR_OPTLOCK | R.OPTCR_OPTSTRT)
         optcr_addr, optcr1_addr = self.option_registers(new.dev_id)

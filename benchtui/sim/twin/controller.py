@@ -87,8 +87,10 @@ class ControllerBase:
 
     regs_base: int
     regs_size: int
-    #: Bytes one programming unit writes (F4/F7 word 4, H7 flash word 32, L4 double word 8).
+    #: Bytes one programming unit writes (F4/F7 word 4, H7 flash word 32, L4 double word 8),
+    #: and the longest time the twin takes for one (unscaled).
     unit_bytes: int = 4
+    unit_s_max: float = C.T_PROG_WORD_S
     #: Register offsets the core spins on while an operation runs (SR): reading them lets real
     #: time pass instead of burning emulated instructions.
     status_offsets: frozenset[int] = frozenset()

@@ -1,4 +1,4 @@
-"""The FLASH interface of the STM32F7 (RM0410) and its F4 ancestor (RM0090): keys, CR/SR, erase
+"""The FLASH interface of the STM32F7 (RM0410 §3) and its F4 ancestor (RM0090): keys, CR/SR, erase
 and program, and what supply disturbances do to an operation in flight. The option bytes (OPTCR,
 OPTCR1, their stored image, OPTSTRT) are in options.py; what every chip's controller shares
 (the physics, BSY, the programming clock) in controller.py. What differs between the F7 and the

@@ -8,7 +8,7 @@ information lives (unique ID, flash-size word, package word, option-byte image),
 map (flash aliases, RAM), the factory option bytes, how the bank mode is selected, the sector
 layout and the flash controller class (`controller`; None: the F4/F7 one in flash.py).
 
-Every value the reference notes could not confirm for the F4 is marked UNCONFIRMED below (the
+Every value no public primary source confirmed for the F4 is marked UNCONFIRMED below (the
 F7's are in constants.py); the device side's copy is in benchtui/devices/mcu/.
 """
 
@@ -113,7 +113,7 @@ class TwinVariant:
         return C.T_MASS_ERASE_PER_MB_S if self.family == "f7" else F4_T_MASS_ERASE_PER_MB_S
 
 
-# --- STM32F4: UNCONFIRMED choices (reference/stm32f4.md asks to confirm each) -----------------
+# --- STM32F4: UNCONFIRMED choices (not read in RM0090 / DS8626 themselves) ---------------------
 #: DB1M is OPTCR bit 30 (RM0090 as remembered); with it a 1 MB F42x/F43x has bank 2 (sectors
 #: 12..19) at 0x08080000 (layout.py).
 F4_DB1M = 1 << 30

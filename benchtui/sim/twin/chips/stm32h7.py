@@ -136,6 +136,7 @@ class H7FlashController(ControllerBase):
 
     regs_base = REGS
     regs_size = REGS_SIZE
+    unit_s_max = max(T_PROG_FLASH_WORD_S)
     unit_bytes = 32
     status_offsets = frozenset({SR, BANK2 + SR})
 

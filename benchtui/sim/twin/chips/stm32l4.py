@@ -102,6 +102,7 @@ class L4FlashController(ControllerBase):
 
     regs_base = REGS
     regs_size = REGS_SIZE
+    unit_s_max = T_PROG_DOUBLE_WORD_S
     unit_bytes = 8
     mmio_registers = True
     status_offsets = frozenset({SR})
