@@ -90,6 +90,10 @@ class IdentityTracker:
         obs = obs or Observation()
         ob = forensics.options
         obs.option_bytes = forensics.to_record()
+        if ob is None:      # a target with no family module: said once, no ob.* features
+            for note in forensics.notes:
+                self._once(obs, note)
+            return obs
         changed = 0
         if self._last_ob is not None:
             prev_cycle, prev = self._last_ob
@@ -100,8 +104,8 @@ class IdentityTracker:
                 obs.events.append(EventRecord(
                     "option_bytes_changed", text, cycle, time.time(),
                     {"since": prev_cycle, "changes": changes,
-                     "from": {"optcr": f"0x{prev.optcr:08X}", "optcr1": f"0x{prev.optcr1:08X}"},
-                     "to": {"optcr": f"0x{ob.optcr:08X}", "optcr1": f"0x{ob.optcr1:08X}"}}))
+                     "from": {name.lower(): f"0x{v:08X}" for name, v in prev.registers()},
+                     "to": {name.lower(): f"0x{v:08X}" for name, v in ob.registers()}}))
                 obs.log.append(text)
         self._last_ob = (cycle, ob)
         errors = forensics.complement_errors

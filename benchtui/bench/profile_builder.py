@@ -35,6 +35,8 @@ CHANNEL_PRESETS: dict[str, tuple[float, float, float | None, float | None]] = {
 #: The trigger presets: (source, level V, slope, s/div, pre-trigger fraction).
 POWER_UP = ("VDD", 1.5, "rising", 0.002, 0.1)
 FAULT_CATCH = ("VCAP1", 1.10, "falling", 0.001, 0.5)
+#: The fault catch of a part without VCAP pins (STM32L4): a reset pulse during erase / program.
+FAULT_CATCH_NRST = ("NRST", 1.0, "falling", 0.001, 0.5)
 
 #: Per scope driver: (transfer format, timeout in ms). WORD where the ADC has more than 8 bits or
 #: the dialect interpolates (DHO 12-bit, InfiniiVision, SDS2000X Plus/HD); the DSO-X 2000 answers
@@ -187,8 +189,9 @@ def build_profile_text(parts: BenchParts, *, source: str = "bench.toml") -> tupl
             lines.append(f"min = {lo:.2f}" if net != "VDD" else f"min = {_num(lo)}")
         if hi is not None:
             lines.append(f"max = {hi:.2f}" if net != "VDD" else f"max = {_num(min(hi, vmax))}")
-    for table, preset, comment in (("power_up", POWER_UP, "catch the power-up edge"),
-                                   ("fault_catch", FAULT_CATCH, "catch a VCAP dip during erase / program")):
+    catch = (FAULT_CATCH, "catch a VCAP dip during erase / program") if FAULT_CATCH[0] in parts.nets \
+        or FAULT_CATCH_NRST[0] not in parts.nets else (FAULT_CATCH_NRST, "catch an NRST pulse during erase / program")
+    for table, preset, comment in (("power_up", POWER_UP, "catch the power-up edge"), ("fault_catch", *catch)):
         source, level, slope, timebase, pre = preset
         if source not in parts.nets:
             lines += ["", f"# [scope.{table}]: no {source} channel mapped, so no {comment} trigger"]
