@@ -175,7 +175,7 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
 
     def on_bench_event(self, message: BenchEvent) -> None:
         event = message.event
-        if self._shut_down or not self._running:  # shutting down: the panels are going
+        if self._shut_down or not self.is_running:  # shutting down: the panels are going
             return
         target = self.session.state.target_identity if self.session else None
         if target is not self._target_seen:  # the loop connected or disconnected the target
@@ -198,7 +198,7 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         self.refresh_status()
 
     def on_log_record_message(self, message: LogRecordMessage) -> None:
-        if self._shut_down or not self._running:
+        if self._shut_down or not self.is_running:
             return
         self.log_line(message.source, message.text, when=message.when)
 
@@ -262,7 +262,7 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
 
     # -- status -----------------------------------------------------------------------------
     def refresh_status(self) -> None:
-        if self.session is None or not self._running:
+        if self.session is None or not self.is_running:
             return
         st = self.session.state
         target = (st.target_identity.describe(), "connected") if st.target_identity is not None else \
