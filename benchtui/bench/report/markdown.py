@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from . import Report
+from .model import Report
 from .text import item_fields, rate, when
 
 TABLE_ROWS = 20
