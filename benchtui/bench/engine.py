@@ -147,7 +147,7 @@ class CycleEngine(CycleSteps):
         self._task = asyncio.current_task()
         # Before anything is recorded: consent to destructive steps, a usable firmware file.
         destructive = require_confirmation(
-            self.profile, self.destructive_confirmed, "run it with --yes (or confirm in the console)")
+            self.profile, self.destructive_confirmed, "start it with --yes, or confirm it in the console's dialog")
         await self.session.check_firmware()
         self._store = await self._store_owner.run(open_store, self.store_path)
         bench = self.profile.bench.name or socket.gethostname()

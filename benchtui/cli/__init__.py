@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import BenchError
+from ..text import PrintableFormatter
 from . import bench, console, flash, loop, profiles, results, store, sweep, web
 from .common import (
     DEMO_PROFILE,
@@ -53,8 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.verbose:
+        # -vv logs every SCPI reply: the formatter shows them printable (benchtui/text.py).
+        handler = logging.StreamHandler()
+        handler.setFormatter(PrintableFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO,
-                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+                            handlers=[handler])
     try:
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import BenchError
 from ..profile import load_profile
+from ..text import printable
 from .common import (
     DEMO_PROFILE,
     EXIT_ERROR,
@@ -127,8 +128,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if summary is None:
         _say("benchtui: interrupted before the loop started; nothing was switched on")
         return EXIT_INTERRUPTED
-    print(f"run {summary.id}: {summary.cycles} cycles, {summary.failures} failed, "
-          f"status {summary.status}; database {profile.store.database}")
+    print(printable(f"run {summary.id}: {summary.cycles} cycles, {summary.failures} failed, "
+                    f"status {summary.status}; database {profile.store.database}"))
     if line.engine is not None and line.engine.fatal is not None:
         _say(f"benchtui: run stopped: {line.engine.fatal.one_line()}")
     if summary.status == "stopped" and line.interrupted:

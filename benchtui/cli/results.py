@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BenchError, ReportError, StoreError
+from ..text import TerminalWriter
 from .common import EXIT_OK
 
 
@@ -120,8 +121,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                 out = open(args.out, "w", newline="", encoding="utf-8")
             except OSError as exc:
                 raise StoreError(f"{args.out}: cannot write: {exc.strerror or exc}") from None
-        else:
-            out = sys.stdout
+        else:   # the export is data; on a terminal it is shown printable (text.py)
+            out = TerminalWriter(sys.stdout) if sys.stdout.isatty() else sys.stdout
         try:
             (export_csv if args.format == "csv" else export_jsonl)(store, run_id, out)
         finally:

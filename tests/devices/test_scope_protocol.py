@@ -233,7 +233,7 @@ def test_rigol_measurements_and_the_sentinel(peer_factory):
     scope = _open(peer)
     try:
         assert scope.measure("VDD", "vmax") == Measurement(3.312, None)
-        assert scope.measure("VDD", "rise") == Measurement(None, "not measurable (9.9E37)")
+        assert scope.measure("VDD", "rise") == Measurement(None, "9.9E37, SCPI's +INF: no reading")
         assert scope.measure("NRST", "vavg").value == pytest.approx(3.28)
         assert scope.measure("VCAP1", "vmin").value == pytest.approx(1.08)
         with pytest.raises(InstrumentError, match="'VBAT'.*known: VDD, VCAP1, VCAP2, NRST"):
@@ -352,7 +352,7 @@ def test_keysight_measurements(peer_factory):
     try:
         assert scope.measure("VCAP1", "vmin").value == pytest.approx(1.12)
         rise = scope.measure("VDD", "rise")
-        assert rise.value is None and rise.reason == "not measurable (9.9E37)"
+        assert rise.value is None and rise.reason.endswith(": no reading")
         assert scope.measure("VDD", "vavg").value == pytest.approx(3.3)
         assert scope.measure("NRST", "vmax").value == pytest.approx(3.4)
     finally:

@@ -28,7 +28,7 @@ async def test_the_results_tab_compares_the_boards_and_names_the_one_that_stands
         await pilot.pause(0.2)
         table = app.query_one("#boards-table", DataTable)
         assert table.row_count == 25
-        assert table.get_row_at(0)[1] == uid(7) and str(table.get_row_at(0)[0]) == "*"
+        assert str(table.get_row_at(0)[1]) == uid(7) and str(table.get_row_at(0)[0]) == "*"
         text = " ".join(" ".join(screen_text(app)).split())
         assert "1 of 25 boards stands out:" in text and f"board {uid(7)} (SN-0007): VCAP1" in text
         await pilot.press("y")

@@ -36,8 +36,10 @@ async def test_power_cycle_from_the_keyboard(bench_factory):
         off = next(i for i, line in enumerate(lines) if "output OFF" in line)
         assert any("output ON" in line for line in lines[off:])
         psu = app.state.psu
-        await wait_for(pilot, lambda: psu.reading is not None and psu.reading.output, "readback ON")
-        assert abs(psu.reading.voltage - profile.psu.voltage) < 0.2
+        # a readback just after the output went on may catch the supply still rising: wait for it
+        # to settle at the setpoint (the poll reads it again every second)
+        await wait_for(pilot, lambda: psu.reading is not None and psu.reading.output
+                       and abs(psu.reading.voltage - profile.psu.voltage) < 0.2, "readback ON at the setpoint")
 
 
 async def test_setpoint_beyond_the_profile_maximum_is_refused_in_words(bench_factory):

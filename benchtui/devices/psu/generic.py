@@ -66,7 +66,7 @@ class GenericScpiPsu(Psu):
             return "CV"
         _, amps = self.measure()
         limit = float(self._do("current?"))  # type: ignore[arg-type]
-        return "CC" if limit > 0 and amps >= CC_FRACTION * limit else "CV"
+        return "CC" if amps is not None and limit > 0 and amps >= CC_FRACTION * limit else "CV"
 
 
 def _selected(table: dict[str, Scpi]) -> dict[str, Scpi]:

@@ -62,5 +62,6 @@ class SiglentSPD3303X(Psu):
     def read(self) -> PsuReading:
         status = self._status()  # one status word for output and mode (every message costs 20 ms)
         on = bool(status & ON_BIT[self.channel])
-        volts, amps = self.measure()
-        return PsuReading(volts, amps, ("CC" if status & CC_BIT[self.channel] else "CV") if on else "OFF", on)
+        volts, amps, invalid = self._measure()
+        return PsuReading(volts, amps, ("CC" if status & CC_BIT[self.channel] else "CV") if on else "OFF", on,
+                          invalid)
