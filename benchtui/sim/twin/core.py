@@ -171,11 +171,14 @@ class Core:
                     core._hook_error = exc
                 stop()
 
-        if _raw_hooks is not None:
+        # Uc._uch is the binding's private engine handle (unicorn pinned to 2.1.x; checked by
+        # tests/thirdparty/test_internals.py); without it the binding's hook_add is used.
+        uch = getattr(self.uc, "_uch", None)
+        if _raw_hooks is not None and uch is not None:
             lib, cfunc, handle_type = _raw_hooks
             thunk = cfunc(hook)
             handle = handle_type()
-            status = lib.uc_hook_add(self.uc._uch, ctypes.byref(handle), U.UC_HOOK_MEM_WRITE,
+            status = lib.uc_hook_add(uch, ctypes.byref(handle), U.UC_HOOK_MEM_WRITE,
                                      thunk, None, ctypes.c_uint64(begin), ctypes.c_uint64(end))
             if status == 0:
                 self._thunks.append(thunk)
