@@ -343,7 +343,7 @@ class Flag:
         return self.on if value else self.off
 
 
-_UNSET = object()
+UNSET = object()  # a Setting without a *RST default
 
 
 @dataclass(frozen=True)
@@ -364,7 +364,7 @@ class Setting:
     attr: str
     arg: "Number | Choice | Flag"
     after: str | None = None
-    default: Any = _UNSET
+    default: Any = UNSET
     unit: str = ""
     #: Index of the value among the arguments (Keysight `VOLT 3.3,(@1)`: 0; default the last).
     value_at: int = -1
@@ -396,7 +396,7 @@ class Setting:
         return inst.reply(call, self, ",".join(self.arg.format(getattr(o, name), inst) for o in owners))
 
     def apply_default(self, inst: "Instrument") -> None:
-        if self.default is not _UNSET:
+        if self.default is not UNSET:
             owner, name = self.owner(inst, None)
             setattr(owner, name, self.default)
 

@@ -31,6 +31,19 @@ class ScopeChannel:
     coupling: str = "DC"
     bwl: str = "OFF"
     position: float = 0.0     # divisions (Tektronix CH<n>:POS)
+    termination: float = 1e6  # ohms (Tektronix CH<n>:TER)
+    impedance: str = "ONEM"   # Siglent :CHAN<n>:IMP
+    visible: bool = True      # Siglent :CHAN<n>:VIS
+    cpl: str = "D1M"          # Siglent legacy C<n>:CPL (coupling and impedance in one word)
+
+    @property
+    def range(self) -> float:
+        """Full scale over the 8 vertical divisions."""
+        return 8 * self.scale
+
+    @range.setter
+    def range(self, value: float) -> None:
+        self.scale = value / 8
 
 
 @dataclass
@@ -127,6 +140,11 @@ class ScopeEngine:
             self.t_trig = self.board.now()
             self.phase = "TRIGGERED"
             self.triggered_event = True
+
+    def acquiring(self) -> bool:
+        """Running, or about to arm (a single-shot command not yet acted on)."""
+        self.update()
+        return self.running or self._pending is not None
 
     @property
     def is_single(self) -> bool:
