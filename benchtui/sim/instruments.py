@@ -5,26 +5,13 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from .scpi.keysight_e36300 import KeysightE36312A, KeysightEDU36311A
-from .scpi.keysight_infiniivision import AgilentDSOX2024A, KeysightDSOX3034T
-from .scpi.rigol_dp800 import RigolDP831A, RigolDP832
-from .scpi.rigol_dho import RigolDHO924
-from .scpi.rigol_ds1000z import RigolDS1054Z
-from .scpi.rohde_hmc804x import RohdeHMC8043
+from ..registry import SIM_PSU, SIM_SCOPE, load
 from .scpi.server import start_server
-from .scpi.siglent_sds1000x_e import SiglentSDS1104XE
-from .scpi.siglent_sds2000x_plus import SiglentSDS2104XPlus
-from .scpi.siglent_spd3303x import SiglentSPD3303X
-from .scpi.tektronix_mso import TektronixMSO54
 
-#: `[sim] psu_model` / `scope_model` -> simulated instrument (one module per dialect in scpi/).
-PSU_MODELS = {"rigol-dp832": RigolDP832, "rigol-dp831a": RigolDP831A,
-              "keysight-e36312a": KeysightE36312A, "keysight-edu36311a": KeysightEDU36311A,
-              "siglent-spd3303x": SiglentSPD3303X, "rohde-hmc8043": RohdeHMC8043}
-SCOPE_MODELS = {"rigol-ds1054z": RigolDS1054Z, "rigol-dho924": RigolDHO924,
-                "keysight-dsox3034t": KeysightDSOX3034T, "keysight-dsox2024a": AgilentDSOX2024A,
-                "siglent-sds1104x-e": SiglentSDS1104XE, "siglent-sds2104x-plus": SiglentSDS2104XPlus,
-                "tektronix-mso54": TektronixMSO54}
+#: `[sim] psu_model` / `scope_model` -> simulated instrument (pyproject.toml, groups
+#: benchtui.sim.psu / benchtui.sim.scope; one module per dialect in scpi/).
+PSU_MODELS = load(SIM_PSU)
+SCOPE_MODELS = load(SIM_SCOPE)
 START_TIMEOUT_S = 10.0
 
 
