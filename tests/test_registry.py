@@ -65,3 +65,12 @@ def test_the_registry_imports_nothing_of_benchtui():
     names = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)] + \
         [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     assert not [n for n in names if n.startswith("benchtui") or n.startswith(".")]
+
+
+def test_identify_names_the_driver_or_the_closest_family_without_opening_anything():
+    from benchtui.devices.identify import identify
+
+    assert identify("RIGOL TECHNOLOGIES,DP832,DP8C1,00.01.14", "psu") == ("rigol-dp800", "rigol-dp800")
+    assert identify("Siglent Technologies,SDS1104X-E,SDSM,8.1.6.1.33", "scope")[0] == "siglent-sds1000x-e"
+    assert identify("RIGOL TECHNOLOGIES,DL3021,DL3A,00.01", "psu") == (None, "rigol-dp800")
+    assert identify("ACME,THING,1,1", "scope") == (None, None)

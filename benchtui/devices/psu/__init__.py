@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from ...profile import PsuConfig
-from ..visa import open_identified
+from ..identify import open_identified
 from .base import ChannelRange, Mode, Psu, PsuReading, model_of, setpoint_text
 from ... import registry
 from .generic import GenericMultiScpiPsu, GenericScpiPsu

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ... import registry
 from ...errors import InstrumentSilent
 from ...profile import ScopeConfig
-from ..visa import open_identified
+from ..identify import open_identified
 from .base import MEASURE_ITEMS, Scope, TriggerState
 from .keysight_infiniivision import KeysightInfiniiVision
 from .preamble import Preamble
