@@ -19,20 +19,20 @@ from benchtui.sim.scpi.psu import SimPsu
 from benchtui.sim.scpi.scope_instrument import SimScope
 
 
-def _concrete(package: str, base: type) -> set[type]:
-    pkg = import_module(package)
+def _concrete(packages: str, base: type) -> set[type]:
     found = set()
-    for info in pkgutil.iter_modules(pkg.__path__):
-        module = import_module(f"{package}.{info.name}")
-        found |= {c for _, c in inspect.getmembers(module, inspect.isclass)
-                  if issubclass(c, base) and c is not base and not inspect.isabstract(c)
-                  and c.__module__ == module.__name__}
+    for package in packages.split():
+        for info in pkgutil.iter_modules(import_module(package).__path__):
+            module = import_module(f"{package}.{info.name}")
+            found |= {c for _, c in inspect.getmembers(module, inspect.isclass)
+                      if issubclass(c, base) and c is not base and not inspect.isabstract(c)
+                      and c.__module__ == module.__name__}
     return found
 
 
 @pytest.mark.parametrize("group, package, base", [
     (registry.PSU, "benchtui.devices.psu", Psu), (registry.SCOPE, "benchtui.devices.scope", Scope),
-    (registry.SIM_PSU, "benchtui.sim.scpi", SimPsu), (registry.SIM_SCOPE, "benchtui.sim.scpi", SimScope)])
+    (registry.SIM_PSU, "benchtui.sim.scpi benchtui.sim.serialbus", SimPsu), (registry.SIM_SCOPE, "benchtui.sim.scpi", SimScope)])
 def test_every_family_class_is_registered_once(group, package, base):
     loaded = registry.load(group)
     assert len(set(loaded.values())) == len(loaded)

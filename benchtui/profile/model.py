@@ -138,6 +138,9 @@ class SimConfig:
     scope_model: str = _f("rigol-ds1054z", choices=SIM_SCOPE_MODELS)
     host: str = _f("127.0.0.1")
     psu_port: int = _f(0, lo=0, hi=65535)
+    #: How a serial supply (Korad, Riden) is served: a loopback TCP port that pyserial opens as
+    #: `socket://host:psu_port`, or a pseudo-terminal (its path is printed; a serial PSU only).
+    psu_line: str = _f("socket", choices=("socket", "pty"))
     scope_port: int = _f(0, lo=0, hi=65535)
     probe_port: int = _f(0, lo=0, hi=65535)
     state_file: str | None = _f(None, path=True)

@@ -26,7 +26,8 @@ class VirtualBench:
                  scope_model: str = "rigol-ds1054z", host: str = "127.0.0.1",
                  psu_port: int = 0, scope_port: int = 0, probe_port: int = 0,
                  serve_probe: bool = False, state_file: str | None = None, dual_bank: bool = False,
-                 batch: int = 0, faulty: tuple[int, ...] | None = None, board: int = 1):
+                 batch: int = 0, faulty: tuple[int, ...] | None = None, board: int = 1,
+                 psu_line: str = "socket"):
         self.scenario, self.seed, self.variant = scenario, seed, variant
         self.dual_bank = dual_bank
         #: The virtual batch (None: one board, as the scenario and seed describe it).
@@ -36,7 +37,8 @@ class VirtualBench:
             self.batch.spec(board)  # a one-line ValueError for a board outside the batch
         self._options = dict(time_scale=time_scale, psu_model=psu_model, scope_model=scope_model,
                              host=host, psu_port=psu_port, scope_port=scope_port,
-                             probe_port=probe_port, serve_probe=serve_probe, state_file=state_file)
+                             probe_port=probe_port, serve_probe=serve_probe, state_file=state_file,
+                             psu_line=psu_line)
         self.board: BoardModel | None = None
         self.twin: Stm32Twin | None = None
         self.instruments: Any = None
@@ -64,7 +66,7 @@ class VirtualBench:
         self.board = BoardModel(self.scenario, seed=self.seed, spec=spec)
         self.instruments = start_instruments(
             self.board, psu_model=o["psu_model"], scope_model=o["scope_model"], host=o["host"],
-            psu_port=o["psu_port"], scope_port=o["scope_port"])
+            psu_port=o["psu_port"], scope_port=o["scope_port"], psu_line=o["psu_line"])
         try:
             # The twin's MCU carries the board's 96-bit unique ID (from the board's seed).
             uid = b"".join(w.to_bytes(4, "little") for w in self.board.uid_words)
