@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from functools import partial
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -58,7 +59,7 @@ class Instrument:
     #: IEEE 488.2 status settings every instrument has.
     COMMON_SETTINGS = (Setting("*ESE", "ese", Number(0, 255, "d", integer=True), default=0),
                        Setting("*SRE", "sre", Number(0, 255, "d", integer=True), default=0))
-    COMMANDS: tuple[tuple[str, str], ...] = ()
+    COMMANDS: tuple[tuple[str, Any], ...] = ()
     SETTINGS: tuple[Setting, ...] = ()
 
     def __init__(self) -> None:
@@ -72,7 +73,9 @@ class Instrument:
                     (lambda call, s=setting: s.set(self, call))
                 table.append(Command(*compile_pattern(pattern), handler, pattern))
         # The dialect's own table before the common one: it may answer a common command its way.
-        table += [Command(*compile_pattern(p), h, p) for p, h in self.COMMANDS + self.COMMON]
+        # A handler is a method name, or a function of (instrument, call) for a one-line reading.
+        table += [Command(*compile_pattern(p), h if isinstance(h, str) else partial(h, self), p)
+                  for p, h in self.COMMANDS + self.COMMON]
         self._table = table
         for setting in self.COMMON_SETTINGS:
             setting.apply_default(self)

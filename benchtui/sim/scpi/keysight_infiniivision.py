@@ -79,7 +79,8 @@ class KeysightDSOX3034T(SimScope):
     )
     COMMANDS = (
         (":CHANnel#?", "q_ch_summary"), (":TIMebase?", "q_tim_summary"),
-        (":TRIGger[:EDGE]:LEVel", "c_trig_lvl"), (":TRIGger[:EDGE]:LEVel?", "q_trig_lvl"),
+        (":TRIGger[:EDGE]:LEVel", "c_trig_lvl"),
+        (":TRIGger[:EDGE]:LEVel?", lambda s, c: _nr3(s.engine.trig_level)),
         (":TRIGger:FORCe", "c_force"),
         (":RUN", "c_run"), (":STOP", "c_stop"), (":SINGle", "c_single"),
         (":DIGitize", "c_digitize"), (":AUToscale", "c_autoscale"),
@@ -128,9 +129,6 @@ class KeysightDSOX3034T(SimScope):
         if len(call.args) > 1:
             self.engine.trig_source = sources("CHANnel").parse(call, 1, None)
         self.engine.trig_level = call.number(0, -100.0, 100.0)
-
-    def q_trig_lvl(self, call: Call) -> str:
-        return _nr3(self.engine.trig_level)
 
     async def c_digitize(self, call: Call) -> None:
         """:DIGitize: a single acquisition; the parser blocks until it is complete."""

@@ -42,8 +42,8 @@ class RigolDP832(SimPsu):
     COMMANDS = (
         (":OUTPut:MODE?", "q_mode"), (":OUTPut:CVCC?", "q_mode"),
         (":OUTPut:OVP:QUEStion?", "q_ovp_trip"), (":OUTPut:OCP:QUEStion?", "q_ocp_trip"),
-        (f"{_SRC}:VOLTage:PROTection:QUEStion?", "q_src_ovp_trip"),
-        (f"{_SRC}:CURRent:PROTection:QUEStion?", "q_src_ocp_trip"),
+        (f"{_SRC}:VOLTage:PROTection:QUEStion?", lambda s, c: s._trip(s.src(c), "ovp")),
+        (f"{_SRC}:CURRent:PROTection:QUEStion?", lambda s, c: s._trip(s.src(c), "ocp")),
         (f"{_SRC}:VOLTage:PROTection:CLEar", "c_clear"), (f"{_SRC}:CURRent:PROTection:CLEar", "c_clear"),
         (":OUTPut:OVP:CLEar", "c_clear_arg"), (":OUTPut:OCP:CLEar", "c_clear_arg"),
         (":MEASure[:VOLTage][:DC]?", "q_meas_v"), (":MEASure:CURRent[:DC]?", "q_meas_i"),
@@ -70,12 +70,6 @@ class RigolDP832(SimPsu):
 
     def q_ocp_trip(self, call: Call) -> str:
         return self._trip(self.argch(call), "ocp")
-
-    def q_src_ovp_trip(self, call: Call) -> str:
-        return self._trip(self.src(call), "ovp")
-
-    def q_src_ocp_trip(self, call: Call) -> str:
-        return self._trip(self.src(call), "ocp")
 
     def c_clear(self, call: Call) -> None:
         ch = self.src(call)

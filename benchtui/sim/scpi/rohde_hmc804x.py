@@ -33,10 +33,10 @@ class RohdeHMC8043(SimPsu):
         Setting(":OUTPut:MASTer[:STATe]", "master", _BOOL, "apply_outputs", default=False),
     )
     COMMANDS = (
-        (":OUTPut[:STATe]", "c_outp"), (":OUTPut[:STATe]?", "q_outp"),
+        (":OUTPut[:STATe]", "c_outp"), (":OUTPut[:STATe]?", lambda s, c: "1" if s.sel(c).output else "0"),
         (":MEASure[:SCALar]:VOLTage[:DC]?", "q_meas_v"), (":MEASure[:SCALar]:CURRent[:DC]?", "q_meas_i"),
         (":MEASure[:SCALar]:POWer?", "q_meas_p"),
-        (":STATus:QUEStionable[:CONDition]?", "q_ques"),
+        (":STATus:QUEStionable[:CONDition]?", lambda s, c: str(2 if s.measure(s.selected)[2] == "CC" else 0)),
     )
 
     def set_output(self, n: int, on: bool) -> None:
@@ -55,9 +55,6 @@ class RohdeHMC8043(SimPsu):
     def c_outp(self, call: Call) -> None:
         self.set_output(self.selected, call.boolean(0))
 
-    def q_outp(self, call: Call) -> str:
-        return "1" if self.sel(call).output else "0"
-
     def q_meas_v(self, call: Call) -> str:
         return f"{self.measure(self.selected)[0]:.4f}"
 
@@ -67,6 +64,3 @@ class RohdeHMC8043(SimPsu):
     def q_meas_p(self, call: Call) -> str:
         v, i, _ = self.measure(self.selected)
         return f"{v * i:.4f}"
-
-    def q_ques(self, call: Call) -> str:
-        return str(2 if self.measure(self.selected)[2] == "CC" else 0)

@@ -74,7 +74,8 @@ class Legacy:
         *_both("C#:TRSL", "C#:TRIG_SLOPE", "engine.trig_slope", Choice({"POS": "POS", "NEG": "NEG"})),
     )
     LEGACY_COMMANDS = (
-        *_pair("TRMD", "TRIG_MODE", "c_trmd"), *_pair("TRMD?", "TRIG_MODE?", "q_trmd"),
+        *_pair("TRMD", "TRIG_MODE", "c_trmd"),
+        *_pair("TRMD?", "TRIG_MODE?", lambda s, c: s.reply(c, None, s.mode)),
         *_pair("SAST?", "SAMPLE_STATUS?", "q_sast"),
         *_pair("ARM", "ARM_ACQUISITION", "c_arm"), ("STOP", "c_halt"),
         *_pair("FRTR", "FORCE_TRIGGER", "c_force"),
@@ -105,9 +106,6 @@ class Legacy:
         else:
             self.engine.sweep = self.mode
             self.engine.run()
-
-    def q_trmd(self, call: Call) -> str:
-        return self.reply(call, None, self.mode)
 
     def c_arm(self, call: Call) -> None:
         self.mode = "SINGLE"
@@ -153,9 +151,11 @@ class SiglentSDS1104XE(Legacy, SimScope):
     SETTINGS = Legacy.LEGACY_SETTINGS
     COMMANDS = (
         *Legacy.LEGACY_COMMANDS,
-        *_pair("SARA?", "SAMPLE_RATE?", "q_sara"),
-        *_pair("MSIZ", "MEMORY_SIZE", "c_msiz"), *_pair("MSIZ?", "MEMORY_SIZE?", "q_msiz"),
-        *_pair("TRSE", "TRIG_SELECT", "c_trse"), *_pair("TRSE?", "TRIG_SELECT?", "q_trse"),
+        *_pair("SARA?", "SAMPLE_RATE?", lambda s, c: s.reply(c, None, _e(1.0 / s.engine.dt) + ("Sa/s" if s.header != "OFF" else ""))),
+        *_pair("MSIZ", "MEMORY_SIZE", "c_msiz"),
+        *_pair("MSIZ?", "MEMORY_SIZE?", lambda s, c: s.reply(c, None, s.msize)),
+        *_pair("TRSE", "TRIG_SELECT", "c_trse"),
+        *_pair("TRSE?", "TRIG_SELECT?", lambda s, c: s.reply(c, None, f"EDGE,SR,C{s.engine.trig_source},HT,OFF")),
         *_pair("ASET", "AUTO_SETUP", "c_autoscale"), ("WFSU", "c_noop"),
     )
 
@@ -171,9 +171,6 @@ class SiglentSDS1104XE(Legacy, SimScope):
         self.engine.span = H_DIVS * self.tdiv
         self.engine.rel_start = self.delay - H_DIVS / 2 * self.tdiv
 
-    def q_sara(self, call: Call) -> str:
-        return self.reply(call, None, _e(1.0 / self.engine.dt) + ("" if self.header == "OFF" else "Sa/s"))
-
     def c_msiz(self, call: Call) -> None:
         size = call.arg(0).upper()
         if size not in MSIZES:
@@ -183,18 +180,12 @@ class SiglentSDS1104XE(Legacy, SimScope):
         self.msize = size
         self.engine.record_points = MSIZES[size]
 
-    def q_msiz(self, call: Call) -> str:
-        return self.reply(call, None, self.msize)
-
     def c_trse(self, call: Call) -> None:
         if call.arg(0).upper() != "EDGE":
             raise ScpiError(-224, call.arg(0))
         args = [a.upper() for a in call.args]
         if "SR" in args and args.index("SR") + 1 < len(args):
             self.engine.trig_source = int(args[args.index("SR") + 1].lstrip("C"))
-
-    def q_trse(self, call: Call) -> str:
-        return self.reply(call, None, f"EDGE,SR,C{self.engine.trig_source},HT,OFF")
 
     def c_autoscale(self, call: Call) -> None:
         self.mode = "AUTO"

@@ -38,6 +38,7 @@ DEPTHS = {"10K": 10_000, "100K": 100_000, "1M": 1_000_000, "10M": 10_000_000}
 DEFAULT_DEPTH = "10K"         # UNCONFIRMED power-on depth
 MAX_POINTS = 5_000_000        # :WAV:MAXP? (UNCONFIRMED value; tests lower it to see pieces)
 DESC_LENGTH = 346
+TRIG_MODES = {"AUTO": "AUTO", "NORM": "NORMal", "SINGLE": "SINGle", "STOP": "STOP"}
 SIMPLE = {"MAX": "VMAX", "MIN": "VMIN", "MEAN": "VAVG", "PKPK": "VPP", "AMPL": "VAMP",
           "TOP": "VTOP", "BASE": "VBASE", "RMS": "VRMS", "RISE": "RTIME", "FALL": "FTIME",
           "PWID": "PWIDTH", "NWID": "NWIDTH"}
@@ -83,13 +84,14 @@ class SiglentSDS2104XPlus(Legacy, SimScope):
         *Legacy.LEGACY_SETTINGS,
     )
     COMMANDS = (
-        (":CHANnel#:PROBe", "c_probe"), (":CHANnel#:PROBe?", "q_probe"),
+        (":CHANnel#:PROBe", "c_probe"), (":CHANnel#:PROBe?", lambda s, c: _e(s.ch(c).probe)),
         (":ACQuire:MDEPth", "c_mdep"), (":ACQuire:MDEPth?", "q_mdep"),
         (":ACQuire:POINts?", "q_points"), (":ACQuire:SRATe?", "q_srate"),
-        (":TRIGger:MODE", "c_trig_mode"), (":TRIGger:MODE?", "q_trig_mode"),
+        (":TRIGger:MODE", "c_trig_mode"),
+        (":TRIGger:MODE?", lambda s, c: TRIG_MODES[s.mode]),
         (":TRIGger:STOP", "c_halt"), (":TRIGger:RUN", "c_run"), (":TRIGger:FORCe", "c_force"),
         (":TRIGger:STATus?", "q_sast"), (":AUToset", "c_autoscale"),
-        (":WAVeform:MAXPoint?", "q_maxp"),
+        (":WAVeform:MAXPoint?", lambda s, c: _e(s.MAX_POINTS)),
         (":WAVeform:PREamble?", "q_preamble"), (":WAVeform:DATA?", "q_data"),
         (":MEASure:SIMPle:ITEM", "c_noop"), (":MEASure:SIMPle:VALue?", "q_simple"),
         *Legacy.LEGACY_COMMANDS,
@@ -114,9 +116,6 @@ class SiglentSDS2104XPlus(Legacy, SimScope):
             return
         args = call.args[1:] if call.args and call.args[0].upper() == "VAL" else call.args
         self.ch(call).probe = Call(call.header, args, call.suffixes).number(0, 1e-6, 1e6)
-
-    def q_probe(self, call: Call) -> str:
-        return _e(self.ch(call).probe)
 
     def c_mdep(self, call: Call) -> None:
         value = call.arg(0).upper()
@@ -146,12 +145,6 @@ class SiglentSDS2104XPlus(Legacy, SimScope):
             self.mode = mode
             self.engine.sweep = mode
             self.engine.run()
-
-    def q_trig_mode(self, call: Call) -> str:
-        return {"AUTO": "AUTO", "NORM": "NORMal", "SINGLE": "SINGle", "STOP": "STOP"}[self.mode]
-
-    def q_maxp(self, call: Call) -> str:
-        return _e(self.MAX_POINTS)
 
     def _acq(self):
         self.engine.update()

@@ -118,11 +118,20 @@ class TektronixMSO54(SimScope):
         Setting(":MEASUrement:MEAS#:SOUrce[1]", "meas.source", sources("CH")),
     )
     COMMANDS = (
-        (":FACtory", "c_factory"), (":TRIGger", "c_trigger"), (":TRIGger:STATE?", "q_trig_state"),
-        (":ACQuire:STATE", "c_acq_state"), (":ACQuire:STATE?", "q_acq_state"),
-        (":WFMOutpre:NR_Pt?", "q_nr_pt"), (":WFMOutpre:YMUlt?", "q_ymult"), (":WFMOutpre:YOFf?", "q_yoff"),
-        (":WFMOutpre:YZEro?", "q_yzero"), (":WFMOutpre:XINcr?", "q_xincr"), (":WFMOutpre:XZEro?", "q_xzero"),
-        (":WFMOutpre:PT_Off?", "q_pt_off"), (":WFMOutpre:XUNit?", "q_xunit"), (":WFMOutpre:YUNit?", "q_yunit"),
+        (":FACtory", "c_factory"),
+        (":TRIGger", "c_trigger"),
+        (":TRIGger:STATE?", lambda s, c: s._r(c, STATES[s.engine.status()])),
+        (":ACQuire:STATE", "c_acq_state"),
+        (":ACQuire:STATE?", lambda s, c: s._r(c, "1" if s.engine.acquiring() else "0")),
+        (":WFMOutpre:NR_Pt?", "q_nr_pt"),
+        (":WFMOutpre:YMUlt?", lambda s, c: s._r(c, _e(s._scaling()[0]))),
+        (":WFMOutpre:YOFf?", lambda s, c: s._r(c, _e(s._scaling()[1]))),
+        (":WFMOutpre:YZEro?", lambda s, c: s._r(c, _e(s._scaling()[2]))),
+        (":WFMOutpre:XINcr?", lambda s, c: s._r(c, _e(s._rec()[0].dt))),
+        (":WFMOutpre:XZEro?", "q_xzero"),
+        (":WFMOutpre:PT_Off?", lambda s, c: s._r(c, "0")),
+        (":WFMOutpre:XUNit?", lambda s, c: s._r(c, '"s"')),
+        (":WFMOutpre:YUNit?", lambda s, c: s._r(c, '"V"')),
         (":CURVe?", "q_curve"),
         (":MEASUrement:MEAS#:RESUlts:CURRentacq:MEAN?", "q_meas"),
         (":ALLEv?", "q_allev"), (":AUTOSet", "c_autoscale"),
@@ -184,9 +193,6 @@ class TektronixMSO54(SimScope):
             raise ScpiError(-224, call.arg(0))
         self.engine.force()
 
-    def q_trig_state(self, call: Call) -> str:
-        return self._r(call, STATES[self.engine.status()])
-
     def c_acq_state(self, call: Call) -> None:
         on = call.arg(0).upper() in ("ON", "1", "RUN")
         if not on and call.arg(0).upper() not in ("OFF", "0", "STOP"):
@@ -197,9 +203,6 @@ class TektronixMSO54(SimScope):
             self.engine.single(self.SINGLE_LATENCY_S)
         else:
             self.engine.run()
-
-    def q_acq_state(self, call: Call) -> str:
-        return self._r(call, "1" if self.engine.acquiring() else "0")
 
     # --- waveform ---------------------------------------------------------------------------------
     def _rec(self):
@@ -224,25 +227,10 @@ class TektronixMSO54(SimScope):
         a, b = self._window()
         return self._r(call, str(max(0, b - a + 1)))
 
-    def q_ymult(self, call: Call) -> str:
-        return self._r(call, _e(self._scaling()[0]))
-
-    def q_yoff(self, call: Call) -> str:
-        return self._r(call, _e(self._scaling()[1]))
-
-    def q_yzero(self, call: Call) -> str:
-        return self._r(call, _e(self._scaling()[2]))
-
-    def q_xincr(self, call: Call) -> str:
-        return self._r(call, _e(self._rec()[0].dt))
-
     def q_xzero(self, call: Call) -> str:
         acq, _ = self._rec()
         a, _b = self._window()
         return self._r(call, _e(acq.t0 - acq.t_trig + (a - 1) * acq.dt))
-
-    def q_pt_off(self, call: Call) -> str:
-        return self._r(call, "0")
 
     def q_curve(self, call: Call) -> bytes:
         acq, ch = self._rec()
@@ -257,12 +245,6 @@ class TektronixMSO54(SimScope):
         order = ">" if enc in ("RIB", "RPB") else "<"
         kind = ("i" if enc in ("RIB", "SRI") else "u") + str(wid)
         return ieee_block(codes.astype(order + kind).tobytes())
-
-    def q_xunit(self, call: Call) -> str:
-        return self._r(call, '"s"')
-
-    def q_yunit(self, call: Call) -> str:
-        return self._r(call, '"V"')
 
     # --- measurements -----------------------------------------------------------------------------
     def q_meas(self, call: Call) -> str:
