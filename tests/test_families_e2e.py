@@ -25,6 +25,7 @@ FAMILIES = {
     "rigol-dp831a+tektronix-mso54": ("virtual-rigol-dp831a-tektronix-mso54.toml", {}),
     "keysight-edu36311a+dsox3034t": ("demo-stm32f767.toml", {"psu_model": "keysight-edu36311a",
                                                              "scope_model": "keysight-dsox3034t"}),
+    "rigol-dp832+rohde-rtb2004": ("demo-stm32f767.toml", {"scope_model": "rohde-rtb2004"}),
     "korad-ka3005p+ds1054z": ("virtual-korad-ka3005p-ds1054z.toml", {}),
     "riden-rd6006+ds1054z": ("virtual-riden-rd6006-ds1054z.toml", {}),
 }
