@@ -60,6 +60,8 @@ class RohdeRTB(Scope):
 
     def _state(self) -> TriggerState:
         word = str(self._do("state?")).upper()
+        if word == "RUN" and not self._armed:
+            return "running"         # free-running: RUN has no word for armed versus acquiring
         try:
             return self.STATES[word[:4] if word.startswith(("COMP", "BRE")) else word]
         except KeyError:

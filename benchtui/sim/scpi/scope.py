@@ -18,8 +18,7 @@ from .core import INVALID
 
 AUTO_TIMEOUT_S = 0.05        # auto sweep: free-run after this long without a trigger (UNCONFIRMED)
 CATCH_UP_S = 2.0             # continuous modes: older unseen acquisitions are skipped
-SCAN_CHUNK = 200_000
-RESCAN_S = 0.05              # how far behind the scanned part an edge may still appear         # samples per vectorised trigger search step
+SCAN_CHUNK = 200_000         # samples per vectorised trigger search step
 DEFAULT_WIRING = {1: "VDD", 2: "VCAP1", 3: "VCAP2", 4: "NRST"}
 
 
@@ -186,10 +185,7 @@ class ScopeEngine:
                     self.armed_event, self._arm_reported = True, True
                 # In auto sweep an edge after the auto timeout cannot matter: scan up to it only.
                 until = min(now, earliest + AUTO_TIMEOUT_S) if auto else now
-                # Look back a little: another instrument's thread may have put an edge on the
-                # timeline just behind the part already scanned (a PSU switched on while a
-                # client polls this scope every few ms).
-                found = self._scan(max(self.scan_from - RESCAN_S, earliest), until)
+                found = self._scan(max(self.scan_from, earliest), until)
                 if found is not None:
                     self.t_trig, self.phase, self.triggered_event = found, "TRIGGERED", True
                 elif auto and now - earliest >= AUTO_TIMEOUT_S:
