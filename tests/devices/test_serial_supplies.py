@@ -66,13 +66,19 @@ def test_korad_commands_without_terminators_fixed_width_replies_and_the_status_b
         time.sleep(GAP)
         assert _ask(port, b"STATUS?", 1)[0] & 0x01 == 0
         assert _ask(port, b"IOUT1?", 5) == b"0.040"
-        # Back to back, no pause: the unit drops what comes before it has processed the last one.
+        # Run together in one burst: one message nobody understands, neither command runs.
+        port.write(b"VSET1:05.00ISET1:1.000")
+        time.sleep(GAP)
+        assert (_ask(port, b"VSET1?", 5), _ask(port, b"ISET1?", 5)) == (b"03.30", b"0.040")
+        # Too soon after the previous command (a unit slower than this simulator's default, so
+        # that a loaded host cannot stretch 20 ms past it): dropped.
+        servers.psu.BUSY_S = 0.3
         port.write(b"OUT0")
         time.sleep(0.02)
         port.write(b"VSET1:05.00")
-        time.sleep(GAP)
+        time.sleep(0.4)
         assert _ask(port, b"VSET1?", 5) == b"03.30"
-        assert servers.psu.dropped >= 1
+        assert servers.psu.dropped >= 2
 
 
 def _rtu(body: bytes) -> bytes:

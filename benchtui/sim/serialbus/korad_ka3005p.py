@@ -12,7 +12,7 @@ commands sent back to back run together and neither is understood; after each co
 unit is busy for `BUSY_S` and drops what arrives meanwhile (sigrok waits 80 ms after every
 command, and reports units that "will NOT execute" a command sent sooner, PR #210). Nothing
 reports an error: an unknown or out-of-range command is ignored. The numbers are UNCONFIRMED
-choices inside sigrok's 80 ms: a 10 ms gap, 50 ms busy.
+choices well inside sigrok's 80 ms (a loaded host stamps arrivals late): a 10 ms gap, 30 ms busy.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class KoradKA3005P(SerialLine, SimPsu):
     IDN = "KORAD KA3005P V5.5 SN:03562437"
     RANGES = ((31.0, 0.0, 5.1, 31.0),)
     FRAME_GAP_S = 0.01
-    BUSY_S = 0.05
+    BUSY_S = 0.03
     DEFAULT_CURRENT = 0.0
 
     def reset(self) -> None:
