@@ -25,7 +25,10 @@ EXPECTED_SCOPE = {"rigol-ds1054z": "rigol-ds1000z", "rigol-dho924": "rigol-dho",
                   "keysight-dsox3034t": "keysight-infiniivision",
                   "keysight-dsox2024a": "keysight-infiniivision",
                   "siglent-sds1104x-e": "siglent-sds1000x-e",
-                  "siglent-sds2104x-plus": "siglent-sds2000x-plus", "tektronix-mso54": "tektronix-mso"}
+                  "siglent-sds2104x-plus": "siglent-sds2000x-plus", "tektronix-mso54": "tektronix-mso",
+                  "rohde-rtb2004": "rohde-rtb", "rohde-rtm3004": "rohde-rtb"}
+#: Supplies with a serial protocol of their own (no SCPI *IDN? on a VISA session): not served here.
+SERIAL_PSU = {"korad-ka3005p", "korad-ka3305p", "riden-rd6006", "riden-rd6012", "riden-rd6018"}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +37,7 @@ def every_family():
     from benchtui.sim.board import BoardModel
     from benchtui.sim.instruments import PSU_MODELS, SCOPE_MODELS, start_instruments
 
-    assert set(EXPECTED_PSU) == set(PSU_MODELS) and set(EXPECTED_SCOPE) == set(SCOPE_MODELS)
+    assert set(EXPECTED_PSU) | SERIAL_PSU == set(PSU_MODELS) and set(EXPECTED_SCOPE) == set(SCOPE_MODELS)
     board = BoardModel("healthy", seed=1)
     psus, scopes = list(EXPECTED_PSU), list(EXPECTED_SCOPE)
     servers, resources = [], {}

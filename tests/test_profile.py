@@ -127,8 +127,13 @@ def test_sim_scenario_names_match_the_simulator() -> None:
     assert set(SIM_SCENARIOS) == set(SCENARIOS)
 
 
-def _host(resource: str) -> str:
+def _host(resource: str) -> str | None:
+    """The network host a resource reaches; None for a local serial port (`ASRL/dev/ttyUSB0`)."""
     parts = resource.split("::")
+    if parts[0].upper().startswith("ASRLSOCKET://"):
+        return parts[0][len("ASRLsocket://"):].rsplit(":", 1)[0]
+    if parts[0].upper().startswith("ASRL"):
+        return None
     assert parts[0].upper().startswith("TCPIP"), resource
     return parts[1].split(",")[0]
 
@@ -141,7 +146,7 @@ def test_real_bench_examples_use_documentation_addresses_and_the_virtual_one_loo
     import ipaddress
 
     profile = load_profile(path)
-    hosts = {_host(profile.psu.resource), _host(profile.scope.resource)}
+    hosts = {_host(profile.psu.resource), _host(profile.scope.resource)} - {None}
     if profile.sim is None:
         docs = ipaddress.ip_network("192.0.2.0/24")
         assert all(ipaddress.ip_address(h) in docs for h in hosts), hosts

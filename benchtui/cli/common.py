@@ -96,7 +96,7 @@ def start_virtual_bench(profile: Profile, *, serve_probe: bool = False, free_por
             batch=sim.batch, faulty=sim.faulty, board=sim.board if board is None else board,
             dual_bank=sim.dual_bank, fault_words=sim.fault_words,
             fault_addresses=sim.fault_addresses, swap_nets=sim.swap_nets,
-            probe_ratios=sim.probe_ratios)
+            probe_ratios=sim.probe_ratios, psu_line=sim.psu_line)
     except ValueError as exc:  # a board outside the batch
         raise BenchError(f"{profile.source}: [sim] {exc}", where="profile") from None
     try:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import registry
 from .loader import option as _f
 
 #: Cycle steps in their natural order (docs/architecture.md, "one cycle").
@@ -18,16 +19,12 @@ STEP_NAMES = (
 #: Names of the virtual bench's fault scenarios (the simulator checks it knows each of them).
 SIM_SCENARIOS = ("healthy", "vcap-marginal", "nrst-noise", "brownout", "swd-intermittent")
 NETS = ("VDD", "VCAP1", "VCAP2", "NRST")
-#: Instrument dialects (devices/psu, devices/scope) and simulated models (sim/instruments.py) by
-#: name; the profile sits below both, so the names are listed here and tests check they agree.
-PSU_DRIVERS = ("auto", "rigol-dp800", "keysight-e36300", "siglent-spd3303x", "rohde-hmc804x",
-               "owon-spe", "scpi", "scpi-multi")
-SCOPE_DRIVERS = ("auto", "rigol-ds1000z", "rigol-dho", "keysight-infiniivision", "siglent-sds1000x-e",
-                 "siglent-sds2000x-plus", "tektronix-mso")
-SIM_PSU_MODELS = ("rigol-dp832", "rigol-dp831a", "keysight-e36312a", "keysight-edu36311a",
-                  "siglent-spd3303x", "rohde-hmc8043")
-SIM_SCOPE_MODELS = ("rigol-ds1054z", "rigol-dho924", "keysight-dsox3034t", "keysight-dsox2024a",
-                    "siglent-sds1104x-e", "siglent-sds2104x-plus", "tektronix-mso54")
+#: Instrument dialects (devices/psu, devices/scope) and simulated models (sim/scpi) by name, as
+#: their one registration line each (pyproject.toml entry points) names them.
+PSU_DRIVERS = ("auto", *registry.names(registry.PSU))
+SCOPE_DRIVERS = ("auto", *registry.names(registry.SCOPE))
+SIM_PSU_MODELS = registry.names(registry.SIM_PSU)
+SIM_SCOPE_MODELS = registry.names(registry.SIM_SCOPE)
 SIM_FAULT_WORDS = ("uid", "package", "flash_size", "options")
 
 # --- declared physical ranges: every number a profile can hold is finite and inside one -------
@@ -147,6 +144,9 @@ class SimConfig:
     scope_model: str = _f("rigol-ds1054z", choices=SIM_SCOPE_MODELS)
     host: str = _f("127.0.0.1")
     psu_port: int = _f(0, lo=0, hi=65535)
+    #: How a serial supply (Korad, Riden) is served: a loopback TCP port that pyserial opens as
+    #: `socket://host:psu_port`, or a pseudo-terminal (its path is printed; a serial PSU only).
+    psu_line: str = _f("socket", choices=("socket", "pty"))
     scope_port: int = _f(0, lo=0, hi=65535)
     probe_port: int = _f(0, lo=0, hi=65535)
     state_file: str | None = _f(None, path=True)

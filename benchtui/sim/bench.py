@@ -29,7 +29,8 @@ class VirtualBench:
                  serve_probe: bool = False, state_file: str | None = None, dual_bank: bool = False,
                  batch: int = 0, faulty: tuple[int, ...] | None = None, board: int = 1,
                  fault_words: tuple[str, ...] = (), fault_addresses: tuple[int, ...] = (),
-                 swap_nets: tuple[str, ...] = (), probe_ratios: dict[str, float] | None = None):
+                 swap_nets: tuple[str, ...] = (), probe_ratios: dict[str, float] | None = None,
+                 psu_line: str = "socket"):
         self.scenario, self.seed, self.variant = scenario, seed, variant
         self.dual_bank = dual_bank
         #: The virtual batch (None: one board, as the scenario and seed describe it).
@@ -40,7 +41,8 @@ class VirtualBench:
         self._options = dict(time_scale=time_scale, psu_model=psu_model, scope_model=scope_model,
                              host=host, psu_port=psu_port, scope_port=scope_port,
                              probe_port=probe_port, serve_probe=serve_probe, state_file=state_file,
-                             fault_words=tuple(fault_words), fault_addresses=tuple(fault_addresses))
+                             fault_words=tuple(fault_words), fault_addresses=tuple(fault_addresses),
+                             psu_line=psu_line)
         #: The bench's probe wiring (its faults: swapped probes, a probe ratio the scope is not set to).
         self.wiring = ProbeWiring(tuple(swap_nets), dict(probe_ratios or {}))
         self.board: BoardModel | None = None
@@ -71,7 +73,7 @@ class VirtualBench:
         self.board.wiring = self.wiring
         self.instruments = start_instruments(
             self.board, psu_model=o["psu_model"], scope_model=o["scope_model"], host=o["host"],
-            psu_port=o["psu_port"], scope_port=o["scope_port"])
+            psu_port=o["psu_port"], scope_port=o["scope_port"], psu_line=o["psu_line"])
         try:
             # The twin's MCU carries the board's 96-bit unique ID (from the board's seed).
             uid = b"".join(w.to_bytes(4, "little") for w in self.board.uid_words)

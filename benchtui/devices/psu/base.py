@@ -95,13 +95,15 @@ class Psu(ABC):
     COMMANDS: ClassVar[dict[str, Scpi]] = {}
     RANGES: ClassVar[dict[str, dict[int, ChannelRange]]] = {}
     PACING: ClassVar[Pacing] = NO_PACING
+    #: Fixed decimals of setpoints on the wire ({"voltage": 2, "current": 3}), else the shortest.
+    DECIMALS: ClassVar[dict[str, int] | None] = None
 
     def __init__(self, session: VisaSession, cfg: PsuConfig, identity: str):
         self.session = session
         self.cfg = cfg
         self.identity = identity
         self.channel = cfg.channel
-        self.model = model_of(identity)
+        self.model = self.model_from(identity)
         if self.PACING:
             session.pace = self.PACING
         channels = self.ranges_for(self.model)
@@ -117,6 +119,12 @@ class Psu(ABC):
     def matches(cls, identity: str) -> bool:
         """True if this dialect drives the instrument that answered `identity` to *IDN?."""
         return False
+
+    @classmethod
+    def model_from(cls, identity: str) -> str:
+        """The model an *IDN? reply names (its second field; dialects whose units answer
+        otherwise override this)."""
+        return model_of(identity)
 
     @classmethod
     def ranges_for(cls, model: str) -> dict[int, ChannelRange] | None:
@@ -171,7 +179,7 @@ class Psu(ABC):
         model's range.
         """
         signed = self.polarity * value if what == "voltage" else value
-        text = setpoint_text(signed)
+        text = f"{signed:.{self.DECIMALS[what]}f}" if self.DECIMALS else setpoint_text(signed)
         try:
             sent = float(text)
         except ValueError:

@@ -31,6 +31,19 @@ class ScopeChannel:
     coupling: str = "DC"
     bwl: str = "OFF"
     position: float = 0.0     # divisions (Tektronix CH<n>:POS)
+    termination: float = 1e6  # ohms (Tektronix CH<n>:TER)
+    impedance: str = "ONEM"   # Siglent :CHAN<n>:IMP
+    visible: bool = True      # Siglent :CHAN<n>:VIS
+    cpl: str = "D1M"          # Siglent legacy C<n>:CPL (coupling and impedance in one word)
+
+    @property
+    def range(self) -> float:
+        """Full scale over the 8 vertical divisions."""
+        return 8 * self.scale
+
+    @range.setter
+    def range(self, value: float) -> None:
+        self.scale = value / 8
 
 
 @dataclass
@@ -128,6 +141,11 @@ class ScopeEngine:
             self.phase = "TRIGGERED"
             self.triggered_event = True
 
+    def acquiring(self) -> bool:
+        """Running, or about to arm (a single-shot command not yet acted on)."""
+        self.update()
+        return self.running or self._pending is not None
+
     @property
     def is_single(self) -> bool:
         return getattr(self, "_single", False) or self.sweep == "SING"
@@ -193,7 +211,6 @@ class ScopeEngine:
     def _scan(self, t_a: float, t_b: float) -> float | None:
         """First trigger-edge crossing in [t_a, t_b], sampled at the record's interval."""
         dt = self.dt
-        net = self.wiring[self.trig_source]
         t = t_a - dt
         while t < t_b:
             n = int(min(SCAN_CHUNK, (t_b - t) / dt + 1))
