@@ -21,13 +21,17 @@ import netguard  # noqa: E402
 netguard.install()
 os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(_NETGUARD)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
-_NETGUARD_LOG = Path(tempfile.gettempdir()) / f"benchtui-netguard-{os.getpid()}.log"
-os.environ[netguard.LOG_ENV] = str(_NETGUARD_LOG)
+# One log for the whole run: pytest-xdist's workers inherit the controller's environment, so
+# they and their subprocesses write to the controller's file, and the controller checks it.
+_XDIST_WORKER = "PYTEST_XDIST_WORKER" in os.environ
+if not _XDIST_WORKER:
+    os.environ[netguard.LOG_ENV] = str(Path(tempfile.gettempdir()) / f"benchtui-netguard-{os.getpid()}.log")
+_NETGUARD_LOG = Path(os.environ[netguard.LOG_ENV])
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if anything (here or in a subprocess) tried to connect beyond loopback."""
-    if _NETGUARD_LOG.exists():
+    if not _XDIST_WORKER and _NETGUARD_LOG.exists():
         lines = _NETGUARD_LOG.read_text(encoding="utf-8").splitlines()
         _NETGUARD_LOG.unlink()
         if lines:
@@ -135,6 +139,16 @@ def scenario_runs(tmp_path_factory: pytest.TempPathFactory, small_firmware: Path
     runs = ScenarioRuns(lambda name: tmp_path_factory.mktemp(f"scenario-{name}"), small_firmware)
     _SCENARIO_RUNS.append(runs)
     return runs
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (--dist loadgroup), the tests of the shared scenario runs go to one
+    worker, so that each scenario is run once per session, not once per worker."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if "scenario_runs" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("scenario_runs"))
 
 
 #: A test not marked `slow` that takes longer than this is listed at the end of a fast-tier run.
