@@ -28,9 +28,17 @@ if not _XDIST_WORKER:
     os.environ[netguard.LOG_ENV] = str(Path(tempfile.gettempdir()) / f"benchtui-netguard-{os.getpid()}.log")
 _NETGUARD_LOG = Path(os.environ[netguard.LOG_ENV])
 
+# --- the bundled profiles' files (demo database, test firmware) go to a folder of this session,
+# not the user's data directory; subprocesses inherit it --------------------------------------
+_DATA_DIR = tempfile.mkdtemp(prefix="benchtui-test-data-")
+os.environ["BENCHTUI_DATA_DIR"] = _DATA_DIR
+
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if anything (here or in a subprocess) tried to connect beyond loopback."""
+    import shutil
+
+    shutil.rmtree(_DATA_DIR, ignore_errors=True)
     if not _XDIST_WORKER and _NETGUARD_LOG.exists():
         lines = _NETGUARD_LOG.read_text(encoding="utf-8").splitlines()
         _NETGUARD_LOG.unlink()

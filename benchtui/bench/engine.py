@@ -33,7 +33,7 @@ from .records import CycleRecord, EventRecord, RunSummary, StepRecord
 from .safety import psu_off_on_new_connection, require_confirmation
 from .session import BenchSession
 from .steps import Cycle, CycleSteps, StepFailed
-from .store import ResultsStore
+from .store import ResultsStore, open_store
 
 #: Steps that still run after a failure in the same cycle: the fault capture is the evidence,
 #: and the probe must be released before the next power cycle.
@@ -147,9 +147,9 @@ class CycleEngine(CycleSteps):
         self._task = asyncio.current_task()
         # Before anything is recorded: consent to destructive steps, a usable firmware file.
         destructive = require_confirmation(
-            self.profile, self.destructive_confirmed, "run it with --yes (or confirm in the console)")
+            self.profile, self.destructive_confirmed, "start it with --yes, or confirm it in the console's dialog")
         await self.session.check_firmware()
-        self._store = await self._store_owner.run(ResultsStore, self.store_path)
+        self._store = await self._store_owner.run(open_store, self.store_path)
         bench = self.profile.bench.name or socket.gethostname()
         last = await self._store_owner.run(self._store.last_board, bench)
         self.boards = BoardTracker(self.profile.bench.labels, previous=last[1] if last else None,

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BenchError
-from ..profile import Profile
+from ..profile import Profile, bundled
 
-DEMO_PROFILE = Path(__file__).resolve().parent.parent.parent / "profiles" / "demo-stm32f767.toml"
+#: The bundled demo profile (package data; its files go to the user's data directory).
+DEMO_PROFILE = bundled.path(bundled.DEMO)
 
 EXIT_OK, EXIT_FAILURES, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 

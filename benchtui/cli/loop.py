@@ -19,7 +19,9 @@ from typing import Any
 
 from ..errors import BenchError
 from ..profile import load_profile
+from ..text import printable
 from .common import (
+    DEMO_PROFILE,
     EXIT_ERROR,
     EXIT_FAILURES,
     EXIT_INTERRUPTED,
@@ -51,7 +53,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.cycles is not None and args.cycles < 1:
         raise BenchError(f"--cycles {args.cycles}: the number of cycles must be at least 1 "
                          "(use --until-stopped to run until Ctrl-C)", where="run")
-    profile = load_profile(args.profile)
+    if args.profile is None and not args.virtual:
+        raise BenchError("say which bench: --profile P (or --virtual for the demo's virtual bench)",
+                         where="run")
+    profile = load_profile(args.profile or DEMO_PROFILE)
     # A step that destroys something every cycle: refused before anything is touched, unless --yes.
     destructive = require_confirmation(profile, args.yes, "add --yes to confirm")
     vb = None
@@ -123,8 +128,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if summary is None:
         _say("benchtui: interrupted before the loop started; nothing was switched on")
         return EXIT_INTERRUPTED
-    print(f"run {summary.id}: {summary.cycles} cycles, {summary.failures} failed, "
-          f"status {summary.status}; database {profile.store.database}")
+    print(printable(f"run {summary.id}: {summary.cycles} cycles, {summary.failures} failed, "
+                    f"status {summary.status}; database {profile.store.database}"))
     if line.engine is not None and line.engine.fatal is not None:
         _say(f"benchtui: run stopped: {line.engine.fatal.one_line()}")
     if summary.status == "stopped" and line.interrupted:
@@ -180,7 +185,8 @@ def _run_interruptible(coro: Any, on_first: Any, on_abort: Any, last_words: Any)
 
 def register(sub: Any) -> None:
     sp = sub.add_parser("run", help="run the power-cycle / flash / measure loop headless")
-    sp.add_argument("--profile", required=True)
+    sp.add_argument("--profile", help="the bench's profile: a file or a bundled name "
+                    f"(default with --virtual: {DEMO_PROFILE.stem})")
     how_long = sp.add_mutually_exclusive_group()
     how_long.add_argument("--cycles", type=int, help="number of cycles, at least 1 (default: the profile's)")
     how_long.add_argument("--until-stopped", action="store_true", help="run until Ctrl-C")

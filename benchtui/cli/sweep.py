@@ -17,7 +17,7 @@ import sys
 from typing import Any, Callable
 
 from ..errors import BenchError
-from ..profile import Profile, load_profile
+from ..profile import Profile, bundled, load_profile
 from .common import (EXIT_ERROR, EXIT_FAILURES, EXIT_OK, scenario_args, short_test_firmware,
                      start_virtual_bench)
 
@@ -33,7 +33,7 @@ def run_sweep(profile: Profile, boards: list[int], cycles: int, insert: Callable
 
     from ..bench.board_report import board_comparison, format_boards
     from ..bench.session import BenchSession
-    from ..bench.store import ResultsStore, display_name
+    from ..bench.store import display_name, open_store
     from ..bench.sweep import Sweep
 
     def on_board(k: int, summary: Any) -> None:
@@ -70,7 +70,7 @@ def run_sweep(profile: Profile, boards: list[int], cycles: int, insert: Callable
                                    last_words)
     if not summaries:
         raise BenchError("the sweep stopped before its first board", where="sweep")
-    with ResultsStore(profile.store.database, readonly=True) as store:
+    with open_store(profile.store.database, readonly=True) as store:
         comparison, runs = board_comparison(store, [s.id for s in summaries])
     print(format_boards(comparison, runs))
     print(f"\ndatabase {display_name(profile.store.database)}: "
@@ -86,7 +86,7 @@ def demo_sweep(profile: Profile, args: argparse.Namespace) -> int:
 
     sim = dataclasses.replace(profile.sim, batch=profile.sim.batch or DEMO_BATCH)
     # A short image (one sector): 150 cycles in a minute or two, not the 700 KB demo image's ten.
-    image = short_test_firmware(Path(profile.target.firmware or "firmware/board-test-v1.hex")
+    image = short_test_firmware(Path(profile.target.firmware or bundled.data_dir() / "firmware" / "board-test-v1.hex")
                                 .with_name("board-test-sweep.hex"), DEMO_IMAGE_BYTES)
     profile = profile.replace(sim=sim, cycle=dataclasses.replace(profile.cycle, off_s=0.05, on_settle_s=0.01),
                               target=dataclasses.replace(profile.target, firmware=str(image)))

@@ -12,7 +12,6 @@ from benchtui.cli import DEMO_PROFILE, start_virtual_bench
 from benchtui.profile import load_profile
 from benchtui.tui.app import BenchApp
 from benchtui.tui.dialogs import TextScreen
-from benchtui.tui.panels import ResultsPanel
 from tests.bench.test_boards import uid, write_batch
 
 from .conftest import WAIT_S, absent_profile, connected, log_has, on_screen, screen_text, wait_for
@@ -24,12 +23,11 @@ async def test_the_results_tab_compares_the_boards_and_names_the_one_that_stands
     profile = absent_profile(db)  # no instruments here: the results tab only reads the database
     app = BenchApp(profile)
     async with app.run_test(size=(160, 50)) as pilot:
-        panel = app.query_one(ResultsPanel)
-        await wait_for(pilot, lambda: panel.comparison is not None, "the boards compared")
+        await wait_for(pilot, lambda: app.state.results.comparison is not None, "the boards compared")
         await pilot.press("5")
         table = app.query_one("#boards-table", DataTable)
         await wait_for(pilot, lambda: table.row_count == 25, "a row per board")
-        assert table.get_row_at(0)[1] == uid(7) and str(table.get_row_at(0)[0]) == "*"
+        assert str(table.get_row_at(0)[1]) == uid(7) and str(table.get_row_at(0)[0]) == "*"
         words = lambda rows: " ".join(" ".join(rows).split())  # noqa: E731  (wrapped lines joined)
         await on_screen(pilot, lambda rows: "1 of 25 boards stands out:" in words(rows)
                         and f"board {uid(7)} (SN-0007): VCAP1" in words(rows), "the board that stands out")

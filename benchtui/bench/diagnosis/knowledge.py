@@ -10,12 +10,14 @@ import fnmatch
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ...errors import KnowledgeError
 
-KNOWLEDGE_FILE = Path(__file__).with_name("knowledge.toml")
+#: Package data, found through importlib.resources (the package is installed as files).
+KNOWLEDGE_FILE = Path(str(resources.files(__package__).joinpath("knowledge.toml")))
 DIRECTIONS = ("below", "above")
 #: The conditions a [[catch]] line may name (checked in diagnosis/__init__.py).
 CONDITIONS = ("always", "fault_catch_not_nrst", "fault_catch_is_nrst", "fault_catch_not_vdd",

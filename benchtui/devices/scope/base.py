@@ -43,7 +43,7 @@ from ..waveform import Measurement, Waveform
 TriggerState = Literal["armed", "triggered", "stopped", "auto", "running"]
 LIVE_STATES = ("armed", "triggered", "auto", "running")
 
-# --- choices the reference notes leave open (scpi.md UNCONFIRMED) -----------------------------
+# --- choices the programming guides leave open (UNCONFIRMED) -----------------------------------
 #: Seconds between trigger-status polls while waiting for a trigger.
 POLL_S = 0.01
 #: After `single`, how long to poll for the scope to report "armed" before carrying on, and
