@@ -149,13 +149,21 @@ def scenario_runs(tmp_path_factory: pytest.TempPathFactory, small_firmware: Path
     return runs
 
 
+#: Fixtures whose cost makes every test using them slow (the fast tier leaves them out).
+SLOW_FIXTURES = frozenset({"scenario_runs", "pg_cluster", "pg_url", "chromium", "chromium_process"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (--dist loadgroup), the tests of the shared scenario runs go to one
-    worker, so that each scenario is run once per session, not once per worker."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
+    """Tests using a SLOW_FIXTURES fixture are `slow`. Under pytest-xdist (--dist loadgroup),
+    the tests of the shared scenario runs go to one worker, so that each scenario is run once
+    per session, not once per worker."""
+    xdist = config.pluginmanager.hasplugin("xdist")
     for item in items:
-        if "scenario_runs" in getattr(item, "fixturenames", ()):
+        used = set(getattr(item, "fixturenames", ()))
+        if used & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+        if xdist and "scenario_runs" in used:
             item.add_marker(pytest.mark.xdist_group("scenario_runs"))
 
 

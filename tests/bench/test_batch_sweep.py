@@ -21,6 +21,8 @@ from benchtui.bench.sweep import Sweep
 from benchtui.cli import DEMO_PROFILE, main, start_virtual_bench
 from benchtui.profile import load_profile
 
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
+
 #: A 2 KB image: one sector erased and programmed per cycle, so a cycle takes ~0.2 s.
 TINY_IMAGE_BYTES = 2 * 1024
 

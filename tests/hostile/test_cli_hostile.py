@@ -18,6 +18,8 @@ import pytest
 from .conftest import bench_profile, finish, run_cli, start_cli, upstream
 from .hostile import Rule, block_header, endless, http_server, reply, silent, trickle
 
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
+
 #: The profile timeout of the hostile instrument in these tests.
 TIMEOUT_S = 1.0
 #: What a process may take on top of its own timeouts: interpreter start, pyOCD's probe search

@@ -17,6 +17,8 @@ from benchtui.bench.store import open_store
 from .conftest import bench_profile, finish, output_so_far, start_cli, upstream
 from .hostile import Rule, silent, trickle
 
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
+
 #: The abort promise, and what we allow on top for a loaded 2-core machine (the process is cut
 #: off by a watchdog at 2.0 s; measured exits after the second Ctrl-C: 0.3-0.6 s).
 ABORT_S, LOAD_MARGIN_S = 2.0, 1.0

@@ -132,6 +132,7 @@ def test_a_block_larger_than_the_instrument_can_hold_is_refused_before_reading(h
         session.close()
 
 
+@pytest.mark.slow
 def test_a_late_reply_after_a_timeout_does_not_shift_the_next_replies(hostile):
     # The first :MEAS:VOLT? is answered only after our timeout; the next query must get its own
     # reply, not the late one.

@@ -97,6 +97,7 @@ def test_pymeasure_keysight_e36312a_and_dsox1102g(bench):
         scope.adapter.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bench", [("siglent-spd3303x", "siglent-sds2104x-plus")], indirect=True)
 def test_pymeasure_siglent_spd_and_sds1000xhd(bench):
     psu = SPD3303X(bench.psu_resource, **SOCKET)

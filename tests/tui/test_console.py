@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from textual.widgets import Button, DataTable, Input
 
@@ -18,6 +19,8 @@ from benchtui.tui.keys import COMMANDS, TABS
 from benchtui.tui.panels import ScopePanel, TargetPanel
 
 from .conftest import connected, log_has, on_screen, power_on, screen_text, wait_for
+
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
 
 LOOP_WAIT_S = 60.0
 
