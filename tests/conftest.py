@@ -39,6 +39,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import shutil
 
     shutil.rmtree(_DATA_DIR, ignore_errors=True)
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:  # an xdist worker: its scenario-run lines go to the controller's summary
+        output["benchtui_scenario_lines"] = _scenario_lines()
     if not _XDIST_WORKER and _NETGUARD_LOG.exists():
         lines = _NETGUARD_LOG.read_text(encoding="utf-8").splitlines()
         _NETGUARD_LOG.unlink()
@@ -193,8 +196,19 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
                                     "(mark them @pytest.mark.slow or make them faster):")
         for took, nodeid in sorted(_SLOW_UNMARKED, reverse=True):
             terminalreporter.write_line(f"  {took:5.1f} s  {nodeid}")
-    for runs in _SCENARIO_RUNS:
-        for name, run in runs.done.items():
-            terminalreporter.write_line(
-                f"scenario run {name}: {run.summary.cycles} cycles, {run.summary.failures} failed, "
-                f"{run.seconds:.1f} s")
+    for line in _scenario_lines() + _WORKER_LINES:
+        terminalreporter.write_line(line)
+
+
+_WORKER_LINES: list[str] = []
+
+
+def _scenario_lines() -> list[str]:
+    return [f"scenario run {name}: {run.summary.cycles} cycles, {run.summary.failures} failed, "
+            f"{run.seconds:.1f} s" for runs in _SCENARIO_RUNS for name, run in runs.done.items()]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """The controller collects the workers' scenario-run lines for its summary."""
+    _WORKER_LINES.extend(getattr(node, "workeroutput", {}).get("benchtui_scenario_lines", ()))
