@@ -11,6 +11,7 @@ from benchtui.tui.dialogs import TextScreen
 from .conftest import log_has, on_screen, screen_text, wait_for
 
 
+@pytest.mark.slow
 async def test_80x24_frame_regions(absent_bench):
     app = BenchApp(absent_bench)
     async with app.run_test(size=(80, 24)) as pilot:
