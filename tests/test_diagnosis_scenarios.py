@@ -98,6 +98,7 @@ def test_report_json_of_a_real_run_carries_part_and_advice(scenario_runs, capsys
                                          default=str))
 
 
+@pytest.mark.slow
 def test_html_report_of_a_real_run_shows_its_waveforms(scenario_runs, chromium,
                                                                      tmp_path: Path) -> None:
     run = scenario_runs("vcap-marginal")

@@ -52,6 +52,7 @@ def every_family():
         s.stop()
 
 
+@pytest.mark.slow
 def test_discover_identifies_every_simulated_family_by_its_resource(every_family, capsys):
     args = ["discover"] + [a for r in every_family for a in ("--resource", r)] + ["--json"]
     assert main(args) == 0
@@ -171,6 +172,7 @@ def test_the_probe_firmware_version_is_where_pyocd_keeps_it():
     assert isinstance(DAPAccessCMSISDAP.firmware_version, property)
 
 
+@pytest.mark.slow
 def test_discover_on_benchtui_sim_finds_the_bench_by_its_resources(tmp_path):
     """The virtual bench served by `benchtui sim` in another process, found as a user would."""
     from tests.test_cli import _free_port

@@ -17,6 +17,8 @@ from benchtui.cli.common import start_virtual_bench
 from benchtui.devices.check import check_instruments, check_target
 from benchtui.profile import bundled, load_profile
 
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
+
 ROOT = Path(__file__).resolve().parent.parent
 FAMILIES = {
     "siglent-spd3303x+sds1104x-e": ("virtual-siglent-spd3303x-sds1104x-e.toml", {}),

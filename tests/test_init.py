@@ -83,6 +83,7 @@ def test_every_example_profile_is_what_init_writes_for_its_parts(name, tmp_path,
     assert "# *IDN?: " in text and "hard limits" in text        # commented
 
 
+@pytest.mark.slow
 def test_init_then_check_and_a_ten_cycle_run(tmp_path, small_firmware, capsys):
     """Done when: init --nets writes a profile that check and a 10-cycle run accept."""
     from benchtui.sim.bench import VirtualBench

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parent.parent / "benchtui"
 
 
@@ -34,6 +36,7 @@ def _files(sub: str = "") -> list[Path]:
     return sorted((PACKAGE / sub).rglob("*.py"))
 
 
+@pytest.mark.slow
 def test_devices_and_bench_do_not_import_textual_in_a_fresh_interpreter() -> None:
     code = ("import sys, importlib, pkgutil, benchtui.devices, benchtui.bench\n"
             "for pkg in (benchtui.devices, benchtui.bench):\n"

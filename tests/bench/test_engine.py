@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from benchtui.bench import events as ev
 from benchtui.bench.analysis import analyse
 from benchtui.bench.engine import CycleEngine
 from benchtui.bench.session import BenchSession
 from benchtui.bench.store import open_store
+
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
 
 
 async def run_loop(profile, cycles: int, hook=None, **engine_attrs):

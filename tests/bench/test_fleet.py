@@ -36,6 +36,7 @@ def bench_profile(tmp_path: Path, name: str, seed: int, url: str, firmware: Path
     return path
 
 
+@pytest.mark.slow
 def test_three_benches_write_one_database_and_a_killed_one_loses_nothing_finished(
         pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from benchtui.sim.firmware import write_test_hex
@@ -154,6 +155,7 @@ def snapshot(db: str) -> list:
         return out
 
 
+@pytest.mark.slow
 def test_store_migrate_copies_runs_sqlite_to_postgresql_and_back(pg_url: str, tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture) -> None:
     src = str(tmp_path / "bench.db")

@@ -4,11 +4,14 @@ and again after the terminal is resized."""
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Button, ContentSwitcher, DataTable
 
 from benchtui.tui.app import BenchApp
 
 from .conftest import screen_text, wait_for
+
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
 
 
 def hidden_panels(app):
