@@ -34,6 +34,9 @@ class Scenario:
     vcap_z_sigma: float = 0.2
     #: Extra board current per cycle (a leaky / heating part): uniform [lo, hi] amperes.
     extra_current: tuple[float, float] = (0.0, 0.0)
+    #: When set, the extra load is a constant-power one (a switching converter): it draws
+    #: `extra_current` with the supply at this many volts, and extra * at / V at V volts.
+    extra_power_at: float = 0.0
     #: NRST glitches: Poisson rate while powered, pulse widths log-uniform [lo, hi] seconds.
     nrst_glitch_rate_hz: float = 0.0
     nrst_glitch_width: tuple[float, float] = (0.5e-6, 20e-6)
@@ -51,9 +54,10 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     # 1 - exp(-0.36 * 1 s) ~ 0.30 of cycles see a glitch during ~1 s of flash activity.
     Scenario("nrst-noise", "NRST picks up short low glitches while powered",
              nrst_glitch_rate_hz=0.36),
-    # base 60 mA + extra; + 30 mA erase > 0.5 A limit when extra > 0.41 A: ~38 % of cycles.
-    Scenario("brownout", "a leaky part draws extra current; erase current pushes the PSU into CC",
-             extra_current=(0.370, 0.435)),
+    # base 60 mA + extra; + 30 mA erase > 0.5 A limit when extra > 0.41 A: ~38 % of cycles at
+    # 3.3 V. The part is a converter (constant power): below 3.3 V it draws more, above less.
+    Scenario("brownout", "a leaky converter draws extra power; erase current pushes the PSU into CC",
+             extra_current=(0.370, 0.435), extra_power_at=3.3),
     Scenario("swd-intermittent", "intermittent SWD contact: failures with no rail signature",
              swd_bad_cycle_prob=0.5, swd_dropout_rate_hz=3.0),
 )}
