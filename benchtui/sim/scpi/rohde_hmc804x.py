@@ -6,6 +6,11 @@ is live when its channel is selected for the master switch AND the master switch
 `OUTP ON|OFF` on the selected channel switches that channel and (ON) the master (UNCONFIRMED:
 sigrok's `OUTP ON`; we do not let `OUTP OFF` switch the master off). CC is bit 1 (value 2) of
 `STAT:QUES:COND?` for the selected channel (scopehal). Reply formats UNCONFIRMED (3 decimals).
+
+EasyRamp (HMC804x user manual, "[SOURce:]VOLTage:RAMP[:STATe]" and "...:RAMP:DURation"): per
+channel, `VOLT:RAMP ON|OFF` and `VOLT:RAMP:DUR <s>|MIN|MAX|DEF` (10 ms to 10 s, default 10 ms);
+with the ramp on, the output rises linearly from 0 V to its setpoint over the duration each time
+it is switched on. Channel 1's ramp reaches the board model.
 """
 
 from __future__ import annotations
@@ -31,12 +36,47 @@ class RohdeHMC8043(SimPsu):
         (":MEASure[:SCALar]:VOLTage[:DC]?", "q_meas_v"), (":MEASure[:SCALar]:CURRent[:DC]?", "q_meas_i"),
         (":MEASure[:SCALar]:POWer?", "q_meas_p"),
         (":STATus:QUEStionable[:CONDition]?", "q_ques"),
+        ("[:SOURce]:VOLTage:RAMP[:STATe]", "c_ramp"), ("[:SOURce]:VOLTage:RAMP[:STATe]?", "q_ramp"),
+        ("[:SOURce]:VOLTage:RAMP:DURation", "c_ramp_dur"),
+        ("[:SOURce]:VOLTage:RAMP:DURation?", "q_ramp_dur"),
     )
+    #: EasyRamp duration range and default, seconds.
+    RAMP_MIN, RAMP_MAX, RAMP_DEFAULT = 0.01, 10.0, 0.01
 
     def reset(self) -> None:
         self.master = False
         self.chosen = {1: False, 2: False, 3: False}
         super().reset()
+        for ch in self.channels.values():
+            ch.extra.update(ramp=False, ramp_s=self.RAMP_DEFAULT)
+        self._push(1)
+
+    def _push(self, n: int) -> None:
+        super()._push(n)
+        if n == 1 and self.board is not None and 1 in self.channels:
+            extra = self.channels[1].extra
+            if "ramp" in extra:
+                self.board.set_psu(ramp_s=extra["ramp_s"] if extra["ramp"] else 0.0)
+
+    def c_ramp(self, call: Call) -> None:
+        self.channel(self.selected).extra["ramp"] = call.boolean(0)
+        self._push(self.selected)
+
+    def q_ramp(self, call: Call) -> str:
+        return "1" if self.channel(self.selected).extra["ramp"] else "0"
+
+    def c_ramp_dur(self, call: Call) -> None:
+        value = call.number(0, self.RAMP_MIN, self.RAMP_MAX, keywords={"DEF": self.RAMP_DEFAULT,
+                                                                       "DEFAULT": self.RAMP_DEFAULT})
+        self.channel(self.selected).extra["ramp_s"] = value
+        self._push(self.selected)
+
+    def q_ramp_dur(self, call: Call) -> str:
+        key = call.arg(0, "").upper()
+        value = {"MIN": self.RAMP_MIN, "MINIMUM": self.RAMP_MIN, "MAX": self.RAMP_MAX,
+                 "MAXIMUM": self.RAMP_MAX, "DEF": self.RAMP_DEFAULT, "DEFAULT": self.RAMP_DEFAULT,
+                 }.get(key, self.channel(self.selected).extra["ramp_s"])
+        return f"{value:.3E}"
 
     def set_output(self, n: int, on: bool) -> None:
         """The front panel: the channel's button, and (on) the master button too."""
