@@ -19,7 +19,7 @@ TAU_RISE = 300e-6           # s, PSU output slew into the board's bulk capacitan
 TAU_FALL = 5e-3             # s, rail decay after output off (bulk C discharged by the load)
 #: s, the decay's tail once VDD is below PDR: the MCU is held in reset and draws next to nothing,
 #: the bulk capacitance is discharged only by the board's other loads (pull-ups, the SPI flash).
-TAU_FALL_RESET = 15e-3
+TAU_FALL_RESET = 10e-3
 TAU_SAG = 150e-6            # s, rail collapse once the PSU goes CC
 R_WIRING = 0.05             # ohm, PSU leads + connector
 I_BASE = 0.060              # A, board current at 3.3 V (MCU at HSI + peripherals)
