@@ -64,11 +64,15 @@ class ShmooRecords:
                 (name, time.time(), to_json(axes, "shmoo axes"), to_json(settings, "shmoo settings"),
                  bench)).fetchone()[0])
 
-    def end_shmoo(self, shmoo_id: int, status: str) -> None:
+    def end_shmoo(self, shmoo_id: int, status: str, settings: dict | None = None) -> None:
+        """Close a shmoo with its final status (and its settings as they ended: the level)."""
         self._writable()  # type: ignore[attr-defined]
         if status not in SHMOO_STATUSES:
             raise StoreError(f"{self.where}: shmoo status {status!r} is not one of {', '.join(SHMOO_STATUSES)}")
         with self._guard(f"end shmoo {shmoo_id}"), self._transaction():  # type: ignore[attr-defined]
+            if settings is not None:
+                self._q("UPDATE shmoos SET settings = ? WHERE id = ?",  # type: ignore[attr-defined]
+                        (to_json(settings, "shmoo settings"), shmoo_id))
             cur = self._q("UPDATE shmoos SET status = ?, ended = ? WHERE id = ?",  # type: ignore[attr-defined]
                           (status, time.time(), shmoo_id))
             if cur.rowcount == 0:
