@@ -21,7 +21,8 @@ from typing import Any
 from ..errors import BenchError
 from ..profile import Profile, load_profile
 from ..text import printable
-from .common import EXIT_ERROR, EXIT_FAILURES, EXIT_OK, scenario_args, start_virtual_bench
+from .common import (EXIT_ERROR, EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, scenario_args,
+                     start_virtual_bench)
 
 #: Cycles per cell when --cycles is not given.
 DEFAULT_CYCLES = 20
@@ -99,6 +100,8 @@ def run_shmoo(profile: Profile, grid: Any, plan: Any, *, confirmed: bool, quiet:
           f"benchtui report {display_name(profile.store.database)} --shmoo {result.shmoo_id}", file=sys.stderr)
     if result.status == "error":
         return EXIT_ERROR
+    if result.status == "stopped":
+        return EXIT_INTERRUPTED
     return EXIT_FAILURES if any(c.failures for c in result.cells.values()) else EXIT_OK
 
 
