@@ -71,7 +71,7 @@ def lattice(n: int, stride: int) -> list[int]:
 
 
 def level_of(tallies: dict[Cell, CellTally]) -> float | None:
-    """The boundary level when the grid has an edge: halfway between the typical rates of the two
+    """The boundary level when the grid has an edge: halfway between the plateaus of the two
     groups the cells fall into. The cells sorted by rate are split where two rates (one per
     group) explain the cycles best (the binomial maximum likelihood: two plateaus are told apart
     whatever their sizes). No edge when the groups' pooled rates are less than MIN_CONTRAST apart
@@ -87,9 +87,10 @@ def level_of(tallies: dict[Cell, CellTally]) -> float | None:
     low, high = _pooled(seen[:best[1]]), _pooled(seen[best[1]:])
     if high.rate - low.rate < MIN_CONTRAST or low.interval()[1] >= high.interval()[0]:
         return None
-    # Each side's typical rate: the median of its cells (the cells of a gradual transition, on
+    # Each side's plateau: the median of its outer half (the cells of a gradual transition, on
     # whichever side they fall, do not pull the level away from halfway between the plateaus).
-    return (_median([t.rate for t in seen[:best[1]]]) + _median([t.rate for t in seen[best[1]:]])) / 2
+    lows, highs = [t.rate for t in seen[:best[1]]], [t.rate for t in seen[best[1]:]]
+    return (_median(lows[:(len(lows) + 1) // 2]) + _median(highs[len(highs) // 2:])) / 2
 
 
 def _median(values: list[float]) -> float:
