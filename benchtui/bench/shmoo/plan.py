@@ -9,6 +9,8 @@ Adaptive (the default), to find the edge with fewer cycles:
    fail stops there.
 2. The boundary level: halfway between the lowest and the highest rate seen. When no two cells'
    intervals are apart (a grid with no edge inside it, e.g. a healthy board), the shmoo ends here.
+   Cells neither all-pass nor all-fail first get the rest of their cycles when the coarse pass
+   alone shows no edge (two plateaus close together need more than a few cycles to tell apart).
 3. Refinement along the edge: a lattice square whose corners fall on both sides of the level is
    split in two along each axis that still has cells between its corners, and the new corners are
    visited; squares whose corners agree are not refined. This repeats down to neighbouring cells.
@@ -201,8 +203,15 @@ class Plan:
         if self.phase in ("full", "done"):
             self.phase = "done"
             return False
-        if self.phase == "coarse":
+        if self.phase in ("coarse", "coarse-more"):
             self.level = level_of(self.tallies)
+            mixed = [c for c, t in self.tallies.items() if 0 < t.failures < t.cycles < self.cycles]
+            if self.level is None and mixed and self.phase == "coarse":
+                # No edge yet, but cells that are neither all-pass nor all-fail: their first
+                # cycles may be too few to tell two plateaus apart; they get the rest first.
+                self.phase = "coarse-more"
+                self._queue = mixed
+                return True
             if self.level is None:
                 self.phase = "done"
                 return False

@@ -82,9 +82,12 @@ class ShmooResult:
         head = f"{run} of {len(self.grid)} cells run, {self.cycles} cycles"
         if self.level is None:
             rates = [c.rate for c in self.cells.values() if c.cycles]
-            top = max(rates) if rates else 0.0
-            return f"{head}; no edge inside the grid (every cell at {top:.0%} or less)" \
-                if top < 0.5 else f"{head}; no edge inside the grid (every cell fails)"
+            low, top = (min(rates), max(rates)) if rates else (0.0, 0.0)
+            if top == 0:
+                return f"{head}; no edge inside the grid (no cell failed)"
+            if low == 1:
+                return f"{head}; no edge inside the grid (every cycle failed)"
+            return f"{head}; no edge inside the grid (cells from {low:.0%} to {top:.0%}, not told apart)"
         return f"{head}; boundary at {self.level:.0%} failures, {len(self.edges)} cell pairs across it"
 
 

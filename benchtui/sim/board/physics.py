@@ -38,8 +38,8 @@ LOAD_MIN_DURATION = 2e-3    # s, shortest load event (a time-scale-0 twin still 
 #: supply to fall below its threshold before a new power-on reset is generated (Microchip,
 #: "Power-On Reset (POR)", e.g. the dsPIC33/PIC24 family reference manual); the values here are
 #: ours, for a POR whose delay element keeps its charge while VDD stays up.
-V_REARM_LO = 0.2
-V_REARM_HI = 1.0
+V_REARM_LO = 0.1
+V_REARM_HI = 0.7
 #: ohm, the internal regulator's output impedance in dropout (VDD too low for it to hold 1.2 V):
 #: it adds to the VCAP decoupling's on every load step while VDD is below V_REG_FULL.
 R_DROPOUT = 2.0
