@@ -265,7 +265,9 @@ class CycleEngine(CycleSteps):
             if self._stop_requested and name not in ALWAYS_RUN:
                 cut_short = True
                 continue
-            await self._resume.wait()
+            if not self._resume.is_set():
+                self._log("loop", f"paused: holding before {name} of cycle {index}")
+                await self._resume.wait()
             record = await self._run_step(name, cycle)
             cycle.steps.append(record)
             if record.outcome != "pass" and cycle.failed is None:

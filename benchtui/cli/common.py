@@ -107,7 +107,8 @@ def start_virtual_bench(profile: Profile, *, serve_probe: bool = False, free_por
         psu=dataclasses.replace(profile.psu, resource=vb.psu_resource),
         scope=dataclasses.replace(profile.scope, resource=vb.scope_resource),
         target=dataclasses.replace(profile.target, probe_uid=vb.probe_uid if free_ports
-                                   else vb.remote_uid),
+                                   else vb.remote_uid,
+                                   pyocd_options=tuple(vb.twin.flash_algo_timeouts().items())),
         sim=dataclasses.replace(sim, scenario=vb.scenario, seed=vb.seed,
                                 board=vb.board_number or sim.board),
         bench=dataclasses.replace(profile.bench, labels=_batch_labels(vb, profile.bench.labels)),

@@ -103,6 +103,7 @@ class TargetLink(FlashOperations, OptionByteOperations):
             "no_config": True,
             "smart_flash": True,
             "chip_erase": "sector",
+            **dict(self.cfg.pyocd_options),
         }
         # Session.__init__ chdirs to project_dir: give it the current one.
         session = Session(probe, options=options, project_dir=os.getcwd())
