@@ -9,7 +9,6 @@ bench/shmoo/result.py); `·` is a cell the adaptive order did not need to run.
 
 from __future__ import annotations
 
-from typing import Any
 
 from ...text import printable
 from ..shmoo.result import CellResult, ShmooResult
