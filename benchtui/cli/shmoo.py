@@ -109,7 +109,8 @@ def cmd_shmoo(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     if args.db:
         profile = profile.replace(store=dataclasses.replace(profile.store, database=args.db))
-    grid, plan = build(profile, args.vary or [], args.cycles or DEFAULT_CYCLES, full=args.full)
+    grid, plan = build(profile, args.vary or [], DEFAULT_CYCLES if args.cycles is None else args.cycles,
+                       full=args.full)
     if not args.virtual:
         return run_shmoo(profile, grid, plan, confirmed=args.yes, quiet=args.quiet, html=args.html,
                          as_json=args.json)

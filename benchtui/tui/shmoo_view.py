@@ -102,6 +102,7 @@ def grid_text(view: ShmooView) -> Text:
     rows = list(range(len(y.values)))[::-1] if y else [None]
     labels = [y.show(y.values[j]).replace(" ", "") if y else "" for j in rows]
     lw = max([len(s) for s in labels] + [1])
+    cw = max([CELL_W] + [len(x.show(v).replace(" ", "")) for v in x.values])   # as wide as its label
     for r, (j, label) in enumerate(zip(rows, labels)):
         text.append(label.rjust(lw) + " ", "dim")
         for i in range(len(x.values)):
@@ -110,20 +111,20 @@ def grid_text(view: ShmooView) -> Text:
             text.append("│" if i and (left, cell) in edges else " ", "bold")
             t = view.tallies.get(cell)
             if t is None or not t.cycles:
-                text.append("·".rjust(CELL_W), "dim")
+                text.append("·".rjust(cw), "dim")
                 continue
             style = rate_style(t.rate)
             if cell == view.current:
                 style += Style(underline=True, bold=True)
-            text.append(f"{t.rate * 100:.0f}".rjust(CELL_W), style)
+            text.append(f"{t.rate * 100:.0f}".rjust(cw), style)
         text.append("\n")
         if y and r + 1 < len(rows):
             below = rows[r + 1]
-            marks = "".join(("─" * CELL_W if ((i, below), (i, j)) in edges else " " * CELL_W).rjust(CELL_W + 1)
+            marks = "".join(("─" * cw if ((i, below), (i, j)) in edges else " " * cw).rjust(cw + 1)
                             for i in range(len(x.values)))
             if marks.strip():
                 text.append(" " * (lw + 1) + marks.rstrip() + "\n", "bold")
-    text.append(" " * (lw + 1) + "".join(x.show(v).replace(" ", "").rjust(CELL_W + 1) for v in x.values) + "\n", "dim")
+    text.append(" " * (lw + 1) + "".join(x.show(v).replace(" ", "").rjust(cw + 1) for v in x.values) + "\n", "dim")
     text.append(f"{' ' * (lw + 1)}→ {x.label}" + (f"   ↑ {y.label}" if y else ""), "dim")
     return text
 

@@ -39,11 +39,12 @@ def _grid_lines(result: ShmooResult) -> list[str]:
     x = grid.axes[0]
     y = grid.axes[1] if len(grid.axes) > 1 else None
     labels = [_short(x.show(v)) for v in x.values]
+    w = max([CELL_W] + [len(s) + 1 for s in labels])   # a column as wide as its longest label
     rows = list(range(len(y.values)))[::-1] if y else [None]
     row_labels = [(_short(y.show(y.values[j])) if y else "") for j in rows]
     lw = max([len(s) for s in row_labels] + [len(y.name) if y else 0, 4])
     edges = set(result.edges)
-    out = [" " * lw + "  " + "".join(s.rjust(CELL_W) for s in labels) + f"   ← {x.label}"]
+    out = [" " * lw + "  " + "".join(s.rjust(w) for s in labels) + f"   ← {x.label}"]
     for r, (j, label) in enumerate(zip(rows, row_labels)):
         text = label.rjust(lw) + "  "
         for i in range(len(x.values)):
@@ -52,12 +53,12 @@ def _grid_lines(result: ShmooResult) -> list[str]:
             mark = " "
             if i and _edge(edges, ((i - 1, j) if y else (i - 1,)), cell):
                 mark = "│"
-            text += mark + _rate(c).rjust(CELL_W - 1)
+            text += mark + _rate(c).rjust(w - 1)
         out.append(text.rstrip())
         if y and r + 1 < len(rows):
             below = rows[r + 1]
-            under = "".join(("─" * (CELL_W - 1) if _edge(edges, (i, below), (i, j)) else " " * (CELL_W - 1))
-                            .rjust(CELL_W) for i in range(len(x.values)))
+            under = "".join(("─" * (w - 1) if _edge(edges, (i, below), (i, j)) else " " * (w - 1))
+                            .rjust(w) for i in range(len(x.values)))
             if under.strip():
                 out.append(" " * (lw + 2) + under.rstrip())
     if y:
