@@ -46,6 +46,16 @@ class Scenario:
     swd_dropout_width: tuple[float, float] = (2e-3, 40e-3)
 
 
+#: Each scenario's shmoo (docs/shmoo.md; tests/shmoo/test_virtual_shmoo.py checks the first three),
+#: VDD 3.0-3.6 V x off-time 6-50 ms at the profiles' 0.5 A limit:
+#:   healthy           no failure inside that grid (nor 2.4 V up, nor with a slow ramp)
+#:   vcap-marginal     an edge across the off-time: >= 90 % while the POR does not re-arm (up to
+#:                     ~11 ms as the board sees it, erases refused on write-protected sectors),
+#:                     ~45 % from ~13 ms; VDD has no effect; a slow ramp raises every off-time
+#:   brownout          an edge across VDD: 100 % at 3.0 V, 50 % at 3.24 V, 0 % from 3.5 V,
+#:                     whatever the off-time
+#:   nrst-noise        flat (its glitches hit flash operations by their duration)
+#:   swd-intermittent  flat (no rail dependence)
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("healthy", "nothing fails: VCAP dips of a few mV, clean NRST, flat VDD"),
     # P(30 mA x Z > 100 mV) = P(Z > 3.33 ohm) ~ 0.40; P(35 mA x Z > 150 mV) = P(Z > 4.3) ~ 0.28.
