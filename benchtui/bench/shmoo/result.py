@@ -88,7 +88,8 @@ class ShmooResult:
             if low == 1:
                 return f"{head}; no edge inside the grid (every cycle failed)"
             return f"{head}; no edge inside the grid (cells from {low:.0%} to {top:.0%}, not told apart)"
-        return f"{head}; boundary at {self.level:.0%} failures, {len(self.edges)} cell pairs across it"
+        pairs = f"{len(self.edges)} cell pair{'' if len(self.edges) == 1 else 's'}"
+        return f"{head}; boundary at {self.level:.0%} failures, {pairs} across it"
 
 
 def change_point(counts: list[tuple[int, int]], level: float) -> int | None:
