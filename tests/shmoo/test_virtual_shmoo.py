@@ -104,6 +104,7 @@ def test_brownout_heat_map_in_chromium(brownout, chromium) -> None:
     column = {int(page.locator(f'rect[data-cell="{i},0"]').get_attribute("x")): i for i in range(7)}
     assert xs and all(1 <= column[x] <= 5 for x in xs), (xs, column)   # between 3.0 V and 3.5 V
     assert page.locator('rect[data-cell="6,1"]').get_attribute("data-rate") == "0.0000"
+    assert page.locator("line.crossing").count() == 2 == page.locator("#crossings li").count()
     assert page.locator("#summary").inner_text() == result.summary()
     assert page.locator("#cells tbody tr").count() == len(result.cells)
 

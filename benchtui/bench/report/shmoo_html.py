@@ -25,7 +25,8 @@ color:#222;line-height:1.4}h1{font-size:1.35rem;margin:.2rem 0}h2{font-size:1.1r
 margin-top:2rem}.meta{color:#555;font-size:.9rem}.summary{font-size:1.05rem;background:#fff6e0;
 border-left:4px solid #e0a000;padding:.6rem .8rem}svg.shmoo{max-width:100%;height:auto}
 svg text{font-size:12px;fill:#222}svg .rate{font-size:11px;text-anchor:middle;dominant-baseline:central}
-svg .boundary{stroke:#000;stroke-width:4;stroke-linecap:round}svg .notrun{fill:#f2f2f2}
+svg .boundary{stroke:#000;stroke-width:4;stroke-linecap:round}
+svg .crossing{stroke:#1f4fd1;stroke-width:3;stroke-dasharray:5 3}svg .notrun{fill:#f2f2f2}
 table{border-collapse:collapse;font-size:.85rem}th,td{border-bottom:1px solid #e4e4e4;padding:.2rem .5rem;
 text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .legend{font-size:.85rem;color:#444}
@@ -44,8 +45,10 @@ def write_shmoo_html(result: ShmooResult, path: str | os.PathLike[str]) -> Path:
 def render_shmoo_html(result: ShmooResult) -> str:
     e = html.escape
     title = f"shmoo {result.shmoo_id}: {result.name}" if result.shmoo_id else result.name
-    level = (f"The boundary (thick line) separates the cells above {result.level:.0%} failures from those "
-             "below it.") if result.level is not None else "No edge inside the grid."
+    level = (f"The boundary (thick black line) separates the cells above {result.level:.0%} failures from "
+             f"those below it; the dashed blue mark on each line of {result.grid.axes[0].name} is where that "
+             "line is best split in two (the crossing the table lists).") \
+        if result.level is not None else "No edge inside the grid."
     parts = [
         "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{e(title)}</title><style>{CSS}</style></head><body>",
@@ -56,6 +59,7 @@ def render_shmoo_html(result: ShmooResult) -> str:
         _svg(result),
         f'<p class="legend">Colour: failure rate from 0 % (green) to 100 % (red); grey: a cell the '
         f"adaptive order did not need to run. {e(level)}</p>",
+        _crossings(result),
         "<h2>Cells</h2>", _table(result),
         "</body></html>",
     ]
@@ -104,6 +108,12 @@ def _svg(result: ShmooResult) -> str:
         else:
             y0 = top(j) + CELL
             out.append(f'<line class="boundary" x1="{left(i)}" y1="{y0}" x2="{left(i) + CELL}" y2="{y0}"/>')
+    for rest, (pos, a, b) in result.boundary_along(0).items():   # each line's change point
+        j = rest[0] if y else 0
+        x0 = MARGIN_L + (pos + 0.5) * CELL
+        out.append(f'<line class="crossing" data-line="{j}" x1="{x0}" y1="{top(j) + 3}" x2="{x0}" '
+                   f'y2="{top(j) + CELL - 3}"><title>{e(x.name)}: between {e(x.show(x.values[a]))} and '
+                   f'{e(x.show(x.values[b]))}</title></line>')
     base = MARGIN_T + ny * CELL
     for i, v in enumerate(x.values):
         out.append(f'<text x="{left(i) + CELL / 2}" y="{base + 16}" text-anchor="middle">{e(x.show(v))}</text>')
@@ -117,6 +127,19 @@ def _svg(result: ShmooResult) -> str:
                    f"{e(y.label)}</text>")
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _crossings(result: ShmooResult) -> str:
+    e = html.escape
+    crossings = result.boundary_along(0)
+    if not crossings:
+        return ""
+    x = result.grid.axes[0]
+    y = result.grid.axes[1] if len(result.grid.axes) > 1 else None
+    items = "".join(f"<li>{e(f'{y.name} = {y.show(y.values[rest[0]])}: ' if y else '')}between "
+                    f"{e(x.show(x.values[a]))} and {e(x.show(x.values[b]))}</li>"
+                    for rest, (_, a, b) in crossings.items())
+    return f'<h2>Boundary along {e(x.name)}</h2><ul id="crossings">{items}</ul>'
 
 
 def _colour(c: CellResult) -> str:
