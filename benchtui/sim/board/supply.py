@@ -290,10 +290,13 @@ class Supply:
         v0 = np.array([s.v0 for s in segs])[idx]
         vt = np.array([s.vt for s in segs])[idx]
         tau = np.array([s.tau for s in segs])[idx]
-        slope = np.array([s.slope for s in segs])[idx]
-        dt = times - st
-        lag = slope * tau
-        v = vt + slope * dt - lag + (v0 - vt + lag) * np.exp(-dt / tau)
+        if any(s.slope for s in segs):   # a ramp in the timeline (arrays only then: a scope's
+            slope = np.array([s.slope for s in segs])[idx]   # record can be 10^6 samples)
+            dt = times - st
+            lag = slope * tau
+            v = vt + slope * dt - lag + (v0 - vt + lag) * np.exp(-dt / tau)
+        else:
+            v = vt + (v0 - vt) * np.exp(-(times - st) / tau)
         v[before] = 0.0
         return v
 
