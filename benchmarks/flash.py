@@ -2,6 +2,7 @@
 `--time-scale 1` benchtui's erase + program + verify against the physical floor.
 
 Run: python benchmarks/flash.py [--size BYTES] [--repeat N] [--no-tcp] [--time-scale 1]
+         [--variant zg --variant h743zi --variant l476rg] [--algo-poll S]
 
 With --time-scale S > 0 the twin's flash operations last S x their real time (sector erase
 times and 16 us per programmed word, the twin's own constants), and the benchmark also prints
@@ -50,20 +51,28 @@ def make_files(folder: Path, size: int) -> tuple[Path, Path, bytes]:
     return hex_path, bin_path, data
 
 
-def physical_floor(twin, image, sectors: list[int]) -> float:
-    """Erase times of the image's sectors plus 16 us per programmed word, x the time scale."""
-    from benchtui.sim.twin import constants as C
+#: Per twin variant: the profile target type and pyOCD's own type for the bare run.
+VARIANTS = {"zg": ("stm32f767zg", "stm32f767zg"), "zi": ("stm32f767zi", "stm32f767zi"),
+            "h743zi": ("stm32h743zi", "stm32h743xx"), "h723zg": ("stm32h723zg", "stm32h723xx"),
+            "l476rg": ("stm32l476rg", "stm32l475xg")}
 
+
+def physical_floor(twin, image, sectors: list[int]) -> float:
+    """Erase times of the image's sectors plus the programming time of its units (F4/F7 words
+    of 16 us, H7 256-bit flash words, L4 double words: the twin's own datasheet figures, at the
+    parallelism the algorithm used), x the time scale."""
     by_number = {s.number: s for s in twin.flash.sectors()}
     erase = sum(twin.variant.erase_time_s(by_number[n].size) for n in sectors)
-    words = sum((len(data) + 3) // 4 for _, data in image.segments)
-    return (erase + words * C.T_PROG_WORD_S) * twin.flash.time_scale
+    unit = twin.flash.unit_bytes
+    units = sum((len(data) + unit - 1) // unit for _, data in image.segments)
+    return (erase + units * twin.flash.last_unit_s) * twin.flash.time_scale
 
 
 def bench_benchtui(uid: str, hex_path: Path, twin) -> tuple[float, float, float, float]:
     """The bench cycle: erase the image's sectors, then program + verify.
     Returns (program s, verify s, erase + program + verify s, physical floor s)."""
-    link = TargetLink(TargetConfig(probe_uid=uid, target_type="stm32f767zg", aliases=(ITCM_ALIAS,)))
+    link = TargetLink(TargetConfig(probe_uid=uid, target_type=VARIANTS[twin.variant.name][0],
+                                   aliases=(ITCM_ALIAS,)))
     link.connect()
     try:
         image = load_firmware(hex_path, aliases=[ITCM_ALIAS], flash=link.flash_regions())
@@ -84,7 +93,7 @@ def bench_benchtui(uid: str, hex_path: Path, twin) -> tuple[float, float, float,
         link.disconnect()
 
 
-def bench_bare(uid: str, bin_path: Path, data: bytes) -> tuple[float, float]:
+def bench_bare(uid: str, bin_path: Path, data: bytes, target_type: str = "stm32f767zg") -> tuple[float, float]:
     from pyocd.core.helpers import ConnectHelper
     from pyocd.core.session import Session
     from pyocd.flash.file_programmer import FileProgrammer
@@ -93,7 +102,7 @@ def bench_bare(uid: str, bin_path: Path, data: bytes) -> tuple[float, float]:
 
     probe = ConnectHelper.get_all_connected_probes(blocking=False, unique_id=uid,
                                                    print_wait_message=False)[0]
-    session = Session(probe, options={"connect_mode": "under-reset", "target_override": "stm32f767zg",
+    session = Session(probe, options={"connect_mode": "under-reset", "target_override": target_type,
                                       "frequency": 4_000_000, "hide_programming_progress": True,
                                       "resume_on_disconnect": False, "no_config": True},
                       project_dir=os.getcwd())
@@ -120,10 +129,11 @@ def run(label: str, uid: str, hex_path: Path, bin_path: Path, data: bytes, repea
     for _ in range(repeat):  # interleaved, so drift in machine load hits both alike
         ours_runs.append(bench_benchtui(uid, hex_path, twin))
         if bare:
-            bare_runs.append(bench_bare(uid, bin_path, data))
+            bare_runs.append(bench_bare(uid, bin_path, data, VARIANTS[twin.variant.name][1]))
     ours = min(ours_runs, key=lambda r: r[0] + r[1])
     kb = len(data) / 1024
-    print(f"[{label}] {kb:.1f} KB, best of {repeat}, time scale {twin.flash.time_scale:g}")
+    print(f"[{twin.variant.part} twin, {label}] {kb:.1f} KB, best of {repeat}, "
+          f"time scale {twin.flash.time_scale:g}")
     print(f"  benchtui program {ours[0]:6.2f} s + verify {ours[1]:5.2f} s = {ours[0] + ours[1]:6.2f} s")
     if bare_runs:
         best = min(bare_runs, key=sum)
@@ -133,7 +143,8 @@ def run(label: str, uid: str, hex_path: Path, bin_path: Path, data: bytes, repea
         total = min(r[2] for r in ours_runs)
         floor = ours_runs[0][3]
         print(f"  benchtui erase + program + verify {total:6.2f} s; physical floor {floor:6.2f} s "
-              f"(sector erases + 16 us/word, x{twin.flash.time_scale:g})")
+              f"(sector erases + {twin.flash.last_unit_s * 1e6:.2f} us per {twin.flash.unit_bytes}-byte "
+              f"unit, x{twin.flash.time_scale:g})")
         print(f"  ratio benchtui / physical floor = {total / floor:.3f} (goal <= 1.10)")
 
 
@@ -145,7 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-scale", type=float, default=0.0,
                         help="twin flash time scale (1 = real time; then the floor ratio is printed)")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare pyOCD comparison")
+    parser.add_argument("--variant", action="append", choices=sorted(VARIANTS),
+                        help="twin variant (repeatable; default zg)")
+    parser.add_argument("--algo-poll", type=float, default=None,
+                        help="pause between DHCSR polls while an algorithm call runs (s)")
     args = parser.parse_args(argv)
+    if args.algo_poll is not None:
+        import benchtui.devices.pyocd_targets as pt
+        pt.ALGO_POLL_S = args.algo_poll
 
     import pyocd  # noqa: F401  (load pyOCD before the twin's plugin module, like any client)
     from benchtui.sim.twin.mcu import Stm32Twin
@@ -154,16 +172,17 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         hex_path, bin_path, data = make_files(Path(tmp), args.size)
-        twin = Stm32Twin("zg", time_scale=args.time_scale)
-        bare = not args.no_bare
-        run("in-process probe plugin", register_twin(twin), hex_path, bin_path, data, args.repeat, twin, bare)
-        if not args.no_tcp:
-            server = serve_twin(twin, port=0)
-            try:
-                uid = getattr(server, "uid", None) or f"remote:127.0.0.1:{server.port}"
-                run("TCP probe server", uid, hex_path, bin_path, data, args.repeat, twin, bare)
-            finally:
-                server.stop()
+        for name in args.variant or ["zg"]:
+            twin = Stm32Twin(name, time_scale=args.time_scale)
+            bare = not args.no_bare
+            run("in-process probe plugin", register_twin(twin), hex_path, bin_path, data, args.repeat, twin, bare)
+            if not args.no_tcp:
+                server = serve_twin(twin, port=0)
+                try:
+                    uid = getattr(server, "uid", None) or f"remote:127.0.0.1:{server.port}"
+                    run("TCP probe server", uid, hex_path, bin_path, data, args.repeat, twin, bare)
+                finally:
+                    server.stop()
     return 0
 
 

@@ -16,6 +16,13 @@ For each simulated scope (healthy board, one power-up capture, scope stopped wit
     where one is known (DS1054Z about 1.7 MB/s over LAN, scopehal #12, pklaus/ds1054z #5;
     DHO assumed the same, UNCONFIRMED) and otherwise the 100 Mbit/s LAN link as a physical floor
     (the instrument can only be slower).
+
+Siglent pacing (issue #27): 50 ms after a message that sets something, none after a query. The
+SDS programming guides ask for no pacing; PyMeasure's SDS1000XHD and libsigrok's siglent-sds send
+without any; scopehal's Siglent driver first waited 50 ms after setting commands only
+(SiglentSCPIOscilloscope.cpp, 2021, `c_setting_delay`). Measured here (best of 2, BYTE, 4 nets):
+SDS1104X-E fetch 807 ms (floor 750 ms, every one of 16 commands paced) -> 5 ms (all 16 are
+queries); SDS2104X Plus 1008 ms (floor 950 ms) -> 417 ms (floor 400 ms: 8 setting commands).
 """
 
 from __future__ import annotations

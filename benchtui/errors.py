@@ -105,6 +105,10 @@ class CoreReset(TargetError):
     """The core left the flash algorithm mid-operation: it was reset (NRST, brownout) or ran away."""
 
 
+class NotForThisFamily(TargetError):
+    """A feature benchtui has only for MCU families it has a module for (option bytes, salvage)."""
+
+
 class TransferFault(TargetError):
     """A debug memory access faulted (bus error), e.g. reads of flash under RDP level 1."""
 

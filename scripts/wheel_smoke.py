@@ -2,6 +2,7 @@
 use it from an empty folder as a new user would.
 
     python scripts/wheel_smoke.py            # CI: isolated build, dependencies from the index
+    python scripts/wheel_smoke.py --pipx     # CI: the same, installed with pipx as the docs say
     python scripts/wheel_smoke.py --offline  # no network: build with this venv's setuptools, the
                                              # fresh venv sees this venv's dependencies (.pth)
 
@@ -42,6 +43,7 @@ class SmokeFailure(AssertionError):
 class Smoke:
     work: Path                       # everything lives under here (removed by the caller)
     offline: bool
+    pipx: bool = False
     log: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     contents: dict[str, object] = field(default_factory=dict)
@@ -60,9 +62,17 @@ class Smoke:
         return wheels[0], sdists[0]
 
     # -- install --------------------------------------------------------------------------------
-    def venv(self, wheel: Path) -> Path:
-        """A fresh venv outside the checkout with the wheel installed; returns its bin/."""
+    def venv(self, wheel: Path) -> tuple[Path, Path]:
+        """A fresh venv outside the checkout with the wheel installed: (its bin/, the `benchtui`
+        a user runs)."""
         venv = self.work / "venv"
+        if self.pipx:
+            home, bin_dir = self.work / "pipx", self.work / "pipx-bin"
+            env = dict(os.environ, PIPX_HOME=str(home), PIPX_BIN_DIR=str(bin_dir),
+                       PIPX_MAN_DIR=str(self.work / "pipx-man"))
+            self.run("pipx install", [sys.executable, "-m", "pipx", "install", "--python", sys.executable,
+                                      str(wheel)], env=env)
+            return home / "venvs" / "benchtui" / "bin", bin_dir / "benchtui"
         if self.offline:
             self.run("venv", [sys.executable, "-m", "venv", "--without-pip", str(venv)])
             site = self.site_packages(venv)
@@ -73,7 +83,7 @@ class Smoke:
         else:
             self.run("venv", [sys.executable, "-m", "venv", str(venv)])
             self.run("install", [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)])
-        return venv / "bin"
+        return venv / "bin", venv / "bin" / "benchtui"
 
     @staticmethod
     def site_packages(venv: Path) -> Path:
@@ -83,7 +93,7 @@ class Smoke:
         return found[0]
 
     # -- use ------------------------------------------------------------------------------------
-    def use(self, bin_dir: Path, wheel: Path) -> None:
+    def use(self, bin_dir: Path, wheel: Path, exe: Path | None = None) -> None:
         empty = self.work / "empty"
         empty.mkdir()
         data = self.work / "xdg-data"
@@ -97,7 +107,7 @@ class Smoke:
             if p and (not Path(p).resolve().is_relative_to(ROOT) or Path(p).name == "netguard"))
         site = self.site_packages(bin_dir.parent)
         before = self.files(site)
-        benchtui = str(bin_dir / "benchtui")
+        benchtui = str(exe or bin_dir / "benchtui")
 
         where = self.run("import", [str(bin_dir / "python"), "-c", "import benchtui; print(benchtui.__file__)"],
                          cwd=empty, env=env).stdout.strip()
@@ -205,11 +215,12 @@ def contents(wheel: Path, sdist: Path) -> dict[str, object]:
             "sdist_bytes": sdist.stat().st_size, "sdist_top": top}
 
 
-def smoke(work: Path, offline: bool) -> Smoke:
-    s = Smoke(work, offline)
+def smoke(work: Path, offline: bool, pipx: bool = False) -> Smoke:
+    s = Smoke(work, offline, pipx)
     wheel, sdist = s.build()
     s.contents = contents(wheel, sdist)
-    s.use(s.venv(wheel), wheel)
+    bin_dir, exe = s.venv(wheel)
+    s.use(bin_dir, wheel, exe)
     return s
 
 
@@ -217,11 +228,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--offline", action="store_true",
                         help="no network: build without isolation, reuse this venv's dependencies")
+    parser.add_argument("--pipx", action="store_true", help="install the wheel with pipx (as the docs say)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (printed)")
     args = parser.parse_args()
+    if args.pipx and args.offline:
+        parser.error("--pipx needs the index (pipx installs the dependencies): not with --offline")
     work = Path(tempfile.mkdtemp(prefix="benchtui-wheel-"))
     try:
-        s = smoke(work, args.offline)
+        s = smoke(work, args.offline, args.pipx)
     except SmokeFailure as exc:
         print(f"wheel smoke test FAILED: {exc}", file=sys.stderr)
         return 1

@@ -3,6 +3,7 @@ profile, `report` without a database, `--version` from the package metadata."""
 
 from __future__ import annotations
 
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -65,3 +66,18 @@ def test_report_without_a_database_before_any_run_says_how_to_record_one(empty_f
     err = capsys.readouterr().err
     assert "no results yet" in err and "benchtui run --virtual" in err
     assert not any(empty_folder.iterdir())
+
+
+def test_the_data_directory_is_the_platforms_user_data_directory(tmp_path, monkeypatch):
+    """docs/installing.md: ~/.local/share/benchtui on Linux, $XDG_DATA_HOME/benchtui when set,
+    $BENCHTUI_DATA_DIR above both."""
+    monkeypatch.delenv(bundled.DATA_DIR_ENV, raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    if sys.platform.startswith("linux"):
+        assert bundled.data_dir() == tmp_path / ".local" / "share" / "benchtui"
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    if sys.platform.startswith("linux"):
+        assert bundled.data_dir() == tmp_path / "xdg" / "benchtui"
+    monkeypatch.setenv(bundled.DATA_DIR_ENV, str(tmp_path / "mine"))
+    assert bundled.data_dir() == tmp_path / "mine"

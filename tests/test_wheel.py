@@ -38,4 +38,4 @@ def test_the_installed_wheel_works_from_an_empty_folder(tmp_path: Path) -> None:
     assert "benchtui/profiles/demo-stm32f767.toml" in data
     assert "benchtui/bench/diagnosis/knowledge.toml" in data and "benchtui/tui/app.tcss" in data
     assert not any(n.startswith(("tests/", "scripts/", "docs/")) for n in data)
-    assert {"tests", "CHANGELOG.md", "LICENSE", "screenshots"} <= set(smoke.contents["sdist_top"])
+    assert {"docs", "tests", "CHANGELOG.md", "LICENSE", "mkdocs.yml", "screenshots"} <= set(smoke.contents["sdist_top"])

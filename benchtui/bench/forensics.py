@@ -67,6 +67,11 @@ class IdentityTracker:
         self._once(obs, getattr(identity, "profile_mismatch", None))
         for note in getattr(identity, "notes", ()):
             self._once(obs, note)
+        unreadable = getattr(identity, "unreadable", {})
+        if "uid" in unreadable:
+            self._once(obs, f"UID {unreadable['uid']}: boards are not told apart by UID in this run")
+        if "package" in unreadable:
+            self._once(obs, f"package word {unreadable['package']}")
         uid = obs.board_uid
         if uid is not None:
             if self._last_uid is not None and self._last_uid[1] != uid:
@@ -85,6 +90,10 @@ class IdentityTracker:
         obs = obs or Observation()
         ob = forensics.options
         obs.option_bytes = forensics.to_record()
+        if ob is None:      # a target with no family module: said once, no ob.* features
+            for note in forensics.notes:
+                self._once(obs, note)
+            return obs
         changed = 0
         if self._last_ob is not None:
             prev_cycle, prev = self._last_ob
@@ -95,17 +104,20 @@ class IdentityTracker:
                 obs.events.append(EventRecord(
                     "option_bytes_changed", text, cycle, time.time(),
                     {"since": prev_cycle, "changes": changes,
-                     "from": {"optcr": f"0x{prev.optcr:08X}", "optcr1": f"0x{prev.optcr1:08X}"},
-                     "to": {"optcr": f"0x{ob.optcr:08X}", "optcr1": f"0x{ob.optcr1:08X}"}}))
+                     "from": {name.lower(): f"0x{v:08X}" for name, v in prev.registers()},
+                     "to": {name.lower(): f"0x{v:08X}" for name, v in ob.registers()}}))
                 obs.log.append(text)
         self._last_ob = (cycle, ob)
         errors = forensics.complement_errors
         for note in forensics.notes:
             obs.log.append(f"cycle {cycle}: {note}")
+        for address, why in getattr(forensics, "unreadable", {}).items():
+            self._once(obs, f"stored option word {address} {why}: its complement is not checked")
         obs.features.extend([
             FeatureValue("ob.protected_sectors", float(len(ob.protected_sectors())), "", "ob"),
             FeatureValue("ob.changed", float(changed), "", "ob"),
             FeatureValue("ob.rdp_level", float(ob.rdp_level), "", "ob"),
-            FeatureValue("ob.complement_errors", float(errors) if forensics.complements else None, "", "ob"),
+            FeatureValue("ob.complement_errors", float(errors) if any(c.readable for c in forensics.complements)
+                         else None, "", "ob"),
         ])
         return obs

@@ -108,11 +108,14 @@ class CycleSteps:
         for line in seen.log + seen_ob.log:   # each said once per run ("loop" reaches `run` too)
             self._log("loop", f"target: {line}")
         ob = forensics.options
+        if ob is None:      # a target with no family module: no option bytes to record
+            return
         protected = ob.protected_sectors()
         self._details(cycle, "read_identity", optcr=f"0x{ob.optcr:08X}", optcr1=f"0x{ob.optcr1:08X}",
+                      registers=[f"0x{v:08X}" for _, v in ob.registers()],
                       rdp_level=ob.rdp_level, protected_sectors=protected)
         if protected:
-            self._log("target", f"option bytes: sectors {protected} write-protected (OPTCR 0x{ob.optcr:08X})")
+            self._log("target", f"option bytes: sectors {protected} write-protected ({ob.register_text()})")
 
     async def _arm_fault_catch(self, cycle: Cycle) -> None:
         await self.session.arm("fault_catch")

@@ -61,18 +61,34 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from ..devices.check import CheckResult as CheckLine
-    from ..devices.check import check_instruments, check_target
-
     profile = load_profile(args.profile)
     vb = None
     if args.virtual:
         vb, profile = start_virtual_bench(profile)
     try:
-        results = list(check_instruments(profile)) + [check_target(profile)]
+        return _check(args, profile)
     finally:
         if vb is not None:
             vb.stop()
+
+
+def _check(args: argparse.Namespace, profile: Any) -> int:
+    from ..devices.check import CheckResult as CheckLine
+    from ..devices.check import check_instruments, check_target
+
+    results = list(check_instruments(profile))
+    wiring: list[Any] | str | None = None
+    if getattr(args, "wiring", False) and all(r.ok for r in results):
+        # The wiring check powers the board: the probe is checked while it is powered.
+        from ..devices.wiring import check_wiring
+        target: list[Any] = []
+        try:
+            wiring = check_wiring(profile, while_powered=lambda: target.append(check_target(profile)))
+        except BenchError as exc:
+            wiring = exc.one_line()
+        results += target or [check_target(profile)]
+    else:
+        results.append(check_target(profile))
     firmware = profile.target.firmware
     if firmware:
         from pathlib import Path
@@ -89,10 +105,38 @@ def cmd_check(args: argparse.Namespace) -> int:
     probe_failed = not probe.ok and not (probe.detail or "").startswith("profile:")  # not a probe problem
     if probe_failed:
         print(_probe_list())
-    if psu.ok and "output OFF" in (psu.detail or "") and probe_failed:
+    if psu.ok and "output OFF" in (psu.detail or "") and probe_failed and not getattr(args, "wiring", False):
         print("hint: the PSU output is OFF, so the target is unpowered: switch it on "
               "(benchtui console: o) and check again")
-    return EXIT_OK if all(r.ok for r in results) else EXIT_ERROR
+    _print_transports(profile)
+    wiring_ok = True
+    if getattr(args, "wiring", False):
+        wiring_ok = _print_wiring(profile, wiring)
+    return EXIT_OK if all(r.ok for r in results) and wiring_ok else EXIT_ERROR
+
+
+def _print_transports(profile: Any) -> None:
+    """The transports this machine has, marking the ones the profile's resources need."""
+    from ..devices.transports import transport_of, transports
+
+    used = {transport_of(profile.psu.resource), transport_of(profile.scope.resource)}
+    parts = [f"{t.name} {'ok' if t.available else 'NO: ' + t.detail}" for t in transports()
+             if t.name in used or not t.available]
+    print(printable("transports: " + "; ".join(parts)))
+
+
+def _print_wiring(profile: Any, found: Any) -> bool:
+    """`check --wiring`: one line per net; False when a net is off."""
+    print(f"wiring (PSU CH{profile.psu.channel} at {profile.psu.voltage:g} V):")
+    if found is None:
+        print("FAIL the wiring check needs the PSU and the scope: fix the lines above first")
+        return False
+    if isinstance(found, str):
+        print(printable(f"FAIL {found}"))
+        return False
+    for f in found:
+        print(printable(f"{'ok  ' if f.ok else 'FAIL'} {f.text}"))
+    return all(f.ok for f in found)
 
 
 def _without_where(detail: str, name: str, resource: str = "") -> str:
@@ -132,4 +176,7 @@ def register(sub: Any) -> None:
     sp = sub.add_parser("check", help="connect to every instrument and the probe, print identity and state")
     sp.add_argument("--profile", required=True)
     sp.add_argument("--virtual", action="store_true", help="check against the profile's virtual bench")
+    sp.add_argument("--wiring", action="store_true",
+                    help="with the PSU at its setpoint (switched on for the check), compare each scope "
+                         "channel's level with what its net must read")
     sp.set_defaults(func=cmd_check)

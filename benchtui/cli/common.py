@@ -94,7 +94,9 @@ def start_virtual_bench(profile: Profile, *, serve_probe: bool = False, free_por
             probe_port=0 if free_ports else sim.probe_port,
             serve_probe=serve_probe or not free_ports, state_file=state_file or sim.state_file,
             batch=sim.batch, faulty=sim.faulty, board=sim.board if board is None else board,
-            dual_bank=sim.dual_bank)
+            dual_bank=sim.dual_bank, fault_words=sim.fault_words,
+            fault_addresses=sim.fault_addresses, swap_nets=sim.swap_nets,
+            probe_ratios=sim.probe_ratios, psu_line=sim.psu_line)
     except ValueError as exc:  # a board outside the batch
         raise BenchError(f"{profile.source}: [sim] {exc}", where="profile") from None
     try:

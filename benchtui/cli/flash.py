@@ -233,10 +233,10 @@ def _parse_sets(family: Any, ob: Any, sets: list[str]) -> Any:
         if field is not None:
             given[field] = item
         if aliases.get(key) == "bor_level":
-            from ..devices.mcu.base import BOR_LEVEL_TO_BITS
-            if number not in BOR_LEVEL_TO_BITS:
-                raise ValueError(f"--set {item!r}: BOR level is 0 (off), 1, 2 or 3")
-            ob = ob.replace(bor_lev=BOR_LEVEL_TO_BITS[number])
+            try:
+                ob = ob.replace(bor_lev=ob.bor_bits(number))
+            except ValueError as exc:
+                raise ValueError(f"--set {item!r}: {exc}") from None
             continue
         field = names.get(key) or names.get(aliases.get(key, ""))
         if field is None or field not in ob.field_names():
@@ -257,6 +257,10 @@ def cmd_ob(args: argparse.Namespace) -> int:
     def work(link: Any, cancel: threading.Event) -> int:
         forensics = link.option_forensics()
         ob = forensics.options
+        if ob is None:
+            from ..errors import NotForThisFamily
+            raise NotForThisFamily(f"option bytes: not available for this family (target type "
+                                   f"'{profile.target.target_type}' runs on pyOCD's own target)")
         if args.set:
             try:
                 new = _parse_sets(link.family, ob, args.set)
@@ -291,11 +295,13 @@ def cmd_ob(args: argparse.Namespace) -> int:
 def _print_ob(ident: Any, forensics: Any) -> None:
     ob = forensics.options
     print(f"part     {ident.part} (DEV_ID 0x{ident.dev_id:03X} rev {ident.revision})")
-    print(f"UID      {ident.uid or 'unreadable'}")
-    print(f"flash    {ident.flash_kb} KB ({'flash-size word' if ident.flash_kb_source == 'chip' else 'assumed'})"
-          f", package {ident.package or 'unknown'}")
+    print(f"UID      {ident.uid_text}")
+    source = ("flash-size word" if ident.flash_kb_source == "chip" else
+              f"assumed: flash-size word {ident.unreadable['flash_size']}" if "flash_size" in ident.unreadable
+              else "assumed")
+    print(f"flash    {ident.flash_kb} KB ({source}), package {ident.package_text}")
     print(f"layout   {ob.layout().describe()}")
-    print(f"OPTCR    0x{ob.optcr:08X}   OPTCR1 0x{ob.optcr1:08X}")
+    print(f"regs     {ob.register_text()}")
     factory = {st: f for st, _, f in ob.differences_from_factory()}
     for name, value, meaning in ob.describe():
         mark = f"   (factory 0x{factory[name]:X})" if name in factory else ""
@@ -305,8 +311,9 @@ def _print_ob(ident: Any, forensics: Any) -> None:
     for check in forensics.complements:
         if not check.ok:
             print(f"  stored {check.describe()}")
-    if forensics.complements and not forensics.complement_errors:
-        print(f"  stored option words: {len(forensics.complements)} complements agree")
+    readable = [c for c in forensics.complements if c.readable]
+    if readable and not forensics.complement_errors:
+        print(f"  stored option words: {len(readable)} complements agree")
 
 
 def register(sub: Any) -> None:

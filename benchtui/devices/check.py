@@ -97,6 +97,13 @@ def check_target(profile: Profile) -> CheckResult:
                          + (f"write-protected sectors {_sectors(prot)}" if prot else "no sector write-protected"))
                 if forensics.complement_errors:
                     state += f", {forensics.complement_errors} stored option word(s) with a bad complement"
+                unreadable = forensics.unreadable
+                if unreadable:
+                    why = set(unreadable.values())
+                    state += (f", stored option word{'s' if len(unreadable) > 1 else ''} "
+                              f"{', '.join(unreadable)} "
+                              + (why.pop() if len(why) == 1 and len(unreadable) == 1 else
+                                 "unreadable (bus faults)"))
             except BenchError as exc:
                 state = f"; option bytes unreadable: {exc.one_line()}"
     except BenchError as exc:

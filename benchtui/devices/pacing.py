@@ -1,8 +1,8 @@
 """Command pacing: how long an instrument needs between two messages.
 
 Some instruments lose commands that arrive too soon after the previous one (Siglent SPD3303X:
-Fixate sleeps 20 ms + len/6000 s after every write; Siglent scopes: scopehal rate-limits every
-command to 50 ms). Each dialect that needs it declares a `Pacing` in its table; the VISA session
+Fixate sleeps 20 ms + len/6000 s after every write; Siglent scopes: 50 ms after a message that
+sets something, as scopehal's Siglent driver first did, see siglent_sds1000x_e.py). Each dialect that needs it declares a `Pacing` in its table; the VISA session
 applies it (`VisaSession.pace`) by waiting, before a message, until the previous message's gap
 has passed. Dialects that need nothing declare nothing and pay nothing.
 """
@@ -20,10 +20,15 @@ class Pacing:
     gap_s: float = 0.0
     per_char_s: float = 0.0
     after: tuple[tuple[str, float], ...] = ()
+    #: False: no gap after a query (its reply shows the instrument has processed it), only after
+    #: messages that set something.
+    queries: bool = True
 
     def __call__(self, command: str) -> float:
         upper = command.upper()
         extra = max((s for prefix, s in self.after if upper.startswith(prefix.upper())), default=0.0)
+        if not self.queries and upper.split(" ", 1)[0].endswith("?"):
+            return extra
         return max(self.gap_s + self.per_char_s * len(command), extra)
 
     def __bool__(self) -> bool:

@@ -31,7 +31,7 @@ from pyvisa import constants
 from pyvisa.errors import VisaIOError
 
 from ..errors import (InstrumentError, InstrumentGarbage, InstrumentReportedError, InstrumentSilent,
-                      InstrumentUnreachable, UnsupportedInstrument)
+                      InstrumentUnreachable)
 from . import guard
 from .scpi import (GARBAGE_PREVIEW, Scpi, expected_of, parse_bool, parse_error, parse_float,
                    parse_int, parse_word, preview)
@@ -62,6 +62,8 @@ def resource_manager() -> pyvisa.ResourceManager:
             except pyvisa.errors.InvalidSession:
                 _rm = None
         if _rm is None:
+            from .transports import ensure_usb_backend
+            ensure_usb_backend()   # pyvisa-py's USB-TMC finds libusb-package's libusb too
             _rm = pyvisa.ResourceManager("@py")
         return _rm
 
@@ -107,6 +109,10 @@ class VisaSession:
     # -- error mapping ----------------------------------------------------------------------
     def _msg(self, text: str) -> str:
         return f"{self.name} {self.resource}: {text}"
+
+    def message(self, text: str) -> str:
+        """`text` as one of this session's error lines: '<name> <resource>: <text>'."""
+        return self._msg(text)
 
     @contextmanager
     def _guard(self, command: str) -> Iterator[None]:
@@ -241,12 +247,6 @@ class VisaSession:
             raise self.garbage(command, reply, f"{expected}; {exc}") from None
         except (ValueError, TypeError, OverflowError):
             raise self.garbage(command, reply, expected) from None
-
-    def query_float(self, command: str) -> float:
-        return self.query_parsed(command, parse_float, "a number")
-
-    def query_int(self, command: str) -> int:
-        return self.query_parsed(command, parse_int, "an integer")
 
     # -- declarative operations -------------------------------------------------------------
     def do(self, op: Scpi, **fields: Any) -> Any:
@@ -395,9 +395,8 @@ class VisaSession:
         self.close()
 
 
-__all__ = ["CHUNK_SIZE", "GARBAGE_PREVIEW", "MAX_ERROR_DRAIN", "Scpi", "VisaSession", "open_identified",
-           "parse_bool", "parse_error", "parse_float", "parse_int", "parse_word", "preview",
-           "resource_manager"]
+__all__ = ["CHUNK_SIZE", "GARBAGE_PREVIEW", "MAX_ERROR_DRAIN", "Scpi", "VisaSession", "parse_bool",
+           "parse_error", "parse_float", "parse_int", "parse_word", "preview", "resource_manager"]
 
 
 def _size(n: int) -> str:
@@ -426,45 +425,3 @@ def _doing(command: str) -> str:
 def _plain(exc: BaseException) -> str:
     text = str(exc).replace("\n", " ").strip()
     return text or type(exc).__name__
-
-
-def open_identified(cfg: Any, dialects: tuple[type, ...], kind: str,
-                    identify_timeout_ms: int | None = None) -> Any:
-    """Open `cfg.resource`, ask *IDN?, and build the dialect the profile names or *IDN? picks.
-
-    Each dialect class has `DRIVER` (the profile's name for it), `matches(identity)` and is
-    built as `dialect(session, cfg, identity)`. Nothing on the instrument is changed except its
-    status: `*CLS` and a drained error queue, so that errors an earlier client left behind are not
-    blamed on our first command. `identify_timeout_ms` (if longer) is the timeout of the first
-    reply only (an instrument that answers seconds after the connection is accepted).
-    """
-    session = VisaSession(cfg.resource, timeout_ms=cfg.timeout_ms, name=kind)
-    try:
-        with session.timeout(max(cfg.timeout_ms, identify_timeout_ms or 0)):
-            identity = session.query("*IDN?").strip()
-        try:
-            guard.identity(identity)
-        except guard.ReplyError as exc:
-            raise InstrumentGarbage(session._msg(
-                f"'*IDN?' was answered '{preview(identity)}', which is not an instrument identity "
-                f"(expected {exc}): is this the instrument's SCPI port?"), where=kind) from None
-        instrument = _pick_dialect(dialects, cfg, identity, kind)(session, cfg, identity)
-        # A dialect whose instrument reads its errors otherwise says how (`clear_status()`).
-        clear = getattr(instrument, "clear_status", None)
-        (clear if callable(clear) else session.clear_status)()
-        return instrument
-    except BaseException:
-        session.close()
-        raise
-
-
-def _pick_dialect(dialects: tuple[type, ...], cfg: Any, identity: str, kind: str) -> type:
-    if cfg.driver != "auto":
-        return next(d for d in dialects if d.DRIVER == cfg.driver)
-    for dialect in dialects:
-        if dialect.matches(identity):
-            return dialect
-    raise UnsupportedInstrument(
-        f"{kind} {cfg.resource}: no driver for *IDN? {identity!r}; set {kind.lower()}.driver to "
-        f"one of {', '.join(d.DRIVER for d in dialects)}", where=kind)
-

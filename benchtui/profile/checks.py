@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .loader import Ctx, hints, show
-from .model import NET_NAME, RESERVED_NETS, STEP_NAMES, Profile
+from .model import NET_NAME, NETS, RESERVED_NETS, STEP_NAMES, Profile
 
 
 def cross_check(p: Profile, ctx: Ctx) -> None:
@@ -63,6 +63,12 @@ def check_batch(p: Profile, ctx: Ctx) -> None:
     sim = p.sim
     if sim is None:
         return
+    if sim.swap_nets and (len(sim.swap_nets) != 2 or sim.swap_nets[0] == sim.swap_nets[1]):
+        raise ctx.error(("sim", "swap_nets"), f"{show(list(sim.swap_nets))}: name two different nets, "
+                                              'e.g. ["VDD", "VCAP1"]')
+    for net in sim.probe_ratios:
+        if net not in NETS:
+            raise ctx.error(("sim", "probe_ratios", net), "not a net of the board" + hints(net, list(NETS)))
     size = sim.batch or 1
     if sim.board > size:
         raise ctx.error(("sim", "board"), f"board {sim.board} is not in the batch (boards 1..{size})")

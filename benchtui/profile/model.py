@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import registry
 from .loader import option as _f
 
 #: Cycle steps in their natural order (docs/architecture.md, "one cycle").
@@ -18,16 +19,13 @@ STEP_NAMES = (
 #: Names of the virtual bench's fault scenarios (the simulator checks it knows each of them).
 SIM_SCENARIOS = ("healthy", "vcap-marginal", "nrst-noise", "brownout", "swd-intermittent")
 NETS = ("VDD", "VCAP1", "VCAP2", "NRST")
-#: Instrument dialects (devices/psu, devices/scope) and simulated models (sim/instruments.py) by
-#: name; the profile sits below both, so the names are listed here and tests check they agree.
-PSU_DRIVERS = ("auto", "rigol-dp800", "keysight-e36300", "siglent-spd3303x", "rohde-hmc804x",
-               "owon-spe", "scpi", "scpi-multi")
-SCOPE_DRIVERS = ("auto", "rigol-ds1000z", "rigol-dho", "keysight-infiniivision", "siglent-sds1000x-e",
-                 "siglent-sds2000x-plus", "tektronix-mso")
-SIM_PSU_MODELS = ("rigol-dp832", "rigol-dp831a", "keysight-e36312a", "keysight-edu36311a",
-                  "siglent-spd3303x", "rohde-hmc8043")
-SIM_SCOPE_MODELS = ("rigol-ds1054z", "rigol-dho924", "keysight-dsox3034t", "keysight-dsox2024a",
-                    "siglent-sds1104x-e", "siglent-sds2104x-plus", "tektronix-mso54")
+#: Instrument dialects (devices/psu, devices/scope) and simulated models (sim/scpi) by name, as
+#: their one registration line each (pyproject.toml entry points) names them.
+PSU_DRIVERS = ("auto", *registry.names(registry.PSU))
+SCOPE_DRIVERS = ("auto", *registry.names(registry.SCOPE))
+SIM_PSU_MODELS = registry.names(registry.SIM_PSU)
+SIM_SCOPE_MODELS = registry.names(registry.SIM_SCOPE)
+SIM_FAULT_WORDS = ("uid", "package", "flash_size", "options")
 
 # --- declared physical ranges: every number a profile can hold is finite and inside one -------
 #: No bench supply goes past these; a profile's own maxima must lie inside them.
@@ -63,6 +61,9 @@ class AddressAlias:
 class TargetConfig:
     probe_uid: str = _f()
     target_type: str = _f("stm32f767zg")
+    #: The MCU family module to use: "auto" (from the target type and the chip), a family's name
+    #: ("STM32H7", ...) or "generic" (pyOCD's own target type; checked by devices/mcu).
+    family: str = _f("auto")
     frequency_hz: int = _f(4_000_000, lo=1_000, hi=50_000_000)
     connect_mode: str = _f("under-reset", choices=("halt", "pre-reset", "under-reset", "attach"))
     firmware: str | None = _f(None, path=True)
@@ -140,15 +141,17 @@ class SimConfig:
     scenario: str = _f("healthy", choices=SIM_SCENARIOS)
     seed: int = _f(1, lo=0, hi=2**63 - 1)
     time_scale: float = _f(0.0, lo=0.0, hi=10.0)
-    #: The twin's chip (sim/twin/variants.py; a test keeps this list equal to it).
-    variant: str = _f("zg", choices=("zg", "zi", "f767zg", "f767zi", "f405rg", "f407vg", "f407ve",
-                                     "f429zg", "f429zi", "f446re"))
+    #: The twin's chip (checked, with a did-you-mean, by sim/twin/variants.py when it starts).
+    variant: str = _f("zg")
     #: Start the twin in dual-bank mode (F7: nDBANK = 0; a 1 MB F42x: DB1M = 1).
     dual_bank: bool = _f(False)
     psu_model: str = _f("rigol-dp832", choices=SIM_PSU_MODELS)
     scope_model: str = _f("rigol-ds1054z", choices=SIM_SCOPE_MODELS)
     host: str = _f("127.0.0.1")
     psu_port: int = _f(0, lo=0, hi=65535)
+    #: How a serial supply (Korad, Riden) is served: a loopback TCP port that pyserial opens as
+    #: `socket://host:psu_port`, or a pseudo-terminal (its path is printed; a serial PSU only).
+    psu_line: str = _f("socket", choices=("socket", "pty"))
     scope_port: int = _f(0, lo=0, hi=65535)
     probe_port: int = _f(0, lo=0, hi=65535)
     state_file: str | None = _f(None, path=True)
@@ -157,6 +160,15 @@ class SimConfig:
     batch: int = _f(0, lo=0, hi=1000)
     faulty: tuple[int, ...] | None = _f(None)
     board: int = _f(1, lo=1, hi=1000)
+    #: Words of the twin's chip that bus-fault when the debugger reads them (a clone, another
+    #: revision): the unique ID, package word, flash-size word, stored option-byte area; and
+    #: 32-bit words by address (sim/twin/faults.py; a test keeps the names equal to it).
+    fault_words: tuple[str, ...] = _f((), choices=SIM_FAULT_WORDS)
+    fault_addresses: tuple[int, ...] = _f((), lo=0, hi=0xFFFFFFFF)
+    #: Wiring faults of the bench (sim/board/wiring.py): two nets whose scope probes are swapped,
+    #: and the real ratio of a net's probe when it is not what its channel is set to.
+    swap_nets: tuple[str, ...] = _f((), choices=NETS)
+    probe_ratios: dict[str, float] = _f({}, lo=0.01, hi=1000.0)
 
 
 @dataclass(frozen=True, kw_only=True)

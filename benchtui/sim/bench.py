@@ -12,6 +12,7 @@ from typing import Any
 
 from .batch import Batch
 from .board import BoardModel
+from .board.wiring import ProbeWiring
 from .instruments import start_instruments
 from .twin.mcu import Stm32Twin
 from .twin.registry import register_twin, unregister_twin
@@ -26,7 +27,10 @@ class VirtualBench:
                  scope_model: str = "rigol-ds1054z", host: str = "127.0.0.1",
                  psu_port: int = 0, scope_port: int = 0, probe_port: int = 0,
                  serve_probe: bool = False, state_file: str | None = None, dual_bank: bool = False,
-                 batch: int = 0, faulty: tuple[int, ...] | None = None, board: int = 1):
+                 batch: int = 0, faulty: tuple[int, ...] | None = None, board: int = 1,
+                 fault_words: tuple[str, ...] = (), fault_addresses: tuple[int, ...] = (),
+                 swap_nets: tuple[str, ...] = (), probe_ratios: dict[str, float] | None = None,
+                 psu_line: str = "socket"):
         self.scenario, self.seed, self.variant = scenario, seed, variant
         self.dual_bank = dual_bank
         #: The virtual batch (None: one board, as the scenario and seed describe it).
@@ -36,7 +40,11 @@ class VirtualBench:
             self.batch.spec(board)  # a one-line ValueError for a board outside the batch
         self._options = dict(time_scale=time_scale, psu_model=psu_model, scope_model=scope_model,
                              host=host, psu_port=psu_port, scope_port=scope_port,
-                             probe_port=probe_port, serve_probe=serve_probe, state_file=state_file)
+                             probe_port=probe_port, serve_probe=serve_probe, state_file=state_file,
+                             fault_words=tuple(fault_words), fault_addresses=tuple(fault_addresses),
+                             psu_line=psu_line)
+        #: The bench's probe wiring (its faults: swapped probes, a probe ratio the scope is not set to).
+        self.wiring = ProbeWiring(tuple(swap_nets), dict(probe_ratios or {}))
         self.board: BoardModel | None = None
         self.twin: Stm32Twin | None = None
         self.instruments: Any = None
@@ -62,14 +70,16 @@ class VirtualBench:
         o = self._options
         spec = self.batch.spec(self.board_number) if self.batch is not None else None
         self.board = BoardModel(self.scenario, seed=self.seed, spec=spec)
+        self.board.wiring = self.wiring
         self.instruments = start_instruments(
             self.board, psu_model=o["psu_model"], scope_model=o["scope_model"], host=o["host"],
-            psu_port=o["psu_port"], scope_port=o["scope_port"])
+            psu_port=o["psu_port"], scope_port=o["scope_port"], psu_line=o["psu_line"])
         try:
             # The twin's MCU carries the board's 96-bit unique ID (from the board's seed).
             uid = b"".join(w.to_bytes(4, "little") for w in self.board.uid_words)
             self.twin = Stm32Twin(self.variant, power=self.board, time_scale=o["time_scale"],
-                                  state_file=o["state_file"], uid=uid, dual_bank=self.dual_bank)
+                                  state_file=o["state_file"], uid=uid, dual_bank=self.dual_bank,
+                                  fault_words=o["fault_words"], fault_addresses=o["fault_addresses"])
             self.probe_uid = register_twin(self.twin)
             if o["serve_probe"]:
                 self._server = serve_twin(self.twin, host=o["host"], port=o["probe_port"])

@@ -5,26 +5,14 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from .scpi.keysight_e36300 import KeysightE36312A, KeysightEDU36311A
-from .scpi.keysight_infiniivision import AgilentDSOX2024A, KeysightDSOX3034T
-from .scpi.rigol_dp800 import RigolDP831A, RigolDP832
-from .scpi.rigol_dho import RigolDHO924
-from .scpi.rigol_ds1000z import RigolDS1054Z
-from .scpi.rohde_hmc804x import RohdeHMC8043
+from ..registry import SIM_PSU, SIM_SCOPE, load
 from .scpi.server import start_server
-from .scpi.siglent_sds1000x_e import SiglentSDS1104XE
-from .scpi.siglent_sds2000x_plus import SiglentSDS2104XPlus
-from .scpi.siglent_spd3303x import SiglentSPD3303X
-from .scpi.tektronix_mso import TektronixMSO54
+from .serialbus.link import PtyLine, serve_frames
 
-#: `[sim] psu_model` / `scope_model` -> simulated instrument (one module per dialect in scpi/).
-PSU_MODELS = {"rigol-dp832": RigolDP832, "rigol-dp831a": RigolDP831A,
-              "keysight-e36312a": KeysightE36312A, "keysight-edu36311a": KeysightEDU36311A,
-              "siglent-spd3303x": SiglentSPD3303X, "rohde-hmc8043": RohdeHMC8043}
-SCOPE_MODELS = {"rigol-ds1054z": RigolDS1054Z, "rigol-dho924": RigolDHO924,
-                "keysight-dsox3034t": KeysightDSOX3034T, "keysight-dsox2024a": AgilentDSOX2024A,
-                "siglent-sds1104x-e": SiglentSDS1104XE, "siglent-sds2104x-plus": SiglentSDS2104XPlus,
-                "tektronix-mso54": TektronixMSO54}
+#: `[sim] psu_model` / `scope_model` -> simulated instrument (pyproject.toml, groups
+#: benchtui.sim.psu / benchtui.sim.scope; one module per dialect in scpi/).
+PSU_MODELS = load(SIM_PSU)
+SCOPE_MODELS = load(SIM_SCOPE)
 START_TIMEOUT_S = 10.0
 
 
@@ -32,8 +20,11 @@ class _Served:
     """One instrument on its own asyncio loop thread (a slow scope record never delays the PSU,
     as two real instruments never delay each other)."""
 
-    def __init__(self, name: str, instrument, host: str, port: int):
+    def __init__(self, name: str, instrument, host: str, port: int, line: str = "socket"):
         self.name, self.instrument = name, instrument
+        self.serial = getattr(instrument, "SERIAL", False)
+        #: A serial instrument on a pseudo-terminal: clients open `pty.path`.
+        self.pty: PtyLine | None = PtyLine() if self.serial and line == "pty" else None
         self.connections: set[asyncio.Task] = set()
         self.loop = asyncio.new_event_loop()
         self.server: asyncio.base_events.Server | None = None
@@ -44,15 +35,43 @@ class _Served:
     def call(self, coro):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(START_TIMEOUT_S)
 
-    async def _start(self, host: str, port: int) -> int:
+    @property
+    def resource(self) -> str:
+        """The VISA resource a client opens: a SOCKET for SCPI, an ASRL serial line otherwise
+        (pyserial's `socket://` URL, or the pseudo-terminal's path)."""
+        if self.pty is not None:
+            return f"ASRL{self.pty.path}::INSTR"
+        host = self.server.sockets[0].getsockname()[0] if self.server else "127.0.0.1"
+        return f"ASRLsocket://{host}:{self.port}::INSTR" if self.serial else f"TCPIP0::{host}::{self.port}::SOCKET"
+
+    async def _serial_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        self.connections.add(task)
         try:
-            self.server = await start_server(self.instrument, host, port, self.connections)
+            await serve_frames(self.instrument, reader, writer.write)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self.connections.discard(task)
+            writer.close()
+
+    async def _start(self, host: str, port: int) -> int:
+        if self.pty is not None:
+            await self.pty.start(self.instrument)
+            return 0
+        try:
+            if self.serial:
+                self.server = await asyncio.start_server(self._serial_client, host, port)
+            else:
+                self.server = await start_server(self.instrument, host, port, self.connections)
         except OSError as exc:
             raise OSError(f"cannot listen on {host}:{port} for {self.instrument.IDN.split(',')[1]}: "
                           f"{exc.strerror}") from None
         return self.server.sockets[0].getsockname()[1]
 
     async def _cut(self) -> None:
+        if self.pty is not None:
+            self.pty.close()
         if self.server is not None:
             self.server.close()
         for task in list(self.connections):
@@ -82,7 +101,7 @@ class InstrumentServers:
     """A running PSU + scope pair; `.stop()` (or leaving the `with` block) shuts them down."""
 
     def __init__(self, board, psu_model: str, scope_model: str, host: str, psu_port: int,
-                 scope_port: int, wiring: dict[int, str] | None = None):
+                 scope_port: int, wiring: dict[int, str] | None = None, psu_line: str = "socket"):
         for name, table, kind in ((psu_model, PSU_MODELS, "PSU"), (scope_model, SCOPE_MODELS, "scope")):
             if name not in table:
                 raise ValueError(f"unknown {kind} model {name!r} (known: {', '.join(table)})")
@@ -91,7 +110,7 @@ class InstrumentServers:
         self.host = host
         self._served: dict[str, _Served] = {}
         try:
-            self._served["psu"] = _Served("psu", self.psu, host, psu_port)
+            self._served["psu"] = _Served("psu", self.psu, host, psu_port, psu_line)
             self._served["scope"] = _Served("scope", self.scope, host, scope_port)
         except BaseException:
             self.stop()
@@ -100,11 +119,11 @@ class InstrumentServers:
 
     @property
     def psu_resource(self) -> str:
-        return f"TCPIP0::{self.host}::{self.psu_port}::SOCKET"
+        return self._served["psu"].resource
 
     @property
     def scope_resource(self) -> str:
-        return f"TCPIP0::{self.host}::{self.scope_port}::SOCKET"
+        return self._served["scope"].resource
 
     def unplug(self, which: str) -> None:
         """Make one instrument vanish ("psu" or "scope"): no listener, open connections cut."""
@@ -124,6 +143,7 @@ class InstrumentServers:
 
 def start_instruments(board, *, psu_model: str = "rigol-dp832", scope_model: str = "rigol-ds1054z",
                       host: str = "127.0.0.1", psu_port: int = 0, scope_port: int = 0,
-                      wiring: dict[int, str] | None = None) -> InstrumentServers:
-    """Serve a simulated PSU and scope for `board`; resources as VISA SOCKET strings."""
-    return InstrumentServers(board, psu_model, scope_model, host, psu_port, scope_port, wiring)
+                      wiring: dict[int, str] | None = None, psu_line: str = "socket") -> InstrumentServers:
+    """Serve a simulated PSU and scope for `board`; resources as VISA strings (a serial supply on a
+    loopback socket serial URL, or with `psu_line="pty"` on a pseudo-terminal)."""
+    return InstrumentServers(board, psu_model, scope_model, host, psu_port, scope_port, wiring, psu_line)

@@ -57,7 +57,9 @@ def header_text(run_id: int, record: Any) -> Text:
     text.append(f"   {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(record.started))}, "
                 f"{format_feature(record.ended - record.started, 's')}", "dim")
     text.append("\nboard ", "dim")
-    text.append(record.board_uid or "UID not read", "" if record.board_uid else "dim")
+    unreadable = (record.target or {}).get("uid") if not record.board_uid else None
+    text.append(record.board_uid or (f"UID {unreadable}" if unreadable else "UID not read"),
+                "" if record.board_uid else "dim")
     if record.board_label:   # what the database holds is shown, never obeyed (text.py)
         text.append(f" ({printable(record.board_label)})")
     target = record.target or {}

@@ -87,7 +87,7 @@ class TextLines(Widget):
         self._strips: list[Strip] = []
         self._strips_key: tuple | None = None
         self._base = Style()
-        self._size = Size(0, 0)
+        self._content = Size(0, 0)  # not _size: that is Textual's outer size
 
     def changed(self) -> None:
         """The content changed: make the strips anew at the next frame."""
@@ -102,11 +102,11 @@ class TextLines(Widget):
         # The widget's style (colours from its ancestors and the theme), as Textual's line-API
         # widgets take it, and its size: read once per frame, not once per line (both walk the
         # DOM or the compositor's map).
-        self._base, self._size = self.rich_style, self.content_size
+        self._base, self._content = self.rich_style, self.content_size
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        size = self._size
+        size = self._content
         key = (size, self._base, self._generation)
         if key != self._strips_key:
             self._strips = text_strips(self.render_rows(), size.width, size.height, self._base)

@@ -236,12 +236,17 @@ def cycle_readback(record: Any, window: str) -> Any:
 
 
 def loop_option_bytes(details: dict, identity: Any) -> Any:
-    """The option bytes the loop's read_identity step read (it records OPTCR/OPTCR1), decoded."""
+    """The option bytes the loop's read_identity step read (its option register words, or
+    OPTCR/OPTCR1 in older records), decoded; None for a target with no family module."""
     try:
-        optcr, optcr1 = int(details["optcr"], 16), int(details["optcr1"], 16)
+        words = [int(w, 16) for w in details["registers"]] if "registers" in details else \
+            [int(details["optcr"], 16), int(details["optcr1"], 16)]
     except (KeyError, TypeError, ValueError):
         return None
     from ..devices.mcu import STM32F7, family_by_name  # the MCU families: imported when first needed
     family = family_by_name(getattr(identity, "family", "") or "") or STM32F7
     dev_id = getattr(identity, "dev_id", None) or next(iter(family.parts))
-    return family.decode_options(dev_id, getattr(identity, "flash_kb", None) or 1024, optcr, optcr1)
+    try:
+        return family.decode_options(dev_id, getattr(identity, "flash_kb", None) or 1024, *words)
+    except ValueError:
+        return None

@@ -11,9 +11,12 @@ written to the terminal: one tab per callback, each tab twice (the first pass po
 events; the DataTable keys its line caches on a counter its Resize handler bumps, so only the
 second pass renders what a real visit will find).
 
-This reaches into Textual's screen (`_refresh_layout`, its compositor and dirty state; written
-against Textual 8.2). The drawing is only ahead of time, never needed: if Textual changes
-underneath, `Predraw` stops after the first failure and tabs are drawn on their first visit.
+This reaches into Textual's screen (`_refresh_layout`, its compositor and the pending-work flags
+its own idle handler checks; written against Textual 8.2, pinned in pyproject.toml, and every
+internal named below is checked by tests/thirdparty/test_internals.py). The drawing is only ahead
+of time, never needed: if Textual changes underneath, `Predraw` stops after the first failure,
+says so with a warning (the console's log tab shows it) and keeps the reason in `stopped`, and
+tabs are drawn on their first visit.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ RESIZE_SETTLE_S = 0.5
 #: step waits this long and tries again, at most MAX_TRIES times per tab.
 RETRY_S = 0.2
 MAX_TRIES = 25
+#: Textual Screen internals the quiet check reads: the flags `Screen._on_idle` checks before it
+#: runs its callbacks (pending layout, scroll, repaint, recompose), plus `_dirty_widgets`.
+SCREEN_PENDING = ("_layout_required", "_scroll_required", "_repaint_required", "_recompose_required",
+                  "_dirty_widgets")
 
 
 def switch_panel(switcher: ContentSwitcher, panel_id: str) -> None:
@@ -61,7 +68,8 @@ class Predraw:
         self._queue: list[str] = []  # what is left to draw, in order
         self._tries = 0
         self._timer = None
-        self._broken = False
+        #: Why drawing ahead stopped for good ("TypeError: ..."), None while it works.
+        self.stopped: str | None = None
         #: Tabs drawn (one count per tab and pass), and steps that found the screen busy and
         #: waited (RETRY_S), for the tests.
         self.drawn = 0
@@ -79,7 +87,7 @@ class Predraw:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        if self._broken:
+        if self.stopped is not None:
             return
         ids = [child.id for child in self.switcher.children if child.id is not None]
         self._queue = ids + ids  # two passes: see the module
@@ -106,9 +114,9 @@ class Predraw:
                 self._schedule(STEP_S)
                 return
         except Exception as error:  # noqa: BLE001 - see the module: only ever ahead of time
-            log.debug("predraw stopped (%s: %s); tabs are drawn on their first visit",
-                      type(error).__name__, error)
-            self._broken = True
+            self.stopped = f"{type(error).__name__}: {error}"
+            log.warning("drawing the hidden tabs ahead stopped (%s; Textual %s changed under it?): "
+                        "each tab is drawn on its first visit", self.stopped, _textual_version())
             self._queue.clear()
             return
         self._tries += 1
@@ -123,8 +131,8 @@ class Predraw:
         is hidden, even for a moment, loses the focus when its Hide event is handled)."""
         screen = self.switcher.screen
         return (screen is self.app.screen and screen.focused is None
-                and not screen._layout_required and not screen._dirty_widgets
-                and not screen._repaint_required and not screen._compositor._dirty_regions)
+                and not any(getattr(screen, name) for name in SCREEN_PENDING)
+                and not screen._compositor._dirty_regions)
 
     def _draw(self, panel_id: str) -> None:
         """Lay out and render the screen with `panel_id` shown, then restore the shown tab; the
@@ -143,3 +151,9 @@ class Predraw:
                 screen._refresh_layout()
             # The screen looks as it did before: nothing to paint (the screen was quiet).
             compositor._dirty_regions.clear()
+
+
+def _textual_version() -> str:
+    from importlib.metadata import version
+
+    return version("textual")

@@ -189,3 +189,25 @@ def test_a_feature_counted_in_samples_is_compared_level_by_level() -> None:
                         tuple(uids), tuple(None for _ in runs))
     c = compare(fleet)
     assert [s.row.key for s in c.standouts] == [uid(5)]
+
+
+def test_a_board_one_converter_code_off_its_steady_siblings_is_not_different() -> None:
+    """Each board reads one level in every cycle (an 8-bit scope's 8 mV step): a board one code
+    above the rest is one step off, not a standout; one seven codes above is (the README's
+    56 mV dip against 0-8 mV). Seen in CI on a healthy batch under load: 16 mV against 8 mV."""
+    from benchtui.bench.boards import FleetMatrix
+    from benchtui.bench.records import FeatureMatrix
+
+    code = 0.008
+    for odd_codes, stands_out in ((2, False), (7, True)):
+        records, runs, uids = [], [], []
+        for k in range(8):
+            for i in range(6):
+                dip = (odd_codes if k == 3 else 1) * code
+                records.append(CycleRecord(i + 1, 0, 1, True, None, None, None, features=(
+                    FeatureValue("power_up.VCAP1.dip_depth", dip, "V", "rail"),)))
+                runs.append(k + 1)
+                uids.append(uid(k))
+        fleet = FleetMatrix(FeatureMatrix.from_records(records), tuple(runs), tuple("b" for _ in runs),
+                            tuple(uids), tuple(None for _ in runs))
+        assert [s.row.key for s in compare(fleet).standouts] == ([uid(3)] if stands_out else []), odd_codes

@@ -80,7 +80,7 @@ def write_protect_run(tmp_path_factory) -> Path:
 
 def test_knowledge_base_loads_with_every_part_rule_and_source_checked() -> None:
     kb = load_knowledge()
-    assert set(kb.families) == {"STM32F7", "STM32F4"}
+    assert set(kb.families) == {"STM32F7", "STM32F4", "STM32H7", "STM32L4"}
     assert {"vcap", "supply", "supervisor", "reset", "ob_load", "swd"} <= set(kb.parts)
     assert kb.rule_for("power_up.VCAP2.dip_depth", "above").part == "vcap"
     assert kb.rule_for("psu.flash.current", "above").part == "supply"

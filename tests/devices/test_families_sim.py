@@ -107,6 +107,8 @@ POWER_ON = {
     "siglent-sds1104x-e": ("TRMD?", "AUTO", "TRMD AUTO", "STOP", "TRMD SINGLE", "ASET"),
     "siglent-sds2104x-plus": (":TRIG:MODE?", "AUTO", ":TRIG:RUN", ":TRIG:STOP", ":TRIG:MODE SING", ":AUT"),
     "tektronix-mso54": ("TRIG:A:MOD?", "AUTO", "ACQ:STATE RUN", "ACQ:STATE STOP", "ACQ:STOPA SEQ", "AUTOS EXEC"),
+    "rohde-rtb2004": ("TRIG:A:MODE?", "AUTO", "RUN", "STOP", "SING", "AUT"),
+    "rohde-rtm3004": ("TRIG:A:MODE?", "AUTO", "RUN", "STOP", "SING", "AUT"),
 }
 
 

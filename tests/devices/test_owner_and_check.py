@@ -103,15 +103,3 @@ def test_check_turns_failures_into_one_line_results(peer_factory):
                                         "and the address right?"
     assert not scope.ok and scope.detail.startswith("scope: scope ") and "'*IDN?'" in scope.detail
     assert "\n" not in scope.detail
-
-
-def test_profile_names_match_the_dialects_and_the_simulated_models():
-    """profile.py lists driver and sim model names (it sits below devices/ and sim/): they agree."""
-    from benchtui import profile
-    from benchtui.devices import psu, scope
-    from benchtui.sim.instruments import PSU_MODELS, SCOPE_MODELS
-
-    assert set(profile.PSU_DRIVERS) == {"auto", *psu.DRIVERS}
-    assert set(profile.SCOPE_DRIVERS) == {"auto", *scope.DRIVERS}
-    assert set(profile.SIM_PSU_MODELS) == set(PSU_MODELS)
-    assert set(profile.SIM_SCOPE_MODELS) == set(SCOPE_MODELS)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from benchtui.devices import stm32f7 as f7
-from benchtui.devices.stm32f7 import OptionBytes, decode_sr, sector_layout
+from benchtui.devices.mcu import stm32f7 as f7
+from benchtui.devices.mcu.stm32f7 import OptionBytes, decode_sr, sector_layout
 
 
 def test_factory_values_decode_to_documented_defaults() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from benchtui.devices import stm32f7 as f7
+from benchtui.devices.mcu import stm32f7 as f7
 from benchtui.devices.firmware import load_firmware
 from benchtui.devices.target import TargetLink, list_probes
 from benchtui.profile import AddressAlias

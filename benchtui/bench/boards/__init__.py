@@ -181,9 +181,10 @@ def _quantum(groups: list[np.ndarray]) -> float:
     """The step between the values a feature takes, when it takes few (a scope's 8-bit levels
     make a 1.2 V rail read 1.200, 1.208, 1.216 V; a time counted in samples is a multiple of
     the sample interval): a board one level off is not different. The step is the smallest
-    gap between the levels one board's cycles take (the gap between two boards' levels says
-    nothing about the resolution); values that differ by float rounding only
-    (7.0000000000002e-06 and 6.9999999999998e-06) are one level."""
+    gap between the levels one board's cycles take (the gap between two boards' levels alone
+    says little about the resolution: only when all levels lie on one lattice is its step taken,
+    `_lattice_step`); values that differ by float rounding only (7.0000000000002e-06 and
+    6.9999999999998e-06) are one level."""
     x = np.concatenate(groups) if groups else np.zeros(0)
     if not x.size:
         return 0.0
@@ -192,7 +193,19 @@ def _quantum(groups: list[np.ndarray]) -> float:
         return 0.0  # a continuous quantity
     gaps = [float(np.diff(levels).min()) * tol for levels in (np.unique(np.round(g / tol)) for g in groups)
             if levels.size > 1]
-    return min(gaps) if gaps else 0.0
+    return min(gaps) if gaps else _lattice_step(x)
+
+
+def _lattice_step(x: np.ndarray) -> float:
+    """When every board's cycles read one level each: the step of the lattice all those levels lie
+    on (8 and 16 mV are one and two codes of an 8 mV converter step; 0, 8 and 56 mV too), else 0.
+    A board one code above its siblings is then one step off, not 'eight spreads' off."""
+    levels = np.unique(np.round(x, 9))
+    if levels.size < 2:
+        return 0.0
+    step = float(np.diff(levels).min())
+    ratio = levels / step
+    return step if bool(np.all(np.abs(ratio - np.round(ratio)) < 1e-3)) else 0.0
 
 
 def _rate_differences(events: np.ndarray, member: dict[str, np.ndarray], judged: list[str],

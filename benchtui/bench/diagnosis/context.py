@@ -25,6 +25,9 @@ class FinalState:
     fields: dict[str, int] = field(default_factory=dict)
     #: The chip's DBGMCU DEV_ID as recorded with the cycle (None if not recorded).
     dev_id: int | None = None
+    #: The `--set NAME=VALUE` arguments that remove every write protection on this chip, as the
+    #: family module gave them in the record ('nWRP=0xFFF', 'WPSN1=0xFF', 'WRP1A_STRT=0xFF', ...).
+    unprotect: tuple[str, ...] = ()
 
 
 #: The in-process virtual bench's probe uids (sim/twin/registry.py UID_PREFIX; bench/ does not
@@ -113,7 +116,8 @@ def final_state(cycles: list[CycleRecord]) -> FinalState | None:
                               None if rdp is None else int(rdp), sectors,
                               {str(k): int(v) for k, v in fields.items()
                                if isinstance(v, int) and not isinstance(v, bool)},
-                              _dev_id((c.target or {}).get("dev_id")))
+                              _dev_id((c.target or {}).get("dev_id")),
+                              tuple(str(x) for x in ob.get("unprotect") or () if isinstance(x, str)))
     return None
 
 

@@ -57,7 +57,7 @@ def salvage_for(kb: KnowledgeBase, ctx: RunContext, commands: frozenset[str] | N
 NWRP2_DEV_IDS = (0x419,)
 #: The independent-watchdog selection bit by family (F7 IWDG_SW, F4 WDG_SW): 0 = hardware
 #: watchdog, which can abort the RDP 1 -> 0 mass erase.
-WATCHDOG_FIELDS = ("IWDG_SW", "WDG_SW")
+WATCHDOG_FIELDS = ("IWDG_SW", "WDG_SW", "IWDG1_SW")
 
 
 def salvage_words(ctx: RunContext, final: FinalState) -> dict[str, str]:
@@ -66,11 +66,15 @@ def salvage_words(ctx: RunContext, final: FinalState) -> dict[str, str]:
     bench, every nWRP field the chip has, the watchdog bit when it would abort the erase."""
     profile = profile_word(ctx)
     virtual = " --virtual" if ctx.virtual else ""
-    wrp = [name for name in ("nWRP", "nWRP2") if name in final.fields]
-    if not wrp:
-        wrp = ["nWRP", "nWRP2"] if final.dev_id in NWRP2_DEV_IDS else ["nWRP"]
+    if final.unprotect:     # the family module said what removes the protection on this chip
+        clear = " ".join(f"--set {item}" for item in final.unprotect)
+    else:                   # records of the F4/F7 from before they carried it
+        wrp = [name for name in ("nWRP", "nWRP2") if name in final.fields]
+        if not wrp:
+            wrp = ["nWRP", "nWRP2"] if final.dev_id in NWRP2_DEV_IDS else ["nWRP"]
+        clear = " ".join(f"--set {n}=0xFFF" for n in wrp)
     watchdog = next((f" --set {n}=1" for n in WATCHDOG_FIELDS if final.fields.get(n) == 0), "")
     return {"profile": profile, "virtual": virtual,
-            "clear_wrp": " ".join(f"--set {n}=0xFFF" for n in wrp),
+            "clear_wrp": clear,
             "watchdog": watchdog,
             "console": f"benchtui demo --profile {profile}" if ctx.virtual else f"benchtui tui --profile {profile}"}

@@ -36,26 +36,57 @@ def describe_flags(flags: dict[str, tuple[int, str]], sr: int) -> str:
 
 @dataclass(frozen=True)
 class ComplementCheck:
-    """One stored option word that carries its complement: does it agree with itself?"""
+    """One stored option value that carries its complement: does it agree with itself?
+
+    `width` 16 (F7): one 32-bit word, value in [15:0], complement in [31:16]. `width` 32 (L4):
+    the value word, and its complement in the next word (`complement`). `value` is None when the
+    word could not be read; `unreadable` then says why ("unreadable (bus fault at 0x1FFF0000)"):
+    neither agreeing nor disagreeing.
+    """
 
     address: int
-    value: int
+    value: int | None
     what: str
+    unreadable: str | None = None
+    width: int = 16
+    complement: int | None = None
+
+    @property
+    def readable(self) -> bool:
+        return self.value is not None and (self.width == 16 or self.complement is not None)
+
+    def _pair(self) -> tuple[int, int]:
+        assert self.value is not None
+        if self.width == 16:
+            return self.value & 0xFFFF, self.value >> 16
+        return self.value, (self.complement if self.complement is not None else 0)
 
     @property
     def ok(self) -> bool:
-        return (self.value & 0xFFFF) ^ (self.value >> 16) == 0xFFFF
+        if not self.readable:
+            return False
+        value, comp = self._pair()
+        return value ^ comp == (1 << self.width) - 1
+
+    @property
+    def disagrees(self) -> bool:
+        return self.readable and not self.ok
 
     def describe(self) -> str:
-        state = "ok" if self.ok else (f"complement disagrees: 0x{self.value & 0xFFFF:04X} stored with "
-                                      f"0x{self.value >> 16:04X}, expected 0x{~self.value & 0xFFFF:04X}")
-        return f"0x{self.address:08X} {self.what}: 0x{self.value:08X} {state}"
+        if not self.readable:
+            return f"0x{self.address:08X} {self.what}: {self.unreadable or 'unreadable'}"
+        value, comp = self._pair()
+        digits = self.width // 4
+        state = "ok" if self.ok else (f"complement disagrees: 0x{value:0{digits}X} stored with "
+                                      f"0x{comp:0{digits}X}, expected 0x{~value & ((1 << self.width) - 1):0{digits}X}")
+        shown = f"0x{self.value:08X}" if self.width == 16 else f"0x{value:08X}/0x{comp:08X}"
+        return f"0x{self.address:08X} {self.what}: {shown} {state}"
 
 
 @dataclass(frozen=True)
 class OptionField:
     st_name: str
-    register: int      # 0 = OPTCR, 1 = OPTCR1
+    register: int      # index into the family's REGISTERS (F4/F7: 0 = OPTCR, 1 = OPTCR1)
     shift: int
     width: int
 
@@ -64,12 +95,22 @@ class OptionBytesBase:
     """Shared behaviour of a family's option bytes (a frozen dataclass with one int per field).
 
     `dev_id` and `flash_kb` are not option bytes: they say which layout the nWRP bits apply to
-    and are ignored when comparing. Subclasses give `FIELDS`, `FLAG_TEXT` and `FAMILY`.
+    and are ignored when comparing. Subclasses give `FIELDS`, `FLAG_TEXT` and `FAMILY`; the
+    register words are named by `REGISTERS` (F4/F7: OPTCR, OPTCR1), the BOR encoding by
+    `BOR_LEVELS`, the write-protection fields by `WRP_FIELDS`.
     """
 
     FIELDS: ClassVar[dict[str, OptionField]]
     FLAG_TEXT: ClassVar[dict[str, tuple[str, str]]]
     FAMILY: ClassVar["McuFamily"]
+    REGISTERS: ClassVar[tuple[str, ...]] = ("OPTCR", "OPTCR1")
+    #: Bits set in each register word as it reads when locked (F4/F7: OPTCR.OPTLOCK).
+    LOCKED_BITS: ClassVar[tuple[int, ...]] = (OPTCR_OPTLOCK, 0)
+    #: BOR level as people name it (0 = off / lowest) -> (BOR_LEV bits, text).
+    BOR_LEVELS: ClassVar[dict[int, tuple[int, str]]] = {
+        level: (bits, BOR_TEXT[bits]) for level, bits in BOR_LEVEL_TO_BITS.items()}
+    #: Fields whose bits say "sector not write-protected" when set (nWRP-like).
+    WRP_FIELDS: ClassVar[tuple[str, ...]] = ("nwrp",)
     dev_id: int
     flash_kb: int
 
@@ -82,10 +123,10 @@ class OptionBytesBase:
 
     # -- registers ------------------------------------------------------------------------
     @classmethod
-    def decode(cls, optcr: int, optcr1: int = 0, *, flash_kb: int | None = None,
-               dev_id: int | None = None) -> Any:
-        """Decode register values (OPTLOCK/OPTSTRT are control bits, not option bytes)."""
-        regs = (optcr, optcr1)
+    def decode(cls, *words: int, flash_kb: int | None = None, dev_id: int | None = None) -> Any:
+        """Decode register values, in `REGISTERS` order (missing words read 0; control bits such
+        as OPTLOCK/OPTSTRT are not option bytes)."""
+        regs = tuple(words) + (0,) * (len(cls.REGISTERS) - len(words))
         values = {name: (regs[f.register] >> f.shift) & ((1 << f.width) - 1)
                   for name, f in cls.FIELDS.items()}
         extra = {}
@@ -95,20 +136,32 @@ class OptionBytesBase:
             extra["dev_id"] = dev_id
         return cls(**values, **extra)  # type: ignore[call-arg]
 
-    def encode(self) -> tuple[int, int]:
-        """(OPTCR, OPTCR1) with OPTLOCK set and OPTSTRT clear, as they read when locked."""
-        regs = [0, 0]
+    def encode(self) -> tuple[int, ...]:
+        """The register words (`REGISTERS` order) as they read when locked (F4/F7: OPTLOCK set,
+        OPTSTRT clear)."""
+        regs = list(self.LOCKED_BITS) + [0] * (len(self.REGISTERS) - len(self.LOCKED_BITS))
         for name, f in self.FIELDS.items():
             regs[f.register] |= getattr(self, name) << f.shift
-        return regs[0] | OPTCR_OPTLOCK, regs[1]
+        return tuple(regs)
+
+    def registers(self) -> list[tuple[str, int]]:
+        """[(register name, value)] as `encode` makes them."""
+        return list(zip(self.REGISTERS, self.encode()))
+
+    def register_text(self) -> str:
+        """'OPTCR 0x... OPTCR1 0x...' (every register word of the family)."""
+        return "   ".join(f"{name} 0x{value:08X}" for name, value in self.registers())
 
     @property
     def optcr(self) -> int:
+        """The first option register word (OPTCR on F4/F7, OPTSR on H7, OPTR on L4)."""
         return self.encode()[0]
 
     @property
     def optcr1(self) -> int:
-        return self.encode()[1]
+        """The second option register word (0 where the family has one only)."""
+        words = self.encode()
+        return words[1] if len(words) > 1 else 0
 
     def replace(self, **changes: Any) -> Any:
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
@@ -126,8 +179,17 @@ class OptionBytesBase:
 
     @property
     def bor_level(self) -> int:
-        """BOR level as people name it: 0 = off, 1..3 = BOR L1..L3."""
-        return {bits: level for level, bits in BOR_LEVEL_TO_BITS.items()}[getattr(self, "bor_lev")]
+        """BOR level as people name it (F4/F7/H7: 0 = off, 1..3; L4: 0..4)."""
+        bits = getattr(self, "bor_lev")
+        return next((level for level, (b, _) in self.BOR_LEVELS.items() if b == bits), -1)
+
+    @classmethod
+    def bor_bits(cls, level: int) -> int:
+        """The BOR_LEV bits of a level as people name it; ValueError naming the levels."""
+        if level not in cls.BOR_LEVELS:
+            raise ValueError(f"BOR level {level!r} does not exist on this chip "
+                             f"(levels {', '.join(map(str, sorted(cls.BOR_LEVELS)))})")
+        return cls.BOR_LEVELS[level][0]
 
     @property
     def dual_bank(self) -> bool:
@@ -142,6 +204,17 @@ class OptionBytesBase:
 
     def with_wrp_mask(self, mask: int) -> Any:
         return self.replace(nwrp=mask & ((1 << self.FIELDS["nwrp"].width) - 1))
+
+    def without_write_protection(self) -> Any:
+        """A copy with no sector write-protected."""
+        return self.with_wrp_mask((1 << 64) - 1)
+
+    def unprotect_settings(self) -> list[str]:
+        """`--set` arguments that remove every write protection ('nWRP=0xFFF', ...)."""
+        clear = self.without_write_protection()
+        names = [n for n in self.field_names() if getattr(clear, n) != getattr(self, n)
+                 or n in self.WRP_FIELDS]
+        return [f"{self.FIELDS[n].st_name}=0x{getattr(clear, n):X}" for n in names]
 
     def sector_protection(self) -> dict[int, bool]:
         """Sector number -> True if write-protected, for the layout these bytes select."""
@@ -182,8 +255,9 @@ class OptionBytesBase:
             return {0: "level 0, no protection", 1: "level 1, flash read-protected from debug",
                     2: "level 2, debug disabled for good"}[self.rdp_level]
         if name == "bor_lev":
-            return BOR_TEXT[value]
-        if name in ("nwrp", "nwrp2"):
+            return next((text for bits, text in self.BOR_LEVELS.values() if bits == value),
+                        f"reserved BOR_LEV 0x{value:X}")
+        if name in self.WRP_FIELDS:
             prot = self.protected_sectors()
             return "no sector write-protected" if not prot else \
                 f"write-protected sectors: {format_sectors(prot)}"
@@ -201,6 +275,8 @@ class OptionBytesBase:
     def to_record(self) -> dict[str, Any]:
         """Plain data for a cycle record / JSON output."""
         return {"optcr": f"0x{self.optcr:08X}", "optcr1": f"0x{self.optcr1:08X}",
+                "registers": {name: f"0x{value:08X}" for name, value in self.registers()},
+                "family": self.FAMILY.name, "unprotect": self.unprotect_settings(),
                 "fields": {st: value for st, value in self.fields()},
                 "rdp_level": self.rdp_level, "protected_sectors": self.protected_sectors(),
                 "layout": self.layout().mode,

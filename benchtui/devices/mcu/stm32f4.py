@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from .base import (RDP_LEVEL0, SR_BSY, SR_EOP, SR_OPERR, SR_PGAERR, SR_PGPERR, SR_RDERR, SR_SEQERR,
+from .base import (AlgoSource, RDP_LEVEL0, SR_BSY, SR_EOP, SR_OPERR, SR_PGAERR, SR_PGPERR, SR_RDERR, SR_SEQERR,
                    SR_WRPERR, FlashLayout, K, McuFamily, OptionBytesBase, OptionField, Part,
                    make_bank)
+from .fx_flash import FxFlashController
+from .registry import register_family
 
 # ---------------------------------------------------------------------------------------------
 # UNCONFIRMED choices (these could not be read in a primary source: RM0090, DS8626). Change them here only; the twin's copy is sim/twin/variants.py.
@@ -24,9 +26,6 @@ from .base import (RDP_LEVEL0, SR_BSY, SR_EOP, SR_OPERR, SR_PGAERR, SR_PGPERR, S
 BANK2_BASE_DB1M = 0x08080000
 #: Typical x32 erase times, DS8626 as remembered (s): 16 KB, 64 KB, 128 KB; mass erase per MB.
 ERASE_TIME_S = {16 * K: 0.25, 64 * K: 0.55, 128 * K: 1.0}
-#: The option bytes as stored at 0x1FFFC000 carry no complement word readable by a debugger
-#: (unlike the F7): complement checks report nothing for the F4.
-STORES_COMPLEMENTS = False
 #: The F405/407/42x have no package word: the package is reported unknown.
 PACKAGE_REG = None
 
@@ -36,7 +35,6 @@ DEV_F446 = 0x421
 UID_ADDR = 0x1FFF7A10
 FLASH_SIZE_REG = 0x1FFF7A22
 OPTION_AREA = 0x1FFFC000
-OPTION_AREA_BANK2 = 0x1FFEC000
 FACTORY_OPTCR = 0x0FFFAAED
 FACTORY_OPTCR1 = 0x0FFF0000
 FLASH_BASE = 0x08000000
@@ -91,6 +89,7 @@ class OptionBytes(OptionBytesBase):
 
     FIELDS: ClassVar = _FIELDS
     FLAG_TEXT: ClassVar = _FLAG_TEXT
+    WRP_FIELDS: ClassVar = ("nwrp", "nwrp2")
 
     rdp: int = RDP_LEVEL0
     bor_lev: int = 0b11
@@ -130,7 +129,8 @@ def _single(flash_kb: int) -> tuple[int, ...]:
     return (16 * K,) * 4 + (64 * K,) + (128 * K,) * big
 
 
-class Stm32F4(McuFamily):
+@register_family
+class Stm32F4(FxFlashController, McuFamily):
     name = "STM32F4"
     parts = _PARTS
     rev_names = {0x1000: "A", 0x1001: "Z", 0x1003: "Y", 0x1007: "1", 0x2001: "3"}
@@ -193,8 +193,8 @@ class Stm32F4(McuFamily):
         ob = OptionBytes.decode(FACTORY_OPTCR, optcr1, flash_kb=flash_kb, dev_id=dev_id)
         return ob if optcr1 else ob.replace(nwrp2=0)
 
-    def decode_options(self, dev_id: int, flash_kb: int, optcr: int, optcr1: int) -> OptionBytes:
-        ob = super().decode_options(dev_id, flash_kb, optcr, optcr1)
+    def decode_options(self, dev_id: int, flash_kb: int, *words: int) -> OptionBytes:
+        ob = super().decode_options(dev_id, flash_kb, *words)
         part = _PARTS.get(dev_id)
         return ob if part is None or part.has_optcr1 else ob.replace(nwrp2=0)
 
@@ -208,6 +208,11 @@ class Stm32F4(McuFamily):
             raise ValueError("a 2 MB STM32F42x/F43x always has two banks: nothing to change")
         raise ValueError(f"the {self.part_name(ob.dev_id)} has a single bank: no bank mode to change")
 
+    def algo_source(self, dev_id: int) -> AlgoSource:
+        # pyOCD's F429 algorithm, without its on-target CRC analyzer (loaded over the second
+        # page buffer in pyOCD's own table); smart flash compares by reading back instead.
+        return AlgoSource("pyocd.target.builtin.target_STM32F429xx",
+                          overrides=(("analyzer_supported", False),))
 
-STM32F4 = Stm32F4()
-OptionBytes.FAMILY = STM32F4
+
+STM32F4: Stm32F4 = Stm32F4.INSTANCE  # type: ignore[attr-defined]

@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from .base import (BOR_LEVEL_TO_BITS, BOR_TEXT, CR_LOCK, CR_MER, CR_MER2, CR_PG, CR_PSIZE_X32,
+from .base import (AlgoSource, BOR_LEVEL_TO_BITS, BOR_TEXT, CR_LOCK, CR_MER, CR_MER2, CR_PG, CR_PSIZE_X32,
                    CR_SER, CR_SNB_SHIFT, CR_STRT, DBGMCU_IDCODE, FLASH_ACR, FLASH_CR, FLASH_KEYR,
                    FLASH_OPTCR, FLASH_OPTCR1, FLASH_OPTKEYR, FLASH_R_BASE, FLASH_SR, K, KEY1, KEY2,
                    OPTCR_OPTLOCK, OPTCR_OPTSTRT, OPTION_WRITE_TIMEOUT_S, OPTKEY1, OPTKEY2,
                    RDP_LEVEL0, RDP_LEVEL1, RDP_LEVEL2, SECTOR_ERASE_TIMEOUT_S, SR_BSY, SR_EOP,
                    SR_OPERR, SR_PGAERR, SR_PGPERR, SR_SEQERR, SR_WRPERR, FlashLayout, McuFamily,
                    OptionBytesBase, OptionField, Part, Sector, make_bank, verification_errors)
+from .fx_flash import FxFlashController
+from .registry import register_family
 
 # ---------------------------------------------------------------------------------------------
 # UNCONFIRMED choices (RM0410 §3.3.1, §45): change them here only (and in the twin's
@@ -167,7 +169,8 @@ class OptionBytes(OptionBytesBase):
         return super()._meaning(name, value)
 
 
-class Stm32F7(McuFamily):
+@register_family
+class Stm32F7(FxFlashController, McuFamily):
     name = "STM32F7"
     parts = {DEV_ID_F76X: Part(DEV_ID_F76X, "STM32F76x/F77x", (1024, 2048))}
     rev_names = REV_NAMES
@@ -175,6 +178,7 @@ class Stm32F7(McuFamily):
     flash_size_address = FLASH_SIZE_REG
     package_address = PACKAGE_REG
     pyocd_target_type = "benchtui_stm32f7"
+    extra_pyocd_types = ("stm32f767zg",)
     target_types = {"stm32f767zg": (DEV_ID_F76X, 1024), "stm32f767zi": (DEV_ID_F76X, 2048),
                     "stm32f767ig": (DEV_ID_F76X, 1024), "stm32f767ii": (DEV_ID_F76X, 2048),
                     "stm32f765zg": (DEV_ID_F76X, 1024), "stm32f765zi": (DEV_ID_F76X, 2048),
@@ -209,9 +213,11 @@ class Stm32F7(McuFamily):
     def bank_mode_change(self, ob: OptionBytesBase, dual: bool) -> OptionBytes:
         return ob.replace(ndbank=0 if dual else 1)
 
+    def algo_source(self, dev_id: int) -> AlgoSource:
+        return AlgoSource("pyocd.target.builtin.target_STM32F767xx")
 
-STM32F7 = Stm32F7()
-OptionBytes.FAMILY = STM32F7
+
+STM32F7: Stm32F7 = Stm32F7.INSTANCE  # type: ignore[attr-defined]
 
 
 def factory(flash_kb: int = 1024) -> OptionBytes:

@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 from ...profile import PsuConfig
-from ..visa import open_identified
+from ..identify import open_identified
 from .base import ChannelRange, Mode, Psu, PsuReading, model_of, setpoint_text
+from ... import registry
 from .generic import GenericMultiScpiPsu, GenericScpiPsu
 from .keysight_e36300 import KeysightE36300
 from .owon_spe import OwonSPE
@@ -16,8 +17,8 @@ from .rigol_dp800 import RigolDP800
 from .rohde_hmc804x import RohdeHMC804x
 from .siglent_spd3303x import SiglentSPD3303X
 
-DIALECTS: tuple[type[Psu], ...] = (RigolDP800, KeysightE36300, SiglentSPD3303X, RohdeHMC804x,
-                                   OwonSPE, GenericScpiPsu, GenericMultiScpiPsu)
+#: Every registered dialect (pyproject.toml, group benchtui.psu), in registration order.
+DIALECTS: tuple[type[Psu], ...] = tuple(registry.load(registry.PSU).values())
 DRIVERS = tuple(d.DRIVER for d in DIALECTS)
 
 

@@ -95,6 +95,8 @@ class Psu(ABC):
     COMMANDS: ClassVar[dict[str, Scpi]] = {}
     RANGES: ClassVar[dict[str, dict[int, ChannelRange]]] = {}
     PACING: ClassVar[Pacing] = NO_PACING
+    #: Fixed decimals of setpoints on the wire ({"voltage": 2, "current": 3}), else the shortest.
+    DECIMALS: ClassVar[dict[str, int] | None] = None
     #: (shortest, longest) output ramp in seconds the dialect can set (`set_ramp`); None: the
     #: supply has no programmable ramp. A dialect with one adds "ramp_on", "ramp_off",
     #: "ramp_duration" ({s}) and "ramp?" / "ramp_duration?" to its COMMANDS.
@@ -105,7 +107,7 @@ class Psu(ABC):
         self.cfg = cfg
         self.identity = identity
         self.channel = cfg.channel
-        self.model = model_of(identity)
+        self.model = self.model_from(identity)
         if self.PACING:
             session.pace = self.PACING
         channels = self.ranges_for(self.model)
@@ -121,6 +123,12 @@ class Psu(ABC):
     def matches(cls, identity: str) -> bool:
         """True if this dialect drives the instrument that answered `identity` to *IDN?."""
         return False
+
+    @classmethod
+    def model_from(cls, identity: str) -> str:
+        """The model an *IDN? reply names (its second field; dialects whose units answer
+        otherwise override this)."""
+        return model_of(identity)
 
     @classmethod
     def ranges_for(cls, model: str) -> dict[int, ChannelRange] | None:
@@ -175,7 +183,7 @@ class Psu(ABC):
         model's range.
         """
         signed = self.polarity * value if what == "voltage" else value
-        text = setpoint_text(signed)
+        text = f"{signed:.{self.DECIMALS[what]}f}" if self.DECIMALS else setpoint_text(signed)
         try:
             sent = float(text)
         except ValueError:

@@ -7,9 +7,10 @@ DSO-X 2000: ~10 s after connecting), the identification waits that long.
 
 from __future__ import annotations
 
+from ... import registry
 from ...errors import InstrumentSilent
 from ...profile import ScopeConfig
-from ..visa import open_identified
+from ..identify import open_identified
 from .base import MEASURE_ITEMS, Scope, TriggerState
 from .keysight_infiniivision import KeysightInfiniiVision
 from .preamble import Preamble
@@ -19,8 +20,8 @@ from .siglent_sds1000x_e import SiglentSDS1000XE
 from .siglent_sds2000x_plus import SiglentSDS2000XPlus
 from .tektronix_mso import TektronixMSO
 
-DIALECTS: tuple[type[Scope], ...] = (RigolDS1000Z, RigolDHO, KeysightInfiniiVision, SiglentSDS1000XE,
-                                     SiglentSDS2000XPlus, TektronixMSO)
+#: Every registered dialect (pyproject.toml, group benchtui.scope), in registration order.
+DIALECTS: tuple[type[Scope], ...] = tuple(registry.load(registry.SCOPE).values())
 DRIVERS = tuple(d.DRIVER for d in DIALECTS)
 
 

@@ -14,7 +14,13 @@
   (`MSIZ` only changes in AUTO trigger mode, so `TRMD AUTO` goes first, as scopehal does).
 * Measurements `C<n>:PAVA? MAX` -> `MAX,2.00E+00V`; `****` = cannot measure.
 * Errors: `CMR?` (command error register, 0 = none; UNCONFIRMED that SYST:ERR? is absent).
-* 50 ms between commands (scopehal rate-limits every Siglent command; lxi-tools #20 freezes).
+* Pacing: 50 ms after a message that sets something, none after a query (`SETTING_PACE`). The
+  programming guides ask for no pacing; of the maintained drivers, PyMeasure's SDS1000XHD and
+  libsigrok's siglent-sds send without any, and scopehal's Siglent driver (SiglentSCPIOscilloscope
+  .cpp, 2021: `c_setting_delay(50) // Delay required when setting parameters via SCPI`) waited
+  50 ms after each setting command only, before it moved to rate-limiting every command (2022)
+  when it queued them. A query's reply shows the scope has taken it; lxi-tools #20's freezes were
+  under heavy polling.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from ..pacing import Pacing
 from ..visa import Scpi, parse_word
 from .base import Scope, TriggerState
 
+#: 50 ms after a setting command, none after a query (see the module docstring).
+SETTING_PACE = Pacing(gap_s=0.05, queries=False)
 H_DIVS = 14
 CODES_PER_DIV = 25
 MEMORY = "14K"
@@ -55,7 +63,7 @@ class SiglentSDS1000XE(Scope):
     #: SDS1000X-E: 14 Mpts (one channel of a pair; data sheet).
     MEMORY_DEPTH = 14_000_000
     DIVISIONS = H_DIVS
-    PACING = Pacing(gap_s=0.05)
+    PACING = SETTING_PACE
     SLOPES = {"rising": "POS", "falling": "NEG"}
     MEASURE = {"vmax": "MAX", "vmin": "MIN", "vavg": "MEAN", "rise": "RISE"}
     STATES: ClassVar[dict[str, TriggerState]] = {

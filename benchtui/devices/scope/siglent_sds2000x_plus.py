@@ -17,7 +17,7 @@ PROTOCOL_E11).
 * Firmware <= 1.3.9R6 puts the sample count instead of the byte count in WORD block headers
   (scopehal): on those, a profile's WORD is transferred as BYTE.
 * Measurements: `:MEAS:SIMP:SOUR C<n>`, `:MEAS:SIMP:ITEM MAX,ON`, `:MEAS:SIMP:VAL? MAX`; `****`.
-* 50 ms between commands (scopehal rate-limits every Siglent command).
+* Pacing: 50 ms after a setting command, none after a query (siglent_sds1000x_e.SETTING_PACE).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import ClassVar
 import numpy as np
 
 from .. import guard
-from ..pacing import Pacing
+from .siglent_sds1000x_e import SETTING_PACE
 from ..visa import Scpi, parse_word
 from .base import Scope, TriggerState
 from .siglent_sds1000x_e import parse_value
@@ -72,7 +72,7 @@ class SiglentSDS2000XPlus(Scope):
     MODEL_DEPTHS = ((r"SDS2\d{3}X (Plus|HD)", 200_000_000), (r"SDS1\d{3}X HD", 100_000_000),
                     (r"SDS8\d{2}X HD", 50_000_000), (r"SDS5\d{3}", 250_000_000))
     DIVISIONS = H_DIVS
-    PACING = Pacing(gap_s=0.05)
+    PACING = SETTING_PACE
     SLOPES = {"rising": "RIS", "falling": "FALL", "either": "ALT"}
     MEASURE = {"vmax": "MAX", "vmin": "MIN", "vavg": "MEAN", "rise": "RISE"}
     STATES: ClassVar[dict[str, TriggerState]] = {
@@ -122,7 +122,7 @@ class SiglentSDS2000XPlus(Scope):
         self._max = max(1, int(self._do("max_points?")))  # type: ignore[arg-type]
         self._tdiv = float(self._do("timebase?"))  # type: ignore[arg-type]
         self._word = self.cfg.format == "WORD" and self.word_ok
-        # Width and window are global settings: once per fetch (every message costs 50 ms).
+        # Width and window are global settings: once per fetch (every setting costs 50 ms).
         self._do("width", width="WORD" if self._word else "BYTE")
         if self._points <= self._max:
             self._do("window", start=0, points=0)  # 0 points = the whole record in one piece

@@ -89,6 +89,11 @@ def classified(what: str, link: "TargetLink | None" = None, sectors: Sequence[in
     except pt.ResetDuringOperation as exc:
         raise CoreReset(f"{what}: {exc}", hint="look at NRST and VDD during the operation") from None
     except exc_mod.FlashFailure as exc:
+        if getattr(exc, "sr", None) is None and link is not None and link.evidence_reset():
+            # The algorithm had unlocked FLASH_CR; only a reset locks it again before UnInit.
+            raise CoreReset(f"{what}: the chip was reset during the operation (the flash algorithm "
+                            f"failed with FLASH_CR locked again: {exc})",
+                            hint="look at NRST and VDD during the operation") from None
         raise classify_flash_failure(what, exc, link, sectors) from None
     except exc_mod.ProbeDisconnected as exc:
         raise ProbeLost(f"{what}: probe disconnected ({exc})") from None
@@ -129,6 +134,25 @@ def classified(what: str, link: "TargetLink | None" = None, sectors: Sequence[in
                           hint="reconnect the probe") from None
 
 
+def unreadable(address: int | None, fault: Any = None) -> str:
+    """How an identity or option word that bus-faults is shown and stored:
+    'unreadable (bus fault at 0x1FF0F7E0)'."""
+    at = getattr(fault, "fault_address", None)
+    at = address if at is None else at
+    return f"unreadable (bus fault at 0x{at:08X})" if at is not None else "unreadable (bus fault)"
+
+
+def read_or_unreadable(read: Any, address: int | None, name: str, found: dict[str, str]) -> Any:
+    """`read()`, or None with `found[name]` = unreadable(...) when it bus-faults. Only a bus
+    fault on the word itself degrades; a lost link, no SWD ACK or anything else propagates."""
+    exc_mod = pyocd_exceptions()
+    try:
+        return read()
+    except exc_mod.TransferFaultError as exc:
+        found[name] = unreadable(address, exc)
+        return None
+
+
 def classify_flash_failure(what: str, exc: Any, link: "TargetLink | None",
                            sectors: Sequence[int]) -> FlashOperationError:
     """FLASH_SR (from a register-level erase, else read now) and OPTCR name the cause."""
@@ -150,7 +174,7 @@ def classify_flash_failure(what: str, exc: Any, link: "TargetLink | None",
     else:
         detail = f" ({exc})"
     evidence = f"; {describe(sr)}" if sr is not None else "; FLASH_SR unreadable"
-    wrperr = sr is not None and sr & 0x10
+    wrperr = sr is not None and family is not None and sr & family.sr_wrperr
     if wrperr or (protected and (failed_sector is None or failed_sector in protected)):
         names = ([failed_sector] if failed_sector is not None and protection.get(failed_sector)
                  else protected or (ob.protected_sectors() if ob is not None else []))
@@ -168,5 +192,5 @@ def classify_flash_failure(what: str, exc: Any, link: "TargetLink | None",
 
 
 def flash_error(family: Any, message: str, sr: int) -> FlashOperationError:
-    cls = WriteProtected if sr & 0x10 else FlashOperationError
+    cls = WriteProtected if family is not None and sr & family.sr_wrperr else FlashOperationError
     return cls(message, sr=sr, flags=family.decode_sr(sr) if family is not None else ())

@@ -1,9 +1,11 @@
 """Erase, program and verify (a mixin of `TargetLink`).
 
-Sectors are named by their RM0410 / RM0090 numbers (bank 2 from 12). Erase goes through the
-FLASH registers with the chip's SNB encoding (`pyocd_targets.register_erase`), so FLASH_SR is
-read right after each sector: the evidence of a failure is what the controller said, not what a
-flash algorithm left behind. Programming uses pyOCD's flash loader / builder and algorithm.
+Sectors are named by their reference-manual numbers (F4/F7 bank 2 from 12, H7 bank 2 from 8,
+L4 pages). Erase goes through the flash controller's registers with the chip's sector encoding
+(`pyocd_targets.register_erase`), so FLASH_SR is read right after each sector: the evidence of a
+failure is what the controller said, not what a flash algorithm left behind. Programming uses
+pyOCD's flash loader / builder and algorithm. On a target with no family module (pyOCD's own
+target type) erase goes through pyOCD's flash algorithm too, sector by sector of its map.
 """
 
 from __future__ import annotations
@@ -28,36 +30,32 @@ class FlashOperations:
 
     _erased: set[int]
 
-    def _require_chip(self, what: str) -> Any:
-        chip = self.chip
-        if chip is None:
-            raise TargetError(f"{what}: benchtui knows no flash controller for target type "
-                              f"'{self.cfg.target_type}' (known: STM32F7, STM32F4 families)")
-        return chip
-
     def erase(self, sectors: Sequence[int] | None = None, *, confirm: bool = False,
               progress: Progress | None = None, cancel: threading.Event | None = None) -> None:
         """Erase sectors by number (see `layout()`), or the whole chip (None, needs confirm)."""
         from ..pyocd_targets import register_erase
 
         target = self._target()
-        chip = self._require_chip("erase")
+        chip = self.chip
         if sectors is None:
             if not confirm:
                 raise ConfirmationRequired("mass erase needs confirmation", where="target")
             self._mass_erase(target, chip, progress)
             return
+        layout = self.layout()
         try:
-            chosen = chip.layout.check(sectors)
+            chosen = layout.check(sectors)
         except ValueError as exc:
             raise TargetError(str(exc)) from None
+        erase_one = (lambda s: register_erase(target, chip, s)) if chip is not None \
+            else (lambda s: _algo_erase(target, s.start))
         total, done = sum(s.size for s in chosen), 0
         for sector in chosen:
             _check(cancel)
             with classified(f"erasing sector {sector.number} at 0x{sector.start:08X}", self,
                             sectors=[sector.number]):
                 self._erased.discard(sector.number)
-                register_erase(target, chip, sector)
+                erase_one(sector)
             self._erased.add(sector.number)
             done += sector.size
             if progress:
@@ -66,11 +64,17 @@ class FlashOperations:
     def _mass_erase(self, target: Any, chip: Any, progress: Progress | None) -> None:
         from ..pyocd_targets import register_erase
 
-        total = chip.flash_kb * 1024
-        numbers = chip.layout.numbers
+        layout = self.layout()
+        total = layout.flash_kb * 1024
+        numbers = layout.numbers
         self._erased.clear()
         with classified("mass erase", self, sectors=numbers):
-            register_erase(target, chip, None)
+            if chip is not None:
+                register_erase(target, chip, None)
+            else:
+                for region in target.memory_map.regions:
+                    if region.is_flash and region.flash is not None:
+                        _algo_erase(target, None, region)
         self._erased.update(numbers)
         if progress:
             progress(total, total)
@@ -191,6 +195,20 @@ class FlashOperations:
                 if progress:
                     progress(done, total)
         return VerifyResult(count == 0, done, first, count)
+
+
+def _algo_erase(target: Any, address: int | None, region: Any = None) -> None:
+    """Erase one sector (or a whole region: `address` None) with pyOCD's flash algorithm."""
+    region = region or target.memory_map.get_region_for_address(address)
+    flash = region.flash
+    flash.init(flash.Operation.ERASE)
+    try:
+        if address is None:
+            flash.erase_all()
+        else:
+            flash.erase_sector(address)
+    finally:
+        flash.cleanup()
 
 
 def _unfiltered_reader(target: Any) -> Callable[[int, int], Any]:

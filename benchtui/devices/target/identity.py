@@ -38,26 +38,43 @@ class TargetIdentity:
     #: One line when the profile's target type promised another part or flash size (the chip wins).
     profile_mismatch: str | None = None
     notes: tuple[str, ...] = ()
+    #: Identity words that bus-faulted, by name ("uid", "package", "flash_size") -> how they
+    #: are shown and stored: "unreadable (bus fault at 0x1FF0F7E0)". The rest was read.
+    unreadable: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def uid_text(self) -> str:
+        """The UID, or why there is none ('unreadable (bus fault at 0x...)')."""
+        return self.uid or self.unreadable.get("uid", "unknown")
+
+    @property
+    def package_text(self) -> str:
+        return self.package or self.unreadable.get("package", "unknown")
 
     def describe(self) -> str:
         """'STM32F76x/F77x (0x451 rev Z), 1024 KB single bank, LQFP144, UID 0031...'."""
         mode = f" {self.layout.mode}" if self.layout is not None else ""
         text = f"{self.part} (0x{self.dev_id:03X} rev {self.revision}), {self.flash_kb} KB{mode}"
-        if self.package:
-            text += f", {self.package}"
-        if self.uid:
-            text += f", UID {self.uid}"
+        if "flash_size" in self.unreadable:
+            text += f" (flash-size word {self.unreadable['flash_size']}: assumed)"
+        if self.package or "package" in self.unreadable:
+            text += f", {self.package or 'package ' + self.unreadable['package']}"
+        if self.uid or "uid" in self.unreadable:
+            text += f", UID {self.uid_text}"
         return text
 
     def to_record(self) -> dict[str, Any]:
         """The `CycleRecord.target` dict: part, dev_id, rev, flash_kb, package, layout, ..."""
         return {"part": self.part, "family": self.family, "dev_id": f"0x{self.dev_id:03X}",
                 "rev": self.revision, "rev_id": f"0x{self.rev_id:04X}", "flash_kb": self.flash_kb,
-                "flash_kb_source": self.flash_kb_source, "package": self.package,
+                "flash_kb_source": self.flash_kb_source,
+                "package": self.package or self.unreadable.get("package"),
+                "uid": self.uid or self.unreadable.get("uid"),
                 "layout": self.layout.mode if self.layout is not None else None,
                 "sectors": self.layout.describe() if self.layout is not None else None,
                 "target_type": self.target_type, "profile_mismatch": self.profile_mismatch,
-                "cpuid": f"0x{self.cpuid:08X}", "dp_idr": f"0x{self.dp_idr:08X}"}
+                "cpuid": f"0x{self.cpuid:08X}", "dp_idr": f"0x{self.dp_idr:08X}",
+                "unreadable": dict(self.unreadable)}
 
 
 @dataclass(frozen=True)

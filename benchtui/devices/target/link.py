@@ -1,9 +1,12 @@
 """`TargetLink`: one pyOCD session to the profile's target — connect, identity, memory, layout.
 
 The link reaches the target through a probe uid (a USB probe, `remote:HOST:PORT` for a pyOCD
-probe server, or any probe plugin). For a target type of a family benchtui knows (devices/mcu/)
-it connects with that family's chip-mapped pyOCD target type: the memory map pyOCD uses is the
-chip's own (flash-size word, bank mode), and the profile's target type only says what to expect.
+probe server, or any probe plugin). For a target type of a family benchtui knows (devices/mcu/),
+or the family `[target] family` names, it connects with that family's chip-mapped pyOCD target
+type: the memory map pyOCD uses is the chip's own (flash-size word, bank mode), and the
+profile's target type only says what to expect. With `family = "generic"` (or a target type no
+family knows) pyOCD's own target type and flash algorithm do everything; option bytes are then
+not available.
 Flash operations live in `flashops.py`, option-byte operations in `options.py`, the mapping of
 pyOCD exceptions in `classify.py`.
 
@@ -18,16 +21,33 @@ import os
 import threading
 from typing import Any
 
-from ...errors import NoSwdAck, ProbeNotFound, TargetError, TransferFault
+from ...errors import NoSwdAck, ProbeNotFound, ProfileError, TargetError
 from ...profile import TargetConfig
 from ..firmware import FirmwareImage
-from ..mcu import McuFamily, family_for_target_type
+from ..mcu import GENERIC, McuFamily, check_family_name, family_by_name, family_for_target_type
 from ..mcu import base as mb
 from ..mcu.base import FlashLayout
-from .classify import classified, pyocd_exceptions
+from .classify import classified, pyocd_exceptions, read_or_unreadable
 from .flashops import FlashOperations
 from .identity import ProbeInfo, TargetIdentity, profile_mismatch, uid_hex
 from .options import OptionByteOperations
+
+
+def promised_part(cfg: TargetConfig) -> tuple[McuFamily, int, int] | None:
+    """(family, dev_id, flash KB) the profile asks for: None for the generic family or a target
+    type no family knows (then pyOCD's own target type does the work)."""
+    try:
+        choice = check_family_name(getattr(cfg, "family", "auto"))
+    except ValueError as exc:
+        raise ProfileError(f"[target] {exc}") from None
+    if choice == GENERIC:
+        return None
+    promised = family_for_target_type(cfg.target_type)
+    named = family_by_name(choice)
+    if named is None or (promised is not None and promised[0] is named):
+        return promised
+    part = next(iter(named.parts.values()))
+    return named, part.dev_id, part.flash_sizes_kb[-1]
 
 
 def list_probes() -> list[ProbeInfo]:
@@ -53,7 +73,7 @@ class TargetLink(FlashOperations, OptionByteOperations):
         #: Sector numbers this link erased in this session and nothing has written since.
         self._erased: set[int] = set()
         #: (family, dev_id, flash KB) the profile's target type promises, or None.
-        self.promised = family_for_target_type(cfg.target_type)
+        self.promised = promised_part(cfg)
 
     # -- connection -----------------------------------------------------------------------
     @property
@@ -65,9 +85,14 @@ class TargetLink(FlashOperations, OptionByteOperations):
         return self._identity
 
     @property
+    def probe(self) -> Any:
+        """The pyOCD probe of the open session, or None."""
+        return self._session.probe if self._session is not None else None
+
+    @property
     def chip(self) -> Any:
         """What the chip-mapped target read at connect (devices.pyocd_targets.ChipInfo), or None."""
-        if self._session is None:
+        if self._session is None or self.promised is None:
             return None
         return getattr(self._session.board.target, "chip", None)
 
@@ -172,34 +197,38 @@ class TargetLink(FlashOperations, OptionByteOperations):
     def _read_identity(self) -> TargetIdentity:
         target = self._target()
         chip = self.chip
+        unreadable: dict[str, str] = {}
         with classified("reading the target identity", self):
             dp_idr = target.dp.dpidr.idr
             cpuid = target.read32(mb.CPUID)
-            idcode = chip.idcode if chip is not None else target.read32(mb.DBGMCU_IDCODE)
+            # a chip without a family module may not have DBGMCU where an STM32 has it
+            idcode = chip.idcode if chip is not None else read_or_unreadable(
+                lambda: target.read32(mb.DBGMCU_IDCODE), mb.DBGMCU_IDCODE, "idcode", unreadable) or 0
         dev_id, rev_id = idcode & 0xFFF, idcode >> 16
         if chip is None:   # a target type benchtui has no family module for
             kb = sum(r.length for r in target.memory_map.regions if r.is_flash) // 1024
             return TargetIdentity(dp_idr, cpuid, dev_id, rev_id, f"0x{rev_id:04X}",
-                                  f"unknown part 0x{dev_id:03X}", kb, self.cfg.target_type,
-                                  self._session.probe.unique_id)
+                                  f"{self.cfg.target_type} (pyOCD target type)", kb,
+                                  self.cfg.target_type, self._session.probe.unique_id,
+                                  family=GENERIC, layout=generic_layout(target.memory_map),
+                                  unreadable=unreadable)
         family = chip.family
-        uid = package = None
+        unreadable = dict(chip.unreadable)
         with classified("reading the unique ID and package", self):
-            try:
-                uid = uid_hex(bytes(target.read_memory_block8(family.uid_address, 12)))
-            except TransferFault:
-                uid = None
+            raw = read_or_unreadable(lambda: target.read_memory_block8(family.uid_address, 12),
+                                     family.uid_address, "uid", unreadable)
+            uid = uid_hex(bytes(raw)) if raw is not None else None
+            package = None
             if family.package_address is not None:
-                try:
-                    package = family.package_name(target.read16(family.package_address))
-                except TransferFault:
-                    package = None
+                word = read_or_unreadable(lambda: target.read16(family.package_address),
+                                          family.package_address, "package", unreadable)
+                package = family.package_name(word) if word is not None else None
         mismatch = profile_mismatch(self.cfg.target_type, self.promised, family, chip.dev_id, chip.flash_kb)
         return TargetIdentity(dp_idr, cpuid, chip.dev_id, rev_id, family.revision(rev_id),
                               family.part_name(chip.dev_id), chip.flash_kb, self.cfg.target_type,
                               self._session.probe.unique_id, family=family.name, uid=uid,
                               package=package, layout=chip.layout, flash_kb_source=chip.flash_kb_source,
-                              profile_mismatch=mismatch, notes=tuple(chip.notes))
+                              profile_mismatch=mismatch, notes=tuple(chip.notes), unreadable=unreadable)
 
     # -- flash layout ---------------------------------------------------------------------
     def flash_kb(self) -> int:
@@ -209,10 +238,13 @@ class TargetLink(FlashOperations, OptionByteOperations):
 
     def layout(self) -> FlashLayout:
         """The chip's sectors (when connected), else those the profile's target type promises
-        (factory option bytes: single bank where the part has a choice)."""
+        (factory option bytes: single bank where the part has a choice). On pyOCD's own target
+        type: its memory map's sectors, numbered from 0 in address order."""
         chip = self.chip
         if chip is not None:
             return chip.layout
+        if self._session is not None:
+            return generic_layout(self._session.board.target.memory_map)
         if self.promised:
             family, dev_id, kb = self.promised
             return family.layout(dev_id, kb, family.factory(dev_id, kb))
@@ -221,9 +253,6 @@ class TargetLink(FlashOperations, OptionByteOperations):
 
     def flash_regions(self) -> list[tuple[int, int]]:
         """[(start, end)] of the target's flash (the chip's when connected)."""
-        if self._session is not None and self.chip is None:
-            return [(r.start, r.end + 1) for r in self._session.board.target.memory_map.regions
-                    if r.is_flash]
         return self.layout().regions()
 
     def sectors_for(self, image: FirmwareImage) -> list[int]:
@@ -238,23 +267,53 @@ class TargetLink(FlashOperations, OptionByteOperations):
             return bytes(target.read_memory_block8(address, size))
 
     def flash_status(self) -> int:
-        """FLASH_SR as read now."""
+        """FLASH_SR (bank 1's) as read now."""
         target = self._target()
+        family = self.family
+        if family is None:
+            raise TargetError("FLASH_SR: not available for this family (pyOCD's own target type)")
         with classified("reading FLASH_SR", self):
-            return target.read32(mb.FLASH_SR)
+            return target.read32(family.sr_address())
 
     # -- evidence (never raises) ----------------------------------------------------------
-    def evidence_sr(self) -> int | None:
+    def evidence_sr(self, sector: Any = None) -> int | None:
         try:
-            return self._session.board.target.read32(mb.FLASH_SR)
+            return self._session.board.target.read32(self.family.sr_address(sector))
         except Exception:
             return None
+
+    def evidence_reset(self) -> bool:
+        """After a flash-algorithm failure: FLASH_CR reads locked again with no error flag in
+        FLASH_SR, which only a reset leaves (the algorithm unlocked it; False when unknown)."""
+        try:
+            family = self.family
+            if family is None or self.chip is None:
+                return False
+            read32 = self._session.board.target.read32
+            return family.controller_locked(read32) and not read32(family.sr_address()) & family.sr_errors
+        except Exception:
+            return False
 
     def evidence_option_bytes(self) -> Any:
         try:
             return self._decode_option_registers(self._session.board.target)
         except Exception:
             return None
+
+
+def generic_layout(memory_map: Any) -> FlashLayout:
+    """The sectors of pyOCD's memory map (a target type with no family module): each flash
+    region's sectors in address order, numbered from 0."""
+    from ..mcu.layout import Sector
+
+    sectors, number = [], 0
+    for region in sorted((r for r in memory_map.regions if r.is_flash), key=lambda r: r.start):
+        size = region.sector_size or region.length
+        for start in range(region.start, region.end + 1, size):
+            sectors.append(Sector(number, start, size, number, number, 1))
+            number += 1
+    kb = sum(s.size for s in sectors) // 1024
+    return FlashLayout(kb, False, tuple(sectors))
 
 
 def _check_core(session: Any) -> None:

@@ -35,6 +35,7 @@ from .physics import (I_BASE, I_STARTUP, LOAD_MIN_DURATION, NETS, NOISE_RMS_V,
 from .power_up import regulator_impedance
 from .pulses import PulseTrains
 from .supply import Supply
+from .wiring import ProbeWiring
 
 
 @dataclass(slots=True)
@@ -58,6 +59,8 @@ class BoardModel:
         from ..batch import lone_board
         self._clock = clock
         self._lock = threading.RLock()
+        #: Where the scope's probes sit (the bench's wiring; kept when a board is swapped).
+        self.wiring = ProbeWiring()
         self._fit(spec or lone_board(scenario, seed), clock(), epochs_before=0)
 
     def _fit(self, spec: BoardSpec, t: float, *, epochs_before: int) -> None:
@@ -311,6 +314,16 @@ class BoardModel:
             for net in nets:
                 values[net] = values[net] + self._noise.normal(0.0, NOISE_RMS_V, times.size)
             return values
+
+    def probe(self, nets: Sequence[str], t0: float, dt: float, n: int,
+              settings: dict[str, float] | None = None) -> dict[str, np.ndarray]:
+        """What the scope's probes meant for `nets` deliver, through the bench's wiring (a
+        swapped probe shows the other net; a probe ratio unlike its channel's setting (given in
+        `settings`, net -> ratio set) scales the reading)."""
+        tips = {net: self.wiring.tip(net) for net in nets}
+        values = self.sample(sorted(set(tips.values())), t0, dt, n)
+        settings = settings or {}
+        return {net: values[tips[net]] * self.wiring.gain(net, settings.get(net, 1.0)) for net in nets}
 
     # --- evaluation -----------------------------------------------------------------------------
     def _all_loads(self, t0: float, t1: float) -> list[_Load]:

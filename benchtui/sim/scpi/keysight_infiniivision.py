@@ -1,7 +1,6 @@
 """Keysight InfiniiVision 3000X (DSO-X 3034T) dialect.
 
-Sources: Keysight InfiniiVision 2000X/3000X programmer's guides (:WAVeform, :CHANnel), PyMeasure
-keysightDSOX1102G.py, scopehal AgilentOscilloscope.cpp.
+Sources: the InfiniiVision 3000T X-Series programmer's guide, PyMeasure DSOX1102G, scopehal.
 Record 2000 points over 10 divisions, :WAV:POIN picks 100..2000 by decimation. Channel offset is
 the value at screen centre; BYTE: 256 codes over 8 div, YREF 128; WORD: 16-bit left-justified
 (lowest 4 bits 0), MSB first by default (:WAV:BYT); `V = (data - YREF) * YINC + YOR`;
@@ -15,8 +14,8 @@ import re
 
 import numpy as np
 
-from .core import INVALID, Call, ScpiError, ieee_block
-from .scope_instrument import SimScope
+from .core import INVALID, Call, Choice, Flag, Number, Setting, ieee_block
+from .scope_instrument import SimScope, full_range, offset, scale, sources
 
 H_DIVS = 10
 REF_DIV = {"LEFT": 1.0, "CENT": 5.0, "RIGH": 9.0}   # reference position in divisions (UNCONFIRMED)
@@ -32,6 +31,9 @@ def _nr3(x: float) -> str:
     return f"{x:+.8E}"
 
 
+_ONOFF = {"ON": "ON", "1": "ON", "OFF": "OFF", "0": "OFF"}
+
+
 def _meas_commands() -> tuple[tuple[str, str], ...]:
     return tuple((f":MEASure:{name}?", "q_meas") for name in _MEAS)
 
@@ -41,40 +43,51 @@ class KeysightDSOX3034T(SimScope):
     QUERY_INTERRUPT = True
     ERROR_PLUS = True
     RECORD_POINTS = 2000
+    SETTINGS = (
+        Setting(":CHANnel#:DISPlay", "ch.display", Flag()),
+        Setting(":CHANnel#:SCALe", "ch.scale", scale(_nr3)),
+        Setting(":CHANnel#:RANGe", "ch.range", full_range(_nr3)),
+        Setting(":CHANnel#:OFFSet", "ch.offset", offset(_nr3)),
+        Setting(":CHANnel#:PROBe", "ch.probe", Number(0.001, 10000.0, _nr3)),
+        Setting(":CHANnel#:COUPling", "ch.coupling", Choice({"DC": "DC", "AC": "AC"})),
+        Setting(":CHANnel#:BWLimit", "ch.bwl", Choice(_ONOFF, reply={"ON": "1", "OFF": "0"})),
+        Setting(":CHANnel#:IMPedance", "ch.impedance", Choice({"ONEMeg": "ONEM", "FIFTy": "FIFT"})),
+        Setting(":TIMebase[:MAIN]:SCALe", "t_scale", Number(1e-9, 50.0, _nr3), "geometry", 1e-3),
+        Setting(":TIMebase[:MAIN]:RANGe", "t_range", Number(1e-8, 500.0, _nr3), "geometry"),
+        Setting(":TIMebase[:MAIN]:POSition", "t_pos", Number(-500.0, 500.0, _nr3), "geometry", 0.0),
+        Setting(":TIMebase:REFerence", "t_ref", Choice({"LEFT": "LEFT", "CENTer": "CENT", "RIGHt": "RIGH"}),
+                "geometry", "CENT"),
+        Setting(":TIMebase:MODE", "t_mode", Choice({"MAIN": "MAIN", "WINDow": "WIND", "XY": "XY", "ROLL": "ROLL"}),
+                default="MAIN"),
+        Setting(":ACQuire:TYPE", "acq_type", Choice({"NORMal": "NORM", "AVERage": "AVER", "HRESolution": "HRES",
+                                                      "PEAK": "PEAK"}), default="NORM"),
+        Setting(":TRIGger:MODE", "trig_mode", Choice({"EDGE": "EDGE"}), default="EDGE"),
+        Setting(":TRIGger:SWEep", "engine.sweep", Choice({"AUTO": "AUTO", "NORMal": "NORM"})),
+        Setting(":TRIGger[:EDGE]:SOURce", "engine.trig_source", sources("CHANnel")),
+        Setting(":TRIGger[:EDGE]:SLOPe", "engine.trig_slope", Choice({"POSitive": "POS", "NEGative": "NEG",
+                                                                      "EITHer": "EITH", "ALTernate": "EITH"})),
+        Setting(":TRIGger[:EDGE]:COUPling", "trig_coupling", Choice({"AC": "AC", "DC": "DC", "LFReject": "LFR"}),
+                default="DC"),
+        Setting(":MEASure:SOURce", "meas_src", sources("CHANnel"), default=1),
+        Setting(":WAVeform:SOURce", "wav_src", sources("CHANnel"), default=1),
+        Setting(":WAVeform:FORMat", "wav_fmt", Choice({"BYTE": "BYTE", "WORD": "WORD", "ASCii": "ASC"}),
+                default="BYTE"),
+        Setting(":WAVeform:POINts:MODE", "wav_pmode", Choice({"NORMal": "NORM", "MAXimum": "MAX", "RAW": "RAW"}),
+                default="NORM"),
+        Setting(":WAVeform:BYTeorder", "byteorder", Choice({"MSBFirst": "MSBF", "LSBFirst": "LSBF"}), default="MSBF"),
+        Setting(":WAVeform:UNSigned", "unsigned", Flag(), default=True),
+    )
     COMMANDS = (
         (":CHANnel#?", "q_ch_summary"), (":TIMebase?", "q_tim_summary"),
-        (":CHANnel#:DISPlay", "c_ch_disp"), (":CHANnel#:DISPlay?", "q_ch_disp"),
-        (":CHANnel#:SCALe", "c_ch_scale"), (":CHANnel#:SCALe?", "q_ch_scale"),
-        (":CHANnel#:RANGe", "c_ch_range"), (":CHANnel#:RANGe?", "q_ch_range"),
-        (":CHANnel#:OFFSet", "c_ch_offset"), (":CHANnel#:OFFSet?", "q_ch_offset"),
-        (":CHANnel#:PROBe", "c_ch_probe"), (":CHANnel#:PROBe?", "q_ch_probe"),
-        (":CHANnel#:COUPling", "c_ch_coup"), (":CHANnel#:COUPling?", "q_ch_coup"),
-        (":CHANnel#:BWLimit", "c_ch_bwl"), (":CHANnel#:BWLimit?", "q_ch_bwl"),
-        (":CHANnel#:IMPedance", "c_noop"), (":CHANnel#:IMPedance?", "q_imp"),
-        (":TIMebase[:MAIN]:SCALe", "c_tscale"), (":TIMebase[:MAIN]:SCALe?", "q_tscale"),
-        (":TIMebase[:MAIN]:RANGe", "c_trange"), (":TIMebase[:MAIN]:RANGe?", "q_trange"),
-        (":TIMebase[:MAIN]:POSition", "c_tpos"), (":TIMebase[:MAIN]:POSition?", "q_tpos"),
-        (":TIMebase:REFerence", "c_tref"), (":TIMebase:REFerence?", "q_tref"),
-        (":TIMebase:MODE", "c_noop"), (":TIMebase:MODE?", "q_tmode"),
-        (":ACQuire:TYPE", "c_acq_type"), (":ACQuire:TYPE?", "q_acq_type"),
-        (":TRIGger:MODE", "c_trig_mode"), (":TRIGger:MODE?", "q_trig_mode"),
-        (":TRIGger:SWEep", "c_sweep"), (":TRIGger:SWEep?", "q_sweep"),
-        (":TRIGger[:EDGE]:SOURce", "c_trig_src"), (":TRIGger[:EDGE]:SOURce?", "q_trig_src"),
-        (":TRIGger[:EDGE]:LEVel", "c_trig_lvl"), (":TRIGger[:EDGE]:LEVel?", "q_trig_lvl"),
-        (":TRIGger[:EDGE]:SLOPe", "c_trig_slope"), (":TRIGger[:EDGE]:SLOPe?", "q_trig_slope"),
-        (":TRIGger:FORCe", "c_force"), (":TRIGger[:EDGE]:COUPling", "c_noop"),
+        (":TRIGger[:EDGE]:LEVel", "c_trig_lvl"),
+        (":TRIGger[:EDGE]:LEVel?", lambda s, c: _nr3(s.engine.trig_level)),
+        (":TRIGger:FORCe", "c_force"),
         (":RUN", "c_run"), (":STOP", "c_stop"), (":SINGle", "c_single"),
         (":DIGitize", "c_digitize"), (":AUToscale", "c_autoscale"),
         (":OPERegister:CONDition?", "q_oper_cond"), (":OPERegister[:EVENt]?", "q_oper_cond"),
         (":TER?", "q_ter"), (":AER?", "q_aer"),
-        (":MEASure:SOURce", "c_meas_src"), (":MEASure:SOURce?", "q_meas_src"),
         *_meas_commands(),
-        (":WAVeform:SOURce", "c_wav_src"), (":WAVeform:SOURce?", "q_wav_src"),
-        (":WAVeform:FORMat", "c_wav_fmt"), (":WAVeform:FORMat?", "q_wav_fmt"),
-        (":WAVeform:POINts:MODE", "c_wav_pmode"), (":WAVeform:POINts:MODE?", "q_wav_pmode"),
         (":WAVeform:POINts", "c_wav_points"), (":WAVeform:POINts?", "q_wav_points"),
-        (":WAVeform:BYTeorder", "c_wav_byt"), (":WAVeform:BYTeorder?", "q_wav_byt"),
-        (":WAVeform:UNSigned", "c_wav_uns"), (":WAVeform:UNSigned?", "q_wav_uns"),
         (":WAVeform:PREamble?", "q_wav_pre"), (":WAVeform:DATA?", "q_wav_data"),
         (":WAVeform:XINCrement?", "q_xinc"), (":WAVeform:XORigin?", "q_xor"),
         (":WAVeform:XREFerence?", "q_zero"), (":WAVeform:YINCrement?", "q_yinc"),
@@ -82,107 +95,40 @@ class KeysightDSOX3034T(SimScope):
     )
 
     def configure(self) -> None:
-        self.t_scale, self.t_pos, self.t_ref = 1e-3, 0.0, "CENT"
-        self.wav_src, self.wav_fmt, self.wav_pmode, self.wav_points = 1, "BYTE", "NORM", 1000
-        self.byteorder, self.unsigned = "MSBF", True
-        self.meas_src = 1
-        self.acq_type = "NORM"
-        self._geometry()
+        self.wav_points = 1000
+        for ch in self.engine.channels.values():
+            ch.bwl = "OFF"
+        self.geometry()
 
-    def fmt(self, x: float) -> str:
-        return _nr3(x)
+    @property
+    def t_range(self) -> float:
+        return H_DIVS * self.t_scale
 
-    def _geometry(self) -> None:
+    @t_range.setter
+    def t_range(self, value: float) -> None:
+        self.t_scale = value / H_DIVS
+
+    def geometry(self, _owner: object = None) -> None:
         self.engine.span = H_DIVS * self.t_scale
         self.engine.rel_start = self.t_pos - REF_DIV[self.t_ref] * self.t_scale
 
-    def q_imp(self, call: Call) -> str:
-        return "ONEM"
-
     def q_ch_summary(self, call: Call) -> str:
-        """`:CHAN1?` (the programmer's guide's :CHANnel<n>? summary query)."""
+        """`:CHAN1?` (the programmer's guide's summary query)."""
         n, ch = call.suffix(0), self.ch(call)
-        return (f":CHAN{n}:RANG {8 * ch.scale:+.1E};OFFS {ch.offset:+.5E};COUP {ch.coupling};IMP ONEM;"
-                f"DISP {int(ch.display)};BWL {int(ch.bwl not in ('OFF', '0'))};INV 0;LAB \"{n}\";UNIT VOLT;"
+        return (f":CHAN{n}:RANG {8 * ch.scale:+.1E};OFFS {ch.offset:+.5E};COUP {ch.coupling};IMP {ch.impedance};"
+                f"DISP {int(ch.display)};BWL {int(ch.bwl == 'ON')};INV 0;LAB \"{n}\";UNIT VOLT;"
                 f"PROB {ch.probe:+.0E};PROB:SKEW +0.00E+00;STYP SING")
 
     def q_tim_summary(self, call: Call) -> str:
         """`:TIM?` -> `:TIM:MODE MAIN;REF CENT;MAIN:RANG +1.00E-03;POS +0.0E+00`."""
-        return f":TIM:MODE MAIN;REF {self.t_ref};MAIN:RANG {H_DIVS * self.t_scale:+.2E};POS {self.t_pos:+.1E}"
-
-    def c_acq_type(self, call: Call) -> None:
-        self.acq_type = call.choice(0, {"NORMal": "NORM", "AVERage": "AVER", "HRESolution": "HRES",
-                                        "PEAK": "PEAK"})
-
-    def q_acq_type(self, call: Call) -> str:
-        return self.acq_type
-
-    # --- timebase ---------------------------------------------------------------------------------
-    def c_tscale(self, call: Call) -> None:
-        self.t_scale = call.number(0, 1e-9, 50.0)
-        self._geometry()
-
-    def q_tscale(self, call: Call) -> str:
-        return _nr3(self.t_scale)
-
-    def c_trange(self, call: Call) -> None:
-        self.t_scale = call.number(0, 1e-8, 500.0) / H_DIVS
-        self._geometry()
-
-    def q_trange(self, call: Call) -> str:
-        return _nr3(H_DIVS * self.t_scale)
-
-    def c_tpos(self, call: Call) -> None:
-        self.t_pos = call.number(0, -500.0, 500.0)
-        self._geometry()
-
-    def q_tpos(self, call: Call) -> str:
-        return _nr3(self.t_pos)
-
-    def c_tref(self, call: Call) -> None:
-        self.t_ref = call.choice(0, {"LEFT": "LEFT", "CENTer": "CENT", "RIGHt": "RIGH"})
-        self._geometry()
-
-    def q_tref(self, call: Call) -> str:
-        return self.t_ref
-
-    def q_tmode(self, call: Call) -> str:
-        return "MAIN"
+        return f":TIM:MODE {self.t_mode};REF {self.t_ref};MAIN:RANG {H_DIVS * self.t_scale:+.2E};POS {self.t_pos:+.1E}"
 
     # --- trigger / run control --------------------------------------------------------------------
-    def c_trig_mode(self, call: Call) -> None:
-        if call.arg(0).upper() != "EDGE":
-            raise ScpiError(-224, call.arg(0))
-
-    def q_trig_mode(self, call: Call) -> str:
-        return "EDGE"
-
-    def c_sweep(self, call: Call) -> None:
-        self.engine.sweep = call.choice(0, {"AUTO": "AUTO", "NORMal": "NORM"})
-
-    def q_sweep(self, call: Call) -> str:
-        return self.engine.sweep
-
-    def c_trig_src(self, call: Call) -> None:
-        self.engine.trig_source = self.chan_arg(call.arg(0))
-
-    def q_trig_src(self, call: Call) -> str:
-        return f"CHAN{self.engine.trig_source}"
-
     def c_trig_lvl(self, call: Call) -> None:
+        """`:TRIG:LEV 1.5[,CHAN1]`: the level (of a source, which becomes the trigger source)."""
         if len(call.args) > 1:
-            self.engine.trig_source = self.chan_arg(call.args[1])
+            self.engine.trig_source = sources("CHANnel").parse(call, 1, None)
         self.engine.trig_level = call.number(0, -100.0, 100.0)
-
-    def q_trig_lvl(self, call: Call) -> str:
-        return _nr3(self.engine.trig_level)
-
-    def c_trig_slope(self, call: Call) -> None:
-        self.engine.trig_slope = call.choice(0, {"POSitive": "POS", "NEGative": "NEG",
-                                                 "EITHer": "EITH", "ALTernate": "EITH"})
-
-    def q_trig_slope(self, call: Call) -> str:
-        return self.engine.trig_slope
 
     async def c_digitize(self, call: Call) -> None:
         """:DIGitize: a single acquisition; the parser blocks until it is complete."""
@@ -212,18 +158,12 @@ class KeysightDSOX3034T(SimScope):
         name = re.sub(r"\?$", "", call.header.rsplit(":", 1)[-1]).upper()
         item = next(v for k, v in _MEAS.items()
                     if name in (k.upper(), "".join(c for c in k if c.isupper())))
-        sources = [a for a in call.args if a.upper().startswith("CHAN")]
-        src = self.chan_arg(sources[0]) if sources else self.meas_src
+        named = [a for a in call.args if a.upper().startswith("CHAN")]
+        src = sources("CHANnel").parse(Call(call.header, named, []), 0, None) if named else self.meas_src
         value = self.engine.measure(item, src)
         return "+9.9E+37" if value >= INVALID else _nr3(value)
 
     # --- waveform ---------------------------------------------------------------------------------
-    def c_wav_pmode(self, call: Call) -> None:
-        self.wav_pmode = call.choice(0, {"NORMal": "NORM", "MAXimum": "MAX", "RAW": "RAW"})
-
-    def q_wav_pmode(self, call: Call) -> str:
-        return self.wav_pmode
-
     def c_wav_points(self, call: Call) -> None:
         if call.arg(0).upper() in ("MAX", "MAXIMUM"):
             self.wav_points = self.RECORD_POINTS
@@ -233,18 +173,6 @@ class KeysightDSOX3034T(SimScope):
 
     def q_wav_points(self, call: Call) -> str:
         return f"{self.wav_points:+d}"
-
-    def c_wav_byt(self, call: Call) -> None:
-        self.byteorder = call.choice(0, {"MSBFirst": "MSBF", "LSBFirst": "LSBF"})
-
-    def q_wav_byt(self, call: Call) -> str:
-        return self.byteorder
-
-    def c_wav_uns(self, call: Call) -> None:
-        self.unsigned = call.boolean(0)
-
-    def q_wav_uns(self, call: Call) -> str:
-        return "1" if self.unsigned else "0"
 
     def _record(self) -> tuple[np.ndarray, float, float] | None:
         self.engine.update()

@@ -28,6 +28,9 @@ class Channel:
     ocp_on: bool = False
     ocp_tripped: bool = False
     ovp_tripped: bool = False
+    chosen: bool = False       # selected for a master output switch (HMC804x)
+    ramp: bool = False         # the output ramps up at output-on (HMC804x EasyRamp)
+    ramp_s: float = 0.01       # over this many seconds
     v_min: float = 0.0         # a negative output goes from 0 down to v_min (v_max is then 0)
     extra: dict = field(default_factory=dict)
 
@@ -54,6 +57,7 @@ class SimPsu(Instrument):
                        ovp_level=r[3], ocp_level=r[2], v_min=r[4] if len(r) > 4 else 0.0)
             for n, r in enumerate(self.RANGES, start=1)}
         self.selected = 1
+        self.apply_defaults()
         self._push(1)
 
     # --- state changes --------------------------------------------------------------------------
@@ -83,6 +87,26 @@ class SimPsu(Instrument):
         if on:
             ch.ocp_tripped = ch.ovp_tripped = False
         self._push(n)
+
+    def pushed(self, ch: Channel) -> None:
+        """A setting of `ch` changed: the board follows channel 1 (Setting `after`)."""
+        self._push(ch.number)
+
+    def output_set(self, ch: Channel) -> None:
+        """An output state was stored: switch it as `set_output` does (Setting `after`)."""
+        self.set_output(ch.number, ch.output)
+
+    def sel(self, call: Call | None) -> Channel:
+        """The selected channel (Setting owner)."""
+        return self.channel(self.selected)
+
+    def argch(self, call: Call | None) -> Channel:
+        """The channel a leading `CH<n>` argument names, else the selected one (Setting owner:
+        `:OUTP CH1,ON`, `:OUTP? CH1`)."""
+        if call is None:
+            return self.sel(call)
+        leading = len(call.args) - (0 if call.header.endswith("?") else 1)
+        return self.channel(self.channel_arg(call, 0) if leading > 0 else self.selected)
 
     def _push(self, n: int) -> None:
         if n == 1 and self.board is not None and 1 in self.channels:

@@ -8,142 +8,76 @@ sigrok's `OUTP ON`; we do not let `OUTP OFF` switch the master off). CC is bit 1
 `STAT:QUES:COND?` for the selected channel (scopehal). Reply formats UNCONFIRMED (3 decimals).
 
 EasyRamp (HMC804x user manual, "[SOURce:]VOLTage:RAMP[:STATe]" and "...:RAMP:DURation"): per
-channel, `VOLT:RAMP ON|OFF` and `VOLT:RAMP:DUR <s>|MIN|MAX|DEF` (10 ms to 10 s, default 10 ms);
-with the ramp on, the output rises linearly from 0 V to its setpoint over the duration each time
-it is switched on. Channel 1's ramp reaches the board model.
+channel, `VOLT:RAMP ON|OFF` and `VOLT:RAMP:DUR <s>|MIN|MAX|DEF` (10 ms to 10 s, default 10 ms;
+`VOLT:RAMP:DUR? MIN|MAX|DEF` answers the limit); with the ramp on, the output rises linearly from
+0 V to its setpoint over the duration each time it is switched on. Channel 1's ramp reaches the
+board model.
 """
 
 from __future__ import annotations
 
-from .core import Call, ScpiError
+from .core import Call, Choice, Flag, Number, Setting
 from .psu import SimPsu
+
+_BOOL = Flag("1", "0")
 
 
 class RohdeHMC8043(SimPsu):
     IDN = "Rohde&Schwarz,HMC8043,103456,01.300"
     RANGES = ((32.05, 0.001, 3.0, 33.0), (32.05, 0.001, 3.0, 33.0), (32.05, 0.001, 3.0, 33.0))
+    SETTINGS = (
+        Setting(":INSTrument:NSELect", "selected", Number(1, lambda i: len(i.channels), "d", integer=True)),
+        Setting(":INSTrument[:SELect]", "selected", Choice({"OUTPut1": 1, "OUTPut2": 2, "OUTPut3": 3,
+                                                            "OUT1": 1, "OUT2": 2, "OUT3": 3},
+                                                           reply={1: "OUTP1", 2: "OUTP2", 3: "OUTP3"})),
+        Setting("[:SOURce]:VOLTage[:LEVel][:IMMediate][:AMPLitude]", "sel.voltage",
+                Number(0.0, lambda c: c.v_max, ".3f"), "pushed"),
+        Setting("[:SOURce]:CURRent[:LEVel][:IMMediate][:AMPLitude]", "sel.current",
+                Number(lambda c: c.i_min, lambda c: c.i_max, ".3f"), "pushed"),
+        Setting(":OUTPut:SELect", "sel.chosen", _BOOL, "apply_outputs"),
+        Setting(":OUTPut:CHANnel[:STATe]", "sel.chosen", _BOOL, "apply_outputs"),
+        Setting(":OUTPut:MASTer[:STATe]", "master", _BOOL, "apply_outputs", default=False),
+        Setting("[:SOURce]:VOLTage:RAMP[:STATe]", "sel.ramp", _BOOL, "pushed"),
+        Setting("[:SOURce]:VOLTage:RAMP:DURation", "sel.ramp_s",
+                Number(0.01, 10.0, ".3E", keywords={"DEF": 0.01, "DEFAULT": 0.01}), "pushed"),
+    )
+    #: EasyRamp duration limits and default, seconds (the query's MIN / MAX / DEF).
+    RAMP_LIMITS = {"MIN": 0.01, "MINIMUM": 0.01, "MAX": 10.0, "MAXIMUM": 10.0, "DEF": 0.01, "DEFAULT": 0.01}
     COMMANDS = (
-        (":INSTrument:NSELect", "c_nsel"), (":INSTrument:NSELect?", "q_nsel"),
-        (":INSTrument[:SELect]", "c_inst"), (":INSTrument[:SELect]?", "q_inst"),
-        ("[:SOURce]:VOLTage[:LEVel][:IMMediate][:AMPLitude]", "c_volt"),
-        ("[:SOURce]:VOLTage[:LEVel][:IMMediate][:AMPLitude]?", "q_volt"),
-        ("[:SOURce]:CURRent[:LEVel][:IMMediate][:AMPLitude]", "c_curr"),
-        ("[:SOURce]:CURRent[:LEVel][:IMMediate][:AMPLitude]?", "q_curr"),
-        (":OUTPut:SELect", "c_sel"), (":OUTPut:SELect?", "q_sel"),
-        (":OUTPut:CHANnel[:STATe]", "c_sel"), (":OUTPut:CHANnel[:STATe]?", "q_sel"),
-        (":OUTPut:MASTer[:STATe]", "c_master"), (":OUTPut:MASTer[:STATe]?", "q_master"),
-        (":OUTPut[:STATe]", "c_outp"), (":OUTPut[:STATe]?", "q_outp"),
+        (":OUTPut[:STATe]", "c_outp"), (":OUTPut[:STATe]?", lambda s, c: "1" if s.sel(c).output else "0"),
         (":MEASure[:SCALar]:VOLTage[:DC]?", "q_meas_v"), (":MEASure[:SCALar]:CURRent[:DC]?", "q_meas_i"),
         (":MEASure[:SCALar]:POWer?", "q_meas_p"),
-        (":STATus:QUEStionable[:CONDition]?", "q_ques"),
-        ("[:SOURce]:VOLTage:RAMP[:STATe]", "c_ramp"), ("[:SOURce]:VOLTage:RAMP[:STATe]?", "q_ramp"),
-        ("[:SOURce]:VOLTage:RAMP:DURation", "c_ramp_dur"),
-        ("[:SOURce]:VOLTage:RAMP:DURation?", "q_ramp_dur"),
+        (":STATus:QUEStionable[:CONDition]?", lambda s, c: str(2 if s.measure(s.selected)[2] == "CC" else 0)),
     )
-    #: EasyRamp duration range and default, seconds.
-    RAMP_MIN, RAMP_MAX, RAMP_DEFAULT = 0.01, 10.0, 0.01
 
-    def reset(self) -> None:
-        self.master = False
-        self.chosen = {1: False, 2: False, 3: False}
-        super().reset()
-        for ch in self.channels.values():
-            ch.extra.update(ramp=False, ramp_s=self.RAMP_DEFAULT)
-        self._push(1)
+    def reply(self, call: Call, setting: Setting, text: str) -> str:
+        """`VOLT:RAMP:DUR? MIN|MAX|DEF` answers that limit, not the setting."""
+        key = call.args[0].strip().upper() if call.args else ""
+        if setting.attr == "sel.ramp_s" and key in self.RAMP_LIMITS:
+            return format(self.RAMP_LIMITS[key], ".3E")
+        return text
 
     def _push(self, n: int) -> None:
         super()._push(n)
         if n == 1 and self.board is not None and 1 in self.channels:
-            extra = self.channels[1].extra
-            if "ramp" in extra:
-                self.board.set_psu(ramp_s=extra["ramp_s"] if extra["ramp"] else 0.0)
-
-    def c_ramp(self, call: Call) -> None:
-        self.channel(self.selected).extra["ramp"] = call.boolean(0)
-        self._push(self.selected)
-
-    def q_ramp(self, call: Call) -> str:
-        return "1" if self.channel(self.selected).extra["ramp"] else "0"
-
-    def c_ramp_dur(self, call: Call) -> None:
-        value = call.number(0, self.RAMP_MIN, self.RAMP_MAX, keywords={"DEF": self.RAMP_DEFAULT,
-                                                                       "DEFAULT": self.RAMP_DEFAULT})
-        self.channel(self.selected).extra["ramp_s"] = value
-        self._push(self.selected)
-
-    def q_ramp_dur(self, call: Call) -> str:
-        key = call.arg(0, "").upper()
-        value = {"MIN": self.RAMP_MIN, "MINIMUM": self.RAMP_MIN, "MAX": self.RAMP_MAX,
-                 "MAXIMUM": self.RAMP_MAX, "DEF": self.RAMP_DEFAULT, "DEFAULT": self.RAMP_DEFAULT,
-                 }.get(key, self.channel(self.selected).extra["ramp_s"])
-        return f"{value:.3E}"
+            ch = self.channels[1]
+            self.board.set_psu(ramp_s=ch.ramp_s if ch.ramp else 0.0)
 
     def set_output(self, n: int, on: bool) -> None:
         """The front panel: the channel's button, and (on) the master button too."""
-        self.channel(n)
-        self.chosen[n] = on
+        self.channel(n).chosen = on
         if on:
             self.master = True
-        self._apply_outputs()
+        self.apply_outputs()
 
-    def _apply_outputs(self) -> None:
-        for n in self.channels:
-            live = self.master and self.chosen[n]
-            if self.channels[n].output != live:
+    def apply_outputs(self, _owner: object = None) -> None:
+        for n, ch in self.channels.items():
+            live = self.master and ch.chosen
+            if ch.output != live:
                 SimPsu.set_output(self, n, live)
 
-    def c_nsel(self, call: Call) -> None:
-        self.selected = int(call.number(0, 1, len(self.channels)))
-
-    def q_nsel(self, call: Call) -> str:
-        return str(self.selected)
-
-    def c_inst(self, call: Call) -> None:
-        name = call.arg(0).upper()
-        if name not in ("OUT1", "OUT2", "OUT3", "1", "2", "3"):
-            raise ScpiError(-224, name)
-        self.selected = int(name[-1])
-
-    def q_inst(self, call: Call) -> str:
-        return f"OUTP{self.selected}"
-
-    def c_volt(self, call: Call) -> None:
-        ch = self.channel(self.selected)
-        self.set_voltage(self.selected, call.number(0, 0.0, ch.v_max))
-
-    def q_volt(self, call: Call) -> str:
-        return f"{self.channel(self.selected).voltage:.3f}"
-
-    def c_curr(self, call: Call) -> None:
-        ch = self.channel(self.selected)
-        self.set_current(self.selected, call.number(0, ch.i_min, ch.i_max))
-
-    def q_curr(self, call: Call) -> str:
-        return f"{self.channel(self.selected).current:.3f}"
-
-    def c_sel(self, call: Call) -> None:
-        self.chosen[self.selected] = call.boolean(0)
-        self._apply_outputs()
-
-    def q_sel(self, call: Call) -> str:
-        return "1" if self.chosen[self.selected] else "0"
-
-    def c_master(self, call: Call) -> None:
-        self.master = call.boolean(0)
-        self._apply_outputs()
-
-    def q_master(self, call: Call) -> str:
-        return "1" if self.master else "0"
-
     def c_outp(self, call: Call) -> None:
-        on = call.boolean(0)
-        self.chosen[self.selected] = on
-        if on:
-            self.master = True
-        self._apply_outputs()
-
-    def q_outp(self, call: Call) -> str:
-        return "1" if self.channel(self.selected).output else "0"
+        self.set_output(self.selected, call.boolean(0))
 
     def q_meas_v(self, call: Call) -> str:
         return f"{self.measure(self.selected)[0]:.4f}"
@@ -154,6 +88,3 @@ class RohdeHMC8043(SimPsu):
     def q_meas_p(self, call: Call) -> str:
         v, i, _ = self.measure(self.selected)
         return f"{v * i:.4f}"
-
-    def q_ques(self, call: Call) -> str:
-        return str(2 if self.measure(self.selected)[2] == "CC" else 0)

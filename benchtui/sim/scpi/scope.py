@@ -31,6 +31,19 @@ class ScopeChannel:
     coupling: str = "DC"
     bwl: str = "OFF"
     position: float = 0.0     # divisions (Tektronix CH<n>:POS)
+    termination: float = 1e6  # ohms (Tektronix CH<n>:TER)
+    impedance: str = "ONEM"   # Siglent :CHAN<n>:IMP
+    visible: bool = True      # Siglent :CHAN<n>:VIS
+    cpl: str = "D1M"          # Siglent legacy C<n>:CPL (coupling and impedance in one word)
+
+    @property
+    def range(self) -> float:
+        """Full scale over the 8 vertical divisions."""
+        return 8 * self.scale
+
+    @range.setter
+    def range(self, value: float) -> None:
+        self.scale = value / 8
 
 
 @dataclass
@@ -128,6 +141,11 @@ class ScopeEngine:
             self.phase = "TRIGGERED"
             self.triggered_event = True
 
+    def acquiring(self) -> bool:
+        """Running, or about to arm (a single-shot command not yet acted on)."""
+        self.update()
+        return self.running or self._pending is not None
+
     @property
     def is_single(self) -> bool:
         return getattr(self, "_single", False) or self.sweep == "SING"
@@ -193,13 +211,12 @@ class ScopeEngine:
     def _scan(self, t_a: float, t_b: float) -> float | None:
         """First trigger-edge crossing in [t_a, t_b], sampled at the record's interval."""
         dt = self.dt
-        net = self.wiring[self.trig_source]
         t = t_a - dt
         while t < t_b:
             n = int(min(SCAN_CHUNK, (t_b - t) / dt + 1))
             if n < 2:
                 return None
-            v = self.board.sample([net], t, dt, n)[net]
+            v = self._probed([self.trig_source], t, dt, n)[self.trig_source]
             lvl = self.trig_level
             rising = (v[:-1] < lvl) & (v[1:] >= lvl)
             falling = (v[:-1] > lvl) & (v[1:] <= lvl)
@@ -212,11 +229,21 @@ class ScopeEngine:
             t += (n - 1) * dt
         return None
 
+    def _probed(self, channels: list[int], t0: float, dt: float, n: int) -> dict[int, np.ndarray]:
+        """Each channel's view of its net through the board's probe wiring (board.probe), with
+        the channel's probe setting; a board without one is sampled directly."""
+        nets = {c: self.wiring[c] for c in channels}
+        probe = getattr(self.board, "probe", None)
+        if probe is None:
+            values = self.board.sample(sorted(set(nets.values())), t0, dt, n)
+        else:
+            values = probe(sorted(set(nets.values())), t0, dt, n,
+                           {net: self.channels[c].probe for c, net in nets.items()})
+        return {c: values[net] for c, net in nets.items()}
+
     def _capture(self, t_trig: float) -> Acquisition:
         t0 = t_trig + self.rel_start
-        nets = [self.wiring[c] for c in sorted(self.wiring)]
-        values = self.board.sample(nets, t0, self.dt, self.record_points)
-        volts = {c: values[self.wiring[c]] for c in sorted(self.wiring)}
+        volts = self._probed(sorted(self.wiring), t0, self.dt, self.record_points)
         settings = {n: ScopeChannel(**vars(ch)) for n, ch in self.channels.items()}
         return Acquisition(t_trig, t0, self.dt, self.record_points, volts, settings)
 
@@ -224,9 +251,8 @@ class ScopeEngine:
         """A deeper record of the same window (Rigol RAW memory), sampled once and cached."""
         key = (channel, points)
         if key not in acq.raw_cache:
-            net = self.wiring[channel]
-            acq.raw_cache[key] = self.board.sample([net], acq.t0, acq.dt * acq.n / points,
-                                                   points)[net]
+            acq.raw_cache[key] = self._probed([channel], acq.t0, acq.dt * acq.n / points,
+                                              points)[channel]
         return acq.raw_cache[key], acq.dt * acq.n / points
 
     # --- measurements -----------------------------------------------------------------------------

@@ -1,17 +1,30 @@
-"""Behaviour common to the simulated scope dialects: channel arguments and channel settings."""
+"""Behaviour common to the simulated scope dialects: channel owners, shared settings, run control."""
 
 from __future__ import annotations
 
-import re
-from abc import ABC, abstractmethod
-
-from .core import Call, Instrument, ScpiError
+from .core import Call, Choice, Instrument, Number, ScpiError
 from .scope import ScopeChannel, ScopeEngine
 
-_CHAN = re.compile(r"^CHAN(?:NEL)?([1-4])$", re.I)
+
+def scale(fmt) -> Number:
+    """V/div, within what the probe ratio allows."""
+    return Number(lambda c: 1e-3 * c.probe / 10, lambda c: 10.0 * c.probe, fmt)
 
 
-class SimScope(Instrument, ABC):
+def full_range(fmt) -> Number:
+    return Number(lambda c: 8e-3 * c.probe / 10, lambda c: 80.0 * c.probe, fmt)
+
+
+def offset(fmt) -> Number:
+    return Number(lambda c: -100.0 * c.scale, lambda c: 100.0 * c.scale, fmt)
+
+
+def sources(prefix: str, *aliases: str) -> Choice:
+    """Channel names `<prefix>1`..`<prefix>4` (and aliases) -> 1..4; answered as the first."""
+    return Choice({f"{p}{n}": n for p in (prefix, *aliases) for n in range(1, 5)})
+
+
+class SimScope(Instrument):
     RECORD_POINTS = 1200
 
     def __init__(self, board, wiring: dict[int, str] | None = None) -> None:
@@ -28,95 +41,24 @@ class SimScope(Instrument, ABC):
     def reset(self) -> None:
         """Power-on and *RST state: running, auto trigger, live acquisition."""
         self.engine = ScopeEngine(self.board, self._wiring, self.RECORD_POINTS)
+        self.apply_defaults()
         self.configure()
         self.engine.power_on()
 
     def configure(self) -> None:
-        """Dialect hook: default settings (timebase, formats) before the engine starts."""
+        """Dialect hook: default settings that are not a Setting's `default`, and the geometry."""
 
-    def chan_arg(self, text: str) -> int:
-        """'CHAN1' / 'CHANnel1' -> 1."""
-        m = _CHAN.match(text.strip())
-        if not m:
-            raise ScpiError(-224, text.strip())
-        return int(m.group(1))
+    def geometry(self, _owner: object = None) -> None:
+        """Dialect hook: the engine's window from the timebase settings (Setting `after`)."""
 
-    def ch(self, call: Call) -> ScopeChannel:
-        n = call.suffix(0)
+    def ch(self, call: Call | None) -> ScopeChannel:
+        """The channel of the header's suffix (Setting owner)."""
+        n = call.suffix(0) if call is not None else 1
         if n not in self.engine.channels:
-            raise ScpiError(-113, call.header)
+            raise ScpiError(-113, call.header if call else "")
         return self.engine.channels[n]
 
-    # measurement and waveform sources/format: the same in both dialects
-    def c_meas_src(self, call: Call) -> None:
-        self.meas_src = self.chan_arg(call.arg(0))
-
-    def q_meas_src(self, call: Call) -> str:
-        return f"CHAN{self.meas_src}"
-
-    def c_wav_src(self, call: Call) -> None:
-        self.wav_src = self.chan_arg(call.arg(0))
-
-    def q_wav_src(self, call: Call) -> str:
-        return f"CHAN{self.wav_src}"
-
-    def c_wav_fmt(self, call: Call) -> None:
-        self.wav_fmt = call.choice(0, {"BYTE": "BYTE", "WORD": "WORD", "ASCii": "ASC"})
-
-    def q_wav_fmt(self, call: Call) -> str:
-        return self.wav_fmt
-
-    # channel settings, formatted by the dialect's `fmt`
-    @abstractmethod
-    def fmt(self, x: float) -> str:
-        ...
-
-    def c_ch_disp(self, call: Call) -> None:
-        self.ch(call).display = call.boolean(0)
-
-    def q_ch_disp(self, call: Call) -> str:
-        return "1" if self.ch(call).display else "0"
-
-    def c_ch_scale(self, call: Call) -> None:
-        ch = self.ch(call)
-        ch.scale = call.number(0, 1e-3 * ch.probe / 10, 10.0 * ch.probe)
-
-    def q_ch_scale(self, call: Call) -> str:
-        return self.fmt(self.ch(call).scale)
-
-    def c_ch_range(self, call: Call) -> None:
-        ch = self.ch(call)
-        ch.scale = call.number(0, 8e-3 * ch.probe / 10, 80.0 * ch.probe) / 8
-
-    def q_ch_range(self, call: Call) -> str:
-        return self.fmt(8 * self.ch(call).scale)
-
-    def c_ch_offset(self, call: Call) -> None:
-        ch = self.ch(call)
-        ch.offset = call.number(0, -100.0 * ch.scale, 100.0 * ch.scale)
-
-    def q_ch_offset(self, call: Call) -> str:
-        return self.fmt(self.ch(call).offset)
-
-    def c_ch_probe(self, call: Call) -> None:
-        self.ch(call).probe = call.number(0, 0.01, 10000.0)
-
-    def q_ch_probe(self, call: Call) -> str:
-        return self.fmt(self.ch(call).probe)
-
-    def c_ch_coup(self, call: Call) -> None:
-        self.ch(call).coupling = call.choice(0, {"DC": "DC", "AC": "AC", "GND": "GND"})
-
-    def q_ch_coup(self, call: Call) -> str:
-        return self.ch(call).coupling
-
-    def c_ch_bwl(self, call: Call) -> None:
-        self.ch(call).bwl = call.arg(0).upper()
-
-    def q_ch_bwl(self, call: Call) -> str:
-        return self.ch(call).bwl
-
-    # run control shared by both dialects
+    # run control shared by the dialects
     def c_run(self, call: Call) -> None:
         self.engine.run()
 

@@ -1,27 +1,29 @@
 """Siglent SDS1000X-E (SDS1104X-E) dialect: the legacy LeCroy-style command set.
 
-Sources: Siglent Digital Oscilloscope Programming Guide PG01-E02D, scopehal
-SiglentSCPIOscilloscope.cpp (PROTOCOL_ESERIES), libsigrok.
-Headers are short (`C1:VDIV`) or long (`C1:VOLT_DIV`); `CHDR OFF|SHORT|LONG` decides whether
-replies repeat the header and carry units (`C1:VDIV 5.00E-01V`, default SHORT) or are bare.
-Channels: `C<n>:TRA`, `C<n>:VDIV`, `C<n>:OFST` (added to the signal), `C<n>:ATTN`. Timebase
-`TDIV` (1-2-5 steps), `TRDL` (time of screen centre after the trigger), 14 divisions, `SARA?`,
-`MSIZ` (only in AUTO trigger mode, -221 otherwise). Trigger `TRSE EDGE,SR,C<n>,...`,
-`C<n>:TRLV`, `C<n>:TRSL POS|NEG`, `TRMD AUTO|NORM|SINGLE|STOP`, `SAST?` -> Arm (pre-trigger
-filling), Ready, Trig'd, Stop, Auto; `FRTR` forces, `STOP` stops, `ARM` arms a single.
-`C<n>:WF? DAT2` -> `C1:WF DAT2,#9<len><int8>` + two newlines (bare `#9...` with CHDR OFF;
-UNCONFIRMED), V = code x VDIV/25 - OFST. `C<n>:PAVA? MAX` -> `C1:PAVA MAX,2.00E+00V`, `****` when
-it cannot be measured. `CMR?` returns and clears the command error register (LeCroy codes:
-1 unknown header, 3 bad number, 5 bad keyword/value; UNCONFIRMED mapping).
+Sources: the Siglent SDS1000X-E programming guide (PG01-E02D), scopehal PROTOCOL_ESERIES, sigrok
+siglent-sds. Headers are short (`C1:VDIV`) or long (`C1:VOLT_DIV`); `CHDR OFF|SHORT|LONG` decides
+whether replies repeat the header (in that form) and carry units (`C1:VDIV 5.00E-01V`, default
+SHORT) or are bare. Channels: `C<n>:TRA`, `C<n>:VDIV`, `C<n>:OFST` (added to the signal),
+`C<n>:ATTN`, `C<n>:CPL A1M|A50|D1M|D50|GND`. Timebase `TDIV` (1-2-5 steps), `TRDL` (time of
+screen centre after the trigger), 14 divisions, `SARA?`, `MSIZ` (only in AUTO trigger mode, -221
+otherwise). Trigger `TRSE EDGE,SR,C<n>,...`, `C<n>:TRLV`, `C<n>:TRSL POS|NEG`, `TRMD
+AUTO|NORM|SINGLE|STOP`, `SAST?` -> Arm (pre-trigger filling), Ready, Trig'd, Stop, Auto; `FRTR`
+forces, `STOP` stops, `ARM` arms a single. `C<n>:WF? DAT2` -> `C1:WF DAT2,#9<len><int8>` + two
+newlines (bare `#9...` with CHDR OFF; UNCONFIRMED), V = code x VDIV/25 - OFST. `C<n>:PAVA? MAX`
+-> `C1:PAVA MAX,2.00E+00V`, `****` when it cannot be measured. `CMR?` returns and clears the
+command error register (LeCroy codes: 1 unknown header, 3 bad number, 5 bad keyword/value;
+UNCONFIRMED mapping).
+
+`Legacy` holds this command set on shared attribute names, so that the SDS2000X Plus (whose
+firmware still accepts it beside the ":SUBSYSTEM" set) reuses it whole.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .core import INVALID, Call, ScpiError
-from .rigol_ds1000z import snap
-from .scope_instrument import SimScope
+from .core import INVALID, UNSET, Call, Choice, Flag, Number, ScpiError, Setting, header_text
+from .scope_instrument import SimScope, offset, scale
 
 H_DIVS = 14
 CODES_PER_DIV = 25
@@ -34,177 +36,89 @@ PAVA = {"MAX": ("VMAX", "V"), "MIN": ("VMIN", "V"), "MEAN": ("VAVG", "V"), "PKPK
         "AMPL": ("VAMP", "V"), "TOP": ("VTOP", "V"), "BASE": ("VBASE", "V"), "RMS": ("VRMS", "V"),
         "RISE": ("RTIME", "S"), "FALL": ("FTIME", "S"), "PWID": ("PWIDTH", "S"), "NWID": ("NWIDTH", "S")}
 STATUS = {"STOP": "Stop", "RUN": "Arm", "WAIT": "Ready", "TD": "Trig'd", "AUTO": "Auto"}
+TRMD = {"AUTO": "AUTO", "NORM": "NORM", "SINGLE": "SINGLE", "STOP": "STOP"}
+#: Short header -> long header (CHDR LONG answers with the long one).
+LONG: dict[str, str] = {}
 
 
 def _e(x: float) -> str:
     return f"{x:.2E}"
 
 
+def _both(short: str, long: str, attr: str, arg, after: str | None = None, default=UNSET,
+          unit: str = "") -> tuple[Setting, Setting]:
+    LONG[short] = long
+    return (Setting(short, attr, arg, after, default, unit), Setting(long, attr, arg, after, default, unit))
+
+
 def _pair(short: str, long: str, handler: str) -> tuple[tuple[str, str], ...]:
+    LONG[short.rstrip("?")] = long.rstrip("?")
     return ((short, handler), (long, handler))
 
 
-class SiglentSDS1104XE(SimScope):
-    IDN = "Siglent Technologies,SDS1104X-E,SDSMMEBX3R2053,8.1.6.1.33"
-    RECORD_POINTS = MSIZES[DEFAULT_MSIZE]
-    COMMANDS = (
-        *_pair("CHDR", "COMM_HEADER", "c_chdr"), *_pair("CHDR?", "COMM_HEADER?", "q_chdr"),
-        *_pair("C#:TRA", "C#:TRACE", "c_ch_disp"), *_pair("C#:TRA?", "C#:TRACE?", "q_tra"),
-        *_pair("C#:VDIV", "C#:VOLT_DIV", "c_ch_scale"), *_pair("C#:VDIV?", "C#:VOLT_DIV?", "q_vdiv"),
-        *_pair("C#:OFST", "C#:OFFSET", "c_ch_offset"), *_pair("C#:OFST?", "C#:OFFSET?", "q_ofst"),
-        *_pair("C#:ATTN", "C#:ATTENUATION", "c_ch_probe"), *_pair("C#:ATTN?", "C#:ATTENUATION?", "q_attn"),
-        *_pair("C#:CPL", "C#:COUPLING", "c_noop"),
-        *_pair("TDIV", "TIME_DIV", "c_tdiv"), *_pair("TDIV?", "TIME_DIV?", "q_tdiv"),
-        *_pair("TRDL", "TRIG_DELAY", "c_trdl"), *_pair("TRDL?", "TRIG_DELAY?", "q_trdl"),
-        *_pair("SARA?", "SAMPLE_RATE?", "q_sara"),
-        *_pair("MSIZ", "MEMORY_SIZE", "c_msiz"), *_pair("MSIZ?", "MEMORY_SIZE?", "q_msiz"),
-        *_pair("TRSE", "TRIG_SELECT", "c_trse"), *_pair("TRSE?", "TRIG_SELECT?", "q_trse"),
-        *_pair("C#:TRLV", "C#:TRIG_LEVEL", "c_trlv"), *_pair("C#:TRLV?", "C#:TRIG_LEVEL?", "q_trlv"),
-        *_pair("C#:TRSL", "C#:TRIG_SLOPE", "c_trsl"), *_pair("C#:TRSL?", "C#:TRIG_SLOPE?", "q_trsl"),
-        *_pair("TRMD", "TRIG_MODE", "c_trmd"), *_pair("TRMD?", "TRIG_MODE?", "q_trmd"),
+class Legacy:
+    """The legacy command set's settings and handlers (mixed into a SimScope)."""
+
+    LEGACY_SETTINGS = (
+        *_both("CHDR", "COMM_HEADER", "header", Choice({"OFF": "OFF", "SHORT": "SHORT", "LONG": "LONG"}),
+               default="SHORT"),
+        *_both("C#:TRA", "C#:TRACE", "ch.display", Flag("ON", "OFF")),
+        *_both("C#:VDIV", "C#:VOLT_DIV", "ch.scale", scale(_e), unit="V"),
+        *_both("C#:OFST", "C#:OFFSET", "ch.offset", offset(_e), unit="V"),
+        *_both("C#:ATTN", "C#:ATTENUATION", "ch.probe", Number(0.1, 10000.0)),
+        *_both("C#:CPL", "C#:COUPLING", "ch.cpl", Choice({c: c for c in ("A1M", "A50", "D1M", "D50", "GND")})),
+        *_both("TDIV", "TIME_DIV", "tdiv", Number(1e-9, 1000.0, _e, TDIV_STEPS), "geometry", 1e-3, "S"),
+        *_both("TRDL", "TRIG_DELAY", "delay", Number(lambda i: -i.H_DIVS / 2 * i.tdiv - 10.0, 10.0, _e),
+               "geometry", 0.0, "S"),
+        *_both("C#:TRLV", "C#:TRIG_LEVEL", "engine.trig_level", Number(-100.0, 100.0, _e), unit="V"),
+        *_both("C#:TRSL", "C#:TRIG_SLOPE", "engine.trig_slope", Choice({"POS": "POS", "NEG": "NEG"})),
+    )
+    LEGACY_COMMANDS = (
+        *_pair("TRMD", "TRIG_MODE", "c_trmd"),
+        *_pair("TRMD?", "TRIG_MODE?", lambda s, c: s.reply(c, None, s.mode)),
         *_pair("SAST?", "SAMPLE_STATUS?", "q_sast"),
-        *_pair("ARM", "ARM_ACQUISITION", "c_single"), ("STOP", "c_stop"),
-        *_pair("FRTR", "FORCE_TRIGGER", "c_force"), *_pair("ASET", "AUTO_SETUP", "c_autoscale"),
+        *_pair("ARM", "ARM_ACQUISITION", "c_arm"), ("STOP", "c_halt"),
+        *_pair("FRTR", "FORCE_TRIGGER", "c_force"),
         *_pair("C#:WF?", "C#:WAVEFORM?", "q_wf"), *_pair("C#:PAVA?", "C#:PARAMETER_VALUE?", "q_pava"),
-        ("WFSU", "c_noop"), ("CMR?", "q_cmr"), ("INR?", "q_zero"),
+        ("CMR?", "q_cmr"), ("INR?", "q_zero"),
     )
 
-    def configure(self) -> None:
-        self.header = "SHORT"
-        self.tdiv, self.trdl = 1e-3, 0.0
-        self.msize = DEFAULT_MSIZE
-        self.mode = "AUTO"
-        self.engine.record_points = MSIZES[self.msize]
-        for ch in self.engine.channels.values():
-            ch.probe, ch.offset = 1.0, 0.0
-        self._geometry()
-
-    def fmt(self, x: float) -> str:
-        return _e(x)
-
-    def _geometry(self) -> None:
-        self.engine.span = H_DIVS * self.tdiv
-        self.engine.rel_start = self.trdl - H_DIVS / 2 * self.tdiv
-
-    def _reply(self, header: str, value: str) -> str:
-        return value if self.header == "OFF" else f"{header} {value}"
-
-    # --- status / errors --------------------------------------------------------------------------
-    def c_chdr(self, call: Call) -> None:
-        self.header = call.choice(0, {"OFF": "OFF", "SHORT": "SHORT", "LONG": "LONG"})
-
-    def q_chdr(self, call: Call) -> str:
-        return self._reply("CHDR", self.header)
+    def reply(self, call: Call, setting: Setting | None, text: str) -> str:
+        """`C1:VDIV 5.00E-01V` (CHDR SHORT/LONG: the header in that form, and the unit) or bare;
+        replies to the newer ":SUBSYSTEM" commands are always bare."""
+        pattern = (setting.pattern if setting else call.pattern).rstrip("?")
+        short = next((s for s, l in LONG.items() if pattern in (s, l)), None)
+        if short is None or self.header == "OFF":
+            return text
+        head = header_text(LONG[short] if self.header == "LONG" else short, call.suffixes).lstrip(":")
+        return f"{head} {text}{setting.unit if setting else ''}"
 
     def q_cmr(self, call: Call) -> str:
-        code = 0
-        while len(self.errors):
-            c, _ = self.errors._q.popleft()
-            code = code or CMR_CODES.get(c, 1)
-        return self._reply("CMR", str(code))
-
-    # --- channels ---------------------------------------------------------------------------------
-    def _ch_reply(self, call: Call, name: str, value: str) -> str:
-        return self._reply(f"C{call.suffix(0)}:{name}", value)
-
-    def q_tra(self, call: Call) -> str:
-        return self._ch_reply(call, "TRA", "ON" if self.ch(call).display else "OFF")
-
-    def q_vdiv(self, call: Call) -> str:
-        v = _e(self.ch(call).scale)
-        return self._ch_reply(call, "VDIV", v if self.header == "OFF" else v + "V")
-
-    def q_ofst(self, call: Call) -> str:
-        v = _e(self.ch(call).offset)
-        return self._ch_reply(call, "OFST", v if self.header == "OFF" else v + "V")
-
-    def q_attn(self, call: Call) -> str:
-        return self._ch_reply(call, "ATTN", f"{self.ch(call).probe:g}")
-
-    # --- timebase ---------------------------------------------------------------------------------
-    def c_tdiv(self, call: Call) -> None:
-        self.tdiv = snap(call.number(0, 1e-9, 100.0), TDIV_STEPS)
-        self._geometry()
-
-    def q_tdiv(self, call: Call) -> str:
-        return self._reply("TDIV", _e(self.tdiv) + ("" if self.header == "OFF" else "S"))
-
-    def c_trdl(self, call: Call) -> None:
-        self.trdl = call.number(0, -H_DIVS / 2 * self.tdiv - 10.0, 10.0)
-        self._geometry()
-
-    def q_trdl(self, call: Call) -> str:
-        return self._reply("TRDL", _e(self.trdl) + ("" if self.header == "OFF" else "S"))
-
-    def q_sara(self, call: Call) -> str:
-        return self._reply("SARA", _e(1.0 / self.engine.dt) + ("" if self.header == "OFF" else "Sa/s"))
-
-    def c_msiz(self, call: Call) -> None:
-        size = call.arg(0).upper()
-        if size not in MSIZES:
-            raise ScpiError(-224, size)
-        if self.mode != "AUTO":
-            raise ScpiError(-221, "memory size changes only in AUTO trigger mode")
-        self.msize = size
-        self.engine.record_points = MSIZES[size]
-
-    def q_msiz(self, call: Call) -> str:
-        return self._reply("MSIZ", self.msize)
-
-    # --- trigger ----------------------------------------------------------------------------------
-    def c_trse(self, call: Call) -> None:
-        if call.arg(0).upper() != "EDGE":
-            raise ScpiError(-224, call.arg(0))
-        args = [a.upper() for a in call.args]
-        if "SR" in args and args.index("SR") + 1 < len(args):
-            self.engine.trig_source = int(args[args.index("SR") + 1].lstrip("C"))
-
-    def q_trse(self, call: Call) -> str:
-        return self._reply("TRSE", f"EDGE,SR,C{self.engine.trig_source},HT,OFF")
-
-    def c_trlv(self, call: Call) -> None:
-        self.engine.trig_level = call.number(0, -100.0, 100.0)
-
-    def q_trlv(self, call: Call) -> str:
-        return self._ch_reply(call, "TRLV", _e(self.engine.trig_level) + ("" if self.header == "OFF" else "V"))
-
-    def c_trsl(self, call: Call) -> None:
-        self.engine.trig_slope = call.choice(0, {"POS": "POS", "NEG": "NEG"})
-
-    def q_trsl(self, call: Call) -> str:
-        return self._ch_reply(call, "TRSL", self.engine.trig_slope)
+        code = next((CMR_CODES.get(c, 1) for c, _ in self.errors.drain()), 0)
+        return self.reply(call, None, str(code))
 
     def c_trmd(self, call: Call) -> None:
-        self.mode = call.choice(0, {"AUTO": "AUTO", "NORM": "NORM", "SINGLE": "SINGLE", "STOP": "STOP"})
+        self.mode = call.choice(0, TRMD)
         if self.mode == "STOP":
             self.engine.stop()
         elif self.mode == "SINGLE":
-            self.engine.sweep = "SING"
-            self.engine.single(self.SINGLE_LATENCY_S)
+            self.c_arm(call)
         else:
             self.engine.sweep = self.mode
             self.engine.run()
 
-    def q_trmd(self, call: Call) -> str:
-        return self._reply("TRMD", self.mode)
-
-    def c_single(self, call: Call) -> None:
+    def c_arm(self, call: Call) -> None:
         self.mode = "SINGLE"
         self.engine.sweep = "SING"
         self.engine.single(self.SINGLE_LATENCY_S)
 
-    def c_stop(self, call: Call) -> None:
+    def c_halt(self, call: Call) -> None:
         self.mode = "STOP"
         self.engine.stop()
 
-    def c_autoscale(self, call: Call) -> None:
-        self.mode = "AUTO"
-        super().c_autoscale(call)
-
     def q_sast(self, call: Call) -> str:
-        return self._reply("SAST", STATUS[self.engine.status()])
+        return self.reply(call, None, STATUS[self.engine.status()])
 
-    # --- waveform and measurements ----------------------------------------------------------------
     def q_wf(self, call: Call) -> bytes:
         n = call.suffix(0)
         if call.arg(0, "ALL").upper() != "DAT2":
@@ -221,11 +135,58 @@ class SiglentSDS1104XE(SimScope):
         return block if self.header == "OFF" else f"C{n}:WF DAT2,".encode() + block
 
     def q_pava(self, call: Call) -> str:
-        n = call.suffix(0)
         item = call.arg(0).upper()
         if item not in PAVA:
             raise ScpiError(-224, item)
         name, unit = PAVA[item]
-        value = self.engine.measure(name, n)
-        text = "****" if value >= INVALID else _e(value) + unit
-        return self._ch_reply(call, "PAVA", f"{item},{text}")
+        value = self.engine.measure(name, call.suffix(0))
+        text = "****" if value >= INVALID else _e(value) + (unit if self.header != "OFF" else "")
+        return self.reply(call, None, f"{item},{text}")
+
+
+class SiglentSDS1104XE(Legacy, SimScope):
+    IDN = "Siglent Technologies,SDS1104X-E,SDSMMEBX3R2053,8.1.6.1.33"
+    RECORD_POINTS = MSIZES[DEFAULT_MSIZE]
+    H_DIVS = H_DIVS
+    SETTINGS = Legacy.LEGACY_SETTINGS
+    COMMANDS = (
+        *Legacy.LEGACY_COMMANDS,
+        *_pair("SARA?", "SAMPLE_RATE?", lambda s, c: s.reply(c, None, _e(1.0 / s.engine.dt) + ("Sa/s" if s.header != "OFF" else ""))),
+        *_pair("MSIZ", "MEMORY_SIZE", "c_msiz"),
+        *_pair("MSIZ?", "MEMORY_SIZE?", lambda s, c: s.reply(c, None, s.msize)),
+        *_pair("TRSE", "TRIG_SELECT", "c_trse"),
+        *_pair("TRSE?", "TRIG_SELECT?", lambda s, c: s.reply(c, None, f"EDGE,SR,C{s.engine.trig_source},HT,OFF")),
+        *_pair("ASET", "AUTO_SETUP", "c_autoscale"), ("WFSU", "c_noop"),
+    )
+
+    def configure(self) -> None:
+        self.msize = DEFAULT_MSIZE
+        self.mode = "AUTO"
+        self.engine.record_points = MSIZES[self.msize]
+        for ch in self.engine.channels.values():
+            ch.probe, ch.offset, ch.cpl = 1.0, 0.0, "D1M"
+        self.geometry()
+
+    def geometry(self, _owner: object = None) -> None:
+        self.engine.span = H_DIVS * self.tdiv
+        self.engine.rel_start = self.delay - H_DIVS / 2 * self.tdiv
+
+    def c_msiz(self, call: Call) -> None:
+        size = call.arg(0).upper()
+        if size not in MSIZES:
+            raise ScpiError(-224, size)
+        if self.mode != "AUTO":
+            raise ScpiError(-221, "memory size changes only in AUTO trigger mode")
+        self.msize = size
+        self.engine.record_points = MSIZES[size]
+
+    def c_trse(self, call: Call) -> None:
+        if call.arg(0).upper() != "EDGE":
+            raise ScpiError(-224, call.arg(0))
+        args = [a.upper() for a in call.args]
+        if "SR" in args and args.index("SR") + 1 < len(args):
+            self.engine.trig_source = int(args[args.index("SR") + 1].lstrip("C"))
+
+    def c_autoscale(self, call: Call) -> None:
+        self.mode = "AUTO"
+        super().c_autoscale(call)

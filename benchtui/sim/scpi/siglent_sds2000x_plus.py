@@ -1,7 +1,7 @@
 """Siglent SDS2000X Plus (SDS2104X Plus) dialect: the newer ":SUBSYSTEM" SCPI set (guide EN11).
 
-Sources: Siglent's SDS series programming guide EN11 (examples), PyMeasure siglent_sds1000xhd, scopehal
-PROTOCOL_E11). Replies are bare values. Channels `:CHAN<n>:SWIT`, `:SCAL`, `:OFFS` (added to the
+Sources: the Siglent SDS Series programming guide EN11, PyMeasure siglent_sds1000xhd, scopehal
+PROTOCOL_E11. Replies are bare values. Channels `:CHAN<n>:SWIT`, `:SCAL`, `:OFFS` (added to the
 signal), `:PROB VAL,<x>` (or a bare number, as PyMeasure sends). `:TIM:SCAL` (1-2-5 steps),
 `:TIM:DEL` = time of screen centre after the trigger, 10 divisions. `:TRIG:MODE
 AUTO|NORM|SING|FTRIG`, `:TRIG:STOP`, `:TRIG:RUN`, `:TRIG:FORC`, `:TRIG:STAT?` -> Arm/Ready/
@@ -11,7 +11,12 @@ a LeCroy-style little-endian WAVEDESC; `:WAV:DATA?` a `#9` block; both end with 
 8-bit ADC: BYTE codes are int8 at 30 codes/div (scopehal); WORD carries the same code in the high
 byte (x256), and the descriptor says 7680 codes/div then (UNCONFIRMED, consistent with scopehal
 dividing the gain by 256). Simple measurements `:MEAS:SIMP:SOUR`, `:MEAS:SIMP:VAL? MAX` ->
-`2.000E+00`, `****` when not measurable.
+`2.000E+00`, `****` when not measurable. `*OPT?` exists from firmware 1.5.2R1 (scopehal #786).
+
+Firmware 1.5.x still accepts the legacy set (`CHDR`, `C1:VDIV?`, `TDIV?`, `TRMD?`, `C1:WF? DAT2`,
+`SAST?`, ...) beside this one, on the same state: scopehal's E11 code path sends `CHDR SHORT` to
+these scopes and the EN11 guide keeps the old commands in its obsolete-commands chapter. The
+legacy `C1:WF? DAT2` codes are scaled as on the SDS1000X-E (25 codes/div): UNCONFIRMED.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ import struct
 
 import numpy as np
 
-from .core import INVALID, Call, ScpiError, ieee_block
-from .rigol_ds1000z import snap
-from .scope_instrument import SimScope
+from .core import INVALID, Call, Choice, Flag, Number, ScpiError, Setting, ieee_block
+from .scope_instrument import SimScope, offset, scale, sources
+from .siglent_sds1000x_e import Legacy
 
 H_DIVS = 10
 CODES_PER_DIV = 30
@@ -33,102 +38,84 @@ DEPTHS = {"10K": 10_000, "100K": 100_000, "1M": 1_000_000, "10M": 10_000_000}
 DEFAULT_DEPTH = "10K"         # UNCONFIRMED power-on depth
 MAX_POINTS = 5_000_000        # :WAV:MAXP? (UNCONFIRMED value; tests lower it to see pieces)
 DESC_LENGTH = 346
+TRIG_MODES = {"AUTO": "AUTO", "NORM": "NORMal", "SINGLE": "SINGle", "STOP": "STOP"}
 SIMPLE = {"MAX": "VMAX", "MIN": "VMIN", "MEAN": "VAVG", "PKPK": "VPP", "AMPL": "VAMP",
           "TOP": "VTOP", "BASE": "VBASE", "RMS": "VRMS", "RISE": "RTIME", "FALL": "FTIME",
           "PWID": "PWIDTH", "NWID": "NWIDTH"}
-STATUS = {"STOP": "Stop", "RUN": "Arm", "WAIT": "Ready", "TD": "Trig'd", "AUTO": "Auto"}
 
 
 def _e(x: float) -> str:
     return f"{x:.3E}"
 
 
-class SiglentSDS2104XPlus(SimScope):
+class SiglentSDS2104XPlus(Legacy, SimScope):
     IDN = "Siglent Technologies,SDS2104X Plus,SDS2PDDX2R0123,1.5.2R3"
+    OPT = "0,0,0,0,0,0,0,0,0"
     RECORD_POINTS = DEPTHS[DEFAULT_DEPTH]
     MAX_POINTS = MAX_POINTS
+    H_DIVS = H_DIVS
+    CHOICE_REPLY = "as-written"
+    SETTINGS = (
+        Setting(":CHANnel#:SWITch", "ch.display", Flag("ON", "OFF")),
+        Setting(":CHANnel#:VISible", "ch.visible", Flag("ON", "OFF")),
+        Setting(":CHANnel#:SCALe", "ch.scale", scale(_e)),
+        Setting(":CHANnel#:OFFSet", "ch.offset", offset(_e)),
+        Setting(":CHANnel#:COUPling", "ch.coupling", Choice({"DC": "DC", "AC": "AC", "GND": "GND"})),
+        Setting(":CHANnel#:IMPedance", "ch.impedance", Choice({"ONEMeg": "ONEM", "FIFTy": "FIFT"})),
+        Setting(":CHANnel#:BWLimit", "ch.bwl", Choice({"FULL": "FULL", "20M": "20M", "200M": "200M"})),
+        Setting(":TIMebase:SCALe", "tdiv", Number(200e-12, 1000.0, _e, TDIV_STEPS), "geometry", 1e-3),
+        Setting(":TIMebase:DELay", "delay", Number(-1000.0, 1000.0, _e), "geometry", 0.0),
+        Setting(":TIMebase:REFerence", "t_ref", Choice({"DELay": "DEL", "POSition": "POS"}), default="DEL"),
+        Setting(":TRIGger:TYPE", "trig_type", Choice({"EDGE": "EDGE"}), default="EDGE"),
+        Setting(":TRIGger:EDGE:SOURce", "engine.trig_source", sources("C", "CHANnel")),
+        Setting(":TRIGger:EDGE:LEVel", "engine.trig_level", Number(-100.0, 100.0, _e)),
+        Setting(":TRIGger:EDGE:SLOPe", "engine.trig_slope", Choice({"RISing": "POS", "FALLing": "NEG",
+                                                                    "ALTernate": "EITH"})),
+        Setting(":TRIGger:EDGE:COUPling", "trig_coupling", Choice({"DC": "DC", "AC": "AC", "LFReject": "LFR",
+                                                                   "HFReject": "HFR"}), default="DC"),
+        Setting(":WAVeform:SOURce", "wav_src", sources("C", "CHANnel"), default=1),
+        Setting(":WAVeform:WIDTh", "width", Choice({"BYTE": "BYTE", "WORD": "WORD"}), default="BYTE"),
+        Setting(":WAVeform:STARt", "wav_start", Number(0, 1e9, "d", integer=True), default=0),
+        Setting(":WAVeform:POINt", "wav_points", Number(0, 1e9, "d", integer=True), default=0),
+        Setting(":WAVeform:INTerval", "wav_interval", Number(1, 1e9, "d", integer=True), default=1),
+        Setting(":MEASure", "meas_on", Flag("ON", "OFF"), default=True),
+        Setting(":MEASure:MODE", "meas_mode", Choice({"SIMPle": "SIMP", "ADVanced": "ADV"}), default="SIMP"),
+        Setting(":MEASure:SIMPle:SOURce", "meas_src", sources("C", "CHANnel"), default=1),
+        *Legacy.LEGACY_SETTINGS,
+    )
     COMMANDS = (
-        (":CHANnel#:SWITch", "c_ch_disp"), (":CHANnel#:SWITch?", "q_onoff"),
-        (":CHANnel#:VISible", "c_noop"), (":CHANnel#:VISible?", "q_onoff"),
-        (":CHANnel#:SCALe", "c_ch_scale"), (":CHANnel#:SCALe?", "q_ch_scale"),
-        (":CHANnel#:OFFSet", "c_ch_offset"), (":CHANnel#:OFFSet?", "q_ch_offset"),
-        (":CHANnel#:PROBe", "c_probe"), (":CHANnel#:PROBe?", "q_ch_probe"),
-        (":CHANnel#:COUPling", "c_ch_coup"), (":CHANnel#:COUPling?", "q_ch_coup"),
-        (":CHANnel#:IMPedance", "c_noop"), (":CHANnel#:BWLimit", "c_ch_bwl"),
-        (":CHANnel#:BWLimit?", "q_ch_bwl"),
-        (":TIMebase:SCALe", "c_tscale"), (":TIMebase:SCALe?", "q_tscale"),
-        (":TIMebase:DELay", "c_tdelay"), (":TIMebase:DELay?", "q_tdelay"),
-        (":TIMebase:REFerence", "c_noop"),
+        (":CHANnel#:PROBe", "c_probe"), (":CHANnel#:PROBe?", lambda s, c: _e(s.ch(c).probe)),
         (":ACQuire:MDEPth", "c_mdep"), (":ACQuire:MDEPth?", "q_mdep"),
         (":ACQuire:POINts?", "q_points"), (":ACQuire:SRATe?", "q_srate"),
-        (":TRIGger:TYPE", "c_trig_type"), (":TRIGger:TYPE?", "q_trig_type"),
-        (":TRIGger:EDGE:SOURce", "c_trig_src"), (":TRIGger:EDGE:SOURce?", "q_trig_src"),
-        (":TRIGger:EDGE:LEVel", "c_trig_lvl"), (":TRIGger:EDGE:LEVel?", "q_trig_lvl"),
-        (":TRIGger:EDGE:SLOPe", "c_trig_slope"), (":TRIGger:EDGE:SLOPe?", "q_trig_slope"),
-        (":TRIGger:EDGE:COUPling", "c_noop"),
-        (":TRIGger:MODE", "c_trig_mode"), (":TRIGger:MODE?", "q_trig_mode"),
-        (":TRIGger:STOP", "c_stop"), (":TRIGger:RUN", "c_run"), (":TRIGger:FORCe", "c_force"),
-        (":TRIGger:STATus?", "q_trig_stat"), (":AUToset", "c_autoscale"),
-        (":WAVeform:SOURce", "c_wav_source"), (":WAVeform:SOURce?", "q_wav_source"),
-        (":WAVeform:WIDTh", "c_wav_width"), (":WAVeform:WIDTh?", "q_wav_width"),
-        (":WAVeform:STARt", "c_wav_start"), (":WAVeform:STARt?", "q_wav_start"),
-        (":WAVeform:POINt", "c_wav_point"), (":WAVeform:POINt?", "q_wav_point"),
-        (":WAVeform:INTerval", "c_noop"), (":WAVeform:MAXPoint?", "q_maxp"),
+        (":TRIGger:MODE", "c_trig_mode"),
+        (":TRIGger:MODE?", lambda s, c: TRIG_MODES[s.mode]),
+        (":TRIGger:STOP", "c_halt"), (":TRIGger:RUN", "c_run"), (":TRIGger:FORCe", "c_force"),
+        (":TRIGger:STATus?", "q_sast"), (":AUToset", "c_autoscale"),
+        (":WAVeform:MAXPoint?", lambda s, c: _e(s.MAX_POINTS)),
         (":WAVeform:PREamble?", "q_preamble"), (":WAVeform:DATA?", "q_data"),
-        (":MEASure", "c_noop"), (":MEASure?", "q_on"), (":MEASure:MODE", "c_noop"),
-        (":MEASure:SIMPle:SOURce", "c_meas_source"), (":MEASure:SIMPle:SOURce?", "q_meas_source"),
         (":MEASure:SIMPle:ITEM", "c_noop"), (":MEASure:SIMPle:VALue?", "q_simple"),
+        *Legacy.LEGACY_COMMANDS,
     )
 
     def configure(self) -> None:
-        self.tdiv, self.delay = 1e-3, 0.0
         self.depth = DEFAULT_DEPTH
         self.mode = "AUTO"
-        self.wav_src, self.width, self.wav_start, self.wav_points = 1, "BYTE", 0, 0
-        self.meas_src = 1
         self.engine.record_points = DEPTHS[self.depth]
         for ch in self.engine.channels.values():
-            ch.probe, ch.offset = 1.0, 0.0
-        self._geometry()
+            ch.probe, ch.offset, ch.bwl = 1.0, 0.0, "FULL"
+        self.geometry()
 
-    def fmt(self, x: float) -> str:
-        return _e(x)
-
-    def _geometry(self) -> None:
+    def geometry(self, _owner: object = None) -> None:
         self.engine.span = H_DIVS * self.tdiv
         self.engine.rel_start = self.delay - H_DIVS / 2 * self.tdiv
 
-    def _source(self, text: str) -> int:
-        t = text.strip().upper()
-        for prefix in ("CHANNEL", "CHAN", "C"):
-            if t.startswith(prefix) and t[len(prefix):].isdigit() and 1 <= int(t[len(prefix):]) <= 4:
-                return int(t[len(prefix):])
-        raise ScpiError(-224, text.strip())
-
-    # --- channels / timebase ----------------------------------------------------------------------
-    def q_onoff(self, call: Call) -> str:
-        return "ON" if self.ch(call).display else "OFF"
-
     def c_probe(self, call: Call) -> None:
-        args = call.args[1:] if call.args and call.args[0].upper() == "VAL" else call.args
+        """`:CHAN1:PROB VAL,10` or `:CHAN1:PROB 10` (as PyMeasure sends), `DEF` is 1X."""
         if call.args and call.args[0].upper() == "DEF":
             self.ch(call).probe = 1.0
             return
+        args = call.args[1:] if call.args and call.args[0].upper() == "VAL" else call.args
         self.ch(call).probe = Call(call.header, args, call.suffixes).number(0, 1e-6, 1e6)
-
-    def c_tscale(self, call: Call) -> None:
-        self.tdiv = snap(call.number(0, 200e-12, 1000.0), TDIV_STEPS)
-        self._geometry()
-
-    def q_tscale(self, call: Call) -> str:
-        return _e(self.tdiv)
-
-    def c_tdelay(self, call: Call) -> None:
-        self.delay = call.number(0, -1000.0, 1000.0)
-        self._geometry()
-
-    def q_tdelay(self, call: Call) -> str:
-        return _e(self.delay)
 
     def c_mdep(self, call: Call) -> None:
         value = call.arg(0).upper()
@@ -138,7 +125,7 @@ class SiglentSDS2104XPlus(SimScope):
         self.engine.record_points = DEPTHS[value]
 
     def q_mdep(self, call: Call) -> str:
-        return self.depth.lower().replace("k", "k")
+        return self.depth.lower()
 
     def q_points(self, call: Call) -> str:
         self.engine.update()
@@ -148,78 +135,16 @@ class SiglentSDS2104XPlus(SimScope):
     def q_srate(self, call: Call) -> str:
         return _e(1.0 / self.engine.dt)
 
-    # --- trigger ----------------------------------------------------------------------------------
-    def c_trig_type(self, call: Call) -> None:
-        if call.arg(0).upper() != "EDGE":
-            raise ScpiError(-224, call.arg(0))
-
-    def q_trig_type(self, call: Call) -> str:
-        return "EDGE"
-
-    def c_trig_src(self, call: Call) -> None:
-        self.engine.trig_source = self._source(call.arg(0))
-
-    def q_trig_src(self, call: Call) -> str:
-        return f"C{self.engine.trig_source}"
-
-    def c_trig_lvl(self, call: Call) -> None:
-        self.engine.trig_level = call.number(0, -100.0, 100.0)
-
-    def q_trig_lvl(self, call: Call) -> str:
-        return _e(self.engine.trig_level)
-
-    def c_trig_slope(self, call: Call) -> None:
-        self.engine.trig_slope = call.choice(0, {"RISing": "POS", "FALLing": "NEG", "ALTernate": "EITH"})
-
-    def q_trig_slope(self, call: Call) -> str:
-        return {"POS": "RISing", "NEG": "FALLing", "EITH": "ALTernate"}[self.engine.trig_slope]
-
     def c_trig_mode(self, call: Call) -> None:
         mode = call.choice(0, {"AUTO": "AUTO", "NORMal": "NORM", "SINGle": "SING", "FTRIG": "FTRIG"})
         if mode == "FTRIG":
             self.engine.force()
-            return
-        self.mode = mode
-        if mode == "SING":
-            self.engine.sweep = "SING"
-            self.engine.single(self.SINGLE_LATENCY_S)
+        elif mode == "SING":
+            self.c_arm(call)
         else:
+            self.mode = mode
             self.engine.sweep = mode
             self.engine.run()
-
-    def q_trig_mode(self, call: Call) -> str:
-        return {"AUTO": "AUTO", "NORM": "NORMal", "SING": "SINGle"}[self.mode]
-
-    def q_trig_stat(self, call: Call) -> str:
-        return STATUS[self.engine.status()]
-
-    # --- waveform ---------------------------------------------------------------------------------
-    def c_wav_source(self, call: Call) -> None:
-        self.wav_src = self._source(call.arg(0))
-
-    def q_wav_source(self, call: Call) -> str:
-        return f"C{self.wav_src}"
-
-    def c_wav_width(self, call: Call) -> None:
-        self.width = call.choice(0, {"BYTE": "BYTE", "WORD": "WORD"})
-
-    def q_wav_width(self, call: Call) -> str:
-        return self.width
-
-    def c_wav_start(self, call: Call) -> None:
-        self.wav_start = int(call.number(0, 0, 1e9))
-
-    def q_wav_start(self, call: Call) -> str:
-        return str(self.wav_start)
-
-    def c_wav_point(self, call: Call) -> None:
-        self.wav_points = int(call.number(0, 0, 1e9))
-
-    def q_wav_point(self, call: Call) -> str:
-        return str(self.wav_points)
-
-    def q_maxp(self, call: Call) -> str:
-        return _e(self.MAX_POINTS)
 
     def _acq(self):
         self.engine.update()
@@ -267,15 +192,6 @@ class SiglentSDS2104XPlus(SimScope):
         return ieee_block(data.astype("<i2" if self.width == "WORD" else np.int8).tobytes(), 9) + b"\n"
 
     # --- measurements -----------------------------------------------------------------------------
-    def q_on(self, call: Call) -> str:
-        return "ON"
-
-    def c_meas_source(self, call: Call) -> None:
-        self.meas_src = self._source(call.arg(0))
-
-    def q_meas_source(self, call: Call) -> str:
-        return f"C{self.meas_src}"
-
     def q_simple(self, call: Call) -> str:
         item = call.arg(0).upper()
         if item not in SIMPLE:

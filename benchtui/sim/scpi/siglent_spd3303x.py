@@ -15,7 +15,7 @@ Reply number formats are UNCONFIRMED (3 decimals).
 
 from __future__ import annotations
 
-from .core import ERROR_TEXT, Call, ScpiError
+from .core import ERROR_TEXT, Call, Choice, Number, ScpiError, Setting
 from .psu import SimPsu
 
 _ON_OFF = {"ON": True, "OFF": False}
@@ -24,10 +24,12 @@ _ON_OFF = {"ON": True, "OFF": False}
 class SiglentSPD3303X(SimPsu):
     IDN = "Siglent Technologies,SPD3303X,SPD3XHBX2R0123,1.01.01.02.05,V3.0"
     RANGES = ((32.0, 0.0, 3.2, 32.0), (32.0, 0.0, 3.2, 32.0))
+    SETTINGS = (
+        Setting(":INSTrument", "selected", Choice({"CH1": 1, "CH2": 2})),
+        Setting(":CH#:VOLTage", "chn.voltage", Number(0.0, lambda c: c.v_max, ".3f"), "pushed"),
+        Setting(":CH#:CURRent", "chn.current", Number(lambda c: c.i_min, lambda c: c.i_max, ".3f"), "pushed"),
+    )
     COMMANDS = (
-        (":INSTrument", "c_inst"), (":INSTrument?", "q_inst"),
-        (":CH#:VOLTage", "c_volt"), (":CH#:VOLTage?", "q_volt"),
-        (":CH#:CURRent", "c_curr"), (":CH#:CURRent?", "q_curr"),
         (":OUTPut", "c_outp"), (":OUTPut:TRACK", "c_track"),
         (":MEASure:VOLTage?", "q_meas_v"), (":MEASure:CURRent?", "q_meas_i"),
         (":MEASure:POWEr?", "q_meas_p"),
@@ -41,37 +43,15 @@ class SiglentSPD3303X(SimPsu):
         self.tracking = 0
 
     def q_error(self, call: Call) -> str:
-        code, detail = self.errors._q.popleft() if len(self.errors) else (0, "")
+        code, _ = self.errors.next()
         return f"{code}  {ERROR_TEXT.get(code, 'Error')}"
 
     def q_version(self, call: Call) -> str:
         return self.IDN.split(",")[3]
 
-    def _ch(self, call: Call) -> int:
-        n = call.suffix(0)
-        self.channel(n)
-        return n
-
-    def c_inst(self, call: Call) -> None:
-        self.selected = self.channel_arg(call, 0)
-
-    def q_inst(self, call: Call) -> str:
-        return f"CH{self.selected}"
-
-    def c_volt(self, call: Call) -> None:
-        n = self._ch(call)
-        self.set_voltage(n, call.number(0, 0.0, self.channel(n).v_max))
-
-    def q_volt(self, call: Call) -> str:
-        return f"{self.channel(self._ch(call)).voltage:.3f}"
-
-    def c_curr(self, call: Call) -> None:
-        n = self._ch(call)
-        ch = self.channel(n)
-        self.set_current(n, call.number(0, ch.i_min, ch.i_max))
-
-    def q_curr(self, call: Call) -> str:
-        return f"{self.channel(self._ch(call)).current:.3f}"
+    def chn(self, call: Call | None):
+        """The channel of `CH<n>:` (Setting owner)."""
+        return self.channel(call.suffix(0) if call is not None else 1)
 
     def c_outp(self, call: Call) -> None:
         """`OUTP CH1,ON` (also `OUTP CH3,ON`: the fixed output can be switched)."""

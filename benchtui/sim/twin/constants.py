@@ -26,7 +26,6 @@ SRAM_BASE, SRAM_SIZE = 0x20000000, 512 * 1024          # DTCM 128K + SRAM1 368K 
 FLASH_AXIM_BASE = 0x08000000
 FLASH_ITCM_BASE = 0x00200000
 SYSINFO_BASE, SYSINFO_SIZE = 0x1FF0F000, 0x800          # OTP, UID, flash size, package
-OTP_SIZE = 0x420
 UID_ADDR = 0x1FF0F420
 FLASH_SIZE_ADDR = 0x1FF0F442
 PACKAGE_ADDR = 0x1FF0F7E0
@@ -82,8 +81,7 @@ BANK_CHANGE_ERASES = False
 F4_CORRUPT_OPTCR_F42X = 0xCFFFFFFD
 F4_CORRUPT_OPTCR_F40X = 0x0FFFFFEC
 #: UNCONFIRMED: whether WRP blocks the RDP 1->0 regression erase. We let the regression erase
-#: the whole array regardless of nWRP.
-REGRESSION_IGNORES_WRP = True
+#: the whole array regardless of nWRP (flash.py/options.py do; no switch).
 
 # --- durations (x32 typ; UNCONFIRMED) ------------------------------------------------------------
 # DS11532 "Flash memory programming" characteristics could not be read: these are the STM32F405/

@@ -1,9 +1,11 @@
 """The Cortex-M7 (or M4) core of the twin, executed by Unicorn.
 
 RAM and the flash array are mapped straight onto the twin's bytearrays (no copy, no hooks on
-reads). The FLASH register block sits in a RAM-backed page whose words always hold the true
-register values, so the flash algorithm's polls of SR and CR cost nothing; only writes are
-hooked (the flash array and the FLASH registers). A BKPT stops the emulation and reports
+reads). The flash controller's register block sits in a RAM-backed page whose words always hold
+the true register values, so the flash algorithm's polls of SR and CR cost nothing; only writes
+are hooked (the flash array and the flash registers). The core reaches the chip only through
+the twin's public `bus.CoreBus` side (memories, the flash controller's public interface, the
+MMIO callbacks). A BKPT stops the emulation and reports
 "halted": that is how a pyOCD flash-algorithm call returns.
 Unicorn is imported here only, so importing the plugin stays cheap.
 
@@ -28,12 +30,11 @@ from unicorn import arm_const as A
 from . import constants as C
 
 if TYPE_CHECKING:
-    from .mcu import Stm32Twin
+    from .bus import CoreBus
 
 EXCP_BKPT = 7
 EXCP_EXCEPTION_EXIT = 8
 PAGE = 0x1000
-SR_OFFSET, CR_OFFSET = 0x0C, 0x10
 
 # DCRSR REGSEL -> Unicorn register
 _CORE_REGS = {i: getattr(A, f"UC_ARM_REG_R{i}") for i in range(13)}
@@ -107,7 +108,7 @@ _raw_hooks = _find_raw_hooks()
 class Core:
     """Unicorn engine + run/halt bookkeeping. Memory lives in the twin."""
 
-    def __init__(self, twin: "Stm32Twin"):
+    def __init__(self, twin: "CoreBus"):
         self.twin = twin
         uc = U.Uc(U.UC_ARCH_ARM, U.UC_MODE_THUMB | U.UC_MODE_MCLASS)
         uc.ctl_set_cpu_model(getattr(A, f"UC_CPU_ARM_{twin.variant.uc_cpu}"))
@@ -122,21 +123,32 @@ class Core:
         rw = U.UC_PROT_ALL
         for base, buf in twin.rams:
             self._map_ptr(base, buf, rw)
-        fsize = len(twin.nv.flash)
+        self.flash_array = twin.flash_array
+        fsize = len(self.flash_array)
         self._flash_dirty = False
         self._pending_flash: tuple[int, bytes] | None = None
         for base in twin.flash_aliases:
-            self._map_ptr(base, twin.nv.flash, U.UC_PROT_READ | U.UC_PROT_WRITE | U.UC_PROT_EXEC)
+            self._map_ptr(base, self.flash_array, U.UC_PROT_READ | U.UC_PROT_WRITE | U.UC_PROT_EXEC)
             self._hook_write(self._flash_write, base, base, base + fsize - 1)
-        regs_page = twin.FLASH_REGS_BASE & ~(PAGE - 1)
+        flash = twin.flash
+        self._regs_base = flash.regs_base
+        self._regs_words = flash.regs_size // 4
+        regs_page = flash.regs_base & ~(PAGE - 1)
         self._regs_page = bytearray(PAGE)
-        self._regs_offset = twin.FLASH_REGS_BASE - regs_page
-        self._map_ptr(regs_page, self._regs_page, U.UC_PROT_READ | U.UC_PROT_WRITE)
-        self._published_sr = -1
-        self._hook_write(self._reg_write, None, twin.FLASH_REGS_BASE, twin.FLASH_REGS_BASE + 0x1F)
-        for base in (twin.IWDG_BASE & ~(PAGE - 1), twin.variant.sysinfo_base & ~(PAGE - 1)):
+        self._regs_offset = flash.regs_base - regs_page
+        self._published: object = None
+        #: A controller whose algorithm writes W1C and key registers per programmed unit (the L4)
+        #: is cheaper behind MMIO callbacks than behind a RAM page kept true by one-shot watches.
+        self._regs_mmio = bool(getattr(flash, "mmio_registers", False))
+        if self._regs_mmio:
+            uc.mmio_map(regs_page, PAGE, self._regs_read, regs_page, self._regs_write_mmio, regs_page)
+        else:
+            self._map_ptr(regs_page, self._regs_page, U.UC_PROT_READ | U.UC_PROT_WRITE)
+            self._hook_write(self._reg_write, None, flash.regs_base, flash.regs_base + flash.regs_size - 1)
+        for base in twin.peripheral_pages:
             uc.mmio_map(base, PAGE, self._periph_read, base, self._periph_write, base)
         uc.hook_add(U.UC_HOOK_INTR, self._on_interrupt)
+        uc.hook_add(U.UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
         self._hook_error: BaseException | None = None
         self._watch: int | None = None     # handle of the armed one-shot read hook
         self._watch_spent = False
@@ -159,11 +171,14 @@ class Core:
                     core._hook_error = exc
                 stop()
 
-        if _raw_hooks is not None:
+        # Uc._uch is the binding's private engine handle (unicorn pinned to 2.1.x; checked by
+        # tests/thirdparty/test_internals.py); without it the binding's hook_add is used.
+        uch = getattr(self.uc, "_uch", None)
+        if _raw_hooks is not None and uch is not None:
             lib, cfunc, handle_type = _raw_hooks
             thunk = cfunc(hook)
             handle = handle_type()
-            status = lib.uc_hook_add(self.uc._uch, ctypes.byref(handle), U.UC_HOOK_MEM_WRITE,
+            status = lib.uc_hook_add(uch, ctypes.byref(handle), U.UC_HOOK_MEM_WRITE,
                                      thunk, None, ctypes.c_uint64(begin), ctypes.c_uint64(end))
             if status == 0:
                 self._thunks.append(thunk)
@@ -176,12 +191,26 @@ class Core:
         self.uc.mem_map_ptr(base, len(buf), perms, ctypes.addressof(cbuf))
 
     # --- the FLASH register page ---------------------------------------------------------------
+    def _regs_read(self, uc, offset: int, size: int, page: int) -> int:
+        reg = page + offset - self._regs_base
+        if not 0 <= reg < self._regs_words * 4:
+            return 0
+        word = self.twin.flash.read(reg & ~3, True)
+        return (word >> (8 * (reg & 3))) & ((1 << (8 * size)) - 1)
+
+    def _regs_write_mmio(self, uc, offset: int, size: int, value: int, page: int) -> None:
+        reg = page + offset - self._regs_base
+        if 0 <= reg < self._regs_words * 4:
+            flash = self.twin.flash
+            flash.write(reg & ~3, value << (8 * (reg & 3)) if size < 4 else value)
+
     def _publish(self) -> None:
         """Write the true FLASH register values into the page the core reads."""
+        if self._regs_mmio:
+            return
         flash = self.twin.flash
-        words = flash.snapshot()
-        _pack_into("<8I", self._regs_page, self._regs_offset, *words)
-        self._published_sr = flash.sr
+        _pack_into(f"<{self._regs_words}I", self._regs_page, self._regs_offset, *flash.snapshot())
+        self._published = flash.status_token()
 
     def _arm_watch(self) -> None:
         self._watch_spent = False
@@ -200,11 +229,12 @@ class Core:
         if self._pending_flash:
             self._fix_flash()
         flash = self.twin.flash
-        if flash._busy_until:
-            if address & ~3 == self.twin.FLASH_REGS_BASE + SR_OFFSET:
-                flash.read(SR_OFFSET, True)   # the core spins on BSY: let real time pass instead
+        if flash.busy_until:
+            offset = (address & ~3) - self._regs_base
+            if offset in flash.status_offsets:
+                flash.read(offset, True)   # the core spins on BSY: let real time pass instead
             self._publish()
-            if flash._busy():
+            if flash.busy():
                 return
         else:
             self._publish()
@@ -212,7 +242,7 @@ class Core:
 
     def _fix_flash(self) -> None:
         offset, data = self._pending_flash
-        self.twin.nv.flash[offset:offset + len(data)] = data
+        self.flash_array[offset:offset + len(data)] = data
         self._pending_flash = None
 
     # --- write hooks ---------------------------------------------------------------------------
@@ -224,9 +254,9 @@ class Core:
         offset = address - base
         flash = self.twin.flash
         if flash.program(offset, size, value) != value:
-            self._pending_flash = (offset, bytes(self.twin.nv.flash[offset:offset + size]))
+            self._pending_flash = (offset, bytes(self.flash_array[offset:offset + size]))
             self._arm_watch()
-        if flash.sr != self._published_sr:
+        if not self._regs_mmio and flash.status_token() != self._published:
             self._publish()
 
     def _reg_write(self, uc, access, address: int, size: int, value: int, user_data) -> None:
@@ -235,23 +265,20 @@ class Core:
         if self._watch_spent:
             self._drop_watch()
         flash = self.twin.flash
-        offset = address - self.twin.FLASH_REGS_BASE
-        if offset == CR_OFFSET and size == 4:
-            # The flash algorithm's PG set/clear around every word: nothing else changes and the
-            # raw store is the true value, so the page needs no update.
-            flash.write(CR_OFFSET, value)
-            if flash.cr == value and flash.sr == self._published_sr and (not flash._busy_until or not flash._busy()):
-                return
-        else:
+        offset = address - self._regs_base
+        handled = flash.fast_write(offset, size, value)
+        if handled is None:
             shift = 8 * (offset & 3)
-            flash.write(offset & 0x1C, value << shift if size < 4 else value)
+            flash.write(offset & ~3, value << shift if size < 4 else value)
+        elif handled and flash.status_token() == self._published:
+            return
         self._publish()
-        reg = offset & 0x1C
+        reg = offset & ~3
         shift = 8 * (offset & 3)
         true = int.from_bytes(self._regs_page[self._regs_offset + reg:self._regs_offset + reg + 4], "little")
         mask = ((1 << (8 * size)) - 1) << shift
         landed = (true & ~mask) | ((value << shift) & mask)   # the page word once the store lands
-        if landed != true or flash._busy():
+        if landed != true or flash.busy():
             self._arm_watch()
 
     # --- MMIO callbacks ------------------------------------------------------------------------
@@ -264,6 +291,14 @@ class Core:
 
     def _periph_write(self, uc, offset: int, size: int, value: int, base: int) -> None:
         self.twin.core_write(base + offset, size, value)
+
+    def _on_unmapped(self, uc, access, address: int, size: int, value: int, user_data) -> bool:
+        """A peripheral page the twin keeps as plain storage is mapped on first use."""
+        page = self.twin.scratch_page(address)
+        if page is None:
+            return False
+        self._map_ptr(address & ~(PAGE - 1), page, U.UC_PROT_READ | U.UC_PROT_WRITE)
+        return True
 
     def _on_interrupt(self, uc, intno: int, user_data) -> None:
         if intno == EXCP_EXCEPTION_EXIT:
@@ -329,13 +364,13 @@ class Core:
             self.uc.ctl_remove_cache(self._dirty[0], self._dirty[1])
             self._dirty = None
         if self._flash_dirty:
-            size = len(self.twin.nv.flash)
+            size = len(self.flash_array)
             for base in self.twin.flash_aliases:
                 self.uc.ctl_remove_cache(base, base + size)
             self._flash_dirty = False
         self._stop_reason = None
         self._publish()
-        if self.twin.flash._busy():
+        if self.twin.flash.busy() and not self._regs_mmio:
             self._arm_watch()
         if limit_s:
             _run_timer.arm(self.uc.emu_stop, limit_s)

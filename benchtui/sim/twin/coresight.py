@@ -30,10 +30,11 @@ def _rom(base: int, entries: list[int], pidr: int) -> dict[int, int]:
 
 def id_space(variant: "TwinVariant") -> dict[int, int]:
     """Address -> value of every read-only ID/ROM word the twin serves."""
-    if variant.family == "f4":
+    if variant.uc_cpu == "CORTEX_M4":
         return _f4_id_space(variant.dev_id)
     regs: dict[int, int] = {}
-    regs |= _rom(0xE00FD000, [0x00001003, 0xFFF43003], 0x00_000A0451)            # ST system ROM
+    if variant.ap_base == 0xE00FD003:   # F7: the AP's ROM table is ST's system ROM table
+        regs |= _rom(0xE00FD000, [0x00001003, 0xFFF43003], 0x00_000A0000 | variant.dev_id)
     regs |= _rom(0xE00FE000, [0x00001003, 0xFFF43003], 0x04_000BB4C8)            # Cortex-M7 ROM
     regs |= _rom(0xE00FF000, [0xFFF0F003, 0xFFF02003, 0xFFF03003, 0xFFF01003], 0x04_000BB4C7)
     regs |= _id_regs(0xE000E000, 0x04_000BB00C, 0xB105E00D)                      # SCS
@@ -66,7 +67,7 @@ def system_reset_values(variant: "TwinVariant") -> dict[int, int]:
     """Reset values of the system registers (read/write unless the twin handles them)."""
     values = dict(SYSTEM_RESET_VALUES)
     values[0xE000ED00] = variant.cpuid
-    if variant.family == "f4":   # Cortex-M4F: no caches, single-precision FPU, 6 FPB comparators
+    if variant.uc_cpu == "CORTEX_M4":   # Cortex-M4F: no caches, single-precision FPU, 6 FPB comparators
         for addr in (0xE000ED78, 0xE000ED7C, 0xE000ED80, 0xE000EF48):
             values.pop(addr, None)
         values.update({0xE000EF40: 0x10110021, 0xE000EF44: 0x11000011, 0xE0002000: 0x00000260})

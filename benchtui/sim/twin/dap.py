@@ -14,7 +14,7 @@ from array import array
 from .faults import BusFault
 
 if TYPE_CHECKING:
-    from .mcu import Stm32Twin
+    from .bus import DapBus
 
 # DP registers (A[3:2])
 DP_IDR_ABORT, DP_CTRL_STAT, DP_SELECT_RESEND, DP_RDBUFF = 0x0, 0x4, 0x8, 0xC
@@ -31,7 +31,7 @@ SIZES = {0: 1, 1: 2, 2: 4}
 class SwdPort:
     """DP + AP#0 state. Access it only under the twin's lock, after `twin.sync()`."""
 
-    def __init__(self, twin: "Stm32Twin"):
+    def __init__(self, twin: "DapBus"):
         self.twin = twin
         self.power_on_reset()
 

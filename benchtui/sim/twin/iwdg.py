@@ -21,7 +21,7 @@ class Iwdg:
 
     def _check_iwdg(self) -> None:
         iw = getattr(self, "iwdg", None)
-        if not iw or not iw["started"] or (self.halted and self.dbgmcu[0x8] & (1 << 12)):
+        if not iw or not iw["started"] or (self.halted and self.dbgmcu.get(0x8, 0) & (1 << 12)):
             return
         if self.power.now() - iw["last"] > self._iwdg_timeout():
             self.system_reset("iwdg")

@@ -1,9 +1,11 @@
-"""`Stm32Twin`: an STM32F767 (or STM32F4) as a debugger sees it through SWD.
+"""`Stm32Twin`: an STM32 (F7, F4, H7, L4) as a debugger sees it through SWD.
 
-One object holds the silicon: memories, FLASH interface (flash.py), IWDG (iwdg.py), DBGMCU, the
-Cortex-M debug registers (debug.py) and the core (core.py, Unicorn). What differs between the
-chips is a `TwinVariant` (variants.py). Supply and NRST come from a `PowerSource`; the twin
-asks it before every debug access (`sync`) and never decides a failure by itself.
+One object holds the silicon: memories, the flash controller (flash.py for the F4/F7, the
+family's module in chips/ otherwise; controller.py is what they share), IWDG (iwdg.py),
+DBGMCU, the Cortex-M debug registers (debug.py) and the core (core.py, Unicorn). What differs
+between the chips is a `TwinVariant` (variants.py). Supply and NRST come from a `PowerSource`;
+the twin asks it before every debug access (`sync`) and never decides a failure by itself.
+It is the `bus.SystemBus` the DAP and the core reach the chip through.
 """
 
 from __future__ import annotations
@@ -13,18 +15,20 @@ import os
 import threading
 from pathlib import Path
 
-from . import constants as C
 from .coresight import id_space, system_reset_values
 from .dap import SwdPort
 from .debug import PPB_BASE, PPB_END, VC_CORERESET, C_DEBUGEN, DFSR_VCATCH, CoreDebug
-from .faults import BusFault, NoAck
-from .flash import IWDG_SW, FlashController, NvMemory
+from .controller import NvMemory
+from .faults import BusFault, NoAck, fault_ranges, first_fault
+from .flash import FlashController
 from .iwdg import Iwdg
 from .persistence import StateFile
 from .power import AlwaysPowered, PowerSource
 from .variants import DEFAULT_UID, TwinVariant, uid_for_seed, variant as find_variant
 
 _ids = itertools.count(1)
+#: The DBGMCU register window (IDCODE, CR, the peripheral freeze registers).
+DBGMCU_SIZE = 0x100
 #: Host time a flash-algorithm call may take beyond its physical time (the twin emulates the
 #: algorithm): the longest call seen was 0.36 s, in an nrst-noise run at time scale 1 with
 #: `stress-ng --cpu 2` beside it on 2 cores; pyOCD's default is 10 s.
@@ -38,16 +42,19 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
     defaults to `AlwaysPowered()`; `time_scale` multiplies flash operation times (0 = no
     waiting, 1 = real time); `state_file` keeps flash and option bytes across runs (atomic
     writes). The 96-bit unique ID is `uid` (12 bytes) if given, else derived from `seed` (each
-    virtual board its own), else a fixed default.
+    virtual board its own), else a fixed default. `fault_words` (faults.FAULT_WORDS) and
+    `fault_addresses` (32-bit words) bus-fault when a debugger reads them, as they do on some
+    clones, other revisions and chips in odd states; the core's own reads are not affected.
     """
-
-    FLASH_REGS_BASE, IWDG_BASE = C.FLASH_REGS_BASE, C.IWDG_BASE
 
     def __init__(self, variant: str = "zi", *, dual_bank: bool = False, power: PowerSource | None = None,
                  time_scale: float = 0.0, state_file: str | os.PathLike | None = None,
-                 name: str | None = None, uid: bytes | None = None, seed: int | None = None):
+                 name: str | None = None, uid: bytes | None = None, seed: int | None = None,
+                 fault_words: tuple[str, ...] = (), fault_addresses: tuple[int, ...] = ()):
         self.variant: TwinVariant = find_variant(variant)
         v = self.variant
+        #: [start, end) ranges a debugger read bus-faults on.
+        self.fault_ranges = fault_ranges(v, fault_words, fault_addresses)
         self.name = name or f"twin-{next(_ids)}"
         self.power: PowerSource = power if power is not None else AlwaysPowered()
         self.lock = threading.RLock()
@@ -60,17 +67,24 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
         if dual_bank:
             if not v.can_be_dual() and not v.always_dual():
                 raise ValueError(f"twin variant {v.name!r} ({v.part}) has a single bank only")
-            self.nv.optcr = v.with_bank_mode(self.nv.optcr, True) if v.can_be_dual() else self.nv.optcr
+            if v.can_be_dual():
+                self.nv.words[0] = v.with_bank_mode(self.nv.words[0], True)
         if self.state_file is not None and self.state_file.exists():
             self._load_state()
         self.rams: list[tuple[int, bytearray]] = [(base, bytearray(size)) for base, size in v.ram]
+        for base, alias in v.ram_aliases:   # the same cells seen at a second address
+            self.rams.append((alias, next(buf for b, buf in self.rams if b == base)))
         self.flash_aliases = v.flash_aliases
+        self.iwdg_base, self.dbgmcu_base = v.iwdg_base, v.dbgmcu_base
+        self._scratch: dict[int, bytearray] = {}
         self.sysinfo = self._make_sysinfo()
         self._ids = id_space(v)
         self._nv_dirty = False
         self.core = None
-        self.flash = FlashController(self.nv, self.power, time_scale, self._request_reset,
-                                     self._debug_attached, self._mark_nv_dirty)
+        controller = v.controller or FlashController
+        self.flash = controller(self.nv, self.power, time_scale, self._request_reset,
+                                self._debug_attached, self._mark_nv_dirty)
+        self.flash_regs = (self.flash.regs_base, self.flash.regs_base + self.flash.regs_size)
         self.dp = SwdPort(self)
         from .core import Core   # Unicorn is imported only when a twin is built
         self.core = Core(self)
@@ -95,7 +109,7 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
         sizes = [s.size for s in v.sectors(self.flash.dual_bank)]
         physical = {
             # one call programs at most a page; a page is never larger than the smallest sector
-            "flash.timeout.program": min(sizes) / 4 * C.T_PROG_WORD_S,
+            "flash.timeout.program": min(sizes) / self.flash.unit_bytes * self.flash.unit_s_max,
             "flash.timeout.erase_sector": v.erase_time_s(max(sizes)),
             "flash.timeout.erase_all": v.mass_erase_per_mb_s * sum(sizes) / (1024 * 1024),
             "flash.timeout.init": 0.0,
@@ -114,6 +128,29 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
     def flash_size(self) -> int:
         return len(self.nv.flash)
 
+    @property
+    def flash_array(self) -> bytearray:
+        """The flash cells (the core maps them at every flash alias)."""
+        return self.nv.flash
+
+    def scratch_page(self, addr: int) -> bytearray | None:
+        """The storage of a peripheral page the twin does not model (RCC, PWR, timers...), on a
+        variant whose peripheral bus answers there (`quiet_peripherals`): it reads back what
+        was written, zero from reset. None where the bus would fault."""
+        if not self.variant.quiet_peripherals or not 0x40000000 <= addr < 0x60000000:
+            return None
+        page = addr & ~0xFFF
+        if page in (self.flash_regs[0] & ~0xFFF, self.iwdg_base & ~0xFFF, self.dbgmcu_base & ~0xFFF):
+            return None
+        return self._scratch.setdefault(page, bytearray(0x1000))
+
+    @property
+    def peripheral_pages(self) -> tuple[int, ...]:
+        """4 KB pages the core reaches through MMIO callbacks (core_read/core_write)."""
+        pages = {self.iwdg_base & ~0xFFF, self.variant.sysinfo_base & ~0xFFF, self.dbgmcu_base & ~0xFFF}
+        for base in self.variant.option_images:
+            pages.add(base & ~0xFFF)
+        return tuple(sorted(pages - {self.flash_regs[0] & ~0xFFF}))
     def _make_sysinfo(self) -> bytearray:
         v = self.variant
         info = bytearray(b"\xff" * v.sysinfo_size)
@@ -151,10 +188,12 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
         """Power-on reset: RAM, core, debug logic and peripherals start from scratch."""
         for _, buf in self.rams:
             buf[:] = bytes(len(buf))
+        for buf in self._scratch.values():
+            buf[:] = bytes(len(buf))
         self.dp.power_on_reset()
         self.sys_regs = system_reset_values(self.variant)
         self._debug_reset()
-        self.dbgmcu = {0x4: 0, 0x8: 0, 0xC: 0}
+        self.dbgmcu: dict[int, int] = {}
         self._pending_reset = None
         self.flash.reset_registers()
         self._iwdg_reset()
@@ -177,9 +216,9 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
         """Reset released: option bytes load, the core fetches its vectors (vector catch halts it)."""
         self._in_reset = False
         self.flash.load_options(ok=self.power.option_load_ok())
-        if not self.flash.loaded_optcr & IWDG_SW:
+        if self.flash.hardware_watchdog():
             self._iwdg_start()
-        boot = (self.flash.optcr1 & 0xFFFF) << 14 if self.variant.boot == "boot_add0" else 0
+        boot = self.flash.boot_address()
         sp, pc = self._vector(boot), self._vector(boot + 4)
         self.retire_st = False
         if sp is None or pc is None:
@@ -217,7 +256,7 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
     def _mark_nv_dirty(self) -> None:
         self._nv_dirty = True
         if self.core is not None:
-            self.core._flash_dirty = True
+            self.core.flash_changed()
 
     # --- memory map -----------------------------------------------------------------------------
     def _plain_region(self, addr: int, n: int, from_core: bool) -> tuple[bytearray, int] | None:
@@ -255,8 +294,16 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
                 return buf, addr - base
         return None
 
+    def _check_faults(self, addr: int, n: int) -> None:
+        if self.fault_ranges:
+            hit = first_fault(self.fault_ranges, addr, n)
+            if hit is not None:
+                raise BusFault(hit)
+
     def bus_read(self, addr: int, size: int, from_core: bool = False) -> int:
         """One bus read of 1, 2 or 4 bytes (little-endian value)."""
+        if not from_core:
+            self._check_faults(addr, size)
         region = self._plain_region(addr, size, from_core)
         if region is not None:
             buf, off = region
@@ -286,6 +333,7 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
 
     def read_block(self, addr: int, n: int) -> bytes:
         """Debugger bulk read of plain memory (falls back to word reads for registers)."""
+        self._check_faults(addr, n)
         region = self._plain_region(addr, n, False)
         if region is not None:
             buf, off = region
@@ -324,36 +372,42 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
             self.core.stop("fault")
 
     # --- registers --------------------------------------------------------------------------------
-    def _option_image_at(self, addr: int) -> tuple[int, int] | None:
-        for base in self.variant.option_images:
-            if base <= addr < base + C.OPTION_IMAGE_SIZE:
-                return base, addr - base
-        return None
-
     def _read_register(self, addr: int, from_core: bool) -> int:
-        if C.FLASH_REGS_BASE <= addr < C.FLASH_REGS_BASE + 0x20:
-            return self.flash.read(addr - C.FLASH_REGS_BASE, from_core)
-        if C.IWDG_BASE <= addr < C.IWDG_BASE + 0x10:
-            return self._iwdg_read(addr - C.IWDG_BASE)
-        image = self._option_image_at(addr)
-        if image is not None:
-            base, o = image
-            return int.from_bytes(self.nv.option_image(base)[o:o + 4], "little")
-        if C.DBGMCU_BASE <= addr < C.DBGMCU_BASE + 0x10:
-            return self.variant.idcode if addr == C.DBGMCU_BASE else self.dbgmcu[addr - C.DBGMCU_BASE]
+        lo, hi = self.flash_regs
+        if lo <= addr < hi:
+            return self.flash.read(addr - lo, from_core)
+        if self.iwdg_base <= addr < self.iwdg_base + 0x10:
+            return self._iwdg_read(addr - self.iwdg_base)
+        word = self.flash.option_image_word(addr)
+        if word is not None:
+            return word
+        dbg = self.dbgmcu_base
+        if dbg <= addr < dbg + DBGMCU_SIZE:
+            return self.variant.idcode if addr == dbg else self.dbgmcu.get(addr - dbg, 0)
         if PPB_BASE <= addr < PPB_END and not from_core:
             return self._ppb_read(addr)
+        if addr & ~0xFFF == self.iwdg_base & ~0xFFF:
+            return 0   # the watchdogs' APB page: an absent register reads 0 (no bus error)
+        page = self.scratch_page(addr)
+        if page is not None:
+            return int.from_bytes(page[addr & 0xFFC:(addr & 0xFFC) + 4], "little")
         raise BusFault(addr)
 
     def _write_register(self, addr: int, value: int) -> None:
         value &= 0xFFFFFFFF
-        if C.FLASH_REGS_BASE <= addr < C.FLASH_REGS_BASE + 0x20:
-            self.flash.write(addr - C.FLASH_REGS_BASE, value)
-        elif C.IWDG_BASE <= addr < C.IWDG_BASE + 0x10:
-            self._iwdg_write(addr - C.IWDG_BASE, value)
-        elif C.DBGMCU_BASE < addr < C.DBGMCU_BASE + 0x10:
-            self.dbgmcu[addr - C.DBGMCU_BASE] = value
+        lo, hi = self.flash_regs
+        dbg = self.dbgmcu_base
+        if lo <= addr < hi:
+            self.flash.write(addr - lo, value)
+        elif self.iwdg_base <= addr < self.iwdg_base + 0x10:
+            self._iwdg_write(addr - self.iwdg_base, value)
+        elif dbg < addr < dbg + DBGMCU_SIZE:
+            self.dbgmcu[addr - dbg] = value
         elif PPB_BASE <= addr < PPB_END:
             self._ppb_write(addr, value)
-        elif not (C.DBGMCU_BASE == addr or self._option_image_at(addr) is not None):
-            raise BusFault(addr)
+        elif not (dbg == addr or self.flash.option_image_word(addr) is not None
+                  or addr & ~0xFFF == self.iwdg_base & ~0xFFF):
+            page = self.scratch_page(addr)
+            if page is None:
+                raise BusFault(addr)
+            page[addr & 0xFFC:(addr & 0xFFC) + 4] = value.to_bytes(4, "little")

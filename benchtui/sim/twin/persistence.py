@@ -18,7 +18,7 @@ class StateFile:
             return
         with self.lock:
             header = json.dumps({"format": STATE_FORMAT, "variant": self.variant.name,
-                                 "optcr": self.nv.optcr, "optcr1": self.nv.optcr1}).encode()
+                                 "words": list(self.nv.words)}).encode()
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.state_file.parent, suffix=".twin.tmp")
             with os.fdopen(fd, "wb") as f:
@@ -48,5 +48,11 @@ class StateFile:
             raise ValueError(f"twin state file {path}: flash image is {len(body)} bytes, "
                              f"expected {len(self.nv.flash)}")
         self.nv.flash[:] = body
-        self.nv.optcr = int(meta["optcr"])
-        self.nv.optcr1 = int(meta["optcr1"])
+        if "words" in meta:
+            words = [int(w) for w in meta["words"]]
+        else:   # written before the option words had a list (F4/F7 files)
+            words = [int(meta["optcr"]), int(meta["optcr1"])]
+        if len(words) != len(self.nv.words):
+            raise ValueError(f"twin state file {path}: {len(words)} option words, expected "
+                             f"{len(self.nv.words)}")
+        self.nv.words[:] = words

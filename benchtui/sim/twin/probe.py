@@ -189,7 +189,7 @@ class TwinMemoryInterface(MemoryInterface):
         return value if now else (lambda: value)
 
     def write_memory_block32(self, addr: int, data, **attrs) -> None:
-        self._probe._do(self._twin.write_block, addr, array("I", data).tobytes())
+        self._probe._do(self._twin.write_block, addr, array("I", [d & 0xFFFFFFFF for d in data]).tobytes())
 
     def read_memory_block32(self, addr: int, size: int, **attrs) -> list[int]:
         return list(array("I", self._probe._do(self._twin.read_block, addr, 4 * size)))

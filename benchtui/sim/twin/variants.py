@@ -1,11 +1,12 @@
-"""The chips the twin can be: STM32F767 (ZG 1 MB, ZI 2 MB) and STM32F4 parts.
+"""The chips the twin can be, registered by name: STM32F767 (ZG 1 MB, ZI 2 MB) and STM32F4 parts
+here, other families in their own module of `sim/twin/chips/` (each registers its variants with
+`register_variant`; the package is imported the first time a variant is looked up).
 
-A `TwinVariant` is what differs between them as a debugger and the flash controller see it:
+A `TwinVariant` is what differs between chips as a debugger and the flash controller see it:
 debug identity (DP IDR, AHB-AP IDR, CPUID, DBGMCU IDCODE, ROM table), where the system
 information lives (unique ID, flash-size word, package word, option-byte image), the memory
-map (flash aliases, RAM), the factory option bytes, how the bank mode is selected and the sector
-layout. The FLASH interface itself (registers, keys, sequences) is the same lineage on both and
-lives in flash.py.
+map (flash aliases, RAM), the factory option bytes, how the bank mode is selected, the sector
+layout and the flash controller class (`controller`; None: the F4/F7 one in flash.py).
 
 Every value no public primary source confirmed for the F4 is marked UNCONFIRMED below (the
 F7's are in constants.py); the device side's copy is in benchtui/devices/mcu/.
@@ -13,9 +14,13 @@ F7's are in constants.py); the device side's copy is in benchtui/devices/mcu/.
 
 from __future__ import annotations
 
+import difflib
+import importlib
+import pkgutil
 import random
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from . import constants as C
 from .layout import Sector, f4_sectors, f7_sectors
@@ -49,10 +54,25 @@ class TwinVariant:
     has_optcr1: bool
     #: The chip boots from: "boot_add0" (F7: OPTCR1.BOOT_ADD0 << 14) or "flash" (F4: BOOT0 = 0).
     boot: str
+    #: The flash controller class (None: the F4/F7 FlashController of flash.py).
+    controller: Any = None
+    iwdg_base: int = C.IWDG_BASE
+    dbgmcu_base: int = C.DBGMCU_BASE
+    #: Where the RDP byte sits in the first stored option word.
+    rdp_shift: int = 8
+    #: RAM regions also seen at a second address: ((base, alias), ...).
+    ram_aliases: tuple[tuple[int, int], ...] = ()
+    #: Peripheral addresses the twin does not model answer (plain storage) instead of faulting
+    #: (RCC, PWR, a second watchdog: ST's flash algorithms for the H7 and L4 write them).
+    quiet_peripherals: bool = False
 
     @property
     def dev_id(self) -> int:
         return self.idcode & 0xFFF
+
+    def factory_words(self) -> tuple[int, ...]:
+        """The stored option words of a new chip (F4/F7: OPTCR[31:2], OPTCR1)."""
+        return (self.optcr_factory & ~0x3, self.optcr1_factory)
 
     def can_be_dual(self) -> bool:
         return self.family == "f7" or (self.dev_id == 0x419 and self.flash_kb == 1024)
@@ -139,25 +159,55 @@ def _f4(name: str, part: str, dev_id: int, flash_kb: int, sram_kb: int) -> TwinV
         boot="flash")
 
 
-VARIANTS: dict[str, TwinVariant] = {
-    "zg": _f7("zg", 1024),
-    "zi": _f7("zi", 2048),
-    "f405rg": _f4("f405rg", "STM32F405RG", 0x413, 1024, 128),
-    "f407vg": _f4("f407vg", "STM32F407VG", 0x413, 1024, 128),
-    "f407ve": _f4("f407ve", "STM32F407VE", 0x413, 512, 128),
-    "f429zg": _f4("f429zg", "STM32F429ZG", 0x419, 1024, 192),
-    "f429zi": _f4("f429zi", "STM32F429ZI", 0x419, 2048, 192),
-    "f446re": _f4("f446re", "STM32F446RE", 0x421, 512, 128),
-}
-#: Other names people use for the F7 twins.
-ALIASES = {"f767zg": "zg", "f767zi": "zi"}
+VARIANTS: dict[str, TwinVariant] = {}
+#: Other names people use for the twins.
+ALIASES: dict[str, str] = {}
+
+
+def register_variant(v: TwinVariant, *aliases: str) -> TwinVariant:
+    """Make `v` a chip the twin can be, by its name and `aliases` ([sim] variant)."""
+    VARIANTS[v.name] = v
+    for alias in aliases:
+        ALIASES[alias] = v.name
+    return v
+
+
+for _v in (_f7("zg", 1024), _f7("zi", 2048), _f4("f405rg", "STM32F405RG", 0x413, 1024, 128),
+           _f4("f407vg", "STM32F407VG", 0x413, 1024, 128), _f4("f407ve", "STM32F407VE", 0x413, 512, 128),
+           _f4("f429zg", "STM32F429ZG", 0x419, 1024, 192), _f4("f429zi", "STM32F429ZI", 0x419, 2048, 192),
+           _f4("f446re", "STM32F446RE", 0x421, 512, 128)):
+    register_variant(_v)
+ALIASES.update({"f767zg": "zg", "f767zi": "zi"})
+_discovered = False
+
+
+def _discover() -> None:
+    """Import every chip module of sim/twin/chips/ once (each registers its variants)."""
+    global _discovered
+    if _discovered:
+        return
+    _discovered = True
+    from . import chips
+    for module in sorted(m.name for m in pkgutil.iter_modules(chips.__path__)):
+        if not module.startswith("_"):
+            importlib.import_module(f"{chips.__name__}.{module}")
+
+
+def variant_names() -> list[str]:
+    """Every name `[sim] variant` takes."""
+    _discover()
+    return sorted(VARIANTS) + sorted(ALIASES)
 
 
 def variant(name: str) -> TwinVariant:
+    """The variant of that name; ValueError with a did-you-mean otherwise."""
+    _discover()
     key = ALIASES.get(name.lower(), name.lower())
     if key not in VARIANTS:
-        raise ValueError(f"twin variant {name!r} unknown (expected one of "
-                         f"{', '.join(sorted(VARIANTS) + sorted(ALIASES))})")
+        names = variant_names()
+        close = difflib.get_close_matches(name.lower(), names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"twin variant {name!r} unknown{hint}; known: {', '.join(names)}")
     return VARIANTS[key]
 
 

@@ -110,7 +110,9 @@ class TargetCard(Card):
         if label:
             text.append(label, "bold")
         else:
-            text.append(str(uid) if uid else "UID not read", "" if uid else "dim")
+            why = getattr(identity, "unreadable", {}).get("uid") if identity is not None else None
+            text.append(str(uid) if uid else f"UID {why}" if why else "UID not read",
+                        "" if uid else "yellow" if why else "dim")
         slot = state.board_slot
         if slot is not None:  # a virtual batch: which of its boards is on the bench
             text.append(f"  {slot.current}/{slot.size} of the batch, i swaps", "dim")

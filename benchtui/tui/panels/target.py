@@ -29,7 +29,9 @@ def option_bytes_view(ob: Any) -> Text:
     laid out anew each time the tab is shown after it changed (10-27 ms of that frame), lines
     are not. A line longer than the panel is cut with an ellipsis (the widget's no-wrap style)."""
     changed = {name: factory for name, _, factory in ob.differences_from_factory()}
-    rows = [("OPTCR", f"0x{ob.optcr:08X}", f"OPTCR1 0x{ob.optcr1:08X}", None)]
+    regs = ob.registers()
+    rows = [(regs[0][0], f"0x{regs[0][1]:08X}",
+             "   ".join(f"{name} 0x{value:08X}" for name, value in regs[1:]), None)]
     for name, value, meaning in ob.describe():
         rows.append((name, value, meaning, changed.get(name)))
     name_w = max(len(r[0]) for r in rows) + 1
@@ -45,12 +47,19 @@ def option_bytes_view(ob: Any) -> Text:
     return Text("\n", no_wrap=True, overflow="ellipsis").join(lines)
 
 
+#: Above this many sectors (an STM32L4's 2 KB pages) the map shows runs, not one cell each.
+MAP_CELLS = 48
+
+
 def sector_map(ob: Any) -> Text:
-    """One cell per sector, numbered as RM0410/RM0090 and STM32CubeProgrammer number them (bank 2
-    from 12): green = writable, red = write-protected; banks apart in dual-bank mode."""
+    """One cell per sector, numbered as the reference manual and STM32CubeProgrammer number them
+    (F4/F7 bank 2 from 12, H7 from 8): green = writable, red = write-protected; banks apart in
+    dual-bank mode. Pages by the hundred (L4) are shown as runs of equal protection."""
     text = Text("WRP ", "bold")
     protection = ob.sector_protection()
     layout = ob.layout()
+    if len(layout) > MAP_CELLS:
+        return _run_map(text, layout, protection)
     bank = None
     for sector in layout:
         if layout.dual_bank and sector.bank != bank:
@@ -60,6 +69,24 @@ def sector_map(ob: Any) -> Text:
         text.append(" ")
     count = sum(1 for p in protection.values() if p)
     text.append(f" {count} of {len(protection)} sectors write-protected" if count else " no sector write-protected",
+                "bold red" if count else "green")
+    return text
+
+
+def _run_map(text: Text, layout: Any, protection: dict[int, bool]) -> Text:
+    runs: list[list] = []
+    for sector in layout:
+        p = protection[sector.number]
+        if runs and runs[-1][2] == p and runs[-1][3] == sector.bank:
+            runs[-1][1] = sector.number
+        else:
+            runs.append([sector.number, sector.number, p, sector.bank])
+    for first, last, p, bank in runs:
+        label = f"B{bank} {first}-{last}" if layout.dual_bank else f"{first}-{last}"
+        text.append(f" {label} ", "white on red" if p else "black on green")
+        text.append(" ")
+    count = sum(1 for p in protection.values() if p)
+    text.append(f" {count} of {len(protection)} pages write-protected" if count else " no sector write-protected",
                 "bold red" if count else "green")
     return text
 
