@@ -24,7 +24,7 @@ from typing import Any, Awaitable, Callable
 
 from ..devices.owner import DeviceOwner
 from ..errors import BenchError, InstrumentError, ProbeLost, ProbeNotFound, SafetyError
-from ..profile import profile_to_dict
+from ..profile import Profile, profile_to_dict
 from . import events as ev
 from .board_tracking import BoardTracker
 from .features import step_features
@@ -51,9 +51,13 @@ class CycleEngine(CycleSteps):
     """Runs cycles on a BenchSession and records them in a ResultsStore."""
 
     def __init__(self, session: BenchSession, store_path: str | None = None,
-                 on_event: ev.EventSink | None = None):
+                 on_event: ev.EventSink | None = None, *, profile: Profile | None = None,
+                 shmoo: tuple[int, dict] | None = None):
+        """`profile`: this run's own (a shmoo cell's conditions; default: the session's);
+        `shmoo`: (shmoo id, condition values) to tag the run with as one of its cells."""
         self.session = session
-        self.profile = session.profile
+        self.profile = profile or session.profile
+        self._shmoo = shmoo
         self.store_path = store_path or self.profile.store.database
         self.on_event = on_event or session.on_event
         self.stop_on_failure = self.profile.cycle.stop_on_failure
@@ -62,6 +66,7 @@ class CycleEngine(CycleSteps):
         self._resume = asyncio.Event()
         self._resume.set()
         self._stop_requested = False
+        self._enough = False
         self._cancel = threading.Event()
         self.passed = self.failed = 0
         self.run_id: int | None = None
@@ -108,6 +113,11 @@ class CycleEngine(CycleSteps):
         self._stop_requested = True
         self._resume.set()
         self._log("loop", "stop requested")
+
+    def enough(self) -> None:
+        """The caller has the cycles it needs (a settled shmoo cell): the run ends after the
+        cycle in progress, as completed."""
+        self._enough = True
 
     def confirm_destructive(self, by: str) -> None:
         """The user confirmed the run's destructive steps (`by`: "--yes", "console dialog")."""
@@ -157,7 +167,8 @@ class CycleEngine(CycleSteps):
         self.run_id = await self._store_owner.run(
             self._store.start_run, self.profile.name, profile_to_dict(self.profile), _versions(),
             self._instruments(), scenario=self.profile.sim.scenario if self.profile.sim else None,
-            bench=bench)
+            bench=bench, **({"shmoo_id": self._shmoo[0], "conditions": self._shmoo[1]}
+                            if self._shmoo else {}))
         for what in destructive:
             await self._store_owner.run(self._store.add_event, self.run_id, EventRecord(
                 "destructive_confirmed", f"confirmed ({self._confirmed_by}): {what}", None, time.time(),
@@ -166,7 +177,7 @@ class CycleEngine(CycleSteps):
         status = "completed"
         try:
             index = 0
-            while not self._stop_requested and (planned == 0 or index < planned):
+            while not self._stop_requested and not self._enough and (planned == 0 or index < planned):
                 index += 1
                 record = await self._run_cycle(index)
                 if record is None:  # cut short by a stop request: not a measurement

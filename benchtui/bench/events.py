@@ -64,6 +64,25 @@ class RunFinished:
 
 
 @dataclass(frozen=True)
+class ShmooCell:
+    """A shmoo cell's tally after one of its cycles (or when its visit starts: cycles as before)."""
+
+    shmoo_id: int
+    cell: tuple
+    conditions: dict
+    cycles: int
+    failures: int
+    phase: str            # "coarse", "refine" or "full"
+    level: float | None   # the boundary level once known
+
+
+@dataclass(frozen=True)
+class ShmooFinished:
+    result: Any  # bench.shmoo.result.ShmooResult
+    status: str
+
+
+@dataclass(frozen=True)
 class Log:
     source: str
     text: str
@@ -86,7 +105,7 @@ class LinkChanged:
 
 
 Event = Union[RunStarted, CycleStarted, StepStarted, StepFinished, Progress, CaptureReady,
-              CycleFinished, RunFinished, Log, DeviceError, LinkChanged]
+              CycleFinished, RunFinished, Log, DeviceError, LinkChanged, ShmooCell, ShmooFinished]
 EventSink = Callable[[Event], None]
 
 

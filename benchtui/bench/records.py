@@ -138,6 +138,8 @@ class RunSummary:
     scenario: str | None = None
     #: Which bench recorded the run (`[bench] name`, else the host name).
     bench: str | None = None
+    #: The shmoo this run is a cell of (its conditions: `ResultsStore.run_tags`), or None.
+    shmoo: int | None = None
 
 
 #: How each error class reads in a failure mode ("erase (write-protected)").

@@ -92,7 +92,9 @@ class CycleSteps:
                              f"{self.profile.cycle.trigger_timeout_s} s: check the PSU output and scope wiring")
 
     async def _connect(self, cycle: Cycle) -> None:
-        await self.session.connect()
+        # The run's own profile: a shmoo cell may vary the connect mode or the SWD frequency.
+        target = self.profile.target
+        await self.session.connect(target.connect_mode, target.frequency_hz)
 
     async def _read_identity(self, cycle: Cycle) -> None:
         seen = self._identity.identity(cycle.index, self.session.state.target_identity)

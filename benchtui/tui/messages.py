@@ -124,3 +124,12 @@ class CaptureMeasured(Message):
     def __init__(self, capture: str, index: int | None, when: float, views: dict):
         super().__init__()
         self.capture, self.index, self.when, self.views = capture, index, when, views
+
+
+class ShmooRequested(Message):
+    """Run a shmoo: `varies` as typed (FIELD=SPEC, one or two), at most `cycles` per cell;
+    `full`: every cell, not the adaptive order."""
+
+    def __init__(self, varies: list[str], cycles: int, *, full: bool = False):
+        super().__init__()
+        self.varies, self.cycles, self.full = list(varies), cycles, full

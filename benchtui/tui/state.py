@@ -14,6 +14,7 @@ from typing import Any
 
 from ..bench import events as ev
 from ..profile import Profile
+from .shmoo_view import ShmooView
 from .words import step_words
 
 #: Readbacks kept for the power tab's V/I history.
@@ -191,6 +192,8 @@ class ConsoleState:
         self.psu = PsuState()
         self.capture = CaptureState()
         self.results = ResultsState()
+        #: The shmoo tab's shmoo (tui/shmoo_view.py).
+        self.shmoo = ShmooView()
         #: (cycles, passed, failed) of the running or last run.
         self.counters = (0, 0, 0)
 
@@ -202,6 +205,7 @@ class ConsoleState:
     def apply(self, event: Any) -> None:
         """Follow one bench event."""
         self.loop.apply(event)
+        self.shmoo.apply(event)
         if isinstance(event, ev.CycleFinished):
             self.counters = (event.passed + event.failed, event.passed, event.failed)
             for window in ("on", "flash"):  # the loop's readbacks feed the PSU history

@@ -27,7 +27,7 @@ async def test_80x24_frame_regions(absent_bench):
         assert "✗ PSU connection refused" in rows[1] and "✗ scope connection refused" in rows[1]
         assert "○ target not connected" in rows[1]
         assert rows[2].split() == ["0", "Overview", "1", "Power", "2", "Target", "3", "Scope", "4", "Loop",
-                                   "5", "Results", "6", "Log"], rows[:4]
+                                   "5", "Results", "6", "Log", "7", "Shmoo"], rows[:4]
         assert rows[-1].split()[:12] == ["p", "Power-cycle", "f", "Flash", "l", "Run", "loop", "r",
                                          "Reconnect", "?", "Help", "q"], rows[-3:]
         text = "\n".join(rows)

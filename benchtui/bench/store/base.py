@@ -31,12 +31,13 @@ from ..records import (CycleRecord, EventRecord, FeatureMatrix, FeatureValue, Ru
                        StepRecord, WaveformRecord, failure_mode)
 from .codec import first_line, from_json, number, pack_volts, to_json, unpack_volts
 from .schema import FINAL_STATUSES, SCHEMA_VERSION, SET_VERSION, migration
+from .shmoos import ShmooRecords
 
 if TYPE_CHECKING:
     from ..boards import FleetMatrix
 
 _RUN_COLUMNS = ("SELECT r.id, r.name, r.started, r.ended, r.status, count(c.id), "
-                "coalesce(sum(1 - c.passed), 0), r.scenario, r.bench FROM runs r "
+                "coalesce(sum(1 - c.passed), 0), r.scenario, r.bench, r.shmoo_id FROM runs r "
                 "LEFT JOIN cycles c ON c.run_id = r.id")
 
 
@@ -45,7 +46,7 @@ def is_url(target: str | os.PathLike[str]) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
-class ResultsStore:
+class ResultsStore(ShmooRecords):
     """A results database, opened (or created) by a backend; use as a context manager or call
     `close()`. Open one with `store.open_store(target)`."""
 
@@ -101,16 +102,18 @@ class ResultsStore:
 
     # -- writing -----------------------------------------------------------------------------
     def start_run(self, name: str, profile_snapshot: dict, versions: dict, instruments: dict,
-                  scenario: str | None = None, bench: str | None = None) -> int:
-        """Record a new run as "running" and hold its live lock. Returns the run id."""
+                  scenario: str | None = None, bench: str | None = None,
+                  shmoo_id: int | None = None, conditions: dict | None = None) -> int:
+        """Record a new run as "running" and hold its live lock. Returns the run id. A shmoo's
+        cell gives the shmoo and its condition values (`shmoos.py`)."""
         self._writable()
         with self._guard(f"start run {name!r}"), self._transaction():
             run_id = int(self._q(
                 "INSERT INTO runs (name, started, status, profile, versions, instruments, scenario, "
-                "bench) VALUES (?, ?, 'running', ?, ?, ?, ?, ?) RETURNING id",
+                "bench, shmoo_id, conditions) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (name, time.time(), to_json(profile_snapshot, "profile snapshot"),
                  to_json(versions, "versions"), to_json(instruments, "instruments"), scenario,
-                 bench)).fetchone()[0])
+                 bench, shmoo_id, to_json(conditions or {}, "conditions"))).fetchone()[0])
             self._hold(run_id)  # before the commit: no reader ever sees it running without a lock
         return run_id
 
@@ -179,6 +182,7 @@ class ResultsStore:
                 self._insert_cycle(new_id, CycleRecord(**{**c.__dict__, "waveforms": waves}))
             for event in source.events(run_id):
                 self._insert_event(new_id, event, event.cycle)
+            self._copy_shmoo_tags(source, run_id, new_id)
         return new_id
 
     def _insert_cycle(self, run_id: int, c: CycleRecord) -> int:
@@ -245,8 +249,9 @@ class ResultsStore:
         live = self._live(running) if running else set()
         return [RunSummary(id=run_id, name=name, started=started, ended=ended,
                            status="interrupted" if status == "running" and run_id not in live else status,
-                           cycles=int(cycles), failures=int(failures), scenario=scenario, bench=bench)
-                for run_id, name, started, ended, status, cycles, failures, scenario, bench in rows]
+                           cycles=int(cycles), failures=int(failures), scenario=scenario, bench=bench,
+                           shmoo=None if shmoo is None else int(shmoo))
+                for run_id, name, started, ended, status, cycles, failures, scenario, bench, shmoo in rows]
 
     def last_board(self, bench: str | None) -> tuple[int, str] | None:
         """(run id, UID) of the last board a bench recorded here, or None."""

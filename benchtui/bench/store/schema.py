@@ -22,7 +22,7 @@ from string import Template
 #: 'BTUI': marks a SQLite file as a benchtui results database (PRAGMA application_id); also the
 #: first key of the PostgreSQL advisory locks that mark live runs.
 APPLICATION_ID = 0x42545549
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: Run statuses a writer may end a run with ("interrupted" is written by the store itself).
 FINAL_STATUSES = ("completed", "stopped", "error")
 
@@ -84,15 +84,27 @@ CREATE INDEX events_run ON events (run_id, cycle_idx);
 CREATE INDEX cycles_board ON cycles (board_uid);
 """
 
+# v4: shmoos (a grid of conditions over which runs were made); a run carries the shmoo it is a
+# cell of and its condition values (JSON: field -> value, e.g. {"psu.voltage": 3.1}).
+_V4 = """
+CREATE TABLE shmoos (
+    id $ID, name TEXT NOT NULL, started $REAL NOT NULL, ended $REAL, status TEXT NOT NULL,
+    axes TEXT NOT NULL, settings TEXT NOT NULL, bench TEXT);
+ALTER TABLE runs ADD COLUMN shmoo_id $INT REFERENCES shmoos(id);
+ALTER TABLE runs ADD COLUMN conditions TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX runs_shmoo ON runs (shmoo_id);
+"""
+
 #: MIGRATIONS[v] turns a version-v database into version v+1 (neutral text, see `render`).
-MIGRATIONS: dict[int, str] = {0: _V1, 1: _V2, 2: _V3}
+MIGRATIONS: dict[int, str] = {0: _V1, 1: _V2, 2: _V3, 3: _V4}
 
 #: Every table and its columns at SCHEMA_VERSION, in the order `benchtui store migrate` copies
 #: them (parents first). A test checks both backends against it.
 TABLES: dict[str, tuple[str, ...]] = {
     "meta": ("key", "value"),
+    "shmoos": ("id", "name", "started", "ended", "status", "axes", "settings", "bench"),
     "runs": ("id", "name", "started", "ended", "status", "profile", "versions", "instruments",
-             "scenario", "bench"),
+             "scenario", "bench", "shmoo_id", "conditions"),
     "cycles": ("id", "run_id", "idx", "started", "ended", "passed", "failed_step", "error_class",
                "error_text", "board_uid", "board_label", "target", "option_bytes"),
     "steps": ("id", "cycle_id", "seq", "name", "started", "ended", "outcome", "attempts",
