@@ -22,6 +22,7 @@ from typing import IO, Any, Iterator
 import numpy as np
 
 from ..errors import StoreError
+from .features import sample_resolution
 from .quantity import decimals_for_resolution
 from .records import CycleRecord
 from .store import ResultsStore
@@ -150,17 +151,6 @@ def _write_waveform_csv(path: Path, waves: list) -> None:
 
 
 # --- resolution --------------------------------------------------------------------------------
-
-def sample_resolution(volts: Any) -> float:
-    """The smallest step between distinct sample values: one code of the scope's converter for
-    quantised data (the values were stored as float32, so steps below ~1 µV are rounding)."""
-    v = np.unique(np.round(np.asarray(volts, dtype=float), 6))
-    if len(v) < 2:
-        return 1e-3
-    steps = np.diff(v)
-    steps = steps[steps > 2e-6]
-    return float(steps.min()) if len(steps) else 1e-3
-
 
 def feature_decimals(store: ResultsStore, run_id: int, cycles: list[CycleRecord]) -> dict[str, int]:
     """Decimals each feature is written with: the resolution of what measured it."""
