@@ -203,7 +203,7 @@ class FeatureMatrix:
         (position of the cycle in `cycles`, name, value, unit, kind[, bound]). Columns sorted by name."""
         rows = list(rows)
         meta: dict[str, tuple[str, str]] = {}
-        for _, name, _, unit, kind in rows:
+        for _, name, _, unit, kind, *_ in rows:
             meta.setdefault(name, (unit, kind))
         names = tuple(sorted(meta))
         column = {name: j for j, name in enumerate(names)}
