@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 #: The family-wise error rate every decision is held to (fixed sample or over all looks).
 FAMILY_ALPHA = 0.05
+#: At most this many cycles when a run watched until diagnosed is given no maximum.
+DEFAULT_MAX_CYCLES = 100
 
 
 @dataclass(frozen=True)
@@ -57,4 +59,4 @@ def fixed_rule(n: int, alpha: float = FAMILY_ALPHA) -> str:
     return f"fixed sample: {n} cycles at family-wise α = {alpha:g}"
 
 
-__all__ = ["FAMILY_ALPHA", "SpendingPlan", "fixed_rule"]
+__all__ = ["DEFAULT_MAX_CYCLES", "FAMILY_ALPHA", "SpendingPlan", "fixed_rule"]

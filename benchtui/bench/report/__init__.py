@@ -13,9 +13,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..analysis import Analysis, analyse
+from ..analysis import SIGNATURE_EFFECT, Analysis, analyse
 from ..diagnosis import Diagnosis, RunContext, diagnose, load_knowledge
+from ..ranktest import EXACT_MAX_CYCLES
 from ..records import CycleRecord, FeatureMatrix, RunSummary
+from ..sequential import FAMILY_ALPHA, SpendingPlan
 from .text import format_report
 
 
@@ -35,13 +37,27 @@ class Report:
 
 def load_report(store: Any, run_id: int | None = None, *, commands: frozenset[str] | None = None) -> Report:
     """Read a run (the latest if `run_id` is None) and compute its correlation and diagnosis.
-    `commands`: the benchtui commands available, for the salvage advice (None: all)."""
+    A run watched after every cycle (`run --until-diagnosed`) is decided at its last look's
+    level, as the loop decided it. `commands`: the benchtui commands available, for the salvage
+    advice (None: all)."""
     run = store.run(run_id) if run_id is not None else store.runs()[-1]
     cycles = tuple(store.cycles(run.id))
-    context = RunContext.from_metadata(store.run_metadata(run.id), list(cycles))
+    metadata = store.run_metadata(run.id)
+    context = RunContext.from_metadata(metadata, list(cycles))
     matrix = store.feature_matrix(run.id)
-    analysis = analyse(matrix, context.steps)
+    analysis = analyse(matrix, context.steps, plan=plan_of(metadata))
     return Report(run, analysis, diagnose(analysis, context, commands=commands), context, matrix, cycles, store)
+
+
+def plan_of(metadata: dict[str, Any]) -> SpendingPlan | None:
+    """The alpha-spending plan a run was watched under (the profile snapshot's `sequential`)."""
+    seq = (metadata.get("profile") or {}).get("sequential")
+    if not isinstance(seq, dict):
+        return None
+    try:
+        return SpendingPlan(int(seq["max_cycles"]), float(seq.get("alpha", FAMILY_ALPHA)))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def report_json(analysis: Analysis, run: RunSummary, diagnosis: Diagnosis | None = None) -> dict[str, Any]:
@@ -54,7 +70,11 @@ def report_json(analysis: Analysis, run: RunSummary, diagnosis: Diagnosis | None
     for f in analysis.findings:
         row = dataclasses.asdict(f)
         rule = kb.rule_for(f.feature, f.direction) if f.role == "evidence" else None
-        row.update(threshold_text=f.threshold_text, confidence=f.confidence,
+        # The separation in the finding's direction is "auc"; the raw orientation only here, named.
+        row["auc_fail_above_pass"] = row.pop("auc_raw")
+        row["auc_fail_above_pass_ci"] = row.pop("auc_raw_ci")
+        row.update(auc=f.auc, auc_ci=f.auc_ci, threshold_text=f.threshold_text, confidence=f.confidence,
+                   censored_text=f.censored_text,
                    part=kb.parts[rule.part].name if rule else None, part_id=rule.part if rule else None,
                    rule=rule.id if rule else None)
         features.append(row)
@@ -63,13 +83,23 @@ def report_json(analysis: Analysis, run: RunSummary, diagnosis: Diagnosis | None
         "cycles": analysis.cycles,
         "failures": analysis.failures,
         "failures_by_step": dict(analysis.failures_by_step),
-        "rail_signature": analysis.rail_signature,
+        "status": diagnosis.status,
+        "settled": diagnosis.settled,
+        "more_cycles": diagnosis.more_cycles,
+        "rail_signature": diagnosis.rail_signature,
         "verdict": diagnosis.verdict,
         "happened": diagnosis.happened,
+        "decision": {"rule": diagnosis.rule, "level": analysis.level, "alpha": FAMILY_ALPHA,
+                     "evidence_tests": analysis.tests, "consequence_tests": analysis.consequence_tests,
+                     "test": f"two-sided Mann-Whitney (exact up to {EXACT_MAX_CYCLES} cycles, else normal with "
+                             f"the tie correction), Holm over each family",
+                     "effect_floor": SIGNATURE_EFFECT,
+                     "auc": "separation in the direction of each finding's threshold (1 = perfect split); "
+                            "auc_fail_above_pass is P(value in a failing cycle > in a passing one), ties half"},
         "findings": [_item_json(i) for i in diagnosis.items],
         "salvage": [dataclasses.asdict(s) for s in diagnosis.salvage],
         "more_data": list(diagnosis.more_data),
-        "summary": list(analysis.summary),
+        "summary": list(diagnosis.summary),
         "features": features,
         "consequences": [f.feature + (f" [{f.step}]" if f.step else "") for f in diagnosis.consequences],
         "unexplained": [f.feature + (f" [{f.step}]" if f.step else "") for f in diagnosis.unexplained],
@@ -79,6 +109,7 @@ def report_json(analysis: Analysis, run: RunSummary, diagnosis: Diagnosis | None
 
 def _item_json(item: Any) -> dict[str, Any]:
     row = dataclasses.asdict(item)
+    row["confident"] = item.confident
     row["advice"] = item.measure  # the next measurement, under the name a reader looks for
     return row
 
