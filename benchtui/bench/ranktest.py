@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from statistics import NormalDist
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,11 +34,19 @@ MAX_CYCLES = 1_000_000
 _NORMAL = NormalDist()
 
 
-def rank_test(fail: np.ndarray, ok: np.ndarray) -> tuple[float, bool]:
-    """(two-sided p, exact?) of the Mann–Whitney test of failing against passing values."""
+class RankTest(NamedTuple):
+    """Two-sided p, whether it is exact, and the AUC: P(failing value > passing one), ties half."""
+
+    p: float
+    exact: bool
+    auc: float
+
+
+def rank_test(fail: np.ndarray, ok: np.ndarray) -> RankTest:
+    """The Mann–Whitney test of failing against passing values."""
     nf, np_ = len(fail), len(ok)
     if nf == 0 or np_ == 0:
-        return 1.0, True
+        return RankTest(1.0, True, 0.5)
     values = np.concatenate([fail, ok])
     order = np.argsort(values, kind="mergesort")
     xs = values[order]
@@ -47,15 +56,16 @@ def rank_test(fail: np.ndarray, ok: np.ndarray) -> tuple[float, bool]:
     starts = np.flatnonzero(new)
     sizes = np.diff(np.append(starts, len(xs)))
     if len(sizes) == 1:
-        return 1.0, True  # one value in every cycle: no order to test
+        return RankTest(1.0, True, 0.5)  # one value in every cycle: no order to test
     doubled = np.repeat(2 * starts + sizes + 1, sizes)  # twice the average rank, an integer
     ranks2 = np.empty(len(xs), dtype=np.int64)
     ranks2[order] = doubled
     w2 = int(ranks2[:nf].sum())
     n = nf + np_
+    auc = (w2 / 2 - nf * (nf + 1) / 2) / (nf * np_)
     if n <= EXACT_MAX_CYCLES:
-        return _exact_p(tuple(int(s) for s in sizes), min(nf, np_), abs(w2 - nf * (n + 1))), True
-    return _normal_p(nf, np_, w2, sizes), False
+        return RankTest(_exact_p(tuple(int(s) for s in sizes), min(nf, np_), abs(w2 - nf * (n + 1))), True, auc)
+    return RankTest(_normal_p(nf, np_, w2, sizes), False, auc)
 
 
 def _normal_p(nf: int, np_: int, w2: int, sizes: np.ndarray) -> float:
@@ -143,20 +153,34 @@ def power(auc_value: float, nf: int, np_: int, level: float, *, min_effect: floa
     return _NORMAL.cdf((effect - needed) / spread)
 
 
+def run_power(auc_value: float, n: int, failure_rate: float, level: float, *, min_effect: float,
+              min_cases: int, min_controls: int) -> float:
+    """The chance that a run of n cycles, each failing with probability `failure_rate`, ends with
+    a true effect of this AUC separating: `power` averaged over the binomial count of failures
+    (a count below min_cases or a pass count below min_controls tests nothing)."""
+    mean, sd = n * failure_rate, math.sqrt(n * failure_rate * (1 - failure_rate))
+    lo, hi = max(min_cases, int(mean - 8 * sd)), min(n - min_controls, int(math.ceil(mean + 8 * sd)))
+    total = 0.0
+    log_p, log_q = math.log(failure_rate), math.log1p(-failure_rate)
+    for nf in range(lo, hi + 1):
+        weight = math.exp(math.lgamma(n + 1) - math.lgamma(nf + 1) - math.lgamma(n - nf + 1)
+                          + nf * log_p + (n - nf) * log_q)
+        total += weight * power(auc_value, nf, n - nf, level, min_effect=min_effect)
+    return total
+
+
 def cycles_for_power(auc_value: float, failure_rate: float, level: float, *, min_effect: float,
                      min_cases: int, min_controls: int, target: float = POWER) -> int | None:
     """The smallest run length (cycles in all) at which a true effect of this AUC, at this
-    failure rate, separates with probability `target` at per-test level `level` (failures and
-    passes at their expected counts). None when no run length does (effect under the floor, a
+    failure rate, separates with probability `target` at per-test level `level` (`run_power`:
+    the count of failures is binomial). None when no run length does (effect under the floor, a
     failure rate of 0 or 1)."""
     if abs(auc_value - 0.5) <= min_effect or not 0 < failure_rate < 1:
         return None
 
     def enough(n: int) -> bool:
-        nf = round(n * failure_rate)
-        np_ = n - nf
-        return nf >= min_cases and np_ >= min_controls and \
-            power(auc_value, nf, np_, level, min_effect=min_effect) >= target
+        return run_power(auc_value, n, failure_rate, level, min_effect=min_effect, min_cases=min_cases,
+                         min_controls=min_controls) >= target
 
     hi = max(min_cases + min_controls, 2)
     while not enough(hi):
@@ -164,7 +188,7 @@ def cycles_for_power(auc_value: float, failure_rate: float, level: float, *, min
         if hi > MAX_CYCLES:
             return None
     lo = hi // 2
-    while lo + 1 < hi:  # power grows with n at a fixed AUC and rate (up to rounding of nf)
+    while lo + 1 < hi:  # power grows with n at a fixed AUC and rate (up to the lattice of small n)
         mid = (lo + hi) // 2
         if enough(mid):
             hi = mid
@@ -173,4 +197,5 @@ def cycles_for_power(auc_value: float, failure_rate: float, level: float, *, min
     return hi
 
 
-__all__ = ["EXACT_MAX_CYCLES", "POWER", "cycles_for_power", "holm", "power", "rank_test", "smallest_p"]
+__all__ = ["EXACT_MAX_CYCLES", "POWER", "RankTest", "cycles_for_power", "holm", "power", "rank_test", "run_power",
+           "smallest_p"]

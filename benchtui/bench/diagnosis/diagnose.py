@@ -25,7 +25,8 @@ import math
 from dataclasses import dataclass, field, replace
 
 from ..analysis import MIN_CASES, MIN_CONTROLS, RAIL_KINDS, SIGNATURE_EFFECT, Analysis, Finding, window_of
-from ..ranktest import POWER, power, smallest_p
+from ..quantity import format_quantity
+from ..ranktest import POWER, power, run_power
 from ..sequential import FAMILY_ALPHA
 from ..stats import zero_failure_bound
 from .context import RunContext
@@ -107,8 +108,9 @@ class Item:
 
     @property
     def confident(self) -> bool:
-        """Named from separating evidence, or by elimination: a part the run stands behind."""
-        return self.kind == "evidence" or self.confidence == BY_ELIMINATION
+        """Named from separating evidence (a cause, not a symptom of one), or by elimination: a
+        part the run stands behind."""
+        return (self.kind == "evidence" and not self.symptom) or self.confidence == BY_ELIMINATION
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,8 @@ def diagnose(analysis: Analysis, context: RunContext | None = None,
     happened = what_happened(analysis)
     consequences = tuple(f for f in analysis.consequences if f.separates)
     salvage = salvage_for(kb, ctx, commands)
-    base = dict(salvage=salvage, consequences=consequences, sources=kb.sources, rule=analysis.rule)
+    rule = analysis.rule + (f"; {analysis.method} over {analysis.tests} evidence tests" if analysis.tests else "")
+    base = dict(salvage=salvage, consequences=consequences, sources=kb.sources, rule=rule)
     n = analysis.cycles
     if n == 0:
         return _settle(Diagnosis("no cycles recorded", happened, (), status="no cycles", **base))
@@ -178,12 +181,13 @@ def diagnose(analysis: Analysis, context: RunContext | None = None,
             unexplained.append(f)
         else:
             matched.append((f, rule.id))
-    items = [_vcap_follows_vdd(kb, ctx, i) for i in _evidence_items(kb, ctx, analysis, matched)]
+    items = _evidence_items(kb, ctx, analysis, matched)
+    items = [_vcap_follows_vdd(kb, ctx, i, supply_seen=any(j.part_id == "supply" for j in items)) for i in items]
     covered = {m for item in items for m in item.modes}
     rail_unexplained = [f for f in unexplained if f.kind in RAIL_KINDS]
     items = _ranked(items + _mode_items(kb, ctx, analysis, covered, rail_unexplained))
     top = items[0] if items else None
-    if top is not None and top.kind == "evidence":
+    if top is not None and top.kind == "evidence" and top.confident:
         status = "found"
     elif rail_unexplained:
         status = "unexplained"
@@ -237,19 +241,32 @@ def _evidence_items(kb: KnowledgeBase, ctx: RunContext, analysis: Analysis,
     return items
 
 
-def _vcap_follows_vdd(kb: KnowledgeBase, ctx: RunContext, item: Item) -> Item:
+def _vcap_follows_vdd(kb: KnowledgeBase, ctx: RunContext, item: Item, *, supply_seen: bool) -> Item:
     """A VCAP dip caught by the fault catch in captures where VDD itself fell below its limit
-    (every failing cycle's capture) is the supply's symptom: the regulator's output follows VDD
-    down. The finding then ranks after the supply and says so (`points_back`)."""
+    (every failing cycle's capture) is the supply's doing: the regulator's output follows VDD
+    down. Beside a supply finding it ranks after it as a symptom that points back at it; alone
+    it becomes the supply's finding, with the VCAP separation as its evidence."""
     seen, low = ctx.fault_vdd
     if item.part_id != "vcap" or item.evidence is None or window_of(item.evidence.feature) != "flash" \
             or not seen or low < seen:
         return item
     limit = ctx.limits.get("VDD", (None, None))[0]
-    text = (f"points back at the {kb.parts['supply'].name}: in {low} of {seen} failing cycles the fault "
-            f"catch shows VDD below its {limit:g} V limit as well (down to {ctx.fault_vdd_min:.2f} V): "
-            f"VCAP follows VDD down once the regulator runs out of headroom")
-    return replace(item, points_back=text, symptom=True)
+    net = item.evidence.feature.split(".")[1]
+    caught = (f"in {low} of {seen} failing cycles the fault catch on {net} shows VDD below its {limit:g} V "
+              f"limit as well (down to {ctx.fault_vdd_min:.2f} V)")
+    supply = kb.parts["supply"]
+    if supply_seen:
+        return replace(item, symptom=True, points_back=(
+            f"points back at the {supply.name}: {caught}: VCAP follows VDD down once the regulator runs out "
+            f"of headroom"))
+    rule = kb.evidence_rule("vdd-dip")
+    words = {"setpoint": format_quantity(ctx.setpoint, "V")}
+    return replace(item, part_id="supply", part=supply.name, part_what=supply.what, rule=rule.id,
+                   observation=f"VDD sags during erase/program: {caught}, and {net} follows it down "
+                               f"({item.evidence.feature} {item.evidence.threshold_text} in the failing cycles)",
+                   meaning=fill(rule.meaning, words), measure=fill(rule.measure, words), checks=supply.check,
+                   hint=f"the {supply.name}", points_back=None, symptom=False,
+                   sources=kb.source_texts(tuple(dict.fromkeys(rule.sources + supply.sources))))
 
 
 def _supporting(head: Finding, others: list[Finding]) -> list[Finding]:
@@ -317,8 +334,8 @@ def _evidence(analysis: Analysis, f: Finding) -> Evidence:
 
 
 def p_text(analysis: Analysis, f: Finding) -> str:
-    """"p = 3e-05 after Holm over 24 tests (level 0.05)"."""
-    return f"p = {f.p_family:.2g} after Holm over {analysis.tests} tests (level {analysis.level:.2g})"
+    """"p = 3e-05 for 24 tests": the family-wise p (the decision's `rule` says how it was corrected)."""
+    return f"p = {f.p_family:.2g} for {analysis.tests} tests"
 
 
 # --- failure modes without separating evidence -------------------------------------------------
@@ -363,7 +380,7 @@ def _elimination(analysis: Analysis, modes: tuple[str, ...], rail_unexplained: l
     n_fail = sum(analysis.failures_by_step.get(m, 0) for m in modes)
     n_pass = analysis.cycles - analysis.failures
     if analysis.failures < MIN_CASES:
-        return False, (f"only {analysis.failures} failures in {analysis.cycles} cycles: too few to compare rails "
+        return False, (f"only {_n(analysis.failures, 'failure')} in {analysis.cycles} cycles: too few to compare rails "
                        f"(need {MIN_CASES}); the part follows from the failure mode alone")
     if rail_unexplained:
         f = rail_unexplained[0]
@@ -407,7 +424,7 @@ def _verdict(analysis: Analysis, items: list[Item], status: str, rail_unexplaine
                 f"{f.threshold_text} (AUC {f.auc:.2f}); probe that net at the pin")
     if status == "eliminated" and top is not None:
         return f"no rail signature; by elimination the {top.part}: {top.observation}"
-    count = f"{analysis.failures} failures in {analysis.cycles} cycles"
+    count = f"{_n(analysis.failures, 'failure')} in {analysis.cycles} cycles"
     when = f"about {more_cycles} more cycles would settle it" if more_cycles else "more cycles are needed"
     hint = f"; the failure mode alone suggests {top.hint}" if top is not None and top.hint else ""
     return f"not enough yet ({count}): {when}{hint}"
@@ -426,12 +443,10 @@ def cycles_to_settle(analysis: Analysis) -> int | None:
     limit = plan.max_cycles if plan is not None else 100_000
     n = analysis.cycles
     while n < limit:
-        n = n + 1 if n < 200 else math.ceil(n * 1.05)
-        n = min(n, limit)
+        n = min(limit, n + 1 if n < 200 else math.ceil(n * 1.05))
         level = (plan.level(n) if plan is not None else FAMILY_ALPHA) / family
-        nf = round(n * rate)
-        if nf >= MIN_CASES and n - nf >= MIN_CONTROLS and smallest_p(nf, n - nf) <= level and \
-                power(PLAN_AUC, nf, n - nf, level, min_effect=SIGNATURE_EFFECT) >= POWER:
+        if run_power(PLAN_AUC, n, rate, level, min_effect=SIGNATURE_EFFECT, min_cases=MIN_CASES,
+                     min_controls=MIN_CONTROLS) >= POWER:
             return n - analysis.cycles
     return None
 
@@ -443,7 +458,7 @@ def _more_data(kb: KnowledgeBase, ctx: RunContext, analysis: Analysis, items: li
     if status == "not yet":
         if analysis.failures < MIN_CASES:
             need = math.ceil(MIN_CASES / rate)
-            lines.append(f"{analysis.failures} failures in {analysis.cycles} cycles ({rate:.1%}): a comparison needs "
+            lines.append(f"{_n(analysis.failures, 'failure')} in {analysis.cycles} cycles ({rate:.1%}): a comparison needs "
                          f"{MIN_CASES} failing and {MIN_CONTROLS} passing cycles; about "
                          f"{max(0, need - analysis.cycles)} more cycles give them")
         if more_cycles is not None:
@@ -469,6 +484,10 @@ def _more_data(kb: KnowledgeBase, ctx: RunContext, analysis: Analysis, items: li
         if 0 < count < MIN_CASES <= analysis.failures:
             lines.append(f"{mode}: {count} failures, too few to test on their own (need {MIN_CASES})")
     return lines
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _condition(name: str, ctx: RunContext) -> bool:
