@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchtui.bench.store.schema import SCHEMA_VERSION
 from benchtui.bench.records import CycleRecord, EventRecord, FeatureValue, StepRecord, WaveformRecord
 from benchtui.bench.store import ResultsStore
 from benchtui.cli import DEMO_PROFILE, main
@@ -181,7 +182,7 @@ def test_store_migrate_copies_runs_sqlite_to_postgresql_and_back(pg_url: str, tm
     assert capsys.readouterr().out == exported and exported.count("\n") == 3
     assert main(["store", "info", pg_url]) == 0
     info = capsys.readouterr().out
-    assert "postgresql results database, schema version 3" in info and "3 runs, 9 cycles" in info
+    assert f"postgresql results database, schema version {SCHEMA_VERSION}" in info and "3 runs, 9 cycles" in info
     assert "benches: bench-0, bench-1" in info
 
 

@@ -59,6 +59,15 @@ class FeatureSummary:
     n: int
     median: float
     spread: float  # 1.4826 x MAD of the board's cycles (a robust standard deviation)
+    #: Cycles whose value is only a bound (a fault catch that did not fire), and which bound.
+    censored: int = 0
+    bound: str | None = None
+
+    @property
+    def median_bound(self) -> str | None:
+        """"lower"/"upper" when more than half the values are bounds: the median is one too
+        ("≥ 1.100 V": at least half the cycles never went below the trigger level)."""
+        return self.bound if self.censored * 2 > self.n else None
 
 
 @dataclass(frozen=True)
@@ -347,10 +356,14 @@ def _with_features(row: BoardRow, fleet: FleetMatrix, sel: np.ndarray) -> BoardR
     features = {}
     for j, name in enumerate(m.names):
         v = m.values[sel, j]
-        v = v[~np.isnan(v)]
+        present = ~np.isnan(v)
+        v = v[present]
         if v.size:
+            marks = m.bounds[sel, j][present] if m.bounds is not None else np.zeros(0)
+            censored = int(np.count_nonzero(marks))
+            bound = None if not censored else "lower" if (marks > 0).sum() >= (marks < 0).sum() else "upper"
             features[name] = FeatureSummary(name, m.units[j], m.kinds[j], int(v.size),
-                                            float(median(v)), mad(v))
+                                            float(median(v)), mad(v), censored, bound)
     return BoardRow(**{**row.__dict__, "features": features})
 
 
