@@ -40,7 +40,7 @@ from benchtui.bench.board_report import board_comparison, format_boards  # noqa:
 from benchtui.bench.records import (CycleRecord, EventRecord, FeatureValue, StepRecord,  # noqa: E402
                                     WaveformRecord)
 from benchtui.bench.report import format_report  # noqa: E402
-from benchtui.bench.store import ResultsStore, is_url  # noqa: E402
+from benchtui.bench.store import is_url, open_store  # noqa: E402
 
 STEPS, FEATURES, CAPTURES, SAMPLES = 12, 70, 8, 1200
 
@@ -134,7 +134,7 @@ def _writer(target: str, mode: str, cycles: int, seed: int, start: "mp.synchroni
     """One writer process: a run of `cycles` cycles through the store or bare."""
     rng = np.random.default_rng(seed)
     records = [make_cycle(i + 1, rng) for i in range(cycles)]
-    with ResultsStore(target) as store:
+    with open_store(target) as store:
         run_id = store.start_run(f"bench {mode} {seed}", {}, {}, {}, bench=f"w{seed}")
         bare = Bare(target) if mode == "bare" else None
         start.wait()
@@ -175,7 +175,7 @@ def populate(target: str, n: int, boards: int = 25) -> int:
     """A run of `n` cycles (features, steps, no captures) on `boards` boards, written fast."""
     rng = np.random.default_rng(3)
     uids = [f"{k:08X}3941550933544A59" for k in range(1, boards + 1)]
-    with ResultsStore(target) as store:
+    with open_store(target) as store:
         run_id = store.start_run("report benchmark", {}, {}, {}, bench="bench-1")
         bare = Bare(target)
         chunk = 500
@@ -199,10 +199,10 @@ def populate(target: str, n: int, boards: int = 25) -> int:
 def report_time(target: str, run_id: int) -> tuple[float, float]:
     """(report, report --by-board) seconds, as the CLI does them."""
     t0 = time.perf_counter()
-    with ResultsStore(target, readonly=True) as store:
+    with open_store(target, readonly=True) as store:
         format_report(analyse(store.feature_matrix(run_id)), store.run(run_id))
     t1 = time.perf_counter()
-    with ResultsStore(target, readonly=True) as store:
+    with open_store(target, readonly=True) as store:
         c, runs = board_comparison(store, [run_id])
         format_boards(c, runs)
     return t1 - t0, time.perf_counter() - t1
@@ -211,7 +211,7 @@ def report_time(target: str, run_id: int) -> tuple[float, float]:
 def bare_query_time(target: str, run_id: int) -> float:
     """The same two queries the report makes (its cycles; its features aggregated per name by
     the database), fetched with the driver and not parsed."""
-    with ResultsStore(target, readonly=True) as store:  # only for the backend's SQL text
+    with open_store(target, readonly=True) as store:  # only for the backend's SQL text
         pairs = store._aggregate_pairs("f.cycle_id", "f.value")
     t0 = time.perf_counter()
     bare = Bare(target)

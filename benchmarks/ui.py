@@ -381,7 +381,6 @@ async def measure(profile, cycles: int, t_import: float, size: tuple[int, int] =
                   presses: int = 40, profile_dir: Path | None = None, stalls: bool = False) -> dict[str, float]:
     from benchtui.tui.app import BenchApp
     from benchtui.tui.keys import TAB_KEYS
-    from benchtui.tui.panels import LoopPanel
 
     t_imported = time.perf_counter()
     app = BenchApp(profile)
@@ -419,7 +418,7 @@ async def measure(profile, cycles: int, t_import: float, size: tuple[int, int] =
         cpu0 = time.thread_time()
         t0 = time.perf_counter()
         await pilot.press("l")
-        loop = app.query_one(LoopPanel)
+        loop = app.state.loop
         while app.engine is None:
             await asyncio.sleep(0.02)
         order = ["scope", "loop", "overview", "power", "target", "results", "log"]

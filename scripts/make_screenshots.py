@@ -20,7 +20,7 @@ from benchtui.cli import DEMO_PROFILE, start_virtual_bench
 from benchtui.profile import load_profile
 from benchtui.tui.app import BenchApp
 from benchtui.tui.cycle_view import CycleScreen
-from benchtui.tui.panels import LoopPanel, ResultsPanel, ScopePanel, TargetPanel
+from benchtui.tui.panels import ScopePanel
 
 SHOTS = ("power", "target", "scope", "loop", "cycle", "results", "help", "overview", "overview-80x24")
 
@@ -46,11 +46,11 @@ async def shoot(profile, out: Path, size: tuple[int, int], cycles: int) -> list[
         for _ in range(3):  # a few power-cycles with readbacks between: the V/I history shows them
             await pilot.press("p")
             await pilot.pause(0.2)
-            await until(pilot, lambda: "power-cycle" not in app._busy.values(), "power-cycle")
+            await until(pilot, lambda: "power-cycle" not in app.busy, "power-cycle")
             await pilot.pause(2.2)
         save("power")
         await pilot.press("2", "c")
-        await until(pilot, lambda: app.query_one(TargetPanel).option_bytes is not None, "option bytes")
+        await until(pilot, lambda: app.state.target.option_bytes is not None, "option bytes")
         await pilot.pause(0.2)
         save("target")
         await pilot.press("3", "g")
@@ -59,10 +59,10 @@ async def shoot(profile, out: Path, size: tuple[int, int], cycles: int) -> list[
         save("scope")
         app.query_one("#cycles").value = str(cycles)
         await pilot.press("l")
-        loop = app.query_one(LoopPanel)
+        loop = app.state.loop
         await until(pilot, lambda: app.engine is None and len(loop.records) == cycles, "the loop",
                     timeout=60.0 + 30.0 * cycles)
-        await until(pilot, lambda: loop.analysis is not None and not app._analysis_running, "correlation")
+        await until(pilot, lambda: loop.analysis is not None and not app.analysing, "correlation")
         await pilot.pause(0.5)  # the loop tab repaints at most every 0.25 s
         save("loop")
         # Enter on the first failing cycle opens it in full
@@ -76,7 +76,7 @@ async def shoot(profile, out: Path, size: tuple[int, int], cycles: int) -> list[
         save("cycle")
         await pilot.press("escape")
         await pilot.press("5")
-        await until(pilot, lambda: app.query_one(ResultsPanel).runs, "the run list")
+        await until(pilot, lambda: app.state.results.runs, "the run list")
         await pilot.pause(0.2)
         save("results")
         await pilot.press("question_mark")

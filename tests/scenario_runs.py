@@ -56,15 +56,15 @@ class ScenarioRun:
 
     def report(self) -> Any:
         from benchtui.bench.report import load_report
-        from benchtui.bench.store import ResultsStore
+        from benchtui.bench.store import open_store
 
-        with ResultsStore(self.db, readonly=True) as store:
+        with open_store(self.db, readonly=True) as store:
             return load_report(store, self.summary.id)
 
     def cycles(self) -> list:
-        from benchtui.bench.store import ResultsStore
+        from benchtui.bench.store import open_store
 
-        with ResultsStore(self.db, readonly=True) as store:
+        with open_store(self.db, readonly=True) as store:
             return store.cycles(self.summary.id)
 
 

@@ -81,9 +81,9 @@ def test_sigkill_mid_run_keeps_every_finished_cycle(demo_copy: Path, tmp_path: P
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     report = benchtui("report", str(db), "--json")
     assert report.returncode == 0, report.stderr
-    from benchtui.bench.store import ResultsStore
+    from benchtui.bench.store import open_store
 
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         run = store.runs()[-1]
         assert run.status == "interrupted"
         cycles = store.cycles(run.id)

@@ -71,3 +71,34 @@ def test_imports_point_down() -> None:
                 if any(n.startswith(forbidden) for n in _imports(p))]
     assert bad("devices", ("benchtui.bench", "benchtui.tui")) == []
     assert bad("bench", ("benchtui.tui",)) == []
+
+
+def _panel_classes() -> dict[str, str]:
+    """Panel class name -> the module (stem) that defines it: classes based on BenchPanel."""
+    found = {}
+    for path in sorted((PACKAGE / "tui" / "panels").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                    isinstance(b, ast.Name) and b.id == "BenchPanel" for b in node.bases):
+                found[node.name] = path.stem
+    return found
+
+
+def test_no_panel_imports_reads_or_calls_another_panel_or_the_app() -> None:
+    """Panels draw the console's state and post messages up: they never import or name another
+    panel, and never reach the app except to hand a thread's result back to its loop."""
+    classes = _panel_classes()
+    assert {"OverviewPanel", "LoopPanel", "TargetPanel"} <= set(classes)
+    offenders = []
+    for path in sorted((PACKAGE / "tui" / "panels").glob("*.py")):
+        if path.stem in ("__init__", "base"):
+            continue
+        others = {f"benchtui.tui.panels.{m}" for m in set(classes.values()) - {path.stem}}
+        offenders += [f"{path.stem} imports {n}" for n in _imports(path) if n in others]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Name) and classes.get(node.id, path.stem) != path.stem:
+                offenders.append(f"{path.stem}:{node.lineno} names {node.id}")
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) \
+                    and node.value.attr == "app" and node.attr != "call_from_thread":
+                offenders.append(f"{path.stem}:{node.lineno} calls app.{node.attr}")
+    assert offenders == []

@@ -19,7 +19,7 @@ import pytest
 
 from benchtui.bench.records import CycleRecord, FeatureValue, StepRecord
 from benchtui.bench.report import load_report
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 from benchtui.cli import DEMO_PROFILE, build_parser, main
 from benchtui.cli.flash import _parse_sets, cmd_ob
 
@@ -114,7 +114,7 @@ def _rdp1_run(path: Path, profile: dict, fields: dict[str, int], dev_id: str) ->
                           FeatureValue("ob.protected_sectors", 0.0, "", "ob")),
                          target={"dev_id": dev_id},
                          option_bytes={"fields": fields, "rdp_level": 1, "protected_sectors": []})
-    with ResultsStore(path) as store:
+    with open_store(path) as store:
         run_id = store.start_run("rdp1", profile, {}, {}, scenario=None)
         store.add_cycle(run_id, record)
         store.end_run(run_id)
@@ -127,7 +127,7 @@ def test_the_rdp_level_1_advice_carries_both_confirmations_and_parses_as_ob(tmp_
     profile = {"source": "/benches/bench 7/board.toml", "virtual": True,
                "target": {"probe_uid": "benchtui-twin-3"}}
     db = _rdp1_run(tmp_path / "rdp.db", profile, {"RDP": 0x55, "IWDG_SW": 0, "nWRP": 0xFFF}, "0x451")
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         salvage = {s.id: s for s in load_report(store).diagnosis.salvage}
     assert set(salvage) == {"rdp1"}
     rdp = salvage["rdp1"]
@@ -148,7 +148,7 @@ def test_the_rdp_level_1_advice_carries_both_confirmations_and_parses_as_ob(tmp_
     # change when the watchdog is already software.
     real = {"source": "/benches/b.toml", "target": {"probe_uid": "remote:127.0.0.1:5556"}}
     db = _rdp1_run(tmp_path / "real.db", real, {"RDP": 0x55, "IWDG_SW": 1}, "0x451")
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         (printed,) = load_report(store).diagnosis.salvage[0].commands
     assert printed == "benchtui ob --profile /benches/b.toml --set RDP=0xAA --yes --confirm-erase"
 
@@ -165,11 +165,11 @@ def test_no_unprotect_command_when_nwrp_selects_pcrop(tmp_path) -> None:
                          (FeatureValue("ob.protected_sectors", 2.0, "", "ob"),
                           FeatureValue("ob.rdp_level", 0.0, "", "ob")),
                          target={"dev_id": "0x419"}, option_bytes=ob.to_record())
-    with ResultsStore(tmp_path / "pcrop.db") as store:
+    with open_store(tmp_path / "pcrop.db") as store:
         run_id = store.start_run("pcrop", {"source": "/b/f4.toml"}, {}, {}, scenario=None)
         store.add_cycle(run_id, record)
         store.end_run(run_id)
-    with ResultsStore(tmp_path / "pcrop.db", readonly=True) as store:
+    with open_store(tmp_path / "pcrop.db", readonly=True) as store:
         salvage = load_report(store).diagnosis.salvage
     assert [s.id for s in salvage] == ["pcrop"]
     assert salvage[0].commands == () and "PCROP-protected (0, 1) (SPRMOD = 1)" in salvage[0].state

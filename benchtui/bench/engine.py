@@ -33,7 +33,7 @@ from .records import CycleRecord, EventRecord, RunSummary, StepRecord
 from .safety import psu_off_on_new_connection, require_confirmation
 from .session import BenchSession
 from .steps import Cycle, CycleSteps, StepFailed
-from .store import ResultsStore
+from .store import ResultsStore, open_store
 from .watch import DiagnosisWatch
 
 #: Steps that still run after a failure in the same cycle: the fault capture is the evidence,
@@ -162,7 +162,7 @@ class CycleEngine(CycleSteps):
         destructive = require_confirmation(
             self.profile, self.destructive_confirmed, "run it with --yes (or confirm in the console)")
         await self.session.check_firmware()
-        self._store = await self._store_owner.run(ResultsStore, self.store_path)
+        self._store = await self._store_owner.run(open_store, self.store_path)
         bench = self.profile.bench.name or socket.gethostname()
         last = await self._store_owner.run(self._store.last_board, bench)
         self.boards = BoardTracker(self.profile.bench.labels, previous=last[1] if last else None,

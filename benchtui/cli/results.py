@@ -39,11 +39,11 @@ def _run_of(store: Any, database: str, wanted: int | None, bench: str | None = N
 
 def cmd_report(args: argparse.Namespace) -> int:
     from ..bench.report import format_report, load_report, report_json
-    from ..bench.store import ResultsStore
+    from ..bench.store import open_store
 
     if args.by_board or args.by_bench:
         return _report_groups(args)
-    with ResultsStore(args.database, readonly=True) as store:
+    with open_store(args.database, readonly=True) as store:
         sub = getattr(args, "subcommands", None)
         report = load_report(store, _run_of(store, args.database, args.run, args.bench).id,
                              commands=frozenset(sub.choices) if sub is not None else None)
@@ -77,9 +77,9 @@ def _write_text(path: str, text: str, what: str) -> None:
 def _report_groups(args: argparse.Namespace) -> int:
     """`report --by-board` / `--by-bench`: every run (or the --run / --bench ones) compared."""
     from ..bench.board_report import board_comparison, boards_json, format_boards
-    from ..bench.store import ResultsStore, display_name
+    from ..bench.store import display_name, open_store
 
-    with ResultsStore(args.database, readonly=True) as store:
+    with open_store(args.database, readonly=True) as store:
         comparison, runs = board_comparison(store, [args.run] if args.run else None,
                                             bench=args.bench, by="bench" if args.by_bench else "board")
     if not runs:
@@ -95,9 +95,9 @@ def _report_groups(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from ..bench.export import export_csv, export_jsonl, export_waveforms
-    from ..bench.store import ResultsStore
+    from ..bench.store import open_store
 
-    with ResultsStore(args.database, readonly=True) as store:
+    with open_store(args.database, readonly=True) as store:
         run_id = _run_of(store, args.database, args.run).id
         if args.out:
             try:

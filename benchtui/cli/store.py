@@ -17,12 +17,12 @@ from .common import EXIT_OK
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from ..bench.store import ResultsStore, display_name
+    from ..bench.store import display_name, open_store
 
     src_name, dst_name = display_name(args.source), display_name(args.destination)
     if str(args.source) == str(args.destination):
         raise BenchError(f"{src_name}: source and destination are the same database", where="store")
-    with ResultsStore(args.source, readonly=True) as src, ResultsStore(args.destination) as dst:
+    with open_store(args.source, readonly=True) as src, open_store(args.destination) as dst:
         have = {(r.name, r.started, r.bench) for r in dst.runs()}
         copied = skipped = live = 0
         for run in src.runs():
@@ -46,9 +46,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from ..bench.store import SCHEMA_VERSION, ResultsStore, display_name
+    from ..bench.store import SCHEMA_VERSION, display_name, open_store
 
-    with ResultsStore(args.database, readonly=True) as store:
+    with open_store(args.database, readonly=True) as store:
         runs = store.runs()
         fleet = store.fleet_matrix([r.id for r in runs]) if runs else None
     benches = sorted({r.bench or "unknown" for r in runs})

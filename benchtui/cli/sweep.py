@@ -33,7 +33,7 @@ def run_sweep(profile: Profile, boards: list[int], cycles: int, insert: Callable
 
     from ..bench.board_report import board_comparison, format_boards
     from ..bench.session import BenchSession
-    from ..bench.store import ResultsStore, display_name
+    from ..bench.store import display_name, open_store
     from ..bench.sweep import Sweep
 
     def on_board(k: int, summary: Any) -> None:
@@ -70,7 +70,7 @@ def run_sweep(profile: Profile, boards: list[int], cycles: int, insert: Callable
                                    last_words)
     if not summaries:
         raise BenchError("the sweep stopped before its first board", where="sweep")
-    with ResultsStore(profile.store.database, readonly=True) as store:
+    with open_store(profile.store.database, readonly=True) as store:
         comparison, runs = board_comparison(store, [s.id for s in summaries])
     print(format_boards(comparison, runs))
     print(f"\ndatabase {display_name(profile.store.database)}: "

@@ -15,7 +15,7 @@ as the UIDs of a real batch do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -105,9 +105,6 @@ class Batch:
 
     def specs(self) -> list[BoardSpec]:
         return [self.spec(k) for k in range(1, self.size + 1)]
-
-    def with_faulty(self, faulty: tuple[int, ...]) -> "Batch":
-        return replace(self, faulty=tuple(sorted(set(faulty))))
 
 
 __all__ = ["Batch", "MAX_BATCH", "lone_board"]

@@ -1,9 +1,10 @@
 """The console: one Textual app over a BenchSession, with a tab per part of the bench.
 
-This module is the shell: layout, the routing of bench events to the panels, the status bar,
-navigation, quitting. What each key does lives in `actions/` (one module per part of the
-bench), the key map in `keys.py`, and the one place errors become words in
-`actions/base.py: report()` with `words.py`.
+This module is the shell: layout, the routing of bench events to the state and the panels,
+navigation, quitting. The state the panels draw is `state.py` (changed only by the app); what
+each key does lives in `actions/` (one module per part of the bench; `actions/base.py` is the
+core every group shares, with the one place errors become words: `report()`), the key map in
+`keys.py`, and what panels ask for comes up as messages (`messages.py`).
 
 Every bench call is awaited in a Textual worker (the session runs the blocking driver call on the
 device's owner thread), so the event loop never waits on an instrument.
@@ -15,40 +16,36 @@ import asyncio
 import importlib
 import logging
 import os
-from typing import Any, Iterable, TypeVar
+from typing import Any, Iterable
 
-from textual.app import App, ComposeResult, SystemCommand
+from textual import on
+from textual.app import ComposeResult, SystemCommand
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher
 
 from ..bench import events as ev
 from ..bench.session import BenchSession
 from ..profile import Profile
-from .actions import (BoardActions, LoopActions, PowerActions, ResultsActions, ScopeActions,
-                      TargetActions)
+from .actions import LoopActions, PowerActions, ScopeActions, TargetActions
 from .dialogs import ConfirmDialog, TextScreen
 from .heap import HeapPolicy
 from .keys import COMMANDS, TAB_KEYS, TABS, bindings, footer_keys, help_text
-from .messages import AppLogHandler, BenchEvent, LogRecordMessage
-from .panels import (BenchPanel, LogPanel, LoopPanel, OverviewPanel, PowerPanel, ResultsPanel,
-                     ScopePanel, TargetPanel)
+from .messages import AppLogHandler, BenchEvent, LogRecordMessage, TabRequested
+from .panels import LogPanel, LoopPanel, OverviewPanel, PowerPanel, ResultsPanel, ScopePanel, TargetPanel
 from .tabs import RESIZE_SETTLE_S, Predraw, switch_panel
 from .widgets import KeyBar, StatusBar, TabBar
-from .words import step_words
 
 #: Longest wait for the loop to finish its current step when quitting (seconds).
 QUIT_STOP_TIMEOUT_S = 30.0
 #: How often the idle timer runs a due full collection (heap.py); the loop runs one per cycle.
 IDLE_COLLECT_S = 10.0
-P = TypeVar("P", bound=BenchPanel)
 
 #: The panel class of each tab.
 PANELS = {"overview": OverviewPanel, "power": PowerPanel, "target": TargetPanel, "scope": ScopePanel,
           "loop": LoopPanel, "results": ResultsPanel, "log": LogPanel}
 
 
-class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsActions, BoardActions,
-               App[None]):
+class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions):
     """benchtui's console on the bench of `profile` (a real bench, or a started virtual bench)."""
 
     CSS_PATH = "app.tcss"
@@ -60,18 +57,8 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
     AUTO_FOCUS = None
 
     def __init__(self, profile: Profile, board_slot: Any = None):
-        super().__init__()
-        self.profile = profile
-        #: On a virtual batch: how to put another board on the bench (bench.board_tracking.BoardSlot).
-        self.board_slot = board_slot
-        self.session: BenchSession | None = None
-        self.engine: Any = None
-        self.counters = (0, 0, 0)
-        self.last_problem: str | None = None
-        self._busy: dict[str, str] = {}
+        super().__init__(profile, board_slot)
         self._shut_down = False
-        self._analysis_running = False
-        self._analysis_again: int | None = None
         self._imports_warm = False
         #: Draws the hidden tabs ahead of their first visit (tabs.py); made on mount.
         self.predraw: Predraw | None = None
@@ -79,7 +66,6 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         #: Full garbage collections between frames, not inside them (heap.py).
         self.heap = HeapPolicy()
         self._target_seen: Any = None  # target identity the panels last showed
-        self._panels: dict[type, BenchPanel] = {}
         self.active_tab = "overview"
         self.title = f"benchtui — {profile.name}"
         # No animations unless the user asks (TEXTUAL_ANIMATIONS): the tab underline's slide
@@ -89,8 +75,7 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        self._status_bar = StatusBar(id="status")
-        yield self._status_bar
+        yield StatusBar(id="status")
         self._tab_bar = TabBar(TABS, TAB_KEYS, id="tab-bar")
         self._tab_bar.active = self.active_tab
         yield self._tab_bar
@@ -98,29 +83,16 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         # widget on screen costs each frame, so the tree stays as shallow as the layout allows.
         with ContentSwitcher(initial=f"{self.active_tab}-panel", id="tabs"):
             for tab, _ in TABS:
-                yield PANELS[tab](id=f"{tab}-panel")
+                yield PANELS[tab](self.state, id=f"{tab}-panel")
         yield KeyBar(footer_keys(), id="key-bar")
-
-    @property
-    def panels(self) -> tuple[BenchPanel, ...]:
-        """Every tab's panel (found once: a DOM query per bench event is expensive)."""
-        if not self._panels:
-            self._panels = {type(p): p for p in self.query(BenchPanel)}
-        return tuple(self._panels.values())
-
-    def panel(self, cls: type[P]) -> P:
-        """The one panel of class `cls`."""
-        if not self._panels:
-            self.panels  # noqa: B018 - fills the cache
-        found = self._panels.get(cls)
-        return found if found is not None else self.query_one(cls)  # type: ignore[return-value]
 
     async def on_mount(self) -> None:
         logging.getLogger("benchtui").addHandler(self._log_handler)
         if logging.getLogger("benchtui").getEffectiveLevel() > logging.INFO:
             logging.getLogger("benchtui").setLevel(logging.INFO)
-        self.session = BenchSession(self.profile, on_event=self._bench_sink)
+        self.session = self.state.session = BenchSession(self.profile, on_event=self._bench_sink)
         self.heap.hold()
+        self.start_psu_poll()
         self.set_interval(IDLE_COLLECT_S, self.heap.collect_if_due)
         self.refresh_status()
         self.log_line("bench", f"profile {self.profile.name} ({self.profile.source})")
@@ -175,7 +147,7 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
 
     def on_bench_event(self, message: BenchEvent) -> None:
         event = message.event
-        if self._shut_down or not self._running:  # shutting down: the panels are going
+        if self._shut_down or not self.is_running:  # shutting down: the panels are going
             return
         target = self.session.state.target_identity if self.session else None
         if target is not self._target_seen:  # the loop connected or disconnected the target
@@ -189,8 +161,9 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
             self.connection_changed()
         elif isinstance(event, ev.LinkChanged):
             self.connection_changed()
-        elif isinstance(event, ev.CycleFinished):
-            self.counters = (event.passed + event.failed, event.passed, event.failed)
+        self.state.apply(event)
+        if isinstance(event, ev.CycleFinished):
+            self.analyse_run(self.state.loop.run_id)
             # The cycle's pyOCD session was just dropped: collect it in a callback of its own.
             self.call_later(self.heap.collect_if_due)
         for panel in self.panels:
@@ -198,20 +171,9 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
         self.refresh_status()
 
     def on_log_record_message(self, message: LogRecordMessage) -> None:
-        if self._shut_down or not self._running:
+        if self._shut_down or not self.is_running:
             return
         self.log_line(message.source, message.text, when=message.when)
-
-    def connection_changed(self) -> None:
-        for panel in self.panels:
-            panel.connection_changed()
-        self.refresh_status()
-
-    def capture_shown(self, capture: str, index: int | None, when: float, views: dict) -> None:
-        """The scope tab prepared a capture: the other panels (overview) show it too."""
-        for panel in self.panels:
-            if not isinstance(panel, ScopePanel):
-                panel.capture_shown(capture, index, when, views)
 
     # -- connections ------------------------------------------------------------------------
     def action_reconnect(self) -> None:
@@ -233,6 +195,10 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
     def action_blur(self) -> None:
         """Escape leaves a text field, so that digits and letters are keys again."""
         self.screen.set_focus(None)
+
+    @on(TabRequested)
+    def tab_requested(self, message: TabRequested) -> None:
+        self.action_show_tab(message.tab)
 
     def action_show_tab(self, tab: str) -> None:
         """Show tab `tab` (its key, a click on the tab bar, the palette). A focused button or
@@ -259,24 +225,6 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions, ResultsAc
             if c.palette and c.action != "quit":
                 yield SystemCommand(c.name, f"{c.group} — key {c.key_label}",
                                     lambda a=c.action: self.run_action(a))
-
-    # -- status -----------------------------------------------------------------------------
-    def refresh_status(self) -> None:
-        if self.session is None or not self._running:
-            return
-        st = self.session.state
-        target = (st.target_identity.describe(), "connected") if st.target_identity is not None else \
-            ((st.target_error, "lost") if st.target_error else ("not connected", "idle"))
-        activity = ", ".join(self._busy.values())
-        if self.engine is not None:
-            step = step_words(self.engine.current_step) if self.engine.current_step else "starting"
-            activity = "loop PAUSED" if self.engine.paused else f"loop: {step}"
-        scenario = self.profile.sim.scenario if self.profile.sim else None
-        self._status_bar.show(
-            profile=self.profile.name, scenario=scenario,
-            psu=(st.psu_identity, st.psu_error, st.psu_link),
-            scope=(st.scope_identity, st.scope_error, st.scope_link),
-            target=target, cycles=self.counters, activity=activity)
 
     # -- shutdown ---------------------------------------------------------------------------
     async def action_quit(self) -> None:

@@ -294,12 +294,6 @@ def strip_rows(points: Sequence[tuple[float, bool]], width: int, height: int, *,
     return rows
 
 
-def plot_series(values: Sequence[float | None], styles: Sequence[str], width: int, height: int,
-                **kw) -> Text:
-    """`series_rows` joined into one Text."""
-    return Text("\n").join(series_rows(values, styles, width, height, **kw))
-
-
 def series_rows(values: Sequence[float | None], styles: Sequence[str], width: int, height: int, *,
                 span: int | None = None, levels: Sequence[tuple[float, str]] = (),
                 floor: float | None = None) -> list[Text]:

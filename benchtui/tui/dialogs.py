@@ -13,6 +13,8 @@ from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Label, SelectionList, Static
 
+from .messages import ReportExportRequested
+
 FIRMWARE_SUFFIXES = (".hex", ".ihex", ".bin", ".elf", ".axf")
 
 
@@ -202,4 +204,4 @@ class ReportScreen(TextScreen):
         self.run_id = run_id
 
     def action_export(self) -> None:
-        self.app.action_export_report(self.run_id)
+        self.post_message(ReportExportRequested(self.run_id))

@@ -103,3 +103,15 @@ def step_words(step: str | None) -> str:
     if not step:
         return ""
     return STEP_WORDS.get(step, step.replace("_", " "))
+
+
+def short_error(text: str | None, width: int = 26) -> str:
+    """The part of an error that differs between cycles, in `width` cells.
+
+    Errors read 'what was done: what went wrong (evidence)'; the table shows what went wrong
+    ('flash error PGPERR …'); the detail line under the table shows the whole message.
+    """
+    text = (text or "").replace("\n", " ").strip()
+    head, sep, tail = text.partition(": ")
+    core = tail if sep and tail else head
+    return core if len(core) <= width else core[: width - 1] + "…"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from benchtui.bench.session import BenchSession
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 from benchtui.bench.sweep import Sweep
 from benchtui.cli import DEMO_PROFILE, main, start_virtual_bench
 from benchtui.profile import load_profile
@@ -63,7 +63,7 @@ def test_25_boards_the_faulty_one_is_named_first_by_uid_with_its_rail_feature(
     batch, profile, runs = sweep(tmp_path, tiny_firmware, boards=25, cycles=6, faulty=(7,))
     db = profile.store.database
     assert [r.cycles for r in runs] == [6] * 25 and all(r.bench == "bench-A" for r in runs)
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         for k, run in enumerate(runs, 1):  # every cycle carries the UID the twin reported
             assert {c.board_uid for c in store.cycles(run.id)} == {batch.spec(k).uid}
         [swap] = [e for e in store.events(runs[7].id) if e.kind == "board_changed"]

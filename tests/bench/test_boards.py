@@ -13,7 +13,7 @@ from benchtui.bench.board_report import board_comparison, boards_json, format_bo
 from benchtui.bench.board_tracking import BoardTracker
 from benchtui.bench.boards import MIN_BOARDS, compare, feature_words
 from benchtui.bench.records import CycleRecord, FeatureValue
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 from benchtui.cli import main
 
 BOARDS, CYCLES = 25, 6
@@ -29,7 +29,7 @@ def write_batch(db: str, *, faulty: int | None, boards: int = BOARDS, bench: str
     its own tolerance (per-board offset) and noise; the faulty one dips ~100 mV at power-up and
     fails erase in half its cycles."""
     rng = np.random.default_rng(seed)
-    with ResultsStore(db) as store:
+    with open_store(db) as store:
         for k in range(first, first + boards):
             run = store.start_run(f"board {k}", {}, {}, {}, scenario="vcap-marginal", bench=bench)
             offset = rng.normal(0, 0.004)  # the regulator's tolerance: a few mV per board
@@ -58,7 +58,7 @@ def write_batch(db: str, *, faulty: int | None, boards: int = BOARDS, bench: str
 def test_the_faulty_board_is_named_first_with_what_sets_it_apart(store_target) -> None:
     db = store_target("batch.db")
     write_batch(db, faulty=7)
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         c, runs = board_comparison(store)
     assert len(runs) == BOARDS and c.enough and c.compared == BOARDS
     assert [s.row.key for s in c.standouts] == [uid(7)]
@@ -91,7 +91,7 @@ def test_the_faulty_board_is_named_first_with_what_sets_it_apart(store_target) -
 def test_a_healthy_batch_has_no_board_that_stands_out(store_target) -> None:
     db = store_target("healthy.db")
     write_batch(db, faulty=None, seed=3)
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         c, _ = board_comparison(store)
     assert c.enough and not c.standouts
     assert c.summary[0].startswith("no board stands out among 25 boards")
@@ -101,7 +101,7 @@ def test_a_healthy_batch_has_no_board_that_stands_out(store_target) -> None:
 def test_too_few_boards_are_listed_not_compared(store_target) -> None:
     db = store_target("few.db")
     write_batch(db, faulty=2, boards=MIN_BOARDS - 1)
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         c, _ = board_comparison(store)
     assert not c.enough and not c.standouts and len(c.rows) == MIN_BOARDS - 1
     assert c.summary[0] == (f"too few boards to compare: {MIN_BOARDS - 1} with at least 3 cycles "

@@ -11,7 +11,7 @@ import textwrap
 import time
 import numpy as np
 
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 
 STEPS, FEATURES, NETS, SAMPLES = 12, 40, 4, 4000
 KILL_AFTER = 40
@@ -20,9 +20,9 @@ WRITER = textwrap.dedent(f"""
     import sys
     import numpy as np
     from benchtui.bench.records import CycleRecord, FeatureValue, StepRecord, WaveformRecord
-    from benchtui.bench.store import ResultsStore
+    from benchtui.bench.store import open_store
 
-    store = ResultsStore(sys.argv[1])
+    store = open_store(sys.argv[1])
     run_id = store.start_run("crash", {{}}, {{}}, {{}})
     print("run", run_id, flush=True)
     i = 0
@@ -64,7 +64,7 @@ def test_sigkill_mid_run_loses_no_committed_cycle(store_target) -> None:
             proc.wait()
     assert proc.returncode == -signal.SIGKILL
 
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         assert store.integrity_check() == "ok"
         [run] = store.runs()
         assert run.status == "interrupted"
@@ -80,6 +80,6 @@ def test_sigkill_mid_run_loses_no_committed_cycle(store_target) -> None:
             assert len(waves) == NETS
             for k, w in enumerate(waves):
                 assert np.array_equal(w.volts, np.arange(SAMPLES, dtype=np.float32) + i + k)
-    with ResultsStore(db) as writer:  # the next writer records the interruption for good
+    with open_store(db) as writer:  # the next writer records the interruption for good
         assert writer.run(run.id).status == "interrupted"
         assert writer.integrity_check() == "ok"

@@ -12,7 +12,7 @@ from benchtui.bench.diagnosis import diagnose, load_knowledge
 from benchtui.bench.diagnosis.knowledge import KNOWLEDGE_FILE
 from benchtui.bench.records import CycleRecord, FeatureValue, StepRecord
 from benchtui.bench.report import load_report, report_json
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 from benchtui.errors import KnowledgeError
 
 PROFILE = {"source": "profiles/bench-7.toml",
@@ -39,7 +39,7 @@ def cycle(index: int, failed: str | None, error: str | None, features: dict[str,
 
 
 def store_run(path: Path, records: list[CycleRecord], profile: dict = PROFILE) -> Path:
-    with ResultsStore(path) as store:
+    with open_store(path) as store:
         run_id = store.start_run("planted", profile, {}, {}, scenario=None)
         for r in records:
             store.add_cycle(run_id, r)
@@ -48,7 +48,7 @@ def store_run(path: Path, records: list[CycleRecord], profile: dict = PROFILE) -
 
 
 def report_of(path: Path):
-    with ResultsStore(path, readonly=True) as store:
+    with open_store(path, readonly=True) as store:
         return load_report(store)
 
 

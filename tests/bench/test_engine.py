@@ -12,7 +12,7 @@ from benchtui.bench import events as ev
 from benchtui.bench.analysis import analyse
 from benchtui.bench.engine import CycleEngine
 from benchtui.bench.session import BenchSession
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 
 
 async def run_loop(profile, cycles: int, hook=None, **engine_attrs):
@@ -34,7 +34,7 @@ async def run_loop(profile, cycles: int, hook=None, **engine_attrs):
 
 
 def analysis_of(profile, run_id):
-    with ResultsStore(profile.store.database, readonly=True) as store:
+    with open_store(profile.store.database, readonly=True) as store:
         return analyse(store.feature_matrix(run_id)), store.cycles(run_id)
 
 

@@ -17,7 +17,7 @@ from benchtui.bench.export import BASE_COLUMNS, export_csv, export_jsonl, export
 from benchtui.bench.features import compute_capture_features, step_features
 from benchtui.bench.records import CycleRecord, FeatureValue, StepRecord, WaveformRecord
 from benchtui.bench.report import format_report, report_json
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 from benchtui.errors import StoreError
 
 N_CYCLES = 40
@@ -52,7 +52,7 @@ def run_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, list[Cy
     db = tmp_path_factory.mktemp("export") / "run.db"
     rng = np.random.default_rng(4)
     records = [synthetic_cycle(i, rng) for i in range(1, N_CYCLES + 1)]
-    with ResultsStore(db) as store:
+    with open_store(db) as store:
         run_id = store.start_run("synthetic", {}, {}, {}, scenario="vcap-marginal")
         for r in records:
             store.add_cycle(run_id, r)
@@ -62,7 +62,7 @@ def run_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, list[Cy
 
 def test_report_finds_the_vcap_dip_and_prints_a_table(run_db) -> None:
     db, run_id, records = run_db
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         analysis = analyse(store.feature_matrix(run_id))
         summary = store.run(run_id)
     failures = sum(not r.passed for r in records)
@@ -88,7 +88,7 @@ def test_report_finds_the_vcap_dip_and_prints_a_table(run_db) -> None:
 def test_report_with_no_failures(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     records = [r for r in (synthetic_cycle(i, rng) for i in range(1, 80)) if r.passed][:12]
-    with ResultsStore(tmp_path / "ok.db") as store:
+    with open_store(tmp_path / "ok.db") as store:
         run_id = store.start_run("healthy", {}, {}, {})
         for i, r in enumerate(records, 1):
             store.add_cycle(run_id, CycleRecord(**{**r.__dict__, "index": i}))
@@ -100,7 +100,7 @@ def test_report_with_no_failures(tmp_path: Path) -> None:
 def test_csv_has_one_row_per_cycle_with_features_as_columns(run_db) -> None:
     db, run_id, records = run_db
     out = io.StringIO()
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         assert export_csv(store, run_id, out) == N_CYCLES
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert len(rows) == N_CYCLES
@@ -126,7 +126,7 @@ def test_csv_values_are_rounded_to_the_instruments_resolution(tmp_path: Path) ->
     means one decimal finer, times to the sample interval, counts as integers."""
     lsb, rng = 0.008, np.random.default_rng(9)
     db = tmp_path / "q.db"
-    with ResultsStore(db) as store:
+    with open_store(db) as store:
         run_id = store.start_run("quantised", {}, {}, {})
         for i in range(1, 6):
             vcap = np.round((1.2 + rng.normal(0, 0.006, 2000)) / lsb) * lsb
@@ -150,7 +150,7 @@ def test_csv_values_are_rounded_to_the_instruments_resolution(tmp_path: Path) ->
 def test_jsonl_rows_carry_flattened_features(run_db, tmp_path: Path) -> None:
     db, run_id, records = run_db
     path = tmp_path / "run.jsonl"
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         export_jsonl(store, run_id, path)
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     assert [r["cycle"] for r in rows] == [r.index for r in records]
@@ -164,7 +164,7 @@ def test_jsonl_rows_carry_flattened_features(run_db, tmp_path: Path) -> None:
 def test_waveforms_export_one_npz_per_cycle_capture(run_db, tmp_path: Path) -> None:
     db, run_id, records = run_db
     folder = tmp_path / "waves"
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         written = export_waveforms(store, run_id, folder)
     with_waves = [r for r in records if r.waveforms]
     assert written == len(with_waves) == len(list(folder.glob("*.npz")))
@@ -179,7 +179,7 @@ def test_waveforms_export_one_npz_per_cycle_capture(run_db, tmp_path: Path) -> N
 def test_waveforms_export_as_csv_with_a_time_column_per_capture(run_db, tmp_path: Path) -> None:
     db, run_id, records = run_db
     folder = tmp_path / "waves-csv"
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         written = export_waveforms(store, run_id, folder, fmt="csv")
     record = [r for r in records if r.waveforms][2]
     assert written == len(list(folder.glob("*.csv")))
@@ -196,7 +196,7 @@ def test_export_errors_name_the_path_or_run(run_db, tmp_path: Path) -> None:
     db, run_id, _ = run_db
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         with pytest.raises(StoreError, match=f"{blocker / 'sub'}: cannot create the waveform folder"):
             export_waveforms(store, run_id, blocker / "sub")
         with pytest.raises(StoreError, match=f"{tmp_path / 'no' / 'x.csv'}: cannot write"):

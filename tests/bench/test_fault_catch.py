@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchtui.bench.features import NRST_VIL_V
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 
 
 def test_failing_erase_cycles_stored_their_nrst_glitch(scenario_runs) -> None:
@@ -26,7 +26,7 @@ def test_failing_erase_cycles_stored_their_nrst_glitch(scenario_runs) -> None:
     # cause not found yet, see the target report), so: most of them, and erases among them.
     assert len(caught) >= len(resets) - 1, [(c.index, c.failed_step) for c in resets if c not in caught]
     assert any(c.failed_step == "erase" for c in caught), [(c.index, c.failed_step) for c in caught]
-    with ResultsStore(run.db, readonly=True) as store:
+    with open_store(run.db, readonly=True) as store:
         for cycle in caught:
             nrst = [w for w in store.waveforms(run.summary.id, cycle.index)
                     if w.capture == "fault_catch" and w.net == "NRST"]

@@ -18,7 +18,7 @@ import pytest
 
 from benchtui.bench.store.schema import SCHEMA_VERSION
 from benchtui.bench.records import CycleRecord, EventRecord, FeatureValue, StepRecord, WaveformRecord
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 from benchtui.cli import DEMO_PROFILE, main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +54,7 @@ def test_three_benches_write_one_database_and_a_killed_one_loses_nothing_finishe
         deadline = time.monotonic() + 120
         while not _ready(pg_url) and time.monotonic() < deadline:  # the first bench builds the schema
             time.sleep(0.1)
-        with ResultsStore(pg_url, readonly=True) as reader:  # reads while three benches write
+        with open_store(pg_url, readonly=True) as reader:  # reads while three benches write
             while time.monotonic() < deadline:
                 runs = {r.bench: r for r in reader.runs()}
                 if "bench-C" in runs and runs["bench-C"].cycles >= 3:
@@ -74,7 +74,7 @@ def test_three_benches_write_one_database_and_a_killed_one_loses_nothing_finishe
             p.wait()
     assert killed.returncode == -signal.SIGKILL
 
-    with ResultsStore(pg_url, readonly=True) as store:
+    with open_store(pg_url, readonly=True) as store:
         runs = store.runs()
         by_bench: dict[str, list] = {}
         for r in runs:
@@ -110,7 +110,7 @@ def _ready(url: str) -> bool:
     """The schema exists (the first bench to start builds it)."""
     from benchtui.errors import StoreError
     try:
-        with ResultsStore(url, readonly=True):
+        with open_store(url, readonly=True):
             return True
     except StoreError:
         return False
@@ -118,7 +118,7 @@ def _ready(url: str) -> bool:
 
 def write_runs(db: str) -> list[int]:
     rng = np.random.default_rng(5)
-    with ResultsStore(db) as store:
+    with open_store(db) as store:
         ids = []
         for k in range(3):
             run = store.start_run(f"run {k}", {"name": f"p{k}", "psu": {"voltage": 3.3}},
@@ -146,7 +146,7 @@ def write_runs(db: str) -> list[int]:
 
 def snapshot(db: str) -> list:
     """Everything a reader can get out of a database, without the run ids."""
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         out = []
         for r in store.runs():
             out.append(({**r.__dict__, "id": None}, store.run_metadata(r.id), store.cycles(r.id),
@@ -168,7 +168,7 @@ def test_store_migrate_copies_runs_sqlite_to_postgresql_and_back(pg_url: str, tm
     assert main(["store", "migrate", pg_url, back, "-q"]) == 0
     assert capsys.readouterr().out.startswith(f"3 runs copied from {pg_url} to {back}")
     assert snapshot(back) == snapshot(src)
-    with ResultsStore(back, readonly=True) as store:
+    with open_store(back, readonly=True) as store:
         assert [r.status for r in store.runs()] == ["completed", "stopped", "interrupted"]
         assert store.integrity_check() == "ok"
     for args in (["report", "--run", "1"], ["report", "--run", "2", "--json"]):  # either backend
@@ -189,7 +189,7 @@ def test_store_migrate_copies_runs_sqlite_to_postgresql_and_back(pg_url: str, tm
 def test_store_migrate_leaves_a_live_run_and_refuses_one_database(tmp_path: Path, pg_url: str,
                                                                  capsys: pytest.CaptureFixture) -> None:
     src = str(tmp_path / "live.db")
-    writer = ResultsStore(src)
+    writer = open_store(src)
     writer.start_run("live", {}, {}, {})
     try:
         assert main(["store", "migrate", src, pg_url]) == 0

@@ -13,7 +13,7 @@ import pytest
 
 from benchtui.bench.records import CycleRecord, FeatureValue, StepRecord, WaveformRecord
 from benchtui.bench.features import compute_capture_features, step_features
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 from benchtui.cli import build_parser, main
 
 #: The salvage advice names `benchtui ob` only once that command exists (issue #9).
@@ -43,7 +43,7 @@ def report_db(tmp_path_factory) -> Path:
     the erase fails; the board ends the run protected."""
     rng = np.random.default_rng(21)
     db = tmp_path_factory.mktemp("report") / "run.db"
-    with ResultsStore(db) as store:
+    with open_store(db) as store:
         run_id = store.start_run("report files", PROFILE, {}, {}, scenario="vcap-marginal")
         for i in range(1, 31):
             dip = rng.uniform(0.02, 0.2)

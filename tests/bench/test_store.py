@@ -11,7 +11,7 @@ import pytest
 
 from benchtui.bench.records import (CycleRecord, EventRecord, FeatureValue, StepRecord,
                                     WaveformRecord)
-from benchtui.bench.store import (APPLICATION_ID, SCHEMA_VERSION, TABLES, ResultsStore, is_url)
+from benchtui.bench.store import APPLICATION_ID, SCHEMA_VERSION, TABLES, ResultsStore, is_url, open_store
 from benchtui.bench.store.schema import migration, render, MIGRATIONS
 from benchtui.errors import StoreError
 
@@ -72,12 +72,12 @@ def test_round_trip_through_a_reopened_database(store_target, tmp_path: Path) ->
     if not is_url(db):
         db = str(tmp_path / "results" / "bench.db")  # parent folder is created
     records = [cycle(1), cycle(2, passed=False, vcap_min=1.02), cycle(3, vcap_min=None)]
-    with ResultsStore(db) as store:
+    with open_store(db) as store:
         run_id = start(store)
         for r in records:
             store.add_cycle(run_id, r)
         store.end_run(run_id, "completed")
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         [summary] = store.runs()
         assert (summary.id, summary.name, summary.status, summary.cycles, summary.failures,
                 summary.scenario) == (run_id, "bench-1", "completed", 3, 1, "vcap-marginal")
@@ -102,7 +102,7 @@ def test_round_trip_through_a_reopened_database(store_target, tmp_path: Path) ->
 
 def test_both_backends_hold_the_one_schema(store_target) -> None:
     db = store_target()
-    ResultsStore(db).close()
+    open_store(db).close()
     for table, columns in TABLES.items():
         if is_url(db):
             got = [r[0] for r in sql(db, "SELECT column_name FROM information_schema.columns WHERE "
@@ -117,7 +117,7 @@ def test_both_backends_hold_the_one_schema(store_target) -> None:
 def test_waveforms_are_compressed(store_target) -> None:
     flat = np.full(100_000, 1.2)
     db = store_target()
-    with ResultsStore(db) as store:
+    with open_store(db) as store:
         run_id = start(store)
         store.add_cycle(run_id, cycle(1, waveforms=(WaveformRecord("flash", "VCAP1", 0.0, 1e-7, flat),)))
     [(size,)] = sql(db, "SELECT length(data) FROM waveforms")
@@ -132,7 +132,7 @@ def test_waveforms_are_compressed(store_target) -> None:
 ])
 def test_a_failure_inside_add_cycle_leaves_nothing_of_that_cycle(store_target, bad: dict, named: str) -> None:
     db = store_target()
-    with ResultsStore(db) as store:
+    with open_store(db) as store:
         run_id = start(store)
         store.add_cycle(run_id, cycle(1))
         before = counts(db)
@@ -147,7 +147,7 @@ def test_a_failure_inside_add_cycle_leaves_nothing_of_that_cycle(store_target, b
 
 def test_write_errors_name_the_run_and_cycle(store_target) -> None:
     db = store_target()
-    with ResultsStore(db) as store:
+    with open_store(db) as store:
         run_id = start(store)
         store.add_cycle(run_id, cycle(1))
         with pytest.raises(StoreError, match="cycle 1 of run 1: .*already stored"):
@@ -161,17 +161,17 @@ def test_write_errors_name_the_run_and_cycle(store_target) -> None:
             store.add_cycle(run_id, cycle(2))
         with pytest.raises(StoreError, match="run 1 has no cycle 7"):
             store.waveforms(run_id, 7)
-    with ResultsStore(db, readonly=True) as reader:
+    with open_store(db, readonly=True) as reader:
         with pytest.raises(StoreError, match="opened read-only"):
             start(reader)
 
 
 def test_a_reader_sees_a_live_run_then_an_interrupted_one(store_target, tmp_path: Path) -> None:
     db = store_target("live.db")
-    writer = ResultsStore(db)
+    writer = open_store(db)
     run_id = start(writer)
     writer.add_cycle(run_id, cycle(1))
-    with ResultsStore(db, readonly=True) as reader:
+    with open_store(db, readonly=True) as reader:
         assert reader.run(run_id).status == "running"
         assert reader.run(run_id).cycles == 1
         writer.add_cycle(run_id, cycle(2, passed=False))
@@ -180,7 +180,7 @@ def test_a_reader_sees_a_live_run_then_an_interrupted_one(store_target, tmp_path
         assert reader.run(run_id).status == "interrupted"
     if not is_url(db):
         assert list(tmp_path.glob("live.db.run*.lock"))  # left behind by the vanished writer...
-    with ResultsStore(db) as next_writer:  # ...and settled by the next one
+    with open_store(db) as next_writer:  # ...and settled by the next one
         assert next_writer.run(run_id).status == "interrupted"
         assert next_writer.run(run_id).ended == cycle(2).ended
     assert not list(tmp_path.glob("live.db.run*.lock"))
@@ -191,7 +191,7 @@ def test_a_reader_never_blocks_a_writer(store_target) -> None:
     """A reader in the middle of a read snapshot: the writer commits at once, and the reader
     sees the new cycle only in its next snapshot."""
     db = store_target()
-    with ResultsStore(db) as writer, ResultsStore(db, readonly=True) as reader:
+    with open_store(db) as writer, open_store(db, readonly=True) as reader:
         run_id = start(writer)
         writer.add_cycle(run_id, cycle(1))
         with reader._reading("a long report"):
@@ -205,7 +205,7 @@ def test_a_reader_never_blocks_a_writer(store_target) -> None:
 
 def test_ended_runs_release_their_lock(store_target, tmp_path: Path) -> None:
     db = store_target("end.db")
-    with ResultsStore(db) as store:
+    with open_store(db) as store:
         first = start(store)
         store.end_run(first, "error")
         second = start(store, "bench-2")
@@ -218,11 +218,11 @@ def test_ended_runs_release_their_lock(store_target, tmp_path: Path) -> None:
 
 def test_a_newer_schema_is_refused_in_one_line_naming_the_database(store_target) -> None:
     db = store_target("new.db")
-    ResultsStore(db).close()
+    open_store(db).close()
     sql(db, "UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     for readonly in (False, True):
         with pytest.raises(StoreError) as err:
-            ResultsStore(db, readonly=readonly)
+            open_store(db, readonly=readonly)
         message = err.value.one_line()
         assert db.split("@")[-1] in message and "schema version 99" in message and "\n" not in message
 
@@ -232,7 +232,7 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     junk.write_bytes(b"this is a lab notebook, not SQLite\n" * 200)
     for readonly in (False, True):
         with pytest.raises(StoreError, match=f"{junk}: not a benchtui results database"):
-            ResultsStore(junk, readonly=readonly)
+            open_store(junk, readonly=readonly)
     assert junk.read_bytes().startswith(b"this is a lab notebook")  # untouched
 
 
@@ -240,29 +240,29 @@ def test_a_foreign_database_is_refused(store_target) -> None:
     other = store_target("other.db")
     sql(other, "CREATE TABLE invoices (id INTEGER)")
     with pytest.raises(StoreError, match=r"not a benchtui results database .*tables invoices"):
-        ResultsStore(other)
+        open_store(other)
     assert sql(other, "SELECT count(*) FROM invoices") == [(0,)]  # untouched
 
 
 def test_missing_database_for_reading(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no such results database"):
-        ResultsStore(tmp_path / "nope.db", readonly=True)
+        open_store(tmp_path / "nope.db", readonly=True)
     with pytest.raises(StoreError, match="is a directory"):
-        ResultsStore(tmp_path)
+        open_store(tmp_path)
 
 
 def test_an_unreachable_or_missing_postgresql_database_is_one_line(pg_cluster) -> None:
     with pytest.raises(StoreError) as err:
-        ResultsStore(pg_cluster.url("no_such_db"), readonly=True)
+        open_store(pg_cluster.url("no_such_db"), readonly=True)
     assert "no_such_db" in err.value.one_line() and "cannot connect" in err.value.one_line()
     with socket_closed_port() as port:
         with pytest.raises(StoreError, match=f"127.0.0.1:{port}/results: cannot connect"):
-            ResultsStore(f"postgresql://bench:secret@127.0.0.1:{port}/results")
+            open_store(f"postgresql://bench:secret@127.0.0.1:{port}/results")
     with pytest.raises(StoreError) as err:
-        ResultsStore(f"postgresql://bench:secret@127.0.0.1:{port}/results")
+        open_store(f"postgresql://bench:secret@127.0.0.1:{port}/results")
     assert "secret" not in err.value.one_line()
     with pytest.raises(StoreError, match="mysql:// is not a results database"):
-        ResultsStore("mysql://root@127.0.0.1/results")
+        open_store("mysql://root@127.0.0.1/results")
 
 
 class socket_closed_port:
@@ -303,8 +303,8 @@ def test_an_older_schema_is_migrated_with_its_data(store_target) -> None:
     db = store_target("v1.db")
     make_v1(db)
     with pytest.raises(StoreError, match="schema version 1; open it once for writing"):
-        ResultsStore(db, readonly=True)
-    with ResultsStore(db) as store:
+        open_store(db, readonly=True)
+    with open_store(db) as store:
         [run] = store.runs()
         assert (run.name, run.status, run.cycles, run.failures, run.scenario) == ("old", "completed", 1, 1, None)
         [c] = store.cycles(1)
@@ -316,7 +316,7 @@ def test_an_older_schema_is_migrated_with_its_data(store_target) -> None:
         store.end_run(new_run)
         assert store.run(new_run).scenario == "vcap-marginal"
     assert sql(db, "SELECT value FROM meta") == [(str(SCHEMA_VERSION),)]
-    with ResultsStore(db, readonly=True) as reader:
+    with open_store(db, readonly=True) as reader:
         assert reader.integrity_check() == "ok"
 
 
@@ -330,7 +330,7 @@ def test_the_migration_scripts_render_for_each_backend() -> None:
 
 def test_wal_mode_and_full_sync(tmp_path: Path) -> None:
     db = tmp_path / "wal.db"
-    with ResultsStore(db) as store:
+    with open_store(db) as store:
         assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
@@ -344,14 +344,14 @@ def test_board_target_option_bytes_and_events_round_trip(store_target) -> None:
                         "target": {"part": "STM32F76x/F77x", "flash_kb": 1024, "layout": "single"},
                         "option_bytes": {"optcr": "0xF000AAFD", "complements_ok": True},
                         "events": (changed,)})
-    with ResultsStore(db) as store:
+    with open_store(db) as store:
         run_id = store.start_run("r", {}, {}, {}, bench="bench-3")
         store.add_event(run_id, EventRecord("destructive_confirmed", "mass erase every cycle: confirmed (--yes)",
                                             at=1000.0))
         store.add_cycle(run_id, cycle(1))
         store.add_cycle(run_id, c2)
         store.end_run(run_id)
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         assert store.run(run_id).bench == "bench-3"
         assert store.cycles(run_id) == [CycleRecord(**{**cycle(1).__dict__, "waveforms": ()}), c2]
         assert [(e.kind, e.cycle) for e in store.events(run_id)] == [
@@ -361,7 +361,7 @@ def test_board_target_option_bytes_and_events_round_trip(store_target) -> None:
 def test_a_capture_with_a_nan_time_base_is_stored_marked_invalid(store_target) -> None:
     db = store_target("nan.db")
     bad = WaveformRecord("power_up", "VDD", float("nan"), 1e-6, np.linspace(0, 3.3, 10))
-    with ResultsStore(db) as store:
+    with open_store(db) as store:
         run_id = start(store)
         store.add_cycle(run_id, cycle(1, waveforms=(bad,)))
         [back] = store.waveforms(run_id, 1)
@@ -384,20 +384,20 @@ def test_a_profile_takes_a_postgresql_url_as_its_database(tmp_path: Path) -> Non
 def test_a_postgresql_writer_whose_connection_is_cut_reconnects_and_loses_nothing(pg_url: str) -> None:
     import psycopg
 
-    writer = ResultsStore(pg_url)
+    writer = open_store(pg_url)
     run_id = start(writer)
     writer.add_cycle(run_id, cycle(1))
     with psycopg.connect(pg_url, autocommit=True) as admin:  # the server drops the bench's session
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
                       "application_name = 'benchtui' AND pid <> pg_backend_pid()")
-    with ResultsStore(pg_url) as other:  # meanwhile another bench opens: it settles the run
+    with open_store(pg_url) as other:  # meanwhile another bench opens: it settles the run
         assert other.run(run_id).status == "interrupted"
     writer.add_cycle(run_id, cycle(2))  # reconnects, takes the run back, stores the cycle
-    with ResultsStore(pg_url, readonly=True) as reader:
+    with open_store(pg_url, readonly=True) as reader:
         assert (reader.run(run_id).status, reader.run(run_id).cycles) == ("running", 2)
         assert reader.run(run_id).ended is None
     writer.end_run(run_id)
     writer.close()
-    with ResultsStore(pg_url, readonly=True) as reader:
+    with open_store(pg_url, readonly=True) as reader:
         assert [c.index for c in reader.cycles(run_id)] == [1, 2]
         assert reader.run(run_id).status == "completed"

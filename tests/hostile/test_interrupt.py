@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 
 from .conftest import bench_profile, finish, output_so_far, start_cli, upstream
 from .hostile import Rule, silent, trickle
@@ -35,7 +35,7 @@ def _psu_output(sim) -> bool:
 
 
 def _run(db: Path):
-    with ResultsStore(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         run = store.runs()[-1]
         return run, store.events(run.id)
 

@@ -7,7 +7,7 @@ import asyncio
 
 from benchtui.bench.engine import CycleEngine
 from benchtui.bench.session import BenchSession
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 from benchtui.profile import load_profile
 
 from .conftest import bench_profile, upstream
@@ -28,7 +28,7 @@ async def test_a_nan_time_base_is_stored_marked_invalid_and_the_cycle_kept(tmp_p
     finally:
         await session.close()
     assert summary.status == "completed" and summary.cycles == 2, summary
-    with ResultsStore(profile.store.database, readonly=True) as store:
+    with open_store(profile.store.database, readonly=True) as store:
         first, second = store.cycles(summary.id)
         events = store.events(summary.id)
         kept = {n: store.waveforms(summary.id, n) for n in (1, 2)}

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from benchtui.bench.records import CycleRecord, FeatureValue, StepRecord, WaveformRecord
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -25,7 +25,7 @@ def benchtui(*args: str) -> subprocess.CompletedProcess:
 def db(tmp_path: Path) -> Path:
     """A finished run of 2 cycles whose captures include a net named like numpy's `file`."""
     path = tmp_path / "runs.db"
-    with ResultsStore(path) as store:
+    with open_store(path) as store:
         run = store.start_run("edges", {}, {}, {})
         for i in (1, 2):
             t = time.time()

@@ -13,7 +13,7 @@ import pytest
 
 from benchtui.bench.engine import CycleEngine
 from benchtui.bench.session import BenchSession
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 from benchtui.cli import DEMO_PROFILE
 from benchtui.errors import ConfirmationRequired, FirmwareError
 
@@ -49,7 +49,7 @@ def test_a_chip_erase_loop_is_refused_without_yes_and_recorded_with_it(demo_copy
     assert not (tmp_path / "runs.db").exists(), "nothing may happen before the consent"
     done = benchtui("run", "--profile", str(profile), "--virtual", "--cycles", "1", "-q", "--yes")
     assert done.returncode == 0, done.stderr
-    with ResultsStore(tmp_path / "runs.db", readonly=True) as store:
+    with open_store(tmp_path / "runs.db", readonly=True) as store:
         run = store.runs()[-1]
         events = [e for e in store.events(run.id) if e.kind == "destructive_confirmed"]
     assert run.cycles == 1 and len(events) == 1 and "--yes" in events[0].text
@@ -64,7 +64,7 @@ def test_a_truncated_hex_stops_the_run_before_the_first_cycle(demo_copy, tmp_pat
     assert done.stderr.strip().count("\n") == 0, done.stderr
     assert f"firmware: {cut}: the hex file has no end-of-file record" in done.stderr
     if (tmp_path / "runs.db").exists():
-        with ResultsStore(tmp_path / "runs.db", readonly=True) as store:
+        with open_store(tmp_path / "runs.db", readonly=True) as store:
             assert store.runs() == [], "a bad file is not a board failure: no run, no cycles"
 
 
@@ -131,6 +131,6 @@ async def test_a_crashed_run_reads_back_interrupted_and_the_psu_is_off(virtual_b
         await session.close()
     assert not vb.instruments.psu.channels[1].output
     assert engine.safe_state_confirmed
-    with ResultsStore(profile.store.database, readonly=True) as store:
+    with open_store(profile.store.database, readonly=True) as store:
         run = store.run(engine.run_id)
     assert run.status == "interrupted", run

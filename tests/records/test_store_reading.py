@@ -10,7 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -20,8 +20,8 @@ KILLED_WRITER = textwrap.dedent('''
     import os, signal, sys, time
     import numpy as np
     from benchtui.bench.records import CycleRecord, FeatureValue, StepRecord, WaveformRecord
-    from benchtui.bench.store import ResultsStore
-    store = ResultsStore(sys.argv[1])
+    from benchtui.bench.store import open_store
+    store = open_store(sys.argv[1])
     run = store.start_run("killed", {}, {}, {})
     for i in range(1, 6):
         t = time.time()
@@ -60,7 +60,7 @@ def test_report_and_export_read_a_killed_run_and_leave_the_database_file_whole(t
     copy = tmp_path / "copy" / "runs.db"
     copy.parent.mkdir()
     shutil.copy(db, copy)
-    with ResultsStore(copy, readonly=True) as store:
+    with open_store(copy, readonly=True) as store:
         assert [(r.cycles, r.status) for r in store.runs()] == [(5, "interrupted")]
 
 

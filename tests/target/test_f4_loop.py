@@ -15,7 +15,7 @@ F4_DEMO = Path(__file__).resolve().parents[2] / "profiles" / "demo-stm32f407.tom
 def test_loop_runs_on_the_f407_twin(tmp_path, small_firmware):
     from benchtui.bench.engine import CycleEngine
     from benchtui.bench.session import BenchSession
-    from benchtui.bench.store import ResultsStore
+    from benchtui.bench.store import open_store
 
     profile = load_profile(F4_DEMO)
     profile = profile.replace(
@@ -39,7 +39,7 @@ def test_loop_runs_on_the_f407_twin(tmp_path, small_firmware):
     finally:
         vb.stop()
     assert summary.status == "completed" and summary.cycles == 3 and summary.failures == 0
-    with ResultsStore(live.store.database, readonly=True) as store:
+    with open_store(live.store.database, readonly=True) as store:
         cycles = store.cycles(summary.id)
     first = cycles[0]
     assert first.target["family"] == "STM32F4" and first.target["dev_id"] == "0x413"
@@ -56,7 +56,6 @@ async def test_the_console_on_the_f407_twin(tmp_path, small_firmware):
     """The demo console on the F4 profile: identity with UID, F4 option bytes, a flash that verifies."""
     from benchtui.tui.app import BenchApp
     from benchtui.tui.dialogs import ConfirmDialog
-    from benchtui.tui.panels import TargetPanel
     from tests.tui.conftest import log_has, on_screen, power_on, wait_for
 
     profile = load_profile(F4_DEMO)
@@ -69,8 +68,7 @@ async def test_the_console_on_the_f407_twin(tmp_path, small_firmware):
             await power_on(pilot, app)
             await pilot.press("2")
             await pilot.press("c")
-            panel = app.query_one(TargetPanel)
-            await wait_for(pilot, lambda: panel.option_bytes is not None, "option bytes after connect")
+            await wait_for(pilot, lambda: app.state.target.option_bytes is not None, "option bytes after connect")
             # Panels repaint at most 4/s: wait for what the user would see.
             # The identity and the option bytes are painted separately: wait for both.
             rows = await on_screen(pilot, lambda rows: any(f"UID {vb.board.uid}" in r for r in rows)

@@ -95,7 +95,8 @@ def test_layout_on_the_twin(variant, dual, target_type, family, dev_id, kb, numb
 
 def test_the_console_sector_map_names_sectors_as_rm0410_does() -> None:
     from benchtui.devices.mcu.stm32f7 import factory
-    from benchtui.tui.panels.target import loop_option_bytes, sector_map
+    from benchtui.tui.panels.target import sector_map
+    from benchtui.tui.state import loop_option_bytes
 
     ob = factory(1024).replace(ndbank=0).with_protection([13])
     text = str(sector_map(ob))

@@ -12,7 +12,6 @@ from benchtui.cli import DEMO_PROFILE, start_virtual_bench
 from benchtui.profile import load_profile
 from benchtui.tui.app import BenchApp
 from benchtui.tui.dialogs import TextScreen
-from benchtui.tui.panels import ResultsPanel
 from tests.bench.test_boards import uid, write_batch
 
 from .conftest import WAIT_S, absent_profile, connected, log_has, screen_text, wait_for
@@ -24,8 +23,7 @@ async def test_the_results_tab_compares_the_boards_and_names_the_one_that_stands
     profile = absent_profile(db)  # no instruments here: the results tab only reads the database
     app = BenchApp(profile)
     async with app.run_test(size=(160, 50)) as pilot:
-        panel = app.query_one(ResultsPanel)
-        await wait_for(pilot, lambda: panel.comparison is not None, "the boards compared")
+        await wait_for(pilot, lambda: app.state.results.comparison is not None, "the boards compared")
         await pilot.press("5")
         await pilot.pause(0.2)
         table = app.query_one("#boards-table", DataTable)

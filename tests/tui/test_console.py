@@ -15,7 +15,7 @@ from benchtui.tui.app import BenchApp
 from benchtui.tui.cycle_view import CycleScreen
 from benchtui.tui.dialogs import ConfirmDialog
 from benchtui.tui.keys import COMMANDS, TABS
-from benchtui.tui.panels import LoopPanel, ScopePanel, TargetPanel
+from benchtui.tui.panels import ScopePanel, TargetPanel
 
 from .conftest import connected, log_has, on_screen, power_on, screen_text, wait_for
 
@@ -98,11 +98,11 @@ async def test_errors_use_what_the_app_knows_and_old_option_bytes_are_not_curren
         await wait_for(pilot, lambda: app.session.state.psu_output, "output on")
         await pilot.press("c")
         panel = app.query_one(TargetPanel)
-        await wait_for(pilot, lambda: panel.option_bytes_current, "option bytes of the connected target")
+        await wait_for(pilot, lambda: app.state.option_bytes_current, "option bytes of the connected target")
         await wait_for(pilot, lambda: "OPTCR1 0x" in str(panel.query_one("#ob").content), "the option bytes drawn")
         drawn = panel.query_one("#ob").content
         # the loop reads the same option bytes every cycle: equal values are not drawn again
-        panel.show_option_bytes(dataclasses.replace(panel.option_bytes))
+        app.option_bytes_read(dataclasses.replace(app.state.target.option_bytes))
         await pilot.pause(0.3)
         assert panel.query_one("#ob").content is drawn
         await pilot.press("c")  # disconnect: what is shown is now an earlier reading
@@ -121,16 +121,17 @@ async def test_enter_opens_a_cycle_and_quit_asks_while_the_loop_runs(bench_facto
         await wait_for(pilot, lambda: connected(app), "instruments")
         app.query_one("#cycles", Input).value = "6"
         await pilot.press("l")
-        panel = app.query_one(LoopPanel)
+        loop = app.state.loop
         await wait_for(pilot, lambda: app.engine is not None, "the loop to start")
         await wait_for(pilot, lambda: app.engine is None, "6 cycles", LOOP_WAIT_S)
         # A failing cycle whose captures went below a limit (below_min > 0 after the rail settled).
-        failed = next((r for r in panel.records if not r.passed and any(
+        failed = next((r for r in loop.records if not r.passed and any(
             name.endswith(".below_min") and value for name, value in r.values.items())), None)
         assert failed is not None, "vcap-marginal seed 2 fails within 6 cycles, with a dip below the limit"
         table = app.query_one("#cycles-table", DataTable)
+        await wait_for(pilot, lambda: table.row_count == len(loop.records), "every cycle in the table")
         table.focus()
-        table.move_cursor(row=[r.index for r in panel.records].index(failed.index))
+        table.move_cursor(row=[r.index for r in loop.records].index(failed.index))
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, CycleScreen), "the cycle view")
         screen = app.screen

@@ -6,7 +6,7 @@ import dataclasses
 
 from textual.widgets import Input
 
-from benchtui.bench.store import ResultsStore
+from benchtui.bench.store import open_store
 from benchtui.tui.app import BenchApp
 from benchtui.tui.dialogs import ConfirmDialog
 
@@ -33,7 +33,7 @@ async def test_a_chip_erase_loop_is_confirmed_once_in_a_dialog_and_recorded(benc
         await wait_for(pilot, lambda: app.engine is not None, "the loop to start")
         await wait_for(pilot, lambda: app.engine is None, "the loop to end", 60)
         assert log_has(app, "mass erase done")
-    with ResultsStore(profile.store.database, readonly=True) as store:
+    with open_store(profile.store.database, readonly=True) as store:
         run = store.runs()[-1]
         events = [e for e in store.events(run.id) if e.kind == "destructive_confirmed"]
     assert run.cycles == 2 and len(events) == 1

@@ -8,55 +8,52 @@ from textual.widgets import DataTable, Input
 
 from benchtui.tui.app import BenchApp
 from benchtui.tui.dialogs import TextScreen
-from benchtui.tui.panels import LoopPanel, ResultsPanel
 from benchtui.tui.widgets import StripPlot
 
-from .conftest import connected, log_has, screen_text, wait_for
+from .conftest import on_screen, connected, log_has, screen_text, wait_for
 
 LOOP_WAIT_S = 60.0
 
 
-async def start_loop(pilot, app, cycles: int) -> LoopPanel:
+async def start_loop(pilot, app, cycles: int):
     await wait_for(pilot, lambda: connected(app), "instruments")
     app.query_one("#cycles", Input).value = str(cycles)
     await pilot.press("l")
     await wait_for(pilot, lambda: app.engine is not None, "the loop to start")
-    return app.query_one(LoopPanel)
+    return app.state.loop
 
 
 async def test_fault_scenario_loop_ranks_a_feature_and_lists_the_run(bench_factory):
     vb, profile = bench_factory("vcap-marginal", seed=2)
     app = BenchApp(profile)
     async with app.run_test(size=(120, 36)) as pilot:
-        panel = await start_loop(pilot, app, 12)
+        loop = await start_loop(pilot, app, 12)
         await wait_for(pilot, lambda: app.engine is None, "12 cycles", LOOP_WAIT_S)
-        assert len(panel.records) == 12
+        assert len(loop.records) == 12
         # a landed cycle is one object for the garbage collector: its values dict holds only
         # numbers (untracked), the full record stays in the store
-        assert not any(gc.is_tracked(r.values) for r in panel.records)
+        assert not any(gc.is_tracked(r.values) for r in loop.records)
         # full collections ran as callbacks of their own (after cycles), not from an allocation
         assert app.heap.holding and app.heap.collections >= 1, app.heap.collections
-        assert app.query_one("#cycles-table", DataTable).row_count == 12
-        failed = [r for r in panel.records if not r.passed]
+        await wait_for(pilot, lambda: app.query_one("#cycles-table", DataTable).row_count == 12, "12 rows")
+        failed = [r for r in loop.records if not r.passed]
         assert failed and len(failed) < 12, "the scenario gives passing and failing cycles"
-        await wait_for(pilot, lambda: panel.analysis is not None and not app._analysis_running,
+        await wait_for(pilot, lambda: loop.analysis is not None and not app.analysing,
                        "the correlation summary")
-        text = "\n".join(screen_text(app))
-        assert "correlation (ranked, 12 cycles)" in text
+        text = "\n".join(await on_screen(pilot, "correlation (ranked, 12 cycles)", "the correlation drawn"))
         # the diagnosis in hardware terms, as `benchtui report` gives it: the part and what to do
-        assert panel.diagnosis is not None and panel.diagnosis.items
+        assert loop.diagnosis is not None and loop.diagnosis.items
         assert "likely the VCAP1" in text or "point at the VCAP1" in text, text
         assert "next: " in text
-        assert panel.analysis.findings, "a feature separates passing from failing cycles"
-        top = panel.analysis.findings[0]
+        assert loop.analysis.findings, "a feature separates passing from failing cycles"
+        top = loop.analysis.findings[0]
         assert top.feature.split(".", 1)[-1][:12] in text or top.feature in text
         assert app.query_one(StripPlot).points, "the top feature is plotted"
         status = screen_text(app)[0]
         assert f"cycles 12 ✓{12 - len(failed)} ✗{len(failed)}" in status
         # the run is in the results tab and its report opens
         await pilot.press("5")
-        results = app.query_one(ResultsPanel)
-        await wait_for(pilot, lambda: results.runs, "the run list")
+        await wait_for(pilot, lambda: app.state.results.runs, "the run list")
         app.query_one("#runs-table", DataTable).focus()
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), "the report")
@@ -70,17 +67,17 @@ async def test_pause_and_resume(bench_factory):
     vb, profile = bench_factory()
     app = BenchApp(profile)
     async with app.run_test(size=(100, 30)) as pilot:
-        panel = await start_loop(pilot, app, 0)
+        loop = await start_loop(pilot, app, 0)
         await pilot.press("space")
         assert app.engine.paused
         await pilot.pause(0.1)
         assert "loop PAUSED" in screen_text(app)[0]
-        landed = len(panel.records)
+        landed = len(loop.records)
         await pilot.pause(0.5)
-        assert len(panel.records) <= landed + 1, "at most the cycle in progress finishes"
+        assert len(loop.records) <= landed + 1, "at most the cycle in progress finishes"
         await pilot.press("space")
         assert not app.engine.paused
-        await wait_for(pilot, lambda: len(panel.records) >= landed + 1, "a cycle after resuming", LOOP_WAIT_S)
+        await wait_for(pilot, lambda: len(loop.records) >= landed + 1, "a cycle after resuming", LOOP_WAIT_S)
         await pilot.press("s")
         await wait_for(pilot, lambda: app.engine is None, "the loop to stop", LOOP_WAIT_S)
         assert log_has(app, "stop requested")
@@ -90,8 +87,8 @@ async def test_instruments_disappearing_mid_loop_end_the_run_in_words(bench_fact
     vb, profile = bench_factory()
     app = BenchApp(profile)
     async with app.run_test(size=(100, 30)) as pilot:
-        panel = await start_loop(pilot, app, 0)
-        await wait_for(pilot, lambda: len(panel.records) >= 1, "a first cycle", LOOP_WAIT_S)
+        loop = await start_loop(pilot, app, 0)
+        await wait_for(pilot, lambda: len(loop.records) >= 1, "a first cycle", LOOP_WAIT_S)
         vb.instruments.stop()  # the PSU and scope servers go away mid-run
         await wait_for(pilot, lambda: app.engine is None, "the run to end", LOOP_WAIT_S)
         assert app.is_running, "the console survives"

@@ -6,7 +6,7 @@ from textual.widgets import Input
 
 from benchtui.tui.app import BenchApp
 from benchtui.tui.dialogs import ConfirmDialog, FilePickerDialog, SectorDialog
-from benchtui.tui.panels import PowerPanel, ScopePanel, TargetPanel
+from benchtui.tui.panels import PowerPanel, ScopePanel
 from benchtui.tui.widgets import WaveformPlot
 
 from .conftest import connected, log_has, log_lines, on_screen, power_on, screen_text, wait_for
@@ -35,9 +35,9 @@ async def test_power_cycle_from_the_keyboard(bench_factory):
         lines = log_lines(app)
         off = next(i for i, line in enumerate(lines) if "output OFF" in line)
         assert any("output ON" in line for line in lines[off:])
-        panel = app.query_one(PowerPanel)
-        await wait_for(pilot, lambda: panel.reading is not None and panel.reading.output, "readback ON")
-        assert abs(panel.reading.voltage - profile.psu.voltage) < 0.2
+        psu = app.state.psu
+        await wait_for(pilot, lambda: psu.reading is not None and psu.reading.output, "readback ON")
+        assert abs(psu.reading.voltage - profile.psu.voltage) < 0.2
 
 
 async def test_setpoint_beyond_the_profile_maximum_is_refused_in_words(bench_factory):
@@ -64,8 +64,7 @@ async def test_connect_shows_identity_option_bytes_and_sector_map(bench_factory)
         await pilot.press("o")  # output on: the target needs power
         await wait_for(pilot, lambda: log_has(app, "output ON"), "output on")
         await pilot.press("c")
-        panel = app.query_one(TargetPanel)
-        await wait_for(pilot, lambda: panel.option_bytes is not None, "option bytes after connect")
+        await wait_for(pilot, lambda: app.state.target.option_bytes is not None, "option bytes after connect")
         await wait_for(pilot, lambda: "OPTCR" in "\n".join(screen_text(app)), "option bytes on screen")
         text = "\n".join(screen_text(app))
         assert "STM32F7" in text and "OPTCR" in text and "nWRP" in text.replace("NWRP", "nWRP")

@@ -16,7 +16,7 @@ import pytest
 from benchtui.devices.mcu import STM32F7
 from benchtui.devices.waveform import Waveform
 from benchtui.tui.app import BenchApp
-from benchtui.tui.panels import OverviewPanel, ScopePanel, TargetPanel
+from benchtui.tui.panels import OverviewPanel, ScopePanel
 from benchtui.tui.panels import overview as overview_module
 from benchtui.tui.widgets import WaveformPlot
 
@@ -52,9 +52,9 @@ def overview_app(bench_factory, pinned_clock):
     app = BenchApp(profile)
 
     async def settle(pilot) -> None:
-        await wait_for(pilot, lambda: connected(app) and not app._busy, "the instruments")
+        await wait_for(pilot, lambda: connected(app) and not app.busy, "the instruments")
         app.panel(ScopePanel).show_capture("power_up", 3, synthetic_power_up())
-        app.panel(TargetPanel).show_option_bytes(STM32F7.decode_options(0x451, 2048, OPTCR, OPTCR1))
+        app.option_bytes_read(STM32F7.decode_options(0x451, 2048, OPTCR, OPTCR1))
         plots = list(app.query(".ov-plot").results(WaveformPlot))
         assert len(plots) == len(app.profile.scope.channels)
         await wait_for(pilot, lambda: all(len(p.volts) for p in plots), "the capture on the overview")

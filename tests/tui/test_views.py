@@ -7,7 +7,7 @@ from textual.widgets import Button, Input
 
 from benchtui.tui.app import BenchApp
 from benchtui.tui.dialogs import ConfirmDialog
-from benchtui.tui.panels import LoopPanel, PowerPanel, ScopePanel, TargetPanel
+from benchtui.tui.panels import PowerPanel, ScopePanel
 from benchtui.tui.panels.scope import out_of_limit
 from benchtui.tui.widgets import PsuHistory
 
@@ -29,9 +29,13 @@ async def test_power_tab_history_shows_the_power_cycle(bench_factory):
         history = app.query_one(PsuHistory)
         await pilot.press("o")
         await wait_for(pilot, lambda: history.points and history.points[-1].mode != "OFF", "output on")
+        before = len(history.points)
         await pilot.press("p")
-        await wait_for(pilot, lambda: "power-cycle" not in app._busy.values() and log_has(app, "output ON")
-                       and history.points[-1].mode != "OFF", "the power-cycle")
+
+        def cycled() -> bool:  # new points: the readback while off, then one after it
+            modes = [p.mode for p in list(history.points)[before:]]
+            return "OFF" in modes and modes[-1] != "OFF"
+        await wait_for(pilot, lambda: "power-cycle" not in app.busy and cycled(), "the power-cycle drawn")
         modes = [p.mode for p in history.points]
         off = max(i for i, m in enumerate(modes) if m == "OFF")
         assert history.points[off].voltage < 0.5, "the readback while off is near 0 V"
@@ -49,9 +53,8 @@ async def test_flash_alone_connects_and_shows_identity_and_option_bytes(bench_fa
         await pilot.press("2", "f")
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("y")
-        panel = app.query_one(TargetPanel)
         await wait_for(pilot, lambda: log_has(app, "verify OK"), "flash + verify")
-        assert panel.option_bytes is not None
+        assert app.state.target.option_bytes is not None
         text = "\n".join(await on_screen(pilot, "OPTCR", "the option bytes"))
         assert "● STM32F7" in text and "not connected" not in text
         assert "OPTCR" in text and "WRP " in text and "connect (c) to read them" not in text
@@ -63,8 +66,7 @@ async def test_connect_button_label_never_truncates(bench_factory):
     async with app.run_test(size=(120, 36)) as pilot:
         await power_on(pilot, app)
         await pilot.press("2", "c")
-        panel = app.query_one(TargetPanel)
-        await wait_for(pilot, lambda: panel.option_bytes is not None, "connect")
+        await wait_for(pilot, lambda: app.state.target.option_bytes is not None, "connect")
         for size in ((120, 36), (80, 24)):
             await pilot.resize_terminal(*size)
             rows = await on_screen(pilot, "Disconnect c", f"the disconnect button at {size}")
@@ -103,11 +105,11 @@ async def test_loop_tab_readable_at_120_and_80_columns(bench_factory):
         await wait_for(pilot, lambda: connected(app), "instruments")
         app.query_one("#cycles", Input).value = "3"
         await pilot.press("l")
-        panel = app.query_one(LoopPanel)
+        loop = app.state.loop
         # a short run on a loaded machine can start and end between two polls
-        await wait_for(pilot, lambda: app.engine is not None or panel.records, "the loop to start")
-        await wait_for(pilot, lambda: app.engine is None and panel.records, "3 cycles", LOOP_WAIT_S)
-        last = panel.records[-1]
+        await wait_for(pilot, lambda: app.engine is not None or loop.records, "the loop to start")
+        await wait_for(pilot, lambda: app.engine is None and loop.records, "3 cycles", LOOP_WAIT_S)
+        last = loop.records[-1]
         for size in ((120, 36), (80, 24)):
             await pilot.resize_terminal(*size)
             rows = await on_screen(pilot, lambda rows: len(rows) == size[1] and any(
@@ -120,5 +122,6 @@ async def test_loop_tab_readable_at_120_and_80_columns(bench_factory):
             assert "error" in header and ("min" in header or "max" in header or "key" in header)
             assert not any("▍" in row or "▉" in row for row in rows), f"no horizontal scrollbar at {size}"
         # power tab: the loop's PSU readbacks feed the history
-        assert len(app.query_one(PsuHistory).points) >= 3
+        await pilot.press("1")
+        await wait_for(pilot, lambda: len(app.query_one(PsuHistory).points) >= 3, "the loop's readbacks")
         assert app.query_one(PowerPanel).is_attached

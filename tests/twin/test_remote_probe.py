@@ -158,7 +158,7 @@ def test_a_stuck_probe_mid_run_is_a_recorded_failure_and_the_run_ends(virtual_be
 
     from benchtui.bench.engine import CycleEngine
     from benchtui.bench.session import BenchSession
-    from benchtui.bench.store import ResultsStore
+    from benchtui.bench.store import open_store
 
     monkeypatch.setattr(remote, "REQUEST_TIMEOUT_S", 1.0)
     vb, live = virtual_bench("healthy")
@@ -196,7 +196,7 @@ def test_a_stuck_probe_mid_run_is_a_recorded_failure_and_the_run_ends(virtual_be
         srv.stop()
     assert time.monotonic() - t0 < 60
     assert summary.status == "error" and summary.cycles == 1
-    store = ResultsStore(live.store.database)
+    store = open_store(live.store.database)
     try:
         cycle = store.cycles(summary.id)[0]
     finally:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 from ..analysis import format_quantity
+from .model import BoardRow, Difference, Standout
 from .rules import MIN_BOARDS, MIN_CYCLES, QUOTED, Z_STANDOUT
-
-if TYPE_CHECKING:
-    from . import BoardRow, Difference, Standout
 
 _WINDOWS = {"power_up": "power-up", "flash": "flash", "psu": "PSU"}
 _WHAT = {"dip_depth": "dip", "min": "minimum", "max": "maximum", "mean": "mean",

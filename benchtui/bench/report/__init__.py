@@ -10,54 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
 from typing import Any
 
-from ..analysis import SIGNATURE_EFFECT, Analysis, analyse
-from ..diagnosis import Diagnosis, RunContext, diagnose, load_knowledge
+from ..analysis import SIGNATURE_EFFECT, Analysis
+from ..diagnosis import Diagnosis, diagnose, load_knowledge
 from ..ranktest import EXACT_MAX_CYCLES
-from ..records import CycleRecord, FeatureMatrix, RunSummary
-from ..sequential import FAMILY_ALPHA, SpendingPlan
+from ..records import RunSummary
+from ..sequential import FAMILY_ALPHA
+from .html import write_html
+from .markdown import format_markdown
+from .model import Report, load_report, plan_of
 from .text import format_report
-
-
-@dataclass(frozen=True, eq=False)
-class Report:
-    """Everything a report shows about one run."""
-
-    run: RunSummary
-    analysis: Analysis
-    diagnosis: Diagnosis
-    context: RunContext
-    matrix: FeatureMatrix
-    cycles: tuple[CycleRecord, ...]
-    #: The store the run was read from (the HTML report fetches a few cycles' waveforms).
-    store: Any = None
-
-
-def load_report(store: Any, run_id: int | None = None, *, commands: frozenset[str] | None = None) -> Report:
-    """Read a run (the latest if `run_id` is None) and compute its correlation and diagnosis.
-    A run watched after every cycle (`run --until-diagnosed`) is decided at its last look's
-    level, as the loop decided it. `commands`: the benchtui commands available, for the salvage
-    advice (None: all)."""
-    run = store.run(run_id) if run_id is not None else store.runs()[-1]
-    cycles = tuple(store.cycles(run.id))
-    metadata = store.run_metadata(run.id)
-    context = RunContext.from_metadata(metadata, list(cycles))
-    matrix = store.feature_matrix(run.id)
-    analysis = analyse(matrix, context.steps, plan=plan_of(metadata))
-    return Report(run, analysis, diagnose(analysis, context, commands=commands), context, matrix, cycles, store)
-
-
-def plan_of(metadata: dict[str, Any]) -> SpendingPlan | None:
-    """The alpha-spending plan a run was watched under (the profile snapshot's `sequential`)."""
-    seq = (metadata.get("profile") or {}).get("sequential")
-    if not isinstance(seq, dict):
-        return None
-    try:
-        return SpendingPlan(int(seq["max_cycles"]), float(seq.get("alpha", FAMILY_ALPHA)))
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 def report_json(analysis: Analysis, run: RunSummary, diagnosis: Diagnosis | None = None) -> dict[str, Any]:
@@ -122,17 +85,6 @@ def _clean(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
     return value
-
-
-def __getattr__(name: str) -> Any:
-    # The HTML writer imports matplotlib: only when asked for.
-    if name == "write_html":
-        from .html import write_html
-        return write_html
-    if name == "format_markdown":
-        from .markdown import format_markdown
-        return format_markdown
-    raise AttributeError(name)
 
 
 __all__ = ["Report", "format_markdown", "format_report", "load_report", "report_json", "write_html"]

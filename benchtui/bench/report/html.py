@@ -17,7 +17,7 @@ import numpy as np
 
 from ...errors import ReportError
 from ..analysis import Finding
-from . import Report
+from .model import Report
 from .text import CENSORED_NOTE, SEPARATES_NOTE, item_fields, p_short, rate, when
 
 #: Features whose distribution is plotted (distinct, from the findings' evidence first).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from . import Report
+from .model import Report
 from .text import CENSORED_NOTE, SEPARATES_NOTE, item_fields, p_short, rate, when
 
 TABLE_ROWS = 20

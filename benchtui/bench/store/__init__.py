@@ -1,10 +1,11 @@
 """The results store: every run, cycle, step, feature, waveform and event, in SQLite or PostgreSQL.
 
-    ResultsStore("bench.db")                                  # SQLite, the embedded default
-    ResultsStore("postgresql://bench@lab-db:5432/results")    # one database for many benches
+    open_store("bench.db")                                    # SQLite, the embedded default
+    open_store("postgresql://bench@lab-db:5432/results")      # one database for many benches
 
-Every reader (report, export, by-board, the console's Results tab) and the cycle engine use
-`ResultsStore`; which backend answers depends only on what it was opened with.
+Every reader (report, export, by-board, the console's Results tab) and the cycle engine use the
+`ResultsStore` API; which backend answers depends only on what it was opened with: `BACKENDS`
+maps URL schemes to backends, anything without a scheme is an SQLite file.
 
     schema.py    the one schema, versioned: migrations both backends run, table columns
     codec.py     how numbers, JSON and waveforms are written and read back
@@ -15,11 +16,33 @@ Every reader (report, export, by-board, the console's Results tab) and the cycle
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
+from typing import Any
 
+from ...errors import StoreError
 from .base import ResultsStore, is_url
 from .schema import APPLICATION_ID, FINAL_STATUSES, MIGRATIONS, SCHEMA_VERSION, TABLES
+
+#: The backend for each URL scheme ("module:class" in this package, imported when first opened:
+#: psycopg is loaded only for a PostgreSQL URL); "" is a file path (SQLite).
+BACKENDS = {"": "sqlite:SqliteStore", "postgresql": "postgres:PostgresStore", "postgres": "postgres:PostgresStore"}
+
+
+def open_store(target: str | os.PathLike[str], *, readonly: bool = False) -> ResultsStore:
+    """Open (or create, unless `readonly`) the results database at `target`: a file path or a
+    `postgresql://USER@HOST:PORT/DB` URL."""
+    return _backend(target)(target, readonly=readonly)
+
+
+def _backend(target: Any) -> type[ResultsStore]:
+    scheme = str(target).split("://", 1)[0] if isinstance(target, str) and "://" in target else ""
+    if scheme not in BACKENDS:
+        raise StoreError(f"{str(target).split('@')[-1]}: {scheme}:// is not a results database "
+                         "(use a file path for SQLite or postgresql://USER@HOST:PORT/DB)")
+    module, cls = BACKENDS[scheme].split(":")
+    return getattr(importlib.import_module(f".{module}", __name__), cls)
 
 
 def exists(target: str | os.PathLike[str]) -> bool:
@@ -36,5 +59,5 @@ def display_name(target: str | os.PathLike[str]) -> str:
     return str(target)
 
 
-__all__ = ["APPLICATION_ID", "FINAL_STATUSES", "MIGRATIONS", "ResultsStore", "SCHEMA_VERSION",
-           "TABLES", "display_name", "exists", "is_url"]
+__all__ = ["APPLICATION_ID", "BACKENDS", "FINAL_STATUSES", "MIGRATIONS", "ResultsStore", "SCHEMA_VERSION",
+           "TABLES", "display_name", "exists", "is_url", "open_store"]

@@ -1,11 +1,10 @@
 """The store every reader and writer uses, whatever the backend: runs, cycles, steps, features,
 waveforms and events written and read with the same SQL on SQLite and PostgreSQL.
 
-`ResultsStore(target)` opens a file path with the SQLite backend (`sqlite.py`) and a
-`postgresql://` URL with the PostgreSQL backend (`postgres.py`); both are subclasses, so the
-object is a `ResultsStore` either way. The SQL here is written once, with `?` placeholders; a
-backend supplies the connection, transactions, the live-run locks and schema checks (the hooks
-at the end of this class).
+`ResultsStore` is the base every backend extends (`sqlite.py`, `postgres.py`; the package's
+`open_store` picks one by what it is given). The SQL here is written once, with `?`
+placeholders; a backend supplies the connection, transactions, the live-run locks and schema
+checks (the hooks at the end of this class).
 
 Durability contract (both backends): each finished cycle is one transaction (`add_cycle`):
 the cycle row with all its steps, features, waveforms and events, or nothing. A run still
@@ -30,7 +29,7 @@ import numpy as np
 from ...errors import StoreError
 from ..records import (BOUND_CODES, BOUNDS, CycleRecord, EventRecord, FeatureMatrix, FeatureValue, RunSummary,
                        StepRecord, WaveformRecord, failure_mode)
-from .codec import from_json, number, pack_volts, to_json, unpack_volts
+from .codec import first_line, from_json, number, pack_volts, to_json, unpack_volts
 from .schema import FINAL_STATUSES, SCHEMA_VERSION, SET_VERSION, migration
 
 if TYPE_CHECKING:
@@ -46,28 +45,12 @@ def is_url(target: str | os.PathLike[str]) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
-def _backend_for(target: Any) -> type["ResultsStore"]:
-    if is_url(target):
-        from .postgres import PostgresStore
-        return PostgresStore
-    if isinstance(target, str) and "://" in target:
-        scheme = target.split("://", 1)[0]
-        raise StoreError(f"{target.split('@')[-1]}: {scheme}:// is not a results database "
-                         "(use a file path for SQLite or postgresql://USER@HOST:PORT/DB)")
-    from .sqlite import SqliteStore
-    return SqliteStore
-
-
 class ResultsStore:
-    """Open (or create) a results database. Use as a context manager or call `close()`."""
+    """A results database, opened (or created) by a backend; use as a context manager or call
+    `close()`. Open one with `store.open_store(target)`."""
 
     #: "sqlite" or "postgresql" (the key into schema.TYPES).
     dialect = ""
-
-    def __new__(cls, target: Any, *, readonly: bool = False) -> "ResultsStore":
-        if cls is ResultsStore:
-            cls = _backend_for(target)
-        return super().__new__(cls)
 
     def __init__(self, target: Any, *, readonly: bool = False):
         self.readonly = readonly
@@ -147,10 +130,10 @@ class ResultsStore:
                 for event in cycle.events:
                     self._insert_event(run_id, event, cycle.index)
         except self._integrity_errors as exc:
-            raise StoreError(f"{self.where}: cannot store {what}: {_first_line(exc)}"
+            raise StoreError(f"{self.where}: cannot store {what}: {first_line(exc)}"
                              + (" (index already stored)" if _is_unique(exc) else "")) from None
         except self._db_errors as exc:
-            raise StoreError(f"{self.where}: cannot store {what}: {_first_line(exc)}") from None
+            raise StoreError(f"{self.where}: cannot store {what}: {first_line(exc)}") from None
         except StoreError as exc:
             if str(exc).startswith(self.where):
                 raise
@@ -424,7 +407,7 @@ class ResultsStore:
         try:
             yield
         except self._db_errors as exc:
-            raise StoreError(f"{self.where}: cannot {what}: {_first_line(exc)}") from None
+            raise StoreError(f"{self.where}: cannot {what}: {first_line(exc)}") from None
 
     @contextmanager
     def _reading(self, what: str) -> Iterator[None]:
@@ -545,10 +528,6 @@ def _waveform_row(cycle_id: int, wf: WaveformRecord) -> tuple:
         valid, reason = False, f"time base not finite (t0={wf.t0!r}, dt={wf.dt!r})"
     return (cycle_id, wf.capture, wf.net, 0.0 if t0 is None else t0, 0.0 if dt is None else dt,
             samples, data, int(bool(valid)), reason)
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _is_unique(exc: BaseException) -> bool:

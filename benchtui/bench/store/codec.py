@@ -76,3 +76,8 @@ def unpack_volts(data: bytes | memoryview, samples: int, where: str) -> np.ndarr
 
 
 __all__ = ["from_json", "number", "pack_volts", "to_json", "unpack_volts"]
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its class name when it has none)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -1,6 +1,6 @@
 """The PostgreSQL backend: one results database for many benches (psycopg 3).
 
-`ResultsStore("postgresql://USER@HOST:PORT/DB")` opens it; the tables, columns and versions are
+`open_store("postgresql://USER@HOST:PORT/DB")` opens it; the tables, columns and versions are
 those of the SQLite backend (`schema.py`), and the SQL of runs, cycles and features is shared
 (`base.py`). What is PostgreSQL's own lives here:
 
@@ -33,7 +33,8 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 from ...errors import StoreError
-from .base import ResultsStore, _first_line
+from .base import ResultsStore
+from .codec import first_line
 from .schema import APPLICATION_ID
 
 try:
@@ -72,7 +73,7 @@ def _pg(sql: str) -> str:
 
 
 class PostgresStore(ResultsStore):
-    """A results database on a PostgreSQL server (`ResultsStore(url)` opens one)."""
+    """A results database on a PostgreSQL server (`open_store(url)` opens one)."""
 
     dialect = "postgresql"
 
@@ -92,7 +93,7 @@ class PostgresStore(ResultsStore):
                                    application_name="benchtui")
         except psycopg.Error as exc:
             raise StoreError(f"{self.where}: cannot connect to the results database: "
-                             f"{_first_line(exc)}") from None
+                             f"{first_line(exc)}") from None
         except ValueError as exc:  # a URL libpq cannot parse
             raise StoreError(f"{self.where}: not a usable PostgreSQL URL ({exc})") from None
         try:
@@ -106,7 +107,7 @@ class PostgresStore(ResultsStore):
                 conn.execute("SELECT set_config(%s, %s, false)", (setting, value))
         except psycopg.Error as exc:
             conn.close()
-            raise StoreError(f"{self.where}: cannot set up the session: {_first_line(exc)}") from None
+            raise StoreError(f"{self.where}: cannot set up the session: {first_line(exc)}") from None
         return conn
 
     def _close_connection(self) -> None:

@@ -56,7 +56,7 @@ BUSY_TIMEOUT_S = 10.0
 
 
 class SqliteStore(ResultsStore):
-    """A results database in one SQLite file (`ResultsStore(path)` opens one)."""
+    """A results database in one SQLite file (`open_store(path)` opens one)."""
 
     dialect = "sqlite"
     _db_errors = (sqlite3.Error,)

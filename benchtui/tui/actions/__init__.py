@@ -1,10 +1,10 @@
 """The console's actions, one module per part of the bench; BenchApp mixes them in.
 
-`base.py` is how every action runs (worker, confirmation) and where every failure becomes
-words for the user (`report`).
+`base.py` is the console's core (its state and panels, how every action runs, and where every
+failure becomes words for the user: `report`).
 """
 
-from .base import ActionsBase
+from .base import ConsoleBase
 from .boards import BoardActions
 from .loop import LoopActions
 from .power import PowerActions
@@ -12,4 +12,5 @@ from .results import ResultsActions
 from .scope import ScopeActions
 from .target import TargetActions
 
-__all__ = ["ActionsBase", "BoardActions", "LoopActions", "PowerActions", "ResultsActions", "ScopeActions", "TargetActions"]
+__all__ = ["BoardActions", "ConsoleBase", "LoopActions", "PowerActions", "ResultsActions", "ScopeActions",
+           "TargetActions"]

@@ -8,51 +8,54 @@ virtual bench (it never imports the simulator); on a real bench the technician s
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
 
-from ...bench.board_tracking import BoardSlot
-from .base import ActionsBase
+from textual import on
+
+from ..dialogs import BoardDialog, TextScreen
+from ..messages import BoardsChosen
+from ..panels import ResultsPanel
+from .base import ConsoleBase
 
 
-class BoardActions(ActionsBase):
-
-    board_slot: BoardSlot | None
+class BoardActions(ConsoleBase):
 
     # -- the by-board view ------------------------------------------------------------------
     def load_boards(self) -> None:
         """Compare the boards of every run in the database, in a thread; the results tab shows it."""
-        from ...bench.store import exists
+        from ...bench.store import exists, open_store
         if not exists(self.profile.store.database):
             return
-        self.run_worker(self._load_boards_thread, thread=True, group="boards", exclusive=True,
-                        exit_on_error=False)
 
-    def _load_boards_thread(self) -> None:
-        from ...bench.board_report import board_comparison
-        from ...bench.store import ResultsStore
-        from ..panels import ResultsPanel
-        try:
-            with ResultsStore(self.profile.store.database, readonly=True) as store:
-                comparison, runs = board_comparison(store)
-            self.call_from_thread(self.panel(ResultsPanel).show_boards, comparison, runs)
-        except Exception as exc:
-            self.call_from_thread(self.report, exc, "compare the boards")
+        def compare() -> tuple[Any, list[Any]]:
+            from ...bench.board_report import board_comparison
+            with open_store(self.profile.store.database, readonly=True) as store:
+                return board_comparison(store)
+
+        def done(got: tuple[Any, list[Any]]) -> None:
+            results = self.state.results
+            results.comparison, results.comparison_runs = got
+            self.changed(ResultsPanel)
+        self.in_thread(compare, "compare the boards", done, group="boards", exclusive=True)
+
+    @on(BoardsChosen)
+    def boards_chosen(self) -> None:
+        self.action_board_report()
 
     def action_board_report(self) -> None:
         """The by-board report in full (every board, every difference in words)."""
         from ...bench.board_report import format_boards
-        from ..dialogs import TextScreen
-        from ..panels import ResultsPanel
-        panel = self.panel(ResultsPanel)
-        if panel.comparison is None:
+        results = self.state.results
+        if results.comparison is None:
             self.notify("no boards compared yet: record some runs first", severity="warning")
             return
-        text = format_boards(panel.comparison, panel.comparison_runs)
+        text = format_boards(results.comparison, results.comparison_runs)
         self.push_screen(TextScreen("Boards", text, "benchtui report DB --by-board prints the same"))
 
     # -- putting another board on the bench (virtual batch) ---------------------------------
     def action_swap_board(self) -> None:
-        from ..dialogs import BoardDialog
-        slot = self.board_slot
+        slot = self.state.board_slot
         if slot is None:
             self.notify("swapping boards is for a virtual batch ([sim] batch); on a real bench, swap it "
                         "by hand: the next connect reads its UID", severity="warning")
@@ -64,8 +67,7 @@ class BoardActions(ActionsBase):
         self.push_screen(BoardDialog(slot.size, slot.current), chosen)
 
     async def _swap(self, number: int) -> None:
-        import asyncio
-        slot = self.board_slot
+        slot = self.state.board_slot
         if self.session.state.target_connected:
             await self.session.disconnect()  # the probe would lose the old chip anyway
         await asyncio.to_thread(slot.insert, number)
@@ -73,6 +75,3 @@ class BoardActions(ActionsBase):
         self.log_line("bench", f"board {number} of {slot.size} is on the bench (virtual batch): "
                                "the next connect reads its UID")
         self.connection_changed()
-
-
-__all__ = ["BoardActions"]

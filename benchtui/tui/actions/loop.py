@@ -4,30 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import ActionsBase
+from textual import on
+
+from ...bench.safety import destructive_steps
+from ..messages import RunRequested
+from ..panels import LoopPanel, OverviewPanel
+from .results import ResultsActions
 
 
-class LoopActions(ActionsBase):
+class LoopActions(ResultsActions):
+    """Runs the loop; when a run ends, the run list is read again (ResultsActions)."""
 
     def action_run_loop(self) -> None:
-        """Check that the bench is free, then start the loop with the loop tab's settings."""
-        from ..panels import LoopPanel
+        """Run the loop with the loop tab's settings (the tab posts RunRequested with them)."""
+        self.panel(LoopPanel).request_run()
 
+    @on(RunRequested)
+    def run_requested(self, message: RunRequested) -> None:
+        """Check that the bench is free, then start the loop."""
         if self.loop_running:
             self.notify("the loop is already running", severity="warning")
             return
         if self._busy:
             self.notify(f"busy: {', '.join(self._busy.values())} in progress", severity="warning")
             return
-        panel = self.panel(LoopPanel)
-        self.start_loop(panel.cycles_requested, panel.stop_on_failure)
+        self.start_loop(message.cycles, message.stop_on_failure)
 
     def start_loop(self, cycles: int, stop_on_failure: bool, confirmed: bool = False) -> None:
         """Start the engine for `cycles` cycles (0 = until stopped); the loop tab shows it.
         A profile with a destructive step every cycle (a mass erase) is confirmed first."""
-        from ...bench.engine import CycleEngine
-        from ...bench.safety import destructive_steps
-        from ..panels import LoopPanel
+        from ...bench.engine import CycleEngine  # with pyOCD behind it: imported after the first frame
 
         destructive = destructive_steps(self.profile)
         if destructive and not confirmed:
@@ -40,7 +46,7 @@ class LoopActions(ActionsBase):
         engine.stop_on_failure = stop_on_failure
         if destructive:
             engine.confirm_destructive("console dialog")
-        self.engine = engine
+        self.state.loop.engine = engine
         self.log_line("user", f"run loop: {cycles or 'until stopped'} cycles"
                               f"{', stop on failure' if engine.stop_on_failure else ''}")
         self.action_show_tab("loop")
@@ -49,8 +55,8 @@ class LoopActions(ActionsBase):
             try:
                 return await engine.run(cycles)
             finally:
-                self.engine = None
-                self.panel(LoopPanel).invalidate()  # "cycle n: step" becomes the run's totals
+                self.state.loop.engine = None
+                self.changed(LoopPanel, OverviewPanel)  # "cycle n: step" becomes the run's totals
 
         def done(summary: Any) -> None:
             if summary is not None:
@@ -60,12 +66,11 @@ class LoopActions(ActionsBase):
         self.act("loop", "loop", work, then=done)
 
     def action_pause(self) -> None:
-        from ..panels import LoopPanel
         if self.engine is None:
             self.notify("no loop running: l starts one", severity="warning")
             return
         self.engine.resume() if self.engine.paused else self.engine.pause()
-        self.panel(LoopPanel).show_status()
+        self.changed(LoopPanel, OverviewPanel)
         self.refresh_status()
 
     def action_stop_loop(self) -> None:

@@ -9,41 +9,49 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual import on
+
 from ...bench.target_ops import format_sectors
 from ...errors import VerifyMismatch
 from ..dialogs import FilePickerDialog, SectorDialog
-from .base import ActionsBase
+from ..messages import ConnectModeChanged
+from ..panels import OverviewPanel, TargetPanel
+from .base import ConsoleBase
 
 
-class TargetActions(ActionsBase):
+class TargetActions(ConsoleBase):
 
-    @property
-    def _target(self) -> Any:
-        from ..panels import TargetPanel
-        return self.panel(TargetPanel)
+    @on(ConnectModeChanged)
+    def connect_mode_changed(self, message: ConnectModeChanged) -> None:
+        self.state.target.connect_mode = message.mode
+
+    def option_bytes_read(self, ob: Any) -> None:
+        """Option bytes just read from the connected target: the target tab and overview show them."""
+        self.state.target.option_bytes_read(ob)
+        self.changed(TargetPanel, OverviewPanel)
 
     def action_toggle_connect(self) -> None:
         if self.session.state.target_connected:
             self.act("target", "disconnect", self.session.disconnect)
             return
-        mode = self._target.mode
+        mode = self.state.target.connect_mode
         self.act("target", f"connect ({mode})", lambda: self._connect(mode))
 
     async def _connect(self, mode: str) -> None:
         """Connect, show the identity at once, then read and show the option bytes and WRP map."""
         await self.session.connect(mode)
         self.connection_changed()
-        self._target.show_option_bytes(await self.session.read_option_bytes())
+        self.option_bytes_read(await self.session.read_option_bytes())
 
     async def _ensure_connected(self) -> None:
         """Every action that needs the target connects the same way as `c` (identity + option bytes)."""
         if not self.session.state.target_connected:
-            await self._connect(self._target.mode)
+            await self._connect(self.state.target.connect_mode)
 
     def action_read_option_bytes(self) -> None:
         async def work() -> None:
             await self._ensure_connected()
-            self._target.show_option_bytes(await self.session.read_option_bytes())
+            self.option_bytes_read(await self.session.read_option_bytes())
         self.act("target", "read option bytes", work)
 
     def action_flash(self, path: str | None = None) -> None:
@@ -88,7 +96,7 @@ class TargetActions(ActionsBase):
         def choose(ob: Any) -> None:
             if ob is None:
                 return
-            self._target.show_option_bytes(ob)
+            self.option_bytes_read(ob)
             sectors = [(n, f"sector {n}" + ("  (write-protected)" if p else ""))
                        for n, p in sorted(ob.sector_protection().items())]
             self.push_screen(SectorDialog(sectors), erase)
@@ -118,4 +126,4 @@ class TargetActions(ActionsBase):
     async def _remove_wrp(self) -> None:
         await self._ensure_connected()
         ob = await self.session.remove_write_protection(confirm=True)
-        self._target.show_option_bytes(ob if ob is not None else await self.session.read_option_bytes())
+        self.option_bytes_read(ob if ob is not None else await self.session.read_option_bytes())

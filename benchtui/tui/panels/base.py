@@ -1,7 +1,8 @@
-"""What every tab has in common: it sees every bench event and reaches the bench through the app.
+"""What every tab has in common: it draws the console's state and says what the user asked for.
 
-A panel keeps what it shows as state and draws it in `paint()`. Bench events only change the
-state and call `invalidate()`: a panel on screen repaints at most every PAINT_INTERVAL_S (a burst
+A panel reads the console's state (state.py, which the app keeps) and draws it in `paint()`; what
+the user asks for goes up as a message (messages.py). The app passes every bench event down
+(`bench_event`), after the state has followed it; a panel then calls `invalidate()`: a panel on screen repaints at most every PAINT_INTERVAL_S (a burst
 of progress events costs one repaint, not one each), a panel on a hidden tab not at all until its
 tab is shown. Repainting is what costs the event loop time (Textual re-renders, often re-lays
 out, the screen), so this is what keeps the console responsive while the loop runs.
@@ -10,17 +11,19 @@ out, the screen), so this is what keeps the console responsive while the loop ru
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+import weakref
+from typing import Any
 
 from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import Static
 
-if TYPE_CHECKING:
-    from ..app import BenchApp
+from ..state import ConsoleState
 
 #: Shortest time between two repaints of a panel on screen (seconds): 4 per second at most.
 PAINT_INTERVAL_S = 0.25
+#: What each widget drawn with `set_text` shows now (kept beside the widget, not in it).
+_SHOWN: "weakref.WeakKeyDictionary[Static, Text]" = weakref.WeakKeyDictionary()
 
 
 def set_text(widget: Static, text: Any, *, layout: bool = False) -> bool:
@@ -32,34 +35,33 @@ def set_text(widget: Static, text: Any, *, layout: bool = False) -> bool:
     """
     if isinstance(text, str):
         text = Text(text)
-    if getattr(widget, "_benchtui_text", None) == text:
+    if _SHOWN.get(widget) == text:
         return False
-    widget._benchtui_text = text  # type: ignore[attr-defined]
+    _SHOWN[widget] = text
     widget.update(text, layout=layout)
     return True
 
 
 class BenchPanel(Vertical):
-    """A tab's content. The app calls `bench_event` for every session/engine event (loop thread)."""
+    """A tab's content, drawn from `state` (the app's state; read only here)."""
 
-    def __init__(self, **kw: Any):
+    def __init__(self, state: ConsoleState, **kw: Any):
         super().__init__(**kw)
+        self.state = state
         self._stale = False
         self._painted_at = 0.0
         self._paint_timer: Any = None
 
     @property
-    def bench(self) -> "BenchApp":
-        return self.app  # type: ignore[return-value]
+    def profile(self) -> Any:
+        return self.state.profile
 
     def bench_event(self, event: Any) -> None:
-        """React to a bench event; the default ignores it."""
+        """A bench event the state has followed; the default ignores it."""
 
     def connection_changed(self) -> None:
         """The session's connection state changed (opened, lost, target connected)."""
-
-    def capture_shown(self, capture: str, index: int | None, when: float, views: dict) -> None:
-        """The scope tab measured a capture (`views`: net -> capture.NetView)."""
+        self.invalidate()
 
     # -- painting ---------------------------------------------------------------------------
     @property

@@ -18,8 +18,8 @@ class LogPanel(BenchPanel):
     per line); until then they wait in `_pending`. `lines` is the plain text of both.
     """
 
-    def __init__(self, **kw) -> None:
-        super().__init__(**kw)
+    def __init__(self, state, **kw) -> None:
+        super().__init__(state, **kw)
         self._pending: list[tuple[str, int, str, str]] = []
 
     def compose(self) -> ComposeResult:

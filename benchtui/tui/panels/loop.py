@@ -3,7 +3,6 @@ the ranked correlation summary as cycles land, and the top feature plotted by pa
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
@@ -15,8 +14,10 @@ from textual.widgets import DataTable, Input, Label, ProgressBar, Static, Switch
 
 from ...bench import events as ev
 from ..keys import button
+from ..messages import CycleChosen, RunRequested
+from ..state import CycleRow
 from ..widgets import StripPlot
-from ..words import step_words
+from ..words import short_error
 from .base import BenchPanel, set_text
 
 #: Columns of the cycle table; "key features" shows the top-ranked features' values.
@@ -25,36 +26,6 @@ COLUMNS = ("#", "result", "error", "key features")
 ERROR_WIDTH = 26
 #: Summary lines shown (the report in the results tab has them all).
 SUMMARY_LINES = 4
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class CycleRow:
-    """What the loop tab keeps of a landed cycle: its table row, detail line and plot point.
-
-    The store keeps the whole record (Enter reads it back). A CycleRecord is ~150 objects the
-    garbage collector walks on every full pass (steps, features, events, option bytes); kept
-    for every cycle of an all-day run, those passes grow into the event loop's longest stalls.
-    A row is one object: its values dict holds only numbers (the collector does not track it)
-    and `units` is one dict shared by all rows of the panel.
-    """
-
-    index: int
-    passed: bool
-    failed_step: str | None
-    error_text: str | None
-    values: dict[str, float | None]
-    units: dict[str, str]
-
-    @classmethod
-    def of(cls, record: Any, units: dict[str, str]) -> "CycleRow":
-        for f in record.features:
-            units.setdefault(f.name, f.unit)
-        return cls(record.index, record.passed, record.failed_step, record.error_text,
-                   {f.name: f.value for f in record.features}, units)
-
-
-def feature_value(row: CycleRow, name: str) -> float | None:
-    return row.values.get(name)
 
 
 def display_scale(unit: str, values: list[float]) -> tuple[float, str]:
@@ -86,19 +57,7 @@ def key_features_label(names: list[str]) -> str:
 
 def key_features_text(row: CycleRow, names: list[str]) -> str:
     """'12 µs / 1.29 V': the cycle's values of `names`, in the header's order ('-' if missing)."""
-    return " / ".join(format_value(feature_value(row, n), row.units.get(n, "")) for n in names)
-
-
-def short_error(text: str | None, width: int = ERROR_WIDTH) -> str:
-    """The part of an error that differs between cycles, in `width` cells.
-
-    Errors read 'what was done: what went wrong (evidence)'; the table shows what went wrong
-    ('flash error PGPERR …'); the detail line under the table shows the whole message.
-    """
-    text = (text or "").replace("\n", " ").strip()
-    head, sep, tail = text.partition(": ")
-    core = tail if sep and tail else head
-    return core if len(core) <= width else core[: width - 1] + "…"
+    return " / ".join(format_value(row.value(n), row.units.get(n, "")) for n in names)
 
 
 def cycle_detail(record: CycleRow, names: list[str]) -> Text:
@@ -111,32 +70,29 @@ def cycle_detail(record: CycleRow, names: list[str]) -> Text:
         if record.error_text:
             text.append(f" — {' '.join(record.error_text.split())}")
     units = record.units
-    features = "  ".join(f"{short_feature(n)} {format_value(feature_value(record, n), units.get(n, ''))}"
-                         for n in names if feature_value(record, n) is not None)
+    features = "  ".join(f"{short_feature(n)} {format_value(record.value(n), units.get(n, ''))}"
+                         for n in names if record.value(n) is not None)
     if features:
         text.append(f"  [{features}]", "dim")
     return text
 
 
 class LoopPanel(BenchPanel):
-    """Runs the cycle engine and shows what it finds while it runs."""
+    """The loop's settings and controls, and what it finds while it runs (console.loop)."""
 
-    def __init__(self, **kw: Any):
-        super().__init__(**kw)
-        self.records: list[CycleRow] = []
-        self._units: dict[str, str] = {}  # feature name -> unit, shared by the rows
-        self.run_id: int | None = None
-        self.planned: int | None = None
-        self.step = ""
-        self.started = 0.0
-        fault = self.bench.profile.scope.fault_catch
-        #: Until the correlation ranks features, show the fault-catch net's minimum.
-        self.key_names: list[str] = [f"flash.{fault.source}.min"] if fault else []
-        self.analysis: Any = None
-        self.diagnosis: Any = None
+    def __init__(self, state, **kw: Any):
+        super().__init__(state, **kw)
+        self._drawn_run: int | None = None  # the run whose rows the table holds
+        self._drawn_rows = 0
+        self._drawn_keys: list[str] = []  # the key columns the table shows
+        self._drawn_analysis: Any = None
+
+    @property
+    def loop(self) -> Any:
+        return self.state.loop
 
     def compose(self) -> ComposeResult:
-        cycle = self.bench.profile.cycle
+        cycle = self.profile.cycle
         with Horizontal(classes="row"):
             yield Label("Cycles", classes="field-label")
             yield Input(str(cycle.count), id="cycles", type="integer", classes="number",
@@ -161,54 +117,47 @@ class LoopPanel(BenchPanel):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        self._drawn_keys = list(self.loop.key_names)
         for name in COLUMNS:
-            label = key_features_label(self.key_names) if name == "key features" else name
+            label = key_features_label(self._drawn_keys) if name == "key features" else name
             table.add_column(label, width=ERROR_WIDTH if name == "error" else None, key=name)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key is None or event.data_table.id != "cycles-table":
             return
-        record = next((r for r in self.records if str(r.index) == event.row_key.value), None)
+        record = next((r for r in self.loop.records if str(r.index) == event.row_key.value), None)
         if record is not None:
-            self.query_one("#cycle-detail", Static).update(cycle_detail(record, self.key_names))
+            self.query_one("#cycle-detail", Static).update(cycle_detail(record, self._drawn_keys))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a cycle row opens that cycle in full (read back from the store)."""
-        if event.data_table.id != "cycles-table" or event.row_key is None or self.run_id is None:
+        if event.data_table.id != "cycles-table" or event.row_key is None or self._drawn_run is None:
             return
-        self.bench.open_cycle(self.run_id, int(event.row_key.value))
+        self.post_message(CycleChosen(self._drawn_run, int(event.row_key.value)))
 
-    @property
-    def cycles_requested(self) -> int:
+    def request_run(self) -> None:
+        """Ask for a run with this tab's cycle count and stop-on-failure switch."""
         value = self.query_one("#cycles", Input).value.strip()
-        return int(value) if value.isdigit() else self.bench.profile.cycle.count
-
-    @property
-    def stop_on_failure(self) -> bool:
-        return self.query_one("#stop-on-failure", Switch).value
+        cycles = int(value) if value.isdigit() else self.profile.cycle.count
+        self.post_message(RunRequested(cycles, self.query_one("#stop-on-failure", Switch).value))
 
     # -- events -----------------------------------------------------------------------------
     def bench_event(self, event: Any) -> None:
-        if isinstance(event, ev.RunStarted):
-            self.start_run(event.run_id, event.planned)
-        elif isinstance(event, ev.CycleStarted):
-            self.step = "starting"
-        elif isinstance(event, ev.StepStarted):
-            self.step = step_words(event.step)
-        elif isinstance(event, ev.Progress) and event.index is not None and event.total:
-            self.step = f"{step_words(event.step)} {100 * event.done // event.total}%"
-        elif isinstance(event, ev.CycleFinished):
-            self.add_cycle(event.record)
-            self.bench.analyse_run(self.run_id)
-        elif isinstance(event, ev.RunFinished):
-            self.step = f"finished: {event.summary.status}"
-        else:
-            return
-        self.invalidate()
+        if isinstance(event, (ev.RunStarted, ev.CycleStarted, ev.StepStarted, ev.CycleFinished,
+                              ev.RunFinished)) or (isinstance(event, ev.Progress) and event.index is not None):
+            self.invalidate()
 
-    def start_run(self, run_id: int, planned: int | None) -> None:
-        self.run_id, self.planned, self.records = run_id, planned, []
-        self.started, self.step, self.analysis, self.diagnosis = time.monotonic(), "", None, None
+    def paint(self) -> None:
+        loop = self.loop
+        if loop.run_id != self._drawn_run:
+            self._start_run(loop.run_id, loop.planned)
+        if loop.analysis is not self._drawn_analysis:
+            self._show_analysis()
+        self._add_rows()
+        self.show_status()
+
+    def _start_run(self, run_id: int | None, planned: int | None) -> None:
+        self._drawn_run, self._drawn_rows, self._drawn_analysis = run_id, 0, None
         self.query_one(DataTable).clear()
         bar = self.query_one("#loop-progress", ProgressBar)
         bar.display = bool(planned)  # until stopped: the status line counts the cycles
@@ -216,49 +165,47 @@ class LoopPanel(BenchPanel):
         self.query_one("#summary", Static).update(Text(f"run {run_id}: correlation appears as cycles land", "dim"))
         self.query_one(StripPlot).set_points("", [], None)
 
-    def add_cycle(self, record: Any) -> None:
-        # The row keeps what the table, detail line and plot show; the rest of the record (and
-        # its waveforms) stays in the store, where Enter reads it back.
-        record = CycleRow.of(record, self._units)
-        self.records.append(record)
-        result = Text("pass", "green") if record.passed else \
-            Text(f"FAIL {record.failed_step or ''}".strip(), "bold red")
-        self.query_one(DataTable).add_row(
-            str(record.index), result, short_error(record.error_text),
-            key_features_text(record, self.key_names), key=str(record.index))
-        self.query_one(DataTable).move_cursor(row=len(self.records) - 1)
-
-    def paint(self) -> None:
-        self.show_status()
+    def _add_rows(self) -> None:
+        records = self.loop.records
+        if self._drawn_rows >= len(records):
+            return
+        table = self.query_one(DataTable)
+        for record in records[self._drawn_rows:]:
+            result = Text("pass", "green") if record.passed else \
+                Text(f"FAIL {record.failed_step or ''}".strip(), "bold red")
+            table.add_row(str(record.index), result, short_error(record.error_text, ERROR_WIDTH),
+                          key_features_text(record, self._drawn_keys), key=str(record.index))
+        self._drawn_rows = len(records)
+        table.move_cursor(row=len(records) - 1)
 
     def show_status(self) -> None:
         """'cycle 5/12: program 66%   done ✓2 ✗2   6.5 cycles/min' while running; totals after."""
-        passed = sum(1 for r in self.records if r.passed)
-        failed = len(self.records) - passed
-        elapsed = max(time.monotonic() - self.started, 1e-6)
-        rate = len(self.records) / elapsed * 60
-        of = f"/{self.planned}" if self.planned else ""
-        running = self.bench.engine is not None
-        paused = "  PAUSED" if running and self.bench.engine.paused else ""
-        if running:
-            text = Text(f"cycle {len(self.records) + 1}{of}: {self.step}{paused}   done ")
+        loop = self.loop
+        elapsed = max(time.monotonic() - loop.started, 1e-6)
+        rate = len(loop.records) / elapsed * 60
+        of = f"/{loop.planned}" if loop.planned else ""
+        paused = "  PAUSED" if loop.paused else ""
+        if loop.running:
+            text = Text(f"cycle {len(loop.records) + 1}{of}: {loop.step}{paused}   done ")
         else:
-            text = Text(f"{len(self.records)}{of} cycles {self.step or 'idle'}   ")
-        text.append(f"✓{passed}", "green")
+            text = Text(f"{len(loop.records)}{of} cycles {loop.step or 'idle'}   ")
+        text.append(f"✓{loop.passed}", "green")
         text.append(" ")
-        text.append(f"✗{failed}", "bold red" if failed else "dim")
-        if self.records:
+        text.append(f"✗{loop.failed}", "bold red" if loop.failed else "dim")
+        if loop.records:
             text.append(f"   {rate:.1f}/min", "dim")
         set_text(self.query_one("#loop-status", Label), text)  # one row, 1fr wide: no layout
         bar = self.query_one("#loop-progress", ProgressBar)
-        if bar.display and bar.progress != len(self.records):
-            bar.update(progress=len(self.records))
+        if bar.display and bar.progress != len(loop.records):
+            bar.update(progress=len(loop.records))
 
     # -- correlation ------------------------------------------------------------------------
-    def show_analysis(self, analysis: Any, diagnosis: Any = None) -> None:
+    def _show_analysis(self) -> None:
         """The diagnosis in hardware terms (what to measure next), then the ranked correlation
         lines; the top features become the table's key columns and the plot."""
-        self.analysis, self.diagnosis = analysis, diagnosis
+        loop = self.loop
+        analysis, diagnosis = loop.analysis, loop.diagnosis
+        self._drawn_analysis = analysis
         findings = list(getattr(analysis, "findings", []) or [])
         lines = list(getattr(analysis, "summary", []) or [])
         text = Text()
@@ -267,24 +214,24 @@ class LoopPanel(BenchPanel):
             text.append(f"▸ {diagnosis.verdict}", "bold yellow")
             text.append(f"\n  next: {items[0].measure}")
             text.append("\n")
-        text.append(f"correlation (ranked, {len(self.records)} cycles)", "bold")
+        text.append(f"correlation (ranked, {len(loop.records)} cycles)", "bold")
         for i, line in enumerate(lines[:SUMMARY_LINES]):
             text.append("\n")
             text.append(f"▸ {line}", "bold yellow" if i == 0 and findings and not items else "")
         if not lines:
             text.append("\nno separating feature yet", "dim")
         self.query_one("#summary", Static).update(text)
-        names = list(dict.fromkeys(f.feature for f in findings))[:2]  # a feature can rank twice
-        if names and names != self.key_names:
-            self.key_names = names
+        self._add_rows()  # the rows landed so far, under the old key columns
+        if loop.key_names != self._drawn_keys:
+            self._drawn_keys = list(loop.key_names)
             self._refresh_key_column()
         if findings:
             top = findings[0]
-            points = [(feature_value(r, top.feature), not r.passed) for r in self.records]
+            points = [(r.value(top.feature), not r.passed) for r in loop.records]
             points = [(v, failed) for v, failed in points if v is not None]
             threshold = getattr(top, "threshold", None)
-            factor, unit = display_scale(self._units.get(top.feature, ""), [v for v, _ in points])
-            indices = [r.index for r in self.records if feature_value(r, top.feature) is not None]
+            factor, unit = display_scale(loop.units.get(top.feature, ""), [v for v, _ in points])
+            indices = [r.index for r in loop.records if r.value(top.feature) is not None]
             self.query_one(StripPlot).set_points(
                 f"{top.feature} ({unit})" if unit else top.feature, [(v * factor, f) for v, f in points],
                 None if threshold is None else threshold * factor,
@@ -294,7 +241,7 @@ class LoopPanel(BenchPanel):
         table = self.query_one(DataTable)
         # A new column (not a relabel): DataTable sizes a column from its label when it is added.
         table.remove_column("key features")
-        table.add_column(key_features_label(self.key_names), key="key features", default="")
-        for record in self.records:
-            table.update_cell(str(record.index), "key features", key_features_text(record, self.key_names),
+        table.add_column(key_features_label(self._drawn_keys), key="key features", default="")
+        for record in self.loop.records[:self._drawn_rows]:
+            table.update_cell(str(record.index), "key features", key_features_text(record, self._drawn_keys),
                               update_width=True)

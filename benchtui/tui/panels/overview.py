@@ -22,6 +22,8 @@ from textual.widgets import Static
 
 from ...bench import events as ev
 from ..keys import TAB_KEYS
+from ..messages import TabRequested
+from ..state import ConsoleState
 from ..widgets import WaveformPlot
 from ..words import step_words
 from .base import BenchPanel, set_text
@@ -33,15 +35,18 @@ class Card(Static):
     tab = ""
     title = ""
 
+    def __init__(self, state: ConsoleState, **kw: Any):
+        super().__init__(**kw)
+        self.state = state
+
     def on_mount(self) -> None:
         self.border_title = f"{self.title} ({TAB_KEYS[self.tab]})"
 
-    @property
-    def bench(self) -> Any:
-        return self.app
-
     def on_click(self) -> None:
-        self.bench.action_show_tab(self.tab)
+        self.post_message(TabRequested(self.tab))
+
+    def show(self) -> None:
+        """Draw the card from the console's state."""
 
 
 def _ago(when: float | None) -> str:
@@ -54,9 +59,10 @@ class PsuCard(Card):
     tab, title = "power", "PSU"
 
     def show(self) -> None:
-        st = self.bench.session.state if self.bench.session else None
-        psu = self.bench.profile.psu
-        setpoint = self.bench.session.setpoint if self.bench.session else (psu.voltage, psu.current_limit)
+        state = self.state
+        st = state.bench
+        psu = state.profile.psu
+        setpoint = state.session.setpoint if state.session else (psu.voltage, psu.current_limit)
         text = Text.assemble(("set ", "dim"), f"{setpoint[0]:g} V", ("  limit ", "dim"), f"{setpoint[1]:g} A",
                              (f"  ch{psu.channel}", "dim"))
         reading = st.psu_reading if st else None
@@ -86,9 +92,8 @@ class TargetCard(Card):
     tab, title = "target", "target"
 
     def show(self) -> None:
-        st = self.bench.session.state if self.bench.session else None
-        from .target import TargetPanel
-        panel = self.bench.panel(TargetPanel)
+        state = self.state
+        st = state.bench
         identity = st.target_identity if st else None
         text = Text()
         if identity is not None:
@@ -99,22 +104,22 @@ class TargetCard(Card):
         else:
             text.append("○ not connected (c connects)", "dim")
         uid = getattr(identity, "uid", None)
-        label = self.bench.profile.bench.labels.get(uid.upper()) if uid else None
+        label = state.profile.bench.labels.get(uid.upper()) if uid else None
         text.append("\nboard ", "dim")
         if label:
             text.append(label, "bold")
         else:
             text.append(str(uid) if uid else "UID not read", "" if uid else "dim")
-        slot = getattr(self.bench, "board_slot", None)
+        slot = state.board_slot
         if slot is not None:  # a virtual batch: which of its boards is on the bench
             text.append(f"  {slot.current}/{slot.size} of the batch, i swaps", "dim")
-        ob = panel.option_bytes
+        ob = state.target.option_bytes
         text.append("\n")
         if ob is None:
             text.append("option bytes not read", "dim")
         else:
             protected = ob.protected_sectors()
-            current = panel.option_bytes_current
+            current = state.option_bytes_current
             style = "" if current else "dim"
             text.append("RDP ", "dim")
             text.append(f"{ob.rdp_level}", ("bold red" if ob.rdp_level else "green") if current else style)
@@ -122,7 +127,7 @@ class TargetCard(Card):
             text.append(f"{len(protected)} sectors" if protected else "none",
                         ("bold red" if protected else "green") if current else style)
             if not current:
-                text.append(f"  (at {_ago(panel.option_bytes_at)})", "dim yellow")  # an earlier reading
+                text.append(f"  (at {_ago(state.target.option_bytes_at)})", "dim yellow")  # an earlier reading
         set_text(self, text)  # the card's size is fixed: no layout
 
 
@@ -130,12 +135,10 @@ class LoopCard(Card):
     tab, title = "loop", "loop"
 
     def show(self) -> None:
-        from .loop import LoopPanel
-        loop = self.bench.panel(LoopPanel)
-        engine = self.bench.engine
+        loop = self.state.loop
+        engine = loop.engine
         records = loop.records
-        passed = sum(1 for r in records if r.passed)
-        failed = len(records) - passed
+        passed, failed = loop.passed, loop.failed
         of = f"/{loop.planned}" if loop.planned else ""
         text = Text()
         if engine is not None:
@@ -169,20 +172,30 @@ class LoopCard(Card):
 class CaptureCard(Vertical):
     """The last capture: one small plot per net, headed by its limits and key features."""
 
-    def __init__(self, **kw: Any):
+    def __init__(self, state: ConsoleState, **kw: Any):
         super().__init__(**kw)
+        self.state = state
         self.drawn: tuple[str, int | None, float] | None = None
+        self.drawn_count = 0  # the console's measured-capture count last drawn
 
     def compose(self) -> ComposeResult:
         with Grid(id="ov-nets"):
-            for net, ch in self.app.profile.scope.channels.items():
+            for net, ch in self.state.profile.scope.channels.items():
                 yield WaveformPlot(net, ch.min, ch.max, id=f"ov-plot-{net}", classes="ov-plot")
 
     def on_mount(self) -> None:
         self.border_title = f"last capture ({TAB_KEYS['scope']})"
 
     def on_click(self) -> None:
-        self.app.action_show_tab("scope")
+        self.post_message(TabRequested("scope"))
+
+    def show(self) -> None:
+        """Draw the capture the scope tab measured last, if not drawn yet."""
+        capture = self.state.capture
+        if capture.shown is None or capture.measured == self.drawn_count:
+            return
+        self.drawn_count = capture.measured
+        self.show_capture(*capture.shown)
 
     def show_capture(self, capture: str, index: int | None, when: float, views: dict) -> None:
         """Draw a capture the scope tab measured (`views`: net -> capture.NetView)."""
@@ -202,16 +215,12 @@ class OverviewPanel(BenchPanel):
     on screen, and once when it is shown again.
     """
 
-    def __init__(self, **kw: Any):
-        super().__init__(**kw)
-        self._capture: tuple | None = None  # (capture, index, when, views) not drawn yet
-
     def compose(self) -> ComposeResult:
         with Horizontal(id="ov-top"):
-            yield PsuCard(id="ov-psu", classes="card")
-            yield TargetCard(id="ov-target", classes="card")
-        yield CaptureCard(id="ov-capture", classes="card")
-        yield LoopCard(id="ov-loop", classes="card")
+            yield PsuCard(self.state, id="ov-psu", classes="card")
+            yield TargetCard(self.state, id="ov-target", classes="card")
+        yield CaptureCard(self.state, id="ov-capture", classes="card")
+        yield LoopCard(self.state, id="ov-loop", classes="card")
 
     def on_mount(self) -> None:
         self.invalidate()
@@ -220,26 +229,14 @@ class OverviewPanel(BenchPanel):
     def paint(self) -> None:
         for card in self.query(Card):
             card.show()
-        if self._capture is not None:
-            capture, self._capture = self._capture, None
-            self.query_one(CaptureCard).show_capture(*capture)
+        self.query_one(CaptureCard).show()
 
     def refresh_cards(self) -> None:
         """Draw every card now (tests and screenshots; the app paints through invalidate())."""
         self._stale = True
         self.catch_up()
 
-    def connection_changed(self) -> None:
-        self.invalidate()
-
     def bench_event(self, event: Any) -> None:
         if isinstance(event, (ev.Log, ev.Progress)):
             return  # nothing on the overview changes with a log line or a progress tick
-        self.invalidate()
-
-    def capture_shown(self, capture: str, index: int | None, when: float, views: dict) -> None:
-        self._capture = (capture, index, when, views)
-        self.invalidate()
-
-    def show_analysis(self, analysis: Any) -> None:
         self.invalidate()

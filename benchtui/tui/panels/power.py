@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 from rich.text import Text
@@ -14,13 +13,10 @@ from textual.widgets import Input, Label, Static
 from ...errors import SafetyError
 from ...bench import events as ev
 from ..keys import button
+from ..messages import InputRefused, SetpointSubmitted
+from ..state import HISTORY_POINTS
 from ..widgets import PsuHistory
 from .base import BenchPanel, set_text
-
-#: How often the readback is refreshed while no loop runs (seconds).
-POLL_S = 1.0
-#: Readbacks kept in the V/I history plot.
-HISTORY_POINTS = 60
 
 
 def reading_text(reading: Any) -> Text:
@@ -43,15 +39,15 @@ def reading_text(reading: Any) -> Text:
 
 
 class PowerPanel(BenchPanel):
-    """Edit and apply the PSU setpoint; see V/I, CC/CV and the output; power-cycle the board."""
+    """Edit the PSU setpoint; see V/I, CC/CV, the output and their history (console.psu)."""
 
-    def __init__(self, **kw: Any):
-        super().__init__(**kw)
-        self.reading: Any = None
-        self._polling = False
+    def __init__(self, state, **kw: Any):
+        super().__init__(state, **kw)
+        self._drawn = 0  # readings drawn into the history
+        self._limits: tuple[float, float] | None = None  # the setpoint the history is drawn against
 
     def compose(self) -> ComposeResult:
-        psu = self.bench.profile.psu
+        psu = self.profile.psu
         yield Static(reading_text(None), id="readback")
         with Horizontal(classes="row"):
             yield Label("Setpoint V", classes="field-label")
@@ -65,67 +61,39 @@ class PowerPanel(BenchPanel):
             yield button("toggle_output", "output")
             yield button("power_cycle", "power-cycle", variant="primary")
         yield Static(f"channel {psu.channel} of {psu.resource}\nprofile maxima {psu.max_voltage:g} V / "
-                     f"{psu.max_current:g} A; power-cycle off {self.bench.profile.cycle.off_s:g} s",
+                     f"{psu.max_current:g} A; power-cycle off {self.profile.cycle.off_s:g} s",
                      classes="hint")
         yield PsuHistory(psu.voltage, psu.current_limit, size=HISTORY_POINTS, id="psu-history")
 
-    def on_mount(self) -> None:
-        self.set_interval(POLL_S, self.poll)
-
-    # -- readback ---------------------------------------------------------------------------
-    def poll(self) -> None:
-        """Refresh the readback unless a loop owns the bench or a read is still in flight."""
-        session = self.bench.session
-        if self._polling or session is None or not session.state.psu_connected or self.bench.loop_running:
-            return
-        self._polling = True
-        self.run_worker(self._read(), group="psu-poll", exit_on_error=False)
-
-    async def _read(self) -> None:
-        try:
-            self.show_reading(await self.bench.session.psu_read())
-        except Exception as exc:  # a PSU that stopped answering: say so once, mark it lost
-            self.bench.instrument_lost("psu", exc, "PSU readback")
-        finally:
-            self._polling = False
-
-    def show_reading(self, reading: Any) -> None:
-        self.reading = reading
-        set_text(self.query_one("#readback", Static), reading_text(reading))  # 3 rows, fixed
-        self.query_one(PsuHistory).add(reading)
+    def paint(self) -> None:
+        psu = self.state.psu
+        set_text(self.query_one("#readback", Static), reading_text(psu.reading))  # 3 rows, fixed
+        history = self.query_one(PsuHistory)
+        if psu.applied is not None and psu.applied != self._limits:
+            self._limits = psu.applied
+            history.set_limits(*psu.applied)
+        for reading in psu.since(self._drawn):
+            history.add(reading)
+        self._drawn = psu.count
 
     def bench_event(self, event: Any) -> None:
-        """While the loop owns the PSU, its readbacks (power on, during the erase) feed the history."""
-        if isinstance(event, ev.CycleFinished):
-            history = self.query_one(PsuHistory)
-            for window in ("on", "flash"):
-                reading = cycle_readback(event.record, window)
-                if reading is not None:
-                    history.add(reading)
-
-    def connection_changed(self) -> None:
-        if self.bench.session and self.bench.session.state.psu_connected:
-            self.poll()
+        if isinstance(event, ev.CycleFinished):  # the loop's readbacks feed the history
+            self.invalidate()
 
     # -- actions ----------------------------------------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.apply()
 
     def apply(self) -> None:
-        """Send the edited setpoint and limit; out-of-range values are refused here, in words."""
-        psu = self.bench.profile.psu
+        """Ask for the edited setpoint and limit; out-of-range values are refused here, in words."""
+        psu = self.profile.psu
         try:
             volts = _number(self.query_one("#voltage", Input).value, "setpoint", "V", psu.max_voltage)
             amps = _number(self.query_one("#current", Input).value, "current limit", "A", psu.max_current)
         except SafetyError as exc:
-            self.bench.report(exc, "apply setpoint")
+            self.post_message(InputRefused(exc, "apply setpoint"))
             return
-
-        async def work() -> None:
-            await self.bench.session.psu_apply(volts, amps)
-            self.query_one(PsuHistory).set_limits(volts, amps)
-            self.show_reading(await self.bench.session.psu_read())
-        self.bench.act("psu", "apply setpoint", work)
+        self.post_message(SetpointSubmitted(volts, amps))
 
 
 def _number(text: str, what: str, unit: str, maximum: float) -> float:
@@ -138,13 +106,3 @@ def _number(text: str, what: str, unit: str, maximum: float) -> float:
         raise SafetyError(f"{what} {value:g} {unit} is outside 0..{maximum:g} {unit} (profile maximum)",
                           where="PSU")
     return value
-
-
-def cycle_readback(record: Any, window: str) -> Any:
-    """The PSU readback a loop cycle stored as psu.<window>.voltage/current/cc, or None."""
-    values = {f.name: f.value for f in record.features if f.name.startswith(f"psu.{window}.")}
-    volts, amps = values.get(f"psu.{window}.voltage"), values.get(f"psu.{window}.current")
-    if volts is None and amps is None:
-        return None
-    cc = values.get(f"psu.{window}.cc")
-    return SimpleNamespace(voltage=volts, current=amps, mode="CC" if cc else "CV", output=True)

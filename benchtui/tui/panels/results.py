@@ -16,8 +16,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Static
 
 from ..keys import button
+from ..messages import BoardsChosen, CycleChosen, RunChosen, RunHighlighted
+from ..words import short_error
 from .base import BenchPanel
-from .loop import short_error
 
 COLUMNS = ("run", "started", "bench", "scenario", "cycles", "failed", "status")
 BOARD_COLUMNS = ("", "board", "label", "cycles", "failed", "failures by mode")
@@ -40,22 +41,18 @@ def cycle_row(record: Any) -> tuple:
 
 
 class ResultsPanel(BenchPanel):
-    """Lists runs (read in a thread: the database may be large) and the highlighted run's cycles."""
+    """Runs of the database, the highlighted run's cycles and the boards compared (console.results)."""
 
-    def __init__(self, **kw: Any):
-        super().__init__(**kw)
-        self.runs: list[Any] = []
-        self.cycles_run: int | None = None
-        self.cycles: list[Any] = []
-        self.comparison: Any = None  # bench.boards.Comparison of every run
-        self.comparison_runs: list[Any] = []
+    def __init__(self, state, **kw: Any):
+        super().__init__(state, **kw)
+        self._drawn: dict[str, Any] = {}  # view -> what it drew (by identity)
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
             yield button("refresh_runs", "refresh")
             yield button("open_report", "open", variant="primary")
             yield button("export_report", "export")
-            yield Label(self.bench.profile.store.database, id="database", classes="hint")
+            yield Label(self.profile.store.database, id="database", classes="hint")
         with Horizontal(id="results-body"):
             with Vertical(id="runs-view", classes="results-view"):
                 yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -72,26 +69,36 @@ class ResultsPanel(BenchPanel):
         self.query_one("#boards-table", DataTable).add_columns(*BOARD_COLUMNS)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.data_table.id == "runs-table":
-            self.open_selected()
-        elif event.data_table.id == "run-cycles-table" and self.cycles_run is not None and event.row_key:
-            self.bench.open_cycle(self.cycles_run, int(event.row_key.value))
+        results = self.state.results
+        if event.data_table.id == "runs-table" and event.row_key is not None:
+            self.post_message(RunChosen(int(event.row_key.value)))
+        elif event.data_table.id == "run-cycles-table" and results.cycles_run is not None and event.row_key:
+            self.post_message(CycleChosen(results.cycles_run, int(event.row_key.value)))
         elif event.data_table.id == "boards-table":
-            self.bench.action_board_report()
+            self.post_message(BoardsChosen())
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "runs-table" and event.row_key is not None:
-            self.bench.load_cycles(int(event.row_key.value))
+            self.post_message(RunHighlighted(int(event.row_key.value)))
 
-    def show_runs(self, runs: list[Any]) -> None:
-        self.runs = sorted(runs, key=lambda r: r.id, reverse=True)
-        table = self.query_one("#runs-table", DataTable)
-        table.clear()
-        for run in self.runs:
-            table.add_row(*run_row(run), key=str(run.id))
+    def paint(self) -> None:
+        results = self.state.results
+        if self._drawn.get("runs") is not results.runs:
+            self._drawn["runs"] = results.runs
+            table = self.query_one("#runs-table", DataTable)
+            table.clear()
+            for run in results.runs:
+                table.add_row(*run_row(run), key=str(run.id))
+        if self._drawn.get("cycles") is not results.cycles:
+            self._drawn["cycles"] = results.cycles
+            self._show_cycles(results.cycles_run, results.cycles)
+        if results.comparison is not None and self._drawn.get("boards") is not results.comparison:
+            self._drawn["boards"] = results.comparison
+            self._show_boards(results.comparison)
 
-    def show_cycles(self, run_id: int, cycles: list[Any]) -> None:
-        self.cycles_run, self.cycles = run_id, cycles
+    def _show_cycles(self, run_id: int | None, cycles: list[Any]) -> None:
+        if run_id is None:
+            return
         self.query_one("#cycles-title", Label).update(
             f"run {run_id}: {len(cycles)} cycles, {sum(1 for c in cycles if not c.passed)} failed "
             "(Enter opens one)")
@@ -100,9 +107,8 @@ class ResultsPanel(BenchPanel):
         for record in cycles:
             table.add_row(*cycle_row(record), key=str(record.index))
 
-    def show_boards(self, comparison: Any, runs: list[Any]) -> None:
+    def _show_boards(self, comparison: Any) -> None:
         """The by-board comparison: what stands out in words, then one row per board."""
-        self.comparison, self.comparison_runs = comparison, runs
         lines = list(comparison.summary)
         self.query_one("#boards-summary", Static).update(
             Text("\n".join(lines[:4]) + ("\n…" if len(lines) > 4 else "") + "   (y: in full)",
@@ -115,16 +121,3 @@ class ResultsPanel(BenchPanel):
             table.add_row(Text("*", "bold red") if row.key in out else "", row.key, row.label or "",
                           str(row.cycles), Text(str(row.failures), "bold red" if row.failures else "green"),
                           short_error(modes or "-", 40), key=row.key)
-
-    def selected_run_id(self) -> int | None:
-        if not self.runs:
-            return None
-        table = self.query_one("#runs-table", DataTable)
-        return self.runs[min(max(table.cursor_row, 0), len(self.runs) - 1)].id
-
-    def open_selected(self) -> None:
-        run_id = self.selected_run_id()
-        if run_id is None:
-            self.notify("no runs recorded yet: run the loop (l) first", severity="warning")
-            return
-        self.bench.open_report(run_id)

@@ -13,6 +13,7 @@ from textual.widgets import Label, Static
 from ...bench import events as ev
 from ..capture import envelope, features_text, net_up_at_start, out_of_limit, prepare_capture
 from ..keys import button
+from ..messages import CaptureMeasured
 from ..widgets import WaveformPlot
 from .base import BenchPanel, set_text
 
@@ -22,17 +23,15 @@ __all__ = ["ScopePanel", "envelope", "features_text", "net_up_at_start", "out_of
 class ScopePanel(BenchPanel):
     """Capture buttons and, per net, a braille waveform plus its features."""
 
-    def __init__(self, **kw: Any):
-        super().__init__(**kw)
+    def __init__(self, state, **kw: Any):
+        super().__init__(state, **kw)
         self.last: tuple[str, int | None, float] | None = None
-        #: The capture now shown: (which, waveforms by net), for "save".
-        self.last_capture: tuple[str, dict] | None = None
         self._seq = 0  # captures received; only the newest is drawn
         self._info: str | None = None  # the capture line not drawn yet
         self._views: tuple[dict, dict] | None = None  # (views, feature texts) not drawn yet
 
     def compose(self) -> ComposeResult:
-        scope = self.bench.profile.scope
+        scope = self.profile.scope
         with Horizontal(classes="row"):
             yield button("capture('power_up')", "capture-power-up", variant="primary")
             yield button("capture('fault_catch')", "capture-fault")
@@ -51,14 +50,13 @@ class ScopePanel(BenchPanel):
         """Measure and reduce the capture in a thread (records can be 10^5 samples a net), then draw."""
         self._seq += 1
         seq, when = self._seq, time.time()
-        self.last_capture = (capture, waveforms)
         self._info = f"{capture.replace('_', '-')}: measuring…"
         self.invalidate()
         self.run_worker(lambda: self._prepare(seq, capture, index, when, waveforms), thread=True,
                         group="scope-view", exit_on_error=False)
 
     def _prepare(self, seq: int, capture: str, index: int | None, when: float, waveforms: dict) -> None:
-        views = prepare_capture(capture, waveforms, self.bench.profile.scope.channels)
+        views = prepare_capture(capture, waveforms, self.profile.scope.channels)
         texts = {net: features_text(net, list(v.features), v.lo, v.hi, up_at_start=v.up_at_start)
                  for net, v in views.items()}
         self.app.call_from_thread(self._draw, seq, capture, index, when, views, texts)
@@ -72,7 +70,7 @@ class ScopePanel(BenchPanel):
         self._info = f"{capture.replace('_', '-')} ({where}) at {time.strftime('%H:%M:%S', time.localtime(when))}"
         self._views = (views, texts)
         self.invalidate()
-        self.bench.capture_shown(capture, index, when, views)
+        self.post_message(CaptureMeasured(capture, index, when, views))
 
     def paint(self) -> None:
         if self._info is not None:

@@ -12,6 +12,7 @@ from textual.widgets import Button, Label, ProgressBar, Select, Static
 
 from ...bench import events as ev
 from ..keys import button, command, sized
+from ..messages import ConnectModeChanged
 from .base import BenchPanel, set_text
 
 CONNECT_MODES = ("under-reset", "pre-reset", "halt", "attach")
@@ -63,31 +64,17 @@ def sector_map(ob: Any) -> Text:
     return text
 
 
-def loop_option_bytes(details: dict, identity: Any) -> Any:
-    """The option bytes the loop's read_identity step read (it records OPTCR/OPTCR1), decoded."""
-    try:
-        optcr, optcr1 = int(details["optcr"], 16), int(details["optcr1"], 16)
-    except (KeyError, TypeError, ValueError):
-        return None
-    from ...devices.mcu import STM32F7, family_by_name  # the MCU families: imported when first needed
-    family = family_by_name(getattr(identity, "family", "") or "") or STM32F7
-    dev_id = getattr(identity, "dev_id", None) or next(iter(family.parts))
-    return family.decode_options(dev_id, getattr(identity, "flash_kb", None) or 1024, optcr, optcr1)
-
-
 class TargetPanel(BenchPanel):
     """Probe, connect mode, connect/disconnect; erase, program, verify with progress; option bytes."""
 
-    def __init__(self, **kw: Any):
-        super().__init__(**kw)
-        self.option_bytes: Any = None
-        self.option_bytes_at = 0.0
+    def __init__(self, state, **kw: Any):
+        super().__init__(state, **kw)
         self._op: tuple[str, float] | None = None  # step and start time of the running operation
         self._progress: tuple[str, int, int] | None = None  # (step, done, total) not drawn yet
         self._ob_drawn: tuple | None = None  # (values, current, when) the option bytes area last drew
 
     def compose(self) -> ComposeResult:
-        target = self.bench.profile.target
+        target = self.profile.target
         with Horizontal(classes="row"):
             yield Label(f"probe {target.probe_uid}", id="probe", classes="field-label")
             yield Select([(m, m) for m in CONNECT_MODES], value=target.connect_mode, allow_blank=False,
@@ -112,16 +99,13 @@ class TargetPanel(BenchPanel):
         with VerticalScroll(id="ob-area"):
             yield Static(Text("option bytes: connect (c) to read them", "dim"), id="ob")
 
-    @property
-    def mode(self) -> str:
-        return str(self.query_one("#mode", Select).value)
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "mode" and event.value is not Select.BLANK:
+            self.post_message(ConnectModeChanged(str(event.value)))
 
     # -- views ------------------------------------------------------------------------------
-    def connection_changed(self) -> None:
-        self.invalidate()
-
     def paint(self) -> None:
-        state = self.bench.session.state if self.bench.session else None
+        state = self.state.bench
         ident = self.query_one("#identity", Static)
         if state is not None and state.target_identity is not None:
             set_text(ident, Text.assemble(("● ", "green"), state.target_identity.describe()))
@@ -137,27 +121,17 @@ class TargetPanel(BenchPanel):
         if self._progress is not None:
             self._show_progress(*self._progress)
 
-    def show_option_bytes(self, ob: Any) -> None:
-        """Option bytes just read from the connected target."""
-        self.option_bytes, self.option_bytes_at = ob, time.time()
-        self.invalidate()
-
-    @property
-    def option_bytes_current(self) -> bool:
-        """The option bytes shown were read from the target as it is connected now."""
-        return self.option_bytes is not None and self.bench.session is not None \
-            and self.bench.session.state.target_connected
-
     def _show_ob(self) -> None:
         """The option bytes and WRP map; once the target is disconnected they are marked as an
         earlier reading (dimmed, with the time), never shown as the target's current state."""
-        ob = self.option_bytes
-        current = self.option_bytes_current
+        target = self.state.target
+        ob = target.option_bytes
+        current = self.state.option_bytes_current
         # By value: the loop reads the same option bytes every cycle, and redrawing them (and
         # the layout of the area they are in) is most of a frame.
         key = None if ob is None else (type(ob), ob.encode(), getattr(ob, "dev_id", None),
                                        getattr(ob, "flash_kb", None), current,
-                                       None if current else self.option_bytes_at)
+                                       None if current else target.option_bytes_at)
         if key is None or self._ob_drawn == key:
             return
         self._ob_drawn = key
@@ -166,7 +140,7 @@ class TargetPanel(BenchPanel):
         if current:
             sectors.update(sector_map(ob))
         else:
-            when = time.strftime("%H:%M:%S", time.localtime(self.option_bytes_at))
+            when = time.strftime("%H:%M:%S", time.localtime(target.option_bytes_at))
             sectors.update(Text.assemble((f"as read at {when}, target not connected now: ", "bold yellow"),
                                          sector_map(ob)))
         ob_area.set_class(not current, "stale")
@@ -176,9 +150,7 @@ class TargetPanel(BenchPanel):
         if isinstance(event, ev.Progress):
             self.show_progress(event.step, event.done, event.total)
         elif isinstance(event, ev.StepFinished) and event.record.name == "read_identity":
-            ob = loop_option_bytes(event.record.details, self.bench.session.state.target_identity)
-            if ob is not None:
-                self.show_option_bytes(ob)
+            self.invalidate()  # the state decoded the option bytes the loop read
 
     def show_progress(self, step: str, done: int, total: int) -> None:
         """Progress bar plus amount and rate; a new step restarts the clock."""
