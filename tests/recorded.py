@@ -43,9 +43,9 @@ class RecordedRun:
 
     def to_store(self, db: str | Path, cycles: int | None = None) -> int:
         """Write the run (its first `cycles` cycles) into the results database `db`; the run id."""
-        from benchtui.bench.store import ResultsStore
+        from benchtui.bench.store import open_store
 
-        with ResultsStore(db) as store:
+        with open_store(db) as store:
             run_id = store.start_run(f"recorded {self.scenario} seed {self.seed}", self.metadata.get("profile") or {},
                                      self.metadata.get("versions") or {}, self.metadata.get("instruments") or {},
                                      scenario=self.scenario, bench="recorded")
@@ -81,12 +81,12 @@ def save(scenario: str, seed: int, metadata: dict[str, Any], cycles: list[CycleR
 
 def record(scenario: str, seed: int, cycles: int, firmware: Path, folder: Path) -> Path:
     """Run the scenario on the virtual bench (tests/scenario_runs.py's setup) and save it."""
-    from benchtui.bench.store import ResultsStore
+    from benchtui.bench.store import open_store
     from tests.scenario_runs import SPECS, run_scenario
 
     spec = {k: v for k, v in SPECS[scenario].items() if k not in ("until_failures", "until_passes", "max_cycles")}
     run = run_scenario(scenario, folder, firmware, spec={**spec, "seed": seed, "cycles": cycles})
-    with ResultsStore(run.db, readonly=True) as store:
+    with open_store(run.db, readonly=True) as store:
         return save(scenario, seed, store.run_metadata(run.summary.id), store.cycles(run.summary.id))
 
 
