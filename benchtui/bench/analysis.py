@@ -30,7 +30,7 @@ import numpy as np
 from ..profile import STEP_NAMES
 from .decision import (CONSEQUENCE_KINDS, EVIDENCE_KINDS, MAX_PRESENCE_GAP, MIN_CASES, MIN_CONTROLS,
                        SIGNATURE_EFFECT, WINDOW_STEPS, Decision, Test, decide, mode_step, window_of)
-from .quantity import BOUND_SIGNS, format_quantity, format_split
+from .quantity import BOUND_SIGNS, format_feature, format_quantity, format_split
 from .records import FeatureMatrix
 from .sequential import FAMILY_ALPHA, SpendingPlan
 from .stats import CONFIDENCE, Z95, Side, auc_se, best_threshold, wilson
@@ -87,6 +87,8 @@ class Finding:
     censored: int = 0
     bound: str | None = None
     bound_value: float | None = None
+    #: The finest resolution the feature was measured with (None: unknown).
+    resolution: float | None = None
 
     @property
     def auc(self) -> float:
@@ -125,7 +127,8 @@ class Finding:
         if not self.censored:
             return ""
         sign = BOUND_SIGNS.get(self.bound or "", "")
-        value = format_quantity(self.bound_value, self.unit) if self.bound_value is not None else "its trigger level"
+        value = format_feature(self.bound_value, self.unit, None, self.resolution) \
+            if self.bound_value is not None else "its trigger level"
         return (f"{self.censored} cycles only bound it ({sign} {value}: the fault catch did not fire); "
                 f"censored, tied at the bound in the ranks")
 
@@ -230,7 +233,7 @@ def _finding(m: FeatureMatrix, t: Test, selected: np.ndarray, cases: np.ndarray)
         auc_raw_ci=(max(0.0, t.auc_raw - Z95 * se), min(1.0, t.auc_raw + Z95 * se)), direction=direction,
         threshold=threshold, below=below, above=above, youden=youden, p=t.p, p_family=t.p_family,
         exact=t.exact, separates=t.separates, text="", gap=gap, role=t.role, role_why=t.role_why, se=se,
-        censored=censored, bound=bound, bound_value=bound_value)
+        censored=censored, bound=bound, bound_value=bound_value, resolution=m.resolution(t.column))
     return _with_text(finding)
 
 

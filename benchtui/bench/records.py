@@ -195,16 +195,22 @@ class FeatureMatrix:
     #: Per cell, BOUND_CODES: 1 where the value is a lower bound ("≥"), -1 an upper one, 0 a
     #: reading (None: all readings). The ranks tie a bound with its equals: censored values.
     bounds: np.ndarray | None = None
+    #: Per column, the finest resolution its values were measured with (None: unknown).
+    resolutions: tuple[float | None, ...] | None = None
 
     @classmethod
     def from_rows(cls, cycles: "list[tuple[int, bool, str | None]]",
                   rows: "Iterable[tuple[int, str, float | None, str, str]]") -> "FeatureMatrix":
         """Build the table from cycles (index, passed, failed_step) and feature rows
-        (position of the cycle in `cycles`, name, value, unit, kind[, bound]). Columns sorted by name."""
+        (position of the cycle in `cycles`, name, value, unit, kind[, bound[, resolution]]).
+        Columns sorted by name."""
         rows = list(rows)
         meta: dict[str, tuple[str, str]] = {}
-        for _, name, _, unit, kind, *_ in rows:
+        finest: dict[str, float] = {}
+        for _, name, _, unit, kind, *rest in rows:
             meta.setdefault(name, (unit, kind))
+            if len(rest) > 1 and rest[1]:
+                finest[name] = min(rest[1], finest.get(name, rest[1]))
         names = tuple(sorted(meta))
         column = {name: j for j, name in enumerate(names)}
         values = np.full((len(cycles), len(names)), np.nan)
@@ -217,7 +223,8 @@ class FeatureMatrix:
         return cls(names=names, units=tuple(meta[n][0] for n in names),
                    kinds=tuple(meta[n][1] for n in names), cycles=tuple(c[0] for c in cycles),
                    passed=np.array([bool(c[1]) for c in cycles], dtype=bool),
-                   failed_steps=tuple(c[2] for c in cycles), values=values, bounds=marks)
+                   failed_steps=tuple(c[2] for c in cycles), values=values, bounds=marks,
+                   resolutions=tuple(finest.get(n) for n in names))
 
     @classmethod
     def from_records(cls, records: "Iterable[CycleRecord]") -> "FeatureMatrix":
@@ -225,7 +232,7 @@ class FeatureMatrix:
         records = list(records)
         return cls.from_rows([(r.index, r.passed, failure_mode(r.failed_step, r.error_class))
                               for r in records],
-                             ((i, f.name, f.value, f.unit, f.kind, f.bound)
+                             ((i, f.name, f.value, f.unit, f.kind, f.bound, f.resolution)
                               for i, r in enumerate(records) for f in r.features))
 
     def __len__(self) -> int:
@@ -239,6 +246,9 @@ class FeatureMatrix:
         """"lower" / "upper" when cell (i, j) is a bound, None for a reading."""
         code = 0 if self.bounds is None else int(self.bounds[i, j])
         return {1: "lower", -1: "upper"}.get(code)
+
+    def resolution(self, j: int) -> float | None:
+        return None if self.resolutions is None else self.resolutions[j]
 
     def censored(self, j: int) -> int:
         """How many cycles hold only a bound for feature j."""

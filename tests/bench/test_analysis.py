@@ -300,7 +300,7 @@ def test_a_bound_is_counted_as_censored_and_said_where_the_threshold_is() -> Non
     [f] = analyse(m).findings
     assert f.censored == 20 and f.bound == "lower" and f.bound_value == pytest.approx(1.1)
     assert f.direction == "below" and f.auc == 1.0 and f.separates
-    assert "20 cycles only bound it (≥ 1.10 V" in f.censored_text and "censored" in f.censored_text
+    assert "20 cycles only bound it (≥ 1.100 V" in f.censored_text and "censored" in f.censored_text
 
 
 def test_power_and_cycles_for_power_agree() -> None:

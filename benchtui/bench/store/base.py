@@ -18,6 +18,7 @@ each cycle as soon as it is committed and never blocks a writer.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -324,8 +325,12 @@ class ResultsStore:
                              "WHERE run_id = ? ORDER BY idx", (run_id,)).fetchall()
             columns = self._feature_columns("c.run_id = ?", (run_id,))
             bounds = self._bounds("c.run_id = ?", (run_id,))
-        return _matrix([(cid, idx, passed, failure_mode(step, error_class))
-                        for cid, idx, passed, step, error_class in cycles], columns, bounds)
+            finest = dict(self._q(
+                "SELECT f.name, min(f.resolution) FROM features f JOIN cycles c ON c.id = f.cycle_id "
+                "WHERE c.run_id = ? AND f.resolution IS NOT NULL GROUP BY f.name", (run_id,)).fetchall())
+        matrix = _matrix([(cid, idx, passed, failure_mode(step, error_class))
+                          for cid, idx, passed, step, error_class in cycles], columns, bounds)
+        return dataclasses.replace(matrix, resolutions=tuple(finest.get(n) for n in matrix.names))
 
     def _feature_columns(self, where: str, params: tuple | list) -> list[tuple]:
         """One row per feature name: (name, unit, kind, "cycle id:value,..." as text built by
