@@ -17,6 +17,7 @@ Two kinds of runs:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import io
 import json
@@ -171,8 +172,9 @@ def test_text_json_and_markdown_tell_the_same_story(recorded_reports, scenario: 
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_the_html_report_tells_the_same_story(recorded_reports, scenario: str) -> None:
-    _, report = recorded_reports(scenario, 1, 40)
-    page = render_html(report)
+    db, report = recorded_reports(scenario, 1, 40)
+    with open_store(db, readonly=True) as store:  # the page reads a few cycles' waveforms
+        page = render_html(dataclasses.replace(report, store=store))
     verdict = re.search(r'id="verdict"><strong>Verdict:</strong> (.*?)</p>', page).group(1)
     assert html.unescape(verdict) == report.diagnosis.verdict
     first = re.search(r'id="finding-1" data-part="([^"]+)"', page)
