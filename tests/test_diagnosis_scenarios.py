@@ -347,3 +347,40 @@ def test_export_csv_of_a_real_run_is_iso_and_rounded(scenario_runs, scenario, tm
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d", rows[0][2])
     # An 8-bit capture of VCAP1 at 0.2 V/div resolves a few mV: three decimals, no float noise.
     assert all(re.fullmatch(r"\d\.\d{3}", r[col]) for r in rows if r[col]), [r[col] for r in rows][:5]
+
+
+# --- the loop that stops when it knows, from the command line ----------------------------------
+
+@pytest.mark.slow
+def test_run_until_diagnosed_stops_once_settled_and_the_report_agrees(small_firmware: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from benchtui.cli import DEMO_PROFILE
+
+    text = Path(DEMO_PROFILE).read_text(encoding="utf-8")
+    text = text.replace('firmware = "firmware/board-test-v1.hex"', f'firmware = "{small_firmware}"')
+    text = text.replace("off_s = 0.3", "off_s = 0.05")
+    profile = tmp_path / "demo.toml"
+    profile.write_text(text, encoding="utf-8")
+    db = tmp_path / "runs.db"
+    run = subprocess.run([sys.executable, "-m", "benchtui.cli", "run", "--profile", str(profile), "--virtual",
+                          "--until-diagnosed", "--max-cycles", "40", "--db", str(db), "-q",
+                          "--scenario", "vcap-marginal", "--seed", "2"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stderr  # failures occurred
+    match = re.search(r"settled after (\d+) cycles: (.*)", run.stdout)
+    assert match, run.stdout
+    cycles, verdict = int(match.group(1)), match.group(2)
+    assert cycles < 40 and verdict.startswith("likely the VCAP1/VCAP2 capacitors")
+    with open_store(db, readonly=True) as store:
+        report = load_report(store)
+    assert report.run.cycles == cycles and report.run.status == "completed"
+    assert report.diagnosis.verdict == verdict and report.analysis.plan.max_cycles == 40
+    assert report.diagnosis.rule.startswith(f"sequential: look after cycle {cycles} of at most 40")
+
+
+def test_max_cycles_goes_with_until_diagnosed(capsys) -> None:
+    assert main(["run", "--profile", "none.toml", "--max-cycles", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "--max-cycles goes with --until-diagnosed" in err and len(err.strip().splitlines()) == 1

@@ -326,3 +326,60 @@ def test_too_few_failures_never_name_a_confident_part_even_with_a_perfect_split(
     assert d.verdict.startswith("not enough yet (4 failures in 40 cycles)")
     assert "the SWD link, or a supply dip that resets the chip" in d.verdict
     assert "supply dip is as likely" in first.meaning
+
+
+def test_the_watch_settles_at_the_look_a_report_of_the_same_cycles_decides(tmp_path: Path) -> None:
+    """A recorded vcap-marginal run watched after every cycle under the plan (40 cycles at most):
+    it settles once a VCAP feature clears that look's share of the error; a report of the stored
+    run reads the plan from the run's profile and decides exactly as the loop did."""
+    from benchtui.bench.watch import DiagnosisWatch
+    from tests.recorded import load
+
+    run = load("vcap-marginal", 4)
+    watch = DiagnosisWatch(40)
+    snapshot = watch.snapshot_with_plan(run.metadata["profile"])
+    assert snapshot["sequential"] == {"max_cycles": 40, "alpha": 0.05, "spending": "lan-demets-pocock"}
+    for record in run.cycles:
+        diagnosis = watch.observe(record)
+        if watch.done:
+            break
+    n = watch.settled_at
+    assert n is not None and n < 40 and diagnosis.settled and diagnosis.first.part_id == "vcap"
+    assert watch.analysis.level == watch.plan.level(n) and watch.analysis.plan == watch.plan
+    earlier = DiagnosisWatch(40)
+    earlier.snapshot_with_plan(run.metadata["profile"])
+    assert not any(earlier.observe(r).settled for r in run.cycles[:n - 1])
+    db = tmp_path / "watched.db"
+    with open_store(db) as store:
+        run_id = store.start_run("watched", snapshot, {}, {})
+        for record in run.cycles[:n]:
+            store.add_cycle(run_id, record)
+        store.end_run(run_id)
+    report = report_of(db)
+    assert report.analysis.level == watch.plan.level(n)
+    assert report.diagnosis.verdict == diagnosis.verdict and report.diagnosis.settled
+
+
+def test_an_erase_that_flash_errors_points_at_the_flash_supply_never_the_link(tmp_path: Path) -> None:
+    """Knowledge base: OPERR/ERSERR in an erase is the flash controller aborting, with the link
+    working; with too few failures to compare rails the hint is the flash supply."""
+    kb = load_knowledge()
+    assert kb.mode_rule("erase (flash error)", ("OPERR", "ERSERR")).part == "flash_power"
+    assert kb.mode_rule("erase (flash error)").part == "flash_power"
+    assert kb.mode_rule("program (flash error)", ("PGPERR",)).part == "flash_power"
+    assert not any("flash error" in w for r in kb.modes if r.part == "swd" for w in r.words)
+    rng = np.random.default_rng(2)
+    records = []
+    for i in range(1, 21):
+        failed = i in (4, 9, 15)
+        rec = cycle(i, "erase" if failed else None, "FlashOperationError" if failed else None,
+                    {"power_up.VCAP1.dip_depth": (rng.normal(0.05, 0.01), "V", "rail")})
+        if failed:
+            rec = CycleRecord(**{**rec.__dict__, "error_text": "erasing sector 0 at 0x08000000: OPERR ERSERR in "
+                                 "sector 0; FLASH_SR=0x00000082: OPERR (operation error: the flash controller "
+                                 "aborted the operation); ERSERR (erase sequence error)"})
+        records.append(rec)
+    d = report_of(store_run(tmp_path / "sr.db", records)).diagnosis
+    first = d.first
+    assert first.part_id == "flash_power" and first.rule == "flash-erase-aborted" and not first.confident
+    assert "FLASH_SR OPERR ERSERR" in first.observation and "not the SWD link" in d.verdict
