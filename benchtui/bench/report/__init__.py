@@ -55,7 +55,8 @@ def report_json(analysis: Analysis, run: RunSummary, diagnosis: Diagnosis | None
         "decision": {"rule": diagnosis.rule, "level": analysis.level, "alpha": FAMILY_ALPHA,
                      "evidence_tests": analysis.tests, "consequence_tests": analysis.consequence_tests,
                      "test": f"two-sided Mann-Whitney (exact up to {EXACT_MAX_CYCLES} cycles, else normal with "
-                             f"the tie correction), Holm over each family",
+                             f"the tie correction)",
+                     "correction": analysis.method or "none (no test made)",
                      "effect_floor": SIGNATURE_EFFECT,
                      "auc": "separation in the direction of each finding's threshold (1 = perfect split); "
                             "auc_fail_above_pass is P(value in a failing cycle > in a passing one), ties half"},
@@ -87,4 +88,4 @@ def _clean(value: Any) -> Any:
     return value
 
 
-__all__ = ["Report", "format_markdown", "format_report", "load_report", "report_json", "write_html"]
+__all__ = ["Report", "format_markdown", "format_report", "load_report", "plan_of", "report_json", "write_html"]

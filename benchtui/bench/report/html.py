@@ -233,7 +233,7 @@ def _tables(report: Report) -> list[str]:
     evidence = a.evidence[:TABLE_ROWS]
     if evidence:
         out += ['<section id="features"><h2>Features ranked (evidence)</h2><table><thead><tr>'
-                "<th>#</th><th>feature</th><th>failure</th><th>AUC</th><th>95 % CI</th><th>p (Holm)</th>"
+                "<th>#</th><th>feature</th><th>failure</th><th>AUC</th><th>95 % CI</th><th>p (family)</th>"
                 "<th>threshold</th><th>fail below</th><th>fail above</th><th>missing</th><th>bound</th>"
                 "<th>confidence</th></tr></thead><tbody>"]
         for n, f in enumerate(evidence, 1):

@@ -43,7 +43,7 @@ def format_markdown(report: Report) -> str:
     evidence = a.evidence[:TABLE_ROWS]
     if evidence:
         out += ["## Features ranked (evidence)", "",
-                "| # | feature | failure | AUC | 95 % CI | p (Holm) | threshold | fail below | fail above | missing "
+                "| # | feature | failure | AUC | 95 % CI | p (family) | threshold | fail below | fail above | missing "
                 "| bound | confidence |",
                 "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|"]
         for n, f in enumerate(evidence, 1):

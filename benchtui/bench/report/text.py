@@ -85,7 +85,7 @@ def format_report(analysis: Analysis, run: RunSummary, diagnosis: Diagnosis | No
 
 
 #: The footnotes of the ranked table (text, Markdown and HTML say the same).
-SEPARATES_NOTE = ("* separates: Holm-adjusted p (over the {tests} evidence tests made) at most {level:.2g}, "
+SEPARATES_NOTE = ("* separates: family-wise p (over the {tests} evidence tests made) at most {level:.2g}, "
                   f"and AUC at least {0.5 + SIGNATURE_EFFECT:.2f}. AUC is the separation in the direction of "
                   "the threshold (1.00: a perfect split); the interval is shown, it does not decide.")
 CENSORED_NOTE = ("bound: cycles whose value is only a bound (the fault catch did not fire: the rail never "
@@ -94,7 +94,7 @@ CENSORED_NOTE = ("bound: cycles whose value is only a bound (the fault catch did
 
 def header() -> str:
     return (f"{'#':>3} {'feature':<{FEATURE_WIDTH}} {'failure':<{MODE_WIDTH}} {'AUC':>5} {'95% CI':>11} "
-            f"{'p (Holm)':>8} {'threshold':>14} {'fail below':>16} {'fail above':>16} {'miss':>5} {'bound':>5}")
+            f"{'p family':>8} {'threshold':>14} {'fail below':>16} {'fail above':>16} {'miss':>5} {'bound':>5}")
 
 
 def rule() -> str:
