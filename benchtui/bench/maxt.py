@@ -121,10 +121,38 @@ def max_t(values: np.ndarray, observed: np.ndarray, labellings: np.ndarray,
     rows = np.vstack([observed[None, :], labellings])
     passes = rows == 0
     z = np.empty((len(rows), len(tests)))
+    overall = [i for i, (_, mode) in enumerate(tests) if mode is None]
+    if overall:  # every cycle compared: the ranks stay put, one product gives every rank sum
+        z[:, overall] = _overall(values[:, [tests[i][0] for i in overall]], (rows != 0).astype(float))
     for i, (column, mode) in enumerate(tests):
-        cases = rows != 0 if mode is None else rows == mode
-        z[:, i] = standardized(values[:, column], cases, cases | passes)
+        if mode is not None:
+            cases = rows == mode
+            z[:, i] = standardized(values[:, column], cases, cases | passes)
     return step_down(z[0], z[1:], exact=exact)
+
+
+def _overall(values: np.ndarray, cases: np.ndarray) -> np.ndarray:
+    """`standardized` for comparisons of every failure against every pass (all cycles compared),
+    for many features at once: (labellings x features)."""
+    present = np.isfinite(values)
+    ranks = np.zeros(values.shape)
+    ties = np.zeros(values.shape[1])
+    for j in range(values.shape[1]):
+        idx = np.flatnonzero(present[:, j])
+        xs = values[idx, j]
+        order = np.argsort(xs, kind="mergesort")
+        xs = xs[order]
+        starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]]) if len(xs) else np.zeros(0, int)
+        sizes = np.diff(np.append(starts, len(xs)))
+        ranks[idx[order], j] = np.repeat(starts + (sizes + 1) / 2, sizes)
+        ties[j] = float(np.sum(sizes.astype(float) ** 3 - sizes))
+    w = cases @ ranks
+    nf = cases @ present.astype(float)
+    n = present.sum(axis=0).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var = nf * (n - nf) / 12 * ((n + 1) - ties / (n * (n - 1)))
+        z = np.abs(w - nf * (n + 1) / 2) / np.sqrt(var)
+    return np.where(var > 0, z, 0.0)
 
 
 __all__ = ["EXACT_ARRANGEMENTS", "arrangements", "count_arrangements", "max_t", "outcome_codes", "standardized",
