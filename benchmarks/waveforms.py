@@ -12,8 +12,8 @@ For each simulated scope (healthy board, one power-up capture, scope stopped wit
     `read_bytes` and `np.frombuffer`, no scaling; best of N each, ratio = benchtui / bare
     (goal <= 1.2);
   * pacing floor: the sum of the dialect's gaps for that command list (paid by any client);
-  * expected on the real instrument: pacing floor + payload / link rate, with the rate from the
-    audit where one is known (DS1054Z about 1.7 MB/s over LAN, scopehal #12, pklaus/ds1054z #5;
+  * expected on the real instrument: pacing floor + payload / link rate, with the rate reported
+    where one is known (DS1054Z about 1.7 MB/s over LAN, scopehal #12, pklaus/ds1054z #5;
     DHO assumed the same, UNCONFIRMED) and otherwise the 100 Mbit/s LAN link as a physical floor
     (the instrument can only be slower).
 """
@@ -40,8 +40,8 @@ CHANNELS = {"VDD": ScopeChannel(channel=1, scale=1.0),
             "NRST": ScopeChannel(channel=4, scale=1.0)}
 POWER_UP = TriggerConfig(source="VDD", level=1.5, slope="rising", timebase=0.002, pretrigger=0.1)
 LAN_FLOOR = 100e6 / 8                     # bytes/s of a 100 Mbit/s link
-#: Measured/reported transfer rates (bytes/s), from the audit; others use LAN_FLOOR.
-RATES = {"rigol-ds1054z": (1.7e6, "1.7 MB/s (audit)"), "rigol-dho924": (1.7e6, "1.7 MB/s (assumed)")}
+#: Reported transfer rates (bytes/s: scopehal #12, pklaus/ds1054z #5); others use LAN_FLOOR.
+RATES = {"rigol-ds1054z": (1.7e6, "1.7 MB/s (reported)"), "rigol-dho924": (1.7e6, "1.7 MB/s (assumed)")}
 SCOPES = ("rigol-ds1054z", "rigol-dho924", "keysight-dsox3034t", "siglent-sds1104x-e",
           "siglent-sds2104x-plus", "tektronix-mso54")
 

@@ -7,6 +7,8 @@ that names what failed (instrument, file, key, address) and, where possible, wha
 
 from __future__ import annotations
 
+from .text import printable
+
 
 class BenchError(Exception):
     """Root of every error benchtui raises on purpose."""
@@ -21,11 +23,12 @@ class BenchError(Exception):
         self.hint = hint
 
     def one_line(self) -> str:
-        """The error as a single line for a log or a status bar."""
+        """The error as a single line for a log or a status bar; whatever the message quotes
+        (a name, a reply, a path) is made printable (benchtui/text.py)."""
         text = f"{self.where}: {self}"
         if self.hint:
             text += f" ({self.hint})"
-        return text.replace("\n", " ")
+        return printable(text.replace("\n", " "))
 
 
 # --- profiles ---------------------------------------------------------------------------------

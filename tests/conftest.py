@@ -24,9 +24,17 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 _NETGUARD_LOG = Path(tempfile.gettempdir()) / f"benchtui-netguard-{os.getpid()}.log"
 os.environ[netguard.LOG_ENV] = str(_NETGUARD_LOG)
 
+# --- the bundled profiles' files (demo database, test firmware) go to a folder of this session,
+# not the user's data directory; subprocesses inherit it --------------------------------------
+_DATA_DIR = tempfile.mkdtemp(prefix="benchtui-test-data-")
+os.environ["BENCHTUI_DATA_DIR"] = _DATA_DIR
+
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if anything (here or in a subprocess) tried to connect beyond loopback."""
+    import shutil
+
+    shutil.rmtree(_DATA_DIR, ignore_errors=True)
     if _NETGUARD_LOG.exists():
         lines = _NETGUARD_LOG.read_text(encoding="utf-8").splitlines()
         _NETGUARD_LOG.unlink()
@@ -90,7 +98,7 @@ def pg_url(pg_cluster) -> str:
     return pg_cluster.create_database()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def store_target(request: pytest.FixtureRequest, tmp_path: Path):
     """Factory: `store_target(name)` is where a test's results database `name` lives — a file
     path on the SQLite run, a fresh database URL on the PostgreSQL run (every store test runs
@@ -137,8 +145,32 @@ def scenario_runs(tmp_path_factory: pytest.TempPathFactory, small_firmware: Path
     return runs
 
 
-def pytest_terminal_summary(terminalreporter) -> None:
-    """One line per shared scenario run: its size and how long it took (the suite's budget)."""
+#: A test not marked `slow` that takes longer than this is listed at the end of a fast-tier run.
+FAST_TEST_S = 1.5
+_SLOW_UNMARKED: list[tuple[float, str]] = []
+_SETUP_S: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Note unmarked tests that took long (setup + call), for the fast tier's budget."""
+    if "slow" in report.keywords:
+        return
+    if report.when == "setup":
+        _SETUP_S[report.nodeid] = report.duration
+    elif report.when == "call":
+        took = report.duration + _SETUP_S.pop(report.nodeid, 0.0)
+        if took > FAST_TEST_S:
+            _SLOW_UNMARKED.append((took, report.nodeid))
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    """One line per shared scenario run: its size and how long it took (the suite's budget);
+    in a fast-tier run (-m "not slow"), the unmarked tests that took longer than FAST_TEST_S."""
+    if "slow" in (config.option.markexpr or "") and _SLOW_UNMARKED:
+        terminalreporter.write_line(f"fast tier: tests over {FAST_TEST_S} s not marked slow "
+                                    "(mark them @pytest.mark.slow or make them faster):")
+        for took, nodeid in sorted(_SLOW_UNMARKED, reverse=True):
+            terminalreporter.write_line(f"  {took:5.1f} s  {nodeid}")
     for runs in _SCENARIO_RUNS:
         for name, run in runs.done.items():
             terminalreporter.write_line(

@@ -15,7 +15,7 @@ import pytest
 
 from benchtui.cli.common import start_virtual_bench
 from benchtui.devices.check import check_instruments, check_target
-from benchtui.profile import load_profile
+from benchtui.profile import bundled, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 FAMILIES = {
@@ -31,7 +31,7 @@ FAMILIES = {
 @pytest.mark.parametrize("family", FAMILIES)
 def test_check_and_a_short_loop(family: str, tmp_path: Path, small_firmware: Path) -> None:
     name, models = FAMILIES[family]
-    text = (ROOT / "profiles" / name).read_text()
+    text = bundled.text(name)
     for key, value in models.items():
         text = text.replace(f'{key} = "rigol-dp832"' if key == "psu_model" else f'{key} = "rigol-ds1054z"',
                             f'{key} = "{value}"')

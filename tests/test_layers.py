@@ -1,4 +1,5 @@
-"""The layering rules of DESIGN.md, checked on the source and in a fresh interpreter."""
+"""The layering rules (cli -> tui -> bench -> devices -> profile, errors; sim apart), checked on
+the source and in a fresh interpreter."""
 
 from __future__ import annotations
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from benchtui.errors import ProfileError
-from benchtui.profile import SIM_SCENARIOS, STEP_NAMES, load_profile, parse_profile
+from benchtui.profile import SIM_SCENARIOS, STEP_NAMES, bundled, load_profile, parse_profile
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = sorted((ROOT / "profiles").glob("*.toml"))
+SHIPPED = [bundled.path(name) for name in bundled.names()]
 BROKEN = sorted((Path(__file__).parent / "profiles" / "broken").glob("*.toml"))
 
 
@@ -55,12 +55,60 @@ def test_missing_file_is_a_one_line_error(tmp_path: Path) -> None:
         load_profile(tmp_path / "nope.toml")
 
 
-def test_profile_is_frozen_and_relative_paths_resolve_against_its_folder() -> None:
-    profile = load_profile(ROOT / "profiles" / "demo-stm32f767.toml")
+def test_profile_is_frozen_and_relative_paths_resolve_against_its_folder(tmp_path: Path) -> None:
+    copy = bundled.copy(bundled.DEMO, tmp_path / "mine")
+    profile = load_profile(copy)
     with pytest.raises(dataclasses.FrozenInstanceError):
         profile.psu.voltage = 9.0  # type: ignore[misc]
-    assert Path(profile.target.firmware).parent.parent == ROOT / "profiles"
-    assert Path(profile.store.database).is_absolute()
+    assert Path(profile.target.firmware) == tmp_path / "mine" / "firmware" / "board-test-v1.hex"
+    assert Path(profile.store.database) == tmp_path / "mine" / "benchtui-demo.db"
+
+
+@pytest.mark.parametrize("how", ["package path", "top-level profiles/ link", "bare name", "name.toml"])
+def test_a_bundled_profile_makes_its_files_in_the_data_folder_never_beside_itself(
+        how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(bundled.DATA_DIR_ENV, str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)   # an empty working folder: a bare name is not a file here
+    ref = {"package path": bundled.path(bundled.DEMO),
+           "top-level profiles/ link": ROOT / "profiles" / f"{bundled.DEMO}.toml",
+           "bare name": bundled.DEMO, "name.toml": f"{bundled.DEMO}.toml"}[how]
+    profile = load_profile(ref)
+    assert Path(profile.target.firmware) == tmp_path / "data" / "firmware" / "board-test-v1.hex"
+    assert Path(profile.store.database) == tmp_path / "data" / "benchtui-demo.db"
+    assert Path(profile.source).resolve() == bundled.path(bundled.DEMO).resolve()
+
+
+def test_a_file_in_the_working_folder_wins_over_a_bundled_name(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / f"{bundled.DEMO}.toml").write_text(bundled.text(bundled.DEMO).replace(
+        'database = "benchtui-demo.db"', 'database = "here.db"'))
+    assert Path(load_profile(f"{bundled.DEMO}.toml").store.database) == tmp_path / "here.db"
+
+
+def test_an_unknown_bare_name_says_where_the_bundled_ones_are(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ProfileError, match=r"demo-stm32f76: no such profile file, nor a bundled profile"):
+        load_profile("demo-stm32f76")
+
+
+def test_the_top_level_profiles_folder_is_the_package_data() -> None:
+    """The design card's profiles/ is a link to benchtui/profiles/, which the wheel ships."""
+    assert (ROOT / "profiles").is_symlink()
+    assert (ROOT / "profiles").resolve() == Path(str(bundled.folder())).resolve()
+    assert sorted(p.stem for p in (ROOT / "profiles").glob("*.toml")) == bundled.names()
+
+
+def test_copy_writes_an_editable_copy_and_keeps_an_existing_one(tmp_path: Path) -> None:
+    written = bundled.copy("rigol-dp832-ds1054z-stlink", tmp_path)
+    assert written.read_text() == bundled.text("rigol-dp832-ds1054z-stlink")
+    written.write_text("# mine\n")
+    with pytest.raises(ProfileError, match="exists; not overwritten"):
+        bundled.copy("rigol-dp832-ds1054z-stlink", tmp_path)
+    assert written.read_text() == "# mine\n"
+    bundled.copy("rigol-dp832-ds1054z-stlink", tmp_path, force=True)
+    assert written.read_text() == bundled.text("rigol-dp832-ds1054z-stlink")
+    with pytest.raises(ProfileError, match="no bundled profile 'rigol-dp832-ds1054z' .did you mean"):
+        bundled.copy("rigol-dp832-ds1054z", tmp_path)
 
 
 def test_defaults_fill_optional_sections() -> None:

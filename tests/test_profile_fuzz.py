@@ -19,10 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchtui.errors import ProfileError
-from benchtui.profile import Profile, load_profile, parse_profile
+from benchtui.profile import Profile, bundled, load_profile, parse_profile
 
-ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "profiles" / "demo-stm32f767.toml"
+DEMO = bundled.path(bundled.DEMO)
 
 BASE: dict[str, Any] = {
     "name": "fuzz",

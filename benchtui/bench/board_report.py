@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from ..text import printable_lines
 from .analysis import format_quantity
 from .quantity import BOUND_SIGNS
 from .boards import BoardRow, Comparison, compare, feature_words
@@ -48,7 +49,7 @@ def format_boards(c: Comparison, runs: Sequence[RunSummary] = (), *, width: int 
         lines += ["", _header(c), _rule(c)] + [_row(c, r) for r in c.rows]
         lines += ["", f"  features: median ± robust spread (1.4826 × MAD) over each {c.by}'s cycles; "
                       "* = stands out"]
-    text = "\n".join(lines)
+    text = printable_lines(lines)  # labels and bench names come from the database
     if width:
         text = "\n".join(line if len(line) <= width else line[:width - 1] + "…"
                          for line in text.splitlines())

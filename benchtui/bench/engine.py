@@ -160,7 +160,7 @@ class CycleEngine(CycleSteps):
         self._task = asyncio.current_task()
         # Before anything is recorded: consent to destructive steps, a usable firmware file.
         destructive = require_confirmation(
-            self.profile, self.destructive_confirmed, "run it with --yes (or confirm in the console)")
+            self.profile, self.destructive_confirmed, "start it with --yes, or confirm it in the console's dialog")
         await self.session.check_firmware()
         self._store = await self._store_owner.run(open_store, self.store_path)
         bench = self.profile.bench.name or socket.gethostname()
@@ -272,7 +272,9 @@ class CycleEngine(CycleSteps):
             if self._stop_requested and name not in ALWAYS_RUN:
                 cut_short = True
                 continue
-            await self._resume.wait()
+            if not self._resume.is_set():
+                self._log("loop", f"paused: holding before {name} of cycle {index}")
+                await self._resume.wait()
             record = await self._run_step(name, cycle)
             cycle.steps.append(record)
             if record.outcome != "pass" and cycle.failed is None:

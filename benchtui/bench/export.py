@@ -60,7 +60,9 @@ def export_csv(store: ResultsStore, run_id: int, out: IO[str] | str | Path) -> i
     names = _feature_names(cycles)
     decimals = feature_decimals(store, run_id, cycles)
     with _text_out(out) as f:
-        writer = csv.writer(f, lineterminator="\n")
+        # RFC 4180 line ends: the csv module quotes only the characters of its line terminator,
+        # so with "\n" alone a CR in an error text was written bare and split its row on reading.
+        writer = csv.writer(f, lineterminator="\r\n")
         writer.writerow(BASE_COLUMNS + tuple(names))
         for c in cycles:
             values, bounds = _features(c), _bounds(c)

@@ -20,7 +20,7 @@ import numpy as np
 
 from .records import FeatureValue, StepRecord
 
-# --- thresholds (stm32f7.md §3.4; the UNCONFIRMED ones are choices, kept here only) -----------
+# --- thresholds (DS11532/DS8626; the UNCONFIRMED ones are choices, kept here only) -------------
 #: VDD level taken as "the supply is up" for the NRST low time and glitch window. POR rising
 #: threshold is ≈1.64/1.72/1.80 V (F4 values, UNCONFIRMED for F7): 1.7 V is our choice.
 VDD_ON_V = 1.7

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any, TextIO
 
+from ..text import printable
+
 from . import events as ev
 
 
@@ -61,6 +63,7 @@ class ProgressLine:
     def _print_above(self, text: str) -> None:
         if self.quiet:
             return
+        text = printable(text)  # error texts and log lines quote instruments, files, names
         if self.tty:
             self.stream.write("\r" + " " * self._last_len + "\r")
             self._last_len = 0

@@ -2,8 +2,9 @@
 
 Before: a destructive step repeated every cycle (a mass erase) needs one explicit confirmation
 (`benchtui run --yes`, the console's dialog), recorded as a `destructive_confirmed` run event; the
-firmware the cycle programs is read and checked against the target's flash once, so that a bad
-file stops the run instead of failing every cycle as if the board were bad.
+firmware the cycle programs is read and checked against the target's flash once, and the
+profile's target type against pyOCD's list, so that a bad file or a typo stops the run instead of
+failing every cycle as if the board were bad.
 
 After: the PSU output off. When the instrument's connection is what broke, one more try on a new
 connection; when nothing works, the caller reports that the output may still be ON.
@@ -31,11 +32,12 @@ def destructive_steps(profile: Profile) -> list[str]:
 
 
 def require_confirmation(profile: Profile, confirmed: bool, how: str) -> list[str]:
-    """Raise ConfirmationRequired naming the destructive steps unless `confirmed`; return them."""
+    """Raise ConfirmationRequired naming the destructive steps unless `confirmed`; return them.
+    `how` says how to confirm ("add --yes to confirm")."""
     steps = destructive_steps(profile)
     if steps and not confirmed:
-        raise ConfirmationRequired(f"{profile.source}: this run does {' and '.join(steps)}; "
-                                   f"{how} to confirm", where="safety")
+        raise ConfirmationRequired(f"{profile.source}: this run does {' and '.join(steps)}; {how}",
+                                   where="safety")
     return steps
 
 
@@ -50,6 +52,9 @@ def check_firmware(session: Any) -> FirmwareImage | None:
     outside flash. Before a connection the flash comes from the profile's target type; a type
     with no known layout is checked for readability only (the connect step checks the rest)."""
     profile: Profile = session.profile
+    if "connect" in profile.cycle.steps:   # a target type pyOCD lacks: one line, before cycle 1
+        from ..devices.target.types import check_target_type
+        check_target_type(profile.target.target_type, profile.source)
     if not needs_image(profile):
         return None
     if not profile.target.firmware:

@@ -86,7 +86,7 @@ class BenchSession(TargetOperations):
         self._owners = {name: DeviceOwner(name) for name in ("psu", "scope", "target")}
         # Made on its owner thread (where pyOCD will run): importing the target stack there keeps
         # it off the event loop while the console draws its first frame.
-        self._target = self._owners["target"].submit(_target_link, profile.target)
+        self._target = self._owners["target"].submit(_target_link, profile.target, profile.source)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._images: dict[tuple, FirmwareImage] = {}
         self._mismatch_said: str | None = None
@@ -355,9 +355,9 @@ def _open_scope(cfg: Any) -> "Scope":
     return open_scope(cfg)
 
 
-def _target_link(cfg: Any) -> "TargetLink":
+def _target_link(cfg: Any, source: str | None = None) -> "TargetLink":
     from ..devices.target import TargetLink
-    return TargetLink(cfg)
+    return TargetLink(cfg, source=source)
 
 
 def _where(device: str) -> str:

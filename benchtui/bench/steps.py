@@ -1,6 +1,6 @@
 """The steps of one cycle, as the engine runs them (a mixin of `CycleEngine`).
 
-One coroutine per step name of `cycle.steps` (DESIGN.md "data flow of one cycle"); each gets the
+One coroutine per step name of `cycle.steps` (in the order the profile lists them); each gets the
 `Cycle` being gathered and adds features, waveforms, details and events to it; a failure is an
 exception (a driver's BenchError, or StepFailed for a step's own check). The engine times,
 retries and records them (bench/engine.py).
@@ -61,8 +61,7 @@ class CycleSteps:
     async def _power_on(self, cycle: Cycle) -> None:
         await self.session.psu_output(True)
         await asyncio.sleep(self.profile.cycle.on_settle_s)
-        reading = await self.session.psu_read()
-        cycle.features.extend(psu_features("on", reading))
+        self._psu_reading(cycle, "on", await self.session.psu_read())
 
     async def _capture(self, cycle: Cycle, capture: str, feature_window: str) -> dict | None:
         waveforms = await self.session.wait_capture(cancel=self._cancel)
@@ -123,7 +122,7 @@ class CycleSteps:
         try:
             # Read the PSU while the erase draws its current (different owner threads).
             if self.session.psu is not None:
-                cycle.features.extend(psu_features("flash", await self.session.psu_read()))
+                self._psu_reading(cycle, "flash", await self.session.psu_read())
         finally:
             await erase
 
@@ -163,6 +162,17 @@ class CycleSteps:
             await self.session.disconnect()
 
     # -- helpers ----------------------------------------------------------------------------
+    def _psu_reading(self, cycle: Cycle, window: str, reading: Any) -> None:
+        """The PSU features of `window`; a measurement the PSU had no number for (SCPI's
+        9.9E37) is stored as missing, and a `reading_invalid` event keeps the reason."""
+        cycle.features.extend(psu_features(window, reading))
+        why = getattr(reading, "invalid", None)
+        if why:
+            text = f"PSU reading in the {window} window has no value ({why}): stored as missing"
+            cycle.events.append(EventRecord("reading_invalid", text, cycle.index, time.time(),
+                                            {"window": window, "reason": why}))
+            self._log("PSU", text)
+
     def _details(self, cycle: Cycle, step: str, **values: Any) -> None:
         cycle.details.setdefault(step, {}).update(values)
 

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import BenchError
-from . import bench, console, flash, loop, results, store, sweep, web
+from ..text import PrintableFormatter
+from . import bench, console, flash, loop, profiles, results, store, sweep, web
 from .common import (
     DEMO_PROFILE,
     EXIT_ERROR,
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 # Each module adds its commands with register(sub); a new command group is a new module here.
-COMMAND_MODULES = (console, loop, results, bench, web, sweep, store, flash)
+COMMAND_MODULES = (console, loop, results, bench, web, sweep, store, flash, profiles)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,8 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.verbose:
+        # -vv logs every SCPI reply: the formatter shows them printable (benchtui/text.py).
+        handler = logging.StreamHandler()
+        handler.setFormatter(PrintableFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO,
-                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+                            handlers=[handler])
     try:
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import BenchError
 from ..profile import load_profile
+from ..text import printable, printable_lines
 from .common import (
     DEMO_PROFILE,
     EXIT_ERROR,
@@ -80,13 +81,15 @@ def cmd_check(args: argparse.Namespace) -> int:
                                  "readable" if found else "no such file (target.firmware in the profile)"))
     for r in results:
         mark = "ok  " if r.ok else "FAIL"
-        print(f"{mark} {r.name:<8} {r.resource}")
+        # Resources, identities and error details quote the profile and the instruments.
+        print(printable(f"{mark} {r.name:<8} {r.resource}"))
         detail = _without_where(r.detail or "", r.name, r.resource)
-        print(f"     {r.identity or ''}{' — ' if r.identity and detail else ''}{detail}")
+        print(printable(f"     {r.identity or ''}{' — ' if r.identity and detail else ''}{detail}"))
     psu, probe = results[0], next(r for r in results if r.name == "probe")
-    if not probe.ok:
+    probe_failed = not probe.ok and not (probe.detail or "").startswith("profile:")  # not a probe problem
+    if probe_failed:
         print(_probe_list())
-    if psu.ok and "output OFF" in (psu.detail or "") and not probe.ok:
+    if psu.ok and "output OFF" in (psu.detail or "") and probe_failed:
         print("hint: the PSU output is OFF, so the target is unpowered: switch it on "
               "(benchtui console: o) and check again")
     return EXIT_OK if all(r.ok for r in results) else EXIT_ERROR
@@ -114,7 +117,7 @@ def _probe_list() -> str:
         return f"probes connected: cannot list them ({exc.one_line()})"
     if not probes:
         return "probes connected: none"
-    return "probes connected:\n" + "\n".join(f"  {p.uid}  {p.description}" for p in probes)
+    return printable_lines(["probes connected:"] + [f"  {p.uid}  {p.description}" for p in probes])
 
 
 def register(sub: Any) -> None:

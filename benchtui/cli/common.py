@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BenchError
-from ..profile import Profile
+from ..profile import Profile, bundled
 
-DEMO_PROFILE = Path(__file__).resolve().parent.parent.parent / "profiles" / "demo-stm32f767.toml"
+#: The bundled demo profile (package data; its files go to the user's data directory).
+DEMO_PROFILE = bundled.path(bundled.DEMO)
 
 EXIT_OK, EXIT_FAILURES, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -106,7 +107,8 @@ def start_virtual_bench(profile: Profile, *, serve_probe: bool = False, free_por
         psu=dataclasses.replace(profile.psu, resource=vb.psu_resource),
         scope=dataclasses.replace(profile.scope, resource=vb.scope_resource),
         target=dataclasses.replace(profile.target, probe_uid=vb.probe_uid if free_ports
-                                   else vb.remote_uid),
+                                   else vb.remote_uid,
+                                   pyocd_options=tuple(vb.twin.flash_algo_timeouts().items())),
         sim=dataclasses.replace(sim, scenario=vb.scenario, seed=vb.seed,
                                 board=vb.board_number or sim.board),
         bench=dataclasses.replace(profile.bench, labels=_batch_labels(vb, profile.bench.labels)),

@@ -27,6 +27,7 @@ from typing import Any, Callable
 from ..errors import (BenchError, ConfirmationRequired, CoreReset, FlashOperationError, SafetyError,
                       TransferFault, VerifyMismatch)
 from ..profile import load_profile
+from ..text import printable
 from .common import EXIT_ERROR, EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, start_virtual_bench
 
 #: Errors that say the board (its flash, its option bytes) failed, not the setup: exit code 1.
@@ -109,12 +110,12 @@ def _session(profile: Any, work: Callable[[Any, threading.Event], int]) -> int:
     from ..devices.target import TargetLink
 
     def job(cancel: threading.Event) -> int:
-        link = TargetLink(profile.target)
+        link = TargetLink(profile.target, source=profile.source)
         try:
             ident = link.connect()
-            print(f"target: {ident.describe()} via {profile.target.probe_uid}", file=sys.stderr)
+            print(printable(f"target: {ident.describe()} via {profile.target.probe_uid}"), file=sys.stderr)
             if ident.profile_mismatch:
-                print(f"benchtui: {ident.profile_mismatch}", file=sys.stderr)
+                print(f"benchtui: {printable(ident.profile_mismatch)}", file=sys.stderr)
             return work(link, cancel)
         finally:
             try:
@@ -158,7 +159,7 @@ def cmd_flash(args: argparse.Namespace) -> int:
             raise VerifyMismatch(f"programmed but mismatched: {result.mismatch_count} bytes differ, "
                                  f"first at 0x{result.first_mismatch:08X}",
                                  first_address=result.first_mismatch, count=result.mismatch_count)
-        print(f"flashed {Path(path).name}: {kb:.1f} KB in {t3 - t0:.2f} s "
+        print(f"flashed {printable(Path(path).name)}: {kb:.1f} KB in {t3 - t0:.2f} s "
               f"({kb / max(t3 - t0, 1e-9):.1f} KB/s; program {kb / max(t2 - t1, 1e-9):.1f} KB/s), "
               f"erased {len(sectors)} sector(s) {format_sectors(sectors)} in {t1 - t0:.2f} s, verify OK")
         return EXIT_OK
@@ -214,6 +215,7 @@ def _parse_sets(family: Any, ob: Any, sets: list[str]) -> Any:
     """Apply 'NAME=VALUE' settings (ST names, case-insensitive) to `ob`; ValueError on bad input."""
     names = family.settable()
     aliases = {"bor": "bor_level", "rdp_level": "rdp"}
+    given: dict[str, str] = {}   # option byte -> the --set that set it
     for item in sets:
         name, sep, value = item.partition("=")
         if not sep or not value.strip():
@@ -223,6 +225,13 @@ def _parse_sets(family: Any, ob: Any, sets: list[str]) -> Any:
             number = int(value.strip(), 0)
         except ValueError:
             raise ValueError(f"--set {item!r}: {value.strip()!r} is not a number") from None
+        field = "bor_lev" if aliases.get(key) == "bor_level" else (names.get(key) or names.get(aliases.get(key, "")))
+        if field is not None and field in given:
+            # Keeping the last of two values silently could write-protect sectors by mistake.
+            raise ValueError(f"--set {item!r}: {name.strip()} is already set by --set {given[field]!r}; "
+                             "give each option byte once")
+        if field is not None:
+            given[field] = item
         if aliases.get(key) == "bor_level":
             from ..devices.mcu.base import BOR_LEVEL_TO_BITS
             if number not in BOR_LEVEL_TO_BITS:

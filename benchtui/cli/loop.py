@@ -20,7 +20,9 @@ from typing import Any
 from ..bench.sequential import DEFAULT_MAX_CYCLES
 from ..errors import BenchError
 from ..profile import load_profile
+from ..text import printable
 from .common import (
+    DEMO_PROFILE,
     EXIT_ERROR,
     EXIT_FAILURES,
     EXIT_INTERRUPTED,
@@ -56,7 +58,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise BenchError("--max-cycles goes with --until-diagnosed (for a fixed run use --cycles)", where="run")
     if args.max_cycles is not None and args.max_cycles < 1:
         raise BenchError(f"--max-cycles {args.max_cycles}: must be at least 1", where="run")
-    profile = load_profile(args.profile)
+    if args.profile is None and not args.virtual:
+        raise BenchError("say which bench: --profile P (or --virtual for the demo's virtual bench)",
+                         where="run")
+    profile = load_profile(args.profile or DEMO_PROFILE)
     # A step that destroys something every cycle: refused before anything is touched, unless --yes.
     destructive = require_confirmation(profile, args.yes, "add --yes to confirm")
     vb = None
@@ -130,13 +135,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if summary is None:
         _say("benchtui: interrupted before the loop started; nothing was switched on")
         return EXIT_INTERRUPTED
-    print(f"run {summary.id}: {summary.cycles} cycles, {summary.failures} failed, "
-          f"status {summary.status}; database {profile.store.database}")
+    print(printable(f"run {summary.id}: {summary.cycles} cycles, {summary.failures} failed, "
+                    f"status {summary.status}; database {profile.store.database}"))
     watch = line.engine.watch if line.engine is not None else None
     if watch is not None and watch.diagnosis is not None:
         when = (f"settled after {watch.settled_at} cycles" if watch.settled_at is not None else
                 f"not settled within {len(watch.records)} cycles")
-        print(f"{when}: {watch.diagnosis.verdict}")
+        print(printable(f"{when}: {watch.diagnosis.verdict}"))
     if line.engine is not None and line.engine.fatal is not None:
         _say(f"benchtui: run stopped: {line.engine.fatal.one_line()}")
     if summary.status == "stopped" and line.interrupted:
@@ -192,7 +197,8 @@ def _run_interruptible(coro: Any, on_first: Any, on_abort: Any, last_words: Any)
 
 def register(sub: Any) -> None:
     sp = sub.add_parser("run", help="run the power-cycle / flash / measure loop headless")
-    sp.add_argument("--profile", required=True)
+    sp.add_argument("--profile", help="the bench's profile: a file or a bundled name "
+                    f"(default with --virtual: {DEMO_PROFILE.stem})")
     how_long = sp.add_mutually_exclusive_group()
     how_long.add_argument("--cycles", type=int, help="number of cycles, at least 1 (default: the profile's)")
     how_long.add_argument("--until-stopped", action="store_true", help="run until Ctrl-C")

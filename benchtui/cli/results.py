@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..errors import BenchError, ReportError, StoreError
+from ..text import TerminalWriter
 from .common import EXIT_OK
 
 
@@ -37,19 +39,33 @@ def _run_of(store: Any, database: str, wanted: int | None, bench: str | None = N
     return run
 
 
+def demo_database() -> str:
+    """The database `benchtui demo` and `run --virtual` record into (the bundled demo profile's)."""
+    from ..profile import load_profile
+    from .common import DEMO_PROFILE
+
+    database = load_profile(DEMO_PROFILE).store.database
+    if not Path(database).is_file():
+        raise StoreError(f"{database}: no results yet (the demo's database): record a run with "
+                         "`benchtui run --virtual` or `benchtui demo`, or name a database")
+    return database
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from ..bench.report import format_report, load_report, report_json
     from ..bench.store import open_store
 
+    args.database = args.database or demo_database()
     if args.by_board or args.by_bench:
         return _report_groups(args)
     with open_store(args.database, readonly=True) as store:
         sub = getattr(args, "subcommands", None)
-        report = load_report(store, _run_of(store, args.database, args.run, args.bench).id,
+        run = _run_of(store, args.database, args.run, args.bench)
+        report = load_report(store, run.id,
                              commands=frozenset(sub.choices) if sub is not None else None)
         if args.html:
             from ..bench.report.html import write_html
-            path = write_html(report, args.html)
+            path = write_html(report, args.html if args.html != "-" else f"benchtui-run{run.id}.html")
             print(f"wrote {path} ({path.stat().st_size // 1024} KB): {report.diagnosis.verdict}", file=sys.stderr)
     if args.markdown:
         from ..bench.report.markdown import format_markdown
@@ -97,6 +113,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ..bench.export import export_csv, export_jsonl, export_waveforms
     from ..bench.store import open_store
 
+    args.database = args.database or demo_database()
     with open_store(args.database, readonly=True) as store:
         run_id = _run_of(store, args.database, args.run).id
         if args.out:
@@ -104,8 +121,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                 out = open(args.out, "w", newline="", encoding="utf-8")
             except OSError as exc:
                 raise StoreError(f"{args.out}: cannot write: {exc.strerror or exc}") from None
-        else:
-            out = sys.stdout
+        else:   # the export is data; on a terminal it is shown printable (text.py)
+            out = TerminalWriter(sys.stdout) if sys.stdout.isatty() else sys.stdout
         try:
             (export_csv if args.format == "csv" else export_jsonl)(store, run_id, out)
         finally:
@@ -119,10 +136,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     sp = sub.add_parser("report", help="what the failures point at on the board, and the statistics behind it")
-    sp.add_argument("database")
+    sp.add_argument("database", nargs="?",
+                    help="a results file or a postgresql:// URL (default: the demo's, where `benchtui demo` "
+                         "and `run --virtual` record)")
     sp.add_argument("--run", type=run_id, help="run id (default: the latest)")
     sp.add_argument("--json", action="store_true", help="the report as JSON (findings with part and advice)")
-    sp.add_argument("--html", metavar="FILE", help="write one self-contained HTML file with plots")
+    sp.add_argument("--html", metavar="FILE", nargs="?", const="-",
+                    help="write one self-contained HTML file with plots (default FILE: "
+                         "benchtui-runN.html in the working folder)")
     sp.add_argument("--markdown", metavar="FILE", nargs="?", const="-",
                     help="write the findings as Markdown (to FILE, or stdout without one)")
     sp.add_argument("--bench", help="only runs recorded by this bench ([bench] name or host name)")
@@ -134,7 +155,7 @@ def register(sub: Any) -> None:
     sp.set_defaults(func=cmd_report, subcommands=sub)
 
     sp = sub.add_parser("export", help="export a recorded run (one row per cycle)")
-    sp.add_argument("database")
+    sp.add_argument("database", nargs="?", help="a results file or a postgresql:// URL (default: the demo's)")
     sp.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     sp.add_argument("--run", type=run_id, help="run id (default: the latest)")
     sp.add_argument("--out", help="output file (default: stdout)")

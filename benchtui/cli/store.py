@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from ..errors import BenchError
+from ..text import printable
 from .common import EXIT_OK
 
 
@@ -37,8 +38,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             new_id = dst.import_run(src, run.id)
             copied += 1
             if not args.quiet:
-                print(f"run {run.id} -> run {new_id}: {run.cycles} cycles, {run.status}"
-                      + (f", bench {run.bench}" if run.bench else ""), file=sys.stderr)
+                print(printable(f"run {run.id} -> run {new_id}: {run.cycles} cycles, {run.status}"
+                                + (f", bench {run.bench}" if run.bench else "")), file=sys.stderr)
     print(f"{copied} runs copied from {src_name} to {dst_name}"
           + (f", {skipped} already there" if skipped else "")
           + (f", {live} still being written" if live else ""))
@@ -57,12 +58,13 @@ def cmd_info(args: argparse.Namespace) -> int:
           f"{SCHEMA_VERSION}")
     print(f"  {len(runs)} runs, {sum(r.cycles for r in runs)} cycles, "
           f"{sum(r.failures for r in runs)} failed")
-    print(f"  benches: {', '.join(benches) or 'none'}")
-    print(f"  boards:  {len(boards)} ({', '.join(boards[:5])}{', …' if len(boards) > 5 else ''})")
+    print(printable(f"  benches: {', '.join(benches) or 'none'}"))   # names from the database
+    print(printable(f"  boards:  {len(boards)} ({', '.join(boards[:5])}{', …' if len(boards) > 5 else ''})"))
     by_status: dict[str, int] = {}
     for r in runs:
         by_status[r.status] = by_status.get(r.status, 0) + 1
-    print("  runs by status: " + (", ".join(f"{s} {n}" for s, n in sorted(by_status.items())) or "none"))
+    print(printable("  runs by status: " + (", ".join(f"{s} {n}" for s, n in sorted(by_status.items()))
+                                            or "none")))
     return EXIT_OK
 
 

@@ -17,7 +17,7 @@ import sys
 from typing import Any, Callable
 
 from ..errors import BenchError
-from ..profile import Profile, load_profile
+from ..profile import Profile, bundled, load_profile
 from .common import (EXIT_ERROR, EXIT_FAILURES, EXIT_OK, scenario_args, short_test_firmware,
                      start_virtual_bench)
 
@@ -86,7 +86,7 @@ def demo_sweep(profile: Profile, args: argparse.Namespace) -> int:
 
     sim = dataclasses.replace(profile.sim, batch=profile.sim.batch or DEMO_BATCH)
     # A short image (one sector): 150 cycles in a minute or two, not the 700 KB demo image's ten.
-    image = short_test_firmware(Path(profile.target.firmware or "firmware/board-test-v1.hex")
+    image = short_test_firmware(Path(profile.target.firmware or bundled.data_dir() / "firmware" / "board-test-v1.hex")
                                 .with_name("board-test-sweep.hex"), DEMO_IMAGE_BYTES)
     profile = profile.replace(sim=sim, cycle=dataclasses.replace(profile.cycle, off_s=0.05, on_settle_s=0.01),
                               target=dataclasses.replace(profile.target, firmware=str(image)))

@@ -8,6 +8,7 @@ otherwise, and prints exactly the address it binds.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import re
 import shlex
 import socket
@@ -17,9 +18,42 @@ from typing import Any
 
 from ..errors import BenchError
 from ..profile import load_profile
+from ..text import printable
 from .common import DEMO_PROFILE, EXIT_OK, scenario_args
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def listen_address(host: str) -> tuple[str, str | None]:
+    """(the address to bind and print, a warning or None) for `--host`.
+
+    An empty host is an error: asyncio reads it as every interface while the URL would read
+    "http://:PORT" (our choice: an error, not loopback, since the user asked for something).
+    A numeric host is bound in its canonical form ("0" is 0.0.0.0), so that what is printed is
+    what is bound; a name is bound as given. Whatever the spelling, an address that is every
+    interface (0.0.0.0, ::, 0, ::0, 0:0:0:0:0:0:0:0) or not loopback gets a warning.
+    """
+    if not host.strip():
+        raise BenchError(f"--host {host!r}: give an address to listen on: 127.0.0.1 (this machine "
+                         "only, the default), or 0.0.0.0 / :: for every interface", where="web")
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+        numeric = True
+    except socket.gaierror:
+        numeric = False
+        try:
+            infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise BenchError(f"--host {printable(host)!r}: not an address of this machine "
+                             f"({exc.strerror or exc})", where="web") from None
+    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    bind = str(addresses[0]) if numeric else host
+    if any(a.is_unspecified for a in addresses):
+        return bind, (f"listening on every interface ({printable(host)!r} is {addresses[0]}): anyone "
+                      "who reaches this machine can drive the bench")
+    if not all(a.is_loopback for a in addresses):
+        return bind, (f"listening on {printable(bind)}: anyone who reaches this machine can drive "
+                      "the bench")
+    return bind, None
 
 
 def free_port(host: str) -> int:
@@ -63,7 +97,8 @@ def cmd_web(args: argparse.Namespace) -> int:
     from textual_serve.server import Server
 
     command, title = console_command(args)
-    host = args.host
+    title = printable(title)   # the profile's name goes to the terminal and the page title
+    host, warning = listen_address(args.host)
     try:
         port = args.port or free_port(host)
     except OSError as exc:
@@ -72,9 +107,8 @@ def cmd_web(args: argparse.Namespace) -> int:
     url = f"http://{url_host}:{port}"
     print(f"benchtui web: {title} at {url}  (each browser tab runs its own console; Ctrl-C stops)",
           flush=True)
-    if host not in LOOPBACK:
-        print(f"benchtui web: listening on {host}: anyone who reaches this machine can drive the bench",
-              file=sys.stderr, flush=True)
+    if warning:
+        print(f"benchtui web: warning: {warning}", file=sys.stderr, flush=True)
     try:
         with tempfile.TemporaryDirectory(prefix="benchtui-web-") as tmp:
             import textual_serve

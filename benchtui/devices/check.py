@@ -40,9 +40,14 @@ def check_psu(profile: Profile) -> CheckResult:
     except BenchError as exc:
         return CheckResult("PSU", cfg.resource, False, None, exc.one_line())
     state = (f"CH{cfg.channel} set {volts:.3f} V / {amps:.3f} A, output "
-             f"{'ON' if reading.output else 'OFF'}, reads {reading.voltage:.3f} V "
-             f"{reading.current:.3f} A ({reading.mode})")
+             f"{'ON' if reading.output else 'OFF'}, reads {_value(reading.voltage, 'V')} "
+             f"{_value(reading.current, 'A')} ({reading.mode})"
+             + (f"; {reading.invalid}" if reading.invalid else ""))
     return CheckResult("PSU", cfg.resource, True, psu.identity, state)
+
+
+def _value(x: float | None, unit: str) -> str:
+    return f"{x:.3f} {unit}" if x is not None else f"— {unit}"
 
 
 def check_scope(profile: Profile) -> CheckResult:
@@ -79,7 +84,7 @@ def check_target(profile: Profile) -> CheckResult:
     from . import target
 
     cfg = profile.target
-    link = target.TargetLink(cfg)
+    link = target.TargetLink(cfg, source=profile.source)
     state = ""
     try:
         ident = link.connect()

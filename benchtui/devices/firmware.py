@@ -24,6 +24,16 @@ from ..profile import AddressAlias
 #: (start, end) with end exclusive.
 Region = tuple[int, int]
 
+#: Characters of Intel HEX text a byte of flash can take: two hex digits, plus its share of the
+#: record around it (45 characters per 16-byte record, 29 per 8-byte one, extended-address
+#: records beside them). A .hex file longer than this for the target's flash cannot fit it.
+HEX_CHARS_PER_BYTE = 4
+#: Bytes allowed on top of the flash size: an ELF's headers, a hex file's address records.
+SIZE_SLACK = 64 * 1024
+#: The flash assumed when the target's is not known yet (a target type with no layout before
+#: connecting): more than the internal flash of any Cortex-M part pyOCD drives (our choice).
+UNKNOWN_FLASH_BYTES = 16 * 1024 * 1024
+
 _ALIAS_HINT = {0x00200000: "0x00200000 is the STM32F7 ITCM flash alias: add "
                            "[[target.aliases]] from = 0x00200000, to = 0x08000000, size = 0x200000"}
 
@@ -75,9 +85,11 @@ def load_firmware(path: str | Path, *, aliases: Sequence[AddressAlias] = (),
     if not path.is_file():
         raise FirmwareError(f"{path}: no such firmware file")
     kind = path.suffix.lower()
+    capacity = sum(end - start for start, end in flash) if flash else UNKNOWN_FLASH_BYTES
     try:
+        _check_size(path, kind, capacity, known=bool(flash))
         if kind in (".hex", ".ihex", ".elf", ".axf", ".out"):
-            raw = _parsed(path, kind)
+            raw = _parsed(path, kind, capacity)
         elif kind == ".bin":
             if base_address is None:
                 if not flash:
@@ -101,6 +113,39 @@ def load_firmware(path: str | Path, *, aliases: Sequence[AddressAlias] = (),
     return FirmwareImage(tuple(segments), str(path))
 
 
+def _check_size(path: Path, kind: str, capacity: int, *, known: bool) -> None:
+    """FirmwareError, before a byte is read, for a file too big to be an image for `capacity`
+    bytes of flash: a .bin longer than the flash, a .hex longer than HEX_CHARS_PER_BYTE times
+    it. An ELF may carry any amount of debug information: its load segments are bounded
+    instead (`_read_elf`)."""
+    size = path.stat().st_size
+    if kind == ".bin":
+        limit, what = capacity, "a .bin image"
+    elif kind in (".hex", ".ihex"):
+        limit, what = capacity * HEX_CHARS_PER_BYTE + SIZE_SLACK, "the Intel HEX text of an image"
+    else:
+        return
+    if size > limit:
+        flash = f"{_size(capacity)} of flash" if known else \
+            f"{_size(capacity)}, more flash than any target has"
+        raise FirmwareError(f"{path}: {_size(size)} is more than {what} for this target can be "
+                            f"(at most {_size(limit)} for {flash}); nothing was read")
+
+
+def _size(n: int) -> str:
+    """Bytes in words: '2 MiB', '1.9 GiB', '712 KiB', '300 bytes'."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} bytes"
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read a chunk at a time (memory does not grow with the file)."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 #: Parsed files by content: intelhex takes ~0.5 s of CPU for the seed's 1.9 MB hex file, and a
 #: session reads its image before connecting and again against the chip's own flash map; that
 #: CPU, on a worker thread, holds the GIL the console's event loop needs. Keyed by the file's
@@ -109,11 +154,11 @@ _PARSED: dict[tuple[str, str], list[tuple[int, bytes]]] = {}
 _PARSED_MAX = 4
 
 
-def _parsed(path: Path, kind: str) -> list[tuple[int, bytes]]:
-    key = (kind, hashlib.sha256(path.read_bytes()).hexdigest())
+def _parsed(path: Path, kind: str, capacity: int) -> list[tuple[int, bytes]]:
+    key = (kind, file_sha256(path))
     raw = _PARSED.get(key)
     if raw is None:
-        raw = _read_hex(path) if kind in (".hex", ".ihex") else _read_elf(path)
+        raw = _read_hex(path) if kind in (".hex", ".ihex") else _read_elf(path, capacity)
         while len(_PARSED) >= _PARSED_MAX:
             _PARSED.pop(next(iter(_PARSED)))
         _PARSED[key] = raw
@@ -145,23 +190,29 @@ def _require_hex_eof(path: Path) -> None:
                         f"{lines} lines: it is truncated or not the whole image")
 
 
-def _read_elf(path: Path) -> list[tuple[int, bytes]]:
+def _read_elf(path: Path, capacity: int = UNKNOWN_FLASH_BYTES) -> list[tuple[int, bytes]]:
+    """The PT_LOAD segments at their load addresses; all of them are checked (inside the file,
+    together no larger than `capacity` + SIZE_SLACK) before any is read."""
     from elftools.elf.elffile import ELFFile  # pyelftools comes with pyOCD
 
-    out = []
     size = path.stat().st_size
     with path.open("rb") as fh:
         elf = ELFFile(fh)
-        for index, seg in enumerate(elf.iter_segments()):
-            if seg.header.p_type == "PT_LOAD" and seg.header.p_filesz:
-                offset, length = seg.header.p_offset, seg.header.p_filesz
-                if offset + length > size:
-                    raise FirmwareError(
-                        f"{path}: ELF segment {index} (0x{seg['p_paddr']:08X}, {length} bytes at "
-                        f"file offset {offset}) runs past the end of the {size}-byte file: the file "
-                        "is truncated")
-                # Load (physical) address: where the bytes live in flash.
-                out.append((seg["p_paddr"], seg.data()))
+        loads = [(index, seg) for index, seg in enumerate(elf.iter_segments())
+                 if seg.header.p_type == "PT_LOAD" and seg.header.p_filesz]
+        total = sum(seg.header.p_filesz for _, seg in loads)
+        if total > capacity + SIZE_SLACK:
+            raise FirmwareError(f"{path}: the ELF's load segments hold {_size(total)}, more than "
+                                f"the target's {_size(capacity)} of flash; nothing was read")
+        for index, seg in loads:
+            offset, length = seg.header.p_offset, seg.header.p_filesz
+            if offset + length > size:
+                raise FirmwareError(
+                    f"{path}: ELF segment {index} (0x{seg['p_paddr']:08X}, {length} bytes at "
+                    f"file offset {offset}) runs past the end of the {size}-byte file: the file "
+                    "is truncated")
+        # Load (physical) addresses: where the bytes live in flash.
+        out = [(seg["p_paddr"], seg.data()) for _, seg in loads]
     return out
 
 

@@ -35,11 +35,35 @@ class ReplyError(ValueError):
     """A reply that parses but cannot be a true answer (NaN, inf, 1e12 points); str = reason."""
 
 
+# --- SCPI's "no reading" values --------------------------------------------------------------
+#: SCPI-99 Vol. 1 §7.2.1 (and the programming guides that follow it: Keysight, Rohde & Schwarz,
+#: Tektronix): a query that has no number to give answers +INF as 9.9E37, -INF as -9.9E37 and
+#: NAN (an overload, an unmeasurable waveform) as 9.91E37. Anything this large (and the 9.9E37
+#: Siglent's "****" maps to) is no reading, never a value: every measurement of every dialect
+#: goes through `no_reading()` (Psu.measure, Scope.measure).
+SCPI_INF = 9.9e37
+SCPI_NAN = 9.91e37
+#: Magnitudes from here up are one of the sentinels (they differ only in the third digit).
+SENTINEL_FROM = 9.85e37
+
+
+def no_reading(value: float) -> str | None:
+    """Why `value` is not a reading ('9.91E37, SCPI's NAN: no reading'), or None if it is one."""
+    if math.isnan(value):
+        return "NaN: no reading"
+    if abs(value) < SENTINEL_FROM:
+        return None
+    sign = "-" if value < 0 else ""
+    if abs(value) >= (SCPI_INF + SCPI_NAN) / 2:
+        return f"{sign}9.91E37, SCPI's NAN: no reading"
+    return f"{sign}9.9E37, SCPI's {'-' if sign else '+'}INF: no reading"
+
+
 def finite(text: str | float) -> float:
     """An SCPI number (NR1/NR2/NR3) that is finite. "nan", "inf", "1e999" are ReplyErrors.
 
-    The SCPI "cannot measure" sentinel 9.9E37 is finite and passes: callers map it
-    (`Measurement.from_number`).
+    The SCPI "no reading" values 9.9E37 and 9.91E37 are finite and pass: the measurements map
+    them (`no_reading`); a setpoint or a setting read back as one is refused by its caller.
     """
     if isinstance(text, str):
         if not _NUMBER.fullmatch(text):
@@ -115,5 +139,5 @@ def _show(value: str | float) -> str:
 
 
 __all__ = ["BYTES_PER_POINT", "MAX_BLOCK_BYTES", "MAX_INTEGER", "MAX_LINE_BYTES", "MAX_POINTS",
-           "ReplyError", "block_limit", "count", "finite", "finite_fields", "identity", "integer",
+           "ReplyError", "SCPI_INF", "SCPI_NAN", "block_limit", "no_reading", "count", "finite", "finite_fields", "identity", "integer",
            "points"]

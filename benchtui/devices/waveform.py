@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-#: SCPI "cannot measure" sentinel is 9.9E37 (NAN is 9.91E37); anything this large is not a value.
-SENTINEL_ABOVE = 1e36
-NOT_MEASURABLE = "not measurable (9.9E37)"
+from .guard import no_reading
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,10 +40,10 @@ class Measurement:
 
     @classmethod
     def from_number(cls, x: float) -> "Measurement":
-        """Map the SCPI sentinels (9.9E37, -9.9E37, 9.91E37) and NaN to 'not measurable'."""
-        if math.isnan(x) or abs(x) > SENTINEL_ABOVE:
-            return cls(None, NOT_MEASURABLE)
-        return cls(x, None)
+        """Map the SCPI sentinels (9.9E37, -9.9E37, 9.91E37) and NaN to no reading, with the
+        reason (guard.no_reading)."""
+        reason = no_reading(x)
+        return cls(None, reason) if reason else cls(x, None)
 
     @property
     def ok(self) -> bool:

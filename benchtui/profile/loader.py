@@ -14,11 +14,13 @@ import re
 import tomllib
 import types
 import typing
+import unicodedata
 from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from ..errors import ProfileError
+from ..text import is_printable, printable
 
 #: How deep tables and arrays may nest (tomllib itself recurses; profiles are 3 deep).
 MAX_NESTING = 32
@@ -80,11 +82,6 @@ class Ctx:
         line = self.line_of(keypath)
         where = f"{self.file}:{line}" if line else self.file
         return ProfileError(f"{where}: {key}: {message}")
-
-
-def printable(text: str) -> str:
-    """`text` with control characters escaped, so that a message stays on one line."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def show(value: Any) -> str:
@@ -166,6 +163,8 @@ def _convert(tp: Any, value: Any, f: dataclasses.Field, ctx: Ctx, keypath: tuple
         item_tp = typing.get_args(tp)[1]
         if not isinstance(value, dict):
             raise ctx.error(keypath, f"expected a table, got {show(value)}")
+        for k in value:
+            _require_printable(k, ctx, keypath + (k,), "the key")
         return {k: _convert(item_tp, v, f, ctx, keypath + (k,), base) for k, v in value.items()}
     return _scalar(tp, value, f, ctx, keypath, base)
 
@@ -190,6 +189,7 @@ def _scalar(tp: Any, value: Any, f: dataclasses.Field, ctx: Ctx, keypath: tuple[
     elif tp is str:
         if not isinstance(value, str):
             raise ctx.error(keypath, f"expected a string, got {show(value)}")
+        _require_printable(value, ctx, keypath)
         if meta.get("path") and value and "://" not in value:  # a URL (postgresql://) stays as it is
             value = _path(value, base, ctx, keypath)
     choices = meta.get("choices")
@@ -206,6 +206,29 @@ def _scalar(tp: Any, value: Any, f: dataclasses.Field, ctx: Ctx, keypath: tuple[
     return value
 
 
+def _require_printable(value: str, ctx: Ctx, keypath: tuple[str, ...], what: str = "") -> None:
+    """Refuse a string holding a control, format or line-separator character (text.py).
+
+    Refused outright rather than escaped when shown: every string of a profile ends up on a
+    terminal, in the console or in a report (a name, a label, a resource, a path), none has a
+    use for ESC, CR, LF or a bidi override, and a value shown escaped would not be the value the
+    bench uses. Output is still escaped at every edge: a database or an instrument does not pass
+    through this loader.
+    """
+    if is_printable(value):
+        return
+    bad = next(c for c in value if not is_printable(c))
+    kind = _KINDS.get(unicodedata.category(bad), "an unassigned character")
+    subject = f"{what} {show(value)}" if what else show(value)
+    raise ctx.error(keypath, f"{subject} holds {printable(bad)}, {kind}, at position "
+                             f"{value.index(bad)}: names, labels, resources and paths must be "
+                             "printable text")
+
+
+_KINDS = {"Cc": "a control character", "Cf": "a format character (bidi or zero-width)",
+          "Cs": "a lone surrogate", "Zl": "a line separator", "Zp": "a paragraph separator"}
+
+
 def _path(value: str, base: Path, ctx: Ctx, keypath: tuple[str, ...]) -> str:
     """A path from the profile, `~` expanded, relative to the profile's folder."""
     if "\0" in value:
@@ -217,6 +240,18 @@ def _path(value: str, base: Path, ctx: Ctx, keypath: tuple[str, ...]) -> str:
         who = f"no user {user!r}" if user else "no home directory"
         raise ctx.error(keypath, f"{show(value)}: cannot expand '~' ({who})") from None
     return str(path if path.is_absolute() else base / path)
+
+
+def located_error(source: str | None, keypath: tuple[str, ...], message: str) -> ProfileError:
+    """A ProfileError for `keypath` of the profile file `source`, naming its line when the file
+    can be read again (a check made after loading, e.g. against pyOCD's target list)."""
+    text = ""
+    if source and source != "<memory>":
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            pass
+    return Ctx(source or "profile", text).error(keypath, message)
 
 
 def read_toml(text: str, source: str) -> tuple[dict[str, Any], Ctx]:

@@ -66,6 +66,9 @@ class TargetConfig:
     firmware: str | None = _f(None, path=True)
     erase: str = _f("sectors", choices=("sectors", "chip"))
     aliases: tuple[AddressAlias, ...] = _f(())
+    #: pyOCD session options the bench adds (name, value): the virtual bench sets the flash
+    #: algorithm's timeouts from the twin's own operation times (not a TOML key).
+    pyocd_options: tuple[tuple[str, Any], ...] = field(default=(), metadata={"internal": True})
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -26,6 +26,7 @@ from textual.widgets import ContentSwitcher
 from ..bench import events as ev
 from ..bench.session import BenchSession
 from ..profile import Profile
+from ..text import printable
 from .actions import LoopActions, PowerActions, ScopeActions, TargetActions
 from .dialogs import ConfirmDialog, TextScreen
 from .heap import HeapPolicy
@@ -67,7 +68,7 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions):
         self.heap = HeapPolicy()
         self._target_seen: Any = None  # target identity the panels last showed
         self.active_tab = "overview"
-        self.title = f"benchtui — {profile.name}"
+        self.title = f"benchtui — {printable(profile.name)}"
         # No animations unless the user asks (TEXTUAL_ANIMATIONS): the tab underline's slide
         # alone is ~20 frames per tab key, each a repaint of the tab bar while the loop runs.
         if "TEXTUAL_ANIMATIONS" not in os.environ:

@@ -20,6 +20,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from ..text import printable
 from .capture import format_feature, prepare_capture
 from .widgets import WaveformPlot
 from .words import step_words
@@ -57,12 +58,13 @@ def header_text(run_id: int, record: Any) -> Text:
                 f"{format_feature(record.ended - record.started, 's')}", "dim")
     text.append("\nboard ", "dim")
     text.append(record.board_uid or "UID not read", "" if record.board_uid else "dim")
-    if record.board_label:
-        text.append(f" ({record.board_label})")
+    if record.board_label:   # what the database holds is shown, never obeyed (text.py)
+        text.append(f" ({printable(record.board_label)})")
     target = record.target or {}
     if target:
         text.append("   target ", "dim")
-        text.append(" ".join(str(target[k]) for k in ("part", "rev", "flash_kb") if target.get(k) is not None))
+        text.append(printable(" ".join(str(target[k]) for k in ("part", "rev", "flash_kb")
+                                       if target.get(k) is not None)))
     return text
 
 
@@ -145,7 +147,7 @@ class CycleScreen(ModalScreen[None]):
                 if events:
                     text = Text("events\n", "bold")
                     for e in events:
-                        text.append(f"  {e.kind}: {e.text}\n")
+                        text.append(printable(f"  {e.kind}: {e.text}") + "\n")
                     yield Static(text, id="cycle-events", classes="section")
 
     def on_mount(self) -> None:

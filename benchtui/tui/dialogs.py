@@ -108,7 +108,7 @@ class FilePickerDialog(ChoiceDialog):
             self.notify("type or pick a firmware file", severity="warning")
             return
         if not Path(value).expanduser().is_file():
-            self.notify(f"{value}: no such file", severity="error")
+            self.notify(f"{value}: no such file", severity="error", markup=False)
             return
         self.dismiss(str(Path(value).expanduser()))
 

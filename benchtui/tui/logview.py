@@ -25,6 +25,7 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ..text import printable
 from .lines import fit, style_of
 
 #: Styles of sources in the log, so that problems and the loop stand out.
@@ -41,7 +42,8 @@ def log_line(when: float, source: str, text: str, severity: str = "") -> tuple[s
     """One line as the view keeps it: (plain text, where the text starts after the source,
     source style, text style)."""
     head = time.strftime("%H:%M:%S", time.localtime(when)) + " : " + f"{source}: "
-    return (head + text.replace("\n", " "), len(head),
+    # Log text quotes instruments, files and names: shown escaped, never obeyed (text.py).
+    return (head + printable(text.replace("\n", " ")), len(head),
             SOURCE_STYLES.get(severity) or SOURCE_STYLES.get(source, "bold"), SOURCE_STYLES.get(severity, ""))
 
 

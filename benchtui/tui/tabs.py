@@ -62,8 +62,10 @@ class Predraw:
         self._tries = 0
         self._timer = None
         self._broken = False
-        #: Tabs drawn (one count per tab and pass), for the tests.
+        #: Tabs drawn (one count per tab and pass), and steps that found the screen busy and
+        #: waited (RETRY_S), for the tests.
         self.drawn = 0
+        self.waited = 0
 
     @property
     def done(self) -> bool:
@@ -110,6 +112,7 @@ class Predraw:
             self._queue.clear()
             return
         self._tries += 1
+        self.waited += 1
         if self._tries > MAX_TRIES:  # always busy: leave the rest to their first visit
             self._queue.clear()
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import errors as e
+from ..text import printable
 
 #: What to try, by exception class (most specific first); used when the error carries no hint.
 HINTS: tuple[tuple[type[BaseException], str], ...] = (
@@ -75,17 +76,17 @@ def explain(exc: BaseException, action: str | None = None, facts: Facts | None =
         return Explanation(exc.where, f"{prefix}PSU output is off (press o): the target is unpowered, "
                                       "so it does not answer on SWD", "")
     if isinstance(exc, e.NoSwdAck) and facts.connect_mode == "under-reset" and not exc.hint:
-        return Explanation(exc.where, prefix + str(exc).replace("\n", " "),
+        return Explanation(exc.where, prefix + printable(str(exc).replace("\n", " ")),
                            ("is the board powered? " if facts.psu_output is None else "") + NO_ACK_UNDER_RESET)
     if isinstance(exc, e.Cancelled):
         return Explanation(exc.where, f"{action or 'operation'} cancelled", "", "warning")
     if isinstance(exc, e.BenchError):
-        message = str(exc).replace("\n", " ")
+        message = printable(str(exc).replace("\n", " "))  # it may quote a reply or a name
         # Drivers often end a message with their own advice after " — "; then ours is redundant.
         hint = exc.hint or ("" if " — " in message else next((h for cls, h in HINTS if isinstance(exc, cls)), ""))
         return Explanation(exc.where, prefix + message, hint)
     # Not one of ours: a bug or an unwrapped library error. Still one line, never a traceback.
-    return Explanation("benchtui", f"{prefix}{type(exc).__name__}: {exc}".replace("\n", " "),
+    return Explanation("benchtui", printable(f"{prefix}{type(exc).__name__}: {exc}".replace("\n", " ")),
                        "this is a benchtui bug: please report it with the log")
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from benchtui.bench.records import CycleRecord, FeatureValue, StepRecord, WaveformRecord
 from benchtui.bench.features import compute_capture_features, step_features
+from benchtui.bench.diagnosis import load_knowledge
 from benchtui.bench.store import open_store
 from benchtui.cli import build_parser, main
 
@@ -69,10 +70,12 @@ def test_html_report_renders_in_chromium_with_its_plots_and_no_network(report_db
     assert f"wrote {out}" in capsys.readouterr().err
     text = out.read_text(encoding="utf-8")
     assert "<script" not in text.lower()
-    # Nothing to fetch: the only URLs are SVG namespace names.
+    # Nothing to fetch: no src/href leaves the page; the only URLs are SVG namespace names and
+    # the knowledge base's sources, as text.
     assert not re.findall(r'(?:src|href)="(?!#)', text)
-    assert set(re.findall(r"https?://[^\s\"'<>]+", text)) <= {"http://www.w3.org/2000/svg",
-                                                               "http://www.w3.org/1999/xlink"}
+    cited = {u for s in load_knowledge().sources.values() for u in re.findall(r"https?://[^\s\"'<>)]+", s)}
+    assert set(re.findall(r"https?://[^\s\"'<>)]+", text)) <= {"http://www.w3.org/2000/svg",
+                                                                "http://www.w3.org/1999/xlink"} | cited
 
     page = chromium.open_file(out)
     assert page.title().startswith("benchtui report: run 1")

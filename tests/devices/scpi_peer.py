@@ -1,7 +1,7 @@
 """A tiny scripted SCPI peer on a real local TCP socket, for protocol tests through real pyvisa-py.
 
 The script is a list of (expected command, reply) pairs; reply None means "a write, no answer",
-bytes are sent as is (binary blocks) followed by "\\n". An unexpected command is recorded and the
+bytes are sent as is (binary blocks) followed by "\\n"; `Late(reply, s)` answers s seconds late. An unexpected command is recorded and the
 connection is closed, so the driver sees a lost connection and the test fails on `assert_done()`.
 """
 
@@ -13,6 +13,13 @@ import time
 from typing import Sequence
 
 Reply = str | bytes | None
+
+
+class Late:
+    """A reply sent `delay_s` after its command arrived (an instrument, or a host, that is slow)."""
+
+    def __init__(self, reply: Reply, delay_s: float):
+        self.reply, self.delay_s = reply, delay_s
 
 
 class ScriptedPeer:
@@ -87,6 +94,9 @@ class ScriptedPeer:
         if command != expected:
             self.errors.append(f"expected {expected!r}, got {command!r}")
             return False
+        if isinstance(reply, Late):
+            time.sleep(reply.delay_s)
+            reply = reply.reply
         if reply is not None:
             payload = reply if isinstance(reply, bytes) else reply.encode("ascii")
             conn.sendall(payload + b"\n")

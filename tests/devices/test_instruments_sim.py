@@ -112,7 +112,7 @@ def test_measurements_and_the_not_measurable_sentinel(bench):
     scope.force_trigger()
     assert scope.wait_for_trigger(5.0)
     rise = scope.measure("VDD", "rise")  # unpowered: a flat 0 V line has no edge to time
-    assert rise.value is None and rise.reason == "not measurable (9.9E37)"
+    assert rise.value is None and rise.reason.endswith(": no reading")
 
 
 def test_every_format_decodes_to_the_same_volts(bench):

@@ -213,7 +213,7 @@ def test_a_channel_the_model_does_not_have_is_refused(peer_factory):
     assert "DP821A has channels 1-2" in str(info.value)
 
 
-# --- negative channels, EDU identities (audit WRONG/RISKY) ---------------------------------------
+# --- negative channels, EDU identities --------------------------------------------------------
 
 def test_dp831a_negative_channel_is_driven_with_negative_setpoints(peer_factory):
     peer = peer_factory([
@@ -289,7 +289,7 @@ E3631A_IDN = "HEWLETT-PACKARD,E3631A,0,2.1-5.0-1.0"
 
 
 def test_e3631a_output_switches_all_outputs_so_live_setpoints_elsewhere_refuse_it(peer_factory):
-    """On an E3631A `OUTP` switches all three outputs at once (audit, generic SCPI-99): with
+    """On an E3631A `OUTP` switches all three outputs at once (E3631A user's guide; generic SCPI-99): with
     another output set to 12 V the output is not switched on; with the others at 0 V it is."""
     peer = peer_factory([
         *opened(E3631A_IDN),

@@ -34,3 +34,18 @@ def bench(board, rm, request):
         yield servers, psu, scope
         psu.close()
         scope.close()
+
+
+def settled(read, check, what: str, timeout: float = 5.0):
+    """Poll `read()` until `check(value)` holds (a rail settling, a status changing); return the
+    value. Fails naming `what` and the last value after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if check(value):
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: still {value!r} after {timeout} s")
+        time.sleep(0.005)

@@ -1,8 +1,8 @@
 """Simulated PSUs over real TCP with pyvisa + pyvisa-py."""
 
-import time
-
 import pytest
+
+from .conftest import settled
 
 RIGOL = ("rigol-dp832", "rigol-ds1054z")
 KEYSIGHT = ("keysight-e36312a", "keysight-dsox3034t")
@@ -46,17 +46,17 @@ def test_rigol_readback_follows_board_cc(bench, board):
     _, psu, _ = bench
     psu.write(":APPL CH1,3.3,0.5")
     psu.write(":OUTP CH1,ON")
-    time.sleep(0.02)
     assert psu.query(":OUTP? CH1") == "ON"
-    assert float(psu.query(":MEAS:VOLT? CH1")) == pytest.approx(3.3, abs=0.01)
+    # the rail ramps up (the model's supply slew and the board's capacitance): poll until it is up
+    settled(lambda: float(psu.query(":MEAS:VOLT? CH1")), lambda v: v == pytest.approx(3.3, abs=0.01),
+            "the readback after output on")
     assert float(psu.query(":MEAS:CURR? CH1")) == pytest.approx(0.06, abs=0.005)
     assert psu.query(":OUTP:MODE? CH1") == "CV"
     psu.write(":SOUR1:CURR 0.04")             # below the board's base current
-    time.sleep(0.02)
-    assert psu.query(":OUTP:CVCC? CH1") == "CC"
+    settled(lambda: psu.query(":OUTP:CVCC? CH1"), lambda m: m == "CC", "the mode at 40 mA")
     assert float(psu.query(":MEAS:CURR? CH1")) == pytest.approx(0.04, abs=1e-3)
-    assert float(psu.query(":MEAS:VOLT? CH1")) < 1.7
-    assert not board.powered()
+    settled(lambda: float(psu.query(":MEAS:VOLT? CH1")), lambda v: v < 1.7, "the rail collapsing in CC")
+    settled(board.powered, lambda on: not on, "the board to lose power")
     psu.write(":OUTP CH1,OFF")
     assert psu.query(":APPL? CH1") == "CH1:30V/3A,3.300,0.040"
 
@@ -71,13 +71,12 @@ def test_keysight_channel_lists_isum_and_ranges(bench, board):
     assert psu.query("SYST:ERR?").startswith('-222,"Data out of range')
     assert psu.query("VOLT? (@1,2)") == "+3.30000000E+00,+0.00000000E+00"
     psu.write("OUTP 1,(@1)")
-    time.sleep(0.02)
     assert psu.query("OUTP? (@1:3)") == "1,0,0"
-    assert float(psu.query("MEAS:VOLT? (@1)")) == pytest.approx(3.3, abs=0.01)
+    settled(lambda: float(psu.query("MEAS:VOLT? (@1)")), lambda v: v == pytest.approx(3.3, abs=0.01),
+            "the readback after output on")
     assert psu.query("STAT:QUES:INST:ISUM1:COND?") == "2"      # CV
     psu.write("CURR 0.04,(@1)")
-    time.sleep(0.02)
-    assert psu.query("STAT:QUES:INST:ISUM1:COND?") == "1"      # CC
+    settled(lambda: psu.query("STAT:QUES:INST:ISUM1:COND?"), lambda c: c == "1", "CC at 40 mA")
     assert float(psu.query("MEAS:CURR? (@1)")) == pytest.approx(0.04)
     assert board.psu_readback()[2] == "CC"
 
@@ -87,7 +86,7 @@ def test_keysight_query_interrupted(bench):
     _, psu, _ = bench
     # a second message arrives before the first reply is read: reply discarded, -410 queued
     psu.write_raw(b"*IDN?\nVOLT 1.0,(@2)\n")
-    time.sleep(0.05)
+    # (the instrument handles one connection's messages in order: no pause needed before asking)
     assert psu.query("SYST:ERR?") == '-410,"Query INTERRUPTED"'
     assert psu.query("VOLT? (@2)") == "+1.00000000E+00"
     assert psu.query("SYST:ERR?") == '+0,"No error"'

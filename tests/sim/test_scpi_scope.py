@@ -43,10 +43,11 @@ def power_up_capture(psu, scope, rigol):
         scope.write(":TRIG:EDG:SOUR CHAN1;:TRIG:EDG:LEV 1.5;:TRIG:EDG:SLOP POS;:SING")
         # A real DS1000Z takes a moment to act on :SING: STOP first, then RUN/WAIT.
         assert scope.query(":TRIG:STAT?") == "STOP"
-        end = time.monotonic() + 1.0
-        while scope.query(":TRIG:STAT?") == "STOP" and time.monotonic() < end:
+        # Then RUN while the pre-trigger part fills, then WAIT: armed for the edge.
+        end = time.monotonic() + 2.0
+        while (state := scope.query(":TRIG:STAT?")) != "WAIT":
+            assert state in ("STOP", "RUN") and time.monotonic() < end, state
             time.sleep(0.002)
-        assert scope.query(":TRIG:STAT?") in ("RUN", "WAIT")
     else:
         psu.write("VOLT 3.3,(@1)")
         psu.write("CURR 0.5,(@1)")
@@ -57,7 +58,6 @@ def power_up_capture(psu, scope, rigol):
         while scope.query(":AER?") != "+1":
             assert time.monotonic() < end, "never armed"
             time.sleep(0.001)
-    time.sleep(0.01)
     psu.write(":OUTP CH1,ON" if rigol else "OUTP 1,(@1)")
     wait_stopped(scope, rigol)
 
@@ -165,6 +165,5 @@ def test_keysight_word_msb_first_and_block_header(bench):
 def test_keysight_scope_query_interrupted(bench):
     _, _, scope = bench
     scope.write_raw(b":WAV:PRE?\n:TIM:SCAL 0.001\n")
-    time.sleep(0.05)
     assert scope.query(":SYST:ERR?") == '-410,"Query INTERRUPTED"'
     assert float(scope.query(":TIM:SCAL?")) == 0.001

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from pathlib import Path
 
 from benchtui.cli import start_virtual_bench
-from benchtui.profile import load_profile
+from benchtui.profile import bundled, load_profile
 
-F4_DEMO = Path(__file__).resolve().parents[2] / "profiles" / "demo-stm32f407.toml"
+F4_DEMO = bundled.path("demo-stm32f407")
 
 
 def test_loop_runs_on_the_f407_twin(tmp_path, small_firmware):

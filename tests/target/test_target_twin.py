@@ -321,7 +321,10 @@ def test_a_reset_mid_programming_is_classified_as_core_reset(small_hex) -> None:
     from tests.twin.test_power_and_state import BenchSupply
 
     supply = BenchSupply()
-    link = TargetLink(config(register(make_twin("zg", power=supply))))
+    twin = make_twin("zg", power=supply)
+    # The virtual bench's flash-algorithm timeouts (start_virtual_bench sets them): the reset
+    # leaves the core running, and pyOCD would wait its default 10 s for the algorithm to halt.
+    link = TargetLink(config(register(twin), pyocd_options=tuple(twin.flash_algo_timeouts().items())))
     link.connect()
     try:
         image = load_firmware(small_hex, aliases=(ITCM_ALIAS,), flash=link.flash_regions())

@@ -14,7 +14,7 @@ from benchtui.tui.app import BenchApp
 from benchtui.tui.dialogs import TextScreen
 from tests.bench.test_boards import uid, write_batch
 
-from .conftest import WAIT_S, absent_profile, connected, log_has, screen_text, wait_for
+from .conftest import WAIT_S, absent_profile, connected, log_has, on_screen, screen_text, wait_for
 
 
 async def test_the_results_tab_compares_the_boards_and_names_the_one_that_stands_out(tmp_path) -> None:
@@ -25,12 +25,12 @@ async def test_the_results_tab_compares_the_boards_and_names_the_one_that_stands
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_for(pilot, lambda: app.state.results.comparison is not None, "the boards compared")
         await pilot.press("5")
-        await pilot.pause(0.2)
         table = app.query_one("#boards-table", DataTable)
-        assert table.row_count == 25
-        assert table.get_row_at(0)[1] == uid(7) and str(table.get_row_at(0)[0]) == "*"
-        text = " ".join(" ".join(screen_text(app)).split())
-        assert "1 of 25 boards stands out:" in text and f"board {uid(7)} (SN-0007): VCAP1" in text
+        await wait_for(pilot, lambda: table.row_count == 25, "a row per board")
+        assert str(table.get_row_at(0)[1]) == uid(7) and str(table.get_row_at(0)[0]) == "*"
+        words = lambda rows: " ".join(" ".join(rows).split())  # noqa: E731  (wrapped lines joined)
+        await on_screen(pilot, lambda rows: "1 of 25 boards stands out:" in words(rows)
+                        and f"board {uid(7)} (SN-0007): VCAP1" in words(rows), "the board that stands out")
         await pilot.press("y")
         await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), "the board report")
         full = "\n".join(screen_text(app))
@@ -50,7 +50,7 @@ async def test_putting_another_board_of_a_virtual_batch_on_the_bench(tmp_path) -
             await pilot.press("o")
             await wait_for(pilot, lambda: log_has(app, "output ON"), "output on")
             await pilot.press("i")
-            await pilot.pause(0.2)
+            await wait_for(pilot, lambda: app.screen.query("#board"), "the board dialog")
             field = app.screen.query_one("#board", Input)
             field.value = "3"
             await pilot.press("enter")
@@ -60,9 +60,7 @@ async def test_putting_another_board_of_a_virtual_batch_on_the_bench(tmp_path) -
             await wait_for(pilot, lambda: app.session.state.target_connected, "connect", WAIT_S)
             assert app.session.state.target_identity.uid == vb.batch.spec(3).uid
             await pilot.press("0")
-            await pilot.pause(0.3)
-            text = "\n".join(screen_text(app))
-            assert f"UID {vb.batch.spec(3).uid}" in text
-            assert "board batch #3  3/4 of the batch, i swaps" in text
+            await on_screen(pilot, f"UID {vb.batch.spec(3).uid}", "the new board's UID on the overview")
+            await on_screen(pilot, "board batch #3  3/4 of the batch, i swaps", "which board it is")
     finally:
         vb.stop()

@@ -79,8 +79,7 @@ async def test_tab_keys_work_with_a_button_focused_and_every_action_has_one_name
         for name in ("Program…", "Read OB", "Capture fault-catch", "Reconnect", "Export report"):
             await pilot.press("ctrl+p")
             await pilot.press(*name.lower()[:9])
-            await pilot.pause(0.3)
-            assert any(name in row for row in screen_text(app)), name
+            await on_screen(pilot, name, f"the palette to offer {name!r}")
             await pilot.press("escape")
 
 
@@ -103,7 +102,7 @@ async def test_errors_use_what_the_app_knows_and_old_option_bytes_are_not_curren
         drawn = panel.query_one("#ob").content
         # the loop reads the same option bytes every cycle: equal values are not drawn again
         app.option_bytes_read(dataclasses.replace(app.state.target.option_bytes))
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: not panel.stale, "the target tab's next paint")
         assert panel.query_one("#ob").content is drawn
         await pilot.press("c")  # disconnect: what is shown is now an earlier reading
         await wait_for(pilot, lambda: not app.session.state.target_connected, "disconnect")

@@ -17,21 +17,24 @@ async def test_a_chip_erase_loop_is_confirmed_once_in_a_dialog_and_recorded(benc
     vb, profile = bench_factory()
     profile = profile.replace(target=dataclasses.replace(profile.target, erase="chip"))
     app = BenchApp(profile)
+    loop_status = lambda: str(app.query_one("#loop-status").render())  # noqa: E731
     async with app.run_test(size=(100, 32)) as pilot:
         await wait_for(pilot, lambda: connected(app), "instruments")
         app.query_one("#cycles", Input).value = "2"
         await pilot.press("l")
-        await pilot.pause(0.1)
-        assert isinstance(app.screen, ConfirmDialog), "a chip erase every cycle must be confirmed"
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog),
+                       "the dialog: a chip erase every cycle must be confirmed")
         await pilot.press("enter")  # Cancel has the focus
-        await pilot.pause(0.2)
-        assert app.engine is None and not log_has(app, "mass erase done")
+        await wait_for(pilot, lambda: log_has(app, "Erase the whole chip every cycle?: cancelled"),
+                       "the cancel, in the log")
+        assert app.engine is None and not log_has(app, "run loop:")
         await pilot.press("l")
-        await pilot.pause(0.1)
-        assert isinstance(app.screen, ConfirmDialog)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the dialog again")
         await pilot.press("y")
-        await wait_for(pilot, lambda: app.engine is not None, "the loop to start")
-        await wait_for(pilot, lambda: app.engine is None, "the loop to end", 60)
+        # What lasts: the log line of the start, then the loop tab's "finished" (a 2-cycle loop
+        # can be over before a check of `app.engine` ever sees it running).
+        await wait_for(pilot, lambda: log_has(app, "run loop: 2 cycles"), "the loop to start")
+        await wait_for(pilot, lambda: "finished: completed" in loop_status(), "the loop to end", 60)
         assert log_has(app, "mass erase done")
     with open_store(profile.store.database, readonly=True) as store:
         run = store.runs()[-1]

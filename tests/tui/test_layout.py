@@ -16,8 +16,8 @@ async def test_80x24_frame_regions(absent_bench):
                        "both instruments to fail")
         # the footer lays out its keys after the first frame (slow under load): wait for it
         await wait_for(pilot, lambda: screen_text(app)[-1].strip(), "the footer")
-        await pilot.pause(0.1)
-        rows = screen_text(app)
+        rows = await on_screen(pilot, lambda rows: "✗ scope connection refused" in rows[1]
+                               and "✗ PSU connection refused" in rows[1], "the link state")
         assert len(rows) == 24 and all(len(r) <= 80 for r in rows)
         assert rows[0].startswith(" cycles 0 ✓0 ✗0 │ scenario vcap-marginal │ Virtual bench")
         # the link state reads without colour: a symbol and words
@@ -64,8 +64,7 @@ async def test_number_keys_switch_tabs_and_palette_finds_actions(absent_bench):
             assert app.active_tab == tab and app.query_one("#tabs").current == f"{tab}-panel"
         await pilot.press("ctrl+p")
         await pilot.press(*"mass er")
-        await pilot.pause(0.3)
-        assert any("Mass erase…" in row for row in screen_text(app)), "the palette names the button's name"
+        await on_screen(pilot, "Mass erase…", "the palette to name the button's name")
 
 
 async def test_tab_bar_and_key_bar_are_clickable(absent_bench):

@@ -10,7 +10,7 @@ from benchtui.tui.app import BenchApp
 from benchtui.tui.dialogs import TextScreen
 from benchtui.tui.widgets import StripPlot
 
-from .conftest import on_screen, connected, log_has, screen_text, wait_for
+from .conftest import connected, log_has, log_lines, on_screen, screen_text, wait_for
 
 LOOP_WAIT_S = 60.0
 
@@ -19,8 +19,15 @@ async def start_loop(pilot, app, cycles: int):
     await wait_for(pilot, lambda: connected(app), "instruments")
     app.query_one("#cycles", Input).value = str(cycles)
     await pilot.press("l")
-    await wait_for(pilot, lambda: app.engine is not None, "the loop to start")
+    # The start's log line lasts; `app.engine` is set only while the loop runs.
+    await wait_for(pilot, lambda: log_has(app, "run loop: "), "the loop to start")
     return app.state.loop
+
+
+async def wait_for_line(pilot, app, text: str) -> str:
+    """Wait for a log line containing `text`; return it."""
+    await wait_for(pilot, lambda: log_has(app, text), repr(text))
+    return next(line for line in log_lines(app) if text in line)
 
 
 async def test_fault_scenario_loop_ranks_a_feature_and_lists_the_run(bench_factory):
@@ -70,14 +77,15 @@ async def test_pause_and_resume(bench_factory):
         loop = await start_loop(pilot, app, 0)
         await pilot.press("space")
         assert app.engine.paused
-        await pilot.pause(0.1)
-        assert "loop PAUSED" in screen_text(app)[0]
-        landed = len(loop.records)
-        await pilot.pause(0.5)
-        assert len(loop.records) <= landed + 1, "at most the cycle in progress finishes"
+        await on_screen(pilot, lambda rows: "loop PAUSED" in rows[0], "the status bar to say PAUSED")
+        # The step in progress finishes; then the engine holds before the next one (and says so).
+        held = await wait_for_line(pilot, app, "paused: holding before ")
+        cycle = int(held.rsplit(" ", 1)[1])
+        assert all(r.index < cycle for r in loop.records), "the held cycle is not over"
         await pilot.press("space")
         assert not app.engine.paused
-        await wait_for(pilot, lambda: len(loop.records) >= landed + 1, "a cycle after resuming", LOOP_WAIT_S)
+        await wait_for(pilot, lambda: any(r.index == cycle for r in loop.records),
+                       "the held cycle to finish after resuming", LOOP_WAIT_S)
         await pilot.press("s")
         await wait_for(pilot, lambda: app.engine is None, "the loop to stop", LOOP_WAIT_S)
         assert log_has(app, "stop requested")

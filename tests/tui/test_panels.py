@@ -36,8 +36,10 @@ async def test_power_cycle_from_the_keyboard(bench_factory):
         off = next(i for i, line in enumerate(lines) if "output OFF" in line)
         assert any("output ON" in line for line in lines[off:])
         psu = app.state.psu
-        await wait_for(pilot, lambda: psu.reading is not None and psu.reading.output, "readback ON")
-        assert abs(psu.reading.voltage - profile.psu.voltage) < 0.2
+        # a readback just after the output went on may catch the supply still rising: wait for it
+        # to settle at the setpoint (the poll reads it again every second)
+        await wait_for(pilot, lambda: psu.reading is not None and psu.reading.output
+                       and abs(psu.reading.voltage - profile.psu.voltage) < 0.2, "readback ON at the setpoint")
 
 
 async def test_setpoint_beyond_the_profile_maximum_is_refused_in_words(bench_factory):
@@ -47,12 +49,13 @@ async def test_setpoint_beyond_the_profile_maximum_is_refused_in_words(bench_fac
         await wait_for(pilot, lambda: connected(app), "instruments")
         app.query_one("#voltage", Input).value = "9"
         app.query_one(PowerPanel).apply()
-        await pilot.pause(0.1)
-        assert log_has(app, "setpoint 9 V is outside 0..3.6 V")
-        assert not log_has(app, "setpoint 9.000 V")
+        await wait_for(pilot, lambda: log_has(app, "setpoint 9 V is outside 0..3.6 V"), "the refusal")
         app.query_one("#voltage", Input).value = "3.1"
         app.query_one(PowerPanel).apply()
         await wait_for(pilot, lambda: log_has(app, "setpoint 3.100 V"), "the new setpoint")
+        # The log is in order: had 9 V been sent, its line would be there before 3.1 V's.
+        assert not log_has(app, "setpoint 9.000 V")
+        assert abs(vb.instruments.psu.channels[1].voltage - 3.1) < 1e-9
 
 
 async def test_connect_shows_identity_option_bytes_and_sector_map(bench_factory):
@@ -95,12 +98,13 @@ async def test_destructive_action_cancelled_then_confirmed(bench_factory):
         await pilot.click("#erase-chip")
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("enter")  # Cancel has the focus: Enter by habit must not erase
+        await wait_for(pilot, lambda: log_has(app, "cancelled"), "the cancel, in the log")
         assert not isinstance(app.screen, ConfirmDialog)
-        await pilot.pause(0.2)
-        assert log_has(app, "cancelled") and not log_has(app, "mass erase done")
         await pilot.click("#erase-chip")
         await pilot.press("y")
         await wait_for(pilot, lambda: log_has(app, "mass erase done"), "mass erase")
+        # One mass erase, the confirmed one: the cancelled dialog erased nothing.
+        assert sum("mass erase done" in line for line in log_lines(app)) == 1
 
 
 async def test_erase_sectors_dialog_cancels_then_erases_only_the_chosen_sectors(bench_factory):
@@ -132,13 +136,14 @@ async def test_program_picks_a_file(bench_factory, tmp_path):
     async with app.run_test(size=(100, 32)) as pilot:
         await wait_for(pilot, lambda: connected(app), "instruments")
         app.action_program()
-        await pilot.pause(0.1)
-        assert isinstance(app.screen, FilePickerDialog)
+        await wait_for(pilot, lambda: isinstance(app.screen, FilePickerDialog) and app.screen.query("#path"),
+                       "the file picker")
         app.screen.query_one("#path", Input).value = str(tmp_path / "missing.hex")
-        await pilot.press("enter")
+        await pilot.press("enter")  # handled before press() returns: a refusal keeps the dialog
         assert isinstance(app.screen, FilePickerDialog), "a missing file is refused in the dialog"
         await pilot.press("escape")
-        assert not isinstance(app.screen, FilePickerDialog)
+        await wait_for(pilot, lambda: not isinstance(app.screen, FilePickerDialog), "the dialog to close")
+        assert not isinstance(app.screen, ConfirmDialog), "nothing to flash was picked"
 
 
 async def test_scope_capture_draws_every_net_with_features(bench_factory):

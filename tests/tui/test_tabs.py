@@ -54,11 +54,12 @@ async def test_drawing_ahead_waits_while_a_widget_has_the_focus(absent_bench):
         await pilot.press("1")
         button = app.query_one("#power-panel").query(Button).first()
         button.focus()
-        await pilot.pause(0.1)
-        drawn = app.predraw.drawn
+        await wait_for(pilot, lambda: app.focused is button, "the button to have the focus")
+        drawn, waited = app.predraw.drawn, app.predraw.waited
         app.predraw.start()
-        await pilot.pause(0.6)
-        # hiding the shown tab for a moment would blur the button (its Hide event): not done
+        # hiding the shown tab for a moment would blur the button (its Hide event): each step
+        # finds the focus taken and waits instead
+        await wait_for(pilot, lambda: app.predraw.waited >= waited + 2, "two steps to wait for the focus")
         assert app.focused is button and app.predraw.drawn == drawn and not app.predraw.done
         app.screen.set_focus(None)
         await wait_for(pilot, lambda: app.predraw.done, "the tabs drawn once nothing has the focus")

@@ -12,13 +12,15 @@ import dataclasses
 import fnmatch
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ...errors import KnowledgeError, ProfileError
 from ...profile.loader import Ctx, build, option, read_text, read_toml
 
-KNOWLEDGE_FILE = Path(__file__).with_name("knowledge.toml")
+#: Package data, found through importlib.resources (the package is installed as files).
+KNOWLEDGE_FILE = Path(str(resources.files(__package__).joinpath("knowledge.toml")))
 DIRECTIONS = ("below", "above")
 #: The conditions a [[catch]] line or a [mode.measure_if] may name (checked in diagnose.py).
 CONDITIONS = ("always", "fault_catch_not_nrst", "fault_catch_is_nrst", "fault_catch_not_vdd",

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import re
+import string
 
+from ...text import printable
 from .model import Report
 from .text import CENSORED_NOTE, SEPARATES_NOTE, item_fields, p_short, rate, when
 
@@ -14,11 +16,13 @@ TABLE_ROWS = 20
 def format_markdown(report: Report) -> str:
     run, a, d = report.run, report.analysis, report.diagnosis
     scenario = f" [{run.scenario}]" if run.scenario else ""
-    out = [f"# benchtui report: run {run.id} “{_cell(run.name)}”{scenario}", "",
-           f"{run.status}, {run.cycles} cycles, {run.failures} failed · {when(run.started)} .. "
+    # Names from the database (run, bench, target, scenario) are literal text: every character
+    # Markdown or HTML could act on is escaped, not only the ones prose needs.
+    out = [f"# benchtui report: run {run.id} “{_literal(run.name)}”{_literal(scenario)}", "",
+           f"{_literal(run.status)}, {run.cycles} cycles, {run.failures} failed · {when(run.started)} .. "
            f"{when(run.ended) if run.ended else 'now'}"
-           + (f" · bench {run.bench}" if run.bench else "")
-           + (f" · target {report.context.target}" if report.context.target else ""), "",
+           + (f" · bench {_literal(run.bench)}" if run.bench else "")
+           + (f" · target {_literal(report.context.target)}" if report.context.target else ""), "",
            f"**Verdict:** {_text(d.verdict)}", ""]
     if a.failures:
         out += [_text(d.happened), "", f"Decided: {_text(d.rule)}", ""]
@@ -34,7 +38,7 @@ def format_markdown(report: Report) -> str:
         for s in d.salvage:
             out += [f"**{_text(s.title)}** — {_text(s.state)}", ""]
             if s.commands:
-                out += ["```sh", *s.commands, "```", ""]
+                out += ["```sh", *map(printable, s.commands), "```", ""]  # one line each: no fence break
             if s.console:
                 out += [_text(s.console), ""]
             out += [f"Cost: {_text(s.cost)}", ""]
@@ -79,8 +83,19 @@ def _text(value: str) -> str:
 
 
 def _escape(value: str) -> str:
-    value = re.sub(r"<(?=[A-Za-z/!])", "&lt;", value)
+    value = printable(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return value.replace("*", "\\*").replace("_", "\\_")
+
+
+def _literal(value: str) -> str:
+    """`value` shown as written: printable (benchtui/text.py), `&`, `<` and `>` as entities and
+    every other ASCII punctuation backslash-escaped (CommonMark 2.4), so that no tag, link,
+    emphasis, code span, heading or table cell boundary can come out of it."""
+    return "".join(_LITERAL.get(c, "\\" + c if c in _PUNCTUATION else c) for c in printable(value))
+
+
+_LITERAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_PUNCTUATION = frozenset(string.punctuation) - set(_LITERAL)
 
 
 def _cell(value: str) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import textwrap
 import time
+
+from ...text import printable_lines
 from ..analysis import SIGNATURE_EFFECT, Analysis, Finding
 from ..diagnosis import Diagnosis, Item, diagnose
 from ..records import RunSummary
@@ -81,7 +83,7 @@ def format_report(analysis: Analysis, run: RunSummary, diagnosis: Diagnosis | No
     if d.unexplained:
         lines += ["", "separating, but not explained by the knowledge base:"]
         lines += [f"  - {f.text} (AUC {f.auc:.2f})" for f in d.unexplained[:rows]]
-    return "\n".join(lines)
+    return printable_lines(lines)  # names from the database (run, bench) are shown, not obeyed
 
 
 #: The footnotes of the ranked table (text, Markdown and HTML say the same).

@@ -80,7 +80,7 @@ class SqliteStore(ResultsStore):
             else:
                 if self.path.is_dir():
                     raise StoreError(f"{self.path}: is a directory, not a results database")
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                _make_folder(self.path)
                 conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"{self.path}: cannot open results database: {exc}") from None
@@ -235,3 +235,15 @@ class _Transaction:
 
 
 __all__ = ["BUSY_TIMEOUT_S", "SqliteStore"]
+
+
+def _make_folder(path: Path) -> None:
+    """Create the database's folder; StoreError naming the real cause when a part of the path
+    is a file (mkdir says only "[Errno 17] File exists" or "[Errno 20] Not a directory")."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (path.parent, *path.parent.parents) if p.exists() and not p.is_dir()),
+                       path.parent)
+        raise StoreError(f"{path}: cannot create the results database: {blocker} is a file, not a "
+                         "folder (store.database names a path through it)") from None

@@ -6,7 +6,7 @@ from __future__ import annotations
 K = 1024
 
 # The FLASH interface of the STM32F2/F4/F7 lineage sits at the same address with the same
-# register offsets and keys on every family handled here (stm32f7.md §1, stm32f4.md).
+# register offsets and keys on every family handled here (RM0410 §3.7, RM0090 §3.9).
 FLASH_R_BASE = 0x40023C00
 FLASH_ACR = FLASH_R_BASE + 0x00
 FLASH_KEYR = FLASH_R_BASE + 0x04
@@ -30,7 +30,7 @@ CPUID = 0xE000ED00
 RDP_LEVEL0, RDP_LEVEL1, RDP_LEVEL2 = 0xAA, 0x55, 0xCC
 
 #: Seconds to wait for FLASH_SR.BSY: sector erase, mass erase, option write (OpenOCD's values,
-#: stm32f7.md §1.9: a mass erase "can be as high as 32 s in x8 mode").
+#: src/flash/nor/stm32f2x.c: a mass erase "can be as high as 32 s in x8 mode").
 SECTOR_ERASE_TIMEOUT_S = 10.0
 MASS_ERASE_TIMEOUT_S = 33.0
 OPTION_WRITE_TIMEOUT_S = 33.0

@@ -2,8 +2,8 @@
 
 Same FLASH interface address, keys, CR/SR/PSIZE scheme and 16/64/128 KB sector pattern; no
 nDBANK or BOOT_ADDx (boot by pins); the F42x/F43x add OPTCR1 (nWRP of bank 2), DB1M (two 512 KB
-banks on a 1 MB part), SPRMOD (PCROP) and BFB2. Facts from reference/stm32f4.md, cross-read with
-the F4 HAL (stm32f4xx_hal_flash_ex.c: bank-2 sectors 12..23, SNB + 4, bank-2 nWRP in OPTCR1).
+banks on a 1 MB part), SPRMOD (PCROP) and BFB2. Facts from RM0090 §3 (embedded flash memory interface), cross-read
+with the F4 HAL (stm32f4xx_hal_flash_ex.c: bank-2 sectors 12..23, SNB + 4, bank-2 nWRP in OPTCR1).
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from .base import (RDP_LEVEL0, SR_BSY, SR_EOP, SR_OPERR, SR_PGAERR, SR_PGPERR, S
                    make_bank)
 
 # ---------------------------------------------------------------------------------------------
-# UNCONFIRMED choices (stm32f4.md asks to confirm each; these could not be read in a primary
-# source). Change them here only; the twin's copy is sim/twin/variants.py.
+# UNCONFIRMED choices (these could not be read in a primary source: RM0090, DS8626). Change them here only; the twin's copy is sim/twin/variants.py.
 # ---------------------------------------------------------------------------------------------
 #: Bank 2 of a 1 MB F42x/F43x with DB1M = 1 starts right after bank 1's 512 KB (RM0090 as
 #: remembered) and holds sectors 12..19 (SNB 0x10..0x17, nWRP in OPTCR1 bits 0..7, as the HAL

@@ -1,7 +1,7 @@
 """STM32F76x/F77x (DEV_ID 0x451): flash layouts, sector numbering, nWRP, option bytes, FLASH_SR.
 
-Values come from reference/stm32f7.md (RM0410, HAL, OpenOCD, Blackmagic). The choices the notes
-could not confirm are in the UNCONFIRMED block below and nowhere else on the device side (the
+Values come from RM0410 §3 (FLASH), ST's stm32f7xx HAL and CMSIS headers, OpenOCD's
+src/flash/nor/stm32f2x.c and Blackmagic's src/target/stm32f4.c. The choices these could not confirm are in the UNCONFIRMED block below and nowhere else on the device side (the
 twin's own copy is in sim/twin/constants.py; a test keeps the two in agreement).
 """
 
@@ -19,11 +19,11 @@ from .base import (BOR_LEVEL_TO_BITS, BOR_TEXT, CR_LOCK, CR_MER, CR_MER2, CR_PG,
                    OptionBytesBase, OptionField, Part, Sector, make_bank, verification_errors)
 
 # ---------------------------------------------------------------------------------------------
-# UNCONFIRMED choices (stm32f7.md §2.4, §2.5, §2.6): change them here only (and in the twin's
+# UNCONFIRMED choices (RM0410 §3.3.1, §45): change them here only (and in the twin's
 # sim/twin/constants.py, which models the silicon; tests/target/test_layouts.py compares both).
 # ---------------------------------------------------------------------------------------------
 #: Bank 2 of a 1 MB part in dual-bank mode. We follow RM0410 as quoted by OpenOCD (bank 2 right
-#: after bank 1, 0x08080000) rather than Blackmagic's 0x08100000 (stm32f7.md §2.4).
+#: after bank 1, 0x08080000) rather than Blackmagic's 0x08100000 (see sim/twin/constants.py).
 BANK2_BASE_1MB = 0x08080000
 #: nWRP bit of a 1 MB dual-bank bank-2 sector pair. We follow the HAL numbering (bank-2 sectors
 #: are 12..19, sector n -> bit n // 2, i.e. bits 6..9), not OpenOCD's sequential bits 4..7.
@@ -33,7 +33,7 @@ PACKAGES = {0b111: "LQFP208 or TFBGA216", 0b110: "LQFP176 or UFBGA176", 0b101: "
             0b100: "LQFP144", 0b011: "LQFP100"}
 
 # ---------------------------------------------------------------------------------------------
-# Addresses and identity (stm32f7.md §2.6, §4.1)
+# Addresses and identity (RM0410 §2.2.2, "Device electronic signature", "Debug support")
 # ---------------------------------------------------------------------------------------------
 DEV_ID_F76X = 0x451
 REV_NAMES = {0x1000: "A", 0x1001: "Z"}
@@ -69,13 +69,13 @@ BOOT_ADDRESS_TEXT = {
 }
 
 _SECTOR_SIZES = {
-    # (flash_kb, dual_bank): sizes of one bank's sectors (stm32f7.md §2, OpenOCD)
+    # (flash_kb, dual_bank): sizes of one bank's sectors (RM0410 §3.3.1, OpenOCD)
     (1024, False): [32 * K] * 4 + [128 * K] + [256 * K] * 3,
     (1024, True): [16 * K] * 4 + [64 * K] + [128 * K] * 3,
     (2048, False): [32 * K] * 4 + [128 * K] + [256 * K] * 7,
     (2048, True): [16 * K] * 4 + [64 * K] + [128 * K] * 7,
 }
-#: Typical x32 erase times (stm32f7.md §3.2, UNCONFIRMED) by sector size.
+#: Typical x32 erase times (UNCONFIRMED: DS8626's F4 values, see sim/twin/constants.py) by sector size.
 _ERASE_TIME_S = {16 * K: 0.25, 32 * K: 0.25, 64 * K: 0.55, 128 * K: 0.55, 256 * K: 1.0}
 
 
@@ -105,7 +105,7 @@ def sectors_covering(layout, start: int, end: int) -> list[int]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Option bytes (§1.4, §1.5, §1.7, §1.8)
+# Option bytes (RM0410 §3.4, §3.7.6-3.7.7; BOR encodings: stm32f7xx_hal_flash_ex.h)
 # ---------------------------------------------------------------------------------------------
 _FIELDS = {
     "bor_lev": OptionField("BOR_LEV", 0, 2, 2),
@@ -201,7 +201,7 @@ class Stm32F7(McuFamily):
         return OptionBytes.decode(FACTORY_OPTCR, FACTORY_OPTCR1, flash_kb=flash_kb, dev_id=dev_id)
 
     def complement_words(self) -> list[tuple[int, str]]:
-        # stm32f7.md §1.6: each word holds a 16-bit value and its complement in [31:16].
+        # RM0410 §3.4.1: each word holds a 16-bit value and its complement in [31:16].
         return [(OPTION_AREA + 0x00, "RDP/user (OPTCR[15:0])"),
                 (OPTION_AREA + 0x08, "nWRP/user (OPTCR[31:16])"),
                 (OPTION_AREA + 0x10, "BOOT_ADD0"), (OPTION_AREA + 0x18, "BOOT_ADD1")]

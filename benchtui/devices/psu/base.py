@@ -7,7 +7,7 @@ A dialect (one module per family in this package) declares:
 * `PACING` if the instrument needs time between messages,
 and a `mode()` that turns its status reply into CV/CC. Everything else is here, once.
 
-Safety (DESIGN.md, the bar for done): every setpoint is checked against the profile's hard maxima
+Safety: every setpoint is checked against the profile's hard maxima
 (`psu.max_voltage`, `psu.max_current`) and the model's channel range BEFORE anything is sent;
 a refused setpoint raises `SafetyError` and the instrument sees no traffic. Then, as a last line
 of defence, the exact text about to be sent is parsed back and checked again (finite, within the
@@ -23,12 +23,15 @@ Readbacks are returned as magnitudes the same way (the instrument's -4.99 V read
 
 from __future__ import annotations
 
+import decimal
 import math
+import numbers
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from ...errors import InstrumentError, SafetyError
+from ...errors import InstrumentError, InstrumentGarbage, SafetyError
+from ..guard import no_reading
 from ..pacing import NO_PACING, Pacing
 from ...profile import PsuConfig
 from ..visa import Scpi, VisaSession
@@ -42,12 +45,24 @@ UNREGULATED_AS: Mode = "CC"
 
 @dataclass(frozen=True)
 class PsuReading:
-    """What the output does right now: measured V and I, regulation mode, output state."""
+    """What the output does right now: measured V and I, regulation mode, output state.
 
-    voltage: float
-    current: float
+    A measurement the PSU had no number for (SCPI's 9.9E37 / 9.91E37) is None, and `invalid`
+    says which and why ("voltage: 9.91E37, SCPI's NAN: no reading").
+    """
+
+    voltage: float | None
+    current: float | None
     mode: Mode
     output: bool
+    invalid: str | None = None
+
+
+#: A measurement beyond this many times the model's range (or, for a model benchtui has no
+#: range for, beyond UNKNOWN_MODEL_READING) is not a reading but a broken reply (our choice: a
+#: 30 V channel never reads 60 V, while its overshoot and noise stay far below that).
+FAR_OUTSIDE = 2.0
+UNKNOWN_MODEL_READING = {"voltage": 1000.0, "current": 100.0}
 
 
 @dataclass(frozen=True)
@@ -115,10 +130,19 @@ class Psu(ABC):
         return (self.cfg.max_current, "A", "max_current",
                 self.range.max_current if self.range else None)
 
-    def _check(self, value: float, what: str) -> None:
+    def _check(self, value: float, what: str) -> float:
+        """`value` as a float if it may be set, else SafetyError (nothing is sent). Anything that
+        is not a real number, or none a float can hold (10**400, a NaN), is refused here."""
         profile_max, unit, key, model_max = self._limits(what)
         label = "voltage" if what == "voltage" else "current limit"
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        try:
+            if isinstance(value, bool) or not isinstance(value, (numbers.Real, decimal.Decimal)):
+                raise TypeError
+            value = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise SafetyError(f"PSU {label} {_shown(value)} is not a number a PSU can be set to; "
+                              "nothing was sent") from None
+        if not math.isfinite(value):
             raise SafetyError(f"PSU {label} {value!r} is not a number; nothing was sent")
         if value < 0:
             raise SafetyError(f"PSU {label} {value:g} {unit} is negative; nothing was sent"
@@ -129,14 +153,15 @@ class Psu(ABC):
         if model_max is not None and value > model_max:
             raise SafetyError(f"PSU {label} {value:g} {unit} exceeds the {self.model} CH{self.channel} "
                               f"range of {model_max:g} {unit}; nothing was sent")
+        return value
 
-    def check_voltage(self, volts: float) -> None:
-        """Raise SafetyError if `volts` (a magnitude) may not be set."""
-        self._check(volts, "voltage")
+    def check_voltage(self, volts: float) -> float:
+        """`volts` (a magnitude) as a float, or SafetyError if it may not be set."""
+        return self._check(volts, "voltage")
 
-    def check_current(self, amps: float) -> None:
-        """Raise SafetyError if `amps` may not be set as the current limit."""
-        self._check(amps, "current")
+    def check_current(self, amps: float) -> float:
+        """`amps` as a float, or SafetyError if it may not be set as the current limit."""
+        return self._check(amps, "current")
 
     def _wire(self, value: float, what: str) -> str:
         """The text to send for a checked magnitude, re-checked as the instrument will read it.
@@ -167,19 +192,16 @@ class Psu(ABC):
         self.session.check_errors()
 
     def set_voltage(self, volts: float) -> None:
-        self.check_voltage(volts)
-        self._do("set_voltage", v=self._wire(volts, "voltage"))
+        self._do("set_voltage", v=self._wire(self.check_voltage(volts), "voltage"))
         self._check_errors()
 
     def set_current_limit(self, amps: float) -> None:
-        self.check_current(amps)
-        self._do("set_current", a=self._wire(amps, "current"))
+        self._do("set_current", a=self._wire(self.check_current(amps), "current"))
         self._check_errors()
 
     def apply(self, volts: float, amps: float) -> None:
         """Set voltage and current limit together; both are checked before either is sent."""
-        self.check_voltage(volts)
-        self.check_current(amps)
+        volts, amps = self.check_voltage(volts), self.check_current(amps)
         v, a = self._wire(volts, "voltage"), self._wire(amps, "current")
         self._do("set_current", a=a)
         self._do("set_voltage", v=v)
@@ -194,23 +216,50 @@ class Psu(ABC):
 
     def setpoints(self) -> tuple[float, float]:
         """(voltage setpoint, current limit) as the instrument holds them (magnitudes)."""
-        return (self.polarity * float(self._do("voltage?")),  # type: ignore[arg-type]
-                float(self._do("current?")))  # type: ignore[arg-type]
+        volts, amps = float(self._do("voltage?")), float(self._do("current?"))  # type: ignore[arg-type]
+        for op, value in (("voltage?", volts), ("current?", amps)):
+            if no_reading(value):   # a setpoint is always a number
+                raise self.session.garbage(self.COMMANDS[op].render(ch=self.channel)[-1], repr(value),
+                                           f"a setpoint, not {no_reading(value)}")
+        return self.polarity * volts, amps
 
     @abstractmethod
     def mode(self) -> Mode:
         """CV or CC as the instrument reports it (regardless of output state)."""
 
-    def measure(self) -> tuple[float, float]:
-        """(measured volts as a magnitude, measured amperes)."""
-        volts = self.polarity * float(self._do("measure_voltage?"))  # type: ignore[arg-type]
-        amps = float(self._do("measure_current?"))  # type: ignore[arg-type]
+    def measure(self) -> tuple[float | None, float | None]:
+        """(measured volts as a magnitude, measured amperes); None where the PSU had no reading."""
+        volts, amps, _ = self._measure()
         return volts, amps
+
+    def _measure(self) -> tuple[float | None, float | None, str | None]:
+        """(volts, amps, why one is missing): SCPI's "no reading" values are None with the
+        reason (guard.no_reading); a value far outside the model's range is InstrumentGarbage
+        naming the PSU and the command."""
+        volts, why_v = self._reading("measure_voltage?", "voltage")
+        amps, why_a = self._reading("measure_current?", "current")
+        reasons = [f"{what}: {why}" for what, why in (("voltage", why_v), ("current", why_a)) if why]
+        return (None if volts is None else self.polarity * volts), amps, "; ".join(reasons) or None
+
+    def _reading(self, op: str, what: str) -> tuple[float | None, str | None]:
+        value = float(self._do(op))  # type: ignore[arg-type]
+        why = no_reading(value)
+        if why:
+            return None, why
+        limit = (self._limits(what)[3] * FAR_OUTSIDE if self.range else UNKNOWN_MODEL_READING[what])
+        if abs(value) > limit:
+            command = self.COMMANDS[op].render(ch=self.channel)[-1]
+            unit = "V" if what == "voltage" else "A"
+            raise InstrumentGarbage(
+                f"PSU {self.cfg.resource}: {command!r} read {value:g} {unit}, far outside what the "
+                f"{self.model or 'PSU'} CH{self.channel} can measure (more than {limit:g} {unit}): "
+                "not a reading", where="PSU")
+        return value, None
 
     def read(self) -> PsuReading:
         on = self.output()
-        volts, amps = self.measure()
-        return PsuReading(volts, amps, self.mode() if on else "OFF", on)
+        volts, amps, invalid = self._measure()
+        return PsuReading(volts, amps, self.mode() if on else "OFF", on, invalid)
 
     def safe_state(self) -> None:
         """Output off: the state every exit leaves the bench in."""
@@ -221,6 +270,15 @@ class Psu(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.identity!r}, CH{self.channel})"
+
+
+def _shown(value: object) -> str:
+    """A refused setpoint as a message shows it: repr, at most 40 characters (10**400 has 401)."""
+    try:
+        text = repr(value)
+    except Exception:   # noqa: BLE001 - repr(10**5000) raises ValueError; refused all the same
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def model_of(identity: str) -> str:

@@ -1,4 +1,4 @@
-"""Generic SCPI-99 supplies (scpi.md A.2), for models without a dialect of their own.
+"""Generic SCPI-99 supplies (SCPI-99 Volume 2 SOURce/MEASure; libsigrok scpi-pps), for models without a dialect of their own.
 
 Two drivers, because the one thing SCPI-99 supplies disagree on is channel selection:
 
@@ -26,7 +26,7 @@ from ...errors import InstrumentError, SafetyError
 from ..visa import Scpi, parse_bool, parse_float, parse_int
 from .base import ChannelRange, Mode, Psu
 
-#: SCPI-99 / HP 66xxB `STAT:OPER:COND?` bits (scpi.md A.2).
+#: SCPI-99 / HP 66xxB `STAT:OPER:COND?` bits (libsigrok scpi-pps profiles.c, HP 66xxB).
 OPER_CV_BIT = 256
 OPER_CC_BITS = 1024 | 2048
 #: Readback fallback: measured current at or above this fraction of the limit = CC.
@@ -66,7 +66,7 @@ class GenericScpiPsu(Psu):
             return "CV"
         _, amps = self.measure()
         limit = float(self._do("current?"))  # type: ignore[arg-type]
-        return "CC" if limit > 0 and amps >= CC_FRACTION * limit else "CV"
+        return "CC" if amps is not None and limit > 0 and amps >= CC_FRACTION * limit else "CV"
 
 
 def _selected(table: dict[str, Scpi]) -> dict[str, Scpi]:

@@ -1,4 +1,5 @@
-"""Keysight E36300 (E36311A/E36312A/E36313A) and EDU36311A, scpi.md A.5.
+"""Keysight E36300 (E36311A/E36312A/E36313A) and EDU36311A (E36300 Series Programming Guide;
+libsigrok scpi-pps, PyMeasure keysightE36312A).
 
 Channel lists `(@n)`, no selection state. E36311A and EDU36311A CH3 are negative outputs
 (-25..0 V and -30..0 V): the setpoint on the wire is negative (`VOLT -5,(@3)`).

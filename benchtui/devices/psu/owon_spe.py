@@ -1,5 +1,5 @@
 """Owon SPE series (SPE3103, SPE6103): single-output SCPI (`VOLT`, `CURR`, `OUTP 1`,
-`MEAS:VOLT?`, no `INST`, scpi.md "other families"), with command pacing.
+`MEAS:VOLT?`, no `INST`, as libsigrok's scpi-pps profile), with command pacing.
 
 Pacing: UNCONFIRMED. Owon's USB-serial/LAN firmware is reported to lose commands sent
 back-to-back (the same class of problem as Korad's 80 ms, sigrok); we keep 50 ms between

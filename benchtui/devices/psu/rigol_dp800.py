@@ -1,4 +1,4 @@
-"""Rigol DP800 (DP832/DP832A/DP831A/DP821A), scpi.md A.1; every command names its channel.
+"""Rigol DP800 (DP832/DP832A/DP831A/DP821A), Rigol DP800 Programming Guide; every command names its channel.
 
 DP831A CH3 is the -30..0 V output: the setpoint on the wire is negative (`:SOUR3:VOLT -5`),
 see base.py for how benchtui's magnitudes map to it.

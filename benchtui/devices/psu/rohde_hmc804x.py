@@ -1,4 +1,4 @@
-"""Rohde & Schwarz HMC8041/HMC8042/HMC8043 (scpi.md A.6; scopehal RohdeSchwarzHMC804x, QCoDeS
+"""Rohde & Schwarz HMC8041/HMC8042/HMC8043 (HMC804x SCPI Programmers Manual; scopehal RohdeSchwarzHMC804x, QCoDeS
 HMC804x, sigrok scpi-pps).
 
 Select the channel with `INST:NSEL n`, then unqualified `VOLT`/`CURR`/`MEAS:VOLT?`. An output is

@@ -1,4 +1,4 @@
-"""Siglent SPD3303X / SPD3303X-E (scpi.md A.3; scopehal SiglentPowerSupply, Fixate, PyMeasure
+"""Siglent SPD3303X / SPD3303X-E (SPD3303X/SPD3303X-E User Manual, remote control; scopehal SiglentPowerSupply, Fixate, PyMeasure
 siglent_spdbase).
 
 `CH1:VOLT 5`, `CH1:CURR 1`, `OUTP CH1,ON`, `MEAS:VOLT? CH1`; there is no output or CV/CC query:
@@ -62,5 +62,6 @@ class SiglentSPD3303X(Psu):
     def read(self) -> PsuReading:
         status = self._status()  # one status word for output and mode (every message costs 20 ms)
         on = bool(status & ON_BIT[self.channel])
-        volts, amps = self.measure()
-        return PsuReading(volts, amps, ("CC" if status & CC_BIT[self.channel] else "CV") if on else "OFF", on)
+        volts, amps, invalid = self._measure()
+        return PsuReading(volts, amps, ("CC" if status & CC_BIT[self.channel] else "CV") if on else "OFF", on,
+                          invalid)

@@ -43,7 +43,7 @@ from ..waveform import Measurement, Waveform
 TriggerState = Literal["armed", "triggered", "stopped", "auto", "running"]
 LIVE_STATES = ("armed", "triggered", "auto", "running")
 
-# --- choices the reference notes leave open (scpi.md UNCONFIRMED) -----------------------------
+# --- choices the programming guides leave open (UNCONFIRMED) -----------------------------------
 #: Seconds between trigger-status polls while waiting for a trigger.
 POLL_S = 0.01
 #: After `single`, how long to poll for the scope to report "armed" before carrying on, and
@@ -234,17 +234,20 @@ class Scope(ABC):
     def wait_for_trigger(self, timeout_s: float, cancel: threading.Event | None = None) -> bool:
         """Poll until the armed single acquisition completes (True) or `timeout_s` passes (False).
 
-        `timeout_s = 0` polls once. A set `cancel` event raises Cancelled.
+        `timeout_s = 0` polls once. A set `cancel` event raises Cancelled. The answer to a poll
+        sent at or after the deadline decides: on a loaded host one poll can outlast the whole
+        wait, and a poll sent before the deadline cannot see what the scope completes after it.
         """
         deadline = time.monotonic() + max(0.0, timeout_s)
         while True:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("waiting for the scope trigger was cancelled", where="scope")
+            asked = time.monotonic()
             if self._acquisition_done():
                 return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if asked >= deadline:
                 return False
+            remaining = max(0.0, deadline - time.monotonic())
             if cancel is not None:
                 cancel.wait(min(POLL_S, remaining))
             else:

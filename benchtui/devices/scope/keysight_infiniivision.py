@@ -1,5 +1,5 @@
-"""Keysight/Agilent InfiniiVision DSO-X/MSO-X 1000X-4000X and EDUX (scpi.md B.3; audit
-"Keysight InfiniiVision"; PyMeasure keysightDSOX1102G, scopehal AgilentOscilloscope).
+"""Keysight/Agilent InfiniiVision DSO-X/MSO-X 1000X-4000X and EDUX (InfiniiVision
+2000X/3000X/4000X programmer's guides; PyMeasure keysightDSOX1102G, scopehal AgilentOscilloscope).
 
 What the programmer's guides require, and this dialect does:
 * `:AER?` (armed) and `:TER?` (triggered) are event registers cleared by reading: both are read

@@ -1,7 +1,8 @@
 """The 10-field `:WAV:PRE?` preamble shared by Rigol (DS1000Z, DHO) and Keysight InfiniiVision.
 
 `<format>,<type>,<points>,<count>,<xincrement>,<xorigin>,<xreference>,<yincrement>,<yorigin>,
-<yreference>` (scpi.md B.1 step 3, B.3). Keysight sometimes answers a bare `+0` (scopehal
+<yreference>` (Rigol DS1000Z Programming Guide :WAVeform:PREamble?; Keysight InfiniiVision
+programmer's guides :WAVeform:PREamble?). Keysight sometimes answers a bare `+0` (scopehal
 AgilentOscilloscope): the read is retried a few times before it counts as garbage.
 """
 

@@ -1,5 +1,5 @@
-"""Rigol DHO800/DHO900 (and DHO1000): the DS1000Z command set with a 12-bit ADC (scpi.md
-"other families"; PyMeasure rigol_dho_base, scopehal RigolOscilloscope).
+"""Rigol DHO800/DHO900 (and DHO1000): the DS1000Z command set with a 12-bit ADC
+(Rigol DHO800/DHO900 Programming Guide; PyMeasure rigol_dho_base, scopehal RigolOscilloscope).
 
 Differences from the DS1000Z that matter here:
 * 10 horizontal divisions;

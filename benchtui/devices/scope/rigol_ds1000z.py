@@ -1,4 +1,4 @@
-"""Rigol DS1000Z / MSO1000Z (scpi.md B.1; audit "Rigol DS1000Z").
+"""Rigol DS1000Z / MSO1000Z (Rigol DS1000Z Programming Guide; libsigrok rigol-ds, PyMeasure PR #1368).
 
 What the programming guide and the owners' drivers require, and this dialect does:
 * `:TRIG:STAT?` answers TD, WAIT, RUN, AUTO or STOP (old firmware: `T'D`). TD is transient; the
@@ -11,7 +11,7 @@ What the programming guide and the owners' drivers require, and this dialect doe
   setting), and a short gap follows `:SING`/`:STOP` (`PACING`; scopehal sends `*WAI` there).
 * The ADC is 8-bit: WORD transfers carry nothing BYTE does not and their byte order is not
   documented, so a profile's WORD is transferred as BYTE; ASCII is read as ASCII.
-* Over USB, pyvisa-py lacks python-usbtmc's DS1000Z workaround (audit "Transport"): a USB
+* Over USB, pyvisa-py lacks python-usbtmc's DS1000Z workaround (USB product ID 0x04ce): a USB
   resource is warned about at connect, LAN recommended.
 * RAW reads in chunks of at most 250 000 BYTE / 15 625 ASCII points (`:WAV:STAR`/`:WAV:STOP`);
   each chunk's block may hold only the points of its window (base.py `_read_block`).
@@ -32,7 +32,8 @@ from .preamble import query_preamble
 
 log = logging.getLogger("benchtui.scope")
 
-#: Points per `:WAV:DATA?` request (scpi.md B.1 step 4, pitfall 5).
+#: Points per `:WAV:DATA?` request (PyMeasure `_WAVEFORM_CHUNK_LIMITS`; the programming guide's
+#: DS1000Z-E batch read example).
 CHUNK_POINTS = {"BYTE": 250_000, "WORD": 125_000, "ASC": 15_625}
 #: Profile format -> transfer format (8-bit ADC: WORD is sent as BYTE, see the module docstring).
 TRANSFER = {"BYTE": "BYTE", "WORD": "BYTE", "ASCII": "ASC"}

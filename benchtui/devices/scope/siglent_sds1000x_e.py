@@ -1,5 +1,5 @@
-"""Siglent SDS1000X-E / SDS2000X-E: the legacy (LeCroy-style) command set (scpi.md B.2;
-scopehal SiglentSCPIOscilloscope PROTOCOL_ESERIES, Siglent programming guide PG01-E02D).
+"""Siglent SDS1000X-E / SDS2000X-E: the legacy (LeCroy-style) command set
+(Siglent programming guide PG01-E02D; scopehal SiglentSCPIOscilloscope PROTOCOL_ESERIES).
 
 * `CHDR OFF` first, so replies are bare values (`C1:VDIV?` -> `5.00E-01`, not `C1:VDIV 5.00E-01V`);
   parsers still strip a header and unit if one comes.

@@ -1,5 +1,5 @@
 """Siglent SDS2000X Plus, SDS800X/1000X/2000X HD, SDS5000X, SDS6000: the newer SCPI set
-(programming guide EN11; scpi.md B.2 "E11"; PyMeasure siglent_sds1000xhd, scopehal
+(programming guide EN11; PyMeasure siglent_sds1000xhd, scopehal
 PROTOCOL_E11).
 
 * `:CHAN<n>:SWIT ON`, `:CHAN<n>:SCAL`, `:CHAN<n>:OFFS` (added to the signal), `:CHAN<n>:PROB VAL,x`.

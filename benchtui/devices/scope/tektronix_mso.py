@@ -1,5 +1,5 @@
-"""Tektronix MSO4/5/6 Series ("TekScope" PI: MSO44/46, MSO54/56/58, MSO64) (scpi.md B.4;
-tm_devices, scopehal TektronixOscilloscope).
+"""Tektronix MSO4/5/6 Series ("TekScope" PI: MSO44/46, MSO54/56/58, MSO64) (4/5/6
+Series MSO Programmer Manual; tm_devices, scopehal TektronixOscilloscope).
 
 * `HEAD OFF` first, so replies are bare (`:TRIGGER:STATE READY` -> `READY`); parsers still take the
   last word if a header comes.

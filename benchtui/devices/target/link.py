@@ -43,8 +43,10 @@ def list_probes() -> list[ProbeInfo]:
 class TargetLink(FlashOperations, OptionByteOperations):
     """One pyOCD session to the profile's target. See the module docstring for threading."""
 
-    def __init__(self, cfg: TargetConfig):
+    def __init__(self, cfg: TargetConfig, *, source: str | None = None):
         self.cfg = cfg
+        #: The profile file `cfg` came from: a bad target type is an error naming its line.
+        self.source = source
         self._session: Any = None
         self._identity: TargetIdentity | None = None
         self._thread: int | None = None
@@ -85,6 +87,9 @@ class TargetLink(FlashOperations, OptionByteOperations):
         pyocd_exceptions()
         from pyocd.core.session import Session
 
+        from .types import check_target_type
+        check_target_type(self.cfg.target_type, self.source)   # before pyOCD's own traceback
+
         from ..pyocd_targets import ConnectHint, set_connect_hint
 
         probe = self._find_probe()
@@ -98,6 +103,7 @@ class TargetLink(FlashOperations, OptionByteOperations):
             "no_config": True,
             "smart_flash": True,
             "chip_erase": "sector",
+            **dict(self.cfg.pyocd_options),
         }
         # Session.__init__ chdirs to project_dir: give it the current one.
         session = Session(probe, options=options, project_dir=os.getcwd())

@@ -118,7 +118,7 @@ class OptionByteOperations:
         return found
 
     def _program_option_registers(self, family: Any, new: Any, regression: bool) -> None:
-        """OPTKEYR unlock, OPTCR1, OPTCR, OPTSTRT, wait BSY, relock (stm32f7.md §1.9)."""
+        """OPTKEYR unlock, OPTCR1, OPTCR, OPTSTRT, wait BSY, relock (RM0410 §3.4.2; OpenOCD stm32f2x.c)."""
         target = self._target()
         self._erased.clear()
         optcr, optcr1 = new.encode()

@@ -1,6 +1,7 @@
 """The board's electrical constants and the per-board component tolerances.
 
-All values are UNCONFIRMED unless noted; stm32f7.md §3.4 gives the family's values. They are the
+All values are UNCONFIRMED unless noted: the STM32F767 datasheet DS11532 tables could not be
+read, so the POR/PDR and NRST values are the STM32F405/407 datasheet's (DS8626). They are the
 nominal board: each board of a virtual batch (`sim/batch.py`) scales some of them by its own
 tolerances (`BoardSpec`), a lone board uses them as they are.
 """
@@ -9,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-V_POR_RISE = 1.72           # V, POR threshold on a rising VDD (F4 DS typ, §3.4)
-V_PDR_FALL = 1.68           # V, PDR threshold on a falling VDD (40 mV hysteresis, §3.4)
-T_RSTTEMPO = 1.5e-3         # s, NRST held low after POR (typ, §3.4)
-NRST_RESET_MIN_PULSE = 300e-9   # s, VNF(NRST): shorter low pulses may be filtered (§3.4)
+V_POR_RISE = 1.72           # V, POR threshold on a rising VDD (DS8626 typ)
+V_PDR_FALL = 1.68           # V, PDR threshold on a falling VDD (40 mV hysteresis, DS8626)
+T_RSTTEMPO = 1.5e-3         # s, NRST held low after POR (tRSTTEMPO typ, DS8626)
+NRST_RESET_MIN_PULSE = 300e-9   # s, VNF(NRST): shorter low pulses may be filtered (DS8626)
 NRST_RISE_TAU = 20e-6       # s, NRST pull-up (40 kOhm) into pin + trace capacitance
 TAU_RISE = 300e-6           # s, PSU output slew into the board's bulk capacitance
 TAU_FALL = 5e-3             # s, rail decay after output off (bulk C discharged by the load)

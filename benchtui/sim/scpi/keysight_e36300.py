@@ -1,6 +1,7 @@
 """Keysight E36300 (E36312A) dialect: channel lists '(@1)', 'VOLT 3.3,(@1)', 'OUTP 1,(@1)'.
 
-Sources: scpi.md A.5 (sigrok scpi-pps, PyMeasure keysightE36312A). NR3 reply format as PVSIM's
+Sources: libsigrok src/hardware/scpi-pps/profiles.c (keysight_e36300a), PyMeasure
+keysightE36312A.py. NR3 reply format as PVSIM's
 Keysight devices ('+3.30000000E+00'). ISUM condition bits follow the E3631A family
 (bit 0 = CC, bit 1 = CV): UNCONFIRMED for E36300. Firmware string UNCONFIRMED.
 """

@@ -1,6 +1,7 @@
 """Keysight InfiniiVision 3000X (DSO-X 3034T) dialect.
 
-Sources: scpi.md B.3 (PyMeasure DSOX1102G, scopehal Agilent driver, InfiniiVision guides).
+Sources: Keysight InfiniiVision 2000X/3000X programmer's guides (:WAVeform, :CHANnel), PyMeasure
+keysightDSOX1102G.py, scopehal AgilentOscilloscope.cpp.
 Record 2000 points over 10 divisions, :WAV:POIN picks 100..2000 by decimation. Channel offset is
 the value at screen centre; BYTE: 256 codes over 8 div, YREF 128; WORD: 16-bit left-justified
 (lowest 4 bits 0), MSB first by default (:WAV:BYT); `V = (data - YREF) * YINC + YOR`;
@@ -99,7 +100,7 @@ class KeysightDSOX3034T(SimScope):
         return "ONEM"
 
     def q_ch_summary(self, call: Call) -> str:
-        """`:CHAN1?` (scpi.md B.3, the programmer's guide's summary query)."""
+        """`:CHAN1?` (the programmer's guide's :CHANnel<n>? summary query)."""
         n, ch = call.suffix(0), self.ch(call)
         return (f":CHAN{n}:RANG {8 * ch.scale:+.1E};OFFS {ch.offset:+.5E};COUP {ch.coupling};IMP ONEM;"
                 f"DISP {int(ch.display)};BWL {int(ch.bwl not in ('OFF', '0'))};INV 0;LAB \"{n}\";UNIT VOLT;"

@@ -35,7 +35,8 @@ class Channel:
 class SimPsu(Instrument):
     """A multi-channel PSU; dialects add the command table and reply formats."""
 
-    #: (v_max, i_min, i_max, ovp_max[, v_min]) per channel, from scpi.md; a negative output
+    #: (v_max, i_min, i_max, ovp_max[, v_min]) per channel, from the models' data sheets and
+    #: libsigrok's scpi-pps profiles.c; a negative output
     #: has v_max 0 and v_min < 0 (DP831A CH3, E36311A CH3).
     RANGES: tuple[tuple[float, ...], ...] = ()
     DEFAULT_CURRENT = 1.0   # A, limit after *RST (UNCONFIRMED)

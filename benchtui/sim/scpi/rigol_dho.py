@@ -1,6 +1,6 @@
 """Rigol DHO800/DHO900 (DHO924) dialect: the DS1000Z commands on a 12-bit scope.
 
-Sources: scpi.md "other families" (PyMeasure rigol_dho_base, scopehal RigolOscilloscope).
+Sources: PyMeasure rigol_dho_base.py, scopehal RigolOscilloscope.cpp.
 Differences from the DS1054Z simulated here: 10 horizontal divisions, a 1000-point screen record
 (NORM), 12-bit samples in WORD (little-endian uint16, 0..4095, YREF 2048, 512 codes per division
 over 8 divisions; BYTE keeps the top 8 bits: 32 codes/div, YREF 128), and in RAW mode the

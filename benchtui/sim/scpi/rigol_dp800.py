@@ -1,6 +1,7 @@
 """Rigol DP800 (DP832) dialect: ':INST:NSEL n', ':SOUR<n>:VOLT', ':OUTP CH<n>,ON', ':MEAS:VOLT? CH<n>'.
 
-Sources: scpi.md A.1 (sigrok scpi-pps profiles, scopehal, QCoDeS). Reply number formats are
+Sources: Rigol DP800 Programming Guide, libsigrok src/hardware/scpi-pps/profiles.c, scopehal
+RigolDP8xxPowerSupply.cpp, QCoDeS DP8xx.py. Reply number formats are
 UNCONFIRMED (Rigol prints plain decimals; 3 decimals for setpoints, 4 for measurements here).
 """
 

@@ -1,6 +1,7 @@
 """Rigol DS1000Z (DS1054Z) dialect.
 
-Sources: scpi.md B.1 (PyMeasure rigol_ds1000z, scopehal, QCoDeS, DS1000Z programming guide).
+Sources: Rigol DS1000Z Programming Guide (:WAVeform, :TRIGger:STATus), PyMeasure rigol_ds1000z.py,
+scopehal RigolOscilloscope.cpp, QCoDeS Rigol_DS1074Z.py.
 Screen record 1200 points over 12 divisions (XINC = scale/100); 8 bit codes, 25 codes/div,
 YREF 127, `V = (raw - YOR - YREF) * YINC`; every :WAV:DATA? reply (ASCII too) is a `#9` block;
 per-read point limits BYTE 250000 / WORD 125000 / ASC 15625. Offsets are added to the signal

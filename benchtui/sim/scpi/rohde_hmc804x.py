@@ -1,6 +1,7 @@
 """Rohde & Schwarz HMC8043 dialect: `INST:NSEL n`, `VOLT`, `CURR`, `OUTP:SEL ON` + `OUTP:MAST ON`.
 
-Sources: scpi.md A.6 (scopehal RohdeSchwarzHMC804x, QCoDeS HMC804x, sigrok scpi-pps). An output
+Sources: scopehal RohdeSchwarzHMC804xPowerSupply.cpp, QCoDeS RohdeSchwarzHMC804x, libsigrok
+scpi-pps profiles.c. An output
 is live when its channel is selected for the master switch AND the master switch is on.
 `OUTP ON|OFF` on the selected channel switches that channel and (ON) the master (UNCONFIRMED:
 sigrok's `OUTP ON`; we do not let `OUTP OFF` switch the master off). CC is bit 1 (value 2) of

@@ -1,6 +1,7 @@
 """Siglent SDS1000X-E (SDS1104X-E) dialect: the legacy LeCroy-style command set.
 
-Sources: scpi.md B.2 (Siglent programming guide PG01-E02D, scopehal PROTOCOL_ESERIES, sigrok).
+Sources: Siglent Digital Oscilloscope Programming Guide PG01-E02D, scopehal
+SiglentSCPIOscilloscope.cpp (PROTOCOL_ESERIES), libsigrok.
 Headers are short (`C1:VDIV`) or long (`C1:VOLT_DIV`); `CHDR OFF|SHORT|LONG` decides whether
 replies repeat the header and carry units (`C1:VDIV 5.00E-01V`, default SHORT) or are bare.
 Channels: `C<n>:TRA`, `C<n>:VDIV`, `C<n>:OFST` (added to the signal), `C<n>:ATTN`. Timebase

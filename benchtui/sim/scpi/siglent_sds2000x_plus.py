@@ -1,6 +1,6 @@
 """Siglent SDS2000X Plus (SDS2104X Plus) dialect: the newer ":SUBSYSTEM" SCPI set (guide EN11).
 
-Sources: scpi.md B.2 (Siglent EN11 examples, PyMeasure siglent_sds1000xhd, scopehal
+Sources: Siglent's SDS series programming guide EN11 (examples), PyMeasure siglent_sds1000xhd, scopehal
 PROTOCOL_E11). Replies are bare values. Channels `:CHAN<n>:SWIT`, `:SCAL`, `:OFFS` (added to the
 signal), `:PROB VAL,<x>` (or a bare number, as PyMeasure sends). `:TIM:SCAL` (1-2-5 steps),
 `:TIM:DEL` = time of screen centre after the trigger, 10 divisions. `:TRIG:MODE

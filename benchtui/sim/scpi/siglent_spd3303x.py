@@ -1,7 +1,7 @@
 """Siglent SPD3303X dialect: `CH1:VOLT 3.3`, `OUTP CH1,ON`, `MEAS:VOLT? CH1`, `SYST:STAT?` (hex).
 
-Sources: scpi.md A.3 (scopehal SiglentPowerSupply, Fixate, PyMeasure siglent_spdbase, pyvisa
-#362). Only the short and the long form of a mnemonic are accepted (the SPD1000X manual: "VOL
+Sources: scopehal SiglentPowerSupply.cpp, Fixate siglent_spd_3303X.py, PyMeasure siglent_spdbase,
+pyvisa issue #362. Only the short and the long form of a mnemonic are accepted (the SPD1000X manual: "VOL
 and VOLTAG will generate errors"), which the core does anyway. Quirks modelled:
 * no lost commands: on the LAN raw socket, newline-terminated commands are executed in order
   without sleeps (Kurokesu/siglent_psu_api PR #6); the losses that need the driver's 20 ms

@@ -1,6 +1,7 @@
 """Tektronix MSO5 Series (MSO54) dialect ("TekScope" PI commands).
 
-Sources: scpi.md B.4 (tm_devices `single_sequence`/`curve_query`, Tek programmer manuals, scopehal).
+Sources: Tektronix tm_devices (`single_sequence`/`curve_query`), the 4/5/6 Series MSO Programmer
+Manual, scopehal TektronixOscilloscope.cpp.
 `HEADer ON` (the power-on default, UNCONFIRMED) prefixes replies with the header as sent
 (`:TRIG:STATE READY`); `HEAD OFF` makes them bare. Timebase `HOR:SCA` (1-2-4 steps, UNCONFIRMED),
 `HOR:POS` = trigger position in percent of the record, `HOR:RECO` record length (10 k default,

@@ -1,5 +1,5 @@
 """Read-only CoreSight identification space of the twin: ROM tables and component ID
-registers (STM32F767: stm32f7.md §4.3; STM32F4: the Cortex-M4 ROM table with ST's identity),
+registers (STM32F767: as pyOCD logs the chain of a NUCLEO-F767ZI, mbed-ce/mbed-os PR #36; STM32F4: the Cortex-M4 ROM table with ST's identity),
 plus the reset values of the system registers the debugger probes (CPUID, FPU, caches,
 DWT/FPB capabilities)."""
 

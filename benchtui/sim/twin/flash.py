@@ -1,4 +1,4 @@
-"""The FLASH interface of the STM32F7 (RM0410, stm32f7.md §1) and its F4 ancestor (RM0090):
+"""The FLASH interface of the STM32F7 (RM0410 §3) and its F4 ancestor (RM0090):
 keys, CR/SR, erase, program, option bytes, read/write protection, and what supply disturbances
 do to an operation in flight. What differs between the chips (bank mode bit, OPTCR1, sector
 layout, erase times, factory values) comes from the twin's `TwinVariant`.
@@ -76,7 +76,7 @@ class NvMemory:
     def option_image(self, base: int) -> bytes:
         """The 32-byte stored option area at `base`.
 
-        F7 (stm32f7.md §1.6): four words value | ~value << 16 at +0, +8, +0x10, +0x18. F4
+        F7 (RM0410 §3.4.1): four words value | ~value << 16 at +0, +8, +0x10, +0x18. F4
         (UNCONFIRMED): the 16-bit option values without complements, bank 2's nWRP at 0x1FFEC008.
         """
         if self.variant.family == "f7":
@@ -545,7 +545,7 @@ class FlashController:
         self._on_nv_change()
 
     def _corrupt_options(self, new_optcr: int) -> None:
-        """What an option-byte write cut short leaves (stm32f7.md §5, UNCONFIRMED rule)."""
+        """What an option-byte write cut short leaves (UNCONFIRMED rule: see constants.CORRUPT_RDP)."""
         if self.variant.family == "f7":
             self.nv.optcr = ((new_optcr & ~(RDP_MASK | NWRP_MASK)) | (C.CORRUPT_RDP << RDP_SHIFT)
                              | (C.CORRUPT_NWRP << NWRP_SHIFT))

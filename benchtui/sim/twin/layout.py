@@ -1,4 +1,4 @@
-"""Flash sector layouts the twin's silicon implements (stm32f7.md §2, stm32f4.md): sizes, SNB
+"""Flash sector layouts the twin's silicon implements (RM0410 §3.3.1, RM0090 §3.3): sizes, SNB
 encoding, nWRP bit, bank. Bank 2 is numbered from 12 in dual-bank mode on both families."""
 
 from __future__ import annotations

@@ -25,6 +25,10 @@ from .power import AlwaysPowered, PowerSource
 from .variants import DEFAULT_UID, TwinVariant, uid_for_seed, variant as find_variant
 
 _ids = itertools.count(1)
+#: Host time a flash-algorithm call may take beyond its physical time (the twin emulates the
+#: algorithm): the longest call seen was 0.36 s, in an nrst-noise run at time scale 1 with
+#: `stress-ng --cpu 2` beside it on 2 cores; pyOCD's default is 10 s.
+ALGO_HOST_ALLOWANCE_S = 2.0
 
 
 class Stm32Twin(CoreDebug, Iwdg, StateFile):
@@ -76,6 +80,29 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
         self.reset_log: list[str] = []
         self._power_up()
         self._epoch = self.power.power_epoch()
+
+    # --- what a debugger may assume -----------------------------------------------------------
+    def flash_algo_timeouts(self) -> dict[str, float]:
+        """pyOCD's flash-algorithm timeouts for this twin (session option name -> seconds).
+
+        pyOCD waits for a flash-algorithm call to halt for up to 5-240 s, sized for any chip; a
+        core reset mid-call (NRST, brown-out) leaves the core running, and pyOCD waits all of it.
+        The twin's operation times are known: twice the longest call's scaled time (the
+        datasheet maxima are about twice the typical times the twin uses) plus
+        ALGO_HOST_ALLOWANCE_S for emulating the algorithm on a loaded host.
+        """
+        v, scale = self.variant, self.flash.time_scale
+        sizes = [s.size for s in v.sectors(self.flash.dual_bank)]
+        physical = {
+            # one call programs at most a page; a page is never larger than the smallest sector
+            "flash.timeout.program": min(sizes) / 4 * C.T_PROG_WORD_S,
+            "flash.timeout.erase_sector": v.erase_time_s(max(sizes)),
+            "flash.timeout.erase_all": v.mass_erase_per_mb_s * sum(sizes) / (1024 * 1024),
+            "flash.timeout.init": 0.0,
+            "flash.timeout.analyzer": 0.0,
+        }
+        return {name: round(ALGO_HOST_ALLOWANCE_S + 2 * seconds * scale, 3)
+                for name, seconds in physical.items()}
 
     # --- identity -----------------------------------------------------------------------------
     @property

@@ -7,7 +7,7 @@ map (flash aliases, RAM), the factory option bytes, how the bank mode is selecte
 layout. The FLASH interface itself (registers, keys, sequences) is the same lineage on both and
 lives in flash.py.
 
-Every value the reference notes could not confirm for the F4 is marked UNCONFIRMED below (the
+Every value no public primary source confirmed for the F4 is marked UNCONFIRMED below (the
 F7's are in constants.py); the device side's copy is in benchtui/devices/mcu/.
 """
 
@@ -93,7 +93,7 @@ class TwinVariant:
         return C.T_MASS_ERASE_PER_MB_S if self.family == "f7" else F4_T_MASS_ERASE_PER_MB_S
 
 
-# --- STM32F4: UNCONFIRMED choices (reference/stm32f4.md asks to confirm each) -----------------
+# --- STM32F4: UNCONFIRMED choices (not read in RM0090 / DS8626 themselves) ---------------------
 #: DB1M is OPTCR bit 30 (RM0090 as remembered); with it a 1 MB F42x/F43x has bank 2 (sectors
 #: 12..19) at 0x08080000 (layout.py).
 F4_DB1M = 1 << 30

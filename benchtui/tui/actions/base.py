@@ -94,7 +94,8 @@ class ConsoleBase(App[None]):
         self.last_problem = exp.line
         self.log_line(exp.where, exp.sentence, severity=exp.severity)
         body = exp.what + (f"\nTry: {exp.hint}" if exp.hint else "")
-        self.notify(body, title=exp.where, severity=exp.severity, timeout=10)
+        # markup=False: a message quotes replies and names; "[@click=...]" in one is text.
+        self.notify(body, title=exp.where, severity=exp.severity, timeout=10, markup=False)
         self.refresh_status()
 
     def instrument_lost(self, device: str, exc: BaseException, action: str) -> None:

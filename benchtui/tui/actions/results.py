@@ -31,7 +31,7 @@ class ResultsActions(BoardActions):
     def notice(self, text: str) -> None:
         """A one-line notice that also lands in the log."""
         self.log_line("console", text)
-        self.notify(text, timeout=8)
+        self.notify(text, timeout=8, markup=False)  # it may name a file or a run
 
     def _store(self) -> Any:
         from ...bench.store import open_store

@@ -70,6 +70,11 @@ class BenchPanel(Vertical):
         switcher hides the others with `display`)."""
         return self.is_mounted and bool(self.display)
 
+    @property
+    def stale(self) -> bool:
+        """Something changed that the panel has not painted yet (False once it has)."""
+        return self._stale
+
     def invalidate(self) -> None:
         """What the panel shows changed: repaint now, or within PAINT_INTERVAL_S of the last
         repaint, or when the tab is shown next."""

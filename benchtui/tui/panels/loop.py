@@ -13,6 +13,7 @@ from textual.validation import Integer
 from textual.widgets import DataTable, Input, Label, ProgressBar, Static, Switch
 
 from ...bench import events as ev
+from ...text import printable
 from ..keys import button
 from ..messages import CycleChosen, RunRequested
 from ..state import CycleRow
@@ -61,7 +62,7 @@ def cycle_detail(record: CycleRow, names: list[str]) -> Text:
     else:
         text.append(f"FAIL in {record.failed_step or '?'}", "bold red")
         if record.error_text:
-            text.append(f" — {' '.join(record.error_text.split())}")
+            text.append(f" — {printable(' '.join(record.error_text.split()))}")
     features = "  ".join(f"{short_feature(n)} {record.text(n)}" for n in names if record.value(n) is not None)
     if features:
         text.append(f"  [{features}]", "dim")
@@ -168,7 +169,7 @@ class LoopPanel(BenchPanel):
         for record in records[self._drawn_rows:]:
             result = Text("pass", "green") if record.passed else \
                 Text(f"FAIL {record.failed_step or ''}".strip(), "bold red")
-            table.add_row(str(record.index), result, short_error(record.error_text, ERROR_WIDTH),
+            table.add_row(str(record.index), result, Text(printable(short_error(record.error_text, ERROR_WIDTH))),
                           key_features_text(record, self._drawn_keys), key=str(record.index))
         self._drawn_rows = len(records)
         table.move_cursor(row=len(records) - 1)

@@ -73,7 +73,8 @@ class PsuCard(Card):
         elif reading is None:
             text.append("no readback yet", "dim")
         else:
-            text.append(f"{reading.voltage:.3f} V  {reading.current:.3f} A", "bold")
+            text.append("  ".join(f"{x:.3f} {u}" if x is not None else f"— {u}"   # None: no reading
+                                  for x, u in ((reading.voltage, "V"), (reading.current, "A"))), "bold")
             mode = str(getattr(reading, "mode", "") or "").upper()
             if reading.output and mode in ("CV", "CC"):
                 text.append(f"  {mode}", "bold yellow" if mode == "CC" else "green")

@@ -19,6 +19,11 @@ from ..widgets import PsuHistory
 from .base import BenchPanel, set_text
 
 
+def _value(x: float | None, unit: str) -> str:
+    """'  3.301 V', or '     — V' for a measurement the PSU had no number for (9.9E37)."""
+    return f"{x:6.3f} {unit}" if x is not None else f"{'—':>6} {unit}"
+
+
 def reading_text(reading: Any) -> Text:
     """'3.301 V  0.124 A  mode CV  output ON', each value labelled, mode and output coloured.
 
@@ -26,7 +31,7 @@ def reading_text(reading: Any) -> Text:
     """
     if reading is None:
         return Text("— V   — A   no reading", "dim")
-    text = Text.assemble((f"{reading.voltage:6.3f} V", "bold"), "   ", (f"{reading.current:6.3f} A", "bold"), "   ")
+    text = Text.assemble((_value(reading.voltage, "V"), "bold"), "   ", (_value(reading.current, "A"), "bold"), "   ")
     mode = str(getattr(reading, "mode", "") or "?").upper()
     text.append("mode ", "dim")
     if not reading.output or mode not in ("CC", "CV"):

@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Static
 
+from ...text import printable
 from ..keys import button
 from ..messages import BoardsChosen, CycleChosen, RunChosen, RunHighlighted
 from ..words import short_error
@@ -30,14 +31,21 @@ def run_row(run: Any) -> tuple:
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(started)) if isinstance(started, (int, float)) \
         else str(started or "")
     failures = getattr(run, "failures", 0) or 0
-    return (str(run.id), when, getattr(run, "bench", None) or "-", getattr(run, "scenario", None) or "-",
+    return (str(run.id), when, stored(getattr(run, "bench", None) or "-"),
+            stored(getattr(run, "scenario", None) or "-"),
             str(getattr(run, "cycles", "")), Text(str(failures), "bold red" if failures else "green"),
-            getattr(run, "status", "") or "")
+            stored(getattr(run, "status", "") or ""))
+
+
+def stored(value: Any) -> Text:
+    """Text read from the database as a table cell: printable, and a Text, so that a DataTable
+    does not read "[...]" in it as markup."""
+    return Text(printable(value))
 
 
 def cycle_row(record: Any) -> tuple:
     result = Text("pass", "green") if record.passed else Text(f"FAIL {record.failed_step or ''}", "bold red")
-    return (str(record.index), result, short_error(record.error_text, 40))
+    return (str(record.index), result, stored(short_error(record.error_text, 40)))
 
 
 class ResultsPanel(BenchPanel):
@@ -52,7 +60,7 @@ class ResultsPanel(BenchPanel):
             yield button("refresh_runs", "refresh")
             yield button("open_report", "open", variant="primary")
             yield button("export_report", "export")
-            yield Label(self.profile.store.database, id="database", classes="hint")
+            yield Label(Text(self.profile.store.database), id="database", classes="hint")
         with Horizontal(id="results-body"):
             with Vertical(id="runs-view", classes="results-view"):
                 yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -111,13 +119,13 @@ class ResultsPanel(BenchPanel):
         """The by-board comparison: what stands out in words, then one row per board."""
         lines = list(comparison.summary)
         self.query_one("#boards-summary", Static).update(
-            Text("\n".join(lines[:4]) + ("\n…" if len(lines) > 4 else "") + "   (y: in full)",
+            Text("\n".join(map(printable, lines[:4])) + ("\n…" if len(lines) > 4 else "") + "   (y: in full)",
                  "bold red" if comparison.standouts else ""))
         out = {s.row.key for s in comparison.standouts}
         table = self.query_one("#boards-table", DataTable)
         table.clear()
         for row in comparison.rows:
             modes = ", ".join(f"{m} {n}" for m, n in sorted(row.failures_by_mode.items(), key=lambda kv: -kv[1]))
-            table.add_row(Text("*", "bold red") if row.key in out else "", row.key, row.label or "",
+            table.add_row(Text("*", "bold red") if row.key in out else "", stored(row.key), stored(row.label or ""),
                           str(row.cycles), Text(str(row.failures), "bold red" if row.failures else "green"),
                           short_error(modes or "-", 40), key=row.key)
