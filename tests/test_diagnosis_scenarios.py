@@ -158,7 +158,7 @@ def test_text_json_and_markdown_tell_the_same_story(recorded_reports, scenario: 
     markdown = format_markdown(report)
     flat = " ".join(text.split())
     assert f"verdict: {story['verdict']}" in flat
-    assert "**Verdict:** " in markdown and _words(story["verdict"]) in _words(markdown)
+    assert "**Verdict:** " in markdown and _words(story["verdict"]) in _words(html.unescape(markdown))
     for view in (text, markdown):
         _no_auc_below_half_beside_strong(view)
         # Nothing calls a separating feature "within chance", or says "no rail signature" while
