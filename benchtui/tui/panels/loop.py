@@ -95,7 +95,7 @@ class LoopPanel(BenchPanel):
             yield button("pause", "pause")
             yield button("stop_loop", "stop", variant="error")
         with Horizontal(classes="row"):
-            yield Label("until diagnosed", classes="field-label")
+            yield Label("diagnose", classes="field-label")
             yield Switch(False, id="until-diagnosed",
                          tooltip="stop as soon as the diagnosis is settled (Cycles is then the most to run)")
             # Never indeterminate: that bar redraws itself 15 times a second.
