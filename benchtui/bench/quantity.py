@@ -102,7 +102,8 @@ def format_feature(value: float | None, unit: str, bound: str | None = None,
     if value is None or not math.isfinite(value):
         return "-"
     if resolution and math.isfinite(resolution) and resolution > 0:
-        factor, prefix = si(value, unit) if value else (1.0, "")
+        # A zero reads in the unit its resolution does for times ("0 µs"), in base units else ("0.000 V").
+        factor, prefix = si(value, unit) if value else si(resolution, unit) if unit == "s" else (1.0, "")
         scale = Scale(factor, prefix, min(MAX_DECIMALS, decimals_for_resolution(resolution / factor)), unit)
         text = scale(value)
     else:
