@@ -28,6 +28,7 @@ import pytest
 
 from benchtui.bench.analysis import analyse
 from benchtui.bench.diagnosis import RunContext, diagnose
+from benchtui.bench.board_report import board_comparison, boards_json
 from benchtui.bench.export import export_csv
 from benchtui.bench.report import format_markdown, format_report, load_report, report_json
 from benchtui.bench.report.html import render_html
@@ -231,6 +232,20 @@ def test_a_bound_is_stored_shown_and_exported_as_a_bound(recorded_reports) -> No
     evidence = [e for i in report.diagnosis.items for e in [i.evidence, *i.supporting]
                 if e and e.feature == "flash.VCAP1.min"]
     assert all("only bound it (≥ 1.100 V" in e.text for e in evidence)
+    with open_store(db, readonly=True) as store:
+        comparison, runs = board_comparison(store)
+    # Where the finding quotes it (seed 2: a supporting line), Markdown and HTML say the same.
+    db2, quoted = recorded_reports("vcap-marginal", 2, 40)
+    assert any(e.feature == "flash.VCAP1.min" for i in quoted.diagnosis.items for e in i.supporting)
+    with open_store(db2, readonly=True) as store:
+        page = html.unescape(render_html(dataclasses.replace(quoted, store=store)))
+    for view in (page, html.unescape(format_markdown(quoted)).replace("\\", "")):
+        assert "cycles only bound it (≥ 1.100 V: the fault catch did not fire)" in view
+        assert "only a bound (the fault catch did not fire" in view
+    # The by-board medians: most cycles never went below the trigger level, so the board's
+    # median is itself only a bound, not "1.1 V with spread 0".
+    board = boards_json(comparison, runs)["rows"][0]["features"]["flash.VCAP1.min"]
+    assert board["censored"] >= 20 and board["median_is_bound"] == "≥", board
 
 
 # --- the real pipeline, end to end --------------------------------------------------------------
