@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .stats import auc_se
+from .stats import auc_se, ranks
 
 #: Up to this many compared cycles the p-value is exact; beyond, the normal approximation.
 EXACT_MAX_CYCLES = 60
@@ -48,18 +48,10 @@ def rank_test(fail: np.ndarray, ok: np.ndarray) -> RankTest:
     if nf == 0 or np_ == 0:
         return RankTest(1.0, True, 0.5)
     values = np.concatenate([fail, ok])
-    order = np.argsort(values, kind="mergesort")
-    xs = values[order]
-    new = np.empty(len(xs), dtype=bool)
-    new[0] = True
-    new[1:] = xs[1:] != xs[:-1]
-    starts = np.flatnonzero(new)
-    sizes = np.diff(np.append(starts, len(xs)))
+    sizes = np.unique(values, return_counts=True)[1]  # the tie groups, in rank order
     if len(sizes) == 1:
         return RankTest(1.0, True, 0.5)  # one value in every cycle: no order to test
-    doubled = np.repeat(2 * starts + sizes + 1, sizes)  # twice the average rank, an integer
-    ranks2 = np.empty(len(xs), dtype=np.int64)
-    ranks2[order] = doubled
+    ranks2 = np.rint(2 * ranks(values)).astype(np.int64)  # twice the average rank, an integer
     w2 = int(ranks2[:nf].sum())
     n = nf + np_
     auc = (w2 / 2 - nf * (nf + 1) / 2) / (nf * np_)
