@@ -34,6 +34,7 @@ from .safety import psu_off_on_new_connection, require_confirmation
 from .session import BenchSession
 from .steps import Cycle, CycleSteps, StepFailed
 from .store import ResultsStore, open_store
+from .watch import DiagnosisWatch
 
 #: Steps that still run after a failure in the same cycle: the fault capture is the evidence,
 #: and the probe must be released before the next power cycle.
@@ -85,6 +86,8 @@ class CycleEngine(CycleSteps):
         self.destructive_confirmed = False
         self._confirmed_by = ""
         self._identity = IdentityTracker()   # the previous cycle's board and option bytes
+        #: Set by until_diagnosed(): the diagnosis after every cycle, stopping once it is settled.
+        self.watch: DiagnosisWatch | None = None
         self._steps: dict[str, Callable[[Cycle], Awaitable[None]]] = {
             "power_off": self._power_off, "arm_power_up": self._arm_power_up,
             "power_on": self._power_on, "capture_power_up": self._capture_power_up,
@@ -119,6 +122,14 @@ class CycleEngine(CycleSteps):
         cycle in progress, as completed."""
         self._enough = True
 
+    def until_diagnosed(self, max_cycles: int) -> DiagnosisWatch:
+        """Run until the diagnosis is settled, at most `max_cycles` cycles, testing after every
+        cycle at the alpha-spending plan's level (bench/sequential.py)."""
+        if max_cycles < 1:
+            raise BenchError(f"cannot watch a run of {max_cycles} cycles", where="loop")
+        self.watch = DiagnosisWatch(max_cycles)
+        return self.watch
+
     def confirm_destructive(self, by: str) -> None:
         """The user confirmed the run's destructive steps (`by`: "--yes", "console dialog")."""
         self.destructive_confirmed = True
@@ -152,6 +163,8 @@ class CycleEngine(CycleSteps):
     async def run(self, cycles: int | None = None) -> RunSummary:
         """Run `cycles` cycles (the profile's count if None; 0 = until stopped)."""
         planned = self.profile.cycle.count if cycles is None else cycles
+        if self.watch is not None:
+            planned = self.watch.plan.max_cycles
         if planned < 0:
             raise BenchError(f"cannot run {planned} cycles", where="loop")
         self._task = asyncio.current_task()
@@ -164,8 +177,11 @@ class CycleEngine(CycleSteps):
         last = await self._store_owner.run(self._store.last_board, bench)
         self.boards = BoardTracker(self.profile.bench.labels, previous=last[1] if last else None,
                                    previous_run=last[0] if last else None)
+        snapshot = profile_to_dict(self.profile)
+        if self.watch is not None:
+            snapshot = self.watch.snapshot_with_plan(snapshot)
         self.run_id = await self._store_owner.run(
-            self._store.start_run, self.profile.name, profile_to_dict(self.profile), _versions(),
+            self._store.start_run, self.profile.name, snapshot, _versions(),
             self._instruments(), scenario=self.profile.sim.scenario if self.profile.sim else None,
             bench=bench, **({"shmoo_id": self._shmoo[0], "conditions": self._shmoo[1]}
                             if self._shmoo else {}))
@@ -187,6 +203,8 @@ class CycleEngine(CycleSteps):
                     break
                 if not record.passed and self.stop_on_failure:
                     self._log("loop", f"stopping on first failure (cycle {index})")
+                    break
+                if self.watch is not None and await self._diagnosed(record):
                     break
             if self._stop_requested and status == "completed":
                 status = "stopped"
@@ -295,6 +313,16 @@ class CycleEngine(CycleSteps):
             self.failed += 1
         self.on_event(ev.CycleFinished(record, self.passed, self.failed))
         return record
+
+    async def _diagnosed(self, record: CycleRecord) -> bool:
+        """The watched run's diagnosis after this cycle; True when it is settled."""
+        watch = self.watch
+        diagnosis = await asyncio.to_thread(watch.observe, record)
+        settled = watch.settled_at is not None
+        self.on_event(ev.Diagnosed(record.index, watch.analysis, diagnosis, settled))
+        if settled:
+            self._log("loop", f"settled after {record.index} cycles: {diagnosis.verdict}")
+        return settled
 
     async def _run_step(self, name: str, cycle: Cycle) -> StepRecord:
         self.current_step = name

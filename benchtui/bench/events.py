@@ -104,8 +104,20 @@ class LinkChanged:
     state: str
 
 
+@dataclass(frozen=True)
+class Diagnosed:
+    """A run watched until diagnosed (`run --until-diagnosed`): the diagnosis after cycle `index`
+    at that look's level; `settled`: the loop stops here."""
+
+    index: int
+    analysis: Any  # analysis.Analysis
+    diagnosis: Any  # diagnosis.Diagnosis
+    settled: bool
+
+
 Event = Union[RunStarted, CycleStarted, StepStarted, StepFinished, Progress, CaptureReady,
-              CycleFinished, RunFinished, Log, DeviceError, LinkChanged, ShmooCell, ShmooFinished]
+              CycleFinished, RunFinished, Log, DeviceError, LinkChanged, ShmooCell, ShmooFinished,
+              Diagnosed]
 EventSink = Callable[[Event], None]
 
 

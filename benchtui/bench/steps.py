@@ -150,11 +150,16 @@ class CycleSteps:
             waveforms = await self._capture(cycle, "fault_catch", "flash")
         cycle.features.append(FeatureValue(f"flash.{trig.source}.triggered",
                                            1.0 if waveforms else 0.0, "", "rail"))
+        if waveforms is None and trig.slope in ("falling", "rising"):
+            # No crossing: the net stayed on the safe side of the trigger level all along. That
+            # is a bound, not a reading ("VCAP1 never went below 1.100 V"), at the resolution of
+            # the same channel's power-up capture.
+            what, bound = ("min", "lower") if trig.slope == "falling" else ("max", "upper")
+            resolution = next((f.resolution for f in cycle.features
+                               if f.name == f"power_up.{trig.source}.{what}"), None)
+            cycle.features.append(FeatureValue(f"flash.{trig.source}.{what}", trig.level, "V", "rail",
+                                               bound=bound, resolution=resolution))
         if waveforms is None:
-            # No crossing: the net stayed on the safe side of the trigger level all along.
-            cycle.features.append(FeatureValue(f"flash.{trig.source}.min", trig.level, "V", "rail")
-                                  if trig.slope == "falling" else
-                                  FeatureValue(f"flash.{trig.source}.max", trig.level, "V", "rail"))
             await self.session.scope_stop()
 
     async def _disconnect(self, cycle: Cycle) -> None:

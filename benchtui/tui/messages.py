@@ -111,11 +111,14 @@ class ConnectModeChanged(Message):
 
 
 class RunRequested(Message):
-    """Run the loop for `cycles` cycles (0: until stopped), as the loop tab's fields say."""
+    """Run the loop for `cycles` cycles (0: until stopped), as the loop tab's fields say; with
+    `until_diagnosed`, until the diagnosis is settled, at most `cycles` (0: the default maximum)."""
 
-    def __init__(self, cycles: int, stop_on_failure: bool):
+    def __init__(self, cycles: int, stop_on_failure: bool, *, until_diagnosed: bool = False):
         super().__init__()
         self.cycles, self.stop_on_failure = cycles, stop_on_failure
+        #: Stop as soon as the diagnosis is settled; `cycles` is then the most to run.
+        self.until_diagnosed = until_diagnosed
 
 
 class CaptureMeasured(Message):

@@ -17,7 +17,6 @@ CELL_W = 6
 
 
 def shmoo_text(result: ShmooResult) -> str:
-    grid = result.grid
     lines = [printable(f"shmoo {result.shmoo_id}: {result.name}" if result.shmoo_id else result.name)
              + (f" ({result.status})" if result.status else "")]
     lines.append(result.summary())
