@@ -3,7 +3,8 @@
     python scripts/make_screenshots.py [--out screenshots] [--size 120x36]
 
 Starts the demo profile's virtual bench (vcap-marginal scenario, seed 2) on free ports, drives the app
-headless with Textual's Pilot the way a user would (keys only), and saves one SVG per screen.
+headless with Textual's Pilot the way a user would (keys only), and saves one SVG per screen; the
+shmoo tab is shot on a brownout bench of its own (its edge is in VDD), with a small grid.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from benchtui.tui.app import BenchApp
 from benchtui.tui.cycle_view import CycleScreen
 from benchtui.tui.panels import ScopePanel
 
-SHOTS = ("power", "target", "scope", "loop", "cycle", "results", "help", "overview", "overview-80x24")
+SHOTS = ("power", "target", "scope", "loop", "cycle", "results", "help", "overview", "overview-80x24",
+         "shmoo")
+#: The shmoo screenshot's grid: brownout's edge in VDD, at two off-times.
+SHMOO_X, SHMOO_Y, SHMOO_CYCLES = "psu.voltage=3.0:3.6:0.1", "cycle.off_s=0.01,0.05", "6"
 
 
 async def until(pilot, condition, what: str, timeout: float = 90.0) -> None:
@@ -91,6 +95,24 @@ async def shoot(profile, out: Path, size: tuple[int, int], cycles: int) -> list[
     return saved
 
 
+async def shoot_shmoo(profile, out: Path, size: tuple[int, int]) -> str:
+    """The shmoo tab (7) once its small grid has run: keys and fields only, as a user would."""
+    from textual.widgets import Input
+
+    app = BenchApp(profile)
+    async with app.run_test(size=size) as pilot:
+        st = lambda: app.session is not None and app.session.state  # noqa: E731
+        await until(pilot, lambda: st() and st().psu_connected and st().scope_connected, "instruments")
+        await pilot.press("7")
+        for field, value in (("#shmoo-x", SHMOO_X), ("#shmoo-y", SHMOO_Y), ("#shmoo-cycles", SHMOO_CYCLES)):
+            app.query_one(field, Input).value = value
+        await pilot.press("h")
+        await until(pilot, lambda: app.state.shmoo.running, "the shmoo to start")
+        await until(pilot, lambda: not app.state.shmoo.running, "the shmoo", timeout=600.0)
+        await pilot.pause(0.5)  # the tab repaints at most every 0.25 s
+        return app.save_screenshot("shmoo.svg", str(out))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "screenshots"))
@@ -108,6 +130,14 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             live = live.replace(store=dataclasses.replace(live.store, database=str(Path(tmp) / "shots.db")))
             saved = asyncio.run(shoot(live, out, (width, height), args.cycles))
+    finally:
+        vb.stop()
+    vb, live = start_virtual_bench(profile, scenario="brownout", seed=args.seed)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            live = live.replace(store=dataclasses.replace(live.store, database=str(Path(tmp) / "shmoo.db")),
+                                cycle=dataclasses.replace(live.cycle, trigger_timeout_s=0.5))
+            saved.append(asyncio.run(shoot_shmoo(live, out, (width, height))))
     finally:
         vb.stop()
     for path in saved:
