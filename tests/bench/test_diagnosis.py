@@ -383,3 +383,27 @@ def test_an_erase_that_flash_errors_points_at_the_flash_supply_never_the_link(tm
     first = d.first
     assert first.part_id == "flash_power" and first.rule == "flash-erase-aborted" and not first.confident
     assert "FLASH_SR OPERR ERSERR" in first.observation and "not the SWD link" in d.verdict
+
+
+def test_a_part_lists_the_checks_of_the_run_s_family_only() -> None:
+    """An F7 board's report does not tell the engineer about the H7's third VCAP pin; a run whose
+    family was never read shows every family's checks, each headed by its family."""
+    from benchtui.bench.diagnosis import load_knowledge
+
+    vcap = load_knowledge().parts["vcap"]
+    assert not any("LQFP144" in c for c in vcap.checks("STM32F7"))
+    assert any("LQFP144" in c for c in vcap.checks("STM32H7"))
+    assert any(c.startswith("STM32H7: ") for c in vcap.checks(None))
+    assert vcap.checks("STM32F7") == vcap.check
+
+
+def test_a_family_check_for_a_family_the_knowledge_base_does_not_list_is_refused(tmp_path) -> None:
+    from benchtui.bench.diagnosis.knowledge import KNOWLEDGE_FILE, load_knowledge
+    from benchtui.errors import KnowledgeError
+
+    text = KNOWLEDGE_FILE.read_text(encoding="utf-8").replace("[parts.vcap.family_check]\n",
+                                                                "[parts.vcap.family_check]\nSTM32X9 = [\"x\"]\n")
+    bad = tmp_path / "knowledge.toml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"family_check\.STM32X9: not one of the families"):
+        load_knowledge(bad)

@@ -55,6 +55,8 @@ class RunContext:
     steps: tuple[str, ...] = STEP_NAMES
     final: FinalState | None = None
     target: str | None = None
+    #: The MCU family the run's cycles read at connect ("STM32F7"), None if none was read.
+    family: str | None = None
     #: Failing cycles whose fault-catch capture recorded VDD, and how many of those show VDD
     #: below its limit (with VDD the regulator's output falls too: VCAP follows VDD down).
     fault_vdd: tuple[int, int] = (0, 0)
@@ -85,8 +87,18 @@ class RunContext:
                    fault_level=_num(fault.get("level")), fault_slope=fault.get("slope"),
                    sim_time_scale=_num(sim.get("time_scale")) if isinstance(sim, dict) else None,
                    steps=steps, final=final_state(cycles),
-                   target=target.get("target_type"), flash_sr=flash_sr_by_mode(cycles),
+                   target=target.get("target_type"), family=run_family(cycles), flash_sr=flash_sr_by_mode(cycles),
                    **_fault_vdd(cycles, limits.get("VDD", (None, None))[0]))
+
+
+def run_family(cycles: list[CycleRecord]) -> str | None:
+    """The MCU family most of the run's cycles read at connect (a board swap may change it)."""
+    counts: dict[str, int] = {}
+    for c in cycles:
+        family = (c.target or {}).get("family") if isinstance(c.target, dict) else None
+        if isinstance(family, str) and family:
+            counts[family] = counts.get(family, 0) + 1
+    return max(counts, key=counts.get) if counts else None
 
 
 #: "FLASH_SR=0x00000082: OPERR (operation error ...); ERSERR (erase sequence error)" in a

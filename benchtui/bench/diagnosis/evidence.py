@@ -40,7 +40,7 @@ def evidence_items(kb: KnowledgeBase, ctx: RunContext, analysis: Analysis,
             happened=what_happened(analysis, modes), modes=modes,
             observation=fill(rule.observation, words), meaning=fill(rule.meaning, words),
             evidence=evidence, evidence_text=evidence.text, confidence=head.confidence,
-            measure=fill(rule.measure, words), checks=part.check, supporting=tuple(supporting),
+            measure=fill(rule.measure, words), checks=part.checks(ctx.family), supporting=tuple(supporting),
             points_back=points_back, rule=rule.id, symptom=part_id in SYMPTOM_PARTS, hint=f"the {part.name}",
             sources=kb.source_texts(tuple(dict.fromkeys(rule.sources + part.sources)))))
     return items
@@ -69,7 +69,7 @@ def vcap_follows_vdd(kb: KnowledgeBase, ctx: RunContext, item: Item, *, supply_s
     return replace(item, part_id="supply", part=supply.name, part_what=supply.what, rule=rule.id,
                    observation=f"VDD sags during erase/program: {caught}, and {net} follows it down "
                                f"({item.evidence.feature} {item.evidence.threshold_text} in the failing cycles)",
-                   meaning=fill(rule.meaning, words), measure=fill(rule.measure, words), checks=supply.check,
+                   meaning=fill(rule.meaning, words), measure=fill(rule.measure, words), checks=supply.checks(ctx.family),
                    hint=f"the {supply.name}", points_back=None, symptom=False,
                    sources=kb.source_texts(tuple(dict.fromkeys(rule.sources + supply.sources))))
 

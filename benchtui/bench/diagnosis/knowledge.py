@@ -39,9 +39,20 @@ class Part:
     name: str = option()
     what: str = option()
     check: tuple[str, ...] = option()
+    #: Checks that hold for one MCU family only ("STM32H7" -> [...]), after the common ones.
+    family_check: dict[str, tuple[str, ...]] = option({})
     sources: tuple[str, ...] = option(())
     measure: str = option("")
     id: str = _internal("")
+
+    def checks(self, family: str | None) -> tuple[str, ...]:
+        """What to check on a board of `family`; for an unknown family every family's checks,
+        each headed by the family it is for."""
+        if family is not None and family in self.family_check:
+            return self.check + self.family_check[family]
+        if family is not None:
+            return self.check
+        return self.check + tuple(f"{fam}: {text}" for fam, texts in self.family_check.items() for text in texts)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -187,6 +198,9 @@ def _checked(raw: KnowledgeFile, ctx: Ctx) -> KnowledgeBase:
     for pid, p in raw.parts.items():
         texts(p, ("parts", pid), "name", "what", "check")
         refs(p.sources, ("parts", pid, "sources"))
+        for fam in p.family_check:
+            if fam not in raw.families:
+                raise fail(("parts", pid, "family_check", fam), f"not one of the families ({', '.join(raw.families)})")
         parts[pid] = dataclasses.replace(p, id=pid)
     evidence = []
     for i, e in enumerate(raw.evidence):

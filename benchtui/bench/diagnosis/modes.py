@@ -41,7 +41,7 @@ def mode_items(kb: KnowledgeBase, ctx: RunContext, analysis: Analysis, covered: 
             happened=what_happened(analysis, modes), modes=modes, observation=fill(rule.observation, words),
             meaning=fill(rule.meaning, words) + (f"; {rule.too_few}" if too_few else ""),
             evidence=None, evidence_text=why, confidence=BY_ELIMINATION if eliminated else MODE_ONLY,
-            measure=fill(measure, words), checks=part.check, rule=rule.id, hint=rule.hint,
+            measure=fill(measure, words), checks=part.checks(ctx.family), rule=rule.id, hint=rule.hint,
             sources=kb.source_texts(part.sources)))
     return items
 
