@@ -110,11 +110,11 @@ def test_hmc8043_selects_the_channel_and_uses_the_master_switch(peer_factory):
 def test_hmc8041_has_no_inst_command(peer_factory):
     peer = peer_factory([
         *opened("Rohde&Schwarz,HMC8041,012345,01.300"),
-        ("VOLT 5", None), OK, ("STAT:QUES:COND?", "2"),
+        ("CURR 0.1", None), ("VOLT 5", None), OK, ("STAT:QUES:COND?", "2"),
     ])
     psu = open_psu(psu_cfg(peer.resource, max_voltage=12.0))
     try:
-        psu.set_voltage(5.0)
+        psu.apply(5.0, 0.1)
         assert psu.mode() == "CC"
     finally:
         psu.close()

@@ -65,8 +65,7 @@ def test_rigol_reports_cc_and_unregulated_as_cc(peer_factory):
 def test_keysight_e36300_uses_channel_lists(peer_factory):
     peer = peer_factory([
         *opened(KEYSIGHT_IDN),
-        ("VOLT 3.25,(@1)", None), KS_OK,
-        ("CURR 0.1,(@1)", None), KS_OK,
+        ("CURR 0.1,(@1)", None), ("VOLT 3.25,(@1)", None), KS_OK,
         ("OUTP ON,(@1)", None), KS_OK,
         ("OUTP? (@1)", "1"), ("MEAS:VOLT? (@1)", "+2.95000000E+00"), ("MEAS:CURR? (@1)", "+1.00000000E-01"),
         ("STAT:QUES:INST:ISUM1:COND?", "+1"),
@@ -76,8 +75,7 @@ def test_keysight_e36300_uses_channel_lists(peer_factory):
     psu = open_psu(psu_cfg(peer.resource))
     try:
         assert isinstance(psu, KeysightE36300)
-        psu.set_voltage(3.25)
-        psu.set_current_limit(0.1)
+        psu.apply(3.25, 0.1)
         psu.set_output(True)
         assert psu.read() == PsuReading(2.95, 0.1, "CC", True)
         assert psu.setpoints() == (3.25, 0.1)
@@ -173,12 +171,12 @@ def test_instrument_error_queue_is_raised_with_the_command(peer_factory):
 # --- safety ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call", [
-    lambda p: p.set_voltage(3.61),
-    lambda p: p.set_current_limit(1.01),
+    lambda p: p.apply(3.61, 0.1),
+    lambda p: p.apply(3.3, 1.01),
     lambda p: p.apply(3.3, 1.5),
     lambda p: p.apply(4.0, 0.1),
-    lambda p: p.set_voltage(-1.0),
-    lambda p: p.set_voltage(float("nan")),
+    lambda p: p.apply(-1.0, 0.1),
+    lambda p: p.apply(float("nan"), 0.1),
 ])
 def test_setpoints_past_the_profile_maxima_are_refused_and_nothing_is_sent(peer_factory, call):
     peer = peer_factory([*opened(RIGOL_IDN)])
@@ -199,7 +197,7 @@ def test_the_model_range_is_enforced_below_a_generous_profile(peer_factory):
     psu = open_psu(psu_cfg(peer.resource, channel=3, max_voltage=12.0, voltage=5.0))
     try:
         with pytest.raises(SafetyError) as info:
-            psu.set_voltage(5.5)
+            psu.apply(5.5, 0.1)
     finally:
         psu.close()
     assert "DP832 CH3" in str(info.value) and "psu.max_voltage" not in str(info.value)
@@ -230,7 +228,7 @@ def test_dp831a_negative_channel_is_driven_with_negative_setpoints(peer_factory)
         assert psu.read() == PsuReading(4.999, 0.01, "CV", True)
         assert psu.range.max_voltage == 30.0 and psu.polarity == -1
         with pytest.raises(SafetyError, match="negative"):
-            psu.set_voltage(-5.0)                # magnitudes only: no double negation
+            psu.apply(-5.0, 0.2)                 # magnitudes only: no double negation
     finally:
         psu.close()
     peer.assert_done()
@@ -276,10 +274,10 @@ def test_the_last_line_check_runs_on_every_dialect(peer_factory, monkeypatch, dr
     monkeypatch.setattr(base, "setpoint_text", lambda x: f"{x * 10:g}")
     try:
         with pytest.raises(SafetyError, match="'33'"):
-            psu.set_voltage(3.3)
+            psu.apply(3.3, 0.5)
         monkeypatch.setattr(base, "setpoint_text", lambda x: "nan")
         with pytest.raises(SafetyError, match="'nan'"):
-            psu.set_current_limit(0.5)
+            psu.apply(3.3, 0.5)
     finally:
         psu.close()
     assert peer.received == ["*IDN?", "*CLS", "SYST:ERR?"]
@@ -315,7 +313,7 @@ def test_e3631a_n25v_output_is_a_negative_channel(peer_factory):
     try:
         psu.apply(5.0, 0.1)
         with pytest.raises(SafetyError, match="exceeds the E3631A CH3 range of 25 V"):
-            psu.set_voltage(26.0)
+            psu.apply(26.0, 0.1)
     finally:
         psu.close()
     peer.assert_done()

@@ -123,13 +123,13 @@ def test_the_driver_through_the_real_line(served, model, driver, line):
         while (reading := psu.read()).voltage < 3.25 and time.monotonic() < end:
             pass                                    # the simulated supply is still rising
         assert reading.output and reading.mode == "CV" and reading.voltage == pytest.approx(3.3, abs=0.02)
-        psu.set_current_limit(0.04)                 # below the board's draw: current limited
+        psu.apply(3.3, 0.04)                        # below the board's draw: current limited
         end = time.monotonic() + 2.0
         while psu.mode() != "CC" and time.monotonic() < end:
             pass
         assert psu.mode() == "CC"
         with pytest.raises(SafetyError, match="max_voltage"):
-            psu.set_voltage(3.7)
+            psu.apply(3.7, 0.5)
         assert servers.psu.channels[1].voltage == 3.3   # nothing was sent
         psu.safe_state()
         assert not servers.psu.channels[1].output
@@ -143,8 +143,8 @@ def test_a_korad_command_lost_to_its_busy_time_is_an_error_not_a_surprise(served
     psu = open_psu(PsuConfig(resource=servers.psu_resource, driver="korad-ka3005p", voltage=3.3,
                              current_limit=0.5, max_voltage=3.6, max_current=1.0, timeout_ms=300))
     try:
-        with pytest.raises(InstrumentError, match="VSET1|no reply"):
-            psu.set_voltage(3.3)
+        with pytest.raises(InstrumentError, match="ISET1|VSET1|no reply"):
+            psu.apply(3.3, 0.5)
     finally:
         psu.close()
 

@@ -36,8 +36,7 @@ def test_every_setpoint_path_refuses_an_unconvertible_number_and_sends_nothing(c
     driver, middle = psu
     value = REFUSED[case]
     before = len(middle.received)
-    for call in (lambda: driver.set_voltage(value), lambda: driver.set_current_limit(value),
-                 lambda: driver.apply(value, 0.1), lambda: driver.apply(3.3, value),
+    for call in (lambda: driver.apply(value, 0.1), lambda: driver.apply(3.3, value),
                  lambda: driver.check_voltage(value), lambda: driver.check_current(value)):
         with pytest.raises(SafetyError, match="nothing was sent") as caught:
             call()
@@ -48,5 +47,5 @@ def test_every_setpoint_path_refuses_an_unconvertible_number_and_sends_nothing(c
 @pytest.mark.parametrize("value", [np.float64(3.3), Fraction(33, 10), Decimal("3.3"), np.int64(3)])
 def test_real_numbers_of_any_type_are_sent_as_plain_decimals(value, psu):
     driver, middle = psu
-    driver.set_voltage(value)
+    driver.apply(value, 0.1)
     assert f":SOUR1:VOLT {float(value):g}" in middle.received

@@ -203,16 +203,9 @@ class Psu(ABC):
     def _check_errors(self) -> None:
         self.session.check_errors()
 
-    def set_voltage(self, volts: float) -> None:
-        self._do("set_voltage", v=self._wire(self.check_voltage(volts), "voltage"))
-        self._check_errors()
-
-    def set_current_limit(self, amps: float) -> None:
-        self._do("set_current", a=self._wire(self.check_current(amps), "current"))
-        self._check_errors()
-
     def apply(self, volts: float, amps: float) -> None:
-        """Set voltage and current limit together; both are checked before either is sent."""
+        """Set voltage and current limit together, the one setpoint path: both are checked
+        before either is sent."""
         volts, amps = self.check_voltage(volts), self.check_current(amps)
         v, a = self._wire(volts, "voltage"), self._wire(amps, "current")
         self._do("set_current", a=a)

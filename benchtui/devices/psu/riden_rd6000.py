@@ -91,19 +91,19 @@ class RidenRD6000(Psu):
             raise InstrumentError(f"PSU {self.cfg.resource}: wrote {value} to register {register} but "
                                   f"it reads {got}", where="PSU")
 
-    def set_voltage(self, volts: float) -> None:
+    def _set_voltage(self, volts: float) -> None:
         self.check_voltage(volts)
         self._set(V_SET, round(float(self._wire(volts, "voltage")) * 100))
 
-    def set_current_limit(self, amps: float) -> None:
+    def _set_current_limit(self, amps: float) -> None:
         self.check_current(amps)
         self._set(I_SET, round(float(self._wire(amps, "current")) * self.scale))
 
     def apply(self, volts: float, amps: float) -> None:
         self.check_voltage(volts)
         self.check_current(amps)
-        self.set_current_limit(amps)
-        self.set_voltage(volts)
+        self._set_current_limit(amps)
+        self._set_voltage(volts)
 
     def set_output(self, on: bool) -> None:
         self._set(ENABLE, int(on))
