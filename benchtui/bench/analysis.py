@@ -165,11 +165,6 @@ class Analysis:
     #: How the evidence family was corrected ("exact max-T over 252 relabellings", "Holm").
     method: str = ""
 
-    def for_step(self, step: str | None) -> list[Finding]:
-        """The findings of one group, strongest first. None = any failure; when all failures
-        are in one mode, the overall group carries that mode's name instead."""
-        return [f for f in self.findings if f.step == step]
-
     @property
     def evidence(self) -> list[Finding]:
         return [f for f in self.findings if f.role == "evidence"]
