@@ -103,7 +103,7 @@ def parts_from_discovery(found: Any, *, probe: str, psu: str, channel: int | Non
     p, s = instrument(psu, "psu", "--psu"), instrument(scope, "scope", "--scope")
     channel = channel or 1
     if p.channels and channel not in p.channels:
-        raise BenchError(f"--psu {psu},{channel}: the {p.identity.split(',')[1]} has channels "
+        raise BenchError(f"--psu {psu},{channel}: the {p.model or p.driver} has channels "
                          f"{p.channels[0]}-{p.channels[-1]}", where="init")
     (found_probe,) = [x for x in found.probes if x.uid == probe]
     if found_probe.target is None:

@@ -7,7 +7,9 @@
 * Instruments: the resources named (`--resource`), the hosts named (`--host H[:PORT]`: the SCPI
   raw-socket ports, VXI-11 and HiSLIP), or, with neither, the USB-TMC instruments and serial
   ports of this machine. Each is asked `*IDN?` and given the driver `auto` would pick, or "not
-  supported" and the closest family (identify_hint.py).
+  supported" and the closest family (identify.py). A serial line is first asked the questions
+  of the families with a protocol of their own (a Korad's unterminated `*IDN?`, a Riden's
+  model register over Modbus), then SCPI's `*IDN?`.
 * LAN broadcast (VXI-11 portmapper) and mDNS (HiSLIP, zeroconf) only with `lan=True`: nothing
   is sent to the network otherwise.
 
@@ -22,9 +24,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..errors import BenchError
+from ..errors import BenchError, InstrumentSilent
 from . import transports as tr
-from .identify_hint import identify
+from .identify import dialects_of, identify_any, line_families, probe_line
 
 #: Raw-socket SCPI ports tried on a host named without a port: Keysight/R&S/Siglent (5025),
 #: Rigol (5555), Tektronix socket server (4000).
@@ -32,9 +34,15 @@ SOCKET_PORTS = (5025, 5555, 4000)
 #: How long one instrument may take to answer *IDN? (a Keysight DSO-X 2000 answers ~10 s after
 #: the connection is accepted).
 IDENTIFY_TIMEOUT_MS = 15_000
-#: ... but a port of this machine found by listing (a serial port with nothing on it, a USB-TMC
-#: instrument) answers at once or not at all.
-LOCAL_TIMEOUT_MS = 2_000
+#: ... but a port of this machine found by listing (a serial port, a USB-TMC instrument) answers
+#: at once or not at all: each question asked of it gets this long (a serial port is asked up
+#: to three: see SERIAL_ANSWER_MS). An empty port cost 2 s with the 2 000 ms this was before.
+LISTED_TIMEOUT_MS = 300
+#: How long a unit on a serial line of its own has to answer its family's question (a named
+#: resource; UNCONFIRMED choice: a Korad's *IDN? reply is ~30 characters, 31 ms at 9600 baud, a
+#: Riden's Modbus reply 7 bytes at 115200 baud, USB serial adapters add up to 16 ms each way;
+#: the rest is for a loaded host).
+SERIAL_ANSWER_MS = 500
 #: DBGMCU IDCODE of the STM32 families benchtui knows (F4/F7/L4 at 0xE0042000, H7 at 0x5C001000).
 IDCODE_ADDRESSES = (0xE0042000, 0x5C001000)
 
@@ -90,6 +98,8 @@ class FoundInstrument:
     error: str | None = None
     #: Where it came from: "named", "host", "usb", "serial", "lan".
     source: str = "named"
+    #: The model, as its driver reads the identity ('DP832', 'KA3005P'), when known.
+    model: str | None = None
 
     @property
     def identified(self) -> bool:
@@ -270,40 +280,82 @@ def stlink_permission_notes(listed_uids: set[str]) -> list[str]:
 
 def identify_resource(resource: str, timeout_ms: int = IDENTIFY_TIMEOUT_MS,
                       source: str = "named") -> FoundInstrument:
-    """Open `resource`, ask *IDN?, close: what it is and which driver it gets."""
-    from . import guard
-    from .visa import VisaSession, preview
+    """Open `resource`, ask who it is, close: what it is and which driver it gets.
 
+    A serial line is asked each serial family's own question first (each within
+    SERIAL_ANSWER_MS, or `timeout_ms` if shorter), then SCPI's `*IDN?` within `timeout_ms`."""
     transport = tr.transport_of(resource)
     missing = tr.missing_transport(resource)
     if missing:
         return FoundInstrument(resource, transport, error=f"{transport} is not available here: {missing}",
                                source=source)
+    serial_line = resource.strip().upper().startswith("ASRL")
+    if serial_line:
+        try:
+            found = probe_line(resource, min(timeout_ms, SERIAL_ANSWER_MS))
+        except BenchError as exc:
+            return FoundInstrument(resource, transport, error=tr.explain_open_failure(resource)
+                                   or _short(exc, resource), source=source)
+        if found is not None:
+            family, identity = found
+            kind = "psu" if family in dialects_of("psu") else "scope"
+            return FoundInstrument(resource, transport, identity, kind, family.DRIVER, family.DRIVER,
+                                   psu_channels(identity, family.DRIVER), source=source,
+                                   model=family.model_from(identity) if kind == "psu" else None)
+    identity, error = _scpi_identity(resource, timeout_ms, serial_line)
+    if error is not None:
+        return FoundInstrument(resource, transport, error=error, source=source)
+    ident = identify_any(identity)
+    return FoundInstrument(resource, transport, identity, ident.kind, ident.driver, ident.closest,
+                           psu_channels(identity, ident.driver), source=source,
+                           model=_model(identity, ident.kind, ident.driver))
+
+
+def _scpi_identity(resource: str, timeout_ms: int, serial_line: bool) -> tuple[str, None] | tuple[None, str]:
+    """(the answer to SCPI's *IDN?, None) or (None, why there is none, in one line)."""
+    from . import guard
+    from .visa import VisaSession, preview
+
     try:
         session = VisaSession(resource, timeout_ms=timeout_ms, name="instrument")
     except BenchError as exc:
-        why = tr.explain_open_failure(resource)
-        return FoundInstrument(resource, transport, error=why or _short(exc, resource), source=source)
+        return None, tr.explain_open_failure(resource) or _short(exc, resource)
+    identity = ""
     try:
+        if serial_line:
+            # A bare terminator first: it ends whatever the serial families' questions left in a
+            # SCPI instrument's input (their *IDN? without one, answered now, or bytes it refuses
+            # as one bad message), so that our *IDN? is a message of its own.
+            session.write("")
         identity = session.query("*IDN?").strip()
         guard.identity(identity)
     except guard.ReplyError:
-        return FoundInstrument(resource, transport, error=f"'*IDN?' was answered '{preview(identity)}', "
-                               "which is not an instrument identity", source=source)
+        return None, f"'*IDN?' was answered '{preview(identity)}', which is not an instrument identity"
+    except InstrumentSilent as exc:
+        if not serial_line:
+            return None, _short(exc, resource)
+        asked = " or ".join(f"{f.QUESTION} ({f.DRIVER})" for f in line_families())
+        return None, (f"no reply to SCPI's '*IDN?' within {timeout_ms} ms" + (
+            f", nor to {asked} within {min(timeout_ms, SERIAL_ANSWER_MS)} ms" if asked else ""))
     except BenchError as exc:
-        return FoundInstrument(resource, transport, error=_short(exc, resource), source=source)
+        return None, _short(exc, resource)
     finally:
         session.close()
-    ident = identify(identity)
-    return FoundInstrument(resource, transport, identity, ident.kind, ident.driver, ident.closest,
-                           psu_channels(identity, ident.driver), source=source)
+    return identity, None
+
+
+def _model(identity: str, kind: str | None, driver: str | None) -> str | None:
+    """The model an identity names, as the driver reads it (PSUs: their ranges are by model)."""
+    from .psu import model_of
+
+    dialect = next((d for d in dialects_of("psu") if d.DRIVER == driver), None) if kind == "psu" else None
+    return dialect.model_from(identity) if dialect is not None else (model_of(identity) or None)
 
 
 def psu_channels(identity: str, driver: str | None) -> tuple[int, ...]:
-    from .psu import DIALECTS, model_of
-
-    dialect = next((d for d in DIALECTS if d.DRIVER == driver), None)
-    ranges = dialect.ranges_for(model_of(identity)) if dialect is not None else None
+    """The channels of the PSU model `identity` names, from its driver's ranges (() unknown)."""
+    dialect = next((d for d in dialects_of("psu") if d.DRIVER == driver), None)
+    ranges = dialect.ranges_for(dialect.model_from(identity)) if dialect is not None else None
     return tuple(sorted(ranges)) if ranges else ()
 
 
@@ -431,7 +483,7 @@ def discover(*, resources: Iterable[str] = (), hosts: Iterable[str] = (), probes
         with concurrent.futures.ThreadPoolExecutor(max_workers=min(16, len(unique)),
                                                    thread_name_prefix="discover") as pool:
             instruments = list(pool.map(lambda rs: identify_resource(
-                rs[0], min(timeout_ms, LOCAL_TIMEOUT_MS) if rs[1] in ("usb", "serial") else timeout_ms,
+                rs[0], min(timeout_ms, LISTED_TIMEOUT_MS) if rs[1] in ("usb", "serial") else timeout_ms,
                 rs[1]), unique))
     # A host tried on several ports: keep what answered; say once if nothing did.
     answered = [i for i in instruments if i.source != "host" or i.identified]

@@ -38,6 +38,8 @@ _SELECTED["master?"] = _SINGLE["master?"]
 
 class RohdeHMC804x(Psu):
     DRIVER = "rohde-hmc804x"
+    MAKERS = r"ROHDE|HAMEG"
+    FAMILY_MODELS = ("HMC804", "HMP", "NGE", "NGP", "HMC")
     COMMANDS = _SELECTED
     RANGES = {
         "HMC8043": {n: ChannelRange(32.05, 3.0) for n in (1, 2, 3)},
