@@ -61,6 +61,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("i", "swap_board", "Put board…", "target"),
     Command("g", "capture('power_up')", "Capture power-up", "scope"),
     Command("k", "capture('fault_catch')", "Capture fault-catch", "scope"),
+    Command("t", "check_wiring", "Check wiring", "scope"),
     Command("l", "run_loop", "Run loop", "loop", footer=True),
     Command("space", "pause", "Pause/resume", "loop"),
     Command("s", "stop_loop", "Stop loop", "loop"),
@@ -117,7 +118,8 @@ TAB_HELP = {
     "overview": "the bench at a glance: PSU, target, last capture, the loop and its top finding",
     "power": "setpoint and limit (within the profile's maxima), V/I readback, CC/CV, output",
     "target": "connect mode, connect, option bytes + sector protection map, erase/program/verify",
-    "scope": "last capture per net with its limits; out-of-limit values in red",
+    "scope": "last capture per net with its limits; out-of-limit values in red; the wiring "
+             "check (t): does each probe read what its net must?",
     "loop": "power-cycle/flash/measure loop, cycle table (Enter opens a cycle), correlation",
     "results": "earlier runs in the database; Enter opens a run's report, x exports it; the boards "
                "compared (y: in full)",
