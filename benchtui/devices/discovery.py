@@ -453,12 +453,14 @@ def lan_resources() -> tuple[list[str], list[str]]:
 
 def discover(*, resources: Iterable[str] = (), hosts: Iterable[str] = (), probes: Iterable[str] = (),
              lan: bool = False, timeout_ms: int = IDENTIFY_TIMEOUT_MS,
-             list_usb_probes: bool | None = None, identify_targets: bool = True) -> Discovery:
+             list_usb_probes: bool | None = None, identify_targets: bool = True,
+             local: bool | None = None) -> Discovery:
     """Probes and instruments: what is named, else what this machine has (USB, serial).
 
     With `resources`, `hosts` or `probes` given, only those are tried (plus pyOCD's own USB
-    probe list when `list_usb_probes` is true; by default it is listed only when nothing is
-    named). `lan` adds the LAN broadcast / mDNS discovery.
+    probe list when `list_usb_probes` is true, and this machine's USB-TMC and serial ports
+    when `local` is; by default both are listed only when nothing is named). `lan` adds the
+    LAN broadcast / mDNS discovery.
     """
     resources, hosts, probes = list(resources), list(hosts), list(probes)
     named = bool(resources or hosts or probes)
@@ -466,7 +468,7 @@ def discover(*, resources: Iterable[str] = (), hosts: Iterable[str] = (), probes
     wanted: list[tuple[str, str]] = [(r, "named") for r in resources]
     for host in hosts:
         wanted.extend((r, "host") for r in host_resources(host))
-    if not named:
+    if (not named) if local is None else local:
         local, local_notes = local_resources()
         wanted.extend(local)
         notes.extend(local_notes)

@@ -44,7 +44,8 @@ class Command:
         return f"{self.name} {self.key_label}"
 
 
-KEY_LABELS = {"question_mark": "?", "space": "␣", "ctrl+s": "^s", "escape": "esc", "enter": "⏎", "f5": "F5"}
+KEY_LABELS = {"question_mark": "?", "space": "␣", "ctrl+s": "^s", "ctrl+n": "^n", "escape": "esc", "enter": "⏎",
+              "f5": "F5"}
 
 COMMANDS: tuple[Command, ...] = (
     Command("p", "power_cycle", "Power-cycle", "power", footer=True),
@@ -70,6 +71,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("f5", "refresh_runs", "Refresh runs", "results"),
     Command("y", "board_report", "Board report", "results"),
     Command("ctrl+s", "save", "Save log + capture", "console"),
+    Command("ctrl+n", "init_profile", "Build a profile… (init)", "console"),
     Command("r", "reconnect", "Reconnect", "console", footer=True),
     Command("question_mark", "help", "Help", "console", footer=True),
     Command("q", "quit", "Quit", "console", footer=True),

@@ -124,3 +124,11 @@ class CaptureMeasured(Message):
     def __init__(self, capture: str, index: int | None, when: float, views: dict):
         super().__init__()
         self.capture, self.index, self.when, self.views = capture, index, when, views
+
+
+class ProfileWritten(Message):
+    """The init screen wrote the profile `path` and checked it (`ok`: every part answered)."""
+
+    def __init__(self, path: str, ok: bool):
+        super().__init__()
+        self.path, self.ok = path, ok
