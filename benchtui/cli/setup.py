@@ -126,8 +126,12 @@ def _init_screen(args: argparse.Namespace) -> int:
     app = InitApp(out=args.out, resources=named, probes=[args.probe] if args.probe else [],
                   local=not (named or args.probe), firmware=args.firmware, target_type=args.target,
                   timeout_ms=args.timeout_ms, force=args.force)
-    result = app.run()
-    return EXIT_ERROR if result is None else result
+    outcome = app.run()
+    if outcome is None or outcome.path is None:
+        print("benchtui: init: no profile written", file=sys.stderr)
+        return EXIT_ERROR
+    print(_printable(f"wrote {outcome.path}; check {'passed' if outcome.ok else 'FAILED'}"))
+    return EXIT_OK if outcome.ok else EXIT_ERROR
 
 
 def register_init(sub: Any) -> None:

@@ -14,7 +14,7 @@ from benchtui.sim.instruments import start_instruments
 from benchtui.tui.app import BenchApp
 from benchtui.tui.init_view import InitApp, InitOutcome, InitScreen, split_names
 
-from .conftest import log_has, on_screen, power_on, wait_for
+from .conftest import log_has, log_lines, on_screen, power_on, wait_for
 
 
 @pytest.fixture
@@ -99,8 +99,13 @@ async def test_from_the_console_palette_the_consoles_own_parts(bench_factory, tm
         await pilot.press("ctrl+s")                    # ... and ^s is the screen's, not the console's save
         await on_screen(pilot, "check: every part answers", "the check's verdict")
         assert not log_has(app, "power-cycle") and not log_has(app, "saved")
-        await pilot.press("escape")
         await wait_for(pilot, lambda: log_has(app, "wrote bench.toml; check passed"), "the console's log line")
+        (tmp_path / "bench.toml").write_text("# mine")
+        await pilot.press("ctrl+s")                    # the file exists now: asked first
+        await on_screen(pilot, "Replace bench.toml?", "the question")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: sum("wrote bench.toml" in x for x in log_lines(app)) == 2, "written again")
+        await pilot.press("escape", "escape")          # the first field has the focus again: leave it, close
         assert not isinstance(app.screen, InitScreen)
     written = load_profile(tmp_path / "bench.toml")
     assert written.target.probe_uid == profile.target.probe_uid
