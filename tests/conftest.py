@@ -21,8 +21,12 @@ import netguard  # noqa: E402
 netguard.install()
 os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(_NETGUARD)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
-_NETGUARD_LOG = Path(tempfile.gettempdir()) / f"benchtui-netguard-{os.getpid()}.log"
-os.environ[netguard.LOG_ENV] = str(_NETGUARD_LOG)
+# One log for the whole run: pytest-xdist's workers inherit the controller's environment, so
+# they and their subprocesses write to the controller's file, and the controller checks it.
+_XDIST_WORKER = "PYTEST_XDIST_WORKER" in os.environ
+if not _XDIST_WORKER:
+    os.environ[netguard.LOG_ENV] = str(Path(tempfile.gettempdir()) / f"benchtui-netguard-{os.getpid()}.log")
+_NETGUARD_LOG = Path(os.environ[netguard.LOG_ENV])
 
 # --- the bundled profiles' files (demo database, test firmware) go to a folder of this session,
 # not the user's data directory; subprocesses inherit it --------------------------------------
@@ -35,7 +39,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import shutil
 
     shutil.rmtree(_DATA_DIR, ignore_errors=True)
-    if _NETGUARD_LOG.exists():
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:  # an xdist worker: its scenario-run lines go to the controller's summary
+        output["benchtui_scenario_lines"] = _scenario_lines()
+    if not _XDIST_WORKER and _NETGUARD_LOG.exists():
         lines = _NETGUARD_LOG.read_text(encoding="utf-8").splitlines()
         _NETGUARD_LOG.unlink()
         if lines:
@@ -145,6 +152,24 @@ def scenario_runs(tmp_path_factory: pytest.TempPathFactory, small_firmware: Path
     return runs
 
 
+#: Fixtures whose cost makes every test using them slow (the fast tier leaves them out).
+SLOW_FIXTURES = frozenset({"scenario_runs", "pg_cluster", "pg_url", "chromium", "chromium_process"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests using a SLOW_FIXTURES fixture are `slow`. Under pytest-xdist (--dist loadgroup),
+    the tests of the shared scenario runs go to one worker, so that each scenario is run once
+    per session, not once per worker."""
+    xdist = config.pluginmanager.hasplugin("xdist")
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+        if xdist and "scenario_runs" in used:
+            item.add_marker(pytest.mark.xdist_group("scenario_runs"))
+
+
 #: A test not marked `slow` that takes longer than this is listed at the end of a fast-tier run.
 FAST_TEST_S = 1.5
 _SLOW_UNMARKED: list[tuple[float, str]] = []
@@ -171,8 +196,19 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
                                     "(mark them @pytest.mark.slow or make them faster):")
         for took, nodeid in sorted(_SLOW_UNMARKED, reverse=True):
             terminalreporter.write_line(f"  {took:5.1f} s  {nodeid}")
-    for runs in _SCENARIO_RUNS:
-        for name, run in runs.done.items():
-            terminalreporter.write_line(
-                f"scenario run {name}: {run.summary.cycles} cycles, {run.summary.failures} failed, "
-                f"{run.seconds:.1f} s")
+    for line in _scenario_lines() + _WORKER_LINES:
+        terminalreporter.write_line(line)
+
+
+_WORKER_LINES: list[str] = []
+
+
+def _scenario_lines() -> list[str]:
+    return [f"scenario run {name}: {run.summary.cycles} cycles, {run.summary.failures} failed, "
+            f"{run.seconds:.1f} s" for runs in _SCENARIO_RUNS for name, run in runs.done.items()]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """The controller collects the workers' scenario-run lines for its summary."""
+    _WORKER_LINES.extend(getattr(node, "workeroutput", {}).get("benchtui_scenario_lines", ()))

@@ -68,12 +68,12 @@ class ScenarioRun:
             return store.cycles(self.summary.id)
 
 
-def run_scenario(scenario: str, folder: Path, firmware: Path) -> ScenarioRun:
-    """Start the demo profile's virtual bench for `scenario` (SPECS), run the loop, stop."""
+def run_scenario(scenario: str, folder: Path, firmware: Path, spec: dict | None = None) -> ScenarioRun:
+    """Start the demo profile's virtual bench for `scenario` (SPECS, or `spec`), run the loop, stop."""
     from benchtui.cli import DEMO_PROFILE, start_virtual_bench
     from benchtui.profile import load_profile
 
-    spec = SPECS[scenario]
+    spec = SPECS[scenario] if spec is None else spec
     profile = load_profile(DEMO_PROFILE)
     scope = profile.scope
     if "fault_catch" in spec:

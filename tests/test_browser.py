@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
+
 
 def test_chromium_renders_a_local_page_and_reports_console_errors(chromium, tmp_path: Path) -> None:
     good = tmp_path / "good.html"

@@ -35,6 +35,7 @@ def benchtui(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
                           text=True, timeout=timeout, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_run_report_export_round_trip(demo_copy: Path, tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     run = benchtui("run", "--profile", str(demo_copy), "--virtual", "--cycles", "12", "-q",
@@ -54,6 +55,7 @@ def test_run_report_export_round_trip(demo_copy: Path, tmp_path: Path) -> None:
     assert any((tmp_path / "wf").iterdir())
 
 
+@pytest.mark.slow
 def test_healthy_run_exits_zero(demo_copy: Path) -> None:
     run = benchtui("run", "--profile", str(demo_copy), "--virtual", "--cycles", "3", "-q",
                    "--scenario", "healthy")
@@ -61,6 +63,7 @@ def test_healthy_run_exits_zero(demo_copy: Path) -> None:
     assert "0 failed" in run.stdout
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_keeps_every_finished_cycle(demo_copy: Path, tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     proc = subprocess.Popen([sys.executable, "-m", "benchtui.cli", "run", "--profile", str(demo_copy),
@@ -146,6 +149,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_sim_serves_the_bench_to_other_processes_until_ctrl_c(tmp_path: Path) -> None:
     ports = [_free_port() for _ in range(3)]
     text = DEMO_PROFILE.read_text()

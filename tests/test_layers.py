@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parent.parent / "benchtui"
 
 
@@ -34,6 +36,7 @@ def _files(sub: str = "") -> list[Path]:
     return sorted((PACKAGE / sub).rglob("*.py"))
 
 
+@pytest.mark.slow
 def test_devices_and_bench_do_not_import_textual_in_a_fresh_interpreter() -> None:
     code = ("import sys, importlib, pkgutil, benchtui.devices, benchtui.bench\n"
             "for pkg in (benchtui.devices, benchtui.bench):\n"
@@ -105,3 +108,72 @@ def test_no_panel_imports_reads_or_calls_another_panel_or_the_app() -> None:
                     and node.value.attr == "app" and node.attr != "call_from_thread":
                 offenders.append(f"{path.stem}:{node.lineno} calls app.{node.attr}")
     assert offenders == []
+
+
+#: Library internals benchtui leans on, each isolated in one module, its version pinned in
+#: pyproject.toml and its presence tested in tests/thirdparty/test_internals.py (or, for the
+#: probe firmware version, tests/test_discovery.py). Nothing else may read a private attribute.
+LIBRARY_INTERNALS = {
+    "tui/tabs.py": {"_compositor", "_layout_required", "_dirty_widgets", "_repaint_required",
+                    "_dirty_regions", "_refresh_layout", "_scroll_required", "_recompose_required"},
+    "devices/target/remote.py": {"_socket", "_timeout", "_buffer"},
+    "devices/transport.py": {"_pending_buffer"},
+    "devices/discovery.py": {"_link"},
+    "sim/twin/server.py": {"_lock"},
+    "sim/twin/core.py": {"_uch"},
+    "cli/loop.py": {"_exit"},   # os._exit: public, underscored to stand apart from sys.exit
+}
+
+
+def _private_reads(path: Path) -> list[tuple[int, str]]:
+    """(line, attribute) of every private attribute this module reads or sets on an object that
+    is not its own (`self`/`cls`), by `x._name` or `getattr(x, "_name")`, unless the module
+    itself defines that name (another instance of its own class)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    own: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            own.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) \
+                and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+            own.add(node.attr)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                if isinstance(target, ast.Name):
+                    own.add(target.id)
+
+    def foreign(value: ast.AST) -> bool:
+        if isinstance(value, ast.Name) and value.id in ("self", "cls"):
+            return False
+        return not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "super")
+
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            name, value = node.attr, node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
+                "getattr", "setattr", "hasattr") and len(node.args) >= 2 \
+                and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+            name, value = node.args[1].value, node.args[0]
+        else:
+            continue
+        if name.startswith("_") and not name.startswith("__") and name not in own and foreign(value):
+            found.append((node.lineno, name))
+    return found
+
+
+def test_no_module_reads_a_private_attribute_of_another_modules_object() -> None:
+    offenders = []
+    for path in _files():
+        rel = path.relative_to(PACKAGE).as_posix()
+        allowed = LIBRARY_INTERNALS.get(rel, set())
+        offenders += [f"{rel}:{line} {name}" for line, name in _private_reads(path) if name not in allowed]
+    assert offenders == []
+
+
+def test_the_private_attribute_check_sees_reads_writes_and_getattr(tmp_path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text("class A:\n    def f(self, other):\n        self._mine = 1\n        other._mine = 2\n"
+                     "        x = other._theirs\n        other._set = 3\n        return getattr(other, '_via')\n",
+                     encoding="utf-8")
+    assert [name for _, name in _private_reads(probe)] == ["_theirs", "_set", "_via"]

@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -161,6 +162,7 @@ def test_the_base_profile_of_the_fuzz_loads() -> None:
     assert load_or_error(to_toml(BASE)) is not None
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_profiles())
 def test_every_generated_profile_loads_sane_or_raises_profile_error(tree: dict) -> None:

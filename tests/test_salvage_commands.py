@@ -59,6 +59,7 @@ def _benchtui() -> str:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("board", ["f767zg", "f429zi"])
 def test_the_printed_salvage_command_unprotects_the_virtual_board(board, small_firmware, tmp_path, monkeypatch,
                                                                    capsys) -> None:

@@ -40,6 +40,7 @@ def _accepts(host: str, port: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_every_listener_binds_exactly_the_host_it_prints(tmp_path: Path) -> None:
     sim = _sim("--profile", str(_profile(tmp_path, host="127.0.0.2")), "--off")
     try:
@@ -58,6 +59,7 @@ def test_every_listener_binds_exactly_the_host_it_prints(tmp_path: Path) -> None
         assert sim.wait(30) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["psu", "probe"])
 def test_a_busy_port_is_one_line(which: str, tmp_path: Path) -> None:
     with socket.socket() as taken:
@@ -73,6 +75,7 @@ def test_a_busy_port_is_one_line(which: str, tmp_path: Path) -> None:
     assert "in use" in err.lower()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content", [b"garbage\n", None])
 def test_a_bad_state_file_is_one_line_naming_it(content, tmp_path: Path) -> None:
     state = tmp_path / "twin.state"

@@ -1,82 +1,53 @@
 """Correlation: which measured feature separates the cycles that failed from those that passed.
 
-For every feature, and for every failure mode on its own (cycles whose erase hit a
-write-protected sector against the passing ones), the values in failing and passing cycles are
-compared (the statistics are in `stats.py`):
+The decision is taken in `decision.py` (exact Mann–Whitney tests under "no effect", Holm over
+the family of comparisons really made, an effect floor; a look's share of the error when the
+run is watched after every cycle). This module turns each comparison into a `Finding` with what
+is shown beside the decision, never deciding:
 
-- separation by rank: ROC AUC from the Mann-Whitney U statistic (average ranks for ties), with
-  direction — failures come with low values ("below") or high values ("above");
-- the threshold that best splits them (maximum Youden's J = TPR - FPR, candidates midway between
-  adjacent distinct values), the failure rate on each side, and Wilson 95 % intervals;
+- the separation: the AUC of the finding's own rule, "below fails" or "above fails", so 1.00 is
+  a perfect split (the raw P(failing > passing) is kept as `auc_raw`, for the JSON only), and its
+  Hanley–McNeil 95 % interval;
+- the threshold that best splits the cycles (maximum Youden's J = TPR - FPR, candidates midway
+  between adjacent distinct values), the failure rate on each side and Wilson 95 % intervals;
 - a plain-language line: "erase failed in 14 of 15 cycles where flash.VCAP1.min < 1.0977 V,
-  and in 0 of 35 above" (printed with enough digits to tell the threshold from its neighbours).
+  and in 0 of 35 above" (printed with enough digits to tell the threshold from its neighbours);
+- how many compared values were only bounds (a fault catch that did not fire stores its trigger
+  level: the rail never crossed it). The ranks tie such censored values with their equals and
+  place them beyond every reading that crossed the level, which is all a rank test needs.
 
-Consequences are not causes: step durations and attempt counts describe what the failure did
-(a failed erase is short), and a feature measured in a window that starts after the failing
-step cannot have caused it. Such findings get role "consequence" and are ranked apart, after
-the evidence; they never make a rail signature or a summary line.
-
-Cycles without a value for a feature are left out for that feature (and counted). Findings are
-ranked by how far their AUC interval stays from 0.5, so that a perfect split of 5 cycles does
-not outrank a near-perfect split of 500.
-
-The summary's rule for "no rail signature": no feature of kind rail or psu *separates*, where
-separating means enough cycles on both sides (MIN_CASES, MIN_CONTROLS), an effect of at least
-|AUC - 0.5| >= SIGNATURE_EFFECT, and an AUC interval that excludes 0.5 after a Bonferroni
-correction for the number of features and groups tested (so 60 noise features do not produce
-a signature by chance).
+Consequences (step timings, anything measured after the failing step) are ranked apart, after
+the evidence; they never make a rail signature.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from statistics import NormalDist
 from typing import Sequence
 
 import numpy as np
 
 from ..profile import STEP_NAMES
-from .quantity import format_quantity, format_split
+from .decision import (CONSEQUENCE_KINDS, EVIDENCE_KINDS, MAX_PRESENCE_GAP, MIN_CASES, MIN_CONTROLS,
+                       SIGNATURE_EFFECT, WINDOW_STEPS, Decision, Test, decide, mode_step, window_of)
+from .quantity import BOUND_SIGNS, format_feature, format_quantity, format_split
 from .records import FeatureMatrix
-from .stats import (CONFIDENCE, Z95, Side, auc_se, best_threshold, cycles_for_failures,
-                    cycles_to_separate, wilson)
-from .stats import auc as _auc
+from .sequential import FAMILY_ALPHA, SpendingPlan
+from .stats import CONFIDENCE, Z95, Side, auc_se, best_threshold, wilson
 
-# --- the rules (one place) ---------------------------------------------------------------------
-#: Failing cycles with a value needed before a feature is ranked for a group.
-MIN_CASES = 5
-#: Passing cycles with a value needed likewise.
-MIN_CONTROLS = 5
-#: Largest difference between the share of failing and of passing cycles that have a value for
-#: a feature. Beyond it the values that exist come from different kinds of cycles (a fault-catch
-#: capture measured in every failing cycle but only in the few passing ones it also caught), and
-#: comparing them says how those cycles were selected, not what separates the failures.
-MAX_PRESENCE_GAP = 0.5
-#: Smallest |AUC - 0.5| that counts as a signature (0.2 = AUC outside 0.3..0.7).
-SIGNATURE_EFFECT = 0.2
-#: Family-wise error rate for the "separates" decision (Bonferroni over all tests).
-FAMILY_ALPHA = 0.05
-#: Findings quoted in the summary.
-SUMMARY_FINDINGS = 3
 #: Kinds that describe the board's supply (the rest describe timing and the debug link).
 RAIL_KINDS = ("rail", "psu")
-#: Kinds that can be evidence of a cause (the board's physics and the state it powered up in).
-EVIDENCE_KINDS = ("rail", "psu", "ob")
-#: Kinds that only describe what a step did (its duration, its retries): consequences.
-CONSEQUENCE_KINDS = ("timing", "link")
-#: The step whose run starts each feature window ("power_up.VCAP1.min" is measured by
-#: capture_power_up; "flash.*" from the fault catch armed before the erase).
-WINDOW_STEPS = {"power_up": "capture_power_up", "psu.on": "power_on", "ob": "read_identity",
-                "flash": "arm_fault_catch", "psu.flash": "erase"}
-#: Confidence words: a separating finding whose AUC interval stays this far from 0.5 and whose
-#: threshold splits this cleanly (Youden's J) is "strong"; otherwise "moderate". A finding
-#: that does not separate after the correction but whose plain 95 % interval excludes 0.5 is
-#: "suggestive"; the rest "none".
-STRONG_SCORE = 0.3
+#: Confidence words (shown, never deciding): a separating finding whose separation interval
+#: stays above STRONG_SEPARATION and whose threshold splits this cleanly (Youden's J) is
+#: "strong", otherwise "moderate"; one that does not separate but whose own uncorrected p is
+#: below 0.05 is "suggestive"; the rest "none".
+STRONG_SEPARATION = 0.8
 STRONG_YOUDEN = 0.7
+SUGGESTIVE_P = 0.05
 
-__all__ = ["Analysis", "CONFIDENCE", "Finding", "MIN_CASES", "MIN_CONTROLS", "SIGNATURE_EFFECT", "Side",
-           "analyse", "format_quantity", "mode_step", "wilson"]
+__all__ = ["Analysis", "CONFIDENCE", "CONSEQUENCE_KINDS", "EVIDENCE_KINDS", "FAMILY_ALPHA", "Finding",
+           "MAX_PRESENCE_GAP", "MIN_CASES", "MIN_CONTROLS", "RAIL_KINDS", "SIGNATURE_EFFECT", "Side",
+           "WINDOW_STEPS", "analyse", "findings_of", "format_quantity", "mode_step", "window_of", "wilson"]
 
 
 @dataclass(frozen=True)
@@ -90,28 +61,50 @@ class Finding:
     n_fail: int
     n_pass: int
     n_missing: int
-    auc: float  # P(value in a failing cycle > value in a passing one), ties count half
-    auc_ci: tuple[float, float]
+    #: P(value in a failing cycle > value in a passing one), ties half: the raw orientation
+    #: (`auc` is the separation in the finding's own direction).
+    auc_raw: float
+    auc_raw_ci: tuple[float, float]
     direction: str  # "below": failures come with low values; "above": with high values
     threshold: float
     below: Side
     above: Side
     youden: float
+    #: Two-sided p of the rank test (exact or normal, `exact`), and Holm-adjusted over the family.
+    p: float
+    p_family: float
+    exact: bool
     separates: bool
-    score: float  # ranking key: distance of the AUC interval from 0.5
     text: str
     #: The closest values either side of the threshold (it lies midway between them).
     gap: tuple[float, float] = (float("nan"), float("nan"))
     #: "evidence" (may be a cause) or "consequence" (what the failure did, or measured after it).
     role: str = "evidence"
     role_why: str = ""
-    #: AUC standard error (for the sample-size estimate).
+    #: Hanley–McNeil standard error of the AUC (for the interval shown).
     se: float = 0.0
+    #: Compared cycles whose value is only a bound, and which ("lower": "≥ value").
+    censored: int = 0
+    bound: str | None = None
+    bound_value: float | None = None
+    #: The finest resolution the feature was measured with (None: unknown).
+    resolution: float | None = None
+
+    @property
+    def auc(self) -> float:
+        """The separation in the finding's direction: P(the rule "value below/above the other
+        cycles' predicts failure" ranks a failing cycle first); 0.5 = none, 1.0 = perfect."""
+        return self.auc_raw if self.direction == "above" else 1.0 - self.auc_raw
+
+    @property
+    def auc_ci(self) -> tuple[float, float]:
+        lo, hi = self.auc_raw_ci
+        return (lo, hi) if self.direction == "above" else (1.0 - hi, 1.0 - lo)
 
     @property
     def effect(self) -> float:
         """|AUC - 0.5|: 0 = no separation, 0.5 = perfect."""
-        return abs(self.auc - 0.5)
+        return abs(self.auc_raw - 0.5)
 
     @property
     def near(self) -> Side:
@@ -129,31 +122,48 @@ class Finding:
         return f"{sign} {format_split(self.threshold, self.gap, self.unit)}"
 
     @property
+    def censored_text(self) -> str:
+        """How the bounds among the compared values were counted ("" when there are none)."""
+        if not self.censored:
+            return ""
+        sign = BOUND_SIGNS.get(self.bound or "", "")
+        value = format_feature(self.bound_value, self.unit, None, self.resolution) \
+            if self.bound_value is not None else "its trigger level"
+        return (f"{self.censored} cycles only bound it ({sign} {value}: the fault catch did not fire); "
+                f"censored, tied at the bound in the ranks")
+
+    @property
     def confidence(self) -> str:
         """strong / moderate / suggestive / none (rules at the top of this module)."""
         if self.separates:
-            return "strong" if self.score >= STRONG_SCORE and self.youden >= STRONG_YOUDEN else "moderate"
-        return "suggestive" if self.score > 0 else "none"
+            return "strong" if self.auc_ci[0] >= STRONG_SEPARATION and self.youden >= STRONG_YOUDEN else "moderate"
+        return "suggestive" if self.p <= SUGGESTIVE_P else "none"
 
 
 @dataclass(frozen=True)
 class Analysis:
-    """Ranked findings (evidence first, strongest first; consequences after) and summary lines."""
+    """Ranked findings (evidence first, separating first; consequences after) and the decision
+    they were taken under."""
 
     cycles: int
     failures: int
     failures_by_step: dict[str, int]
     findings: tuple[Finding, ...]
-    summary: tuple[str, ...]
     rail_signature: bool
-    untested: dict[str, str] = field(default_factory=dict)  # feature -> why it was not ranked
-    #: How many (feature, group) tests were made, and the corrected z of the "separates" rule.
+    untested: dict[str, str] = field(default_factory=dict)  # feature -> why it was not tested
+    #: The family-wise level the findings were decided at, and in words how it was chosen.
+    level: float = FAMILY_ALPHA
+    rule: str = ""
+    #: Tests in the evidence family (Holm's m) and in the consequence family.
     tests: int = 0
-    z_family: float = Z95
-    #: With fewer than MIN_CASES failures: every evidence feature compared anyway, from the
-    #: failures there are (never "separates"), strongest first — for a provisional reading and
-    #: "how many more cycles" advice.
-    provisional: tuple[Finding, ...] = ()
+    consequence_tests: int = 0
+    #: Evidence features whose values vary over the run: the family one comparison would have
+    #: (for planning before there are enough failures to test).
+    varying: int = 0
+    #: The looks' plan when the run is watched after every cycle (None: a fixed-sample run).
+    plan: SpendingPlan | None = None
+    #: How the evidence family was corrected ("exact max-T over 252 relabellings", "Holm").
+    method: str = ""
 
     def for_step(self, step: str | None) -> list[Finding]:
         """The findings of one group, strongest first. None = any failure; when all failures
@@ -169,149 +179,75 @@ class Analysis:
         return [f for f in self.findings if f.role == "consequence"]
 
     @property
+    def separating(self) -> list[Finding]:
+        """The evidence that separates, in rank order."""
+        return [f for f in self.findings if f.role == "evidence" and f.separates]
+
+    @property
     def failure_rate(self) -> float:
         return self.failures / self.cycles if self.cycles else 0.0
 
-    def cycles_needed(self, auc_value: float) -> int | None:
-        """Run length (cycles in all) at which an effect of this AUC would separate at this
-        run's failure rate; None if no run length would (effect below the signature rule)."""
-        return cycles_to_separate(auc_value, self.failure_rate, self.z_family, min_effect=SIGNATURE_EFFECT,
-                                  min_cases=MIN_CASES, min_controls=MIN_CONTROLS)
 
-    def cycles_for_min_cases(self) -> int | None:
-        """Expected run length that gives MIN_CASES failures at this run's failure rate."""
-        return cycles_for_failures(MIN_CASES, self.failure_rate)
+def analyse(matrix: FeatureMatrix, steps: Sequence[str] = STEP_NAMES, *,
+            plan: SpendingPlan | None = None) -> Analysis:
+    """Decide every comparison (`decision.decide`) and describe each as a Finding. `steps`:
+    the run's step order; `plan`: the run is watched after every cycle and this is a look."""
+    return findings_of(decide(matrix, steps, plan=plan), matrix)
 
 
-def mode_step(mode: str | None) -> str | None:
-    """The step of a failure mode: "erase (write-protected)" -> "erase"."""
-    return None if mode is None else mode.split(" (", 1)[0]
-
-
-def analyse(matrix: FeatureMatrix, steps: Sequence[str] = STEP_NAMES) -> Analysis:
-    """Compare every feature in failing vs passing cycles, overall and per failure mode.
-    `steps` is the run's step order (the profile's), to tell what was measured after a failure."""
-    n = len(matrix)
+def findings_of(d: Decision, matrix: FeatureMatrix) -> Analysis:
+    """The Analysis of a decision taken on `matrix`: evidence first, separating rails first."""
     passed = np.asarray(matrix.passed, dtype=bool)
-    failed_steps = np.array([s or "unknown" for s in matrix.failed_steps], dtype=object)
-    by_step: dict[str, int] = {}
-    for step in failed_steps[~passed]:
-        by_step[step] = by_step.get(step, 0) + 1
-    failures = int(np.count_nonzero(~passed))
-
-    groups: list[tuple[str | None, np.ndarray, tuple[str, ...]]] = []
-    if failures and failures < n:
-        # When every failure is in one mode, "overall" is that mode: say so in the words.
-        groups.append((next(iter(by_step)) if len(by_step) == 1 else None, ~passed, tuple(by_step)))
-        for step, count in sorted(by_step.items(), key=lambda kv: -kv[1]):
-            if count >= MIN_CASES and count < failures:
-                groups.append((step, failed_steps == step, (step,)))
-    tests = len(groups) * len(matrix.names)
-    z_family = NormalDist().inv_cdf(1 - FAMILY_ALPHA / (2 * max(1, tests)))
-
-    findings: list[Finding] = []
-    untested: dict[str, str] = {}
-    for g, (step, cases, modes) in enumerate(groups):
-        selected = cases | passed
-        for j, name in enumerate(matrix.names):
-            finding, why = _finding(matrix, j, step, matrix.values[selected, j], cases[selected], z_family)
-            if finding is not None:
-                findings.append(_with_role(finding, modes, steps))
-            elif g == 0:
-                untested[name] = why
-    # Evidence before consequences; within each, separating rail/PSU features lead.
+    findings = [_finding(matrix, t, d.groups[t.group].cases | passed, d.groups[t.group].cases) for t in d.tests]
     findings.sort(key=lambda f: (f.role != "evidence", not f.separates, f.kind not in RAIL_KINDS,
-                                 -f.score, -f.effect, -f.youden, f.feature, f.step or ""))
+                                 f.p_family, f.p, -f.effect, -f.youden, f.feature, f.step or ""))
     signature = any(f.separates and f.kind in RAIL_KINDS and f.role == "evidence" for f in findings)
-    provisional = _provisional(matrix, passed, by_step, steps) if 0 < failures < MIN_CASES else ()
-    return Analysis(cycles=n, failures=failures, failures_by_step=by_step, findings=tuple(findings),
-                    summary=tuple(_summary(n, failures, by_step, findings, signature)),
-                    rail_signature=signature, untested=untested, tests=tests, z_family=z_family,
-                    provisional=provisional)
+    return Analysis(cycles=d.cycles, failures=d.failures, failures_by_step=d.failures_by_step,
+                    findings=tuple(findings), rail_signature=signature, untested=d.untested, level=d.level,
+                    rule=d.rule, tests=len(d.family("evidence")), consequence_tests=len(d.family("consequence")),
+                    varying=_varying(matrix), plan=d.plan, method=d.method)
 
 
-# --- one feature, one group --------------------------------------------------------------------
+def _varying(m: FeatureMatrix) -> int:
+    count = 0
+    for j, kind in enumerate(m.kinds):
+        if kind in EVIDENCE_KINDS:
+            x = m.values[:, j]
+            x = x[np.isfinite(x)]
+            count += bool(len(x) and x.min() != x.max())
+    return count
 
-def _finding(m: FeatureMatrix, j: int, step: str | None, x: np.ndarray, is_case: np.ndarray,
-             z_family: float) -> tuple[Finding | None, str]:
+
+def _finding(m: FeatureMatrix, t: Test, selected: np.ndarray, cases: np.ndarray) -> Finding:
+    x = m.values[selected, t.column]
+    is_case = cases[selected]
     ok = np.isfinite(x)
-    fail, ok_pass = np.sort(x[ok & is_case]), np.sort(x[ok & ~is_case])
-    nf, np_ = len(fail), len(ok_pass)
-    if nf < MIN_CASES or np_ < MIN_CONTROLS:
-        return None, f"too few values ({nf} failing, {np_} passing; need {MIN_CASES} and {MIN_CONTROLS})"
-    cases, controls = int(np.count_nonzero(is_case)), int(np.count_nonzero(~is_case))
-    if abs(nf / cases - np_ / controls) > MAX_PRESENCE_GAP:
-        return None, (f"measured in {nf} of {cases} failing but {np_} of {controls} passing cycles: "
-                      f"the values come from different kinds of cycles")
-    if fail[0] == fail[-1] == ok_pass[0] == ok_pass[-1]:
-        return None, "the same value in every cycle"
-    auc = _auc(fail, ok_pass)
-    se = auc_se(auc, nf, np_)
-    ci = (max(0.0, auc - Z95 * se), min(1.0, auc + Z95 * se))
-    effect = abs(auc - 0.5)
-    direction = "below" if auc < 0.5 else "above"
-    threshold, youden, below, above, gap = best_threshold(fail, ok_pass, direction)
+    fail, good = np.sort(x[ok & is_case]), np.sort(x[ok & ~is_case])
+    se = auc_se(t.auc_raw, t.n_fail, t.n_pass)
+    direction = "below" if t.auc_raw < 0.5 else "above"
+    threshold, youden, below, above, gap = best_threshold(fail, good, direction)
+    censored, bound, bound_value = _censored(m, t.column, selected, ok)
     finding = Finding(
-        feature=m.names[j], unit=m.units[j], kind=m.kinds[j], step=step, n_fail=nf, n_pass=np_,
-        n_missing=int(np.count_nonzero(~ok)), auc=auc, auc_ci=ci, direction=direction,
-        threshold=threshold, below=below, above=above, youden=youden,
-        separates=effect >= SIGNATURE_EFFECT and effect - z_family * se > 0,
-        score=max(0.0, effect - Z95 * se), text="", gap=gap, se=se)
-    return _with_text(finding), ""
+        feature=t.feature, unit=m.units[t.column], kind=t.kind, step=t.step, n_fail=t.n_fail, n_pass=t.n_pass,
+        n_missing=t.n_missing, auc_raw=t.auc_raw,
+        auc_raw_ci=(max(0.0, t.auc_raw - Z95 * se), min(1.0, t.auc_raw + Z95 * se)), direction=direction,
+        threshold=threshold, below=below, above=above, youden=youden, p=t.p, p_family=t.p_family,
+        exact=t.exact, separates=t.separates, text="", gap=gap, role=t.role, role_why=t.role_why, se=se,
+        censored=censored, bound=bound, bound_value=bound_value, resolution=m.resolution(t.column))
+    return _with_text(finding)
 
 
-def _with_role(f: Finding, modes: tuple[str, ...], steps: Sequence[str]) -> Finding:
-    """Mark step timings and features measured after the failing step as consequences."""
-    if f.kind in CONSEQUENCE_KINDS:
-        return replace(f, role="consequence",
-                       role_why="a step's duration and attempts describe what the failure did, not why")
-    window = window_of(f.feature)
-    start = WINDOW_STEPS.get(window or "")
-    if start in steps:
-        later = [m for m in modes if (mode_step(m) in steps and steps.index(mode_step(m)) < steps.index(start))]
-        if later:
-            return replace(f, role="consequence",
-                           role_why=f"measured from {start} on, after the failing step "
-                                    f"({', '.join(later)})")
-    return f
-
-
-def window_of(feature: str) -> str | None:
-    """The measurement window of a feature: "power_up", "flash", "psu.on", "ob", ..."""
-    parts = feature.split(".")
-    if parts[0] == "psu" and len(parts) > 2:
-        return f"psu.{parts[1]}"
-    return parts[0] if len(parts) > 1 else None
-
-
-def _provisional(m: FeatureMatrix, passed: np.ndarray, by_step: dict[str, int],
-                 steps: Sequence[str]) -> tuple[Finding, ...]:
-    """With too few failures to rank: each evidence feature compared from the failures there
-    are (at least one), marked as not separating whatever its AUC, strongest effect first."""
-    out: list[Finding] = []
-    group = next(iter(by_step)) if len(by_step) == 1 else None
-    for j, name in enumerate(m.names):
-        if m.kinds[j] not in EVIDENCE_KINDS:
-            continue
-        x = m.values[:, j]
-        ok = np.isfinite(x)
-        fail, good = np.sort(x[ok & ~passed]), np.sort(x[ok & passed])
-        if not len(fail) or len(good) < MIN_CONTROLS or np.ptp(x[ok]) == 0:
-            continue
-        auc = _auc(fail, good)
-        se = auc_se(auc, len(fail), len(good))
-        direction = "below" if auc < 0.5 else "above"
-        threshold, youden, below, above, gap = best_threshold(fail, good, direction)
-        f = Finding(feature=name, unit=m.units[j], kind=m.kinds[j], step=group, n_fail=len(fail),
-                    n_pass=len(good), n_missing=int(np.count_nonzero(~ok)), auc=auc,
-                    auc_ci=(max(0.0, auc - Z95 * se), min(1.0, auc + Z95 * se)), direction=direction,
-                    threshold=threshold, below=below, above=above, youden=youden, separates=False,
-                    score=0.0, text="", gap=gap, se=se)
-        f = _with_role(_with_text(f), tuple(by_step), steps)
-        if f.role == "evidence":
-            out.append(f)
-    out.sort(key=lambda f: (-f.effect, -f.youden, f.feature))
-    return tuple(out)
+def _censored(m: FeatureMatrix, j: int, selected: np.ndarray, ok: np.ndarray
+              ) -> tuple[int, str | None, float | None]:
+    if m.bounds is None:
+        return 0, None, None
+    marks = m.bounds[selected, j][ok]
+    if not marks.any():
+        return 0, None, None
+    values = m.values[selected, j][ok][marks != 0]
+    bound = "lower" if (marks > 0).sum() >= (marks < 0).sum() else "upper"
+    levels = np.unique(values)
+    return int(np.count_nonzero(marks)), bound, float(levels[0]) if len(levels) == 1 else None
 
 
 # --- words -------------------------------------------------------------------------------------
@@ -324,34 +260,3 @@ def _with_text(f: Finding) -> Finding:
     if f.n_missing:
         text += f" ({f.n_missing} cycles without a value left out)"
     return replace(f, text=text)
-
-
-def _summary(n: int, failures: int, by_step: dict[str, int], findings: list[Finding],
-             signature: bool) -> list[str]:
-    """The conclusion first (a status bar shows line 0), then the failure count, then detail.
-    Consequences never appear here."""
-    if n == 0:
-        return ["no cycles recorded"]
-    if failures == 0:
-        return [f"no failures in {n} cycles"]
-    steps = ", ".join(f"{s} {c}" for s, c in sorted(by_step.items(), key=lambda kv: -kv[1]))
-    count = f"{failures} of {n} cycles failed ({steps})"
-    if failures == n:
-        return [f"all {n} cycles failed: no passing cycles to compare against", count]
-    if failures < MIN_CASES:
-        return [f"too few failures to correlate (need at least {MIN_CASES})", count]
-    evidence = [f for f in findings if f.role == "evidence"]
-    rails = [f for f in evidence if f.kind in RAIL_KINDS]
-    if signature:
-        lines = [f"rail signature (AUC {f.auc:.2f}): {f.text}" for f in rails if f.separates]
-        lines = lines[:1] + [count] + lines[1:SUMMARY_FINDINGS]
-    else:
-        best = max(rails, key=lambda f: f.effect, default=None)
-        hint = f" (strongest rail/psu feature: {best.feature}, AUC {best.auc:.2f})" if best else ""
-        if any("core reset" in mode for mode in by_step):
-            lines = ["no rail signature in the captures, but the core reset mid-operation: trigger "
-                     "the fault catch on NRST (falling) or VDD to catch the glitch" + hint, count]
-        else:
-            lines = ["no rail signature: suspect SWD wiring/probe" + hint, count]
-    others = [f for f in evidence if f.separates and f.kind not in RAIL_KINDS][:SUMMARY_FINDINGS]
-    return lines + [f"{f.kind} (AUC {f.auc:.2f}): {f.text}" for f in others]

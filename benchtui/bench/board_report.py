@@ -9,6 +9,7 @@ from typing import Any, Sequence
 
 from ..text import printable_lines
 from .analysis import format_quantity
+from .quantity import BOUND_SIGNS
 from .boards import BoardRow, Comparison, compare, feature_words
 from .records import RunSummary
 from .report import _clean  # NaN -> null, as the run report writes its JSON
@@ -68,7 +69,9 @@ def boards_json(c: Comparison, runs: Sequence[RunSummary] = ()) -> dict[str, Any
                   "failures_by_mode": dict(r.failures_by_mode), "compared": r.compared,
                   "stands_out": any(s.row.key == r.key for s in c.standouts),
                   "features": {n: {"median": f.median, "spread": f.spread, "n": f.n, "unit": f.unit,
-                                   "kind": f.kind} for n, f in r.features.items()}}
+                                   "kind": f.kind, "censored": f.censored,
+                                   "median_is_bound": BOUND_SIGNS.get(f.median_bound or "")}
+                               for n, f in r.features.items()}}
                  for r in c.rows],
     })
 
@@ -99,7 +102,8 @@ def _row(c: Comparison, r: BoardRow) -> str:
     feats = ""
     for name in c.key_features:
         f = r.features.get(name)
-        cell = "-" if f is None else f"{_q(f.median, f.unit)} ±{_q(f.spread, f.unit) if f.spread else 0}"
+        cell = "-" if f is None else (f"{BOUND_SIGNS[f.median_bound]}{_q(f.median, f.unit)}" if f.median_bound
+                                      else f"{_q(f.median, f.unit)} ±{_q(f.spread, f.unit) if f.spread else 0}")
         feats += f" {(cell + ('*' if name in marked else ' ')):>{FEATURE_WIDTH}}"
     mark = "*" if out else (" " if r.compared else "-")
     return (f"{mark} {r.key:<{_key_width(c)}} {_fit(r.label or '', _label_width(c)):<{_label_width(c)}} "

@@ -24,7 +24,7 @@ from typing import Any, Awaitable, Callable
 
 from ..devices.owner import DeviceOwner
 from ..errors import BenchError, InstrumentError, ProbeLost, ProbeNotFound, SafetyError
-from ..profile import profile_to_dict
+from ..profile import Profile, profile_to_dict
 from . import events as ev
 from .board_tracking import BoardTracker
 from .features import step_features
@@ -34,6 +34,7 @@ from .safety import psu_off_on_new_connection, require_confirmation
 from .session import BenchSession
 from .steps import Cycle, CycleSteps, StepFailed
 from .store import ResultsStore, open_store
+from .watch import DiagnosisWatch
 
 #: Steps that still run after a failure in the same cycle: the fault capture is the evidence,
 #: and the probe must be released before the next power cycle.
@@ -51,9 +52,13 @@ class CycleEngine(CycleSteps):
     """Runs cycles on a BenchSession and records them in a ResultsStore."""
 
     def __init__(self, session: BenchSession, store_path: str | None = None,
-                 on_event: ev.EventSink | None = None):
+                 on_event: ev.EventSink | None = None, *, profile: Profile | None = None,
+                 shmoo: tuple[int, dict] | None = None):
+        """`profile`: this run's own (a shmoo cell's conditions; default: the session's);
+        `shmoo`: (shmoo id, condition values) to tag the run with as one of its cells."""
         self.session = session
-        self.profile = session.profile
+        self.profile = profile or session.profile
+        self._shmoo = shmoo
         self.store_path = store_path or self.profile.store.database
         self.on_event = on_event or session.on_event
         self.stop_on_failure = self.profile.cycle.stop_on_failure
@@ -62,6 +67,7 @@ class CycleEngine(CycleSteps):
         self._resume = asyncio.Event()
         self._resume.set()
         self._stop_requested = False
+        self._enough = False
         self._cancel = threading.Event()
         self.passed = self.failed = 0
         self.run_id: int | None = None
@@ -80,6 +86,8 @@ class CycleEngine(CycleSteps):
         self.destructive_confirmed = False
         self._confirmed_by = ""
         self._identity = IdentityTracker()   # the previous cycle's board and option bytes
+        #: Set by until_diagnosed(): the diagnosis after every cycle, stopping once it is settled.
+        self.watch: DiagnosisWatch | None = None
         self._steps: dict[str, Callable[[Cycle], Awaitable[None]]] = {
             "power_off": self._power_off, "arm_power_up": self._arm_power_up,
             "power_on": self._power_on, "capture_power_up": self._capture_power_up,
@@ -108,6 +116,19 @@ class CycleEngine(CycleSteps):
         self._stop_requested = True
         self._resume.set()
         self._log("loop", "stop requested")
+
+    def enough(self) -> None:
+        """The caller has the cycles it needs (a settled shmoo cell): the run ends after the
+        cycle in progress, as completed."""
+        self._enough = True
+
+    def until_diagnosed(self, max_cycles: int) -> DiagnosisWatch:
+        """Run until the diagnosis is settled, at most `max_cycles` cycles, testing after every
+        cycle at the alpha-spending plan's level (bench/sequential.py)."""
+        if max_cycles < 1:
+            raise BenchError(f"cannot watch a run of {max_cycles} cycles", where="loop")
+        self.watch = DiagnosisWatch(max_cycles)
+        return self.watch
 
     def confirm_destructive(self, by: str) -> None:
         """The user confirmed the run's destructive steps (`by`: "--yes", "console dialog")."""
@@ -142,6 +163,8 @@ class CycleEngine(CycleSteps):
     async def run(self, cycles: int | None = None) -> RunSummary:
         """Run `cycles` cycles (the profile's count if None; 0 = until stopped)."""
         planned = self.profile.cycle.count if cycles is None else cycles
+        if self.watch is not None:
+            planned = self.watch.plan.max_cycles
         if planned < 0:
             raise BenchError(f"cannot run {planned} cycles", where="loop")
         self._task = asyncio.current_task()
@@ -154,10 +177,14 @@ class CycleEngine(CycleSteps):
         last = await self._store_owner.run(self._store.last_board, bench)
         self.boards = BoardTracker(self.profile.bench.labels, previous=last[1] if last else None,
                                    previous_run=last[0] if last else None)
+        snapshot = profile_to_dict(self.profile)
+        if self.watch is not None:
+            snapshot = self.watch.snapshot_with_plan(snapshot)
         self.run_id = await self._store_owner.run(
-            self._store.start_run, self.profile.name, profile_to_dict(self.profile), _versions(),
+            self._store.start_run, self.profile.name, snapshot, _versions(),
             self._instruments(), scenario=self.profile.sim.scenario if self.profile.sim else None,
-            bench=bench)
+            bench=bench, **({"shmoo_id": self._shmoo[0], "conditions": self._shmoo[1]}
+                            if self._shmoo else {}))
         for what in destructive:
             await self._store_owner.run(self._store.add_event, self.run_id, EventRecord(
                 "destructive_confirmed", f"confirmed ({self._confirmed_by}): {what}", None, time.time(),
@@ -166,7 +193,7 @@ class CycleEngine(CycleSteps):
         status = "completed"
         try:
             index = 0
-            while not self._stop_requested and (planned == 0 or index < planned):
+            while not self._stop_requested and not self._enough and (planned == 0 or index < planned):
                 index += 1
                 record = await self._run_cycle(index)
                 if record is None:  # cut short by a stop request: not a measurement
@@ -176,6 +203,8 @@ class CycleEngine(CycleSteps):
                     break
                 if not record.passed and self.stop_on_failure:
                     self._log("loop", f"stopping on first failure (cycle {index})")
+                    break
+                if self.watch is not None and await self._diagnosed(record):
                     break
             if self._stop_requested and status == "completed":
                 status = "stopped"
@@ -284,6 +313,16 @@ class CycleEngine(CycleSteps):
             self.failed += 1
         self.on_event(ev.CycleFinished(record, self.passed, self.failed))
         return record
+
+    async def _diagnosed(self, record: CycleRecord) -> bool:
+        """The watched run's diagnosis after this cycle; True when it is settled."""
+        watch = self.watch
+        diagnosis = await asyncio.to_thread(watch.observe, record)
+        settled = watch.settled_at is not None
+        self.on_event(ev.Diagnosed(record.index, watch.analysis, diagnosis, settled))
+        if settled:
+            self._log("loop", f"settled after {record.index} cycles: {diagnosis.verdict}")
+        return settled
 
     async def _run_step(self, name: str, cycle: Cycle) -> StepRecord:
         self.current_step = name

@@ -64,6 +64,25 @@ class RunFinished:
 
 
 @dataclass(frozen=True)
+class ShmooCell:
+    """A shmoo cell's tally after one of its cycles (or when its visit starts: cycles as before)."""
+
+    shmoo_id: int
+    cell: tuple
+    conditions: dict
+    cycles: int
+    failures: int
+    phase: str            # "coarse", "refine" or "full"
+    level: float | None   # the boundary level once known
+
+
+@dataclass(frozen=True)
+class ShmooFinished:
+    result: Any  # bench.shmoo.result.ShmooResult
+    status: str
+
+
+@dataclass(frozen=True)
 class Log:
     source: str
     text: str
@@ -85,8 +104,20 @@ class LinkChanged:
     state: str
 
 
+@dataclass(frozen=True)
+class Diagnosed:
+    """A run watched until diagnosed (`run --until-diagnosed`): the diagnosis after cycle `index`
+    at that look's level; `settled`: the loop stops here."""
+
+    index: int
+    analysis: Any  # analysis.Analysis
+    diagnosis: Any  # diagnosis.Diagnosis
+    settled: bool
+
+
 Event = Union[RunStarted, CycleStarted, StepStarted, StepFinished, Progress, CaptureReady,
-              CycleFinished, RunFinished, Log, DeviceError, LinkChanged]
+              CycleFinished, RunFinished, Log, DeviceError, LinkChanged, ShmooCell, ShmooFinished,
+              Diagnosed]
 EventSink = Callable[[Event], None]
 
 

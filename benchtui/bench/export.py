@@ -2,7 +2,10 @@
 
 The CSV is for people and spreadsheets: times in ISO 8601 with the UTC offset, and every value
 rounded to what the instrument resolved (a VCAP1.min from an 8-bit capture at 0.2 V/div is
-"1.096", not "1.0960000000000001"). JSON lines keep the full numbers for programs.
+"1.096", not "1.0960000000000001"). A value that is only a bound is written as one: ">=1.100"
+(the fault catch did not fire: VCAP1 never went below its 1.100 V trigger level). JSON lines
+keep the full numbers for programs, and name the bounds in a `bounds` object
+({"flash.VCAP1.min": ">="}).
 
 `out` may be an open text file (the CLI passes stdout or a file it opened) or a path.
 """
@@ -22,6 +25,7 @@ from typing import IO, Any, Iterator
 import numpy as np
 
 from ..errors import StoreError
+from .features import sample_resolution
 from .quantity import decimals_for_resolution
 from .records import CycleRecord
 from .store import ResultsStore
@@ -61,10 +65,11 @@ def export_csv(store: ResultsStore, run_id: int, out: IO[str] | str | Path) -> i
         writer = csv.writer(f, lineterminator="\r\n")
         writer.writerow(BASE_COLUMNS + tuple(names))
         for c in cycles:
-            values = _features(c)
+            values, bounds = _features(c), _bounds(c)
             writer.writerow([run_id, c.index, iso_time(c.started), iso_time(c.ended), int(c.passed),
                              c.failed_step or "", c.error_class or "", c.error_text or ""]
-                            + [_fixed(values.get(n), decimals.get(n)) for n in names])
+                            + [BOUND_TEXT.get(bounds.get(n), "") + _fixed(values.get(n), decimals.get(n))
+                               if values.get(n) is not None else "" for n in names])
     return len(cycles)
 
 
@@ -82,6 +87,9 @@ def export_jsonl(store: ResultsStore, run_id: int, out: IO[str] | str | Path) ->
                                               "duration": s.ended - s.started, "error_class": s.error_class}
                                              for s in c.steps]}
             row.update(_features(c))
+            bounds = _bounds(c)
+            if bounds:
+                row["bounds"] = {name: BOUND_TEXT[b] for name, b in bounds.items()}
             f.write(json.dumps(row, allow_nan=False, default=str) + "\n")
     return len(cycles)
 
@@ -153,23 +161,19 @@ def _write_waveform_csv(path: Path, waves: list) -> None:
 
 # --- resolution --------------------------------------------------------------------------------
 
-def sample_resolution(volts: Any) -> float:
-    """The smallest step between distinct sample values: one code of the scope's converter for
-    quantised data (the values were stored as float32, so steps below ~1 µV are rounding)."""
-    v = np.unique(np.round(np.asarray(volts, dtype=float), 6))
-    if len(v) < 2:
-        return 1e-3
-    steps = np.diff(v)
-    steps = steps[steps > 2e-6]
-    return float(steps.min()) if len(steps) else 1e-3
-
-
 def feature_decimals(store: ResultsStore, run_id: int, cycles: list[CycleRecord]) -> dict[str, int]:
-    """Decimals each feature is written with: the resolution of what measured it."""
+    """Decimals each feature is written with: the resolution of what measured it (stored with
+    the feature; for runs recorded before features carried it, found from the captures)."""
     names = _feature_names(cycles)
+    stored: dict[str, float] = {}
+    for c in cycles:
+        for f in c.features:
+            if f.resolution and math.isfinite(f.resolution):
+                stored[f.name] = min(f.resolution, stored.get(f.name, math.inf))
     net_res: dict[tuple[str, str], float] = {}
     dt: dict[str, float] = {}
-    wanted = {(w, n.split(".")[1]) for n in names for w in WINDOW_CAPTURE if n.startswith(w + ".")}
+    wanted = {(w, n.split(".")[1]) for n in names for w in WINDOW_CAPTURE
+              if n.startswith(w + ".") and n not in stored}
     for c in cycles:  # the first cycle that has each capture tells its resolution
         if all(k in net_res for k in wanted):
             break
@@ -192,6 +196,8 @@ def feature_decimals(store: ResultsStore, run_id: int, cycles: list[CycleRecord]
         what = parts[-1]
         if what in COUNT_FEATURES or parts[0] == "ob":
             out[name] = 0
+        elif name in stored:
+            out[name] = decimals_for_resolution(stored[name])
         elif parts[0] == "step":
             out[name] = HOST_CLOCK_DECIMALS
         elif parts[0] in WINDOW_CAPTURE and len(parts) >= 3:
@@ -225,6 +231,14 @@ def _fixed(value: float | None, decimals: int | None) -> str:
 
 def _feature_names(cycles: list[CycleRecord]) -> list[str]:
     return sorted({f.name for c in cycles for f in c.features})
+
+
+#: How a bound is written before its value (records.BOUNDS).
+BOUND_TEXT = {"lower": ">=", "upper": "<="}
+
+
+def _bounds(c: CycleRecord) -> dict[str, str]:
+    return {f.name: f.bound for f in c.features if f.bound and f.value is not None}
 
 
 def _features(c: CycleRecord) -> dict[str, float | None]:

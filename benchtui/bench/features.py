@@ -13,6 +13,7 @@ a supply.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -36,6 +37,8 @@ DEAD_V = 0.1
 #: A VCAP net has settled once it stays within this fraction of its steady level (the next
 #: measurement reads "1.2 V ± 5 % within 1 ms").
 VCAP_SETTLE_BAND = 0.05
+#: A mean of thousands of samples resolves finer than one sample: a tenth of a code.
+MEAN_RESOLUTION_GAIN = 10
 #: Steps whose timing describes the debug link rather than the flash or the rails.
 LINK_STEPS = ("connect", "read_identity", "disconnect")
 
@@ -69,16 +72,40 @@ def compute_capture_features(capture: str, waveforms: Mapping[str, Any],
     for net, s in series.items():
         lo_limit = (limits.get(net) or (None, None))[0]
         name = f"{capture}.{net}"
-        out += [_rail(f"{name}.min", s.v.min(), "V"), _rail(f"{name}.max", s.v.max(), "V"),
-                _rail(f"{name}.mean", s.v.mean(), "V")]
+        found = [_rail(f"{name}.min", s.v.min(), "V"), _rail(f"{name}.max", s.v.max(), "V"),
+                 _rail(f"{name}.mean", s.v.mean(), "V")]
         if net.upper() == "NRST":
-            out += _nrst_features(name, s, vdd)
-            continue
-        if net.upper() == "VDD":
-            out += _ramp_features(name, s, lo_limit)
-        elif net.upper().startswith("VCAP") and vdd is not None:  # settling after power-up
-            out += _settle_features(name, s, vdd)
-        out += _dip_features(name, s, lo_limit)
+            found += _nrst_features(name, s, vdd)
+        else:
+            if net.upper() == "VDD":
+                found += _ramp_features(name, s, lo_limit)
+            elif net.upper().startswith("VCAP") and vdd is not None:  # settling after power-up
+                found += _settle_features(name, s, vdd)
+            found += _dip_features(name, s, lo_limit)
+        out += _resolved(found, sample_resolution(s.v), s.dt)
+    return out
+
+
+def sample_resolution(volts: Any) -> float:
+    """The smallest step between distinct sample values: one code of the scope's converter for
+    quantised data (the values were stored as float32, so steps below ~1 µV are rounding)."""
+    v = np.unique(np.round(np.asarray(volts, dtype=float), 6))
+    if len(v) < 2:
+        return 1e-3
+    steps = np.diff(v)
+    steps = steps[steps > 2e-6]
+    return float(steps.min()) if len(steps) else 1e-3
+
+
+def _resolved(features: list[FeatureValue], volts: float, dt: float) -> list[FeatureValue]:
+    """Each feature with the resolution of what measured it: a sample code for levels, a tenth
+    of one for a mean of many samples, the sample interval for times, 1 for counts."""
+    out = []
+    for f in features:
+        what = f.name.rsplit(".", 1)[-1]
+        res = volts / MEAN_RESOLUTION_GAIN if what == "mean" else volts if f.unit == "V" else \
+            (dt if np.isfinite(dt) and dt > 0 else None) if f.unit == "s" else 1.0
+        out.append(replace(f, resolution=res))
     return out
 
 
@@ -279,5 +306,5 @@ def _num(value: Any) -> float | None:
     return number if np.isfinite(number) else None
 
 
-__all__ = ["compute_capture_features", "psu_features", "step_features", "VDD_ON_V", "NRST_VIH_V",
+__all__ = ["compute_capture_features", "psu_features", "sample_resolution", "step_features", "VDD_ON_V", "NRST_VIH_V",
            "NRST_VIL_V"]

@@ -90,5 +90,27 @@ def decimals_for_resolution(resolution: float) -> int:
     return max(0, min(12, math.ceil(-math.log10(resolution) - 1e-9)))
 
 
-__all__ = ["Scale", "decimals_for_resolution", "format_quantity", "format_split", "scale_for", "si",
-           "split_scale"]
+#: How a bound reads before its value (records.BOUNDS).
+BOUND_SIGNS = {"lower": "≥", "upper": "≤"}
+
+
+def format_feature(value: float | None, unit: str, bound: str | None = None,
+                   resolution: float | None = None) -> str:
+    """A measured value with the digits its instrument resolved ("1.096 V" from an 8-bit
+    channel at 0.2 V/div), a bound with its sign ("≥ 1.100 V"); without a resolution, three
+    significant digits."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    if resolution and math.isfinite(resolution) and resolution > 0:
+        # A zero reads in the unit its resolution does for times ("0 µs"), in base units else ("0.000 V").
+        factor, prefix = si(value, unit) if value else si(resolution, unit) if unit == "s" else (1.0, "")
+        scale = Scale(factor, prefix, min(MAX_DECIMALS, decimals_for_resolution(resolution / factor)), unit)
+        text = scale(value)
+    else:
+        text = format_quantity(value, unit)
+    sign = BOUND_SIGNS.get(bound or "")
+    return f"{sign} {text}" if sign else text
+
+
+__all__ = ["BOUND_SIGNS", "Scale", "decimals_for_resolution", "format_feature", "format_quantity", "format_split",
+           "scale_for", "si", "split_scale"]

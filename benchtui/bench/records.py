@@ -12,6 +12,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from .quantity import format_feature
+
 #: Step outcomes, in the order a report lists them.
 OUTCOMES = ("pass", "fail", "error", "skipped")
 #: Feature kinds: scope-measured rails, PSU readback, step timing, debug-link behaviour, and the
@@ -39,14 +41,32 @@ class StepRecord:
         return self.ended - self.started
 
 
+#: What a bound means: "lower": the quantity was at least the value ("≥ 1.100 V": a falling
+#: fault-catch trigger that did not fire); "upper": at most the value.
+BOUNDS = ("lower", "upper")
+#: How FeatureMatrix.bounds marks them (0: a reading).
+BOUND_CODES = {"lower": 1, "upper": -1}
+
+
 @dataclass(frozen=True)
 class FeatureValue:
-    """One number measured in one cycle, e.g. `flash.VCAP1.min` = 1.08 V (None = not measured)."""
+    """One number measured in one cycle, e.g. `flash.VCAP1.min` = 1.08 V (None = not measured).
+
+    `bound` is None for a measurement, else the value is only a bound on the quantity (BOUNDS):
+    the fault catch that did not fire says "VCAP1 never went below 1.100 V", not "1.100 V".
+    `resolution` is the smallest step the instrument resolved it to (None = unknown)."""
 
     name: str
     value: float | None
     unit: str
     kind: str
+    bound: str | None = None
+    resolution: float | None = None
+
+    @property
+    def text(self) -> str:
+        """The value as an engineer reads it: "1.096 V", "≥ 1.100 V", "-" when missing."""
+        return format_feature(self.value, self.unit, self.bound, self.resolution)
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,6 +158,8 @@ class RunSummary:
     scenario: str | None = None
     #: Which bench recorded the run (`[bench] name`, else the host name).
     bench: str | None = None
+    #: The shmoo this run is a cell of (its conditions: `ResultsStore.run_tags`), or None.
+    shmoo: int | None = None
 
 
 #: How each error class reads in a failure mode ("erase (write-protected)").
@@ -172,26 +194,39 @@ class FeatureMatrix:
     #: Per cycle: None when it passed, else its failure mode (`failure_mode`: step + error kind).
     failed_steps: tuple[str | None, ...]
     values: np.ndarray
+    #: Per cell, BOUND_CODES: 1 where the value is a lower bound ("≥"), -1 an upper one, 0 a
+    #: reading (None: all readings). The ranks tie a bound with its equals: censored values.
+    bounds: np.ndarray | None = None
+    #: Per column, the finest resolution its values were measured with (None: unknown).
+    resolutions: tuple[float | None, ...] | None = None
 
     @classmethod
     def from_rows(cls, cycles: "list[tuple[int, bool, str | None]]",
                   rows: "Iterable[tuple[int, str, float | None, str, str]]") -> "FeatureMatrix":
         """Build the table from cycles (index, passed, failed_step) and feature rows
-        (position of the cycle in `cycles`, name, value, unit, kind). Columns sorted by name."""
+        (position of the cycle in `cycles`, name, value, unit, kind[, bound[, resolution]]).
+        Columns sorted by name."""
         rows = list(rows)
         meta: dict[str, tuple[str, str]] = {}
-        for _, name, _, unit, kind in rows:
+        finest: dict[str, float] = {}
+        for _, name, _, unit, kind, *rest in rows:
             meta.setdefault(name, (unit, kind))
+            if len(rest) > 1 and rest[1]:
+                finest[name] = min(rest[1], finest.get(name, rest[1]))
         names = tuple(sorted(meta))
         column = {name: j for j, name in enumerate(names)}
         values = np.full((len(cycles), len(names)), np.nan)
-        for i, name, value, _, _ in rows:
+        marks = np.zeros(values.shape, dtype=np.int8)
+        for i, name, value, _, _, *bound in rows:
             if value is not None:
                 values[i, column[name]] = value
+                if bound and bound[0]:
+                    marks[i, column[name]] = BOUND_CODES[bound[0]]
         return cls(names=names, units=tuple(meta[n][0] for n in names),
                    kinds=tuple(meta[n][1] for n in names), cycles=tuple(c[0] for c in cycles),
                    passed=np.array([bool(c[1]) for c in cycles], dtype=bool),
-                   failed_steps=tuple(c[2] for c in cycles), values=values)
+                   failed_steps=tuple(c[2] for c in cycles), values=values, bounds=marks,
+                   resolutions=tuple(finest.get(n) for n in names))
 
     @classmethod
     def from_records(cls, records: "Iterable[CycleRecord]") -> "FeatureMatrix":
@@ -199,7 +234,7 @@ class FeatureMatrix:
         records = list(records)
         return cls.from_rows([(r.index, r.passed, failure_mode(r.failed_step, r.error_class))
                               for r in records],
-                             ((i, f.name, f.value, f.unit, f.kind)
+                             ((i, f.name, f.value, f.unit, f.kind, f.bound, f.resolution)
                               for i, r in enumerate(records) for f in r.features))
 
     def __len__(self) -> int:
@@ -209,10 +244,22 @@ class FeatureMatrix:
         """All cycles' values of one feature (NaN = missing)."""
         return self.values[:, self.names.index(name)]
 
+    def bound(self, i: int, j: int) -> str | None:
+        """"lower" / "upper" when cell (i, j) is a bound, None for a reading."""
+        code = 0 if self.bounds is None else int(self.bounds[i, j])
+        return {1: "lower", -1: "upper"}.get(code)
+
+    def resolution(self, j: int) -> float | None:
+        return None if self.resolutions is None else self.resolutions[j]
+
+    def censored(self, j: int) -> int:
+        """How many cycles hold only a bound for feature j."""
+        return 0 if self.bounds is None else int(np.count_nonzero(self.bounds[:, j]))
+
     def row(self, i: int) -> dict[str, float | None]:
         """One cycle's features by name, None for missing."""
         return {n: (None if np.isnan(v) else float(v)) for n, v in zip(self.names, self.values[i])}
 
 
-__all__ = ["CycleRecord", "EventRecord", "FeatureMatrix", "FeatureValue", "KINDS", "OUTCOMES", "RUN_STATUSES", "RunSummary",
+__all__ = ["BOUNDS", "BOUND_CODES", "CycleRecord", "EventRecord", "FeatureMatrix", "FeatureValue", "KINDS", "OUTCOMES", "RUN_STATUSES", "RunSummary",
            "StepRecord", "WaveformRecord"]

@@ -93,6 +93,8 @@ class BenchSession(TargetOperations):
         self._link_locks = {"psu": asyncio.Lock(), "scope": asyncio.Lock()}
         #: The setpoint a (re)connect applies: the profile's, then the last one the user applied.
         self._setpoint = (profile.psu.voltage, profile.psu.current_limit)
+        #: The output ramp a (re)connect applies (None: the supply's own setting is left alone).
+        self._ramp: float | None = profile.psu.ramp_s
 
     @property
     def target(self) -> "TargetLink":
@@ -216,6 +218,8 @@ class BenchSession(TargetOperations):
             self.psu = await self._run("psu", _open_psu, cfg)
             # The profile defines the supply: set it now (the output state is left as found).
             await self._run("psu", self.psu.apply, *self._setpoint)
+            if self._ramp is not None:
+                await self._run("psu", self.psu.set_ramp, self._ramp)
             reading = await self._run("psu", self.psu.read)
         except BenchError as exc:
             self.psu = None
@@ -290,6 +294,13 @@ class BenchSession(TargetOperations):
         await self._call("psu", "apply", voltage, current_limit)
         self._setpoint = (voltage, current_limit)
         self.log("PSU", f"setpoint {voltage:.3f} V, limit {current_limit:.3f} A")
+
+    async def psu_set_ramp(self, seconds: float) -> None:
+        """Ramp the output up over `seconds` at each output-on (0: off); a supply without a
+        programmable ramp refuses with SafetyError before anything is sent."""
+        await self._call("psu", "set_ramp", seconds)
+        self._ramp = seconds
+        self.log("PSU", f"output ramp {seconds:g} s" if seconds else "output ramp off")
 
     async def psu_output(self, on: bool) -> None:
         await self._call("psu", "set_output", on)

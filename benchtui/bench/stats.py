@@ -1,5 +1,6 @@
-"""The statistics behind the correlation: rank AUC, its interval, the best threshold, Wilson
-intervals, and how many cycles an effect of a given size needs before it counts.
+"""The descriptive statistics behind the correlation: rank AUC, its interval, the best threshold,
+Wilson intervals; robust location and the board comparison's tests (the decisions are
+`ranktest.py` and `decision.py`).
 
 Pure functions on numpy arrays, no knowledge of features or runs (that is `analysis.py`).
 """
@@ -15,8 +16,6 @@ import numpy as np
 #: Confidence level of the intervals shown (AUC, failure rates).
 CONFIDENCE = 0.95
 Z95 = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
-#: Largest run length the sample-size search considers (beyond it: "more than this").
-MAX_CYCLES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -101,42 +100,6 @@ def zero_failure_bound(n: int, confidence: float = CONFIDENCE) -> float:
     return 1.0 - (1.0 - confidence) ** (1.0 / n) if n else 1.0
 
 
-def cycles_to_separate(auc_value: float, failure_rate: float, z: float, *, min_effect: float,
-                       min_cases: int, min_controls: int) -> int | None:
-    """The smallest run length (cycles in all) at which an effect of this AUC, at this failure
-    rate, would pass the "separates" rule: enough cases and controls, |AUC - 0.5| >= min_effect
-    and |AUC - 0.5| - z * SE > 0. None when the effect is below min_effect (no run length helps)
-    or the failure rate is 0 or 1."""
-    effect = abs(auc_value - 0.5)
-    if effect < min_effect or not 0 < failure_rate < 1:
-        return None
-
-    def enough(n: int) -> bool:
-        nf, np_ = round(n * failure_rate), n - round(n * failure_rate)
-        return nf >= min_cases and np_ >= min_controls and effect - z * auc_se(auc_value, nf, np_) > 0
-
-    hi = max(min_cases + min_controls, 2)
-    while not enough(hi):
-        hi *= 2
-        if hi > MAX_CYCLES:
-            return MAX_CYCLES
-    lo = hi // 2
-    while lo + 1 < hi:  # enough() is monotone in n for a fixed AUC and rate
-        mid = (lo + hi) // 2
-        if enough(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
-def cycles_for_failures(failures_wanted: int, failure_rate: float) -> int | None:
-    """Expected run length that gives `failures_wanted` failures at this rate."""
-    if failure_rate <= 0:
-        return None
-    return math.ceil(failures_wanted / failure_rate)
-
-
 # --- robust location and spread; tests of one group against another (the board comparison) ---
 #: The MAD of a normal sample times this is its standard deviation.
 MAD_SIGMA = 1.4826
@@ -185,6 +148,5 @@ def _lcomb(n: int, k: int) -> float:
     return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
 
 
-__all__ = ["CONFIDENCE", "MAD_SIGMA", "Side", "Z95", "auc", "auc_se", "best_threshold", "cycles_for_failures",
-           "cycles_to_separate", "fisher_exact", "mad", "mann_whitney", "median", "ranks", "side",
-           "wilson", "zero_failure_bound"]
+__all__ = ["CONFIDENCE", "MAD_SIGMA", "Side", "Z95", "auc", "auc_se", "best_threshold", "fisher_exact", "mad",
+           "mann_whitney", "median", "ranks", "side", "wilson", "zero_failure_bound"]

@@ -92,7 +92,9 @@ class CycleSteps:
                              f"{self.profile.cycle.trigger_timeout_s} s: check the PSU output and scope wiring")
 
     async def _connect(self, cycle: Cycle) -> None:
-        await self.session.connect()
+        # The run's own profile: a shmoo cell may vary the connect mode or the SWD frequency.
+        target = self.profile.target
+        await self.session.connect(target.connect_mode, target.frequency_hz)
 
     async def _read_identity(self, cycle: Cycle) -> None:
         seen = self._identity.identity(cycle.index, self.session.state.target_identity)
@@ -148,11 +150,16 @@ class CycleSteps:
             waveforms = await self._capture(cycle, "fault_catch", "flash")
         cycle.features.append(FeatureValue(f"flash.{trig.source}.triggered",
                                            1.0 if waveforms else 0.0, "", "rail"))
+        if waveforms is None and trig.slope in ("falling", "rising"):
+            # No crossing: the net stayed on the safe side of the trigger level all along. That
+            # is a bound, not a reading ("VCAP1 never went below 1.100 V"), at the resolution of
+            # the same channel's power-up capture.
+            what, bound = ("min", "lower") if trig.slope == "falling" else ("max", "upper")
+            resolution = next((f.resolution for f in cycle.features
+                               if f.name == f"power_up.{trig.source}.{what}"), None)
+            cycle.features.append(FeatureValue(f"flash.{trig.source}.{what}", trig.level, "V", "rail",
+                                               bound=bound, resolution=resolution))
         if waveforms is None:
-            # No crossing: the net stayed on the safe side of the trigger level all along.
-            cycle.features.append(FeatureValue(f"flash.{trig.source}.min", trig.level, "V", "rail")
-                                  if trig.slope == "falling" else
-                                  FeatureValue(f"flash.{trig.source}.max", trig.level, "V", "rail"))
             await self.session.scope_stop()
 
     async def _disconnect(self, cycle: Cycle) -> None:

@@ -25,9 +25,10 @@ class TargetOperations:
     async def list_probes(self) -> list:
         return await self._run("target", _list_probes)
 
-    async def connect(self, mode: str | None = None) -> Any:
+    async def connect(self, mode: str | None = None, frequency_hz: int | None = None) -> Any:
+        """Connect to the target (mode and SWD frequency: the profile's unless given)."""
         try:
-            identity = await self._run("target", self.target.connect, mode)
+            identity = await self._run("target", self.target.connect, mode, frequency_hz)
         except BenchError as exc:
             self.state.target_identity, self.state.target_error = None, exc.one_line()
             raise

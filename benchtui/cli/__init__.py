@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import BenchError
 from ..text import PrintableFormatter
-from . import bench, console, flash, loop, profiles, results, setup, store, sweep, web
+from . import bench, console, flash, loop, profiles, results, setup, shmoo, store, sweep, web
 from .common import (
     DEMO_PROFILE,
     EXIT_ERROR,
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 # Each module adds its commands with register(sub); a new command group is a new module here.
-COMMAND_MODULES = (console, loop, results, bench, web, sweep, store, flash, profiles, setup)
+COMMAND_MODULES = (console, loop, results, bench, web, sweep, shmoo, store, flash, profiles, setup)
 
 
 def build_parser() -> argparse.ArgumentParser:

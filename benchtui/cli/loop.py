@@ -17,6 +17,7 @@ import sys
 import threading
 from typing import Any
 
+from ..bench.sequential import DEFAULT_MAX_CYCLES
 from ..errors import BenchError
 from ..profile import load_profile
 from ..text import printable
@@ -53,6 +54,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.cycles is not None and args.cycles < 1:
         raise BenchError(f"--cycles {args.cycles}: the number of cycles must be at least 1 "
                          "(use --until-stopped to run until Ctrl-C)", where="run")
+    if args.max_cycles is not None and not args.until_diagnosed:
+        raise BenchError("--max-cycles goes with --until-diagnosed (for a fixed run use --cycles)", where="run")
+    if args.max_cycles is not None and args.max_cycles < 1:
+        raise BenchError(f"--max-cycles {args.max_cycles}: must be at least 1", where="run")
     if args.profile is None and not args.virtual:
         raise BenchError("say which bench: --profile P (or --virtual for the demo's virtual bench)",
                          where="run")
@@ -86,6 +91,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             engine.stop_on_failure = True
         if destructive:
             engine.confirm_destructive("--yes")
+        if args.until_diagnosed:
+            engine.until_diagnosed(args.max_cycles or DEFAULT_MAX_CYCLES)
         line.engine = engine
         try:
             return await engine.run(cycles)
@@ -130,6 +137,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     print(printable(f"run {summary.id}: {summary.cycles} cycles, {summary.failures} failed, "
                     f"status {summary.status}; database {profile.store.database}"))
+    watch = line.engine.watch if line.engine is not None else None
+    if watch is not None and watch.diagnosis is not None:
+        when = (f"settled after {watch.settled_at} cycles" if watch.settled_at is not None else
+                f"not settled within {len(watch.records)} cycles")
+        print(printable(f"{when}: {watch.diagnosis.verdict}"))
     if line.engine is not None and line.engine.fatal is not None:
         _say(f"benchtui: run stopped: {line.engine.fatal.one_line()}")
     if summary.status == "stopped" and line.interrupted:
@@ -190,6 +202,11 @@ def register(sub: Any) -> None:
     how_long = sp.add_mutually_exclusive_group()
     how_long.add_argument("--cycles", type=int, help="number of cycles, at least 1 (default: the profile's)")
     how_long.add_argument("--until-stopped", action="store_true", help="run until Ctrl-C")
+    how_long.add_argument("--until-diagnosed", action="store_true",
+                          help="stop as soon as the diagnosis is settled (tested after every cycle under "
+                               "an alpha-spending plan, so looking often does not inflate the error)")
+    sp.add_argument("--max-cycles", type=int,
+                    help=f"with --until-diagnosed: at most this many cycles (default {DEFAULT_MAX_CYCLES})")
     sp.add_argument("--db", help="results database (default: the profile's store.database)")
     sp.add_argument("--stop-on-failure", action="store_true")
     sp.add_argument("--yes", action="store_true",

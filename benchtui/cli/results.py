@@ -58,6 +58,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     args.database = args.database or demo_database()
     if args.by_board or args.by_bench:
         return _report_groups(args)
+    if args.shmoo is not None:
+        from .shmoo import report_shmoo
+        return report_shmoo(args)
     with open_store(args.database, readonly=True) as store:
         sub = getattr(args, "subcommands", None)
         run = _run_of(store, args.database, args.run, args.bench)
@@ -151,6 +154,8 @@ def register(sub: Any) -> None:
     group.add_argument("--by-board", action="store_true",
                        help="compare the boards (by UID) across all runs (or --run / --bench)")
     group.add_argument("--by-bench", action="store_true", help="compare the benches likewise")
+    group.add_argument("--shmoo", metavar="ID", nargs="?", const="last",
+                       help="a shmoo's grid of failure rates (default: the latest shmoo)")
     # The salvage advice names only commands this benchtui has: every parser registered.
     sp.set_defaults(func=cmd_report, subcommands=sub)
 

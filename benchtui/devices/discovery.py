@@ -270,7 +270,7 @@ def stlink_permission_notes(listed_uids: set[str]) -> list[str]:
     for dev in tr.usb_devices(tr.STLINK_VID):
         if dev.idProduct not in tr.STLINK_PIDS:
             continue
-        if tr.usb_node_denied(dev.bus, dev.address) or tr._strings_denied(dev):
+        if tr.usb_node_denied(dev.bus, dev.address) or tr.strings_denied(dev):
             notes.append(tr.usb_permission_hint(tr.STLINK_PIDS[dev.idProduct], dev.idVendor,
                                                 dev.idProduct, dev.bus, dev.address))
     return notes

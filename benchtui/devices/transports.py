@@ -196,7 +196,7 @@ def explain_open_failure(resource: str) -> str | None:
     except Exception:  # noqa: BLE001 - pyvisa reports a bad name itself
         return None
     for dev in usb_devices(vid, pid):
-        if usb_node_denied(dev.bus, dev.address) or _strings_denied(dev):
+        if usb_node_denied(dev.bus, dev.address) or strings_denied(dev):
             return usb_permission_hint("USB-TMC instrument", vid, pid, dev.bus, dev.address)
     return None
 
@@ -214,7 +214,7 @@ def usb_devices(vid: int | None = None, pid: int | None = None) -> list[Any]:
         return []
 
 
-def _strings_denied(dev: Any) -> bool:
+def strings_denied(dev: Any) -> bool:
     try:
         dev.serial_number  # noqa: B018 - reading it opens the device
     except Exception as exc:  # noqa: BLE001

@@ -31,6 +31,8 @@ SIM_FAULT_WORDS = ("uid", "package", "flash_size", "options")
 #: No bench supply goes past these; a profile's own maxima must lie inside them.
 PSU_VOLTS = 1000.0
 PSU_AMPS = 1000.0
+#: Longest output ramp any supply here can make (R&S HMC804x EasyRamp: 10 s).
+PSU_RAMP_S = 10.0
 #: Volts a scope channel can show (offset, trigger level, limits), probe ratio included.
 SCOPE_VOLTS = 10_000.0
 #: Cycles one run may plan (a run "until stopped" is asked for explicitly, not with a count).
@@ -82,6 +84,9 @@ class PsuConfig:
     max_voltage: float = _f(lo=0.0, lo_open=True, hi=PSU_VOLTS)
     max_current: float = _f(lo=0.0, lo_open=True, hi=PSU_AMPS)
     timeout_ms: int = _f(2000, lo=50, hi=120_000)
+    #: Seconds the supply ramps its output up over at each output-on (R&S EasyRamp), 0: no ramp;
+    #: None: leave the supply's own setting alone. Only dialects with a ramp accept it.
+    ramp_s: float | None = _f(None, lo=0.0, hi=PSU_RAMP_S)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -128,5 +128,4 @@ class VirtualBench:
 
 def _set_twin_uid(twin: Stm32Twin, words: tuple[int, int, int]) -> None:
     """The twin's chip gets the board's 96-bit unique ID (a swapped board is another chip)."""
-    twin.uid = b"".join(w.to_bytes(4, "little") for w in words)
-    twin.sysinfo = twin._make_sysinfo()  # the system memory the probe reads the UID from
+    twin.set_uid(b"".join(w.to_bytes(4, "little") for w in words))

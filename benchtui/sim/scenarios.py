@@ -34,6 +34,9 @@ class Scenario:
     vcap_z_sigma: float = 0.2
     #: Extra board current per cycle (a leaky / heating part): uniform [lo, hi] amperes.
     extra_current: tuple[float, float] = (0.0, 0.0)
+    #: When set, the extra load is a constant-power one (a switching converter): it draws
+    #: `extra_current` with the supply at this many volts, and extra * at / V at V volts.
+    extra_power_at: float = 0.0
     #: NRST glitches: Poisson rate while powered, pulse widths log-uniform [lo, hi] seconds.
     nrst_glitch_rate_hz: float = 0.0
     nrst_glitch_width: tuple[float, float] = (0.5e-6, 20e-6)
@@ -43,6 +46,16 @@ class Scenario:
     swd_dropout_width: tuple[float, float] = (2e-3, 40e-3)
 
 
+#: Each scenario's shmoo (docs/shmoo.md; tests/shmoo/test_virtual_shmoo.py checks the first three),
+#: VDD 3.0-3.6 V x off-time 6-50 ms at the profiles' 0.5 A limit:
+#:   healthy           no failure inside that grid (nor 2.4 V up, nor with a slow ramp)
+#:   vcap-marginal     an edge across the off-time: >= 90 % while the POR does not re-arm (up to
+#:                     ~11 ms as the board sees it, erases refused on write-protected sectors),
+#:                     ~45 % from ~13 ms; VDD has no effect; a slow ramp raises every off-time
+#:   brownout          an edge across VDD: 100 % at 3.0 V, 50 % at 3.24 V, 0 % from 3.5 V,
+#:                     whatever the off-time
+#:   nrst-noise        flat (its glitches hit flash operations by their duration)
+#:   swd-intermittent  flat (no rail dependence)
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("healthy", "nothing fails: VCAP dips of a few mV, clean NRST, flat VDD"),
     # P(30 mA x Z > 100 mV) = P(Z > 3.33 ohm) ~ 0.40; P(35 mA x Z > 150 mV) = P(Z > 4.3) ~ 0.28.
@@ -51,9 +64,10 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     # 1 - exp(-0.36 * 1 s) ~ 0.30 of cycles see a glitch during ~1 s of flash activity.
     Scenario("nrst-noise", "NRST picks up short low glitches while powered",
              nrst_glitch_rate_hz=0.36),
-    # base 60 mA + extra; + 30 mA erase > 0.5 A limit when extra > 0.41 A: ~38 % of cycles.
-    Scenario("brownout", "a leaky part draws extra current; erase current pushes the PSU into CC",
-             extra_current=(0.370, 0.435)),
+    # base 60 mA + extra; + 30 mA erase > 0.5 A limit when extra > 0.41 A: ~38 % of cycles at
+    # 3.3 V. The part is a converter (constant power): below 3.3 V it draws more, above less.
+    Scenario("brownout", "a leaky converter draws extra power; erase current pushes the PSU into CC",
+             extra_current=(0.370, 0.435), extra_power_at=3.3),
     Scenario("swd-intermittent", "intermittent SWD contact: failures with no rail signature",
              swd_bad_cycle_prob=0.5, swd_dropout_rate_hz=3.0),
 )}

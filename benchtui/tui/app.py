@@ -27,12 +27,13 @@ from ..bench import events as ev
 from ..bench.session import BenchSession
 from ..profile import Profile
 from ..text import printable
-from .actions import LoopActions, PowerActions, ScopeActions, TargetActions
+from .actions import PowerActions, ScopeActions, ShmooActions, TargetActions
 from .dialogs import ConfirmDialog, TextScreen
 from .heap import HeapPolicy
 from .keys import COMMANDS, TAB_KEYS, TABS, bindings, footer_keys, help_text
 from .messages import AppLogHandler, BenchEvent, LogRecordMessage, ProfileWritten, TabRequested
-from .panels import LogPanel, LoopPanel, OverviewPanel, PowerPanel, ResultsPanel, ScopePanel, TargetPanel
+from .panels import (LogPanel, LoopPanel, OverviewPanel, PowerPanel, ResultsPanel, ScopePanel, ShmooPanel,
+                     TargetPanel)
 from .tabs import RESIZE_SETTLE_S, Predraw, switch_panel
 from .widgets import KeyBar, StatusBar, TabBar
 
@@ -43,10 +44,10 @@ IDLE_COLLECT_S = 10.0
 
 #: The panel class of each tab.
 PANELS = {"overview": OverviewPanel, "power": PowerPanel, "target": TargetPanel, "scope": ScopePanel,
-          "loop": LoopPanel, "results": ResultsPanel, "log": LogPanel}
+          "loop": LoopPanel, "results": ResultsPanel, "log": LogPanel, "shmoo": ShmooPanel}
 
 
-class BenchApp(PowerActions, TargetActions, ScopeActions, LoopActions):
+class BenchApp(PowerActions, TargetActions, ScopeActions, ShmooActions):
     """benchtui's console on the bench of `profile` (a real bench, or a started virtual bench)."""
 
     CSS_PATH = "app.tcss"

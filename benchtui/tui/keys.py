@@ -16,7 +16,7 @@ from textual.widgets import Button
 
 #: Tabs in order, with the key that shows each (0 is the overview, the first screen).
 TABS = (("overview", "Overview"), ("power", "Power"), ("target", "Target"), ("scope", "Scope"),
-        ("loop", "Loop"), ("results", "Results"), ("log", "Log"))
+        ("loop", "Loop"), ("results", "Results"), ("log", "Log"), ("shmoo", "Shmoo"))
 TAB_KEYS = {tab: str(i) for i, (tab, _) in enumerate(TABS)}
 
 
@@ -66,6 +66,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("l", "run_loop", "Run loop", "loop", footer=True),
     Command("space", "pause", "Pause/resume", "loop"),
     Command("s", "stop_loop", "Stop loop", "loop"),
+    Command("h", "run_shmoo", "Run shmoo", "shmoo"),
+    Command("j", "stop_shmoo", "Stop shmoo", "shmoo"),
     Command("enter", "open_report", "Open report", "results", bind=False),
     Command("x", "export_report", "Export report", "results"),
     Command("f5", "refresh_runs", "Refresh runs", "results"),
@@ -126,6 +128,8 @@ TAB_HELP = {
     "results": "earlier runs in the database; Enter opens a run's report, x exports it; the boards "
                "compared (y: in full)",
     "log": "every action and instrument exchange, with the time",
+    "shmoo": "failure rate over one or two conditions (VDD, off-time, ramp...): the grid fills in "
+             "as cells run, the boundary drawn",
 }
 
 

@@ -111,11 +111,14 @@ class ConnectModeChanged(Message):
 
 
 class RunRequested(Message):
-    """Run the loop for `cycles` cycles (0: until stopped), as the loop tab's fields say."""
+    """Run the loop for `cycles` cycles (0: until stopped), as the loop tab's fields say; with
+    `until_diagnosed`, until the diagnosis is settled, at most `cycles` (0: the default maximum)."""
 
-    def __init__(self, cycles: int, stop_on_failure: bool):
+    def __init__(self, cycles: int, stop_on_failure: bool, *, until_diagnosed: bool = False):
         super().__init__()
         self.cycles, self.stop_on_failure = cycles, stop_on_failure
+        #: Stop as soon as the diagnosis is settled; `cycles` is then the most to run.
+        self.until_diagnosed = until_diagnosed
 
 
 class CaptureMeasured(Message):
@@ -124,6 +127,15 @@ class CaptureMeasured(Message):
     def __init__(self, capture: str, index: int | None, when: float, views: dict):
         super().__init__()
         self.capture, self.index, self.when, self.views = capture, index, when, views
+
+
+class ShmooRequested(Message):
+    """Run a shmoo: `varies` as typed (FIELD=SPEC, one or two), at most `cycles` per cell;
+    `full`: every cell, not the adaptive order."""
+
+    def __init__(self, varies: list[str], cycles: int, *, full: bool = False):
+        super().__init__()
+        self.varies, self.cycles, self.full = list(varies), cycles, full
 
 
 class ProfileWritten(Message):

@@ -13,7 +13,9 @@ from collections import deque
 from typing import Any
 
 from ..bench import events as ev
+from ..bench.quantity import format_feature
 from ..profile import Profile
+from .shmoo_view import ShmooView
 from .words import step_words
 
 #: Readbacks kept for the power tab's V/I history.
@@ -37,16 +39,28 @@ class CycleRow:
     error_text: str | None
     values: dict[str, float | None]
     units: dict[str, str]
+    #: The features whose value is only a bound ("lower": ≥), usually none.
+    bounds: dict[str, str] | None = None
+    #: feature name -> the resolution it was measured with, shared by the rows like `units`.
+    resolutions: dict[str, float] | None = None
 
     @classmethod
-    def of(cls, record: Any, units: dict[str, str]) -> "CycleRow":
+    def of(cls, record: Any, units: dict[str, str], resolutions: dict[str, float] | None = None) -> "CycleRow":
         for f in record.features:
             units.setdefault(f.name, f.unit)
+            if resolutions is not None and f.resolution:
+                resolutions.setdefault(f.name, f.resolution)
+        bounds = {f.name: f.bound for f in record.features if f.bound}
         return cls(record.index, record.passed, record.failed_step, record.error_text,
-                   {f.name: f.value for f in record.features}, units)
+                   {f.name: f.value for f in record.features}, units, bounds or None, resolutions)
 
     def value(self, name: str) -> float | None:
         return self.values.get(name)
+
+    def text(self, name: str) -> str:
+        """The value as the reports print it: "1.096 V", "≥ 1.100 V" (a bound), "-"."""
+        return format_feature(self.values.get(name), self.units.get(name, ""),
+                              (self.bounds or {}).get(name), (self.resolutions or {}).get(name))
 
 
 class LoopState:
@@ -59,6 +73,9 @@ class LoopState:
         self.planned: int | None = None
         self.records: list[CycleRow] = []
         self.units: dict[str, str] = {}  # feature name -> unit, shared by the rows
+        self.resolutions: dict[str, float] = {}  # feature name -> resolution, likewise
+        #: The run was started to stop once diagnosed (the loop tab's switch).
+        self.until_diagnosed = False
         self.step = ""
         self.started = 0.0
         self.analysis: Any = None
@@ -88,6 +105,7 @@ class LoopState:
         """Follow one engine event; True if what the loop shows changed."""
         if isinstance(event, ev.RunStarted):
             self.run_id, self.planned, self.records, self.units = event.run_id, event.planned, [], {}
+            self.resolutions = {}
             self.started, self.step, self.analysis, self.diagnosis = time.monotonic(), "", None, None
         elif isinstance(event, ev.CycleStarted):
             self.step = "starting"
@@ -98,9 +116,13 @@ class LoopState:
         elif isinstance(event, ev.CycleFinished):
             # The row keeps what the table, detail line and plot show; the rest of the record
             # (and its waveforms) stays in the store, where Enter reads it back.
-            self.records.append(CycleRow.of(event.record, self.units))
+            self.records.append(CycleRow.of(event.record, self.units, self.resolutions))
         elif isinstance(event, ev.RunFinished):
             self.step = f"finished: {event.summary.status}"
+        elif isinstance(event, ev.Diagnosed):
+            if event.settled:
+                self.step = f"settled after {event.index} cycles"
+            return False
         else:
             return False
         return True
@@ -217,6 +239,8 @@ class ConsoleState:
         self.capture = CaptureState()
         self.results = ResultsState()
         self.wiring = WiringState()
+        #: The shmoo tab's shmoo (tui/shmoo_view.py).
+        self.shmoo = ShmooView()
         #: (cycles, passed, failed) of the running or last run.
         self.counters = (0, 0, 0)
 
@@ -228,6 +252,7 @@ class ConsoleState:
     def apply(self, event: Any) -> None:
         """Follow one bench event."""
         self.loop.apply(event)
+        self.shmoo.apply(event)
         if isinstance(event, ev.CycleFinished):
             self.counters = (event.passed + event.failed, event.passed, event.failed)
             for window in ("on", "flash"):  # the loop's readbacks feed the PSU history

@@ -1,4 +1,5 @@
-"""Correlation analysis on synthetic runs with planted causes, pure noise, and no failures."""
+"""Correlation analysis on synthetic runs with planted causes, pure noise, and no failures; the
+rank test, Holm and the spending plan against their definitions."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import numpy as np
 import pytest
 
 from benchtui.bench.analysis import MIN_CASES, analyse, format_quantity, wilson
+from benchtui.bench.ranktest import cycles_for_power, holm, power, rank_test, run_power
 from benchtui.bench.records import CycleRecord, FeatureMatrix, FeatureValue
+from benchtui.bench.sequential import SpendingPlan
+from benchtui.bench.stats import mann_whitney, ranks
 
 
 def matrix(columns: dict[str, tuple[np.ndarray, str, str]], failed_steps: list[str | None]) -> FeatureMatrix:
@@ -43,7 +47,11 @@ def test_planted_threshold_is_ranked_first_with_its_counts_and_words() -> None:
     a = analyse(m)
     top = a.findings[0]
     assert top.feature == "flash.VCAP1.min" and top.step == "erase"
-    assert top.direction == "below" and top.auc < 0.1 and top.separates
+    assert top.direction == "below" and top.auc_raw < 0.1 and top.separates
+    # The separation is printed in the finding's direction: "below fails" splits almost perfectly.
+    assert top.auc == pytest.approx(1 - top.auc_raw) and top.auc > 0.9
+    assert top.auc_ci == pytest.approx((1 - top.auc_raw_ci[1], 1 - top.auc_raw_ci[0]))
+    assert top.exact and top.p < 1e-8 and top.p_family <= a.level
     # The best cut is midway between the highest value below 1.10 V and the lowest above.
     assert top.threshold == pytest.approx((vcap[vcap < 1.1].max() + vcap[vcap > 1.1].min()) / 2)
     assert top.threshold == pytest.approx(1.10)
@@ -52,9 +60,7 @@ def test_planted_threshold_is_ranked_first_with_its_counts_and_words() -> None:
     assert top.gap == pytest.approx((vcap[vcap < 1.1].max(), vcap[vcap > 1.1].min()))
     assert top.text == "erase failed in 14 of 15 cycles where flash.VCAP1.min < 1.100 V, and in 0 of 35 above"
     assert top.below.ci[0] < 14 / 15 < top.below.ci[1] and top.above.ci[0] == 0.0
-    assert a.rail_signature
-    assert a.summary[0].startswith("rail signature (AUC 0.0") and a.summary[0].endswith(top.text)
-    assert a.summary[1] == "14 of 50 cycles failed (erase 14)"
+    assert a.rail_signature and a.separating[0] == top
     assert not any(f.separates for f in a.findings if f.feature.startswith("noise."))
 
 
@@ -97,9 +103,8 @@ def test_pure_noise_gives_no_rail_signature(seed: int) -> None:
     cols = {**noise(rng, n, 50), **{f"psu.w{i}.current": (rng.normal(0.1, 0.01, n), "A", "psu")
                                     for i in range(10)}}
     a = analyse(matrix(cols, steps))
-    assert not a.rail_signature
-    assert any(line.startswith("no rail signature: suspect SWD wiring/probe") for line in a.summary)
-    assert len(a.findings) == 60  # everything was tested, nothing separated
+    assert not a.rail_signature and a.separating == []
+    assert len(a.findings) == 60 and a.tests == 60  # everything was tested (one family), nothing separated
 
 
 def test_a_timing_split_is_a_consequence_shown_apart_never_a_finding() -> None:
@@ -115,7 +120,7 @@ def test_a_timing_split_is_a_consequence_shown_apart_never_a_finding() -> None:
     roles = [f.role for f in a.findings]
     assert roles == sorted(roles, key=lambda r: r != "evidence"), "consequences rank after all evidence"
     assert timing not in a.evidence and a.consequences == [timing]
-    assert not any("step.connect.duration" in line for line in a.summary)
+    assert a.consequence_tests == 1 and a.tests == 10  # its own family: it does not dilute the evidence
 
 
 def test_features_measured_after_the_failing_step_are_consequences() -> None:
@@ -131,7 +136,7 @@ def test_features_measured_after_the_failing_step_are_consequences() -> None:
     flash = next(f for f in a.findings if f.feature == "flash.VCAP1.min")
     assert flash.role == "consequence" and "after the failing step" in flash.role_why
     assert a.findings[0].feature == "power_up.VDD.min" and a.findings[0].role == "evidence"
-    assert a.rail_signature and "power_up.VDD.min" in a.summary[0]
+    assert a.rail_signature and a.separating[0].feature == "power_up.VDD.min"
 
 
 def test_threshold_digits_show_the_split() -> None:
@@ -149,7 +154,7 @@ def test_threshold_digits_show_the_split() -> None:
 def test_all_pass_says_no_failures() -> None:
     rng = np.random.default_rng(0)
     a = analyse(matrix(noise(rng, 40, 5), [None] * 40))
-    assert a.summary == ("no failures in 40 cycles",)
+    assert a.failures == 0 and a.tests == 0
     assert a.findings == () and not a.rail_signature
 
 
@@ -176,9 +181,8 @@ def test_minimum_count_rule_and_too_few_failures() -> None:
     n = 60
     steps = ["erase" if i < MIN_CASES - 1 else None for i in range(n)]
     a = analyse(matrix({"flash.VCAP1.min": (rng.normal(1.2, 0.02, n), "V", "rail")}, steps))
-    assert a.findings == ()
+    assert a.findings == () and a.tests == 0
     assert "too few values" in a.untested["flash.VCAP1.min"]
-    assert a.summary[0] == f"too few failures to correlate (need at least {MIN_CASES})"
 
 
 def test_matrix_from_records_feeds_the_analysis() -> None:
@@ -207,3 +211,110 @@ def test_wilson_interval_endpoints_solve_the_score_equation(k: int, n: int) -> N
                                                (0.0, "V", "0 V")])
 def test_format_quantity(value: float, unit: str, text: str) -> None:
     assert format_quantity(value, unit) == text
+
+
+# --- the decision: under "no effect", over the family tested -----------------------------------
+
+def test_a_chance_auc_of_085_among_nine_rails_does_not_separate() -> None:
+    """6 failing and 24 passing cycles: one rail at AUC 0.85 by chance has an exact p of about
+    0.006; Holm over the nine rails tested needs 0.05 / 9. (The old Wald rule, with the
+    interval's error at the observed AUC, called such a split separating.)"""
+    rng = np.random.default_rng(0)
+    steps = ["erase"] * 6 + [None] * 24
+    while True:
+        x = rng.normal(size=30)
+        if abs(_auc_of(x[:6], x[6:]) - 0.85) < 0.01:
+            break
+    cols = {"power_up.VDD.mean": (x, "V", "rail"), **noise(rng, 30, 8)}
+    a = analyse(matrix(cols, steps))
+    top = next(f for f in a.findings if f.feature == "power_up.VDD.mean")
+    assert a.tests == 9 and 0.84 < top.auc < 0.87 and top.exact
+    assert 0.003 < top.p < 0.01 and top.p_family == pytest.approx(min(1.0, 9 * top.p))
+    assert not top.separates and not a.rail_signature and top.confidence == "suggestive"
+
+
+def test_the_effect_floor_stays_a_rule_of_its_own() -> None:
+    """500 cycles: a shift too small to matter (AUC ~0.6) is far beyond chance but no signature."""
+    rng = np.random.default_rng(4)
+    n = 500
+    fails = rng.random(n) < 0.3
+    x = rng.normal(0, 1, n) + np.where(fails, 0.4, 0.0)
+    a = analyse(matrix({"power_up.VDD.mean": (x, "V", "rail")}, ["erase" if f else None for f in fails]))
+    [f] = a.findings
+    assert not f.exact and f.p < 1e-3 and f.effect < 0.2
+    assert not f.separates and not a.rail_signature
+
+
+def test_rank_test_is_the_exact_permutation_p_with_ties() -> None:
+    """Against counting every way of choosing which cycles failed (average ranks for ties)."""
+    rng = np.random.default_rng(1)
+    for trial in range(40):
+        n = int(rng.integers(4, 11))
+        k = int(rng.integers(1, n))
+        x = rng.integers(0, 4, n).astype(float) if trial % 2 else rng.normal(size=n)
+        r = ranks(x)
+        centre = k * (n + 1) / 2
+        observed = abs(r[:k].sum() - centre)
+        subsets = list(itertools.combinations(range(n), k))
+        as_far = sum(abs(r[list(c)].sum() - centre) >= observed - 1e-9 for c in subsets)
+        p, exact, _ = rank_test(x[:k], x[k:])
+        assert exact and p == pytest.approx(as_far / len(subsets), abs=1e-12), (x, k)
+
+
+def test_rank_test_beyond_the_exact_size_uses_the_tie_corrected_normal() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 5, 200).astype(float)
+    p, exact, _ = rank_test(x[:60], x[60:])
+    assert not exact
+    _, reference = mann_whitney(x[:60], x[60:])  # the board comparison's normal approximation
+    assert p == pytest.approx(reference, rel=1e-9)  # with ties there is no continuity correction
+
+
+def test_holm_is_the_step_down_adjustment() -> None:
+    p = np.array([0.01, 0.04, 0.03, 0.005])
+    assert holm(p) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm(np.array([])).size == 0
+
+
+def test_the_spending_plan_spends_alpha_over_its_looks_and_no_more() -> None:
+    plan = SpendingPlan(40)
+    levels = [plan.level(n) for n in range(1, 41)]
+    assert sum(levels) == pytest.approx(plan.alpha) and plan.spent(40) == pytest.approx(plan.alpha)
+    assert all(lv > 0 for lv in levels) and levels == sorted(levels, reverse=True)  # Pocock type: even-ish
+    assert plan.level(0) == plan.level(41) == 0.0
+    assert 0.001 < plan.level(20) < 0.002
+    a = analyse(matrix(noise(np.random.default_rng(3), 20, 3), ["erase"] * 6 + [None] * 14), plan=plan)
+    assert a.level == plan.level(20) and a.rule.startswith("sequential: look after cycle 20 of at most 40")
+
+
+def test_a_bound_is_counted_as_censored_and_said_where_the_threshold_is() -> None:
+    """The fault catch fired in the failing cycles only; the others store its level as a bound."""
+    records = []
+    for i in range(30):
+        failed = i % 3 == 0
+        value, bound = (1.05 - 0.002 * i, None) if failed else (1.1, "lower")
+        records.append(CycleRecord(i, 0.0, 1.0, not failed, "erase" if failed else None, None, None,
+                                   features=(FeatureValue("flash.VCAP1.min", value, "V", "rail", bound, 0.008),)))
+    m = FeatureMatrix.from_records(records)
+    assert m.censored(0) == 20 and m.bound(1, 0) == "lower" and m.bound(0, 0) is None
+    [f] = analyse(m).findings
+    assert f.censored == 20 and f.bound == "lower" and f.bound_value == pytest.approx(1.1)
+    assert f.direction == "below" and f.auc == 1.0 and f.separates
+    assert "20 cycles only bound it (≥ 1.100 V" in f.censored_text and "censored" in f.censored_text
+
+
+def test_power_and_cycles_for_power_agree() -> None:
+    level = 0.05 / 20
+    n = cycles_for_power(0.9, 0.3, level, min_effect=0.2, min_cases=5, min_controls=5)
+    assert n is not None
+    assert run_power(0.9, n, 0.3, level, min_effect=0.2, min_cases=5, min_controls=5) >= 0.8
+    assert run_power(0.9, n - 1, 0.3, level, min_effect=0.2, min_cases=5, min_controls=5) < 0.8
+    # The binomial count of failures costs power: the expected count alone would promise more.
+    nf = round(n * 0.3)
+    assert power(0.9, nf, n - nf, level, min_effect=0.2) > run_power(0.9, n, 0.3, level, min_effect=0.2,
+                                                                      min_cases=5, min_controls=5)
+    assert cycles_for_power(0.65, 0.3, level, min_effect=0.2, min_cases=5, min_controls=5) is None
+
+
+def _auc_of(fail: np.ndarray, ok: np.ndarray) -> float:
+    return float(np.mean([(a > b) + 0.5 * (a == b) for a in fail for b in ok]))

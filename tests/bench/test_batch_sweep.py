@@ -21,6 +21,8 @@ from benchtui.bench.sweep import Sweep
 from benchtui.cli import DEMO_PROFILE, main, start_virtual_bench
 from benchtui.profile import load_profile
 
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
+
 #: A 2 KB image: one sector erased and programmed per cycle, so a cycle takes ~0.2 s.
 TINY_IMAGE_BYTES = 2 * 1024
 
@@ -71,8 +73,6 @@ def test_25_boards_the_faulty_one_is_named_first_by_uid_with_its_rail_feature(
         assert swap.text.startswith(f"board changed since run {runs[6].id}: ")
     assert main(["report", db, "--by-board"]) == 0
     text = capsys.readouterr().out
-    with capsys.disabled():
-        print(text)  # the report, for the record (pytest -s shows it)
     assert main(["report", db, "--by-board", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     faulty = batch.spec(7).uid
@@ -81,8 +81,8 @@ def test_25_boards_the_faulty_one_is_named_first_by_uid_with_its_rail_feature(
     assert first["what"] == "feature" and first["kind"] == "rail" and "VCAP" in first["name"]
     assert first["value"] > 3 * first["siblings_range"][1]
     assert report["rows"][0]["key"] == faulty and report["rows"][0]["label"] == "batch #7"
-    assert text.splitlines()[2] == "  1 of 25 boards stands out:"
-    assert text.splitlines()[3].startswith(f"    board {faulty} (batch #7): VCAP")
+    assert text.splitlines()[2] == "  1 of 25 boards stands out:", text
+    assert text.splitlines()[3].startswith(f"    board {faulty} (batch #7): VCAP"), text
 
 
 def test_a_batch_without_a_faulty_board_has_no_board_that_stands_out(
@@ -91,6 +91,4 @@ def test_a_batch_without_a_faulty_board_has_no_board_that_stands_out(
     assert sum(r.failures for r in runs) == 0
     assert main(["report", profile.store.database, "--by-board"]) == 0
     out = capsys.readouterr().out
-    with capsys.disabled():
-        print(out)
-    assert "no board stands out among 8 boards" in out
+    assert "no board stands out among 8 boards" in out, out

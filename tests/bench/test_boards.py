@@ -55,6 +55,7 @@ def write_batch(db: str, *, faulty: int | None, boards: int = BOARDS, bench: str
             store.end_run(run)
 
 
+@pytest.mark.slow
 def test_the_faulty_board_is_named_first_with_what_sets_it_apart(store_target) -> None:
     db = store_target("batch.db")
     write_batch(db, faulty=7)

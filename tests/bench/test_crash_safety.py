@@ -9,9 +9,13 @@ import subprocess
 import sys
 import textwrap
 import time
+
+import pytest
 import numpy as np
 
 from benchtui.bench.store import open_store
+
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
 
 STEPS, FEATURES, NETS, SAMPLES = 12, 40, 4, 4000
 KILL_AFTER = 40

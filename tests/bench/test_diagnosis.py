@@ -95,18 +95,29 @@ def test_knowledge_base_loads_with_every_part_rule_and_source_checked() -> None:
         assert part.sources, f"part {part.id} cites no source"
 
 
-def test_a_broken_knowledge_base_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
+def test_a_broken_knowledge_base_is_one_line_naming_file_line_and_key(tmp_path: Path) -> None:
+    """The knowledge base is read by the profile's loader: the same one-line errors."""
+    original = KNOWLEDGE_FILE.read_text(encoding="utf-8")
+    line = original[:original.index('part = "vcap"')].count("\n") + 1
     broken = tmp_path / "knowledge.toml"
-    text = KNOWLEDGE_FILE.read_text(encoding="utf-8").replace('part = "vcap"', 'part = "vcapp"', 1)
-    broken.write_text(text, encoding="utf-8")
-    with pytest.raises(KnowledgeError) as err:
-        load_knowledge(broken)
-    message = str(err.value)
-    assert str(broken) in message and "evidence[0] (vcap-dip).part" in message and "'vcapp'" in message
-    assert "\n" not in message
-    broken.write_text("families = [", encoding="utf-8")
-    with pytest.raises(KnowledgeError, match="not valid TOML"):
-        load_knowledge(broken)
+    cases = [(original.replace('part = "vcap"', 'part = "vcapp"', 1),
+              f"{broken}:{line}: evidence[0].part: unknown part 'vcapp'"),
+             (original.replace('direction = "below"', 'direction = "under"', 1),
+              "evidence[0].direction: 'under' is not one of below, above"),
+             (original.replace('observation = "{net} dips', 'observaton = "{net} dips', 1),
+              "evidence[0].observaton: unknown key (did you mean 'observation'?)"),
+             (original.replace('features = ["*.VCAP*.min", "*.VCAP*.mean"]', 'features = "*.VCAP*.min"', 1),
+              "evidence[0].features: expected a list"),
+             (original.replace('sources = ["f7-34", "st-v12"]', 'sources = ["f7-99"]', 1),
+              "evidence[0].sources: unknown source 'f7-99'"),
+             ("families = [", "not valid TOML")]
+    for text, expected in cases:
+        broken.write_text(text, encoding="utf-8")
+        with pytest.raises(KnowledgeError) as err:
+            load_knowledge(broken)
+        message = str(err.value)
+        assert expected in message and str(broken) in message and "\n" not in message, message
+        load_knowledge.cache_clear()
 
 
 def test_write_protection_after_power_up_points_back_at_the_vcap_dip(write_protect_run: Path) -> None:
@@ -236,11 +247,14 @@ def test_too_few_core_resets_say_how_many_more_cycles_and_which_trigger(tmp_path
                               "flash.VCAP1.min": (1.1, "V", "rail")}))
     d = report_of(store_run(tmp_path / "few.db", records)).diagnosis
     first = d.items[0]
-    assert first.kind == "mode" and first.part_id == "reset" and first.confidence == "none"
-    assert d.verdict.startswith("too few failures to correlate")
+    assert first.kind == "mode" and first.part_id == "reset" and first.confidence == "failure mode only"
+    assert not first.confident and d.status == "not yet" and not d.settled
+    assert d.verdict.startswith("not enough yet (3 failures in 40 cycles): about ")
+    assert d.verdict.endswith("the failure mode alone suggests the reset line NRST")
     assert "only 3 failures in 40 cycles" in first.evidence_text
     more = " | ".join(d.more_data)
-    assert "about 27 more cycles give the 5 failures" in more  # 5 / (3/40) = 67 cycles
+    assert "about 27 more cycles give them" in more  # 5 / (3/40) = 67 cycles
+    assert f"after about {40 + d.more_cycles} cycles in all ({d.more_cycles} more)" in more
     assert 'source = "NRST"' in more and "[sim] time_scale = 1" in more
 
 
@@ -296,7 +310,7 @@ def test_core_resets_the_nrst_fault_catch_missed_say_what_to_trigger_on_next(tmp
     assert not any('source = "NRST"' in m for m in d.more_data)  # it already is
 
 
-def test_too_few_failures_with_a_perfect_supply_split_give_a_provisional_finding(tmp_path: Path) -> None:
+def test_too_few_failures_never_name_a_confident_part_even_with_a_perfect_split(tmp_path: Path) -> None:
     rng = np.random.default_rng(8)
     records = []
     for i in range(1, 41):
@@ -307,7 +321,65 @@ def test_too_few_failures_with_a_perfect_supply_split_give_a_provisional_finding
                               "power_up.VCAP1.dip_depth": (rng.normal(0.11, 0.005), "V", "rail")}))
     d = report_of(store_run(tmp_path / "provisional.db", records)).diagnosis
     first = d.items[0]
-    assert first.kind == "provisional" and first.part_id == "supply"
-    assert first.confidence == "provisional (4 failures)"
-    assert "fewer than the 5 a ranking needs" in first.evidence_text
-    assert d.verdict.startswith("too few failures to be sure; so far they point at the PSU current limit")
+    assert first.kind == "mode" and not first.confident and d.status == "not yet"
+    # No SWD ACK during the erase: the failure mode alone cannot tell the link from a supply dip.
+    assert d.verdict.startswith("not enough yet (4 failures in 40 cycles)")
+    assert "the SWD link, or a supply dip that resets the chip" in d.verdict
+    assert "resets it and silences SWD just the same" in first.meaning and "CC mode" in first.meaning
+
+
+def test_the_watch_settles_at_the_look_a_report_of_the_same_cycles_decides(tmp_path: Path) -> None:
+    """A recorded vcap-marginal run watched after every cycle under the plan (40 cycles at most):
+    it settles once a VCAP feature clears that look's share of the error; a report of the stored
+    run reads the plan from the run's profile and decides exactly as the loop did."""
+    from benchtui.bench.watch import DiagnosisWatch
+    from tests.recorded import load
+
+    run = load("vcap-marginal", 4)
+    watch = DiagnosisWatch(40)
+    snapshot = watch.snapshot_with_plan(run.metadata["profile"])
+    assert snapshot["sequential"] == {"max_cycles": 40, "alpha": 0.05, "spending": "lan-demets-pocock"}
+    for record in run.cycles:
+        diagnosis = watch.observe(record)
+        if watch.done:
+            break
+    n = watch.settled_at
+    assert n is not None and n < 40 and diagnosis.settled and diagnosis.first.part_id == "vcap"
+    assert watch.analysis.level == watch.plan.level(n) and watch.analysis.plan == watch.plan
+    earlier = DiagnosisWatch(40)
+    earlier.snapshot_with_plan(run.metadata["profile"])
+    assert not any(earlier.observe(r).settled for r in run.cycles[:n - 1])
+    db = tmp_path / "watched.db"
+    with open_store(db) as store:
+        run_id = store.start_run("watched", snapshot, {}, {})
+        for record in run.cycles[:n]:
+            store.add_cycle(run_id, record)
+        store.end_run(run_id)
+    report = report_of(db)
+    assert report.analysis.level == watch.plan.level(n)
+    assert report.diagnosis.verdict == diagnosis.verdict and report.diagnosis.settled
+
+
+def test_an_erase_that_flash_errors_points_at_the_flash_supply_never_the_link(tmp_path: Path) -> None:
+    """Knowledge base: OPERR/ERSERR in an erase is the flash controller aborting, with the link
+    working; with too few failures to compare rails the hint is the flash supply."""
+    kb = load_knowledge()
+    assert kb.mode_rule("erase (flash error)", ("OPERR", "ERSERR")).part == "flash_power"
+    assert kb.mode_rule("erase (flash error)").part == "flash_power"
+    assert kb.mode_rule("program (flash error)", ("PGPERR",)).part == "flash_power"
+    assert not any("flash error" in w for r in kb.modes if r.part == "swd" for w in r.words)
+    rng = np.random.default_rng(2)
+    records = []
+    for i in range(1, 21):
+        failed = i in (4, 9, 15)
+        rec = cycle(i, "erase" if failed else None, "FlashOperationError" if failed else None,
+                    {"power_up.VCAP1.dip_depth": (rng.normal(0.05, 0.01), "V", "rail")})
+        if failed:
+            rec = CycleRecord(**{**rec.__dict__, "error_text": "erasing sector 0 at 0x08000000: OPERR ERSERR in "
+                                 "sector 0; FLASH_SR=0x00000082: OPERR (operation error: the flash controller "
+                                 "aborted the operation); ERSERR (erase sequence error)"})
+        records.append(rec)
+    d = report_of(store_run(tmp_path / "sr.db", records)).diagnosis
+    first = d.first
+    assert first.part_id == "flash_power" and first.rule == "flash-erase-aborted" and not first.confident
+    assert "FLASH_SR OPERR ERSERR" in first.observation and "not the SWD link" in d.verdict

@@ -8,10 +8,13 @@ ran before the glitch had happened)."""
 
 from __future__ import annotations
 
+import pytest
 import numpy as np
 
 from benchtui.bench.features import NRST_VIL_V
 from benchtui.bench.store import open_store
+
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
 
 
 def test_failing_erase_cycles_stored_their_nrst_glitch(scenario_runs) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from benchtui.bench.records import CycleRecord, EventRecord, FeatureValue, StepRecord, WaveformRecord
-from benchtui.bench.store import open_store
+from benchtui.bench.store import SCHEMA_VERSION, open_store
 from benchtui.cli import DEMO_PROFILE, main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +36,7 @@ def bench_profile(tmp_path: Path, name: str, seed: int, url: str, firmware: Path
     return path
 
 
+@pytest.mark.slow
 def test_three_benches_write_one_database_and_a_killed_one_loses_nothing_finished(
         pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from benchtui.sim.firmware import write_test_hex
@@ -154,6 +155,7 @@ def snapshot(db: str) -> list:
         return out
 
 
+@pytest.mark.slow
 def test_store_migrate_copies_runs_sqlite_to_postgresql_and_back(pg_url: str, tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture) -> None:
     src = str(tmp_path / "bench.db")
@@ -181,7 +183,7 @@ def test_store_migrate_copies_runs_sqlite_to_postgresql_and_back(pg_url: str, tm
     assert capsys.readouterr().out == exported and exported.count("\n") == 3
     assert main(["store", "info", pg_url]) == 0
     info = capsys.readouterr().out
-    assert "postgresql results database, schema version 3" in info and "3 runs, 9 cycles" in info
+    assert f"postgresql results database, schema version {SCHEMA_VERSION}" in info and "3 runs, 9 cycles" in info
     assert "benches: bench-0, bench-1" in info
 
 

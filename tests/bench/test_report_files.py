@@ -63,6 +63,7 @@ def report_db(tmp_path_factory) -> Path:
     return db
 
 
+@pytest.mark.slow
 def test_html_report_renders_in_chromium_with_its_plots_and_no_network(report_db: Path, tmp_path: Path,
                                                                         chromium, capsys) -> None:
     out = tmp_path / "report.html"
@@ -125,6 +126,7 @@ def test_report_text_and_json_from_the_cli(report_db: Path, capsys) -> None:
     assert data["findings"][0]["part"].startswith("VCAP1/VCAP2") and data["findings"][0]["advice"]
 
 
+@pytest.mark.slow
 def test_report_to_an_unwritable_path_is_one_line(report_db: Path, tmp_path: Path, capsys) -> None:
     target = tmp_path / "missing" / "r.html"
     assert main(["report", str(report_db), "--html", str(target)]) == 2

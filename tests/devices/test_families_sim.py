@@ -30,6 +30,7 @@ def _psu(servers, **kw):
     return open_psu(PsuConfig(**values))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("psu_model,scope_model,fmt", PAIRS, ids=lambda x: x)
 def test_power_up_capture_measurements_and_cc(psu_model, scope_model, fmt):
     with start_instruments(BoardModel("healthy", seed=3), psu_model=psu_model, scope_model=scope_model) as servers:
@@ -83,6 +84,7 @@ def test_negative_channel_reaches_the_instrument_negative(psu_model):
             psu.close()
 
 
+@pytest.mark.slow
 def test_a_scope_that_answers_seconds_after_connecting():
     with start_instruments(BoardModel("healthy", seed=3), scope_model="keysight-dsox2024a") as servers:
         servers.scope.CONNECT_DELAY_S = 1.5   # the real one: ~10 s
@@ -120,6 +122,7 @@ def _auto(scope, query: str, word: str) -> None:
     assert scope.session.query(query).strip().split(" ")[-1].upper().startswith(word), query
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scope_model", sorted(POWER_ON))
 def test_every_simulated_scope_starts_running_with_data_and_reset_returns_there(scope_model):
     """Issue #8: running, auto trigger, live acquisition at power-on, so waveform and measurement

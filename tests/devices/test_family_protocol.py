@@ -161,6 +161,7 @@ def test_dho_reads_12_bit_words_page_by_page(peer_factory):
 
 # --- Siglent SDS1000X-E (legacy) ---------------------------------------------------------------
 
+@pytest.mark.slow
 def test_sds1000x_e_setup_arm_wait_fetch_and_measure(peer_factory):
     codes = np.array([0, 25, 50, -25, -128], dtype=np.int8)
     channels = {"VDD": dict(channel=1, scale=1.0)}
@@ -220,6 +221,7 @@ def wavedesc(*, word: bool, points: int, gain: float, offset: float, codes_per_d
     return block(bytes(d)) + b"\n"
 
 
+@pytest.mark.slow
 def test_sds2000x_plus_arm_and_status(peer_factory):
     peer = peer_factory([
         *opened(SDSP_IDN),
@@ -239,6 +241,7 @@ def test_sds2000x_plus_arm_and_status(peer_factory):
     peer.assert_done()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("idn,fmt,width", [(SDSP_IDN, "WORD", "WORD"), (SDSP_IDN, "BYTE", "BYTE"),
                                            # firmware <= 1.3.9R6: WORD block headers count samples
                                            (SDSP_IDN.replace("1.5.2R3", "1.3.9R6"), "WORD", "BYTE")])
@@ -267,6 +270,7 @@ def test_sds2000x_plus_reads_the_wavedesc_and_the_record_in_pieces(peer_factory,
     assert wf.t0 == pytest.approx(0.004 - 0.005) and wf.dt == pytest.approx(1e-6)
 
 
+@pytest.mark.slow
 def test_sds2000x_plus_measurement_and_the_stars(peer_factory):
     simple = [(":MEAS ON", None), (":MEAS:MODE SIMP", None), (":MEAS:SIMP:SOUR C2", None)]
     peer = peer_factory([*opened(SDSP_IDN),

@@ -133,6 +133,7 @@ def test_rigol_a_stop_left_from_the_previous_shot_is_not_a_capture(peer_factory)
     peer.assert_done()
 
 
+@pytest.mark.slow
 def test_rigol_a_scope_that_never_leaves_stop_never_counts_as_triggered(peer_factory):
     script = [*opened(RIGOL_IDN), (":TIM:MAIN:SCAL 0.001", None), (":TIM:MAIN:SCAL?", "1.000000e-03"),
               (":TIM:MAIN:OFFS 0", None), (":TRIG:MODE EDGE", None), (":TRIG:EDGE:SOUR CHAN2", None),

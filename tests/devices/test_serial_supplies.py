@@ -46,6 +46,7 @@ def _ask(port, command: bytes, size: int) -> bytes:
     return reply
 
 
+@pytest.mark.slow
 def test_korad_commands_without_terminators_fixed_width_replies_and_the_status_byte(served):
     servers = served("korad-ka3005p")
     with _line(servers, 9600) as port:

@@ -54,10 +54,12 @@ def upstream(resource: str) -> str:
     return f"{parts[1]}:{parts[2]}"
 
 
-def bench_profile(tmp_path: Path, psu: str, scope: str, *, psu_timeout_ms: int = 1000,
-                  scope_timeout_ms: int = 1000, steps: list[str] = INSTRUMENT_STEPS,
+def bench_profile(tmp_path: Path, psu: str, scope: str, *, psu_timeout_ms: int = 5000,
+                  scope_timeout_ms: int = 5000, steps: list[str] = INSTRUMENT_STEPS,
                   extra: str = "") -> Path:
-    """A real-bench style profile (no [sim]) whose instruments are `psu` and `scope`."""
+    """A real-bench style profile (no [sim]) whose instruments are `psu` and `scope`. The
+    timeouts are long (a healthy instrument answers in ms; under load the simulated ones in
+    this process may take a second): tests of a timeout pass theirs."""
     text = f'''name = "hostile bench"
 [target]
 probe_uid = "no-such-probe-0000"

@@ -80,6 +80,7 @@ def fetch_refused(resource: str) -> tuple[InstrumentGarbage, float, int]:
     return info.value, took, peak
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", list(DATA))
 def test_a_block_claiming_more_than_the_preamble_is_refused_from_its_header(model, scope_in_front):
     command, bound = DATA[model]
@@ -125,6 +126,7 @@ def test_a_record_longer_than_the_model_can_hold_is_refused_before_the_data_quer
     assert took < 0.8 * TIMEOUT_MS / 1000 and peak < MAX_ALLOCATED
 
 
+@pytest.mark.slow
 def test_a_siglent_descriptor_block_is_bounded_by_the_wavedesc_size(scope_in_front):
     scope = scope_in_front("siglent-sds2104x-plus", Rule(r":WAV:PRE\?", block_header(CLAIM)))
     error, took, peak = fetch_refused(scope.resource)

@@ -18,8 +18,11 @@ import pytest
 from .conftest import bench_profile, finish, run_cli, start_cli, upstream
 from .hostile import Rule, block_header, endless, http_server, reply, silent, trickle
 
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
+
 #: The profile timeout of the hostile instrument in these tests.
 TIMEOUT_S = 1.0
+TIMEOUTS = dict(psu_timeout_ms=int(TIMEOUT_S * 1000), scope_timeout_ms=int(TIMEOUT_S * 1000))
 #: What a process may take on top of its own timeouts: interpreter start, pyOCD's probe search
 #: for `check`, a 2-core machine shared with others (measured: 1.5-3 s for check, 1-2 s for run).
 START_S = 8.0
@@ -54,8 +57,8 @@ def test_check_gives_one_line_per_hostile_instrument_within_its_timeout(case, tm
     psu_rule, psu_text, scope_rule, scope_text = CHECK_CASES[case]
     psu = hostile(psu_rule, upstream=upstream(sim.psu_resource))
     scope = hostile(scope_rule, upstream=upstream(sim.scope_resource))
-    done = run_cli("check", "--profile", str(bench_profile(tmp_path, psu.resource, scope.resource)),
-                   timeout=60)
+    done = run_cli("check", "--profile", str(bench_profile(tmp_path, psu.resource, scope.resource,
+                                                           **TIMEOUTS)), timeout=60)
     assert done.returncode == 2
     psu_line, scope_line = _line(done.stdout, "PSU"), _line(done.stdout, "scope")
     assert re.search(rf"^FAIL PSU +{re.escape(psu.resource)}$", done.stdout, re.M), done.stdout
@@ -87,7 +90,7 @@ RUN_CASES = {
 def test_run_stops_with_one_line_within_its_timeout_and_the_psu_off(case, tmp_path, sim, hostile):
     rule, text = RUN_CASES[case]
     scope = hostile(rule, upstream=upstream(sim.scope_resource))
-    profile = bench_profile(tmp_path, sim.psu_resource, scope.resource)
+    profile = bench_profile(tmp_path, sim.psu_resource, scope.resource, **TIMEOUTS)
     done = finish(start_cli("run", "--profile", str(profile), "--cycles", "2", "-q"), timeout=60)
     assert done.returncode == 2, done.stderr
     stopped = [line for line in done.error_lines if line.startswith("benchtui: run stopped: ")]

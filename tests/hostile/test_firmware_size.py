@@ -19,6 +19,8 @@ from benchtui.cli import DEMO_PROFILE
 
 from .conftest import ROOT, finish, start_cli
 
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
+
 SIZE = 2 * 1024 ** 3
 FLASH = (0x08000000, 0x08200000)  # the STM32F767ZI's 2 MiB
 #: What loading may add to the process, at most: a few times the flash size (nothing is read).

@@ -224,6 +224,7 @@ def test_html_report_escapes_every_name(hostile_db):
     assert "bench &lt;img src=x onerror=alert(2)&gt;" in page
 
 
+@pytest.mark.slow
 def test_export_is_data_in_a_file_and_printable_on_a_terminal(hostile_db, tmp_path):
     out = tmp_path / "runs.csv"
     assert main(["export", str(hostile_db), "--out", str(out)]) == 0
@@ -261,6 +262,7 @@ def test_progress_lines_show_log_text_escaped():
     assert stream.getvalue() == r"target: \x1b]0;pwned\x07\x1b[2J\x1b[H\x1b[31m\rFAKE: all passed" + "\n"
 
 
+@pytest.mark.slow
 def test_an_instrument_error_queue_text_is_escaped_in_the_run_stopped_line(tmp_path, sim, hostile):
     """The PSU's error queue answers a text with ESC and CR in it after the first setpoint."""
     psu = hostile(Rule(r"SYST(EM)?:ERR(OR)?\?", reply(f'-222,"Data out of range{TERMINAL}\r{FORGED}"')),
@@ -272,6 +274,7 @@ def test_an_instrument_error_queue_text_is_escaped_in_the_run_stopped_line(tmp_p
     assert r"Data out of range\x1b]0;pwned\x07" in done.stderr, done.stderr
 
 
+@pytest.mark.slow
 def test_check_shows_a_hostile_identity_escaped(tmp_path, sim, hostile):
     psu = hostile(Rule(r"\*IDN\?", reply(f"RIGOL TECHNOLOGIES,DP832{TERMINAL},DP8A1,00.01.16")),
                   upstream=upstream(sim.psu_resource))

@@ -50,6 +50,7 @@ def test_a_scope_measurement_answered_with_nan_is_no_reading(tmp_path, sim, host
     assert measured.value is None and measured.reason == "9.91E37, SCPI's NAN: no reading"
 
 
+@pytest.mark.slow
 def test_check_says_no_reading_instead_of_printing_9_9e37(tmp_path, sim, hostile):
     psu = hostile(Rule(r":MEAS:VOLT\? CH1", reply("9.9E37")), upstream=upstream(sim.psu_resource))
     done = run_cli("check", "--profile", str(bench_profile(tmp_path, psu.resource, sim.scope_resource)),
@@ -79,6 +80,7 @@ async def test_a_run_stores_a_sentinel_reading_as_missing_with_the_reason(tmp_pa
     assert "has no value" in invalid[0].text
 
 
+@pytest.mark.slow
 def test_a_reading_far_outside_the_psu_range_stops_the_run_naming_psu_and_command(tmp_path, sim, hostile):
     psu = hostile(Rule(r":MEAS:CURR\? CH1", reply("1.5E+06")), upstream=upstream(sim.psu_resource))
     profile = bench_profile(tmp_path, psu.resource, sim.scope_resource)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import socket
+import threading
 import time
 
 import pytest
@@ -131,15 +132,19 @@ def test_a_block_larger_than_the_instrument_can_hold_is_refused_before_reading(h
         session.close()
 
 
+@pytest.mark.slow
 def test_a_late_reply_after_a_timeout_does_not_shift_the_next_replies(hostile):
     # The first :MEAS:VOLT? is answered only after our timeout; the next query must get its own
     # reply, not the late one.
+    sent = threading.Event()
+
     async def late(w, line):
         import asyncio
 
         await asyncio.sleep(0.5)
         w.write(b"1.111\n")
         await w.drain()
+        sent.set()
 
     psu = hostile(*scripted(Rule(r":MEAS:VOLT\? CH1", late), identity=RIGOL_PSU))
     psu.rules.insert(0, Rule(r":MEAS:CURR\? CH1", reply("0.222")))
@@ -147,7 +152,7 @@ def test_a_late_reply_after_a_timeout_does_not_shift_the_next_replies(hostile):
     try:
         with pytest.raises(InstrumentSilent):
             session.query(":MEAS:VOLT? CH1")
-        time.sleep(0.4)  # the late "1.111" has arrived by now
+        assert sent.wait(10), "the late reply was never sent"  # it is on its way to us now
         assert session.query(":MEAS:CURR? CH1") == "0.222"
     finally:
         session.close()

@@ -13,6 +13,7 @@ from benchtui.errors import StoreError
 from .conftest import finish, start_cli
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sets, named", [
     (["nWRP=0xFFF", "nWRP=0x000"], "--set 'nWRP=0x000': nWRP is already set by --set 'nWRP=0xFFF'"),
     (["nwrp=0xFFF", "NWRP=0xFFF"], "--set 'NWRP=0xFFF': NWRP is already set by --set 'nwrp=0xFFF'"),

@@ -27,6 +27,7 @@ def typo_profile(tmp_path: Path, target_type: str) -> tuple[Path, int]:
     return path, line
 
 
+@pytest.mark.slow
 def test_check_names_the_profile_line_and_suggests_pyocd_targets(tmp_path):
     path, line = typo_profile(tmp_path, "stm32f76zi")
     done = run_cli("check", "--profile", str(path), "--virtual", timeout=120)
@@ -41,6 +42,7 @@ def test_check_names_the_profile_line_and_suggests_pyocd_targets(tmp_path):
     assert "probes connected" not in done.stdout, "a profile error is not a probe problem"
 
 
+@pytest.mark.slow
 def test_run_stops_before_the_first_cycle(tmp_path):
     path, line = typo_profile(tmp_path, "stm32f999xx")
     done = finish(start_cli("run", "--profile", str(path), "--virtual", "--cycles", "2", "-q"), timeout=120)

@@ -55,6 +55,7 @@ def test_nets_named_like_numpy_arguments_export_as_themselves(db: Path, tmp_path
         assert npz["file"].shape == (50,) and float(npz["allow_pickle_dt"]) == 1e-6
 
 
+@pytest.mark.slow
 def test_export_into_a_missing_folder_or_onto_a_folder_is_one_line(db: Path, tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such" / "folder" / "c.csv"
     assert str(missing) in _one_line_error(benchtui("export", str(db), "--out", str(missing)))

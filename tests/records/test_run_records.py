@@ -39,6 +39,7 @@ def benchtui(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
                           text=True, timeout=timeout, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_a_chip_erase_loop_is_refused_without_yes_and_recorded_with_it(demo_copy, tmp_path):
     profile = demo_copy(erase="chip")
     refused = benchtui("run", "--profile", str(profile), "--virtual", "--cycles", "1", "-q")
@@ -55,6 +56,7 @@ def test_a_chip_erase_loop_is_refused_without_yes_and_recorded_with_it(demo_copy
     assert run.cycles == 1 and len(events) == 1 and "--yes" in events[0].text
 
 
+@pytest.mark.slow
 def test_a_truncated_hex_stops_the_run_before_the_first_cycle(demo_copy, tmp_path, small_firmware):
     lines = small_firmware.read_text().splitlines()
     cut = tmp_path / "cut.hex"

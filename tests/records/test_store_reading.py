@@ -10,6 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from benchtui.bench.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -46,6 +48,7 @@ def _killed_run(db: Path) -> None:
     assert Path(f"{db}-wal").stat().st_size > 4 * db.stat().st_size, "the data is in the -wal file"
 
 
+@pytest.mark.slow
 def test_report_and_export_read_a_killed_run_and_leave_the_database_file_whole(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     _killed_run(db)
@@ -75,6 +78,7 @@ def test_a_copy_without_its_wal_file_says_so(tmp_path: Path) -> None:
     assert f"{copy}: is empty" in report.stderr and "copy its -wal file (copy.db-wal)" in report.stderr
 
 
+@pytest.mark.slow
 def test_a_corrupt_row_is_one_line_naming_the_database(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     _killed_run(db)

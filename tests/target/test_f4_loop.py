@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+import pytest
+
 from benchtui.cli import start_virtual_bench
 from benchtui.profile import bundled, load_profile
+
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
 
 F4_DEMO = bundled.path("demo-stm32f407")
 

@@ -57,6 +57,7 @@ def test_factory_option_bytes(link: TargetLink) -> None:
     assert ob.differences_from_factory() == []
 
 
+@pytest.mark.slow
 def test_program_and_verify_seed_sized_hex_linked_at_itcm(link: TargetLink, seed_hex: Path) -> None:
     image = _image(link, seed_hex)
     assert image.start == 0x08000000 and image.size == 705_413
@@ -315,6 +316,7 @@ def test_program_erased_true_needs_sectors_this_link_erased(link: TargetLink, sm
     assert link.erased_sectors() == []
 
 
+@pytest.mark.slow
 def test_a_reset_mid_programming_is_classified_as_core_reset(small_hex) -> None:
     """An NRST pulse during a program burst resets the core: the error says so, with a hint."""
     from benchtui.errors import CoreReset

@@ -107,6 +107,7 @@ def test_a_faulting_word_does_not_hide_a_lost_link(monkeypatch):
         link.connect()
 
 
+@pytest.mark.slow
 def test_flash_erase_ob_run_go_on_with_every_identity_word_unreadable(tmp_path, small_firmware, capsys,
                                                                        monkeypatch):
     monkeypatch.chdir(tmp_path)

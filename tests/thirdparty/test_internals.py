@@ -12,6 +12,8 @@ somewhere deep in a run:
 
 from __future__ import annotations
 
+import pytest
+
 import ctypes
 import inspect
 import re
@@ -62,6 +64,7 @@ async def test_the_screen_internals_predraw_uses_are_there_on_a_running_screen()
         assert app.is_running          # the public form of App._running (tui/app.py)
 
 
+@pytest.mark.slow
 async def test_predraw_is_not_switched_off_after_warm_up_and_says_so_when_it_is(caplog, tmp_path):
     """After warm-up every hidden tab was drawn twice and Predraw still works; when an internal
     fails it stops with a warning naming the error, which the console's log tab shows."""

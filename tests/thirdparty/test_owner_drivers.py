@@ -48,6 +48,15 @@ class SPD3303X(SPDBase):
     ch_2 = Instrument.ChannelCreator(SPDChannel, 2, voltage_range=[0, 32], current_range=[0, 3.2])
 
 
+def eventually(read, check, what: str, timeout: float = 10.0):
+    """Poll `read()` until `check(value)` holds; return the value (fail naming `what`)."""
+    deadline = time.monotonic() + timeout
+    while not check(value := read()):
+        assert time.monotonic() < deadline, f"{what}: still {value!r} after {timeout} s"
+        time.sleep(0.01)
+    return value
+
+
 @pytest.fixture
 def bench(request):
     psu_model, scope_model = request.param
@@ -66,8 +75,8 @@ def test_pymeasure_keysight_e36312a_and_dsox1102g(bench):
         psu.ch_1.output_enabled = True
         assert psu.ch_1.voltage_setpoint == 3.3 and psu.ch_1.output_enabled is True
         assert bench.psu.channels[1].voltage == 3.3 and bench.psu.channels[1].output  # after a query
-        time.sleep(0.05)
-        assert psu.ch_1.voltage == pytest.approx(3.3, abs=0.1) and 0 < psu.ch_1.current < 0.5
+        eventually(lambda: psu.ch_1.voltage, lambda v: v == pytest.approx(3.3, abs=0.1), "the readback")
+        assert 0 < psu.ch_1.current < 0.5
         assert psu.check_errors() == []
 
         assert scope.id.startswith("KEYSIGHT TECHNOLOGIES,DSO-X 3034T")
@@ -88,6 +97,7 @@ def test_pymeasure_keysight_e36312a_and_dsox1102g(bench):
         scope.adapter.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bench", [("siglent-spd3303x", "siglent-sds2104x-plus")], indirect=True)
 def test_pymeasure_siglent_spd_and_sds1000xhd(bench):
     psu = SPD3303X(bench.psu_resource, **SOCKET)
@@ -98,18 +108,21 @@ def test_pymeasure_siglent_spd_and_sds1000xhd(bench):
         psu.ch_1.current_limit = 0.5
         psu.ch_1.enable_output(True)
         assert (psu.ch_1.voltage_setpoint, psu.ch_1.current_limit) == (3.3, 0.5)
-        # Long enough for an auto-sweep record taken wholly after power-on (auto timeout 50 ms
-        # + a 10 ms record, one cycle late at worst): 50 ms lost that race about 1 run in 3.
-        time.sleep(0.2)
         assert psu.system_status_code & 16               # SystemStatusCode.OUTPUT_ENABLED
-        assert psu.ch_1.voltage == pytest.approx(3.3, abs=0.1)
+        eventually(lambda: psu.ch_1.voltage, lambda v: v == pytest.approx(3.3, abs=0.1), "the readback")
         assert psu.error.startswith("0")
 
         assert scope.trigger.status in ("Auto", "Trig'd", "Arm", "Ready")   # running at power-on
         assert scope.timebase.scale == pytest.approx(1e-3)
         scope.channel_1.scale = 1.0
-        time.sleep(0.3)          # let the running scope take records of the steady 3.3 V rail
-        scope.trigger.status
+        # The running scope takes records of the steady 3.3 V rail: wait for one whose window
+        # begins after the scale change (after a pause the scope's lazy engine may still hand
+        # out records from up to ~0.1 s before). Their status query, as any client's poll, is
+        # what moves the acquisition on.
+        engine = bench.scope.engine
+        changed = engine.board.now()
+        eventually(lambda: scope.trigger.status and engine.last.t0, lambda t0: t0 >= changed,
+                   "a record begun after the scale change")
         scope.trigger.stop()
         assert scope.acquisition.points == 10_000 and scope.wf_C1.max_point >= 10_000
         scope.wf_C1.source = "C1"

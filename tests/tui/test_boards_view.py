@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from textual.widgets import DataTable, Input
 
 from benchtui.bench.board_tracking import BoardSlot
@@ -15,6 +16,8 @@ from benchtui.tui.dialogs import TextScreen
 from tests.bench.test_boards import uid, write_batch
 
 from .conftest import WAIT_S, absent_profile, connected, log_has, on_screen, screen_text, wait_for
+
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
 
 
 async def test_the_results_tab_compares_the_boards_and_names_the_one_that_stands_out(tmp_path) -> None:

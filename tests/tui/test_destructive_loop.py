@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from textual.widgets import Input
 
 from benchtui.bench.store import open_store
@@ -11,6 +12,8 @@ from benchtui.tui.app import BenchApp
 from benchtui.tui.dialogs import ConfirmDialog
 
 from .conftest import connected, log_has, wait_for
+
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
 
 
 async def test_a_chip_erase_loop_is_confirmed_once_in_a_dialog_and_recorded(bench_factory):

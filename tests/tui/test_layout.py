@@ -3,12 +3,15 @@ instruments are not there: the console must still open, say so in words, and sta
 
 from __future__ import annotations
 
+import pytest
+
 from benchtui.tui.app import BenchApp
 from benchtui.tui.dialogs import TextScreen
 
 from .conftest import log_has, on_screen, screen_text, wait_for
 
 
+@pytest.mark.slow
 async def test_80x24_frame_regions(absent_bench):
     app = BenchApp(absent_bench)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -24,7 +27,7 @@ async def test_80x24_frame_regions(absent_bench):
         assert "✗ PSU connection refused" in rows[1] and "✗ scope connection refused" in rows[1]
         assert "○ target not connected" in rows[1]
         assert rows[2].split() == ["0", "Overview", "1", "Power", "2", "Target", "3", "Scope", "4", "Loop",
-                                   "5", "Results", "6", "Log"], rows[:4]
+                                   "5", "Results", "6", "Log", "7", "Shmoo"], rows[:4]
         assert rows[-1].split()[:12] == ["p", "Power-cycle", "f", "Flash", "l", "Run", "loop", "r",
                                          "Reconnect", "?", "Help", "q"], rows[-3:]
         text = "\n".join(rows)
@@ -43,6 +46,7 @@ async def test_missing_instrument_is_reported_in_words(absent_bench):
         assert app.is_running
 
 
+@pytest.mark.slow
 async def test_help_lists_every_key(absent_bench):
     app = BenchApp(absent_bench)
     async with app.run_test(size=(110, 40)) as pilot:
@@ -56,6 +60,7 @@ async def test_help_lists_every_key(absent_bench):
         assert not isinstance(app.screen, TextScreen)
 
 
+@pytest.mark.slow
 async def test_number_keys_switch_tabs_and_palette_finds_actions(absent_bench):
     app = BenchApp(absent_bench)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -67,6 +72,7 @@ async def test_number_keys_switch_tabs_and_palette_finds_actions(absent_bench):
         await on_screen(pilot, "Mass erase…", "the palette to name the button's name")
 
 
+@pytest.mark.slow
 async def test_tab_bar_and_key_bar_are_clickable(absent_bench):
     """The tabs and the footer keys are one line each (cheap to draw); a click still works."""
     from benchtui.tui.keys import TAB_KEYS, TABS

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 
+import pytest
 from textual.app import App, ComposeResult
 
 from benchtui.tui.logview import STAMP_WIDTH, LogView, log_line, wrap_offsets
@@ -66,6 +67,7 @@ async def test_scrolled_back_the_view_stays_put_and_old_lines_go_past_max_lines(
         assert rows(view)[-1].endswith("cycle 349")
 
 
+@pytest.mark.slow
 async def test_a_full_log_adds_nothing_per_line_for_the_garbage_collector_to_walk() -> None:
     """RichLog kept ~26 tracked objects a line: 5000 lines made every full collection ~80 ms."""
     app = LogApp()

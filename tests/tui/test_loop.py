@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 
+import pytest
 from textual.widgets import DataTable, Input
 
 from benchtui.tui.app import BenchApp
@@ -11,6 +12,8 @@ from benchtui.tui.dialogs import TextScreen
 from benchtui.tui.widgets import StripPlot
 
 from .conftest import connected, log_has, log_lines, on_screen, screen_text, wait_for
+
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
 
 LOOP_WAIT_S = 60.0
 

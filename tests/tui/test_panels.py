@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 
 from benchtui.tui.app import BenchApp
@@ -42,6 +43,7 @@ async def test_power_cycle_from_the_keyboard(bench_factory):
                        and abs(psu.reading.voltage - profile.psu.voltage) < 0.2, "readback ON at the setpoint")
 
 
+@pytest.mark.slow
 async def test_setpoint_beyond_the_profile_maximum_is_refused_in_words(bench_factory):
     vb, profile = bench_factory()
     app = BenchApp(profile)
@@ -58,6 +60,7 @@ async def test_setpoint_beyond_the_profile_maximum_is_refused_in_words(bench_fac
         assert abs(vb.instruments.psu.channels[1].voltage - 3.1) < 1e-9
 
 
+@pytest.mark.slow
 async def test_connect_shows_identity_option_bytes_and_sector_map(bench_factory):
     vb, profile = bench_factory()
     app = BenchApp(profile)
@@ -74,6 +77,7 @@ async def test_connect_shows_identity_option_bytes_and_sector_map(bench_factory)
         assert "no sector write-protected" in text
 
 
+@pytest.mark.slow
 async def test_flash_with_progress_and_verify(bench_factory):
     vb, profile = bench_factory()
     app = BenchApp(profile)
@@ -89,6 +93,7 @@ async def test_flash_with_progress_and_verify(bench_factory):
                        "the target tab's progress line")
 
 
+@pytest.mark.slow
 async def test_destructive_action_cancelled_then_confirmed(bench_factory):
     vb, profile = bench_factory()
     app = BenchApp(profile)
@@ -107,6 +112,7 @@ async def test_destructive_action_cancelled_then_confirmed(bench_factory):
         assert sum("mass erase done" in line for line in log_lines(app)) == 1
 
 
+@pytest.mark.slow
 async def test_erase_sectors_dialog_cancels_then_erases_only_the_chosen_sectors(bench_factory):
     from textual.widgets import SelectionList
     vb, profile = bench_factory()
@@ -130,6 +136,7 @@ async def test_erase_sectors_dialog_cancels_then_erases_only_the_chosen_sectors(
         assert {n: after.get(n, 0) - before.get(n, 0) for n in after if after.get(n, 0) != before.get(n, 0)} == {3: 1}
 
 
+@pytest.mark.slow
 async def test_program_picks_a_file(bench_factory, tmp_path):
     vb, profile = bench_factory()
     app = BenchApp(profile)
@@ -146,6 +153,7 @@ async def test_program_picks_a_file(bench_factory, tmp_path):
         assert not isinstance(app.screen, ConfirmDialog), "nothing to flash was picked"
 
 
+@pytest.mark.slow
 async def test_scope_capture_draws_every_net_with_features(bench_factory):
     vb, profile = bench_factory()
     app = BenchApp(profile)

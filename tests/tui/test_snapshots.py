@@ -22,6 +22,8 @@ from benchtui.tui.widgets import WaveformPlot
 
 from .conftest import connected, on_screen, wait_for
 
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
+
 #: Register values of the pinned option bytes: RDP level 0, sectors 0-3 write-protected.
 OPTCR, OPTCR1 = 0x0FFCAAED, 0x00400080
 

@@ -4,11 +4,15 @@ and again after the terminal is resized."""
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Button, ContentSwitcher, DataTable
 
 from benchtui.tui.app import BenchApp
+from benchtui.tui.keys import TABS
 
 from .conftest import screen_text, wait_for
+
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
 
 
 def hidden_panels(app):
@@ -21,7 +25,7 @@ async def test_hidden_tabs_are_laid_out_before_their_first_visit_and_the_screen_
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: app.warmed_up, "the warm-up and the tabs drawn ahead")
         switcher, hidden = hidden_panels(app)
-        assert switcher.current == "overview-panel" and len(hidden) == 6
+        assert switcher.current == "overview-panel" and len(hidden) == len(TABS) - 1
         assert app.predraw.drawn == 2 * len(hidden)  # two passes (see tabs.py)
         for panel in hidden:
             assert not panel.display, panel.id
@@ -63,4 +67,4 @@ async def test_drawing_ahead_waits_while_a_widget_has_the_focus(absent_bench):
         assert app.focused is button and app.predraw.drawn == drawn and not app.predraw.done
         app.screen.set_focus(None)
         await wait_for(pilot, lambda: app.predraw.done, "the tabs drawn once nothing has the focus")
-        assert app.predraw.drawn == drawn + 12
+        assert app.predraw.drawn == drawn + 2 * (len(TABS) - 1)

@@ -3,6 +3,7 @@ target panel after any connect, the scope tab's violation marks, the loop tab at
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Button, Input
 
 from benchtui.tui.app import BenchApp
@@ -12,6 +13,8 @@ from benchtui.tui.panels.scope import out_of_limit
 from benchtui.tui.widgets import PsuHistory
 
 from .conftest import connected, log_has, on_screen, power_on, screen_text, wait_for
+
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
 
 LOOP_WAIT_S = 60.0
 

@@ -53,6 +53,7 @@ def test_connect_under_reset_reads_identity(uid, tmp_path):
         assert target.is_halted()
 
 
+@pytest.mark.slow
 def test_file_programmer_700k_hex_reads_back(uid, tmp_path):
     data = random.Random(7).randbytes(700 * 1024)
     ih = IntelHex()

@@ -58,6 +58,7 @@ def _link(uid: str) -> TargetLink:
     return TargetLink(TargetConfig(probe_uid=uid, target_type="stm32f767zg"))
 
 
+@pytest.mark.slow
 def test_a_lock_held_by_another_client_is_a_timed_error_not_a_deadlock(served, monkeypatch):
     monkeypatch.setattr(twin_server, "LOCK_TIMEOUT_S", 0.5)
     twin, srv = served
@@ -90,6 +91,7 @@ def test_a_client_that_dies_holding_the_lock_does_not_block_the_next(served):
     link.disconnect()
 
 
+@pytest.mark.slow
 def test_a_server_that_never_answers_is_probe_lost_within_the_timeout(monkeypatch):
     monkeypatch.setattr(remote, "REQUEST_TIMEOUT_S", 0.5)
     silent = socket.socket()
@@ -150,6 +152,7 @@ def test_the_server_binds_exactly_its_host_and_a_busy_port_is_one_line():
     assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.7") and not is_loopback("")
 
 
+@pytest.mark.slow
 def test_a_stuck_probe_mid_run_is_a_recorded_failure_and_the_run_ends(virtual_bench, monkeypatch):
     """The probe server stops answering during a loop: the step fails with ProbeLost within the
     request timeout, the cycle is stored with it, the run ends with status error."""
@@ -205,6 +208,7 @@ def test_a_stuck_probe_mid_run_is_a_recorded_failure_and_the_run_ends(virtual_be
     assert "no reply from the probe server" in cycle.error_text
 
 
+@pytest.mark.slow
 def test_benchtui_sim_stops_on_ctrl_c_with_a_stuck_client_and_a_busy_port_is_one_line(tmp_path):
     import re
     import signal

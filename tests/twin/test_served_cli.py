@@ -36,6 +36,7 @@ def test_server_uid_names_loopback_port():
         server.stop()
 
 
+@pytest.mark.slow
 def test_commander_reads_optcr(served, tmp_path):
     _, server = served
     res = pyocd("commander", "-u", server.uid, "-t", "stm32f767zi", "-M", "under-reset",
@@ -45,6 +46,7 @@ def test_commander_reads_optcr(served, tmp_path):
     assert ("dfffaafd" if twin.flash.dual_bank else "ffffaafd") in res.stdout.lower()
 
 
+@pytest.mark.slow
 def test_flash_then_chip_erase(served, tmp_path):
     twin, server = served
     data = random.Random(3).randbytes(40 * 1024)

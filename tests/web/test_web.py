@@ -16,6 +16,8 @@ import pytest
 
 from benchtui.cli import main
 
+pytestmark = pytest.mark.slow  # see pyproject: the fast tier is -m "not slow"
+
 #: Starting the console behind the page: a Python process, the virtual bench, the first frame.
 FIRST_FRAME_S = 60.0
 

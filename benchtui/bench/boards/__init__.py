@@ -277,10 +277,14 @@ def _with_features(row: BoardRow, fleet: FleetMatrix, sel: np.ndarray) -> BoardR
     features = {}
     for j, name in enumerate(m.names):
         v = m.values[sel, j]
-        v = v[~np.isnan(v)]
+        present = ~np.isnan(v)
+        v = v[present]
         if v.size:
+            marks = m.bounds[sel, j][present] if m.bounds is not None else np.zeros(0)
+            censored = int(np.count_nonzero(marks))
+            bound = None if not censored else "lower" if (marks > 0).sum() >= (marks < 0).sum() else "upper"
             features[name] = FeatureSummary(name, m.units[j], m.kinds[j], int(v.size),
-                                            float(median(v)), mad(v))
+                                            float(median(v)), mad(v), censored, bound)
     return BoardRow(**{**row.__dict__, "features": features})
 
 

@@ -28,6 +28,15 @@ class FeatureSummary:
     n: int
     median: float
     spread: float  # 1.4826 x MAD of the board's cycles (a robust standard deviation)
+    #: Cycles whose value is only a bound (a fault catch that did not fire), and which bound.
+    censored: int = 0
+    bound: str | None = None
+
+    @property
+    def median_bound(self) -> str | None:
+        """"lower"/"upper" when more than half the values are bounds: the median is one too
+        ("≥ 1.100 V": at least half the cycles never went below the trigger level)."""
+        return self.bound if self.censored * 2 > self.n else None
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,12 @@ scale, the step order) and the state the board was left in (protection after the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...profile import STEP_NAMES
-from ..records import CycleRecord
+from ..records import CycleRecord, failure_mode
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class RunContext:
     fault_vdd: tuple[int, int] = (0, 0)
     #: The lowest VDD those captures show (None if none recorded VDD).
     fault_vdd_min: float | None = None
+    #: Per failure mode, the FLASH_SR error flags its failures reported (by name, as the
+    #: family's decoder wrote them into the error text); a mode absent here: unknown.
+    flash_sr: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_metadata(cls, metadata: dict[str, Any], cycles: list[CycleRecord] = ()) -> "RunContext":
@@ -81,8 +85,28 @@ class RunContext:
                    fault_level=_num(fault.get("level")), fault_slope=fault.get("slope"),
                    sim_time_scale=_num(sim.get("time_scale")) if isinstance(sim, dict) else None,
                    steps=steps, final=final_state(cycles),
-                   target=target.get("target_type"),
+                   target=target.get("target_type"), flash_sr=flash_sr_by_mode(cycles),
                    **_fault_vdd(cycles, limits.get("VDD", (None, None))[0]))
+
+
+#: "FLASH_SR=0x00000082: OPERR (operation error ...); ERSERR (erase sequence error)" in a
+#: flash step's error text (devices/mcu: each family decodes its own flags).
+_SR = re.compile(r"FLASH_SR=0x[0-9A-Fa-f]+:?(?P<flags>.*)$")
+_FLAG = re.compile(r"(?:^|;)\s*([A-Z][A-Z0-9]*ERR|EOP|BSY)\b")
+
+
+def flash_sr_by_mode(cycles: list[CycleRecord]) -> dict[str, tuple[str, ...]]:
+    """The FLASH_SR flags each failure mode's cycles reported, in the order first seen."""
+    out: dict[str, list[str]] = {}
+    for c in cycles:
+        match = _SR.search(c.error_text or "") if not c.passed else None
+        if match is None:
+            continue
+        flags = out.setdefault(failure_mode(c.failed_step, c.error_class) or "unknown", [])
+        for flag in _FLAG.findall(match.group("flags")):
+            if flag not in flags and flag != "BSY":
+                flags.append(flag)
+    return {mode: tuple(flags) for mode, flags in out.items()}
 
 
 def _fault_vdd(cycles: list[CycleRecord], vdd_min: float | None) -> dict[str, Any]:
@@ -140,4 +164,4 @@ def _num(value: Any) -> float | None:
         return None
 
 
-__all__ = ["FinalState", "RunContext", "TWIN_PROBE_PREFIX", "final_state"]
+__all__ = ["FinalState", "RunContext", "TWIN_PROBE_PREFIX", "final_state", "flash_sr_by_mode"]

@@ -1,89 +1,123 @@
 """Loading and checking the knowledge base (`knowledge.toml` beside this file).
 
-The file is data reviewed like code; this module only reads it into frozen records and
-refuses a broken one with a one-line error naming the file, the entry and the key.
+The file is data reviewed like code. It is read by the profile's validated TOML loader (the
+dataclasses below declare each table, its keys and their choices), so that a broken entry is
+refused with the same one-line error a profile gets, naming the file, the line and the key; the
+rules across entries (a part or source that must exist, texts that must not be empty) follow.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
-import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ...errors import KnowledgeError
+from ...errors import KnowledgeError, ProfileError
+from ...profile.loader import Ctx, build, option, read_text, read_toml
 
 #: Package data, found through importlib.resources (the package is installed as files).
 KNOWLEDGE_FILE = Path(str(resources.files(__package__).joinpath("knowledge.toml")))
 DIRECTIONS = ("below", "above")
-#: The conditions a [[catch]] line may name (checked in diagnosis/__init__.py).
+#: The conditions a [[catch]] line or a [mode.measure_if] may name (checked in diagnose.py).
 CONDITIONS = ("always", "fault_catch_not_nrst", "fault_catch_is_nrst", "fault_catch_not_vdd",
               "sim_time_scale_zero")
 #: When a [[salvage]] entry applies.
 SALVAGE_WHEN = ("write_protected", "pcrop_selected", "rdp_level_1", "rdp_level_2")
 
 
-@dataclass(frozen=True)
+def _internal(default: Any) -> Any:
+    """A field the loader leaves alone (filled from the table's key, or after loading)."""
+    return field(default=default, metadata={"internal": True})
+
+
+@dataclass(frozen=True, kw_only=True)
 class Part:
-    id: str
-    name: str
-    what: str
-    check: tuple[str, ...]
-    sources: tuple[str, ...]
-    measure: str = ""
+    name: str = option()
+    what: str = option()
+    check: tuple[str, ...] = option()
+    sources: tuple[str, ...] = option(())
+    measure: str = option("")
+    id: str = _internal("")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EvidenceRule:
-    id: str
-    features: tuple[str, ...]
-    direction: str
-    part: str
-    observation: str
-    meaning: str
-    measure: str
-    sources: tuple[str, ...]
+    id: str = option()
+    features: tuple[str, ...] = option()
+    direction: str = option(choices=DIRECTIONS)
+    part: str = option()
+    observation: str = option()
+    meaning: str = option()
+    #: The part's measurement when not given.
+    measure: str = option("")
+    sources: tuple[str, ...] = option(())
 
     def matches(self, feature: str, direction: str) -> bool:
         return direction == self.direction and any(fnmatch.fnmatchcase(feature, p) for p in self.features)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModeRule:
-    id: str
-    words: tuple[str, ...]
-    part: str
-    observation: str
-    meaning: str
-    measure: str
-    too_few: str = ""
+    """What a failure mode alone suggests: its words ("core reset", "flash error"), optionally
+    the steps it applies to and the FLASH_SR bits that must be among those the failures set."""
+
+    id: str = option()
+    words: tuple[str, ...] = option()
+    part: str = option()
+    observation: str = option()
+    meaning: str = option()
+    measure: str = option()
+    #: The part in a few words for "the failure mode alone suggests ..." (default: the part's name).
+    hint: str = option("")
+    steps: tuple[str, ...] = option(())
+    flash_sr: tuple[str, ...] = option(())
+    too_few: str = option("")
     #: condition -> measurement that replaces `measure` when the condition holds.
-    measure_if: tuple[tuple[str, str], ...] = ()
+    measure_if: dict[str, str] = option({})
 
-    def matches(self, mode: str) -> bool:
-        return any(w in mode for w in self.words)
+    def matches(self, mode: str, sr_bits: tuple[str, ...] | None = None) -> bool:
+        """The mode's words, its step among `steps`, and (when the failures' FLASH_SR bits are
+        known) one of `flash_sr` among them."""
+        step = mode.split(" (", 1)[0]
+        if not any(w in mode for w in self.words) or (self.steps and step not in self.steps):
+            return False
+        return not self.flash_sr or sr_bits is None or any(b in self.flash_sr for b in sr_bits)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CatchRule:
-    words: tuple[str, ...]
-    condition: str
-    text: str
+    words: tuple[str, ...] = option()
+    condition: str = option(choices=CONDITIONS)
+    text: str = option()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SalvageRule:
-    id: str
-    when: str
-    title: str
-    commands: tuple[str, ...]
-    console: str
-    cost: str
-    sources: tuple[str, ...]
-    needs: str = ""
+    id: str = option()
+    when: str = option(choices=SALVAGE_WHEN)
+    title: str = option()
+    commands: tuple[str, ...] = option(())
+    console: str = option("")
+    cost: str = option()
+    sources: tuple[str, ...] = option(())
+    needs: str = option("")
+
+
+@dataclass(frozen=True, kw_only=True)
+class KnowledgeFile:
+    """The file's top level, as the loader reads it."""
+
+    families: tuple[str, ...] = option(())
+    parts: dict[str, Part] = option()
+    evidence: tuple[EvidenceRule, ...] = option(())
+    mode: tuple[ModeRule, ...] = option(())
+    catch: tuple[CatchRule, ...] = option(())
+    salvage: tuple[SalvageRule, ...] = option(())
+    sources: dict[str, str] = option()
 
 
 @dataclass(frozen=True)
@@ -100,8 +134,12 @@ class KnowledgeBase:
         """The first evidence rule that matches a feature and direction."""
         return next((r for r in self.evidence if r.matches(feature, direction)), None)
 
-    def mode_rule(self, mode: str) -> ModeRule | None:
-        return next((r for r in self.modes if r.matches(mode)), None)
+    def evidence_rule(self, rule_id: str) -> EvidenceRule:
+        return next(r for r in self.evidence if r.id == rule_id)
+
+    def mode_rule(self, mode: str, sr_bits: tuple[str, ...] | None = None) -> ModeRule | None:
+        """The first mode rule that matches a failure mode (and its FLASH_SR bits, if known)."""
+        return next((r for r in self.modes if r.matches(mode, sr_bits)), None)
 
     def source_texts(self, ids: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(self.sources[i] for i in ids)
@@ -112,114 +150,69 @@ def load_knowledge(path: str | Path = KNOWLEDGE_FILE) -> KnowledgeBase:
     """Read and check the knowledge base (cached per path)."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise KnowledgeError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise KnowledgeError(f"{path}: not valid TOML: {exc}") from None
-    r = _Reader(path)
-    sources = {str(k): r.text(v, f"sources.{k}") for k, v in r.table(data, "sources").items()}
-    parts = {pid: Part(pid, r.text(p.get("name"), f"parts.{pid}.name"),
-                       r.text(p.get("what"), f"parts.{pid}.what"),
-                       r.texts(p.get("check"), f"parts.{pid}.check"),
-                       r.refs(p.get("sources", []), f"parts.{pid}.sources", sources),
-                       r.text(p.get("measure", ""), f"parts.{pid}.measure", empty=True))
-             for pid, p in r.table(data, "parts").items()}
-    evidence = []
-    for i, e in enumerate(r.array(data, "evidence")):
-        at = f"evidence[{i}] ({e.get('id', '?')})"
-        direction = r.text(e.get("direction"), f"{at}.direction")
-        if direction not in DIRECTIONS:
-            raise KnowledgeError(f"{path}: {at}.direction: {direction!r} is not one of {', '.join(DIRECTIONS)}")
-        part = r.part(e.get("part"), f"{at}.part", parts)
-        evidence.append(EvidenceRule(
-            r.text(e.get("id"), f"{at}.id"), r.texts(e.get("features"), f"{at}.features"), direction, part,
-            r.text(e.get("observation"), f"{at}.observation"), r.text(e.get("meaning"), f"{at}.meaning"),
-            r.text(e.get("measure", parts[part].measure), f"{at}.measure"),
-            r.refs(e.get("sources", []), f"{at}.sources", sources)))
-    modes = []
-    for i, m in enumerate(r.array(data, "mode")):
-        at = f"mode[{i}] ({m.get('id', '?')})"
-        modes.append(ModeRule(r.text(m.get("id"), f"{at}.id"), r.texts(m.get("words"), f"{at}.words"),
-                              r.part(m.get("part"), f"{at}.part", parts),
-                              r.text(m.get("observation"), f"{at}.observation"),
-                              r.text(m.get("meaning"), f"{at}.meaning"), r.text(m.get("measure"), f"{at}.measure"),
-                              r.text(m.get("too_few", ""), f"{at}.too_few", empty=True),
-                              r.conditional(m.get("measure_if", {}), f"{at}.measure_if")))
-    catches = []
-    for i, c in enumerate(r.array(data, "catch")):
-        at = f"catch[{i}]"
-        condition = r.text(c.get("condition"), f"{at}.condition")
-        if condition not in CONDITIONS:
-            raise KnowledgeError(f"{path}: {at}.condition: {condition!r} is not one of {', '.join(CONDITIONS)}")
-        catches.append(CatchRule(r.texts(c.get("words"), f"{at}.words"), condition, r.text(c.get("text"), f"{at}.text")))
-    salvage = []
-    for i, s in enumerate(r.array(data, "salvage")):
-        at = f"salvage[{i}] ({s.get('id', '?')})"
-        when = r.text(s.get("when"), f"{at}.when")
-        if when not in SALVAGE_WHEN:
-            raise KnowledgeError(f"{path}: {at}.when: {when!r} is not one of {', '.join(SALVAGE_WHEN)}")
-        salvage.append(SalvageRule(r.text(s.get("id"), f"{at}.id"), when, r.text(s.get("title"), f"{at}.title"),
-                                   r.texts(s.get("commands", []), f"{at}.commands", empty=True),
-                                   r.text(s.get("console", ""), f"{at}.console", empty=True),
-                                   r.text(s.get("cost"), f"{at}.cost"),
-                                   r.refs(s.get("sources", []), f"{at}.sources", sources),
-                                   r.text(s.get("needs", ""), f"{at}.needs", empty=True)))
-    return KnowledgeBase(tuple(str(f) for f in data.get("families", [])), parts, tuple(evidence),
-                         tuple(modes), tuple(catches), tuple(salvage), sources)
+        data, ctx = read_toml(read_text(path, "knowledge base"), str(path))
+        raw = build(KnowledgeFile, data, ctx, (), path.parent)
+    except ProfileError as exc:
+        raise KnowledgeError(str(exc)) from None
+    return _checked(raw, ctx)
 
 
-class _Reader:
-    """Type checks with errors that name the file and the key."""
+def _checked(raw: KnowledgeFile, ctx: Ctx) -> KnowledgeBase:
+    """The rules across entries: parts and sources that exist, texts that say something."""
+    def fail(keypath: tuple[str, ...], why: str) -> KnowledgeError:
+        return KnowledgeError(str(ctx.error(keypath, why)))
 
-    def __init__(self, path: Path):
-        self.path = path
+    def texts(entry: Any, at: tuple[str, ...], *required: str) -> None:
+        for name in required:
+            value = getattr(entry, name)
+            values = value if isinstance(value, tuple) else (value,)
+            if not values or not all(v.strip() for v in values):
+                raise fail(at + (name,), "must not be empty")
 
-    def _fail(self, key: str, why: str) -> KnowledgeError:
-        return KnowledgeError(f"{self.path}: {key}: {why}")
-
-    def table(self, data: dict, key: str) -> dict[str, Any]:
-        value = data.get(key)
-        if not isinstance(value, dict) or not value:
-            raise self._fail(key, "missing or not a table")
-        return value
-
-    def array(self, data: dict, key: str) -> list[dict]:
-        value = data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise self._fail(key, "not an array of tables")
-        return value
-
-    def text(self, value: Any, key: str, *, empty: bool = False) -> str:
-        if not isinstance(value, str) or (not empty and not value.strip()):
-            raise self._fail(key, "missing or not a text")
-        return value
-
-    def texts(self, value: Any, key: str, *, empty: bool = False) -> tuple[str, ...]:
-        if not isinstance(value, list) or (not empty and not value) or not all(isinstance(v, str) and v for v in value):
-            raise self._fail(key, "missing or not a list of texts")
-        return tuple(value)
-
-    def refs(self, value: Any, key: str, sources: dict[str, str]) -> tuple[str, ...]:
-        ids = self.texts(value, key, empty=True)
-        unknown = [i for i in ids if i not in sources]
+    def refs(ids: tuple[str, ...], at: tuple[str, ...]) -> None:
+        unknown = [i for i in ids if i not in raw.sources]
         if unknown:
-            raise self._fail(key, f"unknown source {unknown[0]!r} (not in [sources])")
-        return ids
+            raise fail(at, f"unknown source {unknown[0]!r} (not in [sources])")
 
-    def conditional(self, value: Any, key: str) -> tuple[tuple[str, str], ...]:
-        if not isinstance(value, dict):
-            raise self._fail(key, "not a table of condition = text")
-        for cond in value:
+    def part(pid: str, at: tuple[str, ...]) -> None:
+        if pid not in raw.parts:
+            raise fail(at, f"unknown part {pid!r} (parts: {', '.join(raw.parts)})")
+
+    if not raw.parts:
+        raise fail(("parts",), "must list at least one part")
+    for key, text in raw.sources.items():
+        if not text.strip():
+            raise fail(("sources", key), "must not be empty")
+    parts = {}
+    for pid, p in raw.parts.items():
+        texts(p, ("parts", pid), "name", "what", "check")
+        refs(p.sources, ("parts", pid, "sources"))
+        parts[pid] = dataclasses.replace(p, id=pid)
+    evidence = []
+    for i, e in enumerate(raw.evidence):
+        at = (f"evidence[{i}]",)
+        texts(e, at, "id", "features", "observation", "meaning")
+        part(e.part, at + ("part",))
+        refs(e.sources, at + ("sources",))
+        evidence.append(e if e.measure.strip() else dataclasses.replace(e, measure=parts[e.part].measure))
+        if not evidence[-1].measure.strip():
+            raise fail(at + ("measure",), f"missing, and part {e.part!r} has no measure")
+    modes = []
+    for i, m in enumerate(raw.mode):
+        at = (f"mode[{i}]",)
+        texts(m, at, "id", "words", "observation", "meaning", "measure")
+        part(m.part, at + ("part",))
+        for cond in m.measure_if:
             if cond not in CONDITIONS:
-                raise self._fail(f"{key}.{cond}", f"unknown condition (known: {', '.join(CONDITIONS)})")
-        return tuple((str(c), self.text(v, f"{key}.{c}")) for c, v in value.items())
-
-    def part(self, value: Any, key: str, parts: dict[str, Part]) -> str:
-        pid = self.text(value, key)
-        if pid not in parts:
-            raise self._fail(key, f"unknown part {pid!r} (parts: {', '.join(parts)})")
-        return pid
+                raise fail(at + ("measure_if", cond), f"unknown condition (known: {', '.join(CONDITIONS)})")
+        modes.append(m if m.hint else dataclasses.replace(m, hint=f"the {parts[m.part].name}"))
+    for i, c in enumerate(raw.catch):
+        texts(c, (f"catch[{i}]",), "words", "text")
+    for i, s in enumerate(raw.salvage):
+        texts(s, (f"salvage[{i}]",), "id", "title", "cost")
+        refs(s.sources, (f"salvage[{i}]", "sources"))
+    return KnowledgeBase(raw.families, parts, tuple(evidence), tuple(modes), raw.catch, raw.salvage,
+                         dict(raw.sources))
 
 
 __all__ = ["CONDITIONS", "CatchRule", "EvidenceRule", "KNOWLEDGE_FILE", "KnowledgeBase", "KnowledgeError",

@@ -12,12 +12,14 @@ import dataclasses
 import math
 from typing import Any
 
-from ..analysis import Analysis
+from ..analysis import SIGNATURE_EFFECT, Analysis
 from ..diagnosis import Diagnosis, diagnose, load_knowledge
+from ..ranktest import EXACT_MAX_CYCLES
 from ..records import RunSummary
+from ..sequential import FAMILY_ALPHA
 from .html import write_html
 from .markdown import format_markdown
-from .model import Report, load_report
+from .model import Report, load_report, plan_of
 from .text import format_report
 
 
@@ -31,7 +33,11 @@ def report_json(analysis: Analysis, run: RunSummary, diagnosis: Diagnosis | None
     for f in analysis.findings:
         row = dataclasses.asdict(f)
         rule = kb.rule_for(f.feature, f.direction) if f.role == "evidence" else None
-        row.update(threshold_text=f.threshold_text, confidence=f.confidence,
+        # The separation in the finding's direction is "auc"; the raw orientation only here, named.
+        row["auc_fail_above_pass"] = row.pop("auc_raw")
+        row["auc_fail_above_pass_ci"] = row.pop("auc_raw_ci")
+        row.update(auc=f.auc, auc_ci=f.auc_ci, threshold_text=f.threshold_text, confidence=f.confidence,
+                   censored_text=f.censored_text,
                    part=kb.parts[rule.part].name if rule else None, part_id=rule.part if rule else None,
                    rule=rule.id if rule else None)
         features.append(row)
@@ -40,13 +46,24 @@ def report_json(analysis: Analysis, run: RunSummary, diagnosis: Diagnosis | None
         "cycles": analysis.cycles,
         "failures": analysis.failures,
         "failures_by_step": dict(analysis.failures_by_step),
-        "rail_signature": analysis.rail_signature,
+        "status": diagnosis.status,
+        "settled": diagnosis.settled,
+        "more_cycles": diagnosis.more_cycles,
+        "rail_signature": diagnosis.rail_signature,
         "verdict": diagnosis.verdict,
         "happened": diagnosis.happened,
+        "decision": {"rule": diagnosis.rule, "level": analysis.level, "alpha": FAMILY_ALPHA,
+                     "evidence_tests": analysis.tests, "consequence_tests": analysis.consequence_tests,
+                     "test": f"two-sided Mann-Whitney (exact up to {EXACT_MAX_CYCLES} cycles, else normal with "
+                             f"the tie correction)",
+                     "correction": analysis.method or "none (no test made)",
+                     "effect_floor": SIGNATURE_EFFECT,
+                     "auc": "separation in the direction of each finding's threshold (1 = perfect split); "
+                            "auc_fail_above_pass is P(value in a failing cycle > in a passing one), ties half"},
         "findings": [_item_json(i) for i in diagnosis.items],
         "salvage": [dataclasses.asdict(s) for s in diagnosis.salvage],
         "more_data": list(diagnosis.more_data),
-        "summary": list(analysis.summary),
+        "summary": list(diagnosis.summary),
         "features": features,
         "consequences": [f.feature + (f" [{f.step}]" if f.step else "") for f in diagnosis.consequences],
         "unexplained": [f.feature + (f" [{f.step}]" if f.step else "") for f in diagnosis.unexplained],
@@ -56,6 +73,7 @@ def report_json(analysis: Analysis, run: RunSummary, diagnosis: Diagnosis | None
 
 def _item_json(item: Any) -> dict[str, Any]:
     row = dataclasses.asdict(item)
+    row["confident"] = item.confident
     row["advice"] = item.measure  # the next measurement, under the name a reader looks for
     return row
 
@@ -70,4 +88,4 @@ def _clean(value: Any) -> Any:
     return value
 
 
-__all__ = ["Report", "format_markdown", "format_report", "load_report", "report_json", "write_html"]
+__all__ = ["Report", "format_markdown", "format_report", "load_report", "plan_of", "report_json", "write_html"]

@@ -18,7 +18,7 @@ import numpy as np
 from ...errors import ReportError
 from ..analysis import Finding
 from .model import Report
-from .text import item_fields, rate, when
+from .text import CENSORED_NOTE, SEPARATES_NOTE, item_fields, p_short, rate, when
 
 #: Features whose distribution is plotted (distinct, from the findings' evidence first).
 DISTRIBUTIONS = 4
@@ -76,6 +76,7 @@ def render_html(report: Report) -> str:
            f"<strong>Verdict:</strong> {e(d.verdict)}</p>"]
     if report.analysis.failures:
         out.append(f'<p class="meta">{e(d.happened)}</p>')
+        out.append(f'<p class="meta" id="rule">Decided: {e(d.rule)}</p>')
     out.append("</header>")
     out += _findings(report)
     out += _salvage(report)
@@ -232,17 +233,21 @@ def _tables(report: Report) -> list[str]:
     evidence = a.evidence[:TABLE_ROWS]
     if evidence:
         out += ['<section id="features"><h2>Features ranked (evidence)</h2><table><thead><tr>'
-                "<th>#</th><th>feature</th><th>failure</th><th>AUC</th><th>95 % CI</th><th>threshold</th>"
-                "<th>fail below</th><th>fail above</th><th>missing</th><th>confidence</th></tr></thead><tbody>"]
+                "<th>#</th><th>feature</th><th>failure</th><th>AUC</th><th>95 % CI</th><th>p (family)</th>"
+                "<th>threshold</th><th>fail below</th><th>fail above</th><th>missing</th><th>bound</th>"
+                "<th>confidence</th></tr></thead><tbody>"]
         for n, f in enumerate(evidence, 1):
             out.append(f'<tr class="{"sep" if f.separates else ""}"><td class="num">{n}</td><td>{e(f.feature)}</td>'
                        f"<td>{e(f.step or 'any')}</td><td class=\"num\">{f.auc:.2f}</td>"
-                       f'<td class="num">{f.auc_ci[0]:.2f}–{f.auc_ci[1]:.2f}</td><td class="num">{e(f.threshold_text)}</td>'
+                       f'<td class="num">{f.auc_ci[0]:.2f}–{f.auc_ci[1]:.2f}</td><td class="num">{p_short(f.p_family)}</td>'
+                       f'<td class="num">{e(f.threshold_text)}</td>'
                        f'<td class="num">{rate(f.below.failures, f.below.cycles)}</td>'
                        f'<td class="num">{rate(f.above.failures, f.above.cycles)}</td>'
-                       f'<td class="num">{f.n_missing}</td><td>{e(f.confidence)}</td></tr>')
-        out.append("</tbody></table><p class=\"meta\">* separates: effect ≥ 0.2 and the AUC interval clear of "
-                   "0.5 after the correction for the number of features tested.</p></section>")
+                       f'<td class="num">{f.n_missing}</td><td class="num">{f.censored}</td><td>{e(f.confidence)}</td></tr>')
+        out.append(f'</tbody></table><p class="meta">{e(SEPARATES_NOTE.format(tests=a.tests, level=a.level))}</p>')
+        if any(f.censored for f in evidence):
+            out.append(f'<p class="meta">{e(CENSORED_NOTE)}</p>')
+        out.append("</section>")
     if d.consequences:
         out += ['<section id="consequences"><h2>Consequences (what the failure did; never a finding)</h2><ul>']
         out += [f"<li>{e(f.text)} — {e(f.role_why)}</li>" for f in d.consequences[:TABLE_ROWS]]

@@ -8,7 +8,7 @@ import string
 
 from ...text import printable
 from .model import Report
-from .text import item_fields, rate, when
+from .text import CENSORED_NOTE, SEPARATES_NOTE, item_fields, p_short, rate, when
 
 TABLE_ROWS = 20
 
@@ -25,7 +25,7 @@ def format_markdown(report: Report) -> str:
            + (f" · target {_literal(report.context.target)}" if report.context.target else ""), "",
            f"**Verdict:** {_text(d.verdict)}", ""]
     if a.failures:
-        out += [_text(d.happened), ""]
+        out += [_text(d.happened), "", f"Decided: {_text(d.rule)}", ""]
     if d.items:
         out += ["## Findings", ""]
         for item in d.items:
@@ -47,18 +47,20 @@ def format_markdown(report: Report) -> str:
     evidence = a.evidence[:TABLE_ROWS]
     if evidence:
         out += ["## Features ranked (evidence)", "",
-                "| # | feature | failure | AUC | 95 % CI | threshold | fail below | fail above | missing | confidence |",
-                "|--:|---|---|--:|--:|--:|--:|--:|--:|---|"]
+                "| # | feature | failure | AUC | 95 % CI | p (family) | threshold | fail below | fail above | missing "
+                "| bound | confidence |",
+                "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|"]
         for n, f in enumerate(evidence, 1):
             mark = " \\*" if f.separates else ""
             out.append(f"| {n}{mark} | `{f.feature}` | {_cell(f.step or 'any')} | {f.auc:.2f} | "
-                       f"{f.auc_ci[0]:.2f}–{f.auc_ci[1]:.2f} | {_cell(f.threshold_text)} | "
+                       f"{f.auc_ci[0]:.2f}–{f.auc_ci[1]:.2f} | {p_short(f.p_family)} | {_cell(f.threshold_text)} | "
                        f"{rate(f.below.failures, f.below.cycles)} | {rate(f.above.failures, f.above.cycles)} | "
-                       f"{f.n_missing} | {f.confidence} |")
+                       f"{f.n_missing} | {f.censored} | {f.confidence} |")
         if len(a.evidence) > TABLE_ROWS:
             out.append(f"\n{len(a.evidence) - TABLE_ROWS} more features in `benchtui report --json`.")
-        out += ["", "\\* separates: effect ≥ 0.2 and the AUC interval clear of 0.5 after the correction "
-                    "for the number of features tested.", ""]
+        out += ["", "\\" + _text(SEPARATES_NOTE.format(tests=a.tests, level=a.level)), ""]
+        if any(f.censored for f in evidence):
+            out += [_text(CENSORED_NOTE), ""]
     if d.consequences:
         out += ["## Consequences (what the failure did; never a finding)", ""]
         out += [f"- {_text(f.text)} — {_text(f.role_why)}" for f in d.consequences[:TABLE_ROWS]] + [""]

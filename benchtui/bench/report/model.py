@@ -9,6 +9,7 @@ from typing import Any
 from ..analysis import Analysis, analyse
 from ..diagnosis import Diagnosis, RunContext, diagnose
 from ..records import CycleRecord, FeatureMatrix, RunSummary
+from ..sequential import FAMILY_ALPHA, SpendingPlan
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,10 +28,24 @@ class Report:
 
 def load_report(store: Any, run_id: int | None = None, *, commands: frozenset[str] | None = None) -> Report:
     """Read a run (the latest if `run_id` is None) and compute its correlation and diagnosis.
-    `commands`: the benchtui commands available, for the salvage advice (None: all)."""
+    A run watched after every cycle (`run --until-diagnosed`) is decided at its last look's
+    level, as the loop decided it. `commands`: the benchtui commands available, for the salvage
+    advice (None: all)."""
     run = store.run(run_id) if run_id is not None else store.runs()[-1]
     cycles = tuple(store.cycles(run.id))
-    context = RunContext.from_metadata(store.run_metadata(run.id), list(cycles))
+    metadata = store.run_metadata(run.id)
+    context = RunContext.from_metadata(metadata, list(cycles))
     matrix = store.feature_matrix(run.id)
-    analysis = analyse(matrix, context.steps)
+    analysis = analyse(matrix, context.steps, plan=plan_of(metadata))
     return Report(run, analysis, diagnose(analysis, context, commands=commands), context, matrix, cycles, store)
+
+
+def plan_of(metadata: dict[str, Any]) -> SpendingPlan | None:
+    """The alpha-spending plan a run was watched under (the profile snapshot's `sequential`)."""
+    seq = (metadata.get("profile") or {}).get("sequential")
+    if not isinstance(seq, dict):
+        return None
+    try:
+        return SpendingPlan(int(seq["max_cycles"]), float(seq.get("alpha", FAMILY_ALPHA)))
+    except (KeyError, TypeError, ValueError):
+        return None

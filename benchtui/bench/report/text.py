@@ -8,7 +8,7 @@ import textwrap
 import time
 
 from ...text import printable_lines
-from ..analysis import Analysis, Finding
+from ..analysis import SIGNATURE_EFFECT, Analysis, Finding
 from ..diagnosis import Diagnosis, Item, diagnose
 from ..records import RunSummary
 
@@ -48,6 +48,8 @@ def format_report(analysis: Analysis, run: RunSummary, diagnosis: Diagnosis | No
     lines = run_header(run) + ["", *_wrap(f"verdict: {d.verdict}", "  ", "  ")]
     if d.happened and analysis.failures:
         lines.append(f"  {d.happened}")
+    if d.rule and analysis.failures:
+        lines += _wrap(f"decided: {d.rule}", "  ", "    ")
     if d.items:
         lines += ["", "findings:"]
         for item in d.items:
@@ -72,7 +74,9 @@ def format_report(analysis: Analysis, run: RunSummary, diagnosis: Diagnosis | No
         lines += [row(rank, f) for rank, f in enumerate(evidence[:rows], 1)]
         if len(evidence) > rows:
             lines.append(f"  ... {len(evidence) - rows} more (use --json for all)")
-        lines += ["  * separates (effect >= 0.2 and interval clear of 0.5 after correction)"]
+        lines += _wrap(SEPARATES_NOTE.format(tests=analysis.tests, level=analysis.level), "  ", "    ")
+        if any(f.censored for f in evidence[:rows]):
+            lines += _wrap(CENSORED_NOTE, "  ", "    ")
     if d.consequences:
         lines += ["", "consequences (what the failure did, or measured after it; never a finding):"]
         lines += [f"  - {f.text} — {f.role_why}" for f in d.consequences[:rows]]
@@ -82,9 +86,17 @@ def format_report(analysis: Analysis, run: RunSummary, diagnosis: Diagnosis | No
     return printable_lines(lines)  # names from the database (run, bench) are shown, not obeyed
 
 
+#: The footnotes of the ranked table (text, Markdown and HTML say the same).
+SEPARATES_NOTE = ("* separates: family-wise p (over the {tests} evidence tests made) at most {level:.2g}, "
+                  f"and AUC at least {0.5 + SIGNATURE_EFFECT:.2f}. AUC is the separation in the direction of "
+                  "the threshold (1.00: a perfect split); the interval is shown, it does not decide.")
+CENSORED_NOTE = ("bound: cycles whose value is only a bound (the fault catch did not fire: the rail never "
+                 "crossed its trigger level), censored: the ranks tie them at the bound.")
+
+
 def header() -> str:
     return (f"{'#':>3} {'feature':<{FEATURE_WIDTH}} {'failure':<{MODE_WIDTH}} {'AUC':>5} {'95% CI':>11} "
-            f"{'threshold':>14} {'fail below':>16} {'fail above':>16} {'miss':>5}")
+            f"{'p family':>8} {'threshold':>14} {'fail below':>16} {'fail above':>16} {'miss':>5} {'bound':>5}")
 
 
 def rule() -> str:
@@ -97,9 +109,14 @@ def row(rank: int, f: Finding) -> str:
     mode = mode if len(mode) <= MODE_WIDTH else mode[:MODE_WIDTH - 1] + "…"
     mark = "*" if f.separates else " "
     return (f"{rank:>3} {feature:<{FEATURE_WIDTH}} {mode:<{MODE_WIDTH}} {f.auc:>5.2f} "
-            f"{f.auc_ci[0]:>5.2f}-{f.auc_ci[1]:<5.2f} {f.threshold_text:>14} "
+            f"{f.auc_ci[0]:>5.2f}-{f.auc_ci[1]:<5.2f} {p_short(f.p_family):>8} {f.threshold_text:>14} "
             f"{rate(f.below.failures, f.below.cycles):>16} {rate(f.above.failures, f.above.cycles):>16} "
-            f"{f.n_missing:>5}{mark}")
+            f"{f.n_missing:>5} {f.censored:>5}{mark}")
+
+
+def p_short(p: float) -> str:
+    """A p-value in a table cell: "0.003", "2e-05", "1"."""
+    return "1" if p >= 0.9995 else f"{p:.3f}" if p >= 0.001 else f"{p:.0e}"
 
 
 def rate(k: int, n: int) -> str:
@@ -121,4 +138,5 @@ def _wrap(text: str, first: str, rest: str) -> list[str]:
 _NUMBER_UNIT = re.compile(r"(\d|±) (?=(?:[µmnkM]?(?:V|A|Ω|F|s|Hz)|%|×)(?![A-Za-z]))")
 
 
-__all__ = ["format_report", "header", "item_fields", "rate", "row", "rule", "run_header", "when"]
+__all__ = ["CENSORED_NOTE", "SEPARATES_NOTE", "format_report", "header", "item_fields", "p_short", "rate", "row",
+           "rule", "run_header", "when"]

@@ -18,6 +18,7 @@ each cycle as soon as it is committed and never blocks a writer.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -27,16 +28,17 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 import numpy as np
 
 from ...errors import StoreError
-from ..records import (CycleRecord, EventRecord, FeatureMatrix, FeatureValue, RunSummary,
+from ..records import (BOUND_CODES, BOUNDS, CycleRecord, EventRecord, FeatureMatrix, FeatureValue, RunSummary,
                        StepRecord, WaveformRecord, failure_mode)
 from .codec import first_line, from_json, number, pack_volts, to_json, unpack_volts
 from .schema import FINAL_STATUSES, SCHEMA_VERSION, SET_VERSION, migration
+from .shmoos import ShmooRecords
 
 if TYPE_CHECKING:
     from ..boards import FleetMatrix
 
 _RUN_COLUMNS = ("SELECT r.id, r.name, r.started, r.ended, r.status, count(c.id), "
-                "coalesce(sum(1 - c.passed), 0), r.scenario, r.bench FROM runs r "
+                "coalesce(sum(1 - c.passed), 0), r.scenario, r.bench, r.shmoo_id FROM runs r "
                 "LEFT JOIN cycles c ON c.run_id = r.id")
 
 
@@ -45,7 +47,7 @@ def is_url(target: str | os.PathLike[str]) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
-class ResultsStore:
+class ResultsStore(ShmooRecords):
     """A results database, opened (or created) by a backend; use as a context manager or call
     `close()`. Open one with `store.open_store(target)`."""
 
@@ -101,16 +103,18 @@ class ResultsStore:
 
     # -- writing -----------------------------------------------------------------------------
     def start_run(self, name: str, profile_snapshot: dict, versions: dict, instruments: dict,
-                  scenario: str | None = None, bench: str | None = None) -> int:
-        """Record a new run as "running" and hold its live lock. Returns the run id."""
+                  scenario: str | None = None, bench: str | None = None,
+                  shmoo_id: int | None = None, conditions: dict | None = None) -> int:
+        """Record a new run as "running" and hold its live lock. Returns the run id. A shmoo's
+        cell gives the shmoo and its condition values (`shmoos.py`)."""
         self._writable()
         with self._guard(f"start run {name!r}"), self._transaction():
             run_id = int(self._q(
                 "INSERT INTO runs (name, started, status, profile, versions, instruments, scenario, "
-                "bench) VALUES (?, ?, 'running', ?, ?, ?, ?, ?) RETURNING id",
+                "bench, shmoo_id, conditions) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (name, time.time(), to_json(profile_snapshot, "profile snapshot"),
                  to_json(versions, "versions"), to_json(instruments, "instruments"), scenario,
-                 bench)).fetchone()[0])
+                 bench, shmoo_id, to_json(conditions or {}, "conditions"))).fetchone()[0])
             self._hold(run_id)  # before the commit: no reader ever sees it running without a lock
         return run_id
 
@@ -179,6 +183,7 @@ class ResultsStore:
                 self._insert_cycle(new_id, CycleRecord(**{**c.__dict__, "waveforms": waves}))
             for event in source.events(run_id):
                 self._insert_event(new_id, event, event.cycle)
+            self._copy_shmoo_tags(source, run_id, new_id)
         return new_id
 
     def _insert_cycle(self, run_id: int, c: CycleRecord) -> int:
@@ -199,9 +204,11 @@ class ResultsStore:
                  for seq, s in enumerate(c.steps)])
         if c.features:
             self._qmany(
-                "INSERT INTO features (cycle_id, name, value, unit, kind) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO features (cycle_id, name, value, unit, kind, bound, resolution) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(cycle_id, f.name, f.value if type(f.value) is float and math.isfinite(f.value)
-                  else number(f.value, f"feature {f.name}"), f.unit, f.kind)  # (the common case first)
+                  else number(f.value, f"feature {f.name}"), f.unit, f.kind,  # (the common case first)
+                  _bound(f), None if f.resolution is None else number(f.resolution, f"feature {f.name} resolution"))
                  for f in c.features])
         if c.waveforms:
             self._qmany(
@@ -245,8 +252,9 @@ class ResultsStore:
         live = self._live(running) if running else set()
         return [RunSummary(id=run_id, name=name, started=started, ended=ended,
                            status="interrupted" if status == "running" and run_id not in live else status,
-                           cycles=int(cycles), failures=int(failures), scenario=scenario, bench=bench)
-                for run_id, name, started, ended, status, cycles, failures, scenario, bench in rows]
+                           cycles=int(cycles), failures=int(failures), scenario=scenario, bench=bench,
+                           shmoo=None if shmoo is None else int(shmoo))
+                for run_id, name, started, ended, status, cycles, failures, scenario, bench, shmoo in rows]
 
     def last_board(self, bench: str | None) -> tuple[int, str] | None:
         """(run id, UID) of the last board a bench recorded here, or None."""
@@ -277,11 +285,11 @@ class ResultsStore:
                 steps.setdefault(row[0], []).append(
                     StepRecord(*row[1:8], details=from_json(row[8], self.where)))
             features: dict[int, list[FeatureValue]] = {}
-            for cid, name, value, unit, kind in self._q(
-                    "SELECT f.cycle_id, f.name, f.value, f.unit, f.kind FROM features f "
+            for cid, name, value, unit, kind, bound, resolution in self._q(
+                    "SELECT f.cycle_id, f.name, f.value, f.unit, f.kind, f.bound, f.resolution FROM features f "
                     "JOIN cycles c ON c.id = f.cycle_id WHERE c.run_id = ? ORDER BY f.rowid",
                     (run_id,)).fetchall():
-                features.setdefault(cid, []).append(FeatureValue(name, value, unit, kind))
+                features.setdefault(cid, []).append(FeatureValue(name, value, unit, kind, bound, resolution))
             events: dict[int, list[EventRecord]] = {}
             for event in self.events(run_id):
                 if event.cycle is not None:
@@ -321,8 +329,13 @@ class ResultsStore:
             cycles = self._q("SELECT id, idx, passed, failed_step, error_class FROM cycles "
                              "WHERE run_id = ? ORDER BY idx", (run_id,)).fetchall()
             columns = self._feature_columns("c.run_id = ?", (run_id,))
-        return _matrix([(cid, idx, passed, failure_mode(step, error_class))
-                        for cid, idx, passed, step, error_class in cycles], columns)
+            bounds = self._bounds("c.run_id = ?", (run_id,))
+            finest = dict(self._q(
+                "SELECT f.name, min(f.resolution) FROM features f JOIN cycles c ON c.id = f.cycle_id "
+                "WHERE c.run_id = ? AND f.resolution IS NOT NULL GROUP BY f.name", (run_id,)).fetchall())
+        matrix = _matrix([(cid, idx, passed, failure_mode(step, error_class))
+                          for cid, idx, passed, step, error_class in cycles], columns, bounds)
+        return dataclasses.replace(matrix, resolutions=tuple(finest.get(n) for n in matrix.names))
 
     def _feature_columns(self, where: str, params: tuple | list) -> list[tuple]:
         """One row per feature name: (name, unit, kind, "cycle id:value,..." as text built by
@@ -334,6 +347,12 @@ class ResultsStore:
             f"SELECT f.name, min(f.unit), min(f.kind), {pairs} FROM features f "
             f"JOIN cycles c ON c.id = f.cycle_id JOIN runs r ON r.id = c.run_id WHERE {where} "
             "GROUP BY f.name", params).fetchall()
+
+    def _bounds(self, where: str, params: tuple | list) -> list[tuple]:
+        """(cycle id, name, bound) of every feature that is a bound, not a reading (few rows)."""
+        return self._q(
+            "SELECT f.cycle_id, f.name, f.bound FROM features f JOIN cycles c ON c.id = f.cycle_id "
+            f"JOIN runs r ON r.id = c.run_id WHERE f.bound IS NOT NULL AND {where}", params).fetchall()
 
     def fleet_matrix(self, run_ids: Iterable[int] | None = None, *,
                      bench: str | None = None) -> "FleetMatrix":
@@ -358,7 +377,8 @@ class ResultsStore:
                 f"c.board_uid, c.board_label FROM cycles c JOIN runs r ON r.id = c.run_id {clause} "
                 "ORDER BY c.run_id, c.idx", params).fetchall()
             columns = self._feature_columns(" AND ".join(where) or "1 = 1", params)
-        matrix = _matrix([(c[0], c[1], c[2], failure_mode(c[3], c[4])) for c in cycles], columns)
+            bounds = self._bounds(" AND ".join(where) or "1 = 1", params)
+        matrix = _matrix([(c[0], c[1], c[2], failure_mode(c[3], c[4])) for c in cycles], columns, bounds)
         return FleetMatrix(matrix=matrix, runs=tuple(int(c[5]) for c in cycles),
                            benches=tuple(c[6] for c in cycles), uids=tuple(c[7] for c in cycles),
                            labels=tuple(c[8] for c in cycles))
@@ -476,9 +496,16 @@ class ResultsStore:
         raise NotImplementedError
 
 
-def _matrix(cycles: list[tuple], columns: list[tuple]) -> FeatureMatrix:
-    """FeatureMatrix from (cycle id, index, passed, failure mode) and feature columns (name,
-    unit, kind, "id:value,..." text), parsed with numpy."""
+def _bound(f: FeatureValue) -> str | None:
+    if f.bound is not None and f.bound not in BOUNDS:
+        raise StoreError(f"feature {f.name}: bound {f.bound!r} is not one of {', '.join(BOUNDS)}")
+    return f.bound
+
+
+def _matrix(cycles: list[tuple], columns: list[tuple], bounds: list[tuple] = ()) -> FeatureMatrix:
+    """FeatureMatrix from (cycle id, index, passed, failure mode), feature columns (name,
+    unit, kind, "id:value,..." text), parsed with numpy, and the (cycle id, name, bound) of
+    the values that are bounds."""
     ids = np.array([c[0] for c in cycles], dtype=np.int64)
     order = np.argsort(ids)
     columns = sorted(columns, key=lambda c: c[0])
@@ -490,10 +517,17 @@ def _matrix(cycles: list[tuple], columns: list[tuple]) -> FeatureMatrix:
         cids = flat[0::2].astype(np.int64)  # exact: row ids are far below 2**53
         rows = order[np.searchsorted(ids, cids, sorter=order)]
         grid[rows, j] = flat[1::2]
+    marks = np.zeros(grid.shape, dtype=np.int8)
+    if bounds:
+        column = {c[0]: j for j, c in enumerate(columns)}
+        cids = np.array([b[0] for b in bounds], dtype=np.int64)
+        rows = order[np.searchsorted(ids, cids, sorter=order)]
+        for row, (_, name, bound) in zip(rows, bounds):
+            marks[row, column[name]] = BOUND_CODES[bound]
     return FeatureMatrix(names=tuple(c[0] for c in columns), units=tuple(c[1] for c in columns),
                          kinds=tuple(c[2] for c in columns), cycles=tuple(int(c[1]) for c in cycles),
                          passed=np.array([bool(c[2]) for c in cycles], dtype=bool),
-                         failed_steps=tuple(c[3] for c in cycles), values=grid)
+                         failed_steps=tuple(c[3] for c in cycles), values=grid, bounds=marks)
 
 
 def _waveform_row(cycle_id: int, wf: WaveformRecord) -> tuple:

@@ -22,7 +22,7 @@ from string import Template
 #: 'BTUI': marks a SQLite file as a benchtui results database (PRAGMA application_id); also the
 #: first key of the PostgreSQL advisory locks that mark live runs.
 APPLICATION_ID = 0x42545549
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 #: Run statuses a writer may end a run with ("interrupted" is written by the store itself).
 FINAL_STATUSES = ("completed", "stopped", "error")
 
@@ -84,20 +84,46 @@ CREATE INDEX events_run ON events (run_id, cycle_idx);
 CREATE INDEX cycles_board ON cycles (board_uid);
 """
 
+# v4: shmoos (a grid of conditions over which runs were made); a run carries the shmoo it is a
+# cell of and its condition values (JSON: field -> value, e.g. {"psu.voltage": 3.1}).
+_V4 = """
+CREATE TABLE shmoos (
+    id $ID, name TEXT NOT NULL, started $REAL NOT NULL, ended $REAL, status TEXT NOT NULL,
+    axes TEXT NOT NULL, settings TEXT NOT NULL, bench TEXT);
+ALTER TABLE runs ADD COLUMN shmoo_id $INT REFERENCES shmoos(id);
+ALTER TABLE runs ADD COLUMN conditions TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX runs_shmoo ON runs (shmoo_id);
+"""
+
+# v5: a feature may be a bound, not a reading (a fault catch that did not fire stores its trigger
+# level: "never went below 1.100 V"), and carries the resolution it was measured with. Older
+# runs get their bounds back from the trigger flag stored beside them.
+_V5 = """
+ALTER TABLE features ADD COLUMN bound TEXT;
+ALTER TABLE features ADD COLUMN resolution $REAL;
+UPDATE features SET bound = 'lower' WHERE name LIKE 'flash.%.min' AND EXISTS (
+    SELECT 1 FROM features t WHERE t.cycle_id = features.cycle_id
+    AND t.name = replace(features.name, '.min', '.triggered') AND t.value = 0);
+UPDATE features SET bound = 'upper' WHERE name LIKE 'flash.%.max' AND EXISTS (
+    SELECT 1 FROM features t WHERE t.cycle_id = features.cycle_id
+    AND t.name = replace(features.name, '.max', '.triggered') AND t.value = 0)
+"""
+
 #: MIGRATIONS[v] turns a version-v database into version v+1 (neutral text, see `render`).
-MIGRATIONS: dict[int, str] = {0: _V1, 1: _V2, 2: _V3}
+MIGRATIONS: dict[int, str] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5}
 
 #: Every table and its columns at SCHEMA_VERSION, in the order `benchtui store migrate` copies
 #: them (parents first). A test checks both backends against it.
 TABLES: dict[str, tuple[str, ...]] = {
     "meta": ("key", "value"),
+    "shmoos": ("id", "name", "started", "ended", "status", "axes", "settings", "bench"),
     "runs": ("id", "name", "started", "ended", "status", "profile", "versions", "instruments",
-             "scenario", "bench"),
+             "scenario", "bench", "shmoo_id", "conditions"),
     "cycles": ("id", "run_id", "idx", "started", "ended", "passed", "failed_step", "error_class",
                "error_text", "board_uid", "board_label", "target", "option_bytes"),
     "steps": ("id", "cycle_id", "seq", "name", "started", "ended", "outcome", "attempts",
               "error_class", "error_text", "details"),
-    "features": ("cycle_id", "name", "value", "unit", "kind"),
+    "features": ("cycle_id", "name", "value", "unit", "kind", "bound", "resolution"),
     "waveforms": ("id", "cycle_id", "capture", "net", "t0", "dt", "samples", "data", "valid",
                   "invalid_reason"),
     "events": ("id", "run_id", "cycle_idx", "at", "kind", "text", "details"),

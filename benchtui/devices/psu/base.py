@@ -101,6 +101,10 @@ class Psu(ABC):
     PACING: ClassVar[Pacing] = NO_PACING
     #: Fixed decimals of setpoints on the wire ({"voltage": 2, "current": 3}), else the shortest.
     DECIMALS: ClassVar[dict[str, int] | None] = None
+    #: (shortest, longest) output ramp in seconds the dialect can set (`set_ramp`); None: the
+    #: supply has no programmable ramp. A dialect with one adds "ramp_on", "ramp_off",
+    #: "ramp_duration" ({s}) and "ramp?" / "ramp_duration?" to its COMMANDS.
+    RAMP_RANGE: ClassVar[tuple[float, float] | None] = None
 
     def __init__(self, session: VisaSession, cfg: PsuConfig, identity: str):
         self.session = session
@@ -272,6 +276,35 @@ class Psu(ABC):
         on = self.output()
         volts, amps, invalid = self._measure()
         return PsuReading(volts, amps, self.mode() if on else "OFF", on, invalid)
+
+    def check_ramp(self, seconds: float) -> None:
+        """Raise SafetyError unless `seconds` (0: no ramp) is a ramp this supply can make."""
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) \
+                or not math.isfinite(seconds) or seconds < 0:
+            raise SafetyError(f"PSU ramp {seconds!r} s is not a duration; nothing was sent")
+        if self.RAMP_RANGE is None:
+            raise SafetyError(f"PSU {self.model or self.DRIVER} has no programmable output ramp "
+                              f"({self.DRIVER} dialect); psu.ramp_s cannot be set on it")
+        lo, hi = self.RAMP_RANGE
+        if seconds and not lo <= seconds <= hi:
+            raise SafetyError(f"PSU ramp {seconds:g} s is outside the {self.model or self.DRIVER}'s "
+                              f"{lo:g}..{hi:g} s (0 switches the ramp off); nothing was sent")
+
+    def set_ramp(self, seconds: float) -> None:
+        """Ramp the output up over `seconds` each time it is switched on; 0 switches it off."""
+        self.check_ramp(seconds)
+        if seconds:
+            self._do("ramp_duration", s=setpoint_text(seconds))
+            self._do("ramp_on")
+        else:
+            self._do("ramp_off")
+        self._check_errors()
+
+    def ramp(self) -> float:
+        """The output ramp as the instrument holds it: its duration, 0 when off."""
+        if self.RAMP_RANGE is None:
+            return 0.0
+        return float(self._do("ramp_duration?")) if self._do("ramp?") else 0.0  # type: ignore[arg-type]
 
     def safe_state(self) -> None:
         """Output off: the state every exit leaves the bench in."""

@@ -6,6 +6,9 @@ on when the channel is selected for the master switch (`OUTP:SEL ON`) AND the ma
 (`OUTP:MAST ON`). Switching on selects our channel and the master; switching off deselects only
 our channel (other channels the user has on are left alone). The HMC8041 has one channel and
 neither needs nor accepts `INST` (scopehal comment): its table has no selection.
+
+EasyRamp (HMC804x user manual, `[SOURce:]VOLTage:RAMP[:STATe]`, `...:RAMP:DURation` 10 ms..10 s):
+the output rises linearly to its setpoint over the duration at each output-on (`set_ramp`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ _SINGLE = {
     "mode?": Scpi("STAT:QUES:COND?", parse_int),
     "measure_voltage?": Scpi("MEAS:VOLT?", parse_float),
     "measure_current?": Scpi("MEAS:CURR?", parse_float),
+    "ramp_on": Scpi("VOLT:RAMP ON"),
+    "ramp_off": Scpi("VOLT:RAMP OFF"),
+    "ramp_duration": Scpi("VOLT:RAMP:DUR {s}"),
+    "ramp?": Scpi("VOLT:RAMP?", parse_bool),
+    "ramp_duration?": Scpi("VOLT:RAMP:DUR?", parse_float),
 }
 _SELECTED = {op: Scpi(("INST:NSEL {ch}",) + ((s.template,) if isinstance(s.template, str) else s.template),
                       s.parse) for op, s in _SINGLE.items() if op != "master?"}
@@ -41,6 +49,7 @@ class RohdeHMC804x(Psu):
     MAKERS = r"ROHDE|HAMEG"
     FAMILY_MODELS = ("HMC804", "HMP", "NGE", "NGP", "HMC")
     COMMANDS = _SELECTED
+    RAMP_RANGE = (0.01, 10.0)
     RANGES = {
         "HMC8043": {n: ChannelRange(32.05, 3.0) for n in (1, 2, 3)},
         "HMC8042": {n: ChannelRange(32.05, 5.0) for n in (1, 2)},

@@ -50,8 +50,7 @@ def held_probe(link: "TargetLink | None") -> Iterator[None]:
     operation, the inner locks are counted locally; the operation is also atomic on a probe
     server shared with another client. A local USB probe's lock is a thread lock: no change.
     """
-    session = getattr(link, "_session", None)
-    probe = getattr(session, "probe", None)
+    probe = link.probe if link is not None else None
     if probe is None:
         yield
         return

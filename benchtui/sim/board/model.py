@@ -32,6 +32,7 @@ from .physics import (I_BASE, I_STARTUP, LOAD_MIN_DURATION, NETS, NOISE_RMS_V,
                       R_WIRING, REG_HEADROOM, T_RSTTEMPO, TAU_RISE, TAU_VCAP_RECOVER,
                       V12_NOM, V_LOAD_KNEE, V_PDR_FALL, VCAP_FLASH_MIN, VCAP_OB_LOAD_MIN,
                       BoardSpec)
+from .power_up import regulator_impedance
 from .pulses import PulseTrains
 from .supply import Supply
 from .wiring import ProbeWiring
@@ -99,6 +100,8 @@ class BoardModel:
             self._fit(spec, t, epochs_before=epochs)
             if seg.vset:
                 self._supply.add_event(t, "vset", seg.vset)
+            if seg.ramp_s:
+                self._supply.add_event(t, "ramp", seg.ramp_s)
             self._supply.add_event(t, "ilim", seg.ilim)
             if seg.on:
                 self._supply.add_event(t, "on")
@@ -118,10 +121,14 @@ class BoardModel:
             self._params[cycle] = p
         return p
 
-    def _total_current(self, on: bool, load: float, cycle: int) -> float:
+    def _total_current(self, on: bool, load: float, cycle: int, vset: float) -> float:
         if not on:
             return 0.0
-        return I_BASE * self.spec.i_base + self._params_for(cycle).extra_current + load
+        extra = self._params_for(cycle).extra_current
+        at = self.scenario.extra_power_at
+        if at and extra:   # a constant-power part: its current at `at` volts, scaled to the setpoint
+            extra *= at / max(vset, V_LOAD_KNEE)
+        return I_BASE * self.spec.i_base + extra + load
 
     def _prune(self, now: float) -> None:
         cutoff = now - PRUNE_AGE_S
@@ -140,11 +147,14 @@ class BoardModel:
 
     # --- PSU side -------------------------------------------------------------------------------
     def set_psu(self, *, on: bool | None = None, voltage: float | None = None,
-                current_limit: float | None = None) -> None:
-        """Apply PSU channel-1 changes now (only real changes become events)."""
+                current_limit: float | None = None, ramp_s: float | None = None) -> None:
+        """Apply PSU channel-1 changes now (only real changes become events). `ramp_s`: the
+        supply ramps its output up over this many seconds at each output-on (0: no ramp)."""
         with self._lock:
             t = self._clock()
             last = self._supply.last
+            if ramp_s is not None and float(ramp_s) != last.ramp_s:
+                self._supply.add_event(t, "ramp", float(ramp_s))
             if voltage is not None and float(voltage) != last.vset:
                 self._supply.add_event(t, "vset", float(voltage))
             if current_limit is not None and float(current_limit) != last.ilim:
@@ -161,9 +171,9 @@ class BoardModel:
             if not seg.on:
                 return 0.0, 0.0, "OFF"
             vdd = seg.v(t)
-            demand = self._total_current(True, seg.load, seg.cycle) * min(1.0, vdd / V_LOAD_KNEE)
-            if self._total_current(True, seg.load, seg.cycle) * min(1.0, seg.vset / V_LOAD_KNEE) \
-                    > seg.ilim:
+            current = self._total_current(True, seg.load, seg.cycle, seg.vset)
+            demand = current * min(1.0, vdd / V_LOAD_KNEE)
+            if current * min(1.0, seg.vset / V_LOAD_KNEE) > seg.ilim:
                 return vdd + seg.ilim * R_WIRING, seg.ilim, "CC"
             return min(seg.vset, vdd + demand * R_WIRING), demand, "CV"
 
@@ -197,9 +207,8 @@ class BoardModel:
     def _nrst_low_at(self, t: float) -> bool:
         if not self._seg_at(t).powered(t):
             return True
-        rises = self._supply.rises
-        i = bisect.bisect_right(rises, t)
-        if i and t - rises[i - 1] < T_RSTTEMPO:
+        last = self._supply.last_power_up(t)
+        if last is not None and t < last[1]:   # the power-on reset not released yet
             return True
         if any(a <= t < b for a, b in self._probe[-4:]):
             return True
@@ -238,11 +247,10 @@ class BoardModel:
         """Did this power-up's option-byte load (after the POR NRST release) see VCAP high enough?"""
         with self._lock:
             t = self._clock()
-            rises = self._supply.rises
-            i = bisect.bisect_right(rises, t)
-            if not i:
+            last = self._supply.last_power_up(t)
+            if last is None:
                 return True
-            w0 = rises[i - 1] + T_RSTTEMPO
+            w0 = last[1]          # the load runs at the power-on reset's NRST release
             w1 = w0 + OB_LOAD_WINDOW
             ok = self._ob_ok.get(w0)
             if ok is None:
@@ -324,8 +332,7 @@ class BoardModel:
         lo = bisect.bisect_left(self._loads, t0 - lookback, key=lambda ld: ld.t0)
         hi = bisect.bisect_right(self._loads, t1, key=lambda ld: ld.t0)
         loads = [ld for ld in self._loads[lo:hi] if ld.t1 + 10 * TAU_VCAP_RECOVER >= t0]
-        for r in self._supply.rises_between(t0 - T_RSTTEMPO - OB_LOAD_WINDOW - lookback, t1):
-            s = r + T_RSTTEMPO
+        for r, s in self._supply.power_ups_between(t0 - T_RSTTEMPO - OB_LOAD_WINDOW - lookback, t1):
             if s <= t1 and s + OB_LOAD_WINDOW + 10 * TAU_VCAP_RECOVER >= t0:
                 loads.append(_Load(s, s + OB_LOAD_WINDOW, I_STARTUP, self._seg_at(r).cycle, "por"))
         return loads
@@ -336,7 +343,9 @@ class BoardModel:
         if not times.size:
             return dip
         for ld in self._all_loads(float(times[0]), float(times[-1])):
-            amp = ld.current * self._params_for(ld.cycle).z_vcap
+            # Through the decoupling and, with VDD too low for the regulator, its dropout too.
+            z_reg = regulator_impedance(float(self._supply.seg_at(ld.t0).v(ld.t0)))
+            amp = ld.current * (self._params_for(ld.cycle).z_vcap + z_reg)
             horizon = 10 * TAU_VCAP_RECOVER
             for edge, sign in ((ld.t0, 1.0), (ld.t1, -1.0)):
                 a = np.searchsorted(times, edge, side="left")
@@ -400,8 +409,8 @@ class BoardModel:
                     down_from = None
         if down_from is not None:
             iv.append((down_from, math.inf))
-        for r in self._supply.rises_between(t0 - T_RSTTEMPO, t1):
-            iv.append((r, r + T_RSTTEMPO))
+        for r, release in self._supply.power_ups_between(t0 - T_RSTTEMPO, t1):
+            iv.append((r, release))
         iv.extend(self._nrst_pulses(t0, t1))
         iv = sorted(x for x in iv if x[1] >= t0 and x[0] <= t1)
         merged: list[tuple[float, float]] = []

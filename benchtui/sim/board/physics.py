@@ -17,6 +17,9 @@ NRST_RESET_MIN_PULSE = 300e-9   # s, VNF(NRST): shorter low pulses may be filter
 NRST_RISE_TAU = 20e-6       # s, NRST pull-up (40 kOhm) into pin + trace capacitance
 TAU_RISE = 300e-6           # s, PSU output slew into the board's bulk capacitance
 TAU_FALL = 5e-3             # s, rail decay after output off (bulk C discharged by the load)
+#: s, the decay's tail once VDD is below PDR: the MCU is held in reset and draws next to nothing,
+#: the bulk capacitance is discharged only by the board's other loads (pull-ups, the SPI flash).
+TAU_FALL_RESET = 10e-3
 TAU_SAG = 150e-6            # s, rail collapse once the PSU goes CC
 R_WIRING = 0.05             # ohm, PSU leads + connector
 I_BASE = 0.060              # A, board current at 3.3 V (MCU at HSI + peripherals)
@@ -29,6 +32,18 @@ OB_LOAD_WINDOW = 1.0e-3     # s, option-byte load window after the POR NRST rele
 VCAP_FLASH_MIN = 1.10       # V, a flash erase/program whose window sees VCAP below this fails
 VCAP_OB_LOAD_MIN = 1.05     # V, the option-byte load at POR is corrupted below this
 LOAD_MIN_DURATION = 2e-3    # s, shortest load event (a time-scale-0 twin still leaves a mark)
+#: V, the power-on reset's re-arm band: a power-up from a rail that fell below V_REARM_LO gets the
+#: full reset temporization; one from a rail left above V_REARM_HI (a short off-time) gets none,
+#: the reset is released at the POR crossing itself (in between: the square of the fraction). A POR needs the
+#: supply to fall below its threshold before a new power-on reset is generated (Microchip,
+#: "Power-On Reset (POR)", e.g. the dsPIC33/PIC24 family reference manual); the values here are
+#: ours, for a POR whose delay element keeps its charge while VDD stays up.
+V_REARM_LO = 0.1
+V_REARM_HI = 0.7
+#: ohm, the internal regulator's output impedance in dropout (VDD too low for it to hold 1.2 V):
+#: it adds to the VCAP decoupling's on every load step while VDD is below V_REG_FULL.
+R_DROPOUT = 2.0
+V_REG_FULL = 2.2            # V, from here up the regulator has its full headroom (0 ohm added)
 NOISE_RMS_V = 0.002         # V, noise on sampled waveforms
 #: s, events older than this are forgotten. What reads the past: the scope's record and trigger
 #: scan (continuous modes skip records older than CATCH_UP_S = 2 s, sim/scpi/scope.py; a single

@@ -29,6 +29,8 @@ class Channel:
     ocp_tripped: bool = False
     ovp_tripped: bool = False
     chosen: bool = False       # selected for a master output switch (HMC804x)
+    ramp: bool = False         # the output ramps up at output-on (HMC804x EasyRamp)
+    ramp_s: float = 0.01       # over this many seconds
     v_min: float = 0.0         # a negative output goes from 0 down to v_min (v_max is then 0)
     extra: dict = field(default_factory=dict)
 

@@ -151,6 +151,12 @@ class Stm32Twin(CoreDebug, Iwdg, StateFile):
         for base in self.variant.option_images:
             pages.add(base & ~0xFFF)
         return tuple(sorted(pages - {self.flash_regs[0] & ~0xFFF}))
+
+    def set_uid(self, uid: bytes) -> None:
+        """Give the chip another 96-bit unique ID (a swapped board is another chip)."""
+        self.uid = bytes(uid)
+        self.sysinfo = self._make_sysinfo()
+
     def _make_sysinfo(self) -> bytearray:
         v = self.variant
         info = bytearray(b"\xff" * v.sysinfo_size)

@@ -10,7 +10,8 @@ from .loop import LoopActions
 from .power import PowerActions
 from .results import ResultsActions
 from .scope import ScopeActions
+from .shmoo import ShmooActions
 from .target import TargetActions
 
 __all__ = ["BoardActions", "ConsoleBase", "LoopActions", "PowerActions", "ResultsActions", "ScopeActions",
-           "TargetActions"]
+           "ShmooActions", "TargetActions"]

@@ -37,14 +37,6 @@ def display_scale(unit: str, values: list[float]) -> tuple[float, str]:
     return (1.0, "s") if top >= 1 else (1e3, "ms") if top >= 1e-3 else (1e6, "µs")
 
 
-def format_value(value: float | None, unit: str) -> str:
-    """A feature value with its unit, scaled for reading: '4 µs', '1.29 V', '0'."""
-    if value is None:
-        return "-"
-    factor, shown = display_scale(unit, [value])
-    return f"{value * factor:.3g} {shown}".rstrip()
-
-
 def short_feature(name: str) -> str:
     """'power_up.VCAP1.max' -> 'VCAP1.max': the window is in the summary, the column is narrow."""
     parts = name.split(".")
@@ -57,8 +49,9 @@ def key_features_label(names: list[str]) -> str:
 
 
 def key_features_text(row: CycleRow, names: list[str]) -> str:
-    """'12 µs / 1.29 V': the cycle's values of `names`, in the header's order ('-' if missing)."""
-    return " / ".join(format_value(row.value(n), row.units.get(n, "")) for n in names)
+    """'12 µs / 1.290 V / ≥ 1.100 V': the cycle's values of `names`, in the header's order, with
+    the digits their instrument resolved and a bound shown as a bound ('-' if missing)."""
+    return " / ".join(row.text(n) for n in names)
 
 
 def cycle_detail(record: CycleRow, names: list[str]) -> Text:
@@ -70,9 +63,7 @@ def cycle_detail(record: CycleRow, names: list[str]) -> Text:
         text.append(f"FAIL in {record.failed_step or '?'}", "bold red")
         if record.error_text:
             text.append(f" — {printable(' '.join(record.error_text.split()))}")
-    units = record.units
-    features = "  ".join(f"{short_feature(n)} {format_value(record.value(n), units.get(n, ''))}"
-                         for n in names if record.value(n) is not None)
+    features = "  ".join(f"{short_feature(n)} {record.text(n)}" for n in names if record.value(n) is not None)
     if features:
         text.append(f"  [{features}]", "dim")
     return text
@@ -104,6 +95,9 @@ class LoopPanel(BenchPanel):
             yield button("pause", "pause")
             yield button("stop_loop", "stop", variant="error")
         with Horizontal(classes="row"):
+            yield Label("diagnose", classes="field-label")
+            yield Switch(False, id="until-diagnosed",
+                         tooltip="stop as soon as the diagnosis is settled (Cycles is then the most to run)")
             # Never indeterminate: that bar redraws itself 15 times a second.
             yield ProgressBar(total=max(1, cycle.count), show_eta=False, id="loop-progress")
             yield Label("idle", id="loop-status")
@@ -140,7 +134,8 @@ class LoopPanel(BenchPanel):
         """Ask for a run with this tab's cycle count and stop-on-failure switch."""
         value = self.query_one("#cycles", Input).value.strip()
         cycles = int(value) if value.isdigit() else self.profile.cycle.count
-        self.post_message(RunRequested(cycles, self.query_one("#stop-on-failure", Switch).value))
+        self.post_message(RunRequested(cycles, self.query_one("#stop-on-failure", Switch).value,
+                                       until_diagnosed=self.query_one("#until-diagnosed", Switch).value))
 
     # -- events -----------------------------------------------------------------------------
     def bench_event(self, event: Any) -> None:
@@ -208,19 +203,20 @@ class LoopPanel(BenchPanel):
         analysis, diagnosis = loop.analysis, loop.diagnosis
         self._drawn_analysis = analysis
         findings = list(getattr(analysis, "findings", []) or [])
-        lines = list(getattr(analysis, "summary", []) or [])
         text = Text()
-        items = list(getattr(diagnosis, "items", ()) or ())
-        if items:
-            text.append(f"▸ {diagnosis.verdict}", "bold yellow")
-            text.append(f"\n  next: {items[0].measure}")
+        if diagnosis is not None:  # the one decision, as every report prints it
+            text.append(f"▸ {diagnosis.verdict}", "bold yellow" if diagnosis.settled else "bold")
+            if diagnosis.items:
+                text.append(f"\n  next: {diagnosis.items[0].measure}")
             text.append("\n")
-        text.append(f"correlation (ranked, {len(loop.records)} cycles)", "bold")
-        for i, line in enumerate(lines[:SUMMARY_LINES]):
-            text.append("\n")
-            text.append(f"▸ {line}", "bold yellow" if i == 0 and findings and not items else "")
-        if not lines:
-            text.append("\nno separating feature yet", "dim")
+            lines = list(diagnosis.summary[1:])
+            text.append(f"correlation (ranked, {len(loop.records)} cycles)", "bold")
+            if diagnosis.rule:
+                text.append(f"  {diagnosis.rule}", "dim")
+            for line in lines[:SUMMARY_LINES]:
+                text.append(f"\n▸ {line}")
+            if not analysis.separating:
+                text.append("\nno separating feature yet", "dim")
         self.query_one("#summary", Static).update(text)
         self._add_rows()  # the rows landed so far, under the old key columns
         if loop.key_names != self._drawn_keys:

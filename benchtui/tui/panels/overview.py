@@ -155,20 +155,12 @@ class LoopCard(Card):
         text.append(" ")
         text.append(f"✗{failed}", "bold red" if failed else "dim")
         text.append("\n")
-        analysis = loop.analysis
-        findings = list(getattr(analysis, "findings", None) or [])
-        lines = list(getattr(analysis, "summary", None) or [])
-        items = list(getattr(loop.diagnosis, "items", ()) or ())
-        if items:  # in hardware terms, as the report says it
-            text.append("top finding: ", "bold yellow")
-            text.append(loop.diagnosis.verdict)
-        elif findings and lines:
-            text.append("top finding: ", "bold yellow")
-            text.append(lines[0])
-        elif records:
-            text.append("no feature separates passing from failing cycles yet", "dim")
+        diagnosis = loop.diagnosis
+        if diagnosis is not None and records:  # the verdict every report prints, word for word
+            text.append("verdict: ", "bold yellow" if diagnosis.settled else "bold")
+            text.append(diagnosis.verdict)
         else:
-            text.append("the top finding appears as cycles land", "dim")
+            text.append("the verdict appears as cycles land", "dim")
         set_text(self, text)  # the card's size is fixed: no layout
 
 
