@@ -119,13 +119,22 @@ def cmd_init(args: argparse.Namespace) -> int:
 def _init_screen(args: argparse.Namespace) -> int:
     """`benchtui init` without all of --probe, --psu, --scope: the console screen that builds
     the profile (what was named is looked for; with nothing named, this machine's ports)."""
+    from ..bench.profile_builder import parse_nets
     from ..tui.init_view import InitApp
 
-    named = [r.rpartition(",")[0] if r.rpartition(",")[2].strip().isdigit() else r
-             for r in (args.psu, args.scope) if r]
+    try:
+        nets = parse_nets(args.nets)
+    except ValueError as exc:
+        print(f"benchtui: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    psu, channel = args.psu, 1
+    if psu and psu.rpartition(",")[2].strip().isdigit():
+        psu, _, ch = psu.rpartition(",")
+        channel = int(ch)
+    named = [r for r in (psu, args.scope) if r]
     app = InitApp(out=args.out, resources=named, probes=[args.probe] if args.probe else [],
                   local=not (named or args.probe), firmware=args.firmware, target_type=args.target,
-                  timeout_ms=args.timeout_ms, force=args.force)
+                  timeout_ms=args.timeout_ms, force=args.force, psu_channel=channel, nets=nets)
     outcome = app.run()
     if outcome is None or outcome.path is None:
         print("benchtui: init: no profile written", file=sys.stderr)

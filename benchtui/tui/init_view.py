@@ -71,9 +71,13 @@ class InitScreen(ModalScreen[InitOutcome]):
 
     def __init__(self, *, out: str = "bench.toml", resources: Iterable[str] = (),
                  probes: Iterable[str] = (), local: bool = True, firmware: str | None = None,
-                 target_type: str | None = None, timeout_ms: int = 15_000, force: bool = False):
+                 target_type: str | None = None, timeout_ms: int = 15_000, force: bool = False,
+                 psu_channel: int = 1, nets: dict[str, int] | None = None):
         super().__init__()
         self.out, self.firmware, self.target_type = out, firmware, target_type
+        self.psu_channel = psu_channel
+        #: The scope channel each net starts on (a net left out: not wired).
+        self.nets = dict(zip(NETS, SCOPE_CHANNELS)) if nets is None else {n: nets.get(n, NOT_WIRED) for n in NETS}
         self.resources, self.probes, self.local = list(resources), list(probes), local
         self.timeout_ms, self.force = timeout_ms, force
         #: The last discovery (devices.discovery.Discovery), None until it is back.
@@ -113,14 +117,14 @@ class InitScreen(ModalScreen[InitOutcome]):
                 yield Label("PSU", classes="init-label")
                 yield Select([], prompt="nothing found yet", id="psu", compact=True)
                 yield Label("channel")
-                yield Select([(f"CH{n}", n) for n in (1, 2, 3)], value=1, allow_blank=False,
-                             id="psu-channel", compact=True)
+                yield Select([(f"CH{n}", n) for n in sorted({1, 2, 3, self.psu_channel})],
+                             value=self.psu_channel, allow_blank=False, id="psu-channel", compact=True)
             with Horizontal(classes="init-row"):
                 yield Label("Scope", classes="init-label")
                 yield Select([], prompt="nothing found yet", id="scope", compact=True)
             with Horizontal(classes="init-row"):
                 yield Label("Nets", classes="init-label")
-                for net, ch in zip(NETS, SCOPE_CHANNELS):
+                for net, ch in self.nets.items():
                     yield Label(net)
                     yield Select([(f"CH{n}", n) for n in SCOPE_CHANNELS] + [("not wired", NOT_WIRED)],
                                  value=ch, allow_blank=False, id=f"net-{net}", classes="net-select",

@@ -40,10 +40,10 @@ async def tab_to(pilot, widget_id: str) -> None:
 
 
 async def choose(pilot, widget_id: str, downs: int) -> None:
-    """Open the Select by keyboard, move `downs` options down, take it."""
+    """Open the Select by keyboard, move `downs` options down (up if negative), take it."""
     await tab_to(pilot, widget_id)
     await pilot.press("enter")
-    await pilot.press(*["down"] * downs, "enter")
+    await pilot.press(*["down" if downs > 0 else "up"] * abs(downs), "enter")
 
 
 @pytest.mark.slow
@@ -61,7 +61,11 @@ async def test_the_parts_chosen_by_keyboard_written_and_checked(two_of_each, tmp
         assert screen.query_one("#psu", Select).value == extra.psu_resource
         await choose(pilot, "scope", 1)                # the Siglent
         assert screen.query_one("#scope", Select).value == extra.scope_resource
-        await choose(pilot, "net-NRST", 1)             # CH4 -> not wired
+        await choose(pilot, "net-NRST", -3)            # CH4 -> CH1, which VDD has
+        await pilot.press("ctrl+s")
+        await on_screen(pilot, "nets: CH1 carries VDD and NRST", "the refusal")
+        await choose(pilot, "net-NRST", 4)             # CH1 -> not wired
+        assert screen.query_one("#net-NRST", Select).value == 0
         await tab_to(pilot, "firmware")
         await pilot.press(*str(small_firmware))
         await pilot.press("ctrl+s")
@@ -114,10 +118,13 @@ async def test_from_the_console_palette_the_consoles_own_parts(bench_factory, tm
 
 async def test_what_the_screen_refuses_before_it_writes(tmp_path):
     """Nothing named and the machine's ports off: nothing is looked for; writing without parts
-    or with two nets on one channel is refused in one line; nothing is written."""
+    is refused in one line; nothing is written. The CLI's --psu RES,CH and --nets fill it."""
     out = tmp_path / "b.toml"
-    app = InitApp(out=str(out), local=False)
+    app = InitApp(out=str(out), local=False, psu_channel=2, nets={"VDD": 2, "VCAP1": 1})
     async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert [screen.query_one(f"#net-{n}", Select).value for n in ("VDD", "VCAP1", "VCAP2", "NRST")] == [2, 1, 0, 0]
+        assert screen.query_one("#psu-channel", Select).value == 2
         await on_screen(pilot, "name an instrument or a probe, or switch on this machine's ports", "the hint")
         await pilot.press("ctrl+s")
         await on_screen(pilot, "choose a probe and a PSU and a scope first (F5 discovers)", "the refusal")
