@@ -100,6 +100,20 @@ def test_the_closest_family_is_the_same_maker_with_the_longest_model_prefix_in_c
     assert identify_any("ACME INSTRUMENTS,PS-9000,1234,V1.0") == Identification(None, None, None)
 
 
+def test_every_registered_family_can_be_the_closest_and_every_own_link_family_can_be_asked():
+    """A new dialect says who makes it and its model prefixes (the closest family of a model no
+    driver handles); one with a link of its own (`open`) also has its own question (`probe`)."""
+    from benchtui.devices.identify import dialects_of
+
+    for kind in ("psu", "scope"):
+        for d in dialects_of(kind):
+            if d.DRIVER in ("scpi", "scpi-multi"):       # the generic SCPI drivers: no maker
+                continue
+            assert d.MAKERS and d.FAMILY_MODELS, d.DRIVER
+            if callable(getattr(d, "open", None)):
+                assert callable(getattr(d, "probe", None)) and d.QUESTION, d.DRIVER
+
+
 def test_a_serial_line_is_asked_each_family_in_its_own_protocol_then_scpi():
     """A serial line with nothing on it (a pseudo-terminal no one answers): the Korad's *IDN?
     without a terminator, the Riden's Modbus read of register 0, then a bare terminator and
