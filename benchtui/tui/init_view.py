@@ -274,7 +274,7 @@ class InitScreen(ModalScreen[InitOutcome]):
             from ..devices.check import check_profile
             parts = parts_from_discovery(found, database=f"{out.stem}.db", name=None, flags=FIELDS, **choice)
             profile = write_profile(parts, out, force=force)
-            self.app.call_from_thread(self._say, "#result", Text(printable(
+            self.app.call_from_thread(self._progress, Text(printable(
                 f"{summary(parts, out)}\nchecking {out}…"), "yellow"))
             return summary(parts, out), check_profile(profile)
         self._in_thread("writing and checking", work, lambda done: self._checked(out, *done), "#result")
@@ -315,11 +315,17 @@ class InitScreen(ModalScreen[InitOutcome]):
 
     def _done(self, then: Callable[[Any], None], result: Any) -> None:
         self._busy = None
-        then(result)
+        if self.is_mounted:               # not closed while the thread ran
+            then(result)
 
     def _failed(self, what: str, text: str, where: str) -> None:
         self._busy = None
-        self._say(where, Text(printable(f"{what} failed: {text}"), "red"))
+        if self.is_mounted:
+            self._say(where, Text(printable(f"{what} failed: {text}"), "red"))
+
+    def _progress(self, text: Text) -> None:
+        if self.is_mounted:
+            self._say("#result", text)
 
     def _say(self, selector: str, text: Text) -> None:
         self.query_one(selector, Static).update(text)

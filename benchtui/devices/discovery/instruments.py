@@ -56,7 +56,8 @@ class FoundInstrument:
         if self.error:
             return self.error
         if self.driver:
-            chans = f", channels {self.channels[0]}-{self.channels[-1]}" if self.channels else ""
+            chans = (f", channels {self.channels[0]}-{self.channels[-1]}" if len(self.channels) > 1
+                     else f", channel {self.channels[0]}" if self.channels else "")
             return f"{'PSU' if self.kind == 'psu' else 'scope'}: driver {self.driver}{chans}"
         return "not supported" + (f" (closest family: {self.closest})" if self.closest else "")
 
