@@ -20,15 +20,16 @@ from benchtui.errors import BenchError
 
 EXPECTED_PSU = {"rigol-dp832": "rigol-dp800", "rigol-dp831a": "rigol-dp800",
                 "keysight-e36312a": "keysight-e36300", "keysight-edu36311a": "keysight-e36300",
-                "siglent-spd3303x": "siglent-spd3303x", "rohde-hmc8043": "rohde-hmc804x"}
+                "siglent-spd3303x": "siglent-spd3303x", "rohde-hmc8043": "rohde-hmc804x",
+                # serial supplies, each asked in its own protocol (no SCPI *IDN? on a VISA session)
+                "korad-ka3005p": "korad-ka3005p", "korad-ka3305p": "korad-ka3005p",
+                "riden-rd6006": "riden-rd6000", "riden-rd6012": "riden-rd6000", "riden-rd6018": "riden-rd6000"}
 EXPECTED_SCOPE = {"rigol-ds1054z": "rigol-ds1000z", "rigol-dho924": "rigol-dho",
                   "keysight-dsox3034t": "keysight-infiniivision",
                   "keysight-dsox2024a": "keysight-infiniivision",
                   "siglent-sds1104x-e": "siglent-sds1000x-e",
                   "siglent-sds2104x-plus": "siglent-sds2000x-plus", "tektronix-mso54": "tektronix-mso",
                   "rohde-rtb2004": "rohde-rtb", "rohde-rtm3004": "rohde-rtb"}
-#: Supplies with a serial protocol of their own (no SCPI *IDN? on a VISA session): not served here.
-SERIAL_PSU = {"korad-ka3005p", "korad-ka3305p", "riden-rd6006", "riden-rd6012", "riden-rd6018"}
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +38,14 @@ def every_family():
     from benchtui.sim.board import BoardModel
     from benchtui.sim.instruments import PSU_MODELS, SCOPE_MODELS, start_instruments
 
-    assert set(EXPECTED_PSU) | SERIAL_PSU == set(PSU_MODELS) and set(EXPECTED_SCOPE) == set(SCOPE_MODELS)
+    assert set(EXPECTED_PSU) == set(PSU_MODELS) and set(EXPECTED_SCOPE) == set(SCOPE_MODELS)
     board = BoardModel("healthy", seed=1)
     psus, scopes = list(EXPECTED_PSU), list(EXPECTED_SCOPE)
     servers, resources = [], {}
     for k in range(max(len(psus), len(scopes))):
         psu, scope = psus[k % len(psus)], scopes[k % len(scopes)]
-        s = start_instruments(board, psu_model=psu, scope_model=scope)
+        # The serial supplies on a pseudo-terminal and on a loopback socket serial URL by turns.
+        s = start_instruments(board, psu_model=psu, scope_model=scope, psu_line=("pty", "socket")[k % 2])
         servers.append(s)
         resources[s.psu_resource] = ("psu", psu)
         resources[s.scope_resource] = ("scope", scope)
@@ -63,8 +65,10 @@ def test_discover_identifies_every_simulated_family_by_its_resource(every_family
         item = by_resource[resource]
         expected = (EXPECTED_PSU if kind == "psu" else EXPECTED_SCOPE)[model]
         assert (item["kind"], item["driver"], item["error"]) == (kind, expected, None), item
-    psu = next(i for i in found["instruments"] if "DP832" in (i["identity"] or ""))
-    assert psu["channels"] == [1, 2, 3]
+    channels = {i["model"]: i["channels"] for i in found["instruments"] if i["kind"] == "psu"}
+    assert (channels["DP832"], channels["KA3305P"], channels["KA3005P"], channels["RD6018"]) == \
+        ([1, 2, 3], [1, 2], [1], [1])
+    assert any(r.startswith("ASRL/dev/") for r in by_resource) and any(r.startswith("ASRLsocket://") for r in by_resource)
     assert found["probes"] == [] and {t["name"] for t in found["transports"]} >= {
         "TCPIP SOCKET", "USB INSTR (USB-TMC)", "ASRL INSTR (serial)"}
 
@@ -81,6 +85,55 @@ def test_an_instrument_no_driver_drives_is_not_supported_with_its_closest_family
     assert (scope.driver, scope.closest, scope.kind) == (None, "rigol-ds1000z", "scope")
     assert scope.describe() == "not supported (closest family: rigol-ds1000z)"
     assert (meter.driver, meter.closest, meter.describe()) == (None, None, "not supported")
+
+
+def test_the_closest_family_is_the_same_maker_with_the_longest_model_prefix_in_common():
+    from benchtui.devices.identify import Identification, identify_any
+
+    assert identify_any("RIGOL TECHNOLOGIES,DS2072A,DS2A1,00.03") == Identification("scope", None, "rigol-ds1000z")
+    assert identify_any("RIGOL TECHNOLOGIES,DP711,DP7A1,00.01") == Identification("psu", None, "rigol-dp800")
+    assert identify_any("RIGOL TECHNOLOGIES,DHO804,DHO8A,00.01") == Identification("scope", "rigol-dho", "rigol-dho")
+    assert identify_any("Siglent Technologies,SDS1202X,SDS1X,1.1").closest == "siglent-sds1000x-e"
+    assert identify_any("KEYSIGHT TECHNOLOGIES,E36106B,MY1,1.0").closest == "keysight-e36300"
+    # a serial family is never the driver of a newline *IDN?, but it is the closest family
+    assert identify_any("KORAD KD6005P V2.0 SN:1") == Identification("psu", None, "korad-ka3005p")
+    assert identify_any("ACME INSTRUMENTS,PS-9000,1234,V1.0") == Identification(None, None, None)
+
+
+def test_every_registered_family_can_be_the_closest_and_every_own_link_family_can_be_asked():
+    """A new dialect says who makes it and its model prefixes (the closest family of a model no
+    driver handles); one with a link of its own (`open`) also has its own question (`probe`)."""
+    from benchtui.devices.identify import dialects_of
+
+    for kind in ("psu", "scope"):
+        for d in dialects_of(kind):
+            if d.DRIVER in ("scpi", "scpi-multi"):       # the generic SCPI drivers: no maker
+                continue
+            assert d.MAKERS and d.FAMILY_MODELS, d.DRIVER
+            if callable(getattr(d, "open", None)):
+                assert callable(getattr(d, "probe", None)) and d.QUESTION, d.DRIVER
+
+
+def test_a_serial_line_is_asked_each_family_in_its_own_protocol_then_scpi():
+    """A serial line with nothing on it (a pseudo-terminal no one answers): the Korad's *IDN?
+    without a terminator, the Riden's Modbus read of register 0, then a bare terminator and
+    SCPI's *IDN?; one line says what was asked."""
+    import tty
+
+    from benchtui.sim.serialbus.riden_rd6000 import with_crc
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    try:
+        found = identify_resource(f"ASRL{os.ttyname(slave)}::INSTR", 200, "serial")
+        sent = os.read(master, 4096)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert sent == b"*IDN?" + with_crc(bytes([1, 3, 0, 0, 0, 1])) + b"\n" + b"*IDN?\n"
+    assert found.identity is None and found.error == (
+        "no reply to SCPI's '*IDN?' within 200 ms, nor to '*IDN?' without a terminator "
+        "(korad-ka3005p) or a Modbus read of the model register (riden-rd6000) within 200 ms")
 
 
 def _one_shot_server(reply: bytes) -> tuple[socket.socket, int]:
@@ -217,6 +270,7 @@ def test_plain_discover_sends_nothing_to_the_network(capsys):
     assert "nothing was sent to the network" in out
 
 
+@pytest.mark.slow
 def test_lan_discovery_broadcasts_only_when_asked(tmp_path):
     """--lan runs pyvisa-py's VXI-11 broadcast: under the guard it is refused, and discover says
     so in one line instead of a traceback."""

@@ -38,13 +38,7 @@ def init_args(vb, example, out: Path, firmware: Path | None) -> list[str]:
     return args + (["--firmware", str(firmware)] if firmware else [])
 
 
-#: Example profiles of the serial supplies (Korad, Riden): init does not identify a supply on its
-#: own serial protocol yet (they landed after init); removed from this set as init learns them.
-SERIAL_SUPPLY_PROFILES = {"korad-ka3005p-ds1054z-stlink.toml", "riden-rd6006-ds1054z-stlink.toml",
-                          "virtual-korad-ka3005p-ds1054z.toml", "virtual-riden-rd6006-ds1054z.toml"}
-
-
-@pytest.mark.parametrize("name", sorted(p.name for p in PROFILES.glob("*.toml") if p.name not in SERIAL_SUPPLY_PROFILES))
+@pytest.mark.parametrize("name", sorted(p.name for p in PROFILES.glob("*.toml")))
 def test_every_example_profile_is_what_init_writes_for_its_parts(name, tmp_path, capsys):
     from benchtui.sim.bench import VirtualBench
     from benchtui.sim.firmware import write_test_hex
@@ -57,7 +51,7 @@ def test_every_example_profile_is_what_init_writes_for_its_parts(name, tmp_path,
     # The demo images are linked at 0x00200000 (the seed's ITCM link): init maps such an image.
     firmware = write_test_hex(tmp_path / "fw.hex", size=4096) if example.sim is not None else None
     vb = VirtualBench(variant=_variant(example.target.target_type), psu_model=psu_model,
-                      scope_model=scope_model).start()
+                      scope_model=scope_model, psu_line="pty").start()
     try:
         vb.front_panel_on(3.3, 0.5)      # the target answers only when powered
         out = tmp_path / "bench.toml"

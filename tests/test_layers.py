@@ -118,7 +118,7 @@ LIBRARY_INTERNALS = {
                     "_dirty_regions", "_refresh_layout", "_scroll_required", "_recompose_required"},
     "devices/target/remote.py": {"_socket", "_timeout", "_buffer"},
     "devices/transport.py": {"_pending_buffer"},
-    "devices/discovery.py": {"_link"},
+    "devices/discovery/probes.py": {"_link"},
     "sim/twin/server.py": {"_lock"},
     "sim/twin/core.py": {"_uch"},
     "cli/loop.py": {"_exit"},   # os._exit: public, underscored to stand apart from sys.exit

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from ..profile import NETS, Profile, parse_profile
+from ..errors import BenchError
+from ..profile import NETS, Profile, load_profile, parse_profile
 
 # --- what the target's datasheet allows (one place) ----------------------------------------
 #: Per family: (VDD operating range in V, VCAP regulator output nominal V). STM32F76x DS11532 and
@@ -92,9 +94,84 @@ def parse_nets(text: str) -> dict[str, int]:
     return nets
 
 
+#: How the one-line refusals name what was chosen: the CLI's flags (the console screen passes
+#: its own field names).
+FLAGS = {"probe": "--probe", "psu": "--psu", "scope": "--scope", "target": "--target"}
+
+
+def parts_from_discovery(found: Any, *, probe: str, psu: str, channel: int | None, scope: str,
+                         nets: dict[str, int], firmware: str | None, target_type: str | None,
+                         database: str, name: str | None, flags: dict[str, str] = FLAGS) -> BenchParts:
+    """BenchParts from a discovery (devices.discovery.Discovery) of the chosen probe, PSU and
+    scope, or one BenchError line naming what is missing (an unreachable PSU, a scope that is a
+    PSU, a channel it lacks, a target that does not answer)."""
+    def instrument(resource: str, kind: str) -> Any:
+        flag = flags[kind]
+        item = next((i for i in found.instruments if i.resource == resource), None)
+        if item is None:
+            raise BenchError(f"{flag} {resource}: not among the instruments discovered", where="init")
+        if item.error:
+            raise BenchError(f"{flag} {resource}: {item.error}", where="init")
+        if item.kind != kind or not item.driver:
+            what = (f"a {item.kind.upper() if item.kind == 'psu' else item.kind}" if item.driver
+                    else "not supported" + (f" (closest family: {item.closest})" if item.closest else ""))
+            raise BenchError(f"{flag} {resource}: *IDN? {item.identity!r} is {what}, not a "
+                             f"{'PSU' if kind == 'psu' else 'scope'} benchtui drives", where="init")
+        return item
+
+    p, s = instrument(psu, "psu"), instrument(scope, "scope")
+    channel = channel or 1
+    if p.channels and channel not in p.channels:
+        raise BenchError(f"{flags['psu']} {psu},{channel}: the {p.model or p.driver} has channels "
+                         f"{p.channels[0]}-{p.channels[-1]}", where="init")
+    found_probe = next((x for x in found.probes if x.uid == probe), None)
+    if found_probe is None:
+        raise BenchError(f"{flags['probe']} {probe}: not among the probes discovered", where="init")
+    if found_probe.target is None:
+        raise BenchError(f"{flags['probe']} {probe}: no target answers ({found_probe.error}); power "
+                         "the board (the PSU output) and try again", where="init")
+    t = found_probe.target
+    chosen = target_type or t.target_type
+    if chosen is None:
+        raise BenchError(f"{flags['probe']} {probe}: benchtui has no target type for {t.part}: name "
+                         f"one with {flags['target']} (a pyOCD target type)", where="init")
+    part = t.part + (f" (IDCODE 0x{t.idcode:08X})" if t.idcode is not None else "")
+    return BenchParts(probe_uid=probe, target_type=chosen, family=t.family, flash_kb=t.flash_kb,
+                      part=part, psu_resource=psu, psu_driver=p.driver, psu_channel=channel,
+                      psu_identity=p.identity, scope_resource=scope, scope_driver=s.driver,
+                      scope_identity=s.identity, nets=nets, firmware=firmware, database=database,
+                      name=name, uid=t.uid)
+
+
 def _model(identity: str) -> str:
+    """The model an identity names: its second field, or its second word ('KORAD KA3005P V5.5')."""
     fields = [f.strip() for f in identity.split(",")]
-    return fields[1] if len(fields) > 1 and fields[1] else "?"
+    if len(fields) > 1:
+        return fields[1] or "?"
+    words = identity.split()
+    return words[1] if len(words) > 1 else "?"
+
+
+def write_profile(parts: BenchParts, out: str | Path, *, force: bool = False) -> Profile:
+    """Write the profile of `parts` to `out` (refused in one BenchError line if it exists and
+    not `force`); the Profile as it loads from the file."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise BenchError(f"{out} exists: give another file, or replace it (--force)", where="init")
+    text, _ = build_profile_text(parts, source=str(out))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BenchError(f"cannot write {out}: {exc.strerror or exc}", where="init") from None
+    return load_profile(out)
+
+
+def summary(parts: BenchParts, out: str | Path) -> str:
+    """'wrote bench.toml: rigol-dp800 CH1, rigol-ds1000z (VDD=CH1, ...), stm32f767zg on UID'."""
+    return (f"wrote {out}: {parts.psu_driver} CH{parts.psu_channel}, {parts.scope_driver} "
+            f"({', '.join(f'{n}=CH{c}' for n, c in parts.nets.items())}), {parts.target_type} on "
+            f"{parts.probe_uid}")
 
 
 def _q(text: str) -> str:

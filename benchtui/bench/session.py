@@ -162,6 +162,15 @@ class BenchSession(TargetOperations):
             self.mark_lost(device, exc)
             raise
 
+    async def _use(self, device: str, fn: Callable, *args: Any) -> Any:
+        """`fn(driver, *args)` on the PSU's or scope's owner thread; a lost link marks it lost."""
+        inst = await self._instrument(device)
+        try:
+            return await self._run(device, fn, inst, *args)
+        except LINK_ERRORS as exc:
+            self.mark_lost(device, exc)
+            raise
+
     # -- lifecycle --------------------------------------------------------------------------
     async def open(self) -> BenchState:
         """Connect PSU and scope. A failing instrument becomes a DeviceError event, not an exception."""
@@ -337,6 +346,26 @@ class BenchSession(TargetOperations):
         if record:
             return await self._call("scope", "wait_for_record", None)
         return await self._call("scope", "wait_for_trigger", 0.0, None)
+
+    async def check_wiring(self) -> list[Any]:
+        """`check --wiring` on the open instruments: the PSU at the session's setpoint (switched
+        on for the check and off again if it was off), each scope channel's level judged against
+        what its net must read (devices/wiring.py); the scope's channels end as the profile sets
+        them. One wiring.Finding per mapped net."""
+        from ..devices import wiring
+
+        volts, amps = self._setpoint
+        was_on = await self._use("psu", wiring.power_for_check, volts, amps)
+        self.state.psu_output = True
+        self.log("PSU", f"wiring check: {volts:.3f} V, limit {amps:.3f} A, output ON"
+                        + ("" if was_on else " for the check"))
+        try:
+            await asyncio.sleep(wiring.SETTLE_S)
+            levels = await self._use("scope", wiring.survey, self.profile)
+        finally:
+            if not was_on:
+                await self.psu_output(False)
+        return wiring.findings(self.profile, volts, levels)
 
     async def capture(self, which: str = "power_up", *, power_cycle: bool = False) -> dict | None:
         """Arm on the profile's trigger, optionally power-cycle, and fetch the capture."""

@@ -73,8 +73,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace, profile: Any) -> int:
-    from ..devices.check import CheckResult as CheckLine
-    from ..devices.check import check_instruments, check_target
+    from ..devices.check import check_firmware, check_instruments, check_target
 
     results = list(check_instruments(profile))
     wiring: list[Any] | str | None = None
@@ -89,18 +88,12 @@ def _check(args: argparse.Namespace, profile: Any) -> int:
         results += target or [check_target(profile)]
     else:
         results.append(check_target(profile))
-    firmware = profile.target.firmware
-    if firmware:
-        from pathlib import Path
-        found = Path(firmware).expanduser().is_file()
-        results.append(CheckLine("firmware", firmware, found, None,
-                                 "readable" if found else "no such file (target.firmware in the profile)"))
+    firmware = check_firmware(profile)
+    if firmware is not None:
+        results.append(firmware)
     for r in results:
-        mark = "ok  " if r.ok else "FAIL"
         # Resources, identities and error details quote the profile and the instruments.
-        print(printable(f"{mark} {r.name:<8} {r.resource}"))
-        detail = _without_where(r.detail or "", r.name, r.resource)
-        print(printable(f"     {r.identity or ''}{' — ' if r.identity and detail else ''}{detail}"))
+        print(printable_lines(r.lines()))
     psu, probe = results[0], next(r for r in results if r.name == "probe")
     probe_failed = not probe.ok and not (probe.detail or "").startswith("profile:")  # not a probe problem
     if probe_failed:
@@ -137,18 +130,6 @@ def _print_wiring(profile: Any, found: Any) -> bool:
     for f in found:
         print(printable(f"{'ok  ' if f.ok else 'FAIL'} {f.text}"))
     return all(f.ok for f in found)
-
-
-def _without_where(detail: str, name: str, resource: str = "") -> str:
-    """The detail without what its line already says: 'PSU: PSU TCPIP0::…: connection refused'
-    on the line 'FAIL PSU TCPIP0::…' reads 'connection refused'."""
-    head, sep, rest = detail.partition(": ")
-    if sep and head.lower() in (name.lower(), "target" if name == "probe" else name.lower()):
-        detail = rest
-    for prefix in (f"{name} {resource}: ", f"{resource}: "):
-        if resource and detail.startswith(prefix):
-            return detail[len(prefix):]
-    return detail
 
 
 def _probe_list() -> str:

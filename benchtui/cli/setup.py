@@ -7,7 +7,6 @@ import json
 import sys
 from typing import Any
 
-from ..errors import BenchError
 from .common import EXIT_ERROR, EXIT_OK
 
 
@@ -82,57 +81,14 @@ def register(sub: Any) -> None:
 
 # --- init -------------------------------------------------------------------------------------
 
-def parts_from_discovery(found: Any, *, probe: str, psu: str, channel: int | None, scope: str,
-                         nets: dict[str, int], firmware: str | None, target_type: str | None,
-                         database: str, name: str | None) -> Any:
-    """BenchParts from a discovery of the named probe, PSU and scope, or one BenchError line
-    naming what is missing (an unreachable PSU, a scope that is a PSU, a channel it lacks)."""
-    from ..bench.profile_builder import BenchParts
-
-    def instrument(resource: str, kind: str, flag: str) -> Any:
-        item = next(i for i in found.instruments if i.resource == resource)
-        if item.error:
-            raise BenchError(f"{flag} {resource}: {item.error}", where="init")
-        if item.kind != kind or not item.driver:
-            what = (f"a {item.kind.upper() if item.kind == 'psu' else item.kind}" if item.driver
-                    else "not supported" + (f" (closest family: {item.closest})" if item.closest else ""))
-            raise BenchError(f"{flag} {resource}: *IDN? {item.identity!r} is {what}, not a "
-                             f"{'PSU' if kind == 'psu' else 'scope'} benchtui drives", where="init")
-        return item
-
-    p, s = instrument(psu, "psu", "--psu"), instrument(scope, "scope", "--scope")
-    channel = channel or 1
-    if p.channels and channel not in p.channels:
-        raise BenchError(f"--psu {psu},{channel}: the {p.identity.split(',')[1]} has channels "
-                         f"{p.channels[0]}-{p.channels[-1]}", where="init")
-    (found_probe,) = [x for x in found.probes if x.uid == probe]
-    if found_probe.target is None:
-        raise BenchError(f"--probe {probe}: no target answers ({found_probe.error}); power the board "
-                         "(the PSU output) and try again", where="init")
-    t = found_probe.target
-    chosen = target_type or t.target_type
-    if chosen is None:
-        raise BenchError(f"--probe {probe}: benchtui has no target type for {t.part}: name one with "
-                         "--target (a pyOCD target type)", where="init")
-    return BenchParts(probe_uid=probe, target_type=chosen, family=t.family, flash_kb=t.flash_kb,
-                      part=f"{t.part}" + (f" (IDCODE 0x{t.idcode:08X})" if t.idcode is not None else ""), psu_resource=psu, psu_driver=p.driver, psu_channel=channel,
-                      psu_identity=p.identity, scope_resource=scope, scope_driver=s.driver,
-                      scope_identity=s.identity, nets=nets, firmware=firmware, database=database,
-                      name=name, uid=t.uid)
-
-
 def cmd_init(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..bench.profile_builder import build_profile_text, parse_nets
+    from ..bench.profile_builder import parse_nets, parts_from_discovery, summary, write_profile
     from ..devices.discovery import discover
 
-    named = (args.probe, args.psu, args.scope)
-    if not all(named):
-        # The console screen (issue #28) is not built yet: the flags are the way in for now.
-        print("benchtui: init needs --probe UID --psu RES[,CH] --scope RES "
-              "[--nets VDD=1,VCAP1=2,VCAP2=3,NRST=4] (`benchtui discover` lists them)", file=sys.stderr)
-        return EXIT_ERROR
+    if not all((args.probe, args.psu, args.scope)):
+        return _init_screen(args)
     out = Path(args.out)
     if out.exists() and not args.force:
         print(f"benchtui: {out} exists: give another --out or add --force to replace it", file=sys.stderr)
@@ -151,16 +107,40 @@ def cmd_init(args: argparse.Namespace) -> int:
                                  scope=args.scope, nets=nets, firmware=args.firmware,
                                  target_type=args.target, database=args.db or f"{out.stem}.db",
                                  name=args.name)
-    text, _ = build_profile_text(parts, source=str(out))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    print(f"wrote {out}: {parts.psu_driver} CH{parts.psu_channel}, {parts.scope_driver} "
-          f"({', '.join(f'{n}=CH{c}' for n, c in nets.items())}), {parts.target_type} on {parts.probe_uid}")
+    write_profile(parts, out, force=args.force)
+    print(_printable(summary(parts, out)))
     if args.no_check:
         return EXIT_OK
     from .bench import cmd_check
-    print(f"checking {out}:")
+    print(_printable(f"checking {out}:"))
     return cmd_check(argparse.Namespace(profile=str(out), virtual=False, wiring=False))
+
+
+def _init_screen(args: argparse.Namespace) -> int:
+    """`benchtui init` without all of --probe, --psu, --scope: the console screen that builds
+    the profile (what was named is looked for; with nothing named, this machine's ports)."""
+    from ..bench.profile_builder import parse_nets
+    from ..tui.init_view import InitApp
+
+    try:
+        nets = parse_nets(args.nets)
+    except ValueError as exc:
+        print(f"benchtui: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    psu, channel = args.psu, 1
+    if psu and psu.rpartition(",")[2].strip().isdigit():
+        psu, _, ch = psu.rpartition(",")
+        channel = int(ch)
+    named = [r for r in (psu, args.scope) if r]
+    app = InitApp(out=args.out, resources=named, probes=[args.probe] if args.probe else [],
+                  local=not (named or args.probe), firmware=args.firmware, target_type=args.target,
+                  timeout_ms=args.timeout_ms, force=args.force, psu_channel=channel, nets=nets)
+    outcome = app.run()
+    if outcome is None or outcome.path is None:
+        print("benchtui: init: no profile written", file=sys.stderr)
+        return EXIT_ERROR
+    print(_printable(f"wrote {outcome.path}; check {'passed' if outcome.ok else 'FAILED'}"))
+    return EXIT_OK if outcome.ok else EXIT_ERROR
 
 
 def register_init(sub: Any) -> None:

@@ -27,6 +27,25 @@ class CheckResult:
     #: A state summary when ok, the one-line error otherwise.
     detail: str | None = None
 
+    def lines(self) -> list[str]:
+        """The two lines `benchtui check` prints (not yet made printable): 'ok   PSU  RES',
+        then the identity and the detail, without what the first line already says."""
+        detail = _without_where(self.detail or "", self.name, self.resource)
+        return [f"{'ok  ' if self.ok else 'FAIL'} {self.name:<8} {self.resource}",
+                f"     {self.identity or ''}{' — ' if self.identity and detail else ''}{detail}"]
+
+
+def _without_where(detail: str, name: str, resource: str = "") -> str:
+    """The detail without what its line already says: 'PSU: PSU TCPIP0::…: connection refused'
+    on the line 'FAIL PSU TCPIP0::…' reads 'connection refused'."""
+    head, sep, rest = detail.partition(": ")
+    if sep and head.lower() in (name.lower(), "target" if name == "probe" else name.lower()):
+        detail = rest
+    for prefix in (f"{name} {resource}: ", f"{resource}: "):
+        if resource and detail.startswith(prefix):
+            return detail[len(prefix):]
+    return detail
+
 
 def check_psu(profile: Profile) -> CheckResult:
     cfg = profile.psu
@@ -117,6 +136,24 @@ def check_target(profile: Profile) -> CheckResult:
     mismatch = f"; {ident.profile_mismatch}" if ident.profile_mismatch else ""
     return CheckResult("probe", cfg.probe_uid, True, ident.describe(),
                        f"connected {cfg.connect_mode}{layout}{state}{mismatch}")
+
+
+def check_firmware(profile: Profile) -> CheckResult | None:
+    """The firmware line of `benchtui check` (None: the profile names no image)."""
+    firmware = profile.target.firmware
+    if not firmware:
+        return None
+    from pathlib import Path
+    found = Path(firmware).expanduser().is_file()
+    return CheckResult("firmware", firmware, found, None,
+                       "readable" if found else "no such file (target.firmware in the profile)")
+
+
+def check_profile(profile: Profile) -> list[CheckResult]:
+    """Every line of `benchtui check` (without --wiring): PSU, scope, probe, firmware."""
+    results = check_instruments(profile) + [check_target(profile)]
+    firmware = check_firmware(profile)
+    return results + ([firmware] if firmware is not None else [])
 
 
 def _sectors(numbers: list[int]) -> str:

@@ -14,6 +14,9 @@ A level that is off is explained where a mix-up explains it: another net's level
 net's channel reads this one's level), or a probe ratio 10x or 100x off ("CH4 reads 0.33 V with
 1x set: a 10x probe?"). At a steady level VDD and NRST read alike: a swap of those two is not
 seen here. The scope's channels are set back to the profile's settings afterwards.
+
+`check_wiring(profile)` opens the profile's instruments (the CLI); the console runs the same
+steps on the instruments its session holds open: `power_for_check`, `survey`, `findings`.
 """
 
 from __future__ import annotations
@@ -128,32 +131,55 @@ def _clipped(level: float, scale: float, offset: float) -> bool:
     return abs(level - centre) > VISIBLE_DIVS * scale
 
 
+def power_for_check(psu: Any, volts: float, amps: float) -> bool:
+    """Set the PSU to `volts`/`amps` and switch its output on; True if it was on already."""
+    was_on = psu.output()
+    psu.apply(volts, amps)
+    if not was_on:
+        psu.set_output(True)
+    return was_on
+
+
+def survey(scope: Any, profile: Profile) -> dict[str, float | None]:
+    """{net: level} of each mapped net, read by `scope` (open) on the survey ranges: 1 V/div,
+    then 10 V/div for a level beyond it. The scope's channels are set back to the profile's
+    settings afterwards, whatever happened."""
+    levels: dict[str, float | None] = {net: None for net in profile.scope.channels}
+    pending = list(profile.scope.channels)
+    own = scope.cfg
+    try:
+        for scale, offset in SURVEY:
+            if not pending:
+                break
+            measured = _survey_range(scope, profile, pending, scale, offset)
+            levels.update(measured)
+            pending = [n for n, v in measured.items() if v is not None and _clipped(v, scale, offset)]
+    finally:
+        scope.cfg = own
+        scope.setup_channels()
+    return levels
+
+
 def measure_levels(profile: Profile, settle_s: float = SETTLE_S,
                    while_powered: Callable[[], Any] | None = None) -> tuple[float, dict[str, float | None]]:
-    """(PSU setpoint, {net: level}) with the PSU at its setpoint; the PSU output and the scope's
-    channel settings are put back as they were (the profile's channel settings).
-    `while_powered()` runs after the levels, before the output goes back off (the probe check)."""
+    """(PSU setpoint, {net: level}) with the PSU at its setpoint, opening the profile's PSU and
+    scope; the PSU output and the scope's channel settings are put back as they were (the
+    profile's channel settings). `while_powered()` runs after the levels, before the output
+    goes back off (the probe check)."""
     from .psu import open_psu
     from .scope import open_scope
 
     cfg = profile.psu
     psu = open_psu(cfg)
     try:
-        was_on = psu.output()
-        psu.apply(cfg.voltage, cfg.current_limit)
-        if not was_on:
-            psu.set_output(True)
+        was_on = power_for_check(psu, cfg.voltage, cfg.current_limit)
         try:
             time.sleep(settle_s)
-            levels: dict[str, float | None] = {net: None for net in profile.scope.channels}
-            pending = list(profile.scope.channels)
-            for scale, offset in SURVEY:
-                if not pending:
-                    break
-                measured = _survey(profile, pending, scale, offset)
-                for net, level in measured.items():
-                    levels[net] = level
-                pending = [n for n, v in measured.items() if v is not None and _clipped(v, scale, offset)]
+            scope = open_scope(profile.scope)
+            try:
+                levels = survey(scope, profile)
+            finally:
+                scope.close()
             if while_powered is not None:
                 while_powered()
         finally:
@@ -161,32 +187,22 @@ def measure_levels(profile: Profile, settle_s: float = SETTLE_S,
                 psu.set_output(False)
     finally:
         psu.close()
-    scope = open_scope(profile.scope)       # the profile's own channel settings again
-    try:
-        scope.setup_channels()
-    finally:
-        scope.close()
     return cfg.voltage, levels
 
 
-def _survey(profile: Profile, nets: list[str], scale: float, offset: float) -> dict[str, float]:
-    from .scope import open_scope
-
-    channels = {net: dataclasses.replace(ch, scale=scale, offset=offset)
-                for net, ch in profile.scope.channels.items() if net in nets}
-    survey = dataclasses.replace(profile.scope, channels=channels)
-    scope = open_scope(survey)
-    try:
-        scope.setup_channels()
-        scope.arm(TriggerConfig(source=nets[0], level=offset * -1 + 3.5 * scale, slope="rising",
-                                timebase=0.001, pretrigger=0.5))
-        scope.force_trigger()
-        if not scope.wait_for_trigger(5.0):
-            raise BenchError(f"scope {profile.scope.resource}: no acquisition within 5 s after a "
-                             "forced trigger (wiring check)", where="scope")
-        waves = scope.fetch_all(nets)
-    finally:
-        scope.close()
+def _survey_range(scope: Any, profile: Profile, nets: list[str], scale: float, offset: float) -> dict[str, float]:
+    """The median level of each of `nets` with their channels at `scale` V/div and `offset`."""
+    scope.cfg = dataclasses.replace(profile.scope, channels={
+        net: dataclasses.replace(ch, scale=scale, offset=offset)
+        for net, ch in profile.scope.channels.items() if net in nets})
+    scope.setup_channels()
+    scope.arm(TriggerConfig(source=nets[0], level=offset * -1 + 3.5 * scale, slope="rising",
+                            timebase=0.001, pretrigger=0.5))
+    scope.force_trigger()
+    if not scope.wait_for_trigger(5.0):
+        raise BenchError(f"scope {profile.scope.resource}: no acquisition within 5 s after a "
+                         "forced trigger (wiring check)", where="scope")
+    waves = scope.fetch_all(nets)
     return {net: float(np.median(w.volts)) for net, w in waves.items()}
 
 
@@ -197,4 +213,4 @@ def check_wiring(profile: Profile, while_powered: Callable[[], Any] | None = Non
 
 
 __all__ = ["Expectation", "Finding", "ScopeChannel", "check_wiring", "expectations", "findings",
-           "measure_levels"]
+           "measure_levels", "power_for_check", "survey"]

@@ -31,7 +31,7 @@ from .actions import PowerActions, ScopeActions, ShmooActions, TargetActions
 from .dialogs import ConfirmDialog, TextScreen
 from .heap import HeapPolicy
 from .keys import COMMANDS, TAB_KEYS, TABS, bindings, footer_keys, help_text
-from .messages import AppLogHandler, BenchEvent, LogRecordMessage, TabRequested
+from .messages import AppLogHandler, BenchEvent, LogRecordMessage, ProfileWritten, TabRequested
 from .panels import (LogPanel, LoopPanel, OverviewPanel, PowerPanel, ResultsPanel, ScopePanel, ShmooPanel,
                      TargetPanel)
 from .tabs import RESIZE_SETTLE_S, Predraw, switch_panel
@@ -220,6 +220,24 @@ class BenchApp(PowerActions, TargetActions, ScopeActions, ShmooActions):
 
     def action_help(self) -> None:
         self.push_screen(TextScreen("Help", help_text()))
+
+    def action_init_profile(self) -> None:
+        """The init screen, looking for this console's own parts first (and, on a real bench,
+        this machine's USB and serial ports too)."""
+        if self.loop_running:
+            self.notify("the loop is running: stop it (s) before building a profile", severity="warning")
+            return
+        from .init_view import InitScreen
+        p = self.profile
+        self.log_line("user", "build a profile (init)")
+        self.push_screen(InitScreen(resources=[p.psu.resource, p.scope.resource],
+                                    probes=[p.target.probe_uid], local=not p.virtual,
+                                    firmware=p.target.firmware))
+
+    @on(ProfileWritten)
+    def profile_written(self, message: ProfileWritten) -> None:
+        self.log_line("init", f"wrote {message.path}; check {'passed' if message.ok else 'FAILED'}"
+                              f" (benchtui tui --profile {message.path} opens it)")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

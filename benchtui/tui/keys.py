@@ -44,7 +44,8 @@ class Command:
         return f"{self.name} {self.key_label}"
 
 
-KEY_LABELS = {"question_mark": "?", "space": "␣", "ctrl+s": "^s", "escape": "esc", "enter": "⏎", "f5": "F5"}
+KEY_LABELS = {"question_mark": "?", "space": "␣", "ctrl+s": "^s", "ctrl+n": "^n", "escape": "esc", "enter": "⏎",
+              "f5": "F5"}
 
 COMMANDS: tuple[Command, ...] = (
     Command("p", "power_cycle", "Power-cycle", "power", footer=True),
@@ -61,6 +62,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("i", "swap_board", "Put board…", "target"),
     Command("g", "capture('power_up')", "Capture power-up", "scope"),
     Command("k", "capture('fault_catch')", "Capture fault-catch", "scope"),
+    Command("t", "check_wiring", "Check wiring", "scope"),
     Command("l", "run_loop", "Run loop", "loop", footer=True),
     Command("space", "pause", "Pause/resume", "loop"),
     Command("s", "stop_loop", "Stop loop", "loop"),
@@ -71,6 +73,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("f5", "refresh_runs", "Refresh runs", "results"),
     Command("y", "board_report", "Board report", "results"),
     Command("ctrl+s", "save", "Save log + capture", "console"),
+    Command("ctrl+n", "init_profile", "Build a profile… (init)", "console"),
     Command("r", "reconnect", "Reconnect", "console", footer=True),
     Command("question_mark", "help", "Help", "console", footer=True),
     Command("q", "quit", "Quit", "console", footer=True),
@@ -119,7 +122,8 @@ TAB_HELP = {
     "overview": "the bench at a glance: PSU, target, last capture, the loop and its top finding",
     "power": "setpoint and limit (within the profile's maxima), V/I readback, CC/CV, output",
     "target": "connect mode, connect, option bytes + sector protection map, erase/program/verify",
-    "scope": "last capture per net with its limits; out-of-limit values in red",
+    "scope": "last capture per net with its limits; out-of-limit values in red; the wiring "
+             "check (t): does each probe read what its net must?",
     "loop": "power-cycle/flash/measure loop, cycle table (Enter opens a cycle), correlation",
     "results": "earlier runs in the database; Enter opens a run's report, x exports it; the boards "
                "compared (y: in full)",

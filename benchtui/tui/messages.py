@@ -136,3 +136,11 @@ class ShmooRequested(Message):
     def __init__(self, varies: list[str], cycles: int, *, full: bool = False):
         super().__init__()
         self.varies, self.cycles, self.full = list(varies), cycles, full
+
+
+class ProfileWritten(Message):
+    """The init screen wrote the profile `path` and checked it (`ok`: every part answered)."""
+
+    def __init__(self, path: str, ok: bool):
+        super().__init__()
+        self.path, self.ok = path, ok

@@ -188,6 +188,31 @@ class CaptureState:
 
 
 @dataclasses.dataclass
+class WiringState:
+    """The last wiring check (devices/wiring.py) the console ran, or the one running."""
+
+    running: bool = False
+    #: Its findings, one per mapped net (wiring.Finding), or None before the first check.
+    findings: tuple[Any, ...] | None = None
+    #: Why the last check could not judge (one line), or None.
+    error: str | None = None
+    #: The setpoint it was judged at (V) and when it ended (time.time()).
+    volts: float | None = None
+    at: float | None = None
+
+    def started(self, volts: float) -> None:
+        self.running, self.volts = True, volts
+
+    def finished(self, findings: list[Any] | None, error: str | None = None) -> None:
+        self.running, self.at = False, time.time()
+        self.findings, self.error = (tuple(findings) if findings is not None else None), error
+
+    @property
+    def problems(self) -> list[Any]:
+        return [f for f in self.findings or () if not f.ok]
+
+
+@dataclasses.dataclass
 class ResultsState:
     """The results tab: runs of the database, the highlighted run and its cycles, the boards."""
 
@@ -213,6 +238,7 @@ class ConsoleState:
         self.psu = PsuState()
         self.capture = CaptureState()
         self.results = ResultsState()
+        self.wiring = WiringState()
         #: The shmoo tab's shmoo (tui/shmoo_view.py).
         self.shmoo = ShmooView()
         #: (cycles, passed, failed) of the running or last run.

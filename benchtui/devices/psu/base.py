@@ -92,6 +92,10 @@ class Psu(ABC):
     """A bench PSU channel, as the profile names it (`psu.channel`)."""
 
     DRIVER: ClassVar[str] = ""
+    #: For "not supported" instruments: the makers (a regex on the *IDN? maker field) and
+    #: the model prefixes of this family (devices/identify.py names the closest family).
+    MAKERS: ClassVar[str] = ""
+    FAMILY_MODELS: ClassVar[tuple[str, ...]] = ()
     COMMANDS: ClassVar[dict[str, Scpi]] = {}
     RANGES: ClassVar[dict[str, dict[int, ChannelRange]]] = {}
     PACING: ClassVar[Pacing] = NO_PACING

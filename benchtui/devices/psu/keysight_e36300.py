@@ -21,6 +21,8 @@ ISUM_CV_BIT = 0x02
 
 class KeysightE36300(Psu):
     DRIVER = "keysight-e36300"
+    MAKERS = r"KEYSIGHT|AGILENT"
+    FAMILY_MODELS = ("E363", "EDU363", "E36", "EDU36", "E3")
     COMMANDS = {
         "set_voltage": Scpi("VOLT {v},(@{ch})"),
         "set_current": Scpi("CURR {a},(@{ch})"),

@@ -95,6 +95,10 @@ class KoradLink:
 
 class KoradKA3005P(Psu):
     DRIVER = "korad-ka3005p"
+    #: What `probe` asks, in words (discovery says so when nothing answered).
+    QUESTION = "'*IDN?' without a terminator"
+    MAKERS = r"KORAD|TENMA|VELLEMAN|RND"
+    FAMILY_MODELS = ("KA30", "KA33", "KD30", "72-25", "KA", "KD", "72-")
     PACING = Pacing(gap_s=0.08)
     DECIMALS = {"voltage": 2, "current": 3}
     COMMANDS = {
@@ -129,6 +133,20 @@ class KoradKA3005P(Psu):
         except BaseException:
             link.close()
             raise
+
+    @classmethod
+    def probe(cls, resource: str, timeout_ms: int) -> str | None:
+        """The *IDN? answer of a unit of this family on the serial line `resource`, asked in
+        its own protocol (no terminator, read until the line is quiet), or None when nothing
+        answers like one within `timeout_ms`. A line that cannot be opened raises."""
+        link = KoradLink(resource, timeout_ms)
+        try:
+            identity = link.query("*IDN?", None).strip("\x00\x01\xbc \r\n")
+        except InstrumentSilent:
+            return None
+        finally:
+            link.close()
+        return identity if cls._MODEL.search(identity) else None
 
     @classmethod
     def model_from(cls, identity: str) -> str:

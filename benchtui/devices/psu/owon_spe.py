@@ -17,6 +17,8 @@ from .generic import GenericScpiPsu
 
 class OwonSPE(GenericScpiPsu):
     DRIVER = "owon-spe"
+    MAKERS = r"OWON"
+    FAMILY_MODELS = ("SPE", "SP", "ODP")
     PACING = Pacing(gap_s=0.05)
     RANGES = {"SPE3103": {1: ChannelRange(30.0, 10.0)}, "SPE6103": {1: ChannelRange(60.0, 10.0)},
               "SPE3102": {1: ChannelRange(30.0, 10.0)}, "SPE6102": {1: ChannelRange(60.0, 10.0)}}

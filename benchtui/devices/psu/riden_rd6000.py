@@ -28,6 +28,11 @@ MODELS = {60061: ("RD6006", 1000, ChannelRange(60.0, 6.0)), 60062: ("RD6006", 10
 V_SET, I_SET, V_OUT, I_OUT, REGULATION, ENABLE = 8, 9, 10, 11, 17, 18
 
 
+def identity_of(model_id: int) -> str:
+    """An *IDN?-like identity for a model ID (the unit has no *IDN?): 'RIDEN,RD6006,60062,'."""
+    return f"RIDEN,{MODELS[model_id][0]},{model_id},"
+
+
 class RidenLink:
     """One Modbus RTU slave on a serial line; every failure is an InstrumentError line."""
 
@@ -64,6 +69,10 @@ class RidenLink:
 
 class RidenRD6000(Psu):
     DRIVER = "riden-rd6000"
+    #: What `probe` asks, in words (discovery says so when nothing answered).
+    QUESTION = "a Modbus read of the model register"
+    MAKERS = r"RIDEN|RD ?TECH|RUIDENG"
+    FAMILY_MODELS = ("RD60", "RD", "DPS")
     RANGES = {name: {1: rng} for name, _, rng in MODELS.values()}
 
     @classmethod
@@ -75,10 +84,24 @@ class RidenRD6000(Psu):
                 raise InstrumentError(f"PSU {cfg.resource}: Modbus register 0 reads model {model_id}, "
                                       f"not a Riden {', '.join(sorted({m[0] for m in MODELS.values()}))}",
                                       where="PSU")
-            return cls(link, cfg, f"RIDEN,{MODELS[model_id][0]},{model_id},")
+            return cls(link, cfg, identity_of(model_id))
         except BaseException:
             link.close()
             raise
+
+    @classmethod
+    def probe(cls, resource: str, timeout_ms: int) -> str | None:
+        """The identity of a Riden on the serial line `resource` (its model register read over
+        Modbus), or None when no Riden answers within `timeout_ms`. A line that cannot be
+        opened raises."""
+        link = RidenLink(resource, timeout_ms)
+        try:
+            model_id = link.read(0)[0]
+        except InstrumentError:          # silent, or an answer that is not a Modbus reply
+            return None
+        finally:
+            link.close()
+        return identity_of(model_id) if model_id in MODELS else None
 
     def __init__(self, session: RidenLink, cfg: Any, identity: str):
         super().__init__(session, cfg, identity)

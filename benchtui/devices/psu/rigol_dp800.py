@@ -16,6 +16,8 @@ _DP832 = {1: ChannelRange(30.0, 3.0), 2: ChannelRange(30.0, 3.0), 3: ChannelRang
 
 class RigolDP800(Psu):
     DRIVER = "rigol-dp800"
+    MAKERS = r"RIGOL"
+    FAMILY_MODELS = ("DP8", "DP7", "DP9", "DP")
     COMMANDS = {
         "set_voltage": Scpi(":SOUR{ch}:VOLT {v}"),
         "set_current": Scpi(":SOUR{ch}:CURR {a}"),

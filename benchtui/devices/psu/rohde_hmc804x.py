@@ -46,6 +46,8 @@ _SELECTED["master?"] = _SINGLE["master?"]
 
 class RohdeHMC804x(Psu):
     DRIVER = "rohde-hmc804x"
+    MAKERS = r"ROHDE|HAMEG"
+    FAMILY_MODELS = ("HMC804", "HMP", "NGE", "NGP", "HMC")
     COMMANDS = _SELECTED
     RAMP_RANGE = (0.01, 10.0)
     RANGES = {

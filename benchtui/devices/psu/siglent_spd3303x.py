@@ -31,6 +31,8 @@ def parse_hex(text: str) -> int:
 
 class SiglentSPD3303X(Psu):
     DRIVER = "siglent-spd3303x"
+    MAKERS = r"SIGLENT"
+    FAMILY_MODELS = ("SPD33", "SPD")
     PACING = Pacing(gap_s=0.02, per_char_s=1 / 6000)
     COMMANDS = {
         "set_voltage": Scpi("CH{ch}:VOLT {v}"),

@@ -68,6 +68,10 @@ class Scope(ABC):
     """A 4-channel scope whose channels carry the profile's nets."""
 
     DRIVER: ClassVar[str] = ""
+    #: For "not supported" instruments: the makers (a regex on the *IDN? maker field) and
+    #: the model prefixes of this family (devices/identify.py names the closest family).
+    MAKERS: ClassVar[str] = ""
+    FAMILY_MODELS: ClassVar[tuple[str, ...]] = ()
     COMMANDS: ClassVar[dict[str, Scpi]] = {}
     SLOPES: ClassVar[dict[str, str]] = {}
     MEASURE: ClassVar[dict[str, str]] = {}

@@ -39,6 +39,8 @@ PEAK_TYPE = 1
 
 class KeysightInfiniiVision(Scope):
     DRIVER = "keysight-infiniivision"
+    MAKERS = r"KEYSIGHT|AGILENT"
+    FAMILY_MODELS = ("DSO-X", "MSO-X", "DSOX", "MSOX", "EDUX", "DSO", "MSO")
     DIVISIONS = 10
     CONNECT_TIMEOUT_MS = 15_000
     #: UNCONFIRMED (data sheets): 3000T/4000X/6000X 4 Mpts, 1000X/EDUX 1 Mpts, 2000X 100 kpts; the

@@ -28,6 +28,8 @@ def _int_or_none(text: str) -> int | None:
 
 class RigolDHO(RigolDS1000Z):
     DRIVER = "rigol-dho"
+    MAKERS = r"RIGOL"
+    FAMILY_MODELS = ("DHO", "MSO5", "MSO8")
     DIVISIONS = 10
     TRANSFER = {"BYTE": "BYTE", "WORD": "WORD", "ASCII": "ASC"}
     RAW_FIRMWARE = None

@@ -44,6 +44,8 @@ RAW_FIRMWARE = (0, 4, 4)
 
 class RigolDS1000Z(Scope):
     DRIVER = "rigol-ds1000z"
+    MAKERS = r"RIGOL"
+    FAMILY_MODELS = ("DS1", "MSO1", "DS2", "MSO2", "DS")
     DIVISIONS = 12
     #: UNCONFIRMED: 20 ms after run-state changes (scopehal waits with *WAI after :SING).
     PACING = Pacing(after=((":SING", 0.02), (":STOP", 0.02)))

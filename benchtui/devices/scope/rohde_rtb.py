@@ -29,6 +29,8 @@ def parse_header(text: str) -> list[float]:
 
 class RohdeRTB(Scope):
     DRIVER = "rohde-rtb"
+    MAKERS = r"ROHDE|HAMEG"
+    FAMILY_MODELS = ("RTB", "RTM", "RTA", "RTC", "RTH", "HMO")
     #: RTB2000: 20 Mpts per channel (interleaved); RTM3000: 40 Mpts (data sheets; UNCONFIRMED).
     MEMORY_DEPTH = 40_000_000
     DIVISIONS = 12

@@ -60,6 +60,8 @@ def parse_state(text: str) -> str:
 
 class SiglentSDS1000XE(Scope):
     DRIVER = "siglent-sds1000x-e"
+    MAKERS = r"SIGLENT"
+    FAMILY_MODELS = ("SDS1", "SDS2000X-E")
     #: SDS1000X-E: 14 Mpts (one channel of a pair; data sheet).
     MEMORY_DEPTH = 14_000_000
     DIVISIONS = H_DIVS

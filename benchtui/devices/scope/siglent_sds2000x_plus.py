@@ -66,6 +66,8 @@ def _firmware(identity: str) -> tuple[int, int, int, int] | None:
 
 class SiglentSDS2000XPlus(Scope):
     DRIVER = "siglent-sds2000x-plus"
+    MAKERS = r"SIGLENT"
+    FAMILY_MODELS = ("SDS2", "SDS5", "SDS6", "SDS3", "SDS")
     #: UNCONFIRMED (Siglent data sheets, one channel): SDS2000X Plus / SDS2000X HD 200 Mpts,
     #: SDS1000X HD 100 Mpts, SDS800X HD 50 Mpts, SDS5000X 250 Mpts, SDS6000 up to 500 Mpts.
     MEMORY_DEPTH = 500_000_000

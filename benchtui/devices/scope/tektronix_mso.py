@@ -48,6 +48,8 @@ def parse_numbers(text: str) -> list[float]:
 
 class TektronixMSO(Scope):
     DRIVER = "tektronix-mso"
+    MAKERS = r"TEKTRONIX"
+    FAMILY_MODELS = ("MSO4", "MSO5", "MSO6", "MSO", "DPO", "TBS", "MDO")
     #: UNCONFIRMED (Tektronix data sheets, with options): MSO4 62.5 Mpts, MSO5 500 Mpts,
     #: MSO6 1 Gpts.
     MEMORY_DEPTH = 1_000_000_000

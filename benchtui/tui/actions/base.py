@@ -80,7 +80,7 @@ class ConsoleBase(App[None]):
     @property
     def busy(self) -> tuple[str, ...]:
         """The actions in progress, in words ('power-cycle', 'connect (under-reset)')."""
-        return tuple(self._busy.values())
+        return tuple(dict.fromkeys(self._busy.values()))  # one action may hold several groups
 
     # -- the one place errors become words --------------------------------------------------
     def facts(self) -> Facts:
@@ -116,7 +116,7 @@ class ConsoleBase(App[None]):
         st = self.session.state
         target = (st.target_identity.describe(), "connected") if st.target_identity is not None else \
             ((st.target_error, "lost") if st.target_error else ("not connected", "idle"))
-        activity = ", ".join(self._busy.values())
+        activity = ", ".join(self.busy)
         engine = self.engine
         if engine is not None:
             step = step_words(engine.current_step) if engine.current_step else "starting"
@@ -130,15 +130,19 @@ class ConsoleBase(App[None]):
 
     # -- running bench work -----------------------------------------------------------------
     def act(self, group: str, action: str, work: Callable[[], Awaitable[Any]],
-            then: Callable[[Any], None] | None = None) -> Worker | None:
-        """Run `work` in a worker; one action per group at a time; failures go to `report()`."""
+            then: Callable[[Any], None] | None = None, *, also: tuple[str, ...] = ()) -> Worker | None:
+        """Run `work` in a worker; one action per group at a time; failures go to `report()`.
+        `also`: more groups the action holds while it runs (work that needs PSU and scope)."""
         if self.loop_running and group != "loop":
             self.notify(f"the loop is running: stop it (s) before '{action}'", severity="warning")
             return None
-        if group in self._busy:
-            self.notify(f"busy: {self._busy[group]} in progress", severity="warning")
+        groups = (group, *also)
+        taken = next((g for g in groups if g in self._busy), None)
+        if taken is not None:
+            self.notify(f"busy: {self._busy[taken]} in progress", severity="warning")
             return None
-        self._busy[group] = action
+        for g in groups:
+            self._busy[g] = action
         self.refresh_status()
 
         async def run() -> Any:
@@ -150,7 +154,8 @@ class ConsoleBase(App[None]):
                 self.report(exc, action)
                 return None
             finally:
-                self._busy.pop(group, None)
+                for g in groups:
+                    self._busy.pop(g, None)
                 self.connection_changed()
             if then is not None:
                 then(result)

@@ -27,7 +27,7 @@ class LoopActions(ResultsActions):
             self.notify("the loop is already running", severity="warning")
             return
         if self._busy:
-            self.notify(f"busy: {', '.join(self._busy.values())} in progress", severity="warning")
+            self.notify(f"busy: {', '.join(self.busy)} in progress", severity="warning")
             return
         self.start_loop(message.cycles, message.stop_on_failure, until_diagnosed=message.until_diagnosed)
 

@@ -35,7 +35,7 @@ class ShmooActions(LoopActions):
             self.notify("the loop or a shmoo is already running", severity="warning")
             return
         if self._busy:
-            self.notify(f"busy: {', '.join(self._busy.values())} in progress", severity="warning")
+            self.notify(f"busy: {', '.join(self.busy)} in progress", severity="warning")
             return
         from ...bench.shmoo import Grid, Plan, check_limits, parse_vary
         from ...bench.shmoo.runner import ShmooRunner

@@ -1,4 +1,5 @@
-"""The scope tab: the last capture drawn per named net, with limit lines and the measured features beside."""
+"""The scope tab: the last capture drawn per named net, with limit lines and the measured features
+beside; the wiring check's findings above them."""
 
 from __future__ import annotations
 
@@ -11,13 +12,35 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, Static
 
 from ...bench import events as ev
+from ...text import printable
 from ..capture import envelope, features_text, net_up_at_start, out_of_limit, prepare_capture
 from ..keys import button
 from ..messages import CaptureMeasured
 from ..widgets import WaveformPlot
 from .base import BenchPanel, set_text
 
-__all__ = ["ScopePanel", "envelope", "features_text", "net_up_at_start", "out_of_limit"]
+__all__ = ["ScopePanel", "envelope", "features_text", "net_up_at_start", "out_of_limit", "wiring_text"]
+
+
+def wiring_text(wiring: Any) -> Text:
+    """The wiring check as the scope tab shows it: a heading, then one line per net that is
+    off (or "wiring looks right" and each net's level)."""
+    if wiring.running:
+        return Text(f"wiring: checking (PSU on at {wiring.volts:.2f} V, each channel on a survey range)…",
+                    "yellow")
+    when = time.strftime("%H:%M:%S", time.localtime(wiring.at))
+    if wiring.findings is None:
+        return Text(printable(f"wiring check at {when} could not judge: {wiring.error}"), "red")
+    head = Text(f"wiring at {when} (PSU at {wiring.volts:.2f} V): ", "bold")
+    problems = wiring.problems
+    if not problems:
+        levels = ", ".join(f"CH{f.channel} {f.net} {f.level:.2f} V" for f in wiring.findings if f.level is not None)
+        return head + Text("wiring looks right", "green") + Text(printable(f" ({levels})"))
+    head.append(f"{len(problems)} of {len(wiring.findings)} nets off", "red")
+    for f in problems:
+        head.append("\n")
+        head.append(printable(f"FAIL {f.text}"), "red")
+    return head
 
 
 class ScopePanel(BenchPanel):
@@ -35,7 +58,10 @@ class ScopePanel(BenchPanel):
         with Horizontal(classes="row"):
             yield button("capture('power_up')", "capture-power-up", variant="primary")
             yield button("capture('fault_catch')", "capture-fault")
+            yield button("check_wiring", "check-wiring")
             yield Label("no capture yet", id="capture-info")
+        yield Static(Text("wiring: not checked yet (t: with the PSU at its setpoint, does each "
+                          "probe read what its net must?)", "dim"), id="wiring")
         with VerticalScroll(id="nets"):
             for net, ch in scope.channels.items():
                 with Horizontal(classes="net"):
@@ -73,6 +99,8 @@ class ScopePanel(BenchPanel):
         self.post_message(CaptureMeasured(capture, index, when, views))
 
     def paint(self) -> None:
+        if self.state.wiring.at is not None or self.state.wiring.running:
+            set_text(self.query_one("#wiring", Static), wiring_text(self.state.wiring), layout=True)
         if self._info is not None:
             set_text(self.query_one("#capture-info", Label), self._info, layout=True)
             self._info = None
