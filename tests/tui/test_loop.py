@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Switch
 
 from benchtui.tui.app import BenchApp
 from benchtui.tui.dialogs import TextScreen
@@ -34,25 +34,30 @@ async def wait_for_line(pilot, app, text: str) -> str:
 
 
 async def test_fault_scenario_loop_ranks_a_feature_and_lists_the_run(bench_factory):
+    """The loop tab's diagnose switch: run until the diagnosis is settled (vcap-marginal settles in
+    14-20 cycles; a fixed 12 can still be 'not enough yet', depending on the host's timing), then
+    the part and what to do on screen, the run in the results tab and its report."""
     vb, profile = bench_factory("vcap-marginal", seed=2)
     app = BenchApp(profile)
     async with app.run_test(size=(120, 36)) as pilot:
-        loop = await start_loop(pilot, app, 12)
-        await wait_for(pilot, lambda: app.engine is None, "12 cycles", LOOP_WAIT_S)
-        assert len(loop.records) == 12
+        await wait_for(pilot, lambda: connected(app), "instruments")
+        app.query_one("#until-diagnosed", Switch).value = True
+        loop = await start_loop(pilot, app, 40)          # at most 40 cycles
+        await wait_for(pilot, lambda: app.engine is None and loop.analysis is not None and not app.analysing,
+                       "the loop to settle", 3 * LOOP_WAIT_S)
+        n = len(loop.records)
+        assert 10 <= n < 40, n
         # a landed cycle is one object for the garbage collector: its values dict holds only
         # numbers (untracked), the full record stays in the store
         assert not any(gc.is_tracked(r.values) for r in loop.records)
         # full collections ran as callbacks of their own (after cycles), not from an allocation
         assert app.heap.holding and app.heap.collections >= 1, app.heap.collections
-        await wait_for(pilot, lambda: app.query_one("#cycles-table", DataTable).row_count == 12, "12 rows")
+        await wait_for(pilot, lambda: app.query_one("#cycles-table", DataTable).row_count == n, f"{n} rows")
         failed = [r for r in loop.records if not r.passed]
-        assert failed and len(failed) < 12, "the scenario gives passing and failing cycles"
-        await wait_for(pilot, lambda: loop.analysis is not None and not app.analysing,
-                       "the correlation summary")
-        text = "\n".join(await on_screen(pilot, "correlation (ranked, 12 cycles)", "the correlation drawn"))
+        assert failed and len(failed) < n, "the scenario gives passing and failing cycles"
+        text = "\n".join(await on_screen(pilot, f"correlation (ranked, {n} cycles)", "the correlation drawn"))
         # the diagnosis in hardware terms, as `benchtui report` gives it: the part and what to do
-        assert loop.diagnosis is not None and loop.diagnosis.items
+        assert loop.diagnosis is not None and loop.diagnosis.items and loop.diagnosis.settled
         assert "likely the VCAP1" in text or "point at the VCAP1" in text, text
         assert "next: " in text
         assert loop.analysis.findings, "a feature separates passing from failing cycles"
@@ -60,7 +65,7 @@ async def test_fault_scenario_loop_ranks_a_feature_and_lists_the_run(bench_facto
         assert top.feature.split(".", 1)[-1][:12] in text or top.feature in text
         assert app.query_one(StripPlot).points, "the top feature is plotted"
         status = screen_text(app)[0]
-        assert f"cycles 12 ✓{12 - len(failed)} ✗{len(failed)}" in status
+        assert f"cycles {n} ✓{n - len(failed)} ✗{len(failed)}" in status
         # the run is in the results tab and its report opens
         await pilot.press("5")
         await wait_for(pilot, lambda: app.state.results.runs, "the run list")
